@@ -1,0 +1,58 @@
+# newsroom: `make run` serves the demo site, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+RUN_ENV := DJANGO_SETTINGS_MODULE=newsroom.settings.prod NEWSROOM_HTTPS=false
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+
+.PHONY: run test install install-test browser migrate demo admin lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+migrate: install
+	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
+
+demo: migrate
+	$(RUN_ENV) $(BIN)/python manage.py load_demo
+
+run: demo
+	$(RUN_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(RUN_ENV) BIN=$(BIN) scripts/serve
+
+# Create an editor account (asks for a password; none exists by default).
+admin: migrate
+	$(RUN_ENV) $(BIN)/python manage.py create_editor $${EDITOR_USER:-editor}
+
+# Debian's Chromium for the browser tests (never a downloaded browser build).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; \
+	  else echo "chromium missing and apt-get unavailable: browser tests will skip"; fi; }
+
+test: install-test browser
+	@echo "== tests on SQLite"
+	$(BIN)/pytest $(PYTEST_ARGS)
+	@if $(BIN)/python scripts/pg_ready.py "$${TEST_DATABASE_URL:-$(PG_URL)}"; then \
+	  echo "== tests on PostgreSQL ($${TEST_DATABASE_URL:-$(PG_URL)})"; \
+	  TEST_DATABASE_URL="$${TEST_DATABASE_URL:-$(PG_URL)}" $(BIN)/pytest -m "not browser" $(PYTEST_ARGS); \
+	else echo "== PostgreSQL tests skipped: no server answers at $${TEST_DATABASE_URL:-$(PG_URL)}"; fi
+
+lint: install-test
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf var/static .pytest_cache

@@ -1,0 +1,103 @@
+"""Fixtures shared by every test package: databases, a live server, a browser."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parent.parent / "shared"
+CHROMIUM = "/usr/bin/chromium"
+
+
+def pytest_report_header(config) -> list[str]:
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    engine = db["ENGINE"].rsplit(".", 1)[-1]
+    where = db["TEST"]["NAME"]
+    if engine != "sqlite3":
+        where = f"{db.get('HOST')}:{db.get('PORT')}/{where}"
+    return [f"newsroom test database: {engine} ({where})"]
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    from django.conf import settings
+
+    run_dir = getattr(settings, "RUN_DIR", None)
+    if run_dir and Path(run_dir).exists():
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The third-party corpora beside the repository; skip when absent."""
+    data = SHARED / "data"
+    if not data.is_dir():
+        pytest.skip(f"{data} is absent: shared corpora not available here")
+    return data
+
+
+@pytest.fixture(scope="session")
+def seed_page() -> str:
+    seed = SHARED / "seed"
+    files = sorted(seed.glob("*.txt")) if seed.is_dir() else []
+    if not files:
+        pytest.skip(f"{seed} is absent: the seed page is not available here")
+    return files[0].read_text(encoding="utf-8")
+
+
+def using_postgres() -> bool:
+    from django.db import connection
+
+    return connection.vendor == "postgresql"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by playwright (never a downloaded browser)."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} missing in CI: make test should install it")
+        pytest.skip(f"{CHROMIUM} is not installed (make test installs it with apt)")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls
+    # the tests make beside it are ordinary synchronous calls.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    tab = context.new_page()
+    tab.set_default_timeout(15000)
+    yield tab
+    context.close()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache (menus, counters, rate limits)."""
+    from django.core.cache import caches
+
+    for cache in caches.all():
+        cache.clear()
+    yield

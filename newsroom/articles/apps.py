@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ArticlesConfig(AppConfig):
+    name = "newsroom.articles"
+    label = "articles"
+    verbose_name = "Articles"

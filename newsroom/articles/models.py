@@ -1,0 +1,246 @@
+"""Articles and what a byline, a section page or a tag page is made of."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from simple_history.models import HistoricalRecords
+
+from .rendering import render_markdown
+
+
+class Section(models.Model):
+    name = models.CharField(max_length=80, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+    description = models.TextField(blank=True)
+    position = models.PositiveSmallIntegerField(
+        default=100, help_text="Order on the home page and in the menu."
+    )
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("web:section", args=[self.slug])
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("web:tag", args=[self.slug])
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=120, unique=True)
+    bio = models.TextField(blank=True)
+    email = models.EmailField(blank=True, help_text="Never shown to readers.")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("web:author", args=[self.slug])
+
+
+class ArticleQuerySet(models.QuerySet):
+    def published(self, now=None) -> ArticleQuerySet:
+        """The one definition of "public": released and its time has come.
+
+        A scheduled article is public as soon as ``published_at`` passes, with
+        no job needed to flip its status.
+        """
+        now = now or timezone.now()
+        return self.filter(
+            status__in=[Article.Status.PUBLISHED, Article.Status.SCHEDULED],
+            published_at__lte=now,
+        )
+
+    def with_byline(self) -> ArticleQuerySet:
+        return self.select_related("section").prefetch_related(
+            models.Prefetch(
+                "byline_set",
+                queryset=Byline.objects.select_related("author").order_by("position", "id"),
+            )
+        )
+
+    def for_listing(self) -> ArticleQuerySet:
+        """What list pages need, in a fixed number of queries."""
+        return self.with_byline().defer("body", "body_html")
+
+
+class Article(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SCHEDULED = "scheduled", "Scheduled"
+        PUBLISHED = "published", "Published"
+
+    class Moderation(models.TextChoices):
+        SITE_DEFAULT = "", "Site default"
+        NONE = "none", "None: publish at once"
+        FIRST_TIME = "first", "First-time commenters"
+        ALL = "all", "All comments"
+
+    headline = models.CharField(max_length=300)
+    slug = models.SlugField(max_length=200, unique=True)
+    standfirst = models.TextField(blank=True, help_text="The summary under the headline.")
+    body = models.TextField(help_text="Markdown: paragraphs, > quotes, links, lists.")
+    body_html = models.TextField(blank=True, editable=False)
+    dateline = models.CharField(max_length=120, blank=True)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    published_at = models.DateTimeField(
+        null=True, blank=True, help_text="In the future, the article is scheduled."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    section = models.ForeignKey(Section, on_delete=models.PROTECT, related_name="articles")
+    tags = models.ManyToManyField(Tag, blank=True, related_name="articles")
+    authors = models.ManyToManyField(
+        Author, through="Byline", blank=True, related_name="articles"
+    )
+    image_url = models.URLField(blank=True, max_length=500)
+    # Provenance, used by importers to stay idempotent.
+    source = models.CharField(max_length=200, blank=True)
+    source_id = models.CharField(max_length=200, blank=True)
+    canonical_url = models.URLField(blank=True, max_length=500)
+    content_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    # Comments: open or closed, and the moderation mode for this article.
+    comments_enabled = models.BooleanField(default=True)
+    comment_moderation = models.CharField(
+        max_length=5, choices=Moderation.choices, blank=True, default=""
+    )
+    comment_count = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Approved comments, kept by the comments app."
+    )
+
+    objects = ArticleQuerySet.as_manager()
+    history = HistoricalRecords(m2m_fields=[tags], excluded_fields=["body_html"])
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "-published_at"], name="article_public_idx"),
+            models.Index(fields=["section", "-published_at"], name="article_section_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "source_id"],
+                condition=~Q(source_id=""),
+                name="article_unique_source_id",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.headline
+
+    def get_absolute_url(self) -> str:
+        return reverse("web:article", args=[self.slug])
+
+    @property
+    def is_public(self) -> bool:
+        return (
+            self.status in (self.Status.PUBLISHED, self.Status.SCHEDULED)
+            and self.published_at is not None
+            and self.published_at <= timezone.now()
+        )
+
+    @property
+    def state(self) -> str:
+        """What an editor needs to know: draft, scheduled (still waiting) or live."""
+        if self.status == self.Status.DRAFT:
+            return "draft"
+        if self.published_at and self.published_at > timezone.now():
+            return "scheduled"
+        return "published"
+
+    @property
+    def was_updated(self) -> bool:
+        return bool(
+            self.published_at
+            and self.updated_at
+            and (self.updated_at - self.published_at).total_seconds() > 600
+        )
+
+    def byline(self) -> list[Author]:
+        """Authors in byline order (uses ``with_byline()``'s prefetch when present)."""
+        return [b.author for b in self.byline_set.all()]
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.slug:
+            self.slug = unique_slug(self.headline)
+        if self.status != self.Status.DRAFT:
+            if self.published_at is None:
+                self.published_at = timezone.now()
+            # Keep the stored status honest for the admin's filter; publicness
+            # itself never depends on this flip (see ArticleQuerySet.published).
+            self.status = (
+                self.Status.SCHEDULED
+                if self.published_at > timezone.now()
+                else self.Status.PUBLISHED
+            )
+        self.body_html = render_markdown(self.body)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "body" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "body_html"}
+        super().save(*args, **kwargs)
+
+
+def unique_slug(text: str, max_length: int = 180) -> str:
+    base = slugify(text)[:max_length].strip("-") or "article"
+    slug, n = base, 2
+    while Article.objects.filter(slug=slug).exists():
+        slug = f"{base}-{n}"
+        n += 1
+    return slug
+
+
+class Byline(models.Model):
+    """An author on an article, in byline order."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE)
+    author = models.ForeignKey(Author, on_delete=models.CASCADE)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "author"], name="byline_unique")
+        ]
+
+
+class ArticleNote(models.Model):
+    """A dated correction or update note shown at the top of the article."""
+
+    class Kind(models.TextChoices):
+        CORRECTION = "correction", "Correction"
+        UPDATE = "update", "Update"
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="notes")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CORRECTION)
+    text = models.TextField()
+    noted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-noted_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.article}: {self.text[:60]}"

@@ -1,0 +1,17 @@
+"""gunicorn settings for `make run` and production; overridable by env."""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("NEWSROOM_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+keepalive = 5
+timeout = 30
+graceful_timeout = 20
+max_requests = 20000
+max_requests_jitter = 2000
+accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "warning").lower()

@@ -1,0 +1,25 @@
+"""Production: DEBUG off, secure cookies, HSTS; secrets from env or var/.
+
+``NEWSROOM_HTTPS`` (default on) says the site is reached over HTTPS, usually
+through a TLS-terminating proxy that sets ``X-Forwarded-Proto``. ``make run``
+turns it off because it serves plain HTTP on 127.0.0.1 only.
+"""
+
+from .base import *  # noqa: F403
+from .base import VAR_DIR
+from .env import env_bool, env_int, env_str, secret_key_from_file
+
+DEBUG = False
+SECRET_KEY = env_str("SECRET_KEY") or secret_key_from_file(VAR_DIR / "secret_key")
+
+HTTPS = env_bool("NEWSROOM_HTTPS", True)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = HTTPS
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", HTTPS)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"

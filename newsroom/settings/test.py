@@ -1,0 +1,50 @@
+"""Tests: a real SQLite file per run, or PostgreSQL when TEST_DATABASE_URL says so.
+
+Each pytest process gets its own database and search index names (by PID), so
+two runs on one machine never share state.
+"""
+
+import os
+import tempfile
+from pathlib import Path
+
+from .base import *  # noqa: F403
+from .base import database_from_url
+from .env import env_str
+
+RUN_DIR = Path(tempfile.gettempdir()) / f"newsroom-test-{os.getpid()}"
+VAR_DIR = RUN_DIR / "var"
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+DEBUG = False
+SECRET_KEY = "test-only-not-secret"  # noqa: S105 - test settings only
+ALLOWED_HOSTS = ["*"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+DATABASES = {"default": database_from_url(env_str("TEST_DATABASE_URL"), VAR_DIR)}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"]["TEST"] = {"NAME": str(RUN_DIR / "test.sqlite3")}
+else:
+    DATABASES["default"]["TEST"] = {"NAME": f"test_newsroom_{os.getpid()}"}
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+MEDIA_ROOT = RUN_DIR / "media"
+
+NEWSROOM_SEARCH_BACKENDS = {
+    "default": {
+        "BACKEND": "newsroom.search.backends.tantivy.TantivyBackend",
+        "OPTIONS": {"PATH": str(RUN_DIR / "search")},
+    }
+}
+
+# Test-only hook: lets tests read the answer to a confirmation code.
+# Production settings never define it (a test checks that).
+NEWSROOM_CONFIRMATION_TEST_HOOK = True
+
+STATIC_ROOT = RUN_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,16 @@
+"""The one place URLs are wired; each app owns its own urls module."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "Newsroom editors"
+admin.site.site_title = "Newsroom"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("search/", include("newsroom.search.urls")),
+    path("comments/", include("newsroom.comments.urls")),
+    path("share/", include("newsroom.shares.urls")),
+    path("", include("newsroom.articles.urls")),  # feeds and sitemaps
+    path("", include("newsroom.web.urls")),
+]
