@@ -1,0 +1,41 @@
+"""The search outbox: a durable log of changes the index must follow.
+
+Rows are written in the same transaction as the change they describe, so the
+index can never miss a committed change: the indexer applies rows in id order
+and records the last id it applied inside the index itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import models
+
+
+class IndexChange(models.Model):
+    class Op(models.TextChoices):
+        UPSERT = "upsert", "Index or re-index"
+        DELETE = "delete", "Remove"
+
+    id = models.BigAutoField(primary_key=True)
+    # Not a foreign key: a delete must outlive the article it removes.
+    article_id = models.BigIntegerField(db_index=True)
+    op = models.CharField(max_length=6, choices=Op.choices, default=Op.UPSERT)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"#{self.id} {self.op} article {self.article_id}"
+
+
+def enqueue(article_ids: Iterable[int], op: str = IndexChange.Op.UPSERT) -> int:
+    """Record that these articles changed; call inside the writing transaction.
+
+    Bulk writers (importers, generators, queryset.update) that bypass model
+    signals call this themselves. Returns the number of rows written.
+    """
+    rows = [IndexChange(article_id=pk, op=op) for pk in article_ids]
+    IndexChange.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
