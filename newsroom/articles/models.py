@@ -174,11 +174,11 @@ class Article(models.Model):
 
     @property
     def was_updated(self) -> bool:
-        return bool(
-            self.published_at
-            and self.updated_at
-            and (self.updated_at - self.published_at).total_seconds() > 600
-        )
+        """Edited after it went out (an import or a late entry is not an update)."""
+        if not (self.published_at and self.updated_at):
+            return False
+        went_out = max(self.published_at, self.created_at or self.published_at)
+        return (self.updated_at - went_out).total_seconds() > 600
 
     def byline(self) -> list[Author]:
         """Authors in byline order (uses ``with_byline()``'s prefetch when present)."""
