@@ -97,6 +97,7 @@ def database_from_url(url: str, var_dir: Path) -> dict:
 
 DATABASES = {"default": database_from_url(env_str("DATABASE_URL"), VAR_DIR)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+FORMS_URLFIELD_ASSUME_HTTPS = True  # the Django 6.0 default, now
 
 CACHES = {
     "default": {
@@ -152,3 +153,38 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
 }
+
+# --- Comments (newsroom.comments; see docs/comments.md) ---------------------
+# The confirmation code, Django's alias-dict idiom: a dotted BACKEND + OPTIONS.
+NEWSROOM_CONFIRMATION = {
+    "BACKEND": "newsroom.comments.confirmation.image.ImageCodeBackend",
+    "OPTIONS": {"LENGTH": 5, "TIMEOUT": 600},
+}
+NEWSROOM_COMMENTS_ENABLED = env_bool("NEWSROOM_COMMENTS_ENABLED", True)
+# "none", "first" (first-time commenters) or "all"; articles may override it.
+NEWSROOM_COMMENTS_MODERATION = env_str("NEWSROOM_COMMENTS_MODERATION", "first")
+NEWSROOM_COMMENTS_MODERATORS = env_list("NEWSROOM_COMMENTS_MODERATORS", [])
+NEWSROOM_COMMENTS_MIN_FILL_SECONDS = env_int("NEWSROOM_COMMENTS_MIN_FILL_SECONDS", 3)
+NEWSROOM_COMMENTS_LIMITS = {
+    "BODY_MIN": 2,
+    "BODY_MAX": 5000,
+    "LINKS_MAX": 2,  # more links than this: held for moderation
+    "RATE_NETWORK": (5, 60),  # comments per network per seconds
+    "RATE_ARTICLE": (60, 60),  # comments per article per seconds
+    "DUPLICATE_HOURS": 24,
+    "MAX_DEPTH": 4,  # replies indent to this depth, deeper ones stay at it
+    "LINK_MAX_AGE_DAYS": 7,  # moderation and unsubscribe links
+}
+# Guard rules by name; NEWSROOM_COMMENTS_RULES_OFF switches some off by env.
+NEWSROOM_COMMENTS_RULES = {
+    name: name not in env_list("NEWSROOM_COMMENTS_RULES_OFF", [])
+    for name in (
+        "length", "banned_email", "banned_network", "rate_network", "rate_article",
+        "duplicate", "banned_words", "suspect_words", "links",
+    )
+}
+NEWSROOM_COMMENTS_BANNED_WORDS = env_list("NEWSROOM_COMMENTS_BANNED_WORDS", [])
+NEWSROOM_COMMENTS_SUSPECT_WORDS = env_list("NEWSROOM_COMMENTS_SUSPECT_WORDS", [])
+# Behind a proxy, the META key holding the client address (e.g.
+# HTTP_X_FORWARDED_FOR, first entry); empty means REMOTE_ADDR.
+NEWSROOM_COMMENTS_IP_HEADER = env_str("NEWSROOM_COMMENTS_IP_HEADER", "")

@@ -1,0 +1,39 @@
+"""The demo newsroom loads, is original, and loads only once."""
+
+import re
+
+import pytest
+
+from newsroom.articles.demo_loader import demo_articles, load_demo
+from newsroom.articles.models import Article, Section
+
+
+def test_demo_files_parse_and_cover_sections():
+    items = demo_articles()
+    assert len(items) >= 40
+    by_section: dict[str, int] = {}
+    for item in items:
+        by_section[item.section] = by_section.get(item.section, 0) + 1
+        assert item.headline and item.authors and item.body.strip()
+    assert len(by_section) >= 5 and min(by_section.values()) >= 5
+
+
+def test_one_demo_story_retells_the_seed_in_its_own_words(seed_page):
+    raqqa = [i for i in demo_articles() if "Raqqa" in i.headline]
+    assert raqqa, "no demo article tells the Raqqa wall story"
+    story = raqqa[0].body
+    assert "wall" in story and "2,500" in story
+    # No sentence of the seed page is copied.
+    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+", seed_page) if len(s) > 40]
+    assert not [s for s in sentences if s in story]
+
+
+@pytest.mark.django_db
+def test_loading_twice_adds_nothing():
+    created, kept = load_demo()
+    assert created >= 40 and kept == 0
+    assert Section.objects.count() >= 5
+    assert Article.objects.published().count() >= 38
+    assert Article.objects.filter(status="draft").exists()
+    again = load_demo()
+    assert again == (0, created)
