@@ -1,0 +1,98 @@
+"""Comments carried by an export (WXR), written after their articles.
+
+Works with the comments app's ``Comment`` model when it exists; without it
+the importer imports the articles and counts the comments it had to leave.
+"""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.db.models import Count, Q
+
+from newsroom.articles.models import Article
+
+from .models import ImportedComment
+from .records import Record
+
+STATUS_NAMES = {"approved": "APPROVED", "pending": "PENDING",
+                "removed": "REMOVED", "spam": "SPAM"}
+
+
+class CommentWriter:
+    def __init__(self, model) -> None:
+        self.model = model
+
+    @classmethod
+    def if_available(cls) -> CommentWriter | None:
+        try:
+            model = apps.get_model("comments", "Comment")
+        except LookupError:
+            return None
+        return cls(model)
+
+    def status_value(self, name: str) -> str:
+        choices = self.model.Status
+        return getattr(choices, STATUS_NAMES[name])
+
+    def write(self, placed: list[tuple[Record, int]]) -> int:
+        """Create the comments not imported before; returns how many."""
+        with_comments = [(r, pk) for r, pk in placed if r.comments]
+        if not with_comments:
+            return 0
+        keys = [(r.source, c.source_id) for r, _ in with_comments for c in r.comments]
+        known = {
+            (s, sid): cid
+            for s, sid, cid in ImportedComment.objects.filter(
+                source__in={s for s, _ in keys}, source_id__in=[k for _, k in keys]
+            ).values_list("source", "source_id", "comment_id")
+        }
+        created = 0
+        touched = set()
+        for record, article_id in with_comments:
+            # Parents first: an export lists replies after what they reply to,
+            # but sort anyway so a reply always finds its parent's new id.
+            for c in sorted(record.comments, key=_order):
+                key = (record.source, c.source_id)
+                if key in known:
+                    continue
+                parent_id = known.get((record.source, c.parent_source_id))
+                fields = {
+                    "article_id": article_id, "name": c.name[:100],
+                    "email": c.email, "body": c.body,
+                    "status": self.status_value(c.status),
+                }
+                if c.created_at is not None:
+                    fields["created_at"] = c.created_at
+                if parent_id is not None:
+                    fields["parent_id"] = parent_id
+                comment = self.model.objects.create(**fields)
+                if c.created_at is not None:
+                    # created_at may be auto_now_add; keep the export's date.
+                    self.model.objects.filter(pk=comment.pk).update(
+                        created_at=c.created_at)
+                ImportedComment.objects.create(source=key[0], source_id=key[1],
+                                               comment_id=comment.pk)
+                known[key] = comment.pk
+                created += 1
+                touched.add(article_id)
+        if touched:
+            self.recount(touched)
+        return created
+
+    def recount(self, article_ids: set[int]) -> None:
+        approved = self.status_value("approved")
+        counts = dict(
+            self.model.objects.filter(article_id__in=article_ids)
+            .values("article_id")
+            .annotate(n=Count("id", filter=Q(status=approved)))
+            .values_list("article_id", "n")
+        )
+        for pk in article_ids:
+            Article.objects.filter(pk=pk).update(comment_count=counts.get(pk, 0))
+
+
+def _order(comment) -> tuple[int, str]:
+    try:
+        return (int(comment.source_id), "")
+    except ValueError:
+        return (0, comment.source_id)

@@ -1,0 +1,38 @@
+"""One module per source format; each turns a source into records.
+
+An importer is ``read(path, ctx) -> Iterator[Record | BadRecord]``: it parses
+and validates, nothing more. ``ctx`` carries the command's options and lets
+the importer report how far into the file it is (for the progress bar).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..records import BadRecord, Record
+from ..sources import FORMATS, Opened
+
+Reader = Callable[[Path, "ReadContext"], Iterator[Record | BadRecord]]
+
+
+@dataclass
+class ReadContext:
+    section: str = ""
+    url: str = ""  # set when the source was fetched from a URL
+    opened: list[Opened] = field(default_factory=list)
+
+    def track(self, opened: Opened) -> Opened:
+        self.opened.append(opened)
+        return opened
+
+    def bytes_done(self) -> int:
+        return sum(o.done for o in self.opened)
+
+
+def reader_for(fmt: str) -> Reader:
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
+    return importlib.import_module(f"{__name__}.{fmt}").read

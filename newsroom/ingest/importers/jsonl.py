@@ -1,0 +1,80 @@
+"""JSON Lines in the shared-data shape: one article object per line.
+
+Keys: id, title, body, published, category, author, url, source. The body is
+Markdown (plain blank-line paragraphs are Markdown already).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..records import BadRecord, Record, RecordProblem, parse_date, split_names
+from ..sources import Opened
+from . import ReadContext
+
+
+def read(path: Path, ctx: ReadContext) -> Iterator[Record | BadRecord]:
+    with ctx.track(Opened(path)) as opened:
+        for number, raw in enumerate(opened.stream, start=1):
+            position = f"{path.name}:{number}"
+            if not raw.strip():
+                continue
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                yield BadRecord(position, f"invalid encoding (not UTF-8): {exc.reason}"
+                                f" at byte {exc.start}")
+                continue
+            try:
+                obj = json.loads(text)
+            except json.JSONDecodeError as exc:
+                yield BadRecord(position, f"not JSON: {exc.msg}")
+                continue
+            if not isinstance(obj, dict):
+                yield BadRecord(position, "not a JSON object")
+                continue
+            try:
+                yield from_mapping(obj, position, default_source=_stem(path), ctx=ctx)
+            except RecordProblem as exc:
+                yield BadRecord(position, str(exc))
+
+
+def _stem(path: Path) -> str:
+    name = path.name
+    for suffix in (".gz", ".jsonl", ".ndjson", ".json", ".csv"):
+        if name.lower().endswith(suffix):
+            name = name[: -len(suffix)]
+    return name
+
+
+def from_mapping(obj: dict, position: str, *, default_source: str,
+                 ctx: ReadContext) -> Record:
+    """A record from the shared-data keys (shared by the JSONL and CSV readers)."""
+    title = " ".join(str(obj.get("title") or "").split())
+    if not title:
+        raise RecordProblem("missing title")
+    body = str(obj.get("body") or "").replace("\r\n", "\n").strip()
+    published = parse_date(obj.get("published"))
+    status = str(obj.get("status") or "published").strip().lower()
+    if status not in {"published", "scheduled", "draft"}:
+        raise RecordProblem(f"unknown status {status!r}")
+    tags = obj.get("tags") or []
+    if isinstance(tags, str):
+        tags = [t.strip() for t in tags.split(",")]
+    return Record(
+        position=position,
+        headline=title[:300],
+        body=body,
+        source=str(obj.get("source") or default_source)[:200],
+        source_id=str(obj.get("id") or "")[:200],
+        url=str(obj.get("url") or "")[:500],
+        standfirst=str(obj.get("standfirst") or obj.get("summary") or ""),
+        published_at=published,
+        status=status,
+        section=ctx.section or str(obj.get("category") or ""),
+        tags=[str(t) for t in tags if str(t).strip()],
+        authors=split_names(obj.get("author")),
+        dateline=str(obj.get("dateline") or "")[:120],
+    )

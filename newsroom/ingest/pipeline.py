@@ -1,0 +1,220 @@
+"""The import run: read records, render them, write them in batches.
+
+Reading happens in this process; rendering Markdown (the costly part of the
+bulk path) can go to worker processes; writing happens here, one transaction
+per batch. Bad records are reported one line each and counted; they never
+stop the run.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import tempfile
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from django.conf import settings
+from django.db import DatabaseError, connections
+
+from newsroom.articles.rendering import render_markdown
+
+from .importers import ReadContext, reader_for
+from .progress import make_progress
+from .records import BadRecord, Record, content_hash
+from .sources import SourceError, detect_format, fetch_url, is_url, list_files
+from .writer import BatchResult, Writer
+
+
+@dataclass
+class Options:
+    source: str
+    fmt: str = ""
+    section: str = ""
+    dry_run: bool = False
+    limit: int | None = None
+    batch_size: int = 0  # 0: the NEWSROOM_IMPORT_BATCH_SIZE setting
+    workers: int = 0  # 0: the NEWSROOM_IMPORT_WORKERS setting
+    progress: str = "auto"  # auto / bar / lines / none
+    comments: bool = True
+
+
+@dataclass
+class Summary:
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+    bad: int = 0
+    comments: int = 0
+    seconds: float = 0.0
+    bad_records: list[BadRecord] = field(default_factory=list)
+
+    def add(self, result: BatchResult) -> None:
+        self.created += result.created
+        self.updated += result.updated
+        self.unchanged += result.unchanged
+        self.duplicates += result.duplicates
+        self.comments += result.comments
+
+    @property
+    def rate(self) -> float:
+        return self.read / self.seconds if self.seconds else 0.0
+
+    def line(self, dry_run: bool = False) -> str:
+        head = "dry run, nothing written: " if dry_run else ""
+        return (
+            f"{head}{self.read} read, {self.created} created, {self.updated} updated, "
+            f"{self.unchanged} unchanged, {self.duplicates} duplicates, "
+            f"{self.bad} bad, {self.comments} comments "
+            f"in {self.seconds:.1f}s ({self.rate:.0f} records/s)"
+        )
+
+
+def prepare(records: list[Record]) -> list[Record]:
+    """Render and hash (runs in a worker process on the bulk path)."""
+    for r in records:
+        r.body_html = render_markdown(r.body)
+        r.content_hash = content_hash(r.headline, r.body)
+    return records
+
+
+def _setting(name: str, default):
+    return getattr(settings, name, default)
+
+
+def run_import(options: Options, *, err: TextIO | None = None) -> Summary:
+    """Import ``options.source``; bad records go to ``err`` one line each."""
+    err = err or sys.stderr
+    batch_size = options.batch_size or _setting("NEWSROOM_IMPORT_BATCH_SIZE", 1000)
+    workers = options.workers or _setting("NEWSROOM_IMPORT_WORKERS", 1)
+    default_section = options.section or _setting(
+        "NEWSROOM_IMPORT_DEFAULT_SECTION", "News")
+    summary = Summary()
+    started = time.monotonic()
+    with _materialise(options.source) as (files, url):
+        total_bytes = sum(p.stat().st_size for p in files)
+        progress = make_progress(options.progress, err, total_bytes)
+        writer = Writer(default_section=default_section, dry_run=options.dry_run,
+                        comment_writer=_comment_writer(options))
+        records = _records(files, options, url, summary, err, progress)
+        try:
+            for batch in _prepared(_batches(records, batch_size), workers):
+                _write(writer, batch, summary, err)
+                progress.update(summary.read, None)
+        finally:
+            summary.seconds = time.monotonic() - started
+            progress.close(summary)
+    return summary
+
+
+class _materialise:
+    """Files to read: the path itself, a directory's files, or a fetched URL."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.tmp: str | None = None
+
+    def __enter__(self) -> tuple[list[Path], str]:
+        if is_url(self.source):
+            data = fetch_url(self.source)
+            fd, self.tmp = tempfile.mkstemp(prefix="newsroom-import-")
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            return [Path(self.tmp)], self.source
+        return list_files(Path(self.source)), ""
+
+    def __exit__(self, *exc) -> None:
+        if self.tmp:
+            os.unlink(self.tmp)
+
+
+def _records(files, options: Options, url: str, summary: Summary, err: TextIO,
+             progress) -> Iterator[Record]:
+    done = 0
+    for path in files:
+        fmt = options.fmt or detect_format(path)
+        ctx = ReadContext(section=options.section, url=url)
+        try:
+            for item in reader_for(fmt)(path, ctx):
+                if options.limit is not None and summary.read >= options.limit:
+                    return
+                summary.read += 1
+                if isinstance(item, BadRecord):
+                    _bad(summary, item, err)
+                else:
+                    yield item
+                if summary.read % 200 == 0:
+                    progress.update(summary.read, done + ctx.bytes_done())
+        except (OSError, SourceError, ValueError) as exc:
+            # The file as a whole is unreadable: one line, then the next file.
+            summary.read += 1
+            _bad(summary, BadRecord(path.name, f"cannot read: {exc}"), err)
+        done += path.stat().st_size
+        progress.update(summary.read, done)
+
+
+def _bad(summary: Summary, bad: BadRecord, err: TextIO) -> None:
+    summary.bad += 1
+    if len(summary.bad_records) < 10_000:
+        summary.bad_records.append(bad)
+    err.write(f"bad record {bad}\n")
+
+
+def _batches(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
+    batch: list[Record] = []
+    for record in records:
+        batch.append(record)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _prepared(batches: Iterator[list[Record]], workers: int) -> Iterator[list[Record]]:
+    if workers <= 1:
+        for batch in batches:
+            yield prepare(batch)
+        return
+    # Children never touch the database; close connections so none is shared.
+    connections.close_all()
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(workers) as pool:
+        pending: deque = deque()
+        for batch in batches:
+            pending.append(pool.apply_async(prepare, (batch,)))
+            # A bounded window keeps memory flat however big the file is.
+            while len(pending) > workers * 2:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
+
+
+def _write(writer: Writer, batch: list[Record], summary: Summary, err: TextIO):
+    try:
+        summary.add(writer.write(batch))
+        return
+    except DatabaseError:
+        if len(batch) == 1:
+            raise
+    # One record spoils a batch: write them one by one to find it.
+    for record in batch:
+        try:
+            summary.add(writer.write([record]))
+        except DatabaseError as exc:
+            _bad(summary, BadRecord(record.position, f"not written: {exc}"), err)
+
+
+def _comment_writer(options: Options):
+    if not options.comments:
+        return None
+    from .comments import CommentWriter
+
+    return CommentWriter.if_available()

@@ -1,0 +1,295 @@
+"""Writing a batch of records: new, changed, unchanged or duplicate.
+
+One batch is one transaction: the articles, their bylines and tags, their
+provenance rows and the search outbox rows commit together or not at all, so
+a killed import leaves only whole batches behind and a re-run finds them by
+(source, source id), canonical URL or content hash and skips them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from newsroom.articles.models import Article, Byline
+from newsroom.search.models import enqueue
+
+from .models import Provenance
+from .records import Record
+from .taxonomy import Names
+
+UPDATE_FIELDS = [
+    "headline", "body", "body_html", "standfirst", "dateline", "status",
+    "published_at", "section", "canonical_url", "content_hash", "image_url",
+    "source", "source_id", "updated_at",
+]
+
+
+@dataclass
+class BatchResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+    article_ids: list[int] = field(default_factory=list)
+    comments: int = 0
+
+
+def url_key(url: str) -> str:
+    return hashlib.sha256(url.strip().encode()).hexdigest() if url.strip() else ""
+
+
+def fingerprint(record: Record, section_slug: str) -> str:
+    parts = [
+        record.content_hash, record.standfirst, record.status,
+        record.published_at.isoformat() if record.published_at else "",
+        section_slug, record.url, record.dateline, record.image_url,
+        "\x1f".join(record.tags), "\x1f".join(record.authors),
+    ]
+    return hashlib.sha256("\x1e".join(parts).encode()).hexdigest()
+
+
+class Writer:
+    """Writes batches; keeps the section/tag/author ids it has seen."""
+
+    def __init__(self, *, default_section: str, dry_run: bool = False,
+                 comment_writer=None) -> None:
+        self.names = Names(default_section)
+        self.dry_run = dry_run
+        self.comment_writer = comment_writer
+
+    def write(self, records: list[Record]) -> BatchResult:
+        try:
+            with transaction.atomic():
+                result = self._write(records)
+                if self.dry_run:
+                    transaction.set_rollback(True)
+        except BaseException:
+            # Ids cached during a rolled-back batch may not exist any more.
+            self.names.forget()
+            raise
+        if self.dry_run:
+            self.names.forget()
+        return result
+
+    def _write(self, records: list[Record]) -> BatchResult:
+        result = BatchResult()
+        now = timezone.now()
+        existing = _lookup(records)
+        seen: dict[str, int | None] = {}  # identity key -> article id (None: new)
+        creates: list[tuple[Record, Article, str]] = []
+        updates: list[tuple[Record, Article, str]] = []
+        placed: list[tuple[Record, int]] = []  # records whose article exists
+        for record in records:
+            keys = _keys(record)
+            if any(k in seen for k in keys):
+                # The same record twice in one batch: the first one stands.
+                result.duplicates += 1
+                continue
+            match, by_identity = _match(record, existing)
+            section_slug = self.names.section_slug(record)
+            fp = fingerprint(record, section_slug)
+            for k in keys:
+                seen[k] = match.id if match else None
+            if match is None:
+                creates.append((record, self._article(record, Article(), now), fp))
+                continue
+            placed.append((record, match.id))
+            if not by_identity:
+                result.duplicates += 1  # same text under another id or URL
+            elif match.fingerprint == fp:
+                result.unchanged += 1
+            else:
+                article = self._article(record, Article(id=match.id), now)
+                updates.append((record, article, fp))
+        self._resolve(creates + updates)
+        self._create(creates, result)
+        self._update(updates, result)
+        touched = result.article_ids
+        if touched:
+            enqueue(touched)
+        placed += [(r, a.pk) for r, a, _ in creates]
+        if self.comment_writer is not None:
+            result.comments = self.comment_writer.write(placed)
+        return result
+
+    def _article(self, record: Record, article: Article, now) -> Article:
+        article.headline = record.headline
+        article.body = record.body
+        article.body_html = record.body_html
+        article.standfirst = record.standfirst
+        article.dateline = record.dateline
+        article.canonical_url = record.url
+        article.content_hash = record.content_hash
+        article.image_url = record.image_url
+        article.source = record.source
+        article.source_id = record.source_id
+        article.updated_at = now
+        published = record.published_at
+        if record.status == "draft":
+            article.status = Article.Status.DRAFT
+        else:
+            published = published or now
+            article.status = (Article.Status.SCHEDULED if published > now
+                              else Article.Status.PUBLISHED)
+        article.published_at = published
+        if not article.pk:
+            article.created_at = min(published, now) if published else now
+        return article
+
+    def _resolve(self, pairs: list[tuple[Record, Article, str]]) -> None:
+        records = [r for r, _, _ in pairs]
+        self.names.ensure(records)
+        for record, article, _ in pairs:
+            article.section_id = self.names.section_id(record)
+
+    def _create(self, creates, result: BatchResult) -> None:
+        if not creates:
+            return
+        slugs = unique_slugs([(r.slug or r.headline) for r, _, _ in creates])
+        articles = []
+        for (_, article, _), slug in zip(creates, slugs, strict=True):
+            article.slug = slug
+            articles.append(article)
+        Article.objects.bulk_create(articles, batch_size=500)
+        self._relations([(r, a) for r, a, _ in creates])
+        Provenance.objects.bulk_create(
+            [Provenance(article_id=a.pk, url_key=url_key(r.url), fingerprint=fp)
+             for r, a, fp in creates], batch_size=1000)
+        result.created += len(articles)
+        result.article_ids.extend(a.pk for a in articles)
+
+    def _update(self, updates, result: BatchResult) -> None:
+        if not updates:
+            return
+        articles = [a for _, a, _ in updates]
+        Article.objects.bulk_update(articles, UPDATE_FIELDS, batch_size=200)
+        ids = [a.pk for a in articles]
+        Byline.objects.filter(article_id__in=ids).delete()
+        Article.tags.through.objects.filter(article_id__in=ids).delete()
+        self._relations([(r, a) for r, a, _ in updates])
+        Provenance.objects.filter(article_id__in=ids).delete()
+        Provenance.objects.bulk_create(
+            [Provenance(article_id=a.pk, url_key=url_key(r.url), fingerprint=fp)
+             for r, a, fp in updates], batch_size=1000)
+        result.updated += len(articles)
+        result.article_ids.extend(ids)
+
+    def _relations(self, pairs: list[tuple[Record, Article]]) -> None:
+        bylines, tag_rows = [], []
+        through = Article.tags.through
+        for record, article in pairs:
+            for position, author_id in enumerate(self.names.author_ids(record)):
+                bylines.append(Byline(article_id=article.pk, author_id=author_id,
+                                      position=position))
+            for tag_id in self.names.tag_ids(record):
+                tag_rows.append(through(article_id=article.pk, tag_id=tag_id))
+        Byline.objects.bulk_create(bylines, batch_size=1000)
+        through.objects.bulk_create(tag_rows, batch_size=1000)
+
+
+class Match:
+    """The parts of an existing article the writer needs to decide."""
+
+    __slots__ = ("id", "fingerprint")
+
+    def __init__(self, pk: int, fingerprint: str) -> None:
+        self.id, self.fingerprint = pk, fingerprint
+
+
+class Existing:
+    def __init__(self) -> None:
+        self.by_sid: dict[tuple[str, str], Match] = {}
+        self.by_url: dict[str, Match] = {}
+        self.by_hash: dict[str, Match] = {}
+
+
+def _keys(record: Record) -> list[str]:
+    keys = [f"h:{record.content_hash}"]
+    if record.source_id:
+        keys.append(f"s:{record.source}\x1f{record.source_id}")
+    if record.url:
+        keys.append(f"u:{record.url}")
+    return keys
+
+
+def _match(record: Record, existing: Existing) -> tuple[Match | None, bool]:
+    """The existing article for a record, and whether it is the same record
+    (same source id or URL) rather than only the same text."""
+    if record.source_id:
+        match = existing.by_sid.get((record.source, record.source_id))
+        if match:
+            return match, True
+    if record.url:
+        match = existing.by_url.get(url_key(record.url))
+        if match:
+            return match, True
+    match = existing.by_hash.get(record.content_hash)
+    if match is None:
+        return None, False
+    # A text-only match is the same record when the record has no identity of
+    # its own (a crawled page, an HTML file without a canonical URL).
+    return match, not record.source_id and not record.url
+
+
+def _lookup(records: list[Record]) -> Existing:
+    existing = Existing()
+    matches: dict[int, Match] = {}
+    sids: dict[str, list[str]] = {}
+    for r in records:
+        if r.source_id:
+            sids.setdefault(r.source, []).append(r.source_id)
+    rows = []
+    for source, ids in sids.items():
+        rows += list(
+            Article.objects.filter(source=source, source_id__in=ids)
+            .exclude(source_id="")  # lets SQLite use the partial unique index
+            .values_list("id", "source", "source_id", "content_hash")
+        )
+    hashes = [r.content_hash for r in records]
+    rows += list(Article.objects.filter(content_hash__in=hashes).values_list(
+        "id", "source", "source_id", "content_hash"))
+    keys = {url_key(r.url): r.url for r in records if r.url}
+    url_rows = dict(Provenance.objects.filter(url_key__in=list(keys))
+                    .values_list("url_key", "article_id")) if keys else {}
+    wanted_ids = {row[0] for row in rows} | set(url_rows.values())
+    fps = dict(Provenance.objects.filter(article_id__in=wanted_ids)
+               .values_list("article_id", "fingerprint")) if wanted_ids else {}
+    for pk, source, source_id, chash in rows:
+        match = matches.setdefault(pk, Match(pk, fps.get(pk, "")))
+        if source_id:
+            existing.by_sid[(source, source_id)] = match
+        existing.by_hash.setdefault(chash, match)
+    for key, pk in url_rows.items():
+        if pk not in matches:
+            matches[pk] = Match(pk, fps.get(pk, ""))
+        existing.by_url[key] = matches[pk]
+    return existing
+
+
+def unique_slugs(texts: Iterable[str], max_length: int = 180) -> list[str]:
+    """Slugs free in the database and within the batch, "-2", "-3" on clashes."""
+    bases = [(slugify(t)[:max_length].strip("-") or "article") for t in texts]
+    taken = set(Article.objects.filter(slug__in=set(bases))
+                .values_list("slug", flat=True))
+    out, used = [], set()
+    clashing: dict[str, set[str]] = {}
+    for base in bases:
+        if base not in taken and base not in used:
+            out.append(base)
+            used.add(base)
+            continue
+        if base not in clashing:
+            clashing[base] = set(Article.objects.filter(
+                slug__startswith=f"{base}-").values_list("slug", flat=True))
+        n = 2
+        while f"{base}-{n}" in clashing[base] or f"{base}-{n}" in used:
+            n += 1
+        out.append(f"{base}-{n}")
+        used.add(f"{base}-{n}")
+    return out
