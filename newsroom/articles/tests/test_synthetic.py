@@ -1,0 +1,182 @@
+"""The synthetic archive: reproducible, news-shaped, fast to write, indexed."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from newsroom.articles import synthetic
+from newsroom.articles.models import Article, Byline, Section
+from newsroom.articles.rendering import render_markdown
+from newsroom.search.models import IndexChange
+
+END = datetime(2025, 6, 1, tzinfo=UTC)
+BUILTIN = synthetic.builtin_vocabulary()
+
+
+def gen(seed: int = 3, vocab=BUILTIN) -> synthetic.ArchiveGenerator:
+    return synthetic.ArchiveGenerator(seed, END, vocab)
+
+
+def test_same_seed_gives_the_same_archive_and_another_seed_another():
+    """Article i depends only on seed and index; a new generator repeats it."""
+    first = [gen(3).article(i) for i in range(20)]
+    again = [gen(3).article(i) for i in range(20)]
+    other = [gen(4).article(i) for i in range(20)]
+    assert first == again
+    assert [a.headline for a in first] != [a.headline for a in other]
+    assert len({a.headline for a in first}) == 20
+
+
+def test_jsonl_output_is_byte_identical_and_a_smaller_count_is_a_prefix(tmp_path):
+    """Same seed, same file, whatever the batch size or worker count."""
+    common = ["--seed", "11", "--end", "2025-06-01", "--builtin-vocabulary",
+              "--verbosity", "0"]
+    call_command("generate_articles", "--count", "40", "--batch", "7", "--jobs", "2",
+                 "--output", str(tmp_path / "a.jsonl"), *common)
+    call_command("generate_articles", "--count", "40", "--batch", "40", "--jobs", "1",
+                 "--output", str(tmp_path / "b.jsonl.gz"), *common)
+    call_command("generate_articles", "--count", "15",
+                 "--output", str(tmp_path / "c.jsonl"), *common)
+    a = (tmp_path / "a.jsonl").read_bytes()
+    with gzip.open(tmp_path / "b.jsonl.gz", "rb") as handle:
+        b = handle.read()
+    assert a == b
+    assert a.startswith((tmp_path / "c.jsonl").read_bytes())
+    rows = [json.loads(line) for line in a.decode().splitlines()]
+    assert len(rows) == 40
+    assert set(rows[0]) == {"id", "title", "body", "published", "category",
+                            "author", "url", "source", "tags"}
+    assert len({r["id"] for r in rows}) == 40
+    assert all("\n\n" in r["body"] and r["tags"] and r["author"] for r in rows)
+
+
+def test_articles_have_news_shaped_lengths_dates_sections_and_people():
+    """6-14 word headlines, 150-900 word bodies in paragraphs, quotes, 20 years."""
+    g = gen(5)
+    items = g.batch(0, 300)
+    for a in items:
+        assert 6 <= len(a.headline.split()) <= 14, a.headline
+        assert 150 <= a.word_count <= 900 + 10, a.word_count  # quotes add "said X Y"
+        assert len(a.paragraphs) >= 2
+        assert END - timedelta(days=365.25 * 20 + 1) <= a.published_at < END
+        assert a.published_at <= a.updated_at <= END
+        assert a.section in synthetic.SECTION_WEIGHTS
+        assert 1 <= len(a.tags) <= 4 and 1 <= len(a.authors) <= 2
+        assert a.dateline.isupper()
+    quoted = [a for a in items if any(q for q, _ in a.paragraphs)]
+    assert 0.2 < len(quoted) / len(items) < 0.95
+    years = {a.published_at.year for a in items}
+    assert len(years) >= 15
+    assert {a.section for a in items} == set(synthetic.SECTION_WEIGHTS)
+    lengths = sorted(a.word_count for a in items)
+    assert 250 < lengths[len(lengths) // 2] < 550  # median near a news story's
+
+
+def test_cheap_renderer_matches_render_markdown_exactly():
+    """Stored body_html is what the site's Markdown renderer would make."""
+    for a in gen(8).batch(0, 150):
+        assert a.body_html == render_markdown(a.body)
+
+
+def test_words_follow_a_zipf_like_law():
+    """The most common word is far more frequent than the 10th, that than the 100th."""
+    counts = Counter(
+        w.lower().strip(".,“”")
+        for a in gen(9).batch(0, 200)
+        for _, text in a.paragraphs
+        for w in text.split()
+    )
+    ranked = [n for _, n in counts.most_common()]
+    assert ranked[0] > 4 * ranked[9] and ranked[9] > 4 * ranked[99]
+    assert len(counts) > 300
+
+
+def test_corpus_vocabulary_takes_word_counts_not_sentences(shared_data):
+    """With the shared corpora: their frequent words, and no 8-word run copied."""
+    vocab = synthetic.load_vocabulary(shared_data)
+    assert vocab.origin.startswith("corpora")
+    assert vocab.words[0] == "the" and len(vocab.words) > 10000
+    with gzip.open(shared_data / "bbc" / "articles.jsonl.gz", "rt") as handle:
+        corpus = [json.loads(line)["body"] for line in handle]
+    grams = set()
+    for body in corpus:
+        words = re.findall(r"\w+", body.lower())
+        grams.update(tuple(words[i:i + 8]) for i in range(len(words) - 7))
+    for a in gen(2, vocab).batch(0, 40):
+        assert a.body_html == render_markdown(a.body)
+        words = re.findall(r"\w+", a.body.lower())
+        assert not any(tuple(words[i:i + 8]) in grams for i in range(len(words) - 7))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_generate_into_database_with_outbox_bylines_and_tags(client):
+    """Rows, bylines, tags and one outbox row per article; a rerun adds nothing."""
+    args = ["--count", "120", "--seed", "21", "--batch", "50", "--end", "2025-06-01",
+            "--builtin-vocabulary", "--verbosity", "0"]
+    call_command("generate_articles", *args)
+    assert Article.objects.filter(source=synthetic.SOURCE).count() == 120
+    assert Article.objects.published().count() == 120
+    ids = set(Article.objects.values_list("id", flat=True))
+    assert set(IndexChange.objects.values_list("article_id", flat=True)) == ids
+    assert Byline.objects.filter(article_id__in=ids).values("article").distinct(
+    ).count() == 120
+    assert Article.tags.through.objects.filter(article_id__in=ids).count() >= 120
+    assert Section.objects.count() == 7
+    expected = gen(21).article(7)
+    stored = Article.objects.with_byline().get(source_id="21-7")
+    assert stored.headline == expected.headline
+    assert stored.body_html == render_markdown(stored.body)
+    assert stored.published_at == expected.published_at
+    assert stored.updated_at == expected.updated_at  # not "now": no false "Updated"
+    assert [a.name for a in stored.byline()] == expected.authors
+    assert sorted(t.name for t in stored.tags.all()) == sorted(expected.tags)
+    page = client.get(stored.get_absolute_url())
+    assert page.status_code == 200 and expected.headline in page.content.decode()
+
+    call_command("generate_articles", *args)
+    assert Article.objects.count() == 120
+    call_command("generate_articles", *args[:1], "150", *args[2:])
+    assert Article.objects.count() == 150
+    assert IndexChange.objects.count() == 150
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_outbox_flag_writes_articles_without_outbox_rows():
+    """--no-outbox is for benchmarks that rebuild the index afterwards."""
+    call_command("generate_articles", "--count", "30", "--seed", "1", "--no-outbox",
+                 "--builtin-vocabulary", "--verbosity", "0")
+    assert Article.objects.count() == 30
+    assert IndexChange.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_generated_ids_do_not_collide_with_existing_articles():
+    """Ids are allocated after the existing ones; slugs never clash."""
+    from newsroom.articles.tests import factories as f
+
+    first = f.article("An editor's own story")
+    call_command("generate_articles", "--count", "10", "--seed", "2",
+                 "--builtin-vocabulary", "--verbosity", "0")
+    assert Article.objects.count() == 11
+    assert min(Article.objects.exclude(pk=first.pk).values_list("pk", flat=True)) > (
+        first.pk
+    )
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--count", "-1"], "--count"),
+    (["--count", "5", "--seed", "-3"], "--seed"),
+    (["--count", "5", "--batch", "0"], "--batch"),
+    (["--count", "5", "--end", "yesterday"], "--end"),
+])
+def test_bad_arguments_are_clear_errors(args, message):
+    """Bad input stops before anything is written, naming the option."""
+    with pytest.raises(CommandError, match=message):
+        call_command("generate_articles", *args, "--builtin-vocabulary")
