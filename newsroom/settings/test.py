@@ -48,3 +48,7 @@ NEWSROOM_CONFIRMATION_TEST_HOOK = True
 
 STATIC_ROOT = RUN_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+# No read-count flusher thread in tests: it would write from another thread
+# into a test database (shares tests call newsroom.shares.reads.flush()).
+NEWSROOM_READS_FLUSH_SECONDS = 0

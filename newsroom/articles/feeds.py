@@ -1,0 +1,279 @@
+"""RSS 2.0 and Atom feeds: site, section, tag, author, corrections, comments.
+
+Each feed is a small ``django.contrib.syndication`` subclass; the Atom variant
+of each is the same class with ``feed_type`` swapped. Links are absolute on
+SITE_URL (not the request's host), so a feed read through a proxy or a cache
+still points at the public site. Authors' emails are never published.
+"""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+
+from .models import Article, ArticleNote, Author, Section, Tag
+
+
+def absolute(path: str) -> str:
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def feed_size() -> int:
+    return settings.NEWSROOM_FEED_ITEMS
+
+
+def byline_text(article: Article) -> str:
+    names = [a.name for a in article.byline()]
+    if len(names) > 1:
+        return ", ".join(names[:-1]) + " and " + names[-1]
+    return names[0] if names else ""
+
+
+class NewsFeed(Feed):
+    """A feed that knows its own URL name, for its absolute self link.
+
+    Feed instances serve every request (one per URL pattern), so nothing
+    request-specific is kept on them.
+    """
+
+    feed_type = Rss201rev2Feed
+
+    def __init__(self, url_name: str) -> None:
+        self.url_name = url_name
+
+    def feed_url(self, obj=None) -> str:
+        slug = getattr(obj, "slug", None)
+        return absolute(reverse(self.url_name, args=[slug] if slug else []))
+
+
+class ArticleFeed(NewsFeed):
+    """The latest public articles; subclasses narrow ``articles()``."""
+
+    def title(self, obj=None) -> str:
+        return settings.SITE_NAME
+
+    def description(self, obj=None) -> str:
+        return f"Latest stories from {settings.SITE_NAME}"
+
+    def subtitle(self, obj=None) -> str:
+        return self.description(obj)
+
+    def link(self, obj=None) -> str:
+        return absolute(obj.get_absolute_url() if obj is not None else "/")
+
+
+    def author_name(self, obj=None) -> str:
+        return settings.SITE_NAME
+
+    def articles(self, obj):
+        return Article.objects.published()
+
+    def items(self, obj=None):
+        qs = self.articles(obj).with_byline().defer("body", "body_html")
+        return qs.order_by("-published_at", "-id")[: feed_size()]
+
+    def item_title(self, item: Article) -> str:
+        return item.headline
+
+    def item_description(self, item: Article) -> str:
+        return item.standfirst or item.headline
+
+    def item_link(self, item: Article) -> str:
+        return absolute(item.get_absolute_url())
+
+    def item_guid(self, item: Article) -> str:
+        return absolute(item.get_absolute_url())
+
+    def item_author_name(self, item: Article) -> str | None:
+        return byline_text(item) or None
+
+    def item_author_link(self, item: Article) -> str | None:
+        byline = item.byline()
+        return absolute(byline[0].get_absolute_url()) if len(byline) == 1 else None
+
+    def item_pubdate(self, item: Article):
+        return item.published_at
+
+    def item_updateddate(self, item: Article):
+        return max(item.updated_at, item.published_at)
+
+    def item_categories(self, item: Article) -> list[str]:
+        return [item.section.name]
+
+
+class SectionFeed(ArticleFeed):
+    def get_object(self, request, slug: str) -> Section:
+        return get_object_or_404(Section, slug=slug)
+
+    def title(self, obj) -> str:
+        return f"{obj.name} · {settings.SITE_NAME}"
+
+    def description(self, obj) -> str:
+        return obj.description or f"Latest {obj.name} stories"
+
+    def articles(self, obj):
+        return Article.objects.published().filter(section=obj)
+
+
+class TagFeed(ArticleFeed):
+    def get_object(self, request, slug: str) -> Tag:
+        return get_object_or_404(Tag, slug=slug)
+
+    def title(self, obj) -> str:
+        return f"{obj.name} · {settings.SITE_NAME}"
+
+    def description(self, obj) -> str:
+        return f"Latest stories tagged {obj.name}"
+
+    def articles(self, obj):
+        return Article.objects.published().filter(tags=obj)
+
+
+class AuthorFeed(ArticleFeed):
+    def get_object(self, request, slug: str) -> Author:
+        return get_object_or_404(Author, slug=slug)
+
+    def title(self, obj) -> str:
+        return f"{obj.name} · {settings.SITE_NAME}"
+
+    def description(self, obj) -> str:
+        return f"Latest stories by {obj.name}"
+
+    def articles(self, obj):
+        return Article.objects.published().filter(authors=obj)
+
+
+class CorrectionsFeed(NewsFeed):
+    """Every correction and update note on public articles, newest first."""
+
+    def title(self) -> str:
+        return f"Corrections and updates · {settings.SITE_NAME}"
+
+    def description(self) -> str:
+        return f"Dated corrections and updates to {settings.SITE_NAME} stories"
+
+    def subtitle(self) -> str:
+        return self.description()
+
+    def link(self) -> str:
+        return absolute("/")
+
+
+    def author_name(self) -> str:
+        return settings.SITE_NAME
+
+    def items(self):
+        public = Article.objects.published()
+        return (
+            ArticleNote.objects.filter(article__in=public)
+            .select_related("article")
+            .only("id", "kind", "text", "noted_at", "article__slug",
+                  "article__headline")
+            .order_by("-noted_at", "-id")[: feed_size()]
+        )
+
+    def item_title(self, item: ArticleNote) -> str:
+        return f"{item.get_kind_display()}: {item.article.headline}"
+
+    def item_description(self, item: ArticleNote) -> str:
+        return item.text
+
+    def item_link(self, item: ArticleNote) -> str:
+        return absolute(item.article.get_absolute_url())
+
+    def item_guid(self, item: ArticleNote) -> str:
+        return absolute(item.article.get_absolute_url()) + f"#note-{item.pk}"
+
+    item_guid_is_permalink = False
+
+    def item_author_name(self, item: ArticleNote) -> str:
+        return settings.SITE_NAME
+
+    def item_pubdate(self, item: ArticleNote):
+        return item.noted_at
+
+    def item_updateddate(self, item: ArticleNote):
+        return item.noted_at
+
+    def item_categories(self, item: ArticleNote) -> list[str]:
+        return [item.get_kind_display()]
+
+
+def comment_model():
+    """The comments app's ``Comment`` model, or None while it has none."""
+    try:
+        return apps.get_model("comments", "Comment")
+    except LookupError:
+        return None
+
+
+class ArticleCommentsFeed(NewsFeed):
+    """The approved comments on one public article, newest first."""
+
+    def get_object(self, request, slug: str) -> Article:
+        if comment_model() is None:
+            raise Http404("Comments are not available")
+        return get_object_or_404(Article.objects.published(), slug=slug)
+
+    def title(self, obj: Article) -> str:
+        return f"Comments on {obj.headline}"
+
+    def description(self, obj: Article) -> str:
+        return f"Approved reader comments on “{obj.headline}”"
+
+    def subtitle(self, obj: Article) -> str:
+        return self.description(obj)
+
+    def link(self, obj: Article) -> str:
+        return absolute(obj.get_absolute_url()) + "#comments"
+
+
+    def author_name(self, obj: Article) -> str:
+        return settings.SITE_NAME
+
+    def items(self, obj: Article):
+        model = comment_model()
+        approved = getattr(getattr(model, "Status", None), "APPROVED", "approved")
+        qs = model.objects.filter(article=obj, status=approved)
+        return qs.select_related("article").order_by("-created_at", "-id")[
+            : feed_size()
+        ]
+
+    def item_title(self, item) -> str:
+        return f"{item.name} on {item.article.headline}"
+
+    def item_description(self, item) -> str:
+        return item.body
+
+    def item_link(self, item) -> str:
+        return absolute(item.article.get_absolute_url()) + f"#comment-{item.pk}"
+
+    def item_guid(self, item) -> str:
+        return self.item_link(item)
+
+    def item_author_name(self, item) -> str:
+        return item.name
+
+    def item_pubdate(self, item):
+        return item.created_at
+
+    def item_updateddate(self, item):
+        return item.created_at
+
+
+def atom(feed_class: type[Feed]) -> type[Feed]:
+    """The same feed as Atom 1.0."""
+    return type(f"Atom{feed_class.__name__}", (feed_class,), {"feed_type": Atom1Feed})
+
+
+def feed_paths(kind: str, slug: str | None = None) -> dict[str, str]:
+    """The RSS and Atom addresses of a feed, for ``<link rel=alternate>``."""
+    args = [slug] if slug else []
+    return {
+        fmt: reverse(f"articles:{kind}-{fmt}", args=args) for fmt in ("rss", "atom")
+    }

@@ -1,0 +1,105 @@
+"""Counting shares: idempotent per visitor-day, atomic under concurrency.
+
+This module is the public API of the share counters (the JSON API uses it):
+
+- ``record_share(request, article, network)`` counts one share when it is the
+  first from this visitor for this article, network and day;
+- ``share_counts(article_id)`` -> ``{network: count}`` with every network;
+- ``share_totals(article_ids)`` -> ``{article_id: total}`` in one query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+from django.http import HttpRequest
+from django.utils import timezone
+
+from newsroom.articles.models import Article
+
+from .models import Network, ShareCount, ShareVisit
+from .visitors import client_ip, is_bot, visitor_key
+
+
+def _cache_key(article_id: int) -> str:
+    return f"shares:counts:{article_id}"
+
+
+def record_share(request: HttpRequest, article: Article, network: str) -> bool:
+    """Count a share unless this visitor already shared it there today.
+
+    Returns True when the share was counted. The visit row's unique key is
+    the guard: of two racing requests from one visitor exactly one inserts
+    it, and only that one increments the counter (with F(), in the database,
+    so concurrent increments never overwrite each other).
+    """
+    if network not in Network.values:
+        raise ValueError(f"unknown network {network!r}")
+    if is_bot(request.META.get("HTTP_USER_AGENT", "")) or not client_ip(request):
+        return False
+    now = timezone.now()
+    key = visitor_key(request, timezone.localdate(now), article.pk, network)
+    try:
+        with transaction.atomic():
+            ShareVisit.objects.create(
+                key=key, article_id=article.pk, network=network, created_at=now
+            )
+            ShareCount.objects.bulk_create(
+                [ShareCount(article_id=article.pk, network=network, count=0)],
+                ignore_conflicts=True,
+            )
+            ShareCount.objects.filter(article_id=article.pk, network=network).update(
+                count=F("count") + 1
+            )
+    except IntegrityError:
+        # The visit row exists already: this visitor was counted today.
+        return False
+    cache.delete(_cache_key(article.pk))
+    return True
+
+
+def share_counts(article_id: int) -> dict[str, int]:
+    """Every network's count for one article, zeros included (cached briefly).
+
+    The cache is per process; another process's new share shows here within
+    NEWSROOM_SHARES_CACHE_SECONDS.
+    """
+    key = _cache_key(article_id)
+    counts = cache.get(key)
+    if counts is None:
+        counts = dict.fromkeys(Network.values, 0)
+        rows = ShareCount.objects.filter(article_id=article_id).values_list(
+            "network", "count"
+        )
+        counts.update(rows)
+        cache.set(key, counts, settings.NEWSROOM_SHARES_CACHE_SECONDS)
+    return counts
+
+
+def share_totals(article_ids: Iterable[int]) -> dict[int, int]:
+    """Total shares per article for a list of articles, in one query."""
+    ids = list({int(pk) for pk in article_ids})
+    if not ids:
+        return {}
+    totals = dict.fromkeys(ids, 0)
+    rows = (
+        ShareCount.objects.filter(article_id__in=ids)
+        .values("article_id")
+        .annotate(total=Sum("count"))
+        .values_list("article_id", "total")
+    )
+    totals.update(rows)
+    return totals
+
+
+def attach_share_totals(articles: Iterable[Article]) -> list[Article]:
+    """Set ``share_total`` on each article (one query for the whole list)."""
+    articles = list(articles)
+    totals = share_totals(a.pk for a in articles)
+    for a in articles:
+        a.share_total = totals.get(a.pk, 0)
+    return articles

@@ -1,0 +1,57 @@
+"""Concurrent shares: every distinct visitor counts exactly once, no more."""
+
+import threading
+
+import pytest
+from django.db import connections
+from django.test import Client
+
+from newsroom.articles.tests import factories as f
+from newsroom.shares.counters import share_counts
+from newsroom.shares.models import ShareVisit
+
+from .conftest import UA
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+
+def _hammer(url: str, visitors: list[tuple[str, str]]) -> list[int]:
+    """One thread per visitor, all released at once, each with its own client."""
+    start = threading.Barrier(len(visitors))
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def share(addr: str, agent: str) -> None:
+        try:
+            client = Client(REMOTE_ADDR=addr, HTTP_USER_AGENT=agent)
+            start.wait(timeout=30)
+            status = client.get(url).status_code
+            with lock:
+                statuses.append(status)
+        finally:
+            connections.close_all()  # this thread's own connection
+
+    threads = [threading.Thread(target=share, args=v) for v in visitors]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return statuses
+
+
+def test_100_concurrent_shares_from_distinct_visitors_add_exactly_100():
+    """100 threads, 100 visitors (distinct /24s and browsers): the count is 100."""
+    a = f.article("A widely shared story")
+    visitors = [(f"10.{i // 250}.{i % 250}.9", f"{UA} v{i}") for i in range(100)]
+    statuses = _hammer(f"/share/facebook/{a.pk}/", visitors)
+    assert statuses == [302] * 100
+    assert share_counts(a.pk)["facebook"] == 100
+    assert ShareVisit.objects.filter(article=a).count() == 100
+
+
+def test_100_concurrent_shares_from_one_visitor_add_exactly_1():
+    """The same visitor racing itself 100 times is still counted once."""
+    a = f.article("A story shared by an eager reader")
+    statuses = _hammer(f"/share/x/{a.pk}/", [("192.0.2.10", UA)] * 100)
+    assert statuses == [302] * 100
+    assert share_counts(a.pk)["x"] == 1

@@ -1,0 +1,69 @@
+"""Share links: count, then send the reader on to the network's share dialog."""
+
+from __future__ import annotations
+
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+)
+from django.views.decorators.http import require_GET, require_POST
+
+from newsroom.articles.models import Article
+
+from .counters import record_share, share_counts
+from .models import Network
+from .networks import public_url, share_target
+
+
+class ShareRedirect(HttpResponseRedirect):
+    # The email button leaves for the reader's mail program.
+    allowed_schemes = ["http", "https", "mailto"]
+
+
+def _public_article(ref: str) -> Article:
+    public = Article.objects.published().only("id", "slug", "headline")
+    article = public.filter(pk=int(ref)).first() if ref.isdigit() else None
+    article = article or public.filter(slug=ref).first()
+    if article is None:
+        raise Http404("No such article")
+    return article
+
+
+@require_GET
+def share(request: HttpRequest, network: str, ref: str) -> HttpResponse:
+    """Count a share (once per visitor-day) and redirect to the network."""
+    if network not in Network.values or network == Network.COPY:
+        raise Http404("No such network")
+    article = _public_article(ref)
+    record_share(request, article, network)
+    url = public_url(article)
+    response = ShareRedirect(share_target(network, url, article.headline))
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return (
+        "application/json" in request.headers.get("Accept", "")
+        or request.headers.get("X-Requested-With") == "fetch"
+    )
+
+
+@require_POST
+def copy_link(request: HttpRequest, ref: str) -> HttpResponse:
+    """The copy-link button: counts through a POST (CSRF-checked).
+
+    The page's script asks for JSON and updates the counter in place; without
+    script the form posts here and the reader lands back on the article.
+    """
+    article = _public_article(ref)
+    counted = record_share(request, article, Network.COPY)
+    url = public_url(article)
+    if _wants_json(request):
+        count = share_counts(article.pk)[Network.COPY]
+        return JsonResponse({"counted": counted, "count": count, "url": url})
+    return HttpResponseRedirect(f"{article.get_absolute_url()}#share", status=303)
