@@ -1,5 +1,14 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "comments"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("post/<int:article_id>/", views.post, name="post"),
+    path("code/new", views.code_new, name="code_new"),
+    path("code/<str:token>.png", views.code_image, name="code_image"),
+    path("moderate/<str:token>/", views.moderate, name="moderate"),
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("<int:pk>/report/", views.report, name="report"),
+]

@@ -36,11 +36,13 @@ INSTALLED_APPS = [
     "newsroom.shares",
     "newsroom.ingest",
     "newsroom.api",
+    "ninja",  # only for its bundled Swagger UI files: API docs use no CDN
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "newsroom.api.middleware.ApiMiddleware",  # CORS and JSON errors on /api/
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -97,7 +99,6 @@ def database_from_url(url: str, var_dir: Path) -> dict:
 
 DATABASES = {"default": database_from_url(env_str("DATABASE_URL"), VAR_DIR)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-FORMS_URLFIELD_ASSUME_HTTPS = True  # the Django 6.0 default, now
 
 CACHES = {
     "default": {
@@ -188,3 +189,40 @@ NEWSROOM_COMMENTS_SUSPECT_WORDS = env_list("NEWSROOM_COMMENTS_SUSPECT_WORDS", []
 # Behind a proxy, the META key holding the client address (e.g.
 # HTTP_X_FORWARDED_FOR, first entry); empty means REMOTE_ADDR.
 NEWSROOM_COMMENTS_IP_HEADER = env_str("NEWSROOM_COMMENTS_IP_HEADER", "")
+
+# Importers (newsroom/ingest, see docs/import.md): records per transaction,
+# processes rendering Markdown on the bulk path, the section when none is given.
+NEWSROOM_IMPORT_BATCH_SIZE = env_int("NEWSROOM_IMPORT_BATCH_SIZE", 1000)
+NEWSROOM_IMPORT_WORKERS = env_int("NEWSROOM_IMPORT_WORKERS", 1)
+NEWSROOM_IMPORT_DEFAULT_SECTION = env_str("NEWSROOM_IMPORT_DEFAULT_SECTION", "News")
+NEWSROOM_IMPORT_PROGRESS_SECONDS = env_int("NEWSROOM_IMPORT_PROGRESS_SECONDS", 5)
+
+# Shares, read counts, popular lists, related, feeds and sitemaps
+# (newsroom.shares and newsroom/articles/{feeds,sitemaps,jsonld}.py; see
+# docs/essentials.md). Read inside functions, never at import time.
+NEWSROOM_SHARES_IP_HEADER = env_str("NEWSROOM_SHARES_IP_HEADER", "")
+NEWSROOM_SHARES_CACHE_SECONDS = env_int("NEWSROOM_SHARES_CACHE_SECONDS", 30)
+NEWSROOM_READS_FLUSH_SECONDS = env_int("NEWSROOM_READS_FLUSH_SECONDS", 10)
+NEWSROOM_READS_FLUSH_EVERY = env_int("NEWSROOM_READS_FLUSH_EVERY", 500)
+NEWSROOM_STATS_KEEP_DAYS = env_int("NEWSROOM_STATS_KEEP_DAYS", 8)
+NEWSROOM_MOST_CACHE_SECONDS = env_int("NEWSROOM_MOST_CACHE_SECONDS", 120)
+NEWSROOM_RELATED_CACHE_SECONDS = env_int("NEWSROOM_RELATED_CACHE_SECONDS", 600)
+NEWSROOM_FEED_ITEMS = env_int("NEWSROOM_FEED_ITEMS", 50)
+NEWSROOM_SITEMAP_PAGE_SIZE = env_int("NEWSROOM_SITEMAP_PAGE_SIZE", 50000)
+NEWSROOM_SITEMAP_CACHE_SECONDS = env_int("NEWSROOM_SITEMAP_CACHE_SECONDS", 600)
+NEWSROOM_PUBLISHER_LOGO_URL = env_str("NEWSROOM_PUBLISHER_LOGO_URL", "")
+
+# --- Public API (newsroom.api; see docs/api.md) ------------------------------
+# Origins allowed to call the API from a browser ("*" for any); empty: none.
+NEWSROOM_API_CORS_ORIGINS = env_list("NEWSROOM_API_CORS_ORIGINS", [])
+# Requests per client network (/24, /48) per window, "count/seconds".
+NEWSROOM_API_RATE_LIMITS = {
+    "read": env_str("NEWSROOM_API_RATE_READ", "300/60"),
+    "write": env_str("NEWSROOM_API_RATE_WRITE", "20/60"),
+}
+# Where the counters live: "database" (shared by every process), or the alias
+# of a shared cache (Redis, Memcached) from CACHES; never the locmem default.
+NEWSROOM_API_RATE_STORE = env_str("NEWSROOM_API_RATE_STORE", "database")
+NEWSROOM_API_CACHE_SECONDS = env_int("NEWSROOM_API_CACHE_SECONDS", 60)
+# Behind a proxy, the META key holding the client address (last entry used).
+NEWSROOM_API_IP_HEADER = env_str("NEWSROOM_API_IP_HEADER", "")

@@ -1,0 +1,159 @@
+"""The moderation queue, reported comments, bans, and data requests."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils.html import format_html_join
+
+from . import privacy
+from .models import Ban, Comment, PendingComment, ReportedComment
+from .moderation import recount, set_status
+
+
+def _status_action(status: str, label: str):
+    def action(modeladmin, request: HttpRequest, queryset: QuerySet) -> None:
+        n = set_status(list(queryset.values_list("pk", flat=True)), status)
+        modeladmin.message_user(request, f"{n} comment(s) marked {label.lower()}.")
+
+    action.__name__ = f"mark_{status}"
+    action.short_description = f"{label} selected comments"
+    return action
+
+
+approve = _status_action(Comment.Status.APPROVED, "Approve")
+reject = _status_action(Comment.Status.REJECTED, "Reject")
+spam = _status_action(Comment.Status.SPAM, "Mark as spam:")
+remove = _status_action(Comment.Status.REMOVED, "Remove")
+
+
+@admin.action(description="Ban the email addresses of selected comments")
+def ban_emails(modeladmin, request, queryset) -> None:
+    emails = {e for e in queryset.values_list("email", flat=True) if e}
+    for email in emails:
+        Ban.objects.get_or_create(
+            kind=Ban.Kind.EMAIL,
+            value=email,
+            defaults={"reason": "from the moderation queue"},
+        )
+    modeladmin.message_user(request, f"Banned {len(emails)} email address(es).")
+
+
+@admin.action(description="Ban the networks of selected comments")
+def ban_networks(modeladmin, request, queryset) -> None:
+    networks = {n for n in queryset.values_list("network", flat=True) if n}
+    for network in networks:
+        Ban.objects.get_or_create(
+            kind=Ban.Kind.NETWORK,
+            value=network,
+            defaults={"reason": "from the moderation queue"},
+        )
+    modeladmin.message_user(request, f"Banned {len(networks)} network(s).")
+
+
+@admin.action(description="Dismiss the reports on selected comments")
+def dismiss_reports(modeladmin, request, queryset) -> None:
+    n = queryset.update(report_count=0)
+    modeladmin.message_user(request, f"Dismissed the reports on {n} comment(s).")
+
+
+@admin.action(description="Export everything stored about these commenters' emails")
+def export_data(modeladmin, request, queryset) -> HttpResponse:
+    emails = sorted({e for e in queryset.values_list("email", flat=True) if e})
+    data = [privacy.export(e) for e in emails]
+    response = HttpResponse(
+        json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json"
+    )
+    response["Content-Disposition"] = 'attachment; filename="comment-data.json"'
+    return response
+
+
+@admin.action(description="Delete everything stored about these commenters' emails")
+def delete_data(modeladmin, request, queryset) -> None:
+    emails = {e for e in queryset.values_list("email", flat=True) if e}
+    total = sum(privacy.delete(e)["comments"] for e in emails)
+    modeladmin.message_user(
+        request,
+        f"Deleted {total} comment(s) for {len(emails)} address(es).",
+        messages.WARNING,
+    )
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    list_display = [
+        "short_body",
+        "name",
+        "article",
+        "status",
+        "reasons_shown",
+        "report_count",
+        "network",
+        "created_at",
+    ]
+    list_filter = ["status", "created_at"]
+    search_fields = ["name", "email", "body", "network"]
+    raw_id_fields = ["article", "parent"]
+    readonly_fields = ["network", "reasons", "created_at", "moderated_at", "body_html"]
+    actions = [
+        approve,
+        reject,
+        spam,
+        remove,
+        ban_emails,
+        ban_networks,
+        dismiss_reports,
+        export_data,
+        delete_data,
+    ]
+    list_select_related = ["article"]
+    date_hierarchy = "created_at"
+
+    @admin.display(description="comment")
+    def short_body(self, obj: Comment) -> str:
+        return obj.body[:80] + ("…" if len(obj.body) > 80 else "")
+
+    @admin.display(description="guard reasons")
+    def reasons_shown(self, obj: Comment) -> str:
+        if not obj.reasons:
+            return "—"
+        return format_html_join("", "<div>{}</div>", ((r,) for r in obj.reasons))
+
+    def save_model(self, request, obj, form, change) -> None:
+        # A status edited by hand goes through set_status, so counts stay right.
+        new_status = obj.status
+        if change and "status" in form.changed_data:
+            obj.status = form.initial["status"]
+        super().save_model(request, obj, form, change)
+        if obj.status != new_status:
+            set_status([obj], new_status)
+            obj.status = new_status
+        elif not change:
+            recount([obj.article_id])
+
+
+@admin.register(PendingComment)
+class PendingCommentAdmin(CommentAdmin):
+    list_filter = ["created_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(status=Comment.Status.PENDING)
+
+
+@admin.register(ReportedComment)
+class ReportedCommentAdmin(CommentAdmin):
+    list_filter = ["status"]
+    ordering = ["-report_count", "-created_at"]
+
+    def get_queryset(self, request):
+        return Comment.objects.reported().select_related("article")
+
+
+@admin.register(Ban)
+class BanAdmin(admin.ModelAdmin):
+    list_display = ["kind", "value", "reason", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["value", "reason"]

@@ -1,0 +1,124 @@
+"""What every confirmation code backend does: issue, verify, spend once.
+
+Codes are stateless until they are spent: the token a form carries is the
+challenge id signed with a timestamp, and the answers are derived from that id
+with the site's secret key, so rendering a form writes nothing and any worker
+can draw the image. Spending a code writes a :class:`UsedCode` row (unique),
+in the same transaction as the comment, which is what makes it single-use.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+
+SALT = "newsroom.comments.confirmation"
+
+
+@dataclass(frozen=True)
+class Challenge:
+    token: str
+    question: str
+    image_url: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    reason: str  # "", "missing", "invalid", "expired", "wrong", "used"
+    challenge_id: str | None = None
+
+
+def normalise(answer: str) -> str:
+    """Case-insensitive, and forgiving of spaces readers type between characters."""
+    return "".join(answer.split()).casefold()
+
+
+class BaseConfirmation:
+    supports_image = False
+    supports_question = False
+
+    def __init__(self, options: dict) -> None:
+        self.options = options
+        self.timeout = int(options.get("TIMEOUT", 600))
+
+    # --- to implement -------------------------------------------------------
+    def code_for(self, challenge_id: str) -> str:
+        raise NotImplementedError
+
+    def accepted_answers(self, challenge_id: str) -> set[str]:
+        """Every normalised answer that solves the challenge."""
+        return {normalise(self.code_for(challenge_id))}
+
+    def question_for(self, challenge_id: str) -> str:
+        return ""
+
+    def image_url(self, token: str) -> str:
+        return ""
+
+    # --- shared -------------------------------------------------------------
+    def digest(self, challenge_id: str, purpose: str) -> bytes:
+        return salted_hmac(f"{SALT}.{purpose}", challenge_id).digest()
+
+    def issue(self) -> Challenge:
+        challenge_id = secrets.token_urlsafe(12)
+        token = signing.TimestampSigner(salt=SALT).sign(challenge_id)
+        return Challenge(
+            token=token,
+            question=self.question_for(challenge_id),
+            image_url=self.image_url(token),
+        )
+
+    def unsign(self, token: str, max_age: int | None = 0) -> str | None:
+        """The challenge id in a token, or None when forged or (by default) expired."""
+        age = self.timeout if max_age == 0 else max_age
+        try:
+            return signing.TimestampSigner(salt=SALT).unsign(token, max_age=age)
+        except signing.BadSignature:
+            return None
+
+    def verify(self, token: str, answer: str) -> Verdict:
+        """Check an answer without spending the code."""
+        if not token:
+            return Verdict(False, "invalid")
+        try:
+            challenge_id = signing.TimestampSigner(salt=SALT).unsign(
+                token, max_age=self.timeout
+            )
+        except signing.SignatureExpired:
+            return Verdict(False, "expired")
+        except signing.BadSignature:
+            return Verdict(False, "invalid")
+        given = normalise(answer or "")
+        if not given:
+            return Verdict(False, "missing", challenge_id)
+        if not any(
+            constant_time_compare(given, a) for a in self.accepted_answers(challenge_id)
+        ):
+            return Verdict(False, "wrong", challenge_id)
+        return Verdict(True, "", challenge_id)
+
+    def spend(self, challenge_id: str) -> bool:
+        """Mark a code used; False when it was already. Call inside the write."""
+        from newsroom.comments.models import UsedCode
+
+        try:
+            with transaction.atomic():
+                UsedCode.objects.create(challenge_id=challenge_id)
+        except IntegrityError:
+            return False
+        return True
+
+    def purge(self) -> int:
+        """Forget spent codes old enough that their tokens have expired anyway."""
+        from newsroom.comments.models import UsedCode
+
+        cutoff = timezone.now() - timedelta(seconds=self.timeout + 60)
+        deleted, _ = UsedCode.objects.filter(used_at__lt=cutoff).delete()
+        return deleted

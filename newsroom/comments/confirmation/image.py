@@ -1,0 +1,137 @@
+"""A self-hosted image code drawn with Pillow, with a text question beside it.
+
+The image is a few characters, each rotated and shifted, on a wavy, noisy
+background. Readers who cannot see it answer a short question written in words
+instead; either answer solves the same single-use challenge.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import random
+
+from django.urls import reverse
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+from .base import BaseConfirmation, normalise
+
+# No look-alikes (0/O, 1/I/L, 2/Z, 5/S, 8/B), since case does not matter.
+ALPHABET = "ACDEFHJKMNPRTUVWXY34679"
+WORDS = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+]
+WIDTH, HEIGHT = 220, 70
+
+
+class ImageCodeBackend(BaseConfirmation):
+    supports_image = True
+    supports_question = True
+
+    def __init__(self, options: dict) -> None:
+        super().__init__(options)
+        self.length = int(options.get("LENGTH", 5))
+        self._fonts: dict[int, ImageFont.FreeTypeFont] = {}
+
+    def code_for(self, challenge_id: str) -> str:
+        digest = self.digest(challenge_id, "code")
+        return "".join(ALPHABET[b % len(ALPHABET)] for b in digest[: self.length])
+
+    def _numbers(self, challenge_id: str) -> tuple[int, int]:
+        digest = self.digest(challenge_id, "question")
+        return 2 + digest[0] % 8, 1 + digest[1] % 9
+
+    def question_for(self, challenge_id: str) -> str:
+        a, b = self._numbers(challenge_id)
+        return f"What is {WORDS[a]} plus {WORDS[b]}?"
+
+    def accepted_answers(self, challenge_id: str) -> set[str]:
+        a, b = self._numbers(challenge_id)
+        return {normalise(self.code_for(challenge_id)), str(a + b), WORDS[a + b]}
+
+    def image_url(self, token: str) -> str:
+        return reverse("comments:code_image", args=[token])
+
+    def _font(self, size: int) -> ImageFont.FreeTypeFont:
+        if size not in self._fonts:
+            path = self.options.get("FONT")
+            self._fonts[size] = (
+                ImageFont.truetype(path, size)
+                if path
+                else ImageFont.load_default(size=size)
+            )
+        return self._fonts[size]
+
+    def render_png(self, challenge_id: str) -> bytes:
+        """The code as a distorted PNG; the same id always draws the same image."""
+        code = self.code_for(challenge_id)
+        rnd = random.Random(self.digest(challenge_id, "image"))
+        image = Image.new("RGB", (WIDTH, HEIGHT), (246, 243, 236))
+        draw = ImageDraw.Draw(image)
+        for _ in range(6):  # background clutter the glyphs sit on
+            box = [rnd.randint(-40, WIDTH), rnd.randint(-40, HEIGHT)]
+            box += [box[0] + rnd.randint(30, 120), box[1] + rnd.randint(20, 80)]
+            draw.arc(
+                box,
+                rnd.randint(0, 360),
+                rnd.randint(0, 360),
+                fill=_ink(rnd, 120),
+                width=2,
+            )
+        step = (WIDTH - 30) / max(len(code), 1)
+        for i, char in enumerate(code):
+            font = self._font(rnd.randint(34, 42))
+            glyph = Image.new("L", (60, 70), 0)
+            ImageDraw.Draw(glyph).text((10, 5), char, font=font, fill=255)
+            glyph = glyph.rotate(rnd.uniform(-28, 28), resample=Image.BICUBIC)
+            x = int(12 + i * step + rnd.uniform(-4, 4))
+            y = int(rnd.uniform(-8, 4))
+            image.paste(Image.new("RGB", glyph.size, _ink(rnd, 0)), (x, y), glyph)
+        image = _wave(image, rnd)
+        draw = ImageDraw.Draw(image)
+        for _ in range(3):  # strokes across the glyphs defeat simple segmentation
+            points = [
+                (x, rnd.randint(10, HEIGHT - 10)) for x in range(0, WIDTH + 40, 40)
+            ]
+            draw.line(points, fill=_ink(rnd, 40), width=2)
+        for _ in range(250):
+            draw.point(
+                (rnd.randrange(WIDTH), rnd.randrange(HEIGHT)), fill=_ink(rnd, 60)
+            )
+        image = image.filter(ImageFilter.SMOOTH)
+        out = io.BytesIO()
+        image.save(out, "PNG", optimize=False)
+        return out.getvalue()
+
+
+def _ink(rnd: random.Random, lighten: int) -> tuple[int, int, int]:
+    return tuple(min(255, rnd.randint(10, 90) + lighten) for _ in range(3))
+
+
+def _wave(image: Image.Image, rnd: random.Random) -> Image.Image:
+    """Shift columns up and down along a sine, bending every glyph differently."""
+    amplitude, period = rnd.uniform(3, 6), rnd.uniform(60, 110)
+    phase = rnd.uniform(0, math.tau)
+    out = Image.new("RGB", image.size, (246, 243, 236))
+    for x in range(0, WIDTH, 2):
+        dy = int(amplitude * math.sin(phase + x * math.tau / period))
+        out.paste(image.crop((x, 0, x + 2, HEIGHT)), (x, dy))
+    return out

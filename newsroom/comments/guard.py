@@ -1,0 +1,199 @@
+"""Spam defence as a list of small rules, each returning ``(ok, reason)``.
+
+A rule carries a verdict for when it fails: ``reject`` refuses the comment
+(the reader sees the reason and keeps the text), ``hold`` stores it for a
+moderator with the reason attached. Each rule can be switched off by name in
+``NEWSROOM_COMMENTS_RULES``. Counters are database queries, so limits hold
+across every server process.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from newsroom.articles.models import Article
+
+from .models import Ban, Comment
+from .text import count_links
+
+HOLD, REJECT = "hold", "reject"
+
+
+@dataclass(frozen=True)
+class Submission:
+    article: Article
+    name: str
+    email: str
+    body: str
+    network: str
+    body_hash: str
+    parent_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    verdict: str
+    check: Callable[[Submission], tuple[bool, str]]
+    status: int = 400  # the HTTP status of a refusal
+
+
+@dataclass
+class Outcome:
+    rejected: list[tuple[Rule, str]] = field(default_factory=list)
+    held: list[tuple[Rule, str]] = field(default_factory=list)
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.rejected)
+
+    @property
+    def reasons(self) -> list[str]:
+        return [f"{rule.name}: {reason}" for rule, reason in self.rejected + self.held]
+
+
+RULES: list[Rule] = []
+
+
+def rule(name: str, verdict: str, status: int = 400):
+    def register(func: Callable[[Submission], tuple[bool, str]]):
+        RULES.append(Rule(name, verdict, func, status))
+        return func
+
+    return register
+
+
+def limits() -> dict:
+    return settings.NEWSROOM_COMMENTS_LIMITS
+
+
+def enabled(name: str) -> bool:
+    return bool(getattr(settings, "NEWSROOM_COMMENTS_RULES", {}).get(name, True))
+
+
+@rule("length", REJECT)
+def length(sub: Submission) -> tuple[bool, str]:
+    n = len(sub.body.strip())
+    if n < limits()["BODY_MIN"]:
+        return False, f"The comment is too short (at least {limits()['BODY_MIN']})."
+    if n > limits()["BODY_MAX"]:
+        return False, f"The comment is too long (at most {limits()['BODY_MAX']})."
+    return True, ""
+
+
+@rule("banned_email", REJECT, 403)
+def banned_email(sub: Submission) -> tuple[bool, str]:
+    if sub.email and Ban.objects.filter(kind=Ban.Kind.EMAIL, value=sub.email).exists():
+        return False, "Comments from this email address are not accepted."
+    return True, ""
+
+
+@rule("banned_network", REJECT, 403)
+def banned_network(sub: Submission) -> tuple[bool, str]:
+    if not sub.network:
+        return True, ""
+    mine = ipaddress.ip_network(sub.network)
+    for value in Ban.objects.filter(kind=Ban.Kind.NETWORK).values_list(
+        "value", flat=True
+    ):
+        try:
+            banned = ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            continue
+        if banned.version == mine.version and mine.subnet_of(banned):
+            return False, "Comments from your network are not accepted."
+    return True, ""
+
+
+def _recent(seconds: int):
+    return Comment.objects.filter(
+        created_at__gte=timezone.now() - timedelta(seconds=seconds)
+    )
+
+
+@rule("rate_network", REJECT, 429)
+def rate_network(sub: Submission) -> tuple[bool, str]:
+    count, seconds = limits()["RATE_NETWORK"]
+    if sub.network and _recent(seconds).filter(network=sub.network).count() >= count:
+        return False, f"Too many comments from your network; wait {seconds} seconds."
+    return True, ""
+
+
+@rule("rate_article", REJECT, 429)
+def rate_article(sub: Submission) -> tuple[bool, str]:
+    count, seconds = limits()["RATE_ARTICLE"]
+    if _recent(seconds).filter(article=sub.article).count() >= count:
+        return False, f"This article gets many comments right now; wait {seconds} s."
+    return True, ""
+
+
+@rule("duplicate", REJECT)
+def duplicate(sub: Submission) -> tuple[bool, str]:
+    since = timezone.now() - timedelta(hours=limits()["DUPLICATE_HOURS"])
+    where = Q(article=sub.article)
+    if sub.network:
+        where |= Q(network=sub.network)
+    if Comment.objects.filter(
+        where, body_hash=sub.body_hash, created_at__gte=since
+    ).exists():
+        return False, "This comment has already been posted."
+    return True, ""
+
+
+def _words_in(text: str, words: list[str]) -> list[str]:
+    folded = text.casefold()
+    return [
+        w
+        for w in words
+        if w.strip()
+        and re.search(rf"(?<!\w){re.escape(w.strip().casefold())}(?!\w)", folded)
+    ]
+
+
+@rule("banned_words", REJECT)
+def banned_words(sub: Submission) -> tuple[bool, str]:
+    if _words_in(f"{sub.name}\n{sub.body}", settings.NEWSROOM_COMMENTS_BANNED_WORDS):
+        return False, "The comment contains words this site does not publish."
+    return True, ""
+
+
+@rule("suspect_words", HOLD)
+def suspect_words(sub: Submission) -> tuple[bool, str]:
+    found = _words_in(
+        f"{sub.name}\n{sub.body}", settings.NEWSROOM_COMMENTS_SUSPECT_WORDS
+    )
+    if found:
+        return False, "suspect words: " + ", ".join(found)
+    return True, ""
+
+
+@rule("links", HOLD)
+def links(sub: Submission) -> tuple[bool, str]:
+    n = count_links(sub.body)
+    if n > limits()["LINKS_MAX"]:
+        return False, f"{n} links (more than {limits()['LINKS_MAX']})"
+    return True, ""
+
+
+def check(sub: Submission) -> Outcome:
+    """Run every enabled rule; rejecting rules stop the run at the first failure."""
+    outcome = Outcome()
+    for r in RULES:
+        if not enabled(r.name):
+            continue
+        ok, reason = r.check(sub)
+        if ok:
+            continue
+        if r.verdict == REJECT:
+            outcome.rejected.append((r, reason))
+            return outcome
+        outcome.held.append((r, reason))
+    return outcome

@@ -1,0 +1,163 @@
+"""Reader comments, bans, and the codes already used.
+
+A comment is never a boolean "visible": it has an explicit state, and only
+``APPROVED`` comments are shown or counted. Addresses are stored anonymised
+(a /24 or /48 network), never as the reader's raw IP.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from django.db import models
+from django.utils import timezone
+
+from newsroom.articles.models import Article
+
+
+class CommentQuerySet(models.QuerySet):
+    def approved(self) -> CommentQuerySet:
+        return self.filter(status=Comment.Status.APPROVED)
+
+    def held(self) -> CommentQuerySet:
+        return self.filter(status=Comment.Status.PENDING)
+
+    def reported(self) -> CommentQuerySet:
+        return self.filter(report_count__gt=0).exclude(
+            status__in=[Comment.Status.REMOVED, Comment.Status.SPAM]
+        )
+
+
+class Comment(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Awaiting moderation"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        SPAM = "spam", "Spam"
+        REMOVED = "removed", "Removed"
+
+    article = models.ForeignKey(
+        Article, on_delete=models.CASCADE, related_name="comments"
+    )
+    # SET_NULL: deleting one reader's data must not take other readers' replies.
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
+    )
+    name = models.CharField(max_length=80)
+    email = models.EmailField(
+        blank=True, help_text="Never shown; used for notifications."
+    )
+    body = models.TextField()
+    body_html = models.TextField(editable=False, blank=True)
+    body_hash = models.CharField(max_length=64, db_index=True, editable=False)
+    network = models.CharField(
+        max_length=50,
+        blank=True,
+        db_index=True,
+        help_text="The reader's network (/24 IPv4, /48 IPv6), never the raw address.",
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    reasons = models.JSONField(
+        default=list, blank=True, help_text="Why the guard held this comment."
+    )
+    notify_replies = models.BooleanField(default=False)
+    reply_notified = models.BooleanField(default=False, editable=False)
+    report_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    moderated_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CommentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["article", "status", "created_at"], name="comment_article_idx"
+            ),
+            models.Index(fields=["network", "created_at"], name="comment_network_idx"),
+            models.Index(fields=["email", "status"], name="comment_email_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} on {self.article_id}: {self.body[:50]}"
+
+    def save(self, *args, **kwargs) -> None:
+        from .text import body_hash, render_body
+
+        self.email = self.email.strip().lower()
+        self.body_html = render_body(self.body)
+        self.body_hash = body_hash(self.body)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return f"{self.article.get_absolute_url()}#comment-{self.pk}"
+
+
+class Ban(models.Model):
+    """An email address or a network whose comments are refused."""
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", "Email address"
+        NETWORK = "network", "Network"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    value = models.CharField(
+        max_length=254,
+        help_text="An email address, or a network such as 203.0.113.0/24.",
+    )
+    reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "value"], name="ban_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.value}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.kind == self.Kind.NETWORK:
+            try:
+                self.value = str(ipaddress.ip_network(self.value.strip(), strict=False))
+            except ValueError as exc:
+                raise ValidationError({"value": "Not a network or address."}) from exc
+        else:
+            self.value = self.value.strip().lower()
+
+
+class UsedCode(models.Model):
+    """A confirmation code already spent: the row makes it single-use.
+
+    Codes themselves are stateless (signed); only spent ones are written, in
+    the same transaction as the comment, so a replay hits the unique key.
+    """
+
+    challenge_id = models.CharField(max_length=40, unique=True)
+    used_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return self.challenge_id
+
+
+class PendingComment(Comment):
+    """The moderation queue in the admin."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "comment awaiting moderation"
+        verbose_name_plural = "moderation queue"
+
+
+class ReportedComment(Comment):
+    """Comments readers reported."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "reported comment"
+        verbose_name_plural = "reported comments"

@@ -1,0 +1,211 @@
+"""Moderation: which comments wait, state changes, counts and the emails.
+
+Every state change goes through :func:`set_status`, which recounts the
+approved comments of the articles it touched and sends reply notifications
+for comments that just became visible.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMessage, send_mail
+from django.db import transaction
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+
+from newsroom.articles.models import Article
+
+from .models import Comment
+
+log = logging.getLogger(__name__)
+MODERATE_SALT = "newsroom.comments.moderate"
+UNSUBSCRIBE_SALT = "newsroom.comments.unsubscribe"
+ACTIONS = {"approve": Comment.Status.APPROVED, "reject": Comment.Status.REJECTED}
+
+
+def mode_for(article: Article) -> str:
+    """The article's own mode, or the site's when it says "site default"."""
+    return article.comment_moderation or settings.NEWSROOM_COMMENTS_MODERATION
+
+
+def comments_open(article: Article) -> bool:
+    return bool(settings.NEWSROOM_COMMENTS_ENABLED and article.comments_enabled)
+
+
+def initial_status(article: Article, email: str, held: bool) -> str:
+    if held:
+        return Comment.Status.PENDING
+    mode = mode_for(article)
+    if mode == Article.Moderation.NONE:
+        return Comment.Status.APPROVED
+    if mode == Article.Moderation.FIRST_TIME and email:
+        known = Comment.objects.filter(email=email, status=Comment.Status.APPROVED)
+        if known.exists():
+            return Comment.Status.APPROVED
+    return Comment.Status.PENDING
+
+
+def recount(article_ids: Iterable[int]) -> None:
+    """Store each article's approved-comment count (an UPDATE, no save signals)."""
+    ids = sorted(set(article_ids))
+    if not ids:
+        return
+    approved = (
+        Comment.objects.filter(article=OuterRef("pk"), status=Comment.Status.APPROVED)
+        .order_by()
+        .values("article")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    Article.objects.filter(pk__in=ids).update(
+        comment_count=Coalesce(Subquery(approved), 0)
+    )
+
+
+def set_status(comments: Iterable[Comment] | Iterable[int], status: str) -> int:
+    """Move comments to ``status``; keeps counts right and notifies on approval."""
+    ids = [c.pk if isinstance(c, Comment) else int(c) for c in comments]
+    with transaction.atomic():
+        rows = list(
+            Comment.objects.select_for_update()
+            .filter(pk__in=ids)
+            .exclude(status=status)
+            .only("pk", "article_id")
+        )
+        changed = [r.pk for r in rows]
+        Comment.objects.filter(pk__in=changed).update(
+            status=status, moderated_at=timezone.now()
+        )
+        recount(r.article_id for r in rows)
+        if status == Comment.Status.APPROVED:
+            transaction.on_commit(lambda: notify_replies(changed))
+    return len(changed)
+
+
+# --- signed links -------------------------------------------------------------
+def _max_age() -> int:
+    return int(settings.NEWSROOM_COMMENTS_LIMITS["LINK_MAX_AGE_DAYS"]) * 86400
+
+
+def moderation_token(comment: Comment, action: str) -> str:
+    return signing.dumps({"c": comment.pk, "a": action}, salt=MODERATE_SALT)
+
+
+def read_moderation_token(token: str) -> tuple[int, str] | None:
+    try:
+        data = signing.loads(token, salt=MODERATE_SALT, max_age=_max_age())
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict) or data.get("a") not in ACTIONS:
+        return None
+    return int(data["c"]), data["a"]
+
+
+def unsubscribe_token(comment: Comment) -> str:
+    return signing.dumps({"c": comment.pk}, salt=UNSUBSCRIBE_SALT)
+
+
+def read_unsubscribe_token(token: str) -> int | None:
+    try:
+        data = signing.loads(token, salt=UNSUBSCRIBE_SALT, max_age=_max_age() * 52)
+    except signing.BadSignature:
+        return None
+    return int(data["c"]) if isinstance(data, dict) and "c" in data else None
+
+
+def _absolute(path: str) -> str:
+    return settings.SITE_URL.rstrip("/") + path
+
+
+# --- email ----------------------------------------------------------------------
+def notify_moderators(comment: Comment) -> int:
+    """One email per held comment, with signed approve and reject links."""
+    moderators = list(settings.NEWSROOM_COMMENTS_MODERATORS)
+    if not moderators:
+        return 0
+    links = {
+        action: _absolute(
+            reverse("comments:moderate", args=[moderation_token(comment, action)])
+        )
+        for action in ACTIONS
+    }
+    reasons = "\n".join(f"  - {r}" for r in comment.reasons) or "  - moderation mode"
+    body = (
+        f'A comment on "{comment.article.headline}" awaits moderation.\n\n'
+        f"From: {comment.name}\nNetwork: {comment.network}\n"
+        f"Held because:\n{reasons}\n\n"
+        f"{comment.body}\n\nApprove: {links['approve']}\nReject: {links['reject']}\n\n"
+        f"The links work for {settings.NEWSROOM_COMMENTS_LIMITS['LINK_MAX_AGE_DAYS']} "
+        "days and ask you to confirm.\n"
+    )
+    try:
+        return send_mail(
+            f"[{settings.SITE_NAME}] Comment awaiting moderation",
+            body,
+            None,
+            moderators,
+        )
+    except Exception:  # a mail outage must never lose the comment
+        log.exception("could not email moderators about comment %s", comment.pk)
+        return 0
+
+
+def notify_replies(comment_ids: Iterable[int]) -> int:
+    """Tell parents who opted in that an approved reply arrived, once per reply."""
+    sent = 0
+    replies = (
+        Comment.objects.filter(
+            pk__in=list(comment_ids),
+            reply_notified=False,
+            status=Comment.Status.APPROVED,
+            parent__notify_replies=True,
+        )
+        .exclude(parent__email="")
+        .select_related("parent", "article")
+    )
+    for reply in replies:
+        parent = reply.parent
+        claimed = Comment.objects.filter(pk=reply.pk, reply_notified=False).update(
+            reply_notified=True
+        )
+        if not claimed or (reply.email and reply.email == parent.email):
+            continue
+        unsubscribe = _absolute(
+            reverse("comments:unsubscribe", args=[unsubscribe_token(parent)])
+        )
+        message = EmailMessage(
+            subject=f"[{settings.SITE_NAME}] {reply.name} replied to your comment",
+            body=(
+                f"{reply.name} replied to your comment on "
+                f'"{reply.article.headline}":\n\n{reply.body}\n\n'
+                f"Read it: {_absolute(reply.get_absolute_url())}\n\n"
+                f"Stop these emails: {unsubscribe}\n"
+            ),
+            to=[parent.email],
+            headers={
+                "List-Unsubscribe": f"<{unsubscribe}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            },
+        )
+        try:
+            sent += message.send()
+        except Exception:
+            log.exception("could not send reply notification for %s", reply.pk)
+    return sent
+
+
+def unsubscribe(comment_id: int) -> int:
+    """Stop reply emails for this comment and every other by the same address."""
+    comment = Comment.objects.filter(pk=comment_id).first()
+    if comment is None:
+        return 0
+    where = Q(pk=comment.pk)
+    if comment.email:
+        where |= Q(email=comment.email)
+    return Comment.objects.filter(where).update(notify_replies=False)

@@ -1,0 +1,60 @@
+"""Everything stored about one email address: export it, or delete it."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from .models import Ban, Comment
+from .moderation import recount
+
+FIELDS = [
+    "id",
+    "article_id",
+    "parent_id",
+    "name",
+    "email",
+    "body",
+    "network",
+    "status",
+    "reasons",
+    "notify_replies",
+    "report_count",
+    "created_at",
+    "moderated_at",
+]
+
+
+def export(email: str) -> dict:
+    email = email.strip().lower()
+    comments = [
+        {
+            **row,
+            "article": row.pop("article__headline"),
+            "created_at": row["created_at"].isoformat(),
+            "moderated_at": row["moderated_at"].isoformat()
+            if row["moderated_at"]
+            else None,
+        }
+        for row in Comment.objects.filter(email=email)
+        .order_by("created_at")
+        .values(*FIELDS, "article__headline")
+    ]
+    bans = list(
+        Ban.objects.filter(kind=Ban.Kind.EMAIL, value=email).values("value", "reason")
+    )
+    return {"email": email, "comments": comments, "bans": bans}
+
+
+def delete(email: str) -> dict:
+    """Delete the address's comments (replies by others stay) and its bans."""
+    email = email.strip().lower()
+    if not email:
+        return {"comments": 0, "bans": 0}
+    with transaction.atomic():
+        article_ids = set(
+            Comment.objects.filter(email=email).values_list("article_id", flat=True)
+        )
+        comments, _ = Comment.objects.filter(email=email).delete()
+        bans, _ = Ban.objects.filter(kind=Ban.Kind.EMAIL, value=email).delete()
+        recount(article_ids)
+    return {"comments": comments, "bans": bans}

@@ -1,0 +1,38 @@
+// "New code" without reloading: fetch a fresh code and swap it in, so nothing
+// typed is touched. Without scripts the button posts the form, and the server
+// shows it again with every field kept and a new code.
+(function () {
+  "use strict";
+  document.querySelectorAll(".comment-form__code").forEach(function (box) {
+    var button = box.querySelector("button[name=new_code]");
+    var form = box.closest("form");
+    if (!button || !form || !window.fetch) return;
+    button.addEventListener("click", function (event) {
+      event.preventDefault();
+      button.disabled = true;
+      fetch(box.getAttribute("data-code-url"), {credentials: "same-origin",
+                                                headers: {"Accept": "application/json"}})
+        .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+        .then(function (code) {
+          form.querySelector("[data-code-token]").value = code.token;
+          var image = box.querySelector("[data-code-image]");
+          if (image) image.src = code.image;
+          var question = box.querySelector("[data-code-question]");
+          if (question) question.textContent = code.question;
+          var input = box.querySelector("input[name=code]");
+          input.value = "";
+          input.focus();
+          box.querySelector("[data-code-status]").textContent =
+            "A new code is shown. New question: " + code.question;
+        })
+        .catch(function () {
+          // Fall back to the no-script way: the server keeps what was typed.
+          var keep = document.createElement("input");
+          keep.type = "hidden"; keep.name = "new_code"; keep.value = "1";
+          form.appendChild(keep);
+          form.submit();
+        })
+        .finally(function () { button.disabled = false; });
+    });
+  });
+})();

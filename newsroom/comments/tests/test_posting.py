@@ -1,0 +1,246 @@
+"""Posting a comment through the real views: nothing lost, clear refusals."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+from django.db import OperationalError
+
+from newsroom.articles.models import Article
+from newsroom.articles.tests import factories as f
+from newsroom.comments.models import Comment
+from newsroom.comments.posting import with_retry
+from newsroom.comments.tests.helpers import form_data, post
+
+pytestmark = pytest.mark.django_db
+
+TYPED = {
+    "name": "Zoë <Reader>",
+    "email": "zoe@example.org",
+    "body": "My long considered view,\n\nin two paragraphs & more.",
+}
+
+
+def assert_kept(html: str) -> None:
+    assert 'value="Zoë &lt;Reader&gt;"' in html
+    assert 'value="zoe@example.org"' in html
+    assert (
+        "My long considered view,\n\nin two paragraphs &amp; more.</textarea>" in html
+    )
+
+
+def test_success_redirects_and_says_awaiting_moderation(client):
+    """A good post is stored as pending, answers 303, then the page says so."""
+    a = f.article()
+    response = post(client, a, **TYPED)
+    assert response.status_code == 303
+    assert response["Location"] == a.get_absolute_url() + "#comments"
+    comment = Comment.objects.get()
+    assert comment.status == Comment.Status.PENDING
+    assert comment.network == "127.0.0.0/24" and comment.email == "zoe@example.org"
+    page = client.get(response["Location"]).content.decode()
+    assert "awaiting moderation" in page
+    assert "Total Comments (0)" in page  # pending comments are not counted
+
+
+def test_wrong_code_keeps_every_field_and_shows_the_message_by_the_code(client):
+    """A wrong code answers 400 with the article, the typed text and a new code."""
+    a = f.article("A story to comment on")
+    data = form_data(client, a, **TYPED, code="WRONG", notify_replies="on")
+    response = client.post(f"/comments/post/{a.pk}/", data)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "A story to comment on" in html
+    assert_kept(html)
+    assert 'name="notify_replies" checked' in html
+    assert 'id="code-error"' in html and "was not right" in html
+    assert data["token"] not in html  # a new code replaces the failed one
+    assert not Comment.objects.exists()
+    # The failed code is spent: trying it again with the right answer fails too.
+    from newsroom.comments.confirmation import answer_for
+
+    data["code"] = answer_for(data["token"])
+    again = client.post(f"/comments/post/{a.pk}/", data)
+    assert again.status_code == 400 and again["X-Comment-Refusal"] == "code_used"
+
+
+def test_replayed_code_is_refused(client):
+    """The same solved code posted twice stores one comment only."""
+    a = f.article()
+    data = form_data(client, a)
+    assert client.post(f"/comments/post/{a.pk}/", data).status_code == 303
+    data["body"] = "A different comment now."
+    response = client.post(f"/comments/post/{a.pk}/", data)
+    assert response.status_code == 400
+    assert "already used" in response.content.decode()
+    assert Comment.objects.count() == 1
+
+
+def test_missing_fields_each_get_a_message_and_the_rest_is_kept(client):
+    """No name and no comment: both say so; the email typed stays."""
+    a = f.article()
+    response = post(client, a, name="", body="  ", email="kept@example.org")
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Please give a name" in html and "Please write a comment" in html
+    assert 'value="kept@example.org"' in html
+
+
+def test_bad_input_is_a_400_not_a_500(client):
+    """Junk in every field is refused cleanly."""
+    a = f.article()
+    for junk in [
+        {"parent": "abc"},
+        {"email": "not-an-email"},
+        {"body": "x" * 6000},
+        {"token": "garbage"},
+        {"stamp": "forged"},
+        {"name": "n" * 500},
+    ]:
+        response = post(client, a, **junk)
+        assert response.status_code == 400, junk
+    assert client.post("/comments/post/999999/", {}).status_code == 404
+    assert client.get(f"/comments/post/{a.pk}/").status_code == 405
+    assert not Comment.objects.exists()
+
+
+def test_honeypot_and_minimum_fill_time(client, settings):
+    """A filled honeypot or a form sent back too fast is refused, text kept."""
+    a = f.article()
+    response = post(client, a, **TYPED, homepage="http://spam.example")
+    assert response.status_code == 400 and response["X-Comment-Refusal"] == "honeypot"
+    assert_kept(response.content.decode())
+    settings.NEWSROOM_COMMENTS_MIN_FILL_SECONDS = 60
+    response = post(client, a, **TYPED)
+    assert response.status_code == 400 and response["X-Comment-Refusal"] == "too_fast"
+    assert "That was quick" in response.content.decode()
+    assert not Comment.objects.exists()
+
+
+def test_csrf_is_enforced():
+    """A post without the CSRF token is refused."""
+    from django.test import Client
+
+    a = f.article()
+    strict = Client(enforce_csrf_checks=True)
+    data = form_data(strict, a)
+    data.pop("csrfmiddlewaretoken", None)
+    assert strict.post(f"/comments/post/{a.pk}/", data).status_code == 403
+
+
+def test_new_code_button_keeps_what_was_typed_without_scripts(client):
+    """Pressing "new code" re-renders with every field kept and no error shown."""
+    a = f.article()
+    data = form_data(client, a, **TYPED, new_code="1", code="")
+    response = client.post(f"/comments/post/{a.pk}/", data)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert_kept(html)
+    assert "comment-form__error" not in html
+    assert data["token"] not in html
+    assert f'value="{data["stamp"]}"' in html  # the fill-time stamp is kept
+
+
+def test_mode_none_publishes_at_once_and_counts(client):
+    """With no moderation the comment shows at once and the count follows."""
+    a = f.article(comment_moderation=Article.Moderation.NONE)
+    response = post(client, a, **TYPED)
+    comment = Comment.objects.get()
+    assert response["Location"].endswith(f"#comment-{comment.pk}")
+    assert Article.objects.get(pk=a.pk).comment_count == 1
+    html = client.get(a.get_absolute_url()).content.decode()
+    assert "Total Comments (1)" in html and "your comment is published" in html
+    assert "Zoë &lt;Reader&gt;" in html and "zoe@example.org" not in html
+
+
+def test_first_time_mode_holds_newcomers_only(client, settings):
+    """First-time commenters wait; once approved, the same email goes straight up."""
+    settings.NEWSROOM_COMMENTS_MODERATION = "first"
+    a = f.article()
+    post(client, a, email="new@example.org", body="first words")
+    assert Comment.objects.get().status == Comment.Status.PENDING
+    Comment.objects.update(status=Comment.Status.APPROVED)
+    post(client, a, email="NEW@example.org", body="second words")
+    assert Comment.objects.latest("id").status == Comment.Status.APPROVED
+    post(client, a, email="", body="third words anonymous")
+    assert Comment.objects.latest("id").status == Comment.Status.PENDING
+
+
+def test_article_override_beats_the_site_mode(client, settings):
+    """An article set to "all" holds even a known commenter; "none" holds nobody."""
+    settings.NEWSROOM_COMMENTS_MODERATION = "none"
+    held = f.article(comment_moderation=Article.Moderation.ALL)
+    post(client, held, body="held words")
+    assert Comment.objects.get().status == Comment.Status.PENDING
+    settings.NEWSROOM_COMMENTS_MODERATION = "all"
+    free = f.article(comment_moderation=Article.Moderation.NONE)
+    post(client, free, body="free words")
+    assert Comment.objects.latest("id").status == Comment.Status.APPROVED
+
+
+def test_closed_comments_per_article_and_site_wide(client, settings):
+    """Closed comments show no form and refuse posts with 403, text kept."""
+    a = f.article(comments_enabled=False)
+    assert "Comments are closed" in client.get(a.get_absolute_url()).content.decode()
+    b = f.article()
+    data = form_data(client, b, **TYPED)
+    settings.NEWSROOM_COMMENTS_ENABLED = False
+    response = client.post(f"/comments/post/{b.pk}/", data)
+    assert response.status_code == 403
+    assert "Comments are closed" in response.content.decode()
+    assert not Comment.objects.exists()
+
+
+def test_guard_refusal_keeps_text_and_gives_reason(client, settings):
+    """A banned word refuses with the reason by the comment, text kept."""
+    settings.NEWSROOM_COMMENTS_BANNED_WORDS = ["casino"]
+    a = f.article()
+    response = post(client, a, **{**TYPED, "body": "Visit my casino"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "does not publish" in html and "Visit my casino</textarea>" in html
+    assert response["X-Comment-Refusal"] == "banned_words"
+
+
+def test_rate_limit_answers_429(client, settings):
+    """Past the per-network limit the reader is told to wait; nothing is stored."""
+    settings.NEWSROOM_COMMENTS_LIMITS = {
+        **settings.NEWSROOM_COMMENTS_LIMITS,
+        "RATE_NETWORK": (2, 60),
+    }
+    a = f.article()
+    for i in range(2):
+        assert post(client, a, body=f"comment number {i}").status_code == 303
+    response = post(client, a, body="one too many")
+    assert (
+        response.status_code == 429 and "wait 60 seconds" in response.content.decode()
+    )
+    assert Comment.objects.count() == 2
+
+
+def test_held_comment_emails_moderators_with_signed_links(
+    client, django_capture_on_commit_callbacks
+):
+    """Each held comment sends one email, after commit, with approve/reject links."""
+    a = f.article()
+    with django_capture_on_commit_callbacks(execute=True):
+        post(client, a, **TYPED)
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["desk@example.org"]
+    assert "/comments/moderate/" in message.body and "Approve:" in message.body
+
+
+def test_retry_when_sqlite_says_locked():
+    """A write that meets "database is locked" is tried again, then succeeds."""
+    calls = []
+
+    def write():
+        calls.append(1)
+        if len(calls) < 3:
+            raise OperationalError("database is locked")
+        return "done"
+
+    assert with_retry(write) == "done" and len(calls) == 3
+    with pytest.raises(OperationalError):
+        with_retry(lambda: (_ for _ in ()).throw(OperationalError("no such table")))

@@ -1,0 +1,42 @@
+"""Comment text, addresses and hashes."""
+
+import re
+
+from newsroom.comments.text import anonymise_ip, body_hash, count_links, render_body
+
+
+def test_paragraphs_breaks_and_links_only_everything_else_escaped():
+    """Blank lines make paragraphs, URLs links with nofollow ugc; tags show as text."""
+    html = render_body("Hello <b>there</b>\nsecond line\n\nSee https://example.org/a.")
+    assert html.startswith("<p>Hello &lt;b&gt;there&lt;/b&gt;<br>second line</p>")
+    assert '<a href="https://example.org/a" rel="nofollow ugc">' in html
+    assert html.endswith("</a>.</p>")
+
+
+def test_markdown_style_links_and_hostile_schemes():
+    """[text](url) links work for http(s); javascript: URLs stay plain text."""
+    html = render_body("[site](https://example.org) and [x](javascript:alert(1))")
+    assert '<a href="https://example.org" rel="nofollow ugc">site</a>' in html
+    assert "javascript" in html and 'href="javascript' not in html
+    quoted = render_body('https://e.org/"onmouseover="alert(1)')
+    assert not re.search(r"<a[^>]*onmouseover", quoted)
+    assert "<script" not in render_body("<script>alert(1)</script>")
+
+
+def test_counting_links():
+    """Both link forms count towards the links rule."""
+    assert count_links("a http://x.org b [c](https://y.org) d") == 2
+
+
+def test_ip_addresses_are_anonymised_to_networks():
+    """/24 for IPv4, /48 for IPv6, mapped IPv4 as IPv4; junk gives nothing."""
+    assert anonymise_ip("203.0.113.77") == "203.0.113.0/24"
+    assert anonymise_ip("2001:db8:abcd:12::1") == "2001:db8:abcd::/48"
+    assert anonymise_ip("::ffff:198.51.100.9") == "198.51.100.0/24"
+    assert anonymise_ip("not an ip") == ""
+
+
+def test_body_hash_ignores_case_spacing_and_punctuation():
+    """A duplicate with different spacing or case is still a duplicate."""
+    assert body_hash("Great story!") == body_hash("  great   STORY ")
+    assert body_hash("Great story") != body_hash("Great stories")
