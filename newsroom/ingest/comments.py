@@ -57,7 +57,7 @@ class CommentWriter:
                     continue
                 parent_id = known.get((record.source, c.parent_source_id))
                 fields = {
-                    "article_id": article_id, "name": c.name[:100],
+                    "article_id": article_id, "name": c.name[:80],
                     "email": c.email, "body": c.body,
                     "status": self.status_value(c.status),
                 }
@@ -65,11 +65,9 @@ class CommentWriter:
                     fields["created_at"] = c.created_at
                 if parent_id is not None:
                     fields["parent_id"] = parent_id
+                # save() (not bulk_create) so the comments app renders and
+                # hashes the body its own way.
                 comment = self.model.objects.create(**fields)
-                if c.created_at is not None:
-                    # created_at may be auto_now_add; keep the export's date.
-                    self.model.objects.filter(pk=comment.pk).update(
-                        created_at=c.created_at)
                 ImportedComment.objects.create(source=key[0], source_id=key[1],
                                                comment_id=comment.pk)
                 known[key] = comment.pk
@@ -80,6 +78,14 @@ class CommentWriter:
         return created
 
     def recount(self, article_ids: set[int]) -> None:
+        """Article.comment_count = approved comments, the comments app's way."""
+        try:
+            from newsroom.comments.moderation import recount
+        except ImportError:
+            recount = None
+        if recount is not None:
+            recount(article_ids)
+            return
         approved = self.status_value("approved")
         counts = dict(
             self.model.objects.filter(article_id__in=article_ids)

@@ -1,0 +1,94 @@
+"""HTML pages (a file, or every page in a directory): the article in the page.
+
+trafilatura finds the main content and reads the page's metadata (title,
+author, date, canonical URL); its Markdown output keeps paragraphs, quotes,
+lists and emphasis, which is what an article body is here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..records import BadRecord, Record, RecordProblem, parse_date, split_names
+from ..sources import Opened
+from . import ReadContext
+
+
+def extract_body(html: str | bytes, url: str | None = None) -> str:
+    """The article body of a page as Markdown ("" when none is found)."""
+    import trafilatura
+
+    text = trafilatura.extract(
+        html, url=url, output_format="markdown", include_comments=False,
+        include_tables=True, include_formatting=True, include_links=False,
+        include_images=False, favor_precision=True,
+    )
+    return tidy_markdown(text or "")
+
+
+def tidy_markdown(text: str) -> str:
+    # One blank line between blocks, as the body editor expects.
+    text = re.sub(r"[ \t]+\n", "\n", text.replace("\r\n", "\n"))
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def extract_page(html: str, url: str = "") -> dict:
+    import trafilatura
+
+    meta = trafilatura.extract_metadata(html, default_url=url or None)
+    body = extract_body(html, url or None)
+    return {
+        "title": (meta.title if meta else "") or "",
+        "author": (meta.author if meta else "") or "",
+        "date": (meta.date if meta else "") or "",
+        "url": (meta.url if meta else "") or url,
+        "description": (meta.description if meta else "") or "",
+        "image": (meta.image if meta else "") or "",
+        "body": body,
+    }
+
+
+def decode(raw: bytes) -> str:
+    """Page bytes as text: the declared charset, else UTF-8, else a problem."""
+    head = raw[:4096].decode("ascii", "ignore")
+    match = re.search(r"""charset=["']?([\w-]+)""", head, re.I)
+    encodings = [match.group(1)] if match else []
+    for encoding in [*encodings, "utf-8"]:
+        try:
+            return raw.decode(encoding)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    raise RecordProblem("invalid encoding (neither the declared charset nor UTF-8)")
+
+
+def read(path: Path, ctx: ReadContext) -> Iterator[Record | BadRecord]:
+    with ctx.track(Opened(path)) as opened:
+        raw = opened.stream.read()
+    try:
+        page = extract_page(decode(raw), ctx.url)
+        title = " ".join(page["title"].split())
+        if not title:
+            raise RecordProblem("missing title")
+        if not page["body"]:
+            raise RecordProblem("no article text found")
+        published = parse_date(page["date"]) if page["date"] else None
+    except RecordProblem as exc:
+        yield BadRecord(path.name, str(exc))
+        return
+    url = page["url"] if re.match(r"^https?://", page["url"]) else ""
+    yield Record(
+        position=path.name,
+        headline=title[:300],
+        body=page["body"],
+        source="html",
+        # Without a canonical URL the file name is the page's identity.
+        source_id="" if url else path.name[:200],
+        url=url[:500],
+        standfirst=page["description"][:1000],
+        published_at=published,
+        section=ctx.section,
+        authors=split_names(page["author"]),
+        image_url=page["image"][:500] if page["image"].startswith("http") else "",
+    )

@@ -1,0 +1,61 @@
+"""RSS and Atom feeds, from a file or a URL (feedparser does the parsing)."""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ..htmlmd import html_to_markdown
+from ..records import BadRecord, Record, split_names
+from ..sources import Opened
+from . import ReadContext
+
+
+def read(path: Path, ctx: ReadContext) -> Iterator[Record | BadRecord]:
+    import feedparser
+
+    with ctx.track(Opened(path)) as opened:
+        data = opened.stream.read()
+    feed = feedparser.parse(data)
+    if feed.bozo and not feed.entries:
+        yield BadRecord(path.name, f"not a feed: {feed.get('bozo_exception')}")
+        return
+    channel = feed.feed
+    source = channel.get("link") or channel.get("title") or ctx.url or path.name
+    for number, entry in enumerate(feed.entries, start=1):
+        position = f"{ctx.url or path.name}#entry{number}"
+        title = " ".join((entry.get("title") or "").split())
+        if not title:
+            yield BadRecord(position, "missing title")
+            continue
+        date_text = entry.get("published") or entry.get("updated") or ""
+        parsed = entry.get("published_parsed") or entry.get("updated_parsed")
+        if date_text and parsed is None:
+            yield BadRecord(position, f"broken date {date_text!r}")
+            continue
+        published = (datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
+                     if parsed else None)
+        content = ""
+        if entry.get("content"):
+            content = entry.content[0].get("value", "")
+        summary = entry.get("summary", "")
+        body = html_to_markdown(content or summary)
+        standfirst = html_to_markdown(summary) if content and summary else ""
+        authors = [a.get("name", "") for a in entry.get("authors", []) if a.get("name")]
+        tags = [t.get("term", "") for t in entry.get("tags", []) if t.get("term")]
+        link = entry.get("link", "")
+        yield Record(
+            position=position,
+            headline=title[:300],
+            body=body,
+            source=str(source)[:200],
+            source_id=str(entry.get("id") or link)[:200],
+            url=link[:500] if link.startswith("http") else "",
+            standfirst=" ".join(standfirst.split())[:1000],
+            published_at=published,
+            section=ctx.section or (tags[0] if tags else ""),
+            tags=tags[1:] if not ctx.section and tags else tags,
+            authors=split_names(authors or entry.get("author")),
+        )
