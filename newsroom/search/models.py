@@ -1,8 +1,8 @@
-"""The search outbox: a durable log of changes the index must follow.
+"""The search outbox, editor-managed alias groups, and the query log.
 
-Rows are written in the same transaction as the change they describe, so the
-index can never miss a committed change: the indexer applies rows in id order
-and records the last id it applied inside the index itself.
+Outbox rows are written in the same transaction as the change they describe,
+so the index can never miss a committed change: the indexer applies rows in
+id order and records the last id it applied inside the index itself.
 """
 
 from __future__ import annotations
@@ -39,3 +39,45 @@ def enqueue(article_ids: Iterable[int], op: str = IndexChange.Op.UPSERT) -> int:
     rows = [IndexChange(article_id=pk, op=op) for pk in article_ids]
     IndexChange.objects.bulk_create(rows, batch_size=1000)
     return len(rows)
+
+
+class AliasGroup(models.Model):
+    """Names for one thing: a search for any of them finds all of them."""
+
+    terms = models.TextField(
+        help_text="The names, separated by | or one per line, e.g. "
+        "ISIS | ISIL | IS | Daesh. Multi-word names match as phrases."
+    )
+    note = models.CharField(max_length=200, blank=True)
+    enabled = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["terms"]
+        verbose_name = "alias group"
+
+    def __str__(self) -> str:
+        return " | ".join(self.term_list())
+
+    def term_list(self) -> list[str]:
+        parts = self.terms.replace("\n", "|").split("|")
+        return list(dict.fromkeys(p.strip() for p in parts if p.strip()))
+
+
+class SearchQuery(models.Model):
+    """One search a reader made: the words and how many results, nothing else.
+
+    No IP address, user, session or user agent is stored.
+    """
+
+    query = models.CharField(max_length=200, db_index=True)
+    results = models.PositiveIntegerField()
+    searched_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-searched_at"]
+        verbose_name = "search query"
+        verbose_name_plural = "search queries"
+
+    def __str__(self) -> str:
+        return f"{self.query!r} ({self.results})"

@@ -1,0 +1,218 @@
+"""The search backend interface: what the site asks of any engine.
+
+A backend is chosen by alias from ``NEWSROOM_SEARCH_BACKENDS`` (see
+``newsroom.search.backends.get_backend``). It reads ``SearchRequest``s built
+from our own query AST (``newsroom.search.query``) and writes
+``IndexDocument``s through a ``Writer`` that records the last outbox id it
+applied in the same commit. Callers check the ``supports_*`` flags before
+using an optional feature; the contract tests skip exactly what a backend
+says it cannot do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.db import models
+
+from ..query import SearchQuery
+
+
+class Sort(models.TextChoices):
+    # Default for readers: BM25 blended with a decay on age (docs/search.md).
+    RECENT = "recent", "Best match, recent first"
+    RELEVANCE = "relevance", "Best match"
+    NEWEST = "newest", "Newest"
+    OLDEST = "oldest", "Oldest"
+
+
+@dataclass(frozen=True)
+class IndexDocument:
+    """One article as the index sees it (plain text, no markup)."""
+
+    id: int
+    headline: str
+    published_at: datetime
+    standfirst: str = ""
+    body: str = ""
+    slug: str = ""
+    section: tuple[str, str] = ("", "")  # (slug, name)
+    tags: tuple[tuple[str, str], ...] = ()
+    authors: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Filters:
+    section: str = ""  # slugs
+    author: str = ""
+    tag: str = ""
+    year: int | None = None
+    month: int | None = None  # with year
+    date_from: date | None = None
+    date_to: date | None = None  # inclusive
+
+    @property
+    def active(self) -> bool:
+        return any(
+            (self.section, self.author, self.tag, self.year, self.date_from,
+             self.date_to)
+        )
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    query: SearchQuery
+    filters: Filters = Filters()
+    sort: str = Sort.RECENT
+    offset: int = 0
+    limit: int = 10
+    facets: bool = False
+    highlight: bool = True
+    # Alias groups applied at query time: each tuple is one group's terms.
+    aliases: tuple[tuple[str, ...], ...] = ()
+    # Typo-tolerant matching (edit distance 1, 2 for long words).
+    fuzzy: bool = False
+    now: datetime | None = None  # "public" is published_at <= now
+
+
+@dataclass
+class Hit:
+    id: int
+    score: float
+    headline: str
+    slug: str
+    published_at: datetime
+    section: tuple[str, str] = ("", "")
+    authors: list[tuple[str, str]] = field(default_factory=list)
+    headline_html: str = ""  # escaped, with <mark> around matches
+    snippet_html: str = ""
+    via_alias: list[str] = field(default_factory=list)  # group labels
+
+
+@dataclass
+class FacetValue:
+    key: str
+    count: int
+    label: str = ""
+
+
+@dataclass
+class SearchResults:
+    total: int
+    hits: list[Hit]
+    facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+
+
+@dataclass
+class Suggestions:
+    terms: list[str]
+    headlines: list[tuple[str, str]]  # (headline, slug)
+
+
+class WriterBusy(Exception):
+    """Another process holds the index writer."""
+
+
+class Writer:
+    """Writes to one index generation; only one may exist at a time per index."""
+
+    generation: str
+    created = False  # True when the live index was just created, empty
+
+    def upsert(self, docs: Iterable[IndexDocument]) -> None:
+        raise NotImplementedError
+
+    def delete(self, ids: Iterable[int]) -> None:
+        raise NotImplementedError
+
+    def commit(self, last_outbox_id: int) -> None:
+        """Make changes visible, recording ``last_outbox_id`` in the same commit."""
+        raise NotImplementedError
+
+    def rollback(self) -> None:
+        """Drop what was written since the last commit."""
+        raise NotImplementedError
+
+    def last_outbox_id(self) -> int:
+        raise NotImplementedError
+
+    def switch_to(self, generation: str) -> None:
+        """Write to another generation (keeping the writer lock)."""
+        raise NotImplementedError
+
+    def make_live(self) -> None:
+        """Atomically make this writer's generation the one searches read."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Writer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class SearchBackend:
+    supports_phrase = False
+    supports_prefix = False
+    supports_facets = False
+    supports_highlight = False
+    supports_fuzzy = False
+    supports_spelling = False
+    supports_aliases = False
+    supports_suggest = False
+    supports_more_like_this = False
+    supports_generations = False  # rebuild into a fresh index and swap
+
+    def __init__(self, alias: str, options: Mapping) -> None:
+        self.alias = alias
+        self.options = dict(options)
+
+    # Reading
+    def search(self, request: SearchRequest) -> SearchResults:
+        raise NotImplementedError
+
+    def suggest(self, text: str, limit: int = 5, now: datetime | None = None
+                ) -> Suggestions:
+        raise NotImplementedError
+
+    def spelling(self, words: Iterable[str]) -> dict[str, str]:
+        """Respellings for words the index does not know (or barely knows)."""
+        raise NotImplementedError
+
+    def more_like_this(self, article_id: int, limit: int = 5,
+                       now: datetime | None = None) -> list[int]:
+        """Ids of public articles like this one, best first."""
+        raise NotImplementedError
+
+    def document_ids(self) -> set[int]:
+        """Every article id in the live index (for checks and tests)."""
+        raise NotImplementedError
+
+    def last_outbox_id(self) -> int:
+        """The last outbox id the live index applied (0 when empty)."""
+        raise NotImplementedError
+
+    # Writing
+    def writer(self, wait: float | None = None) -> Writer:
+        """The writer for the live index; blocks up to ``wait`` seconds (None:
+        forever) for the lock, then raises ``WriterBusy``."""
+        raise NotImplementedError
+
+    def create_generation(self) -> Writer:
+        """A writer on a fresh, empty generation that nobody reads yet."""
+        raise NotImplementedError
+
+    def request_swap(self, generation: str) -> None:
+        """Ask the lock holder to adopt ``generation`` (see rebuild)."""
+        raise NotImplementedError
+
+    def pending_generation(self) -> str | None:
+        raise NotImplementedError
+
+    def live_generation(self) -> str | None:
+        raise NotImplementedError

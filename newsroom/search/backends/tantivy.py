@@ -1,0 +1,362 @@
+"""The default backend: tantivy (Rust, BM25) in-process, one index per machine.
+
+Each process keeps one open index and one searcher; before a search it checks
+(one readlink, one stat) whether the live generation or its ``meta.json``
+changed and only then reloads. See docs/search.md for the options.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import threading
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+import tantivy
+from django.utils import timezone
+from tantivy import Occur, Query
+
+from .. import analysis, highlight, spelling
+from .base import (
+    FacetValue,
+    Filters,
+    Hit,
+    SearchBackend,
+    SearchRequest,
+    SearchResults,
+    Sort,
+    Suggestions,
+    Writer,
+)
+from .tantivy_query import Compiler
+from .tantivy_store import (
+    META_ID,
+    FileLock,
+    Store,
+    TantivyWriter,
+    build_schema,
+    open_index,
+    read_meta,
+)
+
+FACET_SIZE = 30
+SNIPPET_CHARS = 240
+
+
+class TantivyBackend(SearchBackend):
+    supports_phrase = True
+    supports_prefix = True
+    supports_facets = True
+    supports_highlight = True
+    supports_fuzzy = True
+    supports_spelling = True
+    supports_aliases = True
+    supports_suggest = True
+    supports_more_like_this = True
+    supports_generations = True
+
+    def __init__(self, alias: str, options) -> None:
+        super().__init__(alias, options)
+        self.store = Store(self.options["PATH"])
+        self.schema = build_schema()
+        self.compiler = Compiler(self.schema, self.options.get("BOOSTS"))
+        self.heap_size = int(self.options.get("HEAP_SIZE", 64_000_000))
+        self.threads = int(self.options.get("THREADS", 1))
+        self.half_life = float(self.options.get("RECENCY_HALF_LIFE_DAYS", 30))
+        self.recency_weight = float(self.options.get("RECENCY_WEIGHT", 1.0))
+        self.window = int(self.options.get("RESCORE_WINDOW", 200))
+        self._lock = threading.Lock()
+        self._generation: str | None = None
+        self._index: tantivy.Index | None = None
+        self._searcher: tantivy.Searcher | None = None
+        self._stamp: tuple | None = None
+
+    # The reader: reload only when something changed on disk
+    def searcher(self) -> tantivy.Searcher | None:
+        generation = self.store.live_generation()
+        if generation is None:
+            return None
+        meta = self.store.path(generation) / "meta.json"
+        try:
+            st = os.stat(meta)
+        except FileNotFoundError:
+            return self._searcher if generation == self._generation else None
+        stamp = (generation, st.st_ino, st.st_mtime_ns, st.st_size)
+        if stamp == self._stamp:
+            return self._searcher
+        with self._lock:
+            if stamp != self._stamp:
+                if generation != self._generation:
+                    index = tantivy.Index.open(str(self.store.path(generation)))
+                    analysis.register(index)
+                    index.config_reader("manual", 0)
+                    self._index, self._generation = index, generation
+                self._index.reload()
+                self._searcher = self._index.searcher()
+                self._stamp = stamp
+        return self._searcher
+
+    # Search
+    def search(self, request: SearchRequest) -> SearchResults:
+        searcher = self.searcher()
+        if searcher is None:
+            return SearchResults(total=0, hits=[])
+        now = request.now or timezone.now()
+        compiled = self.compiler.compile(
+            request.query, request.filters, now, request.aliases, request.fuzzy
+        )
+        sort = request.sort
+        if compiled.text is None and sort in (Sort.RECENT, Sort.RELEVANCE):
+            sort = Sort.NEWEST  # nothing to score: browse by date
+        total, scored = self._ranked(searcher, compiled.query, sort, request, now)
+        hits = [self._hit(searcher, score, addr) for score, addr in scored]
+        if hits and compiled.text is not None and request.highlight:
+            self._highlight(searcher, compiled.text, hits, scored)
+        if hits and compiled.base is not None:
+            direct = self._ids_matching(searcher, compiled.base, [h.id for h in hits])
+            for hit in hits:
+                if hit.id not in direct:
+                    hit.via_alias = list(compiled.alias_groups)
+        facets = self._facets(searcher, compiled.query) if request.facets else {}
+        return SearchResults(total=total, hits=hits, facets=facets)
+
+    def _ranked(self, searcher, query, sort, request, now):
+        offset, limit = max(0, request.offset), max(1, request.limit)
+        if sort in (Sort.NEWEST, Sort.OLDEST):
+            order = tantivy.Order.Desc if sort == Sort.NEWEST else tantivy.Order.Asc
+            res = searcher.search(query, limit, count=True, order_by_field="ts",
+                                  offset=offset, order=order)
+            return res.count, [(0.0, addr) for _, addr in res.hits]
+        if sort == Sort.RELEVANCE or offset + limit > self.window:
+            res = searcher.search(query, limit, count=True, offset=offset)
+            return res.count, res.hits
+        # Recency-aware relevance: rescore the best ``window`` BM25 hits with
+        # score * (1 + weight * 0.5 ** (age_days / half_life)).
+        res = searcher.search(query, self.window, count=True)
+        hits = res.hits
+        if not hits:
+            return res.count, []
+        stamps = searcher.fast_field_values("ts", [addr for _, addr in hits])
+        now_ts = now.timestamp()
+        blended = []
+        for (score, addr), ts in zip(hits, stamps, strict=True):
+            age_days = max(0.0, (now_ts - (ts or 0)) / 86400)
+            decay = math.pow(0.5, age_days / self.half_life) if self.half_life else 0
+            blended.append((score * (1 + self.recency_weight * decay), addr))
+        blended.sort(key=lambda h: -h[0])
+        return res.count, blended[offset: offset + limit]
+
+    def _hit(self, searcher, score: float, addr) -> Hit:
+        doc = searcher.doc(addr)
+        display = json.loads(doc.get_first("display") or b"{}")
+        headline = doc.get_first("headline") or ""
+        hit = Hit(
+            id=doc.get_first("id"),
+            score=score,
+            headline=headline,
+            slug=display.get("slug", ""),
+            published_at=datetime.fromtimestamp(doc.get_first("ts") or 0, tz=UTC),
+            section=tuple(display.get("section") or ("", "")),
+            authors=[tuple(a) for a in display.get("authors", [])],
+            headline_html=highlight.plain(headline, 1000),
+            snippet_html=highlight.plain(
+                doc.get_first("standfirst") or doc.get_first("body") or ""
+            ),
+        )
+        hit._doc = doc  # reused by highlighting, dropped after
+        return hit
+
+    def _highlight(self, searcher, text_query, hits, scored) -> None:
+        gens = {}
+        for name, chars in (("headline", 1000), ("body", SNIPPET_CHARS),
+                            ("standfirst", SNIPPET_CHARS)):
+            gen = tantivy.SnippetGenerator.create(searcher, text_query, self.schema,
+                                                  name)
+            gen.set_max_num_chars(chars)
+            gens[name] = gen
+        for hit in hits:
+            doc = hit.__dict__.pop("_doc")
+            head = gens["headline"].snippet_from_doc(doc)
+            if head.highlighted():
+                hit.headline_html = self._marked(head, hit.headline)
+            for name in ("body", "standfirst"):
+                snip = gens[name].snippet_from_doc(doc)
+                if snip.highlighted():
+                    hit.snippet_html = self._marked(snip, doc.get_first(name) or "")
+                    break
+        for hit in hits:
+            hit.__dict__.pop("_doc", None)
+
+    @staticmethod
+    def _marked(snippet: tantivy.Snippet, whole: str):
+        fragment = snippet.fragment()
+        rng = snippet.fragment_range()
+        ranges = [(r.start, r.end) for r in snippet.highlighted()]
+        return highlight.mark(
+            fragment, ranges, lead=rng.start > 0,
+            trail=rng.end < len(whole.encode()),
+        )
+
+    def _ids_matching(self, searcher, query, ids: list[int]) -> set[int]:
+        only = Query.term_set_query(self.schema, "id", ids)
+        q = Query.boolean_query([(Occur.Must, query), (Occur.Must, only)])
+        res = searcher.search(q, len(ids), count=False)
+        values = searcher.fast_field_values("id", [a for _, a in res.hits])
+        return {int(v) for v in values if v is not None}
+
+    def _facets(self, searcher, query) -> dict[str, list[FacetValue]]:
+        aggs = {
+            "section": {"terms": {"field": "section", "size": FACET_SIZE}},
+            "tag": {"terms": {"field": "tags", "size": FACET_SIZE}},
+            "author": {"terms": {"field": "authors", "size": FACET_SIZE}},
+            "month": {"terms": {"field": "ym", "size": 1200}},
+        }
+        raw = searcher.aggregate(query, aggs)
+        out = {}
+        for name in aggs:
+            buckets = raw.get(name, {}).get("buckets", [])
+            out[name] = [FacetValue(str(b["key"]), int(b["doc_count"]))
+                         for b in buckets]
+        return out
+
+    # Help for readers
+    def suggest(self, text: str, limit: int = 5, now=None) -> Suggestions:
+        searcher = self.searcher()
+        words = text.split()
+        if searcher is None or not words:
+            return Suggestions([], [])
+        head, last = words[:-1], words[-1]
+        stem = analysis.analyze(last, analysis.FOLDED)
+        terms: list[str] = []
+        if stem:
+            found = searcher.terms_with_prefix("spell", stem[-1], limit=300)
+            found.sort(key=lambda t: (-t[1], t[0]))
+            lead = " ".join(head)
+            terms = [f"{lead} {t}".strip() for t, _ in found[:limit]]
+        parts = [(Occur.Must, Query.const_score_query(
+            self.compiler.filters(_no_filters(), now or timezone.now())[0], 0.0))]
+        for word in head:
+            tokens = analysis.analyze(word)
+            if tokens:
+                parts.append((Occur.Must, self._head_query(tokens, False)))
+        if stem:
+            parts.append((Occur.Must, self._head_query(stem, True)))
+        headlines = []
+        if len(parts) > 1:
+            for _, addr in searcher.search(Query.boolean_query(parts), limit).hits:
+                doc = searcher.doc(addr)
+                slug = json.loads(doc.get_first("display") or b"{}").get("slug", "")
+                headlines.append((doc.get_first("headline") or "", slug))
+        return Suggestions(terms=terms, headlines=headlines)
+
+    def _head_query(self, tokens: list[str], prefix: bool) -> Query:
+        if prefix:
+            return Query.phrase_prefix_query(self.schema, "headline", tokens)
+        if len(tokens) == 1:
+            return Query.term_query(self.schema, "headline", tokens[0])
+        return Query.phrase_query(self.schema, "headline", tokens)
+
+    def spelling(self, words: Iterable[str]) -> dict[str, str]:
+        searcher = self.searcher()
+        if searcher is None:
+            return {}
+        folded = {}
+        for word in words:
+            tokens = analysis.analyze(word, analysis.FOLDED)
+            if len(tokens) == 1 and tokens[0].isalpha():
+                folded[tokens[0]] = word
+        fixes = spelling.respell(
+            folded,
+            freq=lambda w: searcher.doc_freq("spell", w),
+            candidates=lambda p: searcher.terms_with_prefix("spell", p, limit=5000),
+        )
+        return {folded[w]: fix for w, fix in fixes.items()}
+
+    def more_like_this(self, article_id: int, limit: int = 5, now=None) -> list[int]:
+        searcher = self.searcher()
+        if searcher is None:
+            return []
+        found = searcher.search(
+            Query.term_query(self.schema, "id", int(article_id)), 1).hits
+        if not found:
+            return []
+        docs = max(1, searcher.num_docs)
+        like = Query.more_like_this_query(
+            found[0][1], min_doc_frequency=1, max_doc_frequency=max(10, docs // 5),
+            min_term_frequency=1, max_query_terms=25, min_word_length=3,
+            stop_words=sorted(_MLT_STOPWORDS),
+        )
+        public = self.compiler.filters(_no_filters(), now or timezone.now())[0]
+        q = Query.boolean_query([
+            (Occur.Must, like),
+            (Occur.Must, Query.const_score_query(public, 0.0)),
+            (Occur.MustNot, Query.term_query(self.schema, "id", int(article_id))),
+        ])
+        res = searcher.search(q, limit, count=False)
+        values = searcher.fast_field_values("id", [a for _, a in res.hits])
+        return [int(v) for v in values if v]
+
+    # Inspection
+    def document_ids(self) -> set[int]:
+        searcher = self.searcher()
+        if searcher is None or searcher.num_docs == 0:
+            return set()
+        res = searcher.search(Query.all_query(), searcher.num_docs, count=False)
+        values = searcher.fast_field_values("id", [a for _, a in res.hits])
+        return {int(v) for v in values if v is not None and v != META_ID}
+
+    def last_outbox_id(self) -> int:
+        searcher = self.searcher()
+        if searcher is None:
+            return 0
+        return read_meta(searcher, self.schema)["outbox"]
+
+    # Writing
+    def writer(self, wait: float | None = None) -> Writer:
+        lock = FileLock(self.store.root / "writer.lock")
+        lock.acquire(wait)
+        try:
+            generation = self.store.live_generation()
+            if generation is None:  # first run: an empty live index
+                generation = self.store.new_generation()
+                open_index(self.store.path(generation))
+                writer = TantivyWriter(self.store, generation, lock,
+                                       self.heap_size, self.threads)
+                writer.commit(0)
+                writer.make_live()
+                writer.created = True
+                return writer
+            return TantivyWriter(self.store, generation, lock, self.heap_size,
+                                 self.threads)
+        except BaseException:
+            lock.release()
+            raise
+
+    def create_generation(self) -> Writer:
+        generation = self.store.new_generation()
+        open_index(self.store.path(generation))
+        return TantivyWriter(self.store, generation, None, self.heap_size,
+                             self.threads)
+
+    def request_swap(self, generation: str) -> None:
+        self.store.request_swap(generation)
+
+    def pending_generation(self) -> str | None:
+        return self.store.pending_generation()
+
+    def live_generation(self) -> str | None:
+        return self.store.live_generation()
+
+
+def _no_filters() -> Filters:
+    return Filters()
+
+
+_MLT_STOPWORDS = {
+    "the", "and", "for", "that", "with", "was", "were", "are", "from", "this",
+    "have", "has", "had", "but", "not", "its", "his", "her", "their", "they",
+    "said", "says", "will", "would", "been", "which", "who", "after", "than",
+    "also", "into", "more", "over", "about", "when", "what", "there", "them",
+}

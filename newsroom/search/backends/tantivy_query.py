@@ -1,0 +1,193 @@
+"""Our query AST -> tantivy queries. Reader text never reaches tantivy's parser.
+
+Every word is analysed with the index's own analyzer, then becomes a term,
+phrase, prefix or fuzzy query on each text field with that field's boost;
+the clauses are summed (BM25 per field, boosted), which is what tantivy's
+own query parser does across fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time
+
+import tantivy
+from tantivy import Occur, Query
+
+from .. import analysis
+from ..query import Atom, Phrase, SearchQuery, Word
+from .base import Filters
+
+DEFAULT_BOOSTS = {
+    "headline": 2.0,
+    "standfirst": 1.5,
+    "body": 1.0,
+    "meta": 0.5,  # tags, section and author names
+    "alt": 0.5,  # "US" for "U.S.", "2500" for "2,500"
+}
+PHRASE_FIELDS = ("headline", "standfirst", "body", "meta")
+FUZZY_FIELDS = ("headline", "standfirst", "body")
+# Alias terms that are English function words ("IS" in ISIS | ISIL | IS)
+# would match nearly every article; they are used only when typed.
+STOPWORDS = frozenset(
+    "a an and are as at be but by for from had has have he her his i if in into "
+    "is it its no not of on or our she so that the their them then there these "
+    "they this to was we were what when which who will with you us".split()
+)
+
+
+@dataclass
+class Compiled:
+    query: Query  # what to search (text, public filter, filters)
+    text: Query | None  # text part only: highlighting and "matched directly"
+    base: Query | None  # text part without aliases (None when no alias used)
+    alias_groups: list[str] = field(default_factory=list)
+
+
+def _boolean(parts: list[tuple[Occur, Query]]) -> Query:
+    return parts[0][1] if len(parts) == 1 and parts[0][0] != Occur.MustNot else (
+        Query.boolean_query(parts)
+    )
+
+
+class Compiler:
+    def __init__(self, schema: tantivy.Schema, boosts: dict[str, float] | None = None
+                 ) -> None:
+        self.schema = schema
+        self.boosts = {**DEFAULT_BOOSTS, **(boosts or {})}
+
+    # Atoms
+    def atom(self, atom: Atom, fuzzy: bool = False) -> Query | None:
+        if isinstance(atom, Phrase):
+            tokens = analysis.analyze(" ".join(atom.words))
+            return self.tokens(tokens)
+        if atom.prefix:
+            tokens = analysis.analyze(atom.text, analysis.FOLDED)
+            return self.tokens(tokens, prefix=True)
+        return self.tokens(analysis.analyze(atom.text), fuzzy=fuzzy)
+
+    def tokens(self, tokens: list[str], prefix: bool = False, fuzzy: bool = False
+               ) -> Query | None:
+        if not tokens:
+            return None
+        parts = []
+        for name, boost in self.boosts.items():
+            q = self._field(name, tokens, prefix, fuzzy)
+            if q is not None and boost > 0:
+                parts.append((Occur.Should, Query.boost_query(q, boost)))
+        return Query.boolean_query(parts) if parts else None
+
+    def _field(self, name: str, tokens: list[str], prefix: bool, fuzzy: bool
+               ) -> Query | None:
+        s = self.schema
+        if prefix:
+            if name not in PHRASE_FIELDS:
+                return None
+            return Query.phrase_prefix_query(s, name, tokens)
+        if len(tokens) > 1:
+            if name not in PHRASE_FIELDS:
+                return None
+            return Query.phrase_query(s, name, tokens)
+        if fuzzy and name in FUZZY_FIELDS and len(tokens[0]) >= 4:
+            dist = 1 if len(tokens[0]) < 7 else 2
+            return Query.fuzzy_term_query(s, name, tokens[0], distance=dist)
+        return Query.term_query(s, name, tokens[0])
+
+    # Aliases
+    @staticmethod
+    def _key(text: str) -> str:
+        return " ".join(analysis.analyze(text, analysis.FOLDED))
+
+    def alias_map(self, groups) -> dict[str, tuple[str, ...]]:
+        out: dict[str, tuple[str, ...]] = {}
+        for group in groups:
+            for term in group:
+                out.setdefault(self._key(term), tuple(group))
+        return out
+
+    def expand(self, atom: Atom, aliases: dict[str, tuple[str, ...]]
+               ) -> tuple[list[Atom], str | None]:
+        if not isinstance(atom, Word) or atom.prefix:
+            return [atom], None
+        key = self._key(atom.text)
+        group = aliases.get(key)
+        if not group:
+            return [atom], None
+        atoms: list[Atom] = [atom]
+        for term in group:
+            k = self._key(term)
+            if not k or k == key or k in STOPWORDS:
+                continue
+            words = tuple(term.split())
+            atoms.append(Word(words[0]) if len(words) == 1 else Phrase(words))
+        return atoms, " | ".join(group)
+
+    # The whole query
+    def text_query(self, q: SearchQuery, aliases: dict, fuzzy: bool
+                   ) -> tuple[Query | None, list[str], bool]:
+        """(query, alias groups used, has positive part)."""
+        parts: list[tuple[Occur, Query]] = []
+        groups: list[str] = []
+        for clause in q.must:
+            options = []
+            for atom in clause.atoms:
+                expanded, label = self.expand(atom, aliases)
+                if label and len(expanded) > 1:
+                    groups.append(label)
+                options += [c for a in expanded if (c := self.atom(a, fuzzy))]
+            if options:
+                parts.append((Occur.Must, _boolean(
+                    [(Occur.Should, o) for o in options])))
+        positive = bool(parts)
+        for atom in q.exclude:
+            c = self.atom(atom)
+            if c is not None:
+                parts.append((Occur.MustNot, c))
+        if not parts:
+            return None, groups, False
+        if not positive:  # only exclusions: everything but those
+            parts.append((Occur.Must, Query.all_query()))
+        return Query.boolean_query(parts), groups, positive
+
+    def filters(self, f: Filters, now: datetime) -> list[Query]:
+        s = self.schema
+        upper = int(now.timestamp())
+        if f.date_to:
+            end = datetime.combine(f.date_to, time.max, tzinfo=UTC)
+            upper = min(upper, int(end.timestamp()))
+        lower = None
+        if f.date_from:
+            lower = int(datetime.combine(f.date_from, time.min, tzinfo=UTC).timestamp())
+        # The public filter: a scheduled article is in the index from the
+        # start and becomes findable when its time comes, with no job.
+        out = [Query.range_query(s, "ts", tantivy.FieldType.Integer, lower, upper)]
+        if f.section:
+            out.append(Query.term_query(s, "section", f.section))
+        if f.tag:
+            out.append(Query.term_query(s, "tags", f.tag))
+        if f.author:
+            out.append(Query.term_query(s, "authors", f.author))
+        if f.year and f.month:
+            out.append(Query.term_query(s, "ym", f.year * 100 + f.month))
+        elif f.year:
+            out.append(Query.range_query(
+                s, "ym", tantivy.FieldType.Integer, f.year * 100, f.year * 100 + 99))
+        return out
+
+    def compile(self, q: SearchQuery, f: Filters, now: datetime, groups=(),
+                fuzzy: bool = False) -> Compiled:
+        aliases = self.alias_map(groups)
+        text, used, positive = self.text_query(q, aliases, fuzzy)
+        base = self.text_query(q, {}, fuzzy)[0] if used else None
+        parts = [(Occur.Must, Query.const_score_query(x, 0.0))
+                 for x in self.filters(f, now)]
+        if text is not None:
+            parts.append((Occur.Must, text))
+        elif not q.is_empty:  # words that analyse to nothing (emoji only)
+            parts.append((Occur.Must, Query.empty_query()))
+        return Compiled(
+            query=Query.boolean_query(parts),
+            text=text if positive else None,
+            base=base,
+            alias_groups=used,
+        )

@@ -1,0 +1,268 @@
+"""The tantivy index on disk: schema, generations, the writer lock, commits.
+
+Layout under ``OPTIONS["PATH"]``::
+
+    current -> gen-20250101T120000-1234   symlink, swapped atomically (rename)
+    gen-.../                              one tantivy index per generation
+    pending                               a generation waiting to be adopted
+    writer.lock                           flock: exactly one writer at a time
+
+The last outbox id applied lives in a metadata document (id 0) written in the
+same commit as the changes, because tantivy-py's commit takes no payload: a
+commit is all or nothing, so the index and its watermark cannot disagree.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import tantivy
+
+from .. import analysis
+from .base import IndexDocument, Writer, WriterBusy
+
+SCHEMA_VERSION = 1
+META_ID = 0  # article ids start at 1
+TEXT_FIELDS = ("headline", "standfirst", "body", "meta")
+
+
+def build_schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    sb.add_integer_field("id", stored=True, indexed=True, fast=True)
+    for name in ("headline", "standfirst", "body"):
+        sb.add_text_field(name, stored=True, tokenizer_name=analysis.STEMMED)
+    # Section, tag and author names: searchable, boosted below the body.
+    sb.add_text_field("meta", tokenizer_name=analysis.STEMMED)
+    sb.add_text_field("alt", tokenizer_name=analysis.STEMMED, index_option="freq")
+    # Unstemmed words of headlines and names: the "did you mean" and
+    # autocomplete vocabulary (real words, not stems like "citi").
+    sb.add_text_field("spell", tokenizer_name=analysis.FOLDED, index_option="basic")
+    for name in ("section", "tags", "authors"):
+        sb.add_text_field(name, fast=True, tokenizer_name="raw", index_option="basic")
+    sb.add_integer_field("ts", stored=True, indexed=True, fast=True)
+    sb.add_integer_field("ym", indexed=True, fast=True)  # 202403: month facet
+    sb.add_bytes_field("display", stored=True)
+    sb.add_integer_field("outbox", stored=True)  # metadata document only
+    sb.add_integer_field("schema", stored=True)
+    return sb.build()
+
+
+def to_tantivy(doc: IndexDocument) -> tantivy.Document:
+    when = doc.published_at.astimezone(UTC)
+    names = [doc.section[1], *(n for _, n in doc.tags), *(n for _, n in doc.authors)]
+    names_text = "\n".join(n for n in names if n)
+    out = tantivy.Document()
+    out.add_integer("id", doc.id)
+    out.add_text("headline", doc.headline)
+    out.add_text("standfirst", doc.standfirst)
+    out.add_text("body", doc.body)
+    out.add_text("meta", names_text)
+    alt = analysis.alternate_forms(f"{doc.headline}\n{doc.standfirst}\n{doc.body}")
+    if alt:
+        out.add_text("alt", alt)
+    out.add_text("spell", analysis.vocabulary_text(
+        f"{doc.headline}\n{doc.standfirst}\n{names_text}"))
+    if doc.section[0]:
+        out.add_text("section", doc.section[0])
+    for slug, _ in doc.tags:
+        out.add_text("tags", slug)
+    for slug, _ in doc.authors:
+        out.add_text("authors", slug)
+    out.add_integer("ts", int(when.timestamp()))
+    out.add_integer("ym", when.year * 100 + when.month)
+    display = {"slug": doc.slug, "section": list(doc.section),
+               "authors": [list(a) for a in doc.authors]}
+    out.add_bytes("display", json.dumps(display, separators=(",", ":")).encode())
+    return out
+
+
+def open_index(path: Path) -> tantivy.Index:
+    index = tantivy.Index(build_schema(), path=str(path), reuse=True)
+    analysis.register(index)
+    return index
+
+
+def read_meta(searcher: tantivy.Searcher, schema: tantivy.Schema) -> dict:
+    hits = searcher.search(tantivy.Query.term_query(schema, "id", META_ID), 1).hits
+    if not hits:
+        return {"outbox": 0, "schema": SCHEMA_VERSION}
+    doc = searcher.doc(hits[0][1])
+    return {"outbox": doc.get_first("outbox") or 0, "schema": doc.get_first("schema")}
+
+
+class Store:
+    """The directory of generations and the pointer to the live one."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+
+    @property
+    def current(self) -> Path:
+        return self.root / "current"
+
+    def live_generation(self) -> str | None:
+        try:
+            return os.readlink(self.current)
+        except FileNotFoundError:
+            return None
+
+    def path(self, generation: str) -> Path:
+        return self.root / generation
+
+    def new_generation(self) -> str:
+        self.root.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+        name = f"gen-{stamp}-{os.getpid()}"
+        self.path(name).mkdir()
+        return name
+
+    def point_to(self, generation: str) -> None:
+        """Swap the live pointer: a new symlink renamed over the old one."""
+        tmp = self.root / f".current-{os.getpid()}"
+        tmp.unlink(missing_ok=True)
+        os.symlink(generation, tmp)
+        os.replace(tmp, self.current)  # atomic on POSIX: readers see old or new
+        self._fsync_dir()
+
+    def prune(self, keep: int = 2) -> None:
+        """Delete old generations, keeping the live one and the one before it.
+
+        A process still reading a deleted generation keeps its open files
+        (POSIX) until it notices the pointer moved and reopens.
+        """
+        live = self.live_generation()
+        pending = self.pending_generation()
+        gens = sorted(
+            (p for p in self.root.glob("gen-*") if p.is_dir()),
+            key=lambda p: p.stat().st_mtime,
+        )
+        old = [p for p in gens if p.name not in (live, pending)]
+        for p in old[: max(0, len(old) - (keep - 1))]:
+            shutil.rmtree(p, ignore_errors=True)
+
+    def pending_generation(self) -> str | None:
+        try:
+            name = (self.root / "pending").read_text().strip()
+        except FileNotFoundError:
+            return None
+        return name if name and self.path(name).is_dir() else None
+
+    def request_swap(self, generation: str) -> None:
+        tmp = self.root / f".pending-{os.getpid()}"
+        tmp.write_text(generation)
+        os.replace(tmp, self.root / "pending")
+
+    def clear_pending(self) -> None:
+        (self.root / "pending").unlink(missing_ok=True)
+
+    def _fsync_dir(self) -> None:
+        fd = os.open(self.root, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+class FileLock:
+    """An exclusive flock on ``writer.lock``; the kernel frees it if we die."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.fd: int | None = None
+
+    def acquire(self, wait: float | None) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = None if wait is None else time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if deadline is not None and time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise WriterBusy(f"another process holds {self.path}") from None
+                time.sleep(0.05)
+        self.fd = fd
+
+    def release(self) -> None:
+        if self.fd is not None:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+            self.fd = None
+
+
+class TantivyWriter(Writer):
+    def __init__(self, store: Store, generation: str, lock: FileLock | None,
+                 heap_size: int, threads: int) -> None:
+        self.store = store
+        self.lock = lock
+        self.heap_size = heap_size
+        self.threads = threads
+        self._open(generation)
+
+    def _open(self, generation: str) -> None:
+        self.generation = generation
+        self.index = open_index(self.store.path(generation))
+        self.schema = self.index.schema
+        self._writer = self.index.writer(self.heap_size, self.threads)
+        self.index.config_reader("manual", 0)
+        self.index.reload()
+        self._last = read_meta(self.index.searcher(), self.schema)["outbox"]
+
+    def upsert(self, docs: Iterable[IndexDocument]) -> None:
+        for doc in docs:
+            self._writer.delete_documents_by_term("id", doc.id)
+            self._writer.add_document(to_tantivy(doc))
+
+    def delete(self, ids: Iterable[int]) -> None:
+        for pk in ids:
+            self._writer.delete_documents_by_term("id", int(pk))
+
+    def commit(self, last_outbox_id: int | None = None) -> None:
+        if last_outbox_id is not None:
+            self._last = int(last_outbox_id)
+        self._writer.delete_documents_by_term("id", META_ID)
+        meta = tantivy.Document()
+        meta.add_integer("id", META_ID)
+        meta.add_integer("outbox", self._last)
+        meta.add_integer("schema", SCHEMA_VERSION)
+        self._writer.add_document(meta)
+        self._writer.commit()
+
+    def rollback(self) -> None:
+        self._writer.rollback()
+
+    def last_outbox_id(self) -> int:
+        return self._last
+
+    def switch_to(self, generation: str) -> None:
+        self._close_writer()
+        self._open(generation)
+
+    def make_live(self) -> None:
+        self.store.point_to(self.generation)
+        if self.store.pending_generation() == self.generation:
+            self.store.clear_pending()
+        self.store.prune()
+
+    def _close_writer(self) -> None:
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            # Let merges finish so the next writer starts from a tidy index.
+            writer.wait_merging_threads()
+
+    def close(self) -> None:
+        try:
+            self._close_writer()
+        finally:
+            if self.lock is not None:
+                self.lock.release()
+                self.lock = None

@@ -1,0 +1,223 @@
+"""The indexer: applies the outbox to the index in id order, in batches.
+
+Each batch is one index commit that also records the outbox watermark (the
+last id below which every row has been applied), so a SIGKILL at any moment
+loses nothing: on restart the indexer resumes after the watermark it finds in
+the index, and re-applying a row is harmless because a row only says "look
+at this article again" and the indexer reads the article's current state.
+
+On PostgreSQL ids are handed out before commit, so a row with a smaller id
+can become visible after a larger one. Such gaps ("holes") hold the
+watermark back and are re-checked each batch until filled, or until the row
+after them is ``HOLE_GRACE`` seconds old (a rolled-back transaction).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.db import close_old_connections
+from django.db.models import Max
+from django.utils import timezone
+
+from .backends import get_backend
+from .backends.base import SearchBackend, Writer, WriterBusy
+from .documents import all_documents, documents_for
+from .models import IndexChange
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 500
+HOLE_GRACE = 30.0  # seconds
+MAX_HOLES = 1000  # wider gaps are sequence jumps, not transactions in flight
+REBUILD_MARGIN = 1000  # outbox rows re-applied after a rebuild, for safety
+
+
+class Indexer:
+    def __init__(self, backend: SearchBackend | None = None,
+                 batch_size: int = BATCH_SIZE) -> None:
+        self.backend = backend or get_backend()
+        self.batch_size = batch_size
+        self.writer: Writer | None = None
+        self.applied = 0
+        self.holes: dict[int, object] = {}  # id -> created_at of the row after
+
+    def open(self, wait: float | None = None) -> None:
+        """Take the writer lock (waiting up to ``wait`` s; None: forever)."""
+        self.writer = self.backend.writer(wait=wait)
+        if getattr(self.writer, "created", False):
+            # A brand-new index: fill it from the database, not the outbox,
+            # which may not go back to the first article.
+            high = _outbox_high()
+            self._fill(self.writer, max(0, high - REBUILD_MARGIN))
+        self._reset()
+
+    def _reset(self) -> None:
+        self.applied = self.writer.last_outbox_id()
+        self.holes = {}
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+    def step(self, adopt_pending: bool = True) -> int:
+        """Apply one batch and commit; returns the number of rows applied."""
+        pending = self.backend.pending_generation() if adopt_pending else None
+        if pending and pending != self.writer.generation:
+            self.adopt(pending)
+        rows = list(
+            IndexChange.objects.filter(id__gt=self.applied)
+            .order_by("id")
+            .values_list("id", "article_id", "created_at")[: self.batch_size]
+        )
+        if self.holes:
+            filled = list(IndexChange.objects.filter(id__in=list(self.holes))
+                          .values_list("id", "article_id", "created_at"))
+            for row in filled:
+                self.holes.pop(row[0], None)
+            rows += filled
+        self._note_holes(rows)
+        if not rows:
+            return 0
+        try:
+            self._apply({article_id for _, article_id, _ in rows})
+            self.applied = max(self.applied, max(r[0] for r in rows))
+            self.writer.commit(self.watermark())
+        except Exception:
+            self.writer.rollback()
+            raise
+        return len(rows)
+
+    def watermark(self) -> int:
+        return min(self.holes) - 1 if self.holes else self.applied
+
+    def _note_holes(self, rows) -> None:
+        expected = self.applied + 1
+        for pk, _, created in sorted(r for r in rows if r[0] > self.applied):
+            if pk > expected and pk - expected <= MAX_HOLES:
+                for hole in range(expected, pk):
+                    self.holes.setdefault(hole, created)
+            expected = pk + 1
+        cutoff = timezone.now() - timedelta(seconds=HOLE_GRACE)
+        self.holes = {h: c for h, c in self.holes.items() if c > cutoff}
+
+    def _apply(self, article_ids: set[int]) -> None:
+        docs = documents_for(sorted(article_ids))
+        self.writer.delete(pk for pk in article_ids if pk not in docs)
+        self.writer.upsert(docs.values())
+
+    def catch_up(self) -> int:
+        total = 0
+        while n := self.step():
+            total += n
+        return total
+
+    def adopt(self, generation: str) -> None:
+        """Switch to a rebuilt generation, bring it up to date, make it live."""
+        log.info("adopting rebuilt search index %s", generation)
+        self.writer.switch_to(generation)
+        self._reset()
+        while self.step(adopt_pending=False):
+            pass
+        self.writer.make_live()
+
+    def _fill(self, writer: Writer, watermark: int,
+              progress: Callable[[int], None] | None = None) -> int:
+        count, batch = 0, []
+        for doc in all_documents():
+            batch.append(doc)
+            if len(batch) >= 1000:
+                writer.upsert(batch)
+                count += len(batch)
+                batch = []
+                if progress:
+                    progress(count)
+        writer.upsert(batch)
+        count += len(batch)
+        writer.commit(watermark)
+        if progress:
+            progress(count)
+        return count
+
+
+def _outbox_high() -> int:
+    return IndexChange.objects.aggregate(m=Max("id"))["m"] or 0
+
+
+def drain(backend: SearchBackend | None = None, wait: float | None = 30.0,
+          batch_size: int = BATCH_SIZE) -> int:
+    """Apply everything in the outbox now (tests, scripts); returns rows applied."""
+    indexer = Indexer(backend, batch_size)
+    indexer.open(wait=wait)
+    try:
+        return indexer.catch_up()
+    finally:
+        indexer.close()
+
+
+def run(backend: SearchBackend | None = None, poll: float = 0.2,
+        stop: Callable[[], bool] = lambda: False, wait: float | None = None) -> None:
+    """The indexer loop of ``manage.py run_indexer``: poll, apply, commit."""
+    indexer = Indexer(backend)
+    indexer.open(wait=wait)
+    log.info("search indexer holds the writer lock")
+    try:
+        while not stop():
+            try:
+                if indexer.step():
+                    continue
+            except Exception:
+                log.exception("search indexer batch failed; retrying")
+                close_old_connections()
+                time.sleep(1.0)
+                continue
+            close_old_connections()
+            time.sleep(poll)
+    finally:
+        indexer.close()
+
+
+def rebuild(backend: SearchBackend | None = None, wait: float = 120.0,
+            progress: Callable[[int], None] | None = None) -> tuple[str, int]:
+    """Build a fresh generation from the database and swap it in atomically.
+
+    Searches keep reading the old generation until the swap. When an indexer
+    holds the writer lock, it is asked to adopt the new generation (it
+    applies the outbox written meanwhile, then swaps); otherwise this
+    process does that itself. Returns (generation, documents).
+    """
+    backend = backend or get_backend()
+    if not backend.supports_generations:
+        raise NotImplementedError(f"{backend.alias} cannot rebuild into a new index")
+    # Read the high-water mark before the articles: anything after it is
+    # replayed from the outbox (with a margin for transactions in flight).
+    watermark = max(0, _outbox_high() - REBUILD_MARGIN)
+    builder = backend.create_generation()
+    generation = builder.generation
+    try:
+        count = Indexer(backend)._fill(builder, watermark, progress)
+    finally:
+        builder.close()
+    indexer = Indexer(backend)
+    try:
+        indexer.open(wait=0)
+    except WriterBusy:
+        backend.request_swap(generation)
+        deadline = time.monotonic() + wait
+        while backend.live_generation() != generation:
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"the running indexer did not adopt {generation} in {wait:.0f} s"
+                ) from None
+            time.sleep(0.1)
+        return generation, count
+    try:
+        indexer.adopt(generation)
+        indexer.catch_up()
+    finally:
+        indexer.close()
+    return generation, count

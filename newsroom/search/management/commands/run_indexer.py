@@ -1,0 +1,38 @@
+"""Apply the search outbox to the index continuously (``make run`` starts it)."""
+
+from __future__ import annotations
+
+import signal
+
+from django.core.management.base import BaseCommand
+
+from newsroom.search import indexer
+from newsroom.search.backends import get_backend
+
+
+class Command(BaseCommand):
+    help = "Keep the search index following the database (the only index writer)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--backend", default="default", help="backend alias")
+        parser.add_argument("--poll", type=float, default=0.2,
+                            help="seconds between outbox checks when idle")
+        parser.add_argument("--once", action="store_true",
+                            help="apply what is in the outbox, then exit")
+
+    def handle(self, *args, backend: str, poll: float, once: bool, **options) -> None:
+        search = get_backend(backend)
+        if once:
+            n = indexer.drain(search, wait=None)
+            self.stdout.write(f"applied {n} outbox rows")
+            return
+        stopping = {"now": False}
+
+        def stop(signum, frame) -> None:
+            stopping["now"] = True
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        self.stdout.write(f"search indexer for {backend!r} waiting for the writer lock")
+        self.stdout.flush()
+        indexer.run(search, poll=poll, stop=lambda: stopping["now"])

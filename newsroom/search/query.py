@@ -1,0 +1,185 @@
+"""Reader search text -> a small query AST. Never raises, never trusts input.
+
+The language, all of it:
+
+* ``word word``      every word is required (AND by default)
+* ``"exact phrase"`` the words next to each other, in this order
+* ``-word``, ``-"a phrase"``, ``NOT word``   excluded
+* ``a OR b``         either (OR binds tighter than the implicit AND:
+  ``flood OR fire city`` means ``(flood OR fire) AND city``)
+* ``pref*``          any word starting with ``pref`` (at least 2 letters)
+
+Anything else is text: a lone ``-``, ``OR`` at either end, an unbalanced
+quote (the phrase runs to the end), brackets, control characters, emoji. The
+AST keeps the reader's words verbatim; each backend analyses them with its own
+analyzer, so user text is never handed to an engine's query parser.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+MAX_QUERY_CHARS = 500
+MAX_CLAUSES = 24
+MIN_PREFIX = 2
+_SPACE = re.compile(r"\s+")
+# Characters that never carry meaning in a query: operators are handled by
+# the tokenizer below, everything else becomes a word boundary.
+_JUNK = re.compile(r"[()\[\]{}<>^~\\|+=]")
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    prefix: bool = False
+
+    def to_text(self) -> str:
+        return f"{self.text}*" if self.prefix else self.text
+
+
+@dataclass(frozen=True)
+class Phrase:
+    words: tuple[str, ...]
+
+    def to_text(self) -> str:
+        return '"' + " ".join(self.words) + '"'
+
+
+Atom = Word | Phrase
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One required part of the query: any of its atoms may match (OR)."""
+
+    atoms: tuple[Atom, ...]
+
+    def to_text(self) -> str:
+        return " OR ".join(a.to_text() for a in self.atoms)
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    must: tuple[Clause, ...] = ()
+    exclude: tuple[Atom, ...] = ()
+    raw: str = field(default="", compare=False)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.must and not self.exclude
+
+    def atoms(self) -> list[Atom]:
+        """The positive atoms, in order (what highlighting and spelling use)."""
+        return [a for c in self.must for a in c.atoms]
+
+    def to_text(self) -> str:
+        parts = [c.to_text() for c in self.must]
+        parts += [f"-{a.to_text()}" for a in self.exclude]
+        return " ".join(parts)
+
+    def replace_words(self, mapping: dict[str, str]) -> SearchQuery:
+        """The same query with some plain words respelled (for "did you mean")."""
+
+        def swap(atom: Atom) -> Atom:
+            if isinstance(atom, Word) and not atom.prefix and atom.text in mapping:
+                return Word(mapping[atom.text])
+            return atom
+
+        must = tuple(Clause(tuple(swap(a) for a in c.atoms)) for c in self.must)
+        return SearchQuery(must=must, exclude=self.exclude, raw=self.raw)
+
+
+def clean(text: str) -> str:
+    """Printable text only, NFC, one space between words, bounded length."""
+    text = unicodedata.normalize("NFC", str(text)[: MAX_QUERY_CHARS * 4])
+    text = "".join(
+        ch if unicodedata.category(ch)[0] not in "CZ" else " " for ch in text
+    )
+    return _SPACE.sub(" ", text).strip()[:MAX_QUERY_CHARS]
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    """Split into ("phrase", text), ("neg", ""), ("or", ""), ("word", text)."""
+    out: list[tuple[str, str]] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == " ":
+            i += 1
+        elif ch in "\"“”":
+            end = min(
+                (j for j in (text.find(q, i + 1) for q in "\"“”") if j != -1),
+                default=n,
+            )
+            out.append(("phrase", text[i + 1 : end]))
+            i = end + 1
+        elif ch == "-" and i + 1 < n and text[i + 1] not in " -":
+            out.append(("neg", ""))
+            i += 1
+        else:
+            end = i
+            while end < n and text[end] not in " \"“”":
+                end += 1
+            word = text[i:end]
+            i = end
+            if word == "OR":
+                out.append(("or", ""))
+            elif word == "NOT":
+                out.append(("neg", ""))
+            elif word != "AND":
+                out.append(("word", word))
+    return out
+
+
+def _atom(kind: str, text: str) -> Atom | None:
+    if kind == "phrase":
+        words = tuple(w for w in _JUNK.sub(" ", text).split() if w.strip("*-'’."))
+        if not words:
+            return None
+        return Word(words[0]) if len(words) == 1 else Phrase(words)
+    text = _JUNK.sub(" ", text).strip(" -")
+    if not text:
+        return None
+    if " " in text:  # "a(b)" and the like: the pieces, as a phrase
+        return _atom("phrase", text)
+    prefix = text.endswith("*")
+    core = text.rstrip("*")
+    if "*" in core:  # wildcards inside a word are not supported: plain text
+        core = core.replace("*", " ").strip()
+        return _atom("phrase", core) if " " in core else _atom("word", core)
+    if not core.strip("-'’."):
+        return None
+    letters = sum(ch.isalnum() for ch in core)
+    return Word(core, prefix=prefix and letters >= MIN_PREFIX)
+
+
+def parse(text: str) -> SearchQuery:
+    """Parse reader text into a ``SearchQuery``; any string gives a query."""
+    text = clean(text)
+    must: list[list[Atom]] = []
+    exclude: list[Atom] = []
+    negate = join_next = False
+    for kind, value in _tokens(text):
+        if kind == "neg":
+            negate = True
+            continue
+        if kind == "or":
+            join_next = bool(must)
+            continue
+        atom = _atom(kind, value)
+        if atom is None:
+            negate = False
+            continue
+        if negate:
+            exclude.append(atom)
+        elif join_next and must:
+            must[-1].append(atom)
+        else:
+            must.append([atom])
+        negate = join_next = False
+    clauses = tuple(Clause(tuple(dict.fromkeys(c))) for c in must[:MAX_CLAUSES])
+    return SearchQuery(
+        must=clauses, exclude=tuple(dict.fromkeys(exclude))[:MAX_CLAUSES], raw=text
+    )

@@ -1,0 +1,138 @@
+"""One search as the site runs it: parse, aliases, search, help when nothing matches.
+
+Views and the API call ``run()``; it never raises on reader input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.http import QueryDict
+
+from . import aliases, analytics
+from .backends import get_backend
+from .backends.base import Filters, SearchBackend, SearchRequest, SearchResults, Sort
+from .query import SearchQuery, Word, clean, parse
+
+PAGE_SIZE = 10
+MAX_PAGE = 100  # deeper pages cost more than any reader needs
+FEW_RESULTS = 3  # below this, offer "did you mean"
+
+
+@dataclass
+class Params:
+    q: str = ""
+    filters: Filters = Filters()
+    sort: str = Sort.RECENT
+    page: int = 1
+    problems: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, str]:
+        f = self.filters
+        out = {"q": self.q, "section": f.section, "author": f.author, "tag": f.tag,
+               "year": str(f.year or ""), "month": str(f.month or ""),
+               "from": f.date_from.isoformat() if f.date_from else "",
+               "to": f.date_to.isoformat() if f.date_to else ""}
+        if self.sort != Sort.RECENT:
+            out["sort"] = self.sort
+        return {k: v for k, v in out.items() if v}
+
+
+def _slug(value: str) -> str:
+    value = value.strip()[:120]
+    return value if all(c.isalnum() or c in "-_" for c in value) else ""
+
+
+def _int(value: str, low: int, high: int) -> int | None:
+    value = value.strip()
+    if value.isdigit() and low <= int(value) <= high:
+        return int(value)
+    return None
+
+
+def _date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        return None
+
+
+def read_params(get: QueryDict) -> Params:
+    """Validated search parameters; anything invalid is dropped and named."""
+    problems = []
+    values = {k: get.get(k, "") for k in
+              ("section", "author", "tag", "year", "month", "from", "to", "sort",
+               "page")}
+    section, author, tag = (_slug(values[k]) for k in ("section", "author", "tag"))
+    for name, raw, ok in (("section", values["section"], section),
+                          ("author", values["author"], author),
+                          ("tag", values["tag"], tag)):
+        if raw and not ok:
+            problems.append(f"Ignored an invalid {name}.")
+    year = _int(values["year"], 1, 9999) if values["year"] else None
+    month = _int(values["month"], 1, 12) if values["month"] and year else None
+    if values["year"] and year is None or values["month"] and year and not month:
+        problems.append("Ignored an invalid year or month.")
+    date_from = _date(values["from"]) if values["from"] else None
+    date_to = _date(values["to"]) if values["to"] else None
+    if (values["from"] and not date_from) or (values["to"] and not date_to):
+        problems.append("Ignored a date that is not YYYY-MM-DD.")
+    if date_from and date_to and date_from > date_to:
+        date_from, date_to = date_to, date_from
+    sort = values["sort"] if values["sort"] in Sort.values else Sort.RECENT
+    page = _int(values["page"], 1, 10**9) or 1
+    if page > MAX_PAGE:
+        problems.append(f"Results stop at page {MAX_PAGE}; narrow the search.")
+        page = MAX_PAGE
+    filters = Filters(section=section, author=author, tag=tag, year=year, month=month,
+                      date_from=date_from, date_to=date_to)
+    return Params(q=clean(get.get("q", "")), filters=filters, sort=sort, page=page,
+                  problems=problems)
+
+
+@dataclass
+class Outcome:
+    params: Params
+    query: SearchQuery
+    results: SearchResults | None  # None: nothing was asked
+    respelled: str = ""  # "No results for X; showing results for Y"
+    fuzzy: bool = False  # results from typo-tolerant matching
+    did_you_mean: str = ""
+
+
+def run(params: Params, backend: SearchBackend | None = None, log: bool = True
+        ) -> Outcome:
+    backend = backend or get_backend()
+    query = parse(params.q)
+    if query.is_empty and not params.filters.active:
+        return Outcome(params, query, None)
+    groups = aliases.groups() if backend.supports_aliases else ()
+
+    def ask(q: SearchQuery, fuzzy: bool = False) -> SearchResults:
+        return backend.search(SearchRequest(
+            query=q, filters=params.filters, sort=params.sort,
+            offset=(params.page - 1) * PAGE_SIZE, limit=PAGE_SIZE,
+            facets=backend.supports_facets, aliases=groups, fuzzy=fuzzy,
+        ))
+
+    results = ask(query)
+    outcome = Outcome(params, query, results)
+    words = [a.text for a in query.atoms() if isinstance(a, Word) and not a.prefix]
+    if results.total < FEW_RESULTS and words and backend.supports_spelling:
+        fixes = backend.spelling(words)
+        if fixes:
+            better = query.replace_words(fixes)
+            if results.total == 0:
+                retry = ask(better)
+                if retry.total:
+                    outcome.results, outcome.respelled = retry, better.to_text()
+            else:
+                outcome.did_you_mean = better.to_text()
+    if outcome.results.total == 0 and words and backend.supports_fuzzy:
+        retry = ask(query, fuzzy=True)
+        if retry.total:
+            outcome.results, outcome.fuzzy = retry, True
+    if log and params.page == 1 and params.q:
+        analytics.record(params.q, outcome.results.total)
+    return outcome
