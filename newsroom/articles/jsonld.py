@@ -25,6 +25,10 @@ def _absolute(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
+def _iso(when) -> str | None:
+    return when.isoformat() if when else None
+
+
 def news_article(article: Article, notes: Iterable[ArticleNote] = ()) -> dict:
     """The NewsArticle dict (uses ``with_byline()``'s prefetch for authors)."""
     url = article.canonical_url or _absolute(article.get_absolute_url())
@@ -34,12 +38,11 @@ def news_article(article: Article, notes: Iterable[ArticleNote] = ()) -> dict:
         "mainEntityOfPage": {"@type": "WebPage", "@id": url},
         "url": url,
         "headline": article.headline[:110],
-        "datePublished": article.published_at.isoformat()
-        if article.published_at
-        else None,
-        "dateModified": (article.updated_at or article.published_at).isoformat()
-        if (article.updated_at or article.published_at)
-        else None,
+        "datePublished": _iso(article.published_at),
+        # A scheduled story edited before it went out was not modified after.
+        "dateModified": _iso(max(filter(None, [article.updated_at,
+                                               article.published_at]),
+                                 default=None)),
         "author": [
             {
                 "@type": "Person",

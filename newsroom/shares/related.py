@@ -21,18 +21,12 @@ log = logging.getLogger(__name__)
 
 def _search_backend():
     try:
-        from newsroom.search import backends
-    except ImportError:
+        from newsroom.search.backends import get_backend
+
+        return get_backend()
+    except Exception:  # noqa: BLE001 - a broken index must not break pages
+        log.warning("search backend unavailable", exc_info=True)
         return None
-    for name in ("get_backend", "backend", "default_backend"):
-        factory = getattr(backends, name, None)
-        if callable(factory):
-            try:
-                return factory()
-            except Exception:  # noqa: BLE001 - a broken index must not break pages
-                log.warning("search backend unavailable", exc_info=True)
-                return None
-    return None
 
 
 def _hit_id(hit) -> int | None:

@@ -1,0 +1,96 @@
+"""Read counts: no write per view, batched flushes that add up exactly."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from newsroom.articles.tests import factories as f
+from newsroom.shares import reads
+from newsroom.shares.models import ReadCount, ShareVisit
+
+from .conftest import UA
+
+pytestmark = pytest.mark.django_db
+
+
+def _writes(ctx) -> list[str]:
+    verbs = ("INSERT", "UPDATE", "DELETE")
+    sql = [q["sql"].lstrip() for q in ctx.captured_queries]
+    return [q for q in sql if q.startswith(verbs)]
+
+
+def test_an_article_view_writes_nothing_to_the_database(reader):
+    """Viewing an article buffers the read in memory; no INSERT/UPDATE runs."""
+    a = f.article()
+    with CaptureQueriesContext(connection) as ctx:
+        assert reader.get(a.get_absolute_url()).status_code == 200
+    assert _writes(ctx) == []
+    assert reads.buffer.pending() == 1
+    assert not ReadCount.objects.exists()
+
+
+def test_flush_adds_buffered_views_to_hourly_rows(reader):
+    """A flush writes the batch; a later flush adds to the same hour's row."""
+    a, b = f.article(), f.article()
+    for _ in range(3):
+        reader.get(a.get_absolute_url())
+    reader.get(b.get_absolute_url())
+    assert reads.flush() == 4
+    assert reads.buffer.pending() == 0
+    reader.get(a.get_absolute_url())
+    assert reads.flush() == 1
+    counts = dict(ReadCount.objects.values_list("article_id", "count"))
+    assert counts == {a.pk: 4, b.pk: 1}
+    assert ReadCount.objects.get(article=a).hour == reads.hour_of(timezone.now())
+    assert reads.flush() == 0  # nothing waiting, nothing written
+
+
+def test_the_batch_size_triggers_a_flush(reader, settings):
+    """With no flusher thread, reaching NEWSROOM_READS_FLUSH_EVERY flushes."""
+    settings.NEWSROOM_READS_FLUSH_EVERY = 3
+    a = f.article()
+    reader.get(a.get_absolute_url())
+    reader.get(a.get_absolute_url())
+    assert not ReadCount.objects.exists()
+    reader.get(a.get_absolute_url())
+    assert ReadCount.objects.get(article=a).count == 3
+
+
+def test_bots_prefetches_previews_and_heads_are_not_reads(reader, admin_client):
+    """Only a person's GET of the public page counts."""
+    a = f.article()
+    Client(HTTP_USER_AGENT="Googlebot/2.1").get(a.get_absolute_url())
+    reader.get(a.get_absolute_url(), HTTP_SEC_PURPOSE="prefetch")
+    reader.head(a.get_absolute_url())
+    admin_client.get(f"/preview/{a.pk}/", HTTP_USER_AGENT=UA)
+    assert reads.buffer.pending() == 0
+
+
+def test_views_of_deleted_articles_are_dropped_not_retried(reader):
+    """A flush skips articles deleted since their view, and keeps the rest."""
+    a, gone = f.article(), f.article()
+    reader.get(a.get_absolute_url())
+    reader.get(gone.get_absolute_url())
+    gone.delete()
+    assert reads.flush() == 1
+    assert reads.buffer.pending() == 0
+    assert list(ReadCount.objects.values_list("article_id", flat=True)) == [a.pk]
+
+
+def test_old_buckets_and_visits_are_pruned(settings):
+    """Rows older than NEWSROOM_STATS_KEEP_DAYS go; recent ones stay."""
+    settings.NEWSROOM_STATS_KEEP_DAYS = 8
+    a = f.article()
+    now = timezone.now()
+    old, recent = now - timedelta(days=9), now - timedelta(days=6)
+    ReadCount.objects.create(article=a, hour=reads.hour_of(old), count=5)
+    ReadCount.objects.create(article=a, hour=reads.hour_of(recent), count=2)
+    ShareVisit.objects.create(key="a" * 64, article=a, network="x", created_at=old)
+    ShareVisit.objects.create(key="b" * 64, article=a, network="x", created_at=recent)
+    assert reads.prune_stats(now) == (1, 1)
+    assert ReadCount.objects.get().count == 2
+    assert ShareVisit.objects.get().key == "b" * 64

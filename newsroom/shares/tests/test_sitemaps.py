@@ -1,0 +1,126 @@
+"""Sitemap index, id-range pages, Google News sitemap and robots.txt."""
+
+from datetime import timedelta
+from xml.etree import ElementTree
+
+import pytest
+from django.db import connection
+from django.http import StreamingHttpResponse
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from newsroom.articles.tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+SITE = "https://news.example"
+NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9",
+      "n": "http://www.google.com/schemas/sitemap-news/0.9"}
+
+
+def _xml(client, url: str) -> ElementTree.Element:
+    response = client.get(url)
+    assert response.status_code == 200, url
+    assert response["Content-Type"].startswith("application/xml")
+    body = (b"".join(response.streaming_content)
+            if isinstance(response, StreamingHttpResponse) else response.content)
+    return ElementTree.fromstring(body)
+
+
+def _locs(root) -> list[str]:
+    return [e.text for e in root.iterfind(".//s:loc", NS)]
+
+
+def test_index_splits_articles_into_pages_of_at_most_the_page_size(client, settings):
+    """With a page size of 3, eight articles spread over pages of <= 3 URLs,
+    every public article exactly once, drafts nowhere."""
+    settings.SITE_URL = SITE
+    settings.NEWSROOM_SITEMAP_PAGE_SIZE = 3
+    public = [f.article(tags=("Climate",)) for _ in range(8)]
+    draft = f.article(status="draft")
+    index = _xml(client, "/sitemap.xml")
+    pages = _locs(index)
+    article_pages = [p for p in pages if "/sitemap-articles-" in p]
+    assert len(article_pages) >= 3
+    assert all(p.startswith(SITE) for p in pages)
+    assert any("/sitemap-sections-" in p for p in pages)
+    assert any("/sitemap-tags-" in p for p in pages)
+    assert any("/sitemap-authors-" in p for p in pages)
+    # Article pages carry a lastmod.
+    assert len(index.findall(".//s:lastmod", NS)) >= len(article_pages)
+    urls: list[str] = []
+    for page in article_pages:
+        locs = _locs(_xml(client, page.removeprefix(SITE)))
+        assert 1 <= len(locs) <= 3
+        urls += locs
+    assert sorted(urls) == sorted(f"{SITE}/article/{a.slug}/" for a in public)
+    assert f"{SITE}/article/{draft.slug}/" not in urls
+
+
+def test_section_tag_and_author_pages_list_what_has_public_stories(client, settings):
+    """Sections, and tags and authors with a public story, are listed."""
+    settings.SITE_URL = SITE
+    f.article(section_name="Science", tags=("Climate",), authors=("Lena Brandt",))
+    f.article(status="draft", tags=("Secret",), authors=("Ghost Writer",))
+    everything = []
+    for page in _locs(_xml(client, "/sitemap.xml")):
+        if "/sitemap-articles-" not in page:
+            everything += _locs(_xml(client, page.removeprefix(SITE)))
+    assert f"{SITE}/section/science/" in everything
+    assert f"{SITE}/tag/climate/" in everything
+    assert f"{SITE}/author/lena-brandt/" in everything
+    assert f"{SITE}/tag/secret/" not in everything
+    assert f"{SITE}/author/ghost-writer/" not in everything
+
+
+def test_a_page_is_an_indexed_id_range_streamed_without_offset(client, settings):
+    """A page is read by id range (no OFFSET scan) and streamed, so a page of a
+    million-article site costs what page 0 costs."""
+    settings.NEWSROOM_SITEMAP_PAGE_SIZE = 2
+    articles = [f.article() for _ in range(5)]
+    number = articles[-1].pk // 2
+    client.get("/sitemap.xml")  # fills the page list cache
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(f"/sitemap-articles-{number}.xml")
+        assert isinstance(response, StreamingHttpResponse)
+        body = b"".join(response.streaming_content).decode()
+    sql = " ".join(q["sql"] for q in ctx.captured_queries).upper()
+    assert "OFFSET" not in sql
+    assert f"/article/{articles[-1].slug}/" in body
+
+
+def test_missing_sitemap_pages_are_404(client):
+    """A page number with no articles, or an unknown kind, is a 404."""
+    f.article()
+    assert client.get("/sitemap-articles-999999.xml").status_code == 404
+    assert client.get("/sitemap-widgets-0.xml").status_code == 404
+
+
+def test_news_sitemap_lists_the_last_48_hours(client, settings):
+    """Google News sitemap: recent public articles with name, date and title."""
+    settings.SITE_URL = SITE
+    now = timezone.now()
+    fresh = f.article("Fresh & new <today>", published_at=now - timedelta(hours=2))
+    f.article("Two days and more", published_at=now - timedelta(hours=49))
+    f.article("Later", published_at=now + timedelta(hours=1))
+    root = _xml(client, "/sitemap-news.xml")
+    urls = root.findall("s:url", NS)
+    assert [u.find("s:loc", NS).text for u in urls] == [
+        f"{SITE}/article/{fresh.slug}/"]
+    news = urls[0].find("n:news", NS)
+    assert news.find("n:title", NS).text == "Fresh & new <today>"
+    assert news.find("n:publication/n:name", NS).text == "The Newsroom"
+    assert news.find("n:publication/n:language", NS).text == "en"
+    assert news.find("n:publication_date", NS).text.startswith(
+        fresh.published_at.date().isoformat())
+
+
+def test_robots_txt_points_at_sitemaps_that_answer(client, settings):
+    """Every Sitemap: line of robots.txt is a URL this site serves."""
+    settings.SITE_URL = SITE
+    f.article()
+    lines = client.get("/robots.txt").content.decode().splitlines()
+    sitemaps = [line.split(": ", 1)[1] for line in lines if line.startswith("Sitemap:")]
+    assert sitemaps == [f"{SITE}/sitemap.xml", f"{SITE}/sitemap-news.xml"]
+    for url in sitemaps:
+        _xml(client, url.removeprefix(SITE))
