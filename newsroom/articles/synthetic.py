@@ -241,7 +241,11 @@ class ArchiveGenerator:
                 other = pool.choice(content)
                 name = f"{name} {other[:1].upper()}{other[1:]}"
             tags.append(name)
-        self.tags = list(dict.fromkeys(tags))
+        # One name per slug: two spellings of one tag would be one row.
+        by_slug: dict[str, str] = {}
+        for name in tags:
+            by_slug.setdefault(slugify(name)[:100], name)
+        self.tags = list(by_slug.values())
         self.tag_weights = list(accumulate(1 / (r + 1) for r in range(len(self.tags))))
         people = {f"{pool.choice(FIRST_NAMES)} {pool.choice(LAST_NAMES)}"
                   for _ in range(400)}

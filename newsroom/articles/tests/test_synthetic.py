@@ -180,3 +180,20 @@ def test_bad_arguments_are_clear_errors(args, message):
     """Bad input stops before anything is written, naming the option."""
     with pytest.raises(CommandError, match=message):
         call_command("generate_articles", *args, "--builtin-vocabulary")
+
+
+@pytest.mark.django_db
+def test_tag_names_sharing_a_slug_link_once():
+    """Two spellings of one tag are one Tag row and one link, not an error."""
+    from newsroom.articles.management.commands import generate_articles as cmd
+
+    g = gen(6)
+    assert len({synthetic.slugify(t) for t in g.tags}) == len(g.tags)
+    item = g.article(0)
+    item.tags = ["Fish Market", "Fish-Market"]
+    sections = cmd.ensure_sections()
+    tags = cmd.ensure_named(Article.tags.field.related_model, item.tags)
+    authors = cmd.ensure_named(Byline.author.field.related_model, item.authors)
+    [pk] = cmd.insert_batch([item], sections, authors, tags, outbox=True)
+    assert Article.objects.get(pk=pk).tags.count() == 1
+    assert IndexChange.objects.filter(article_id=pk).count() == 1
