@@ -3,11 +3,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from newsroom.api.api import api
+
 admin.site.site_header = "Newsroom editors"
 admin.site.site_title = "Newsroom"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
     path("search/", include("newsroom.search.urls")),
     path("comments/", include("newsroom.comments.urls")),
     path("share/", include("newsroom.shares.urls")),

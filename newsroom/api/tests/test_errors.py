@@ -1,0 +1,104 @@
+"""Every error is JSON in one shape, with the right status, never a 500."""
+
+from __future__ import annotations
+
+import pytest
+
+from newsroom.articles.tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+API = "/api/v1"
+
+
+def assert_error(response, status: int, code: str | None = None) -> dict:
+    assert response.status_code == status, response.content
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert set(body) == {"error"}
+    assert set(body["error"]) == {"code", "message", "details"}
+    assert isinstance(body["error"]["details"], list)
+    assert body["error"]["message"]
+    if code:
+        assert body["error"]["code"] == code
+    return body["error"]
+
+
+@pytest.mark.parametrize("url", [
+    f"{API}/no-such-route",
+    "/api/v2/articles",
+    "/api/",
+    f"{API}/articles/0/extra",
+])
+def test_unknown_api_paths_are_json_404(client, url):
+    """An unknown URL under /api/ is a JSON 404, not the site's HTML page."""
+    assert_error(client.get(url), 404, "not_found")
+
+
+def test_wrong_method_is_json_405_with_allow(client):
+    """DELETE on a read route: 405 in the error shape, Allow header kept."""
+    response = client.delete(f"{API}/articles")
+    error = assert_error(response, 405, "method_not_allowed")
+    assert "GET" in response["Allow"] and "GET" in error["message"]
+
+
+@pytest.mark.parametrize("query,field", [
+    ("limit=0", "limit"),
+    ("limit=101", "limit"),
+    ("limit=abc", "limit"),
+    ("limit=99999999999999999999999999", "limit"),
+    ("from=yesterday", "from"),
+    ("to=2024-02-30", "to"),
+    ("section=bad%20slug!", "section"),
+    ("tag=" + "x" * 300, "tag"),
+])
+def test_wrong_types_and_out_of_range_values_are_422(client, query, field):
+    """Wrong types, huge numbers and bad slugs name the field in a 422."""
+    error = assert_error(client.get(f"{API}/articles?{query}"), 422, "invalid")
+    assert error["details"][0]["field"] == field
+    assert error["details"][0]["in"] == "query"
+
+
+@pytest.mark.parametrize("cursor", [
+    "garbage", "%00", "W10", "WyJ4Il0", "eyJhIjogMX0", "x" * 600,
+    # valid base64 JSON of the right length but wrong types
+    "WyJub3QgYSBkYXRlIiwgMV0", "WyIyMDI0LTAxLTAxVDAwOjAwOjAwKzAwOjAwIiwgdHJ1ZV0",
+])
+def test_bad_cursors_are_400(client, cursor):
+    """A cursor the API did not make is a 400 `bad_cursor` (or a 422 when it is
+    too long to be one), never a 500."""
+    response = client.get(f"{API}/articles?cursor={cursor}")
+    if len(cursor) > 512:
+        assert_error(response, 422, "invalid")
+    else:
+        assert_error(response, 400, "bad_cursor")
+
+
+def test_unknown_query_parameters_are_400_naming_the_known_ones(client):
+    """A misspelt filter is reported, not silently ignored."""
+    error = assert_error(client.get(f"{API}/articles?sectoin=sport"), 400,
+                         "unknown_parameter")
+    assert error["details"] == [{"in": "query", "field": "sectoin"}]
+    assert "section" in error["message"]
+
+
+def test_huge_and_negative_ids(client):
+    """Ids that are not 1..2**63-1 (huge, zero, negative, words) are 422."""
+    assert_error(client.get(f"{API}/articles/{2**64}"), 422, "invalid")
+    assert_error(client.get(f"{API}/articles/0"), 422, "invalid")
+    assert_error(client.get(f"{API}/articles/{2**63 - 1}"), 404, "not_found")
+    assert_error(client.get(f"{API}/articles/-5"), 422, "invalid")
+    assert_error(client.get(f"{API}/articles/abc"), 422, "invalid")
+
+
+def test_errors_are_not_cached(client):
+    """Error answers say Cache-Control: no-store."""
+    assert client.get(f"{API}/articles/{2**40}")["Cache-Control"] == "no-store"
+    assert client.get(f"{API}/nothing-here")["Cache-Control"] == "no-store"
+
+
+def test_slug_with_nul_byte_is_422_not_500(client):
+    """A NUL byte (which PostgreSQL refuses in text) is rejected up front."""
+    f.article("Any")
+    assert_error(client.get(f"{API}/articles/by-slug/a%00b"), 422, "invalid")
+    assert_error(client.get(f"{API}/articles?tag=a%00b"), 422, "invalid")

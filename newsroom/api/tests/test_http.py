@@ -1,0 +1,154 @@
+"""HTTP behaviour every route shares: validators, 304, cache, CORS, limits."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from django.utils.http import http_date
+
+from newsroom.api.models import RateBucket
+from newsroom.articles.tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+API = "/api/v1"
+
+
+def test_etag_answers_304_until_the_content_changes(client):
+    """If-None-Match with the current ETag is a 304 with no body; after an
+    edit the ETag changes and the full answer comes back."""
+    a = f.article("Before")
+    first = client.get(f"{API}/articles/{a.pk}")
+    etag = first["ETag"]
+    again = client.get(f"{API}/articles/{a.pk}", HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 304 and again.content == b""
+    assert again["ETag"] == etag
+    a.headline = "After"
+    a.save()
+    changed = client.get(f"{API}/articles/{a.pk}", HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200 and changed["ETag"] != etag
+    assert changed.json()["headline"] == "After"
+
+
+def test_list_etag_changes_when_an_article_is_published(client):
+    """A list's ETag follows its content: a new article means a new tag."""
+    f.article("One")
+    etag = client.get(f"{API}/articles")["ETag"]
+    assert client.get(f"{API}/articles", HTTP_IF_NONE_MATCH=etag).status_code == 304
+    f.article("Two")
+    assert client.get(f"{API}/articles", HTTP_IF_NONE_MATCH=etag).status_code == 200
+
+
+def test_last_modified_and_if_modified_since(client):
+    """Detail answers carry Last-Modified (the article's updated_at) and answer
+    304 to If-Modified-Since at or after it, 200 before it."""
+    a = f.article("Dated")
+    response = client.get(f"{API}/articles/{a.pk}")
+    assert response["Last-Modified"] == http_date(a.updated_at.timestamp())
+    later = http_date((a.updated_at + timedelta(seconds=5)).timestamp())
+    earlier = http_date((a.updated_at - timedelta(days=1)).timestamp())
+    url = f"{API}/articles/{a.pk}"
+    assert client.get(url, HTTP_IF_MODIFIED_SINCE=later).status_code == 304
+    assert client.get(url, HTTP_IF_MODIFIED_SINCE=earlier).status_code == 200
+
+
+def test_cache_control_comes_from_the_setting(client, settings):
+    """Successful reads are public for NEWSROOM_API_CACHE_SECONDS."""
+    settings.NEWSROOM_API_CACHE_SECONDS = 42
+    f.article("Any")
+    assert client.get(f"{API}/articles")["Cache-Control"] == "public, max-age=42"
+
+
+def test_cors_is_off_by_default(client):
+    """With no origins configured no browser page elsewhere may read answers."""
+    response = client.get(f"{API}/sections", HTTP_ORIGIN="https://partner.example")
+    assert "Access-Control-Allow-Origin" not in response
+
+
+def test_cors_allows_listed_origins_only(client, settings):
+    """A listed origin gets its echo plus Vary: Origin; others get nothing."""
+    settings.NEWSROOM_API_CORS_ORIGINS = ["https://partner.example"]
+    ok = client.get(f"{API}/sections", HTTP_ORIGIN="https://partner.example")
+    assert ok["Access-Control-Allow-Origin"] == "https://partner.example"
+    assert "ETag" in ok["Access-Control-Expose-Headers"]
+    assert "Origin" in ok["Vary"]
+    other = client.get(f"{API}/sections", HTTP_ORIGIN="https://evil.example")
+    assert "Access-Control-Allow-Origin" not in other
+
+
+def test_cors_preflight_is_answered(client, settings):
+    """OPTIONS with Access-Control-Request-Method is a 204 naming the allowed
+    methods and headers, so browsers go on to send the real request."""
+    settings.NEWSROOM_API_CORS_ORIGINS = ["*"]
+    response = client.options(
+        f"{API}/articles",
+        HTTP_ORIGIN="https://partner.example",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="content-type",
+    )
+    assert response.status_code == 204
+    assert response["Access-Control-Allow-Origin"] == "*"
+    assert response["Access-Control-Allow-Methods"] == "GET, OPTIONS"
+    assert response["Allow"] == "GET, OPTIONS"
+    assert response["Access-Control-Allow-Headers"] == "content-type"
+    assert int(response["Access-Control-Max-Age"]) > 0
+
+
+def test_options_on_an_unknown_api_path_is_404(client):
+    """A preflight for a route that does not exist is the JSON 404."""
+    response = client.options(f"{API}/nothing", HTTP_ORIGIN="https://a.example",
+                              HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_cors_does_not_touch_the_rest_of_the_site(client, settings):
+    """Only /api/ gets CORS headers."""
+    settings.NEWSROOM_API_CORS_ORIGINS = ["*"]
+    response = client.get("/robots.txt", HTTP_ORIGIN="https://partner.example")
+    assert "Access-Control-Allow-Origin" not in response
+
+
+def test_rate_limit_is_per_network_with_retry_after(client, settings):
+    """Past the limit a network gets 429 with Retry-After; a client in another
+    network still gets through; neighbours in the same /24 share the budget."""
+    settings.NEWSROOM_API_RATE_LIMITS = {"read": "3/60", "write": "3/60"}
+    for last in (1, 2, 3):
+        ok = client.get(f"{API}/tags", REMOTE_ADDR=f"203.0.113.{last}")
+        assert ok.status_code == 200
+    blocked = client.get(f"{API}/tags", REMOTE_ADDR="203.0.113.77")
+    assert blocked.status_code == 429
+    assert blocked.json()["error"]["code"] == "rate_limited"
+    assert 1 <= int(blocked["Retry-After"]) <= 60
+    assert client.get(f"{API}/tags", REMOTE_ADDR="198.51.100.1").status_code == 200
+
+
+def test_rate_limit_counters_are_in_the_database(client, settings):
+    """Counters live in shared rows (not a per-process cache), keyed by the
+    anonymised network, never the full address."""
+    settings.NEWSROOM_API_RATE_LIMITS = {"read": "100/60", "write": "3/60"}
+    client.get(f"{API}/tags", REMOTE_ADDR="203.0.113.9")
+    client.get(f"{API}/tags", REMOTE_ADDR="203.0.113.10")
+    bucket = RateBucket.objects.get()
+    assert bucket.key == "read:203.0.113.0/24" and bucket.count == 2
+    assert bucket.expires_at > timezone.now()
+
+
+def test_expired_rate_windows_are_pruned(client, settings):
+    """Old windows are deleted when a new window starts, so the table stays small."""
+    settings.NEWSROOM_API_RATE_LIMITS = {"read": "100/60", "write": "3/60"}
+    RateBucket.objects.create(key="read:192.0.2.0/24", window=0, count=5,
+                              expires_at=timezone.now() - timedelta(hours=1))
+    client.get(f"{API}/tags", REMOTE_ADDR="203.0.113.9")
+    assert list(RateBucket.objects.values_list("key", flat=True)) == [
+        "read:203.0.113.0/24"]
+
+
+def test_ipv6_clients_are_limited_per_48(client, settings):
+    """Two addresses in one IPv6 /48 share one budget."""
+    settings.NEWSROOM_API_RATE_LIMITS = {"read": "1/60", "write": "1/60"}
+    assert client.get(f"{API}/tags", REMOTE_ADDR="2001:db8:1:1::1").status_code == 200
+    assert client.get(f"{API}/tags", REMOTE_ADDR="2001:db8:1:2::9").status_code == 429
+    assert client.get(f"{API}/tags", REMOTE_ADDR="2001:db8:2::1").status_code == 200

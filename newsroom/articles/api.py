@@ -1,0 +1,258 @@
+"""The articles part of the public API: articles, sections, tags, authors.
+
+Only public articles (``Article.objects.published()``) ever appear here.
+Lists are keyset-paginated (see ``newsroom.api.pagination``).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Annotated
+
+from django.conf import settings
+from django.db.models import Prefetch, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from ninja import Field, Path, Query, Router, Schema
+
+from newsroom.api.caching import set_last_modified
+from newsroom.api.errors import ApiError, ErrorOut
+from newsroom.api.pagination import keyset_page
+
+from .models import Article, ArticleNote, Author, Section, Tag
+
+router = Router(tags=["articles"])
+
+MAX_ID = 2**63 - 1
+SLUG_PATTERN = r"^[-a-zA-Z0-9_]+$"
+Slug = Annotated[str, Field(min_length=1, max_length=200, pattern=SLUG_PATTERN)]
+ArticleId = Annotated[int, Path(ge=1, le=MAX_ID, description="The article's id.")]
+Cursor = Annotated[
+    str | None,
+    Query(None, max_length=512, description="Opaque; from the previous page."),
+]
+Limit = Annotated[int, Query(20, ge=1, le=100, description="Items per page.")]
+
+# Errors every read route may answer with (the shape is the same for all).
+READ_ERRORS = {400: ErrorOut, 404: ErrorOut, 422: ErrorOut, 429: ErrorOut}
+
+
+def absolute(path: str) -> str:
+    return settings.SITE_URL.rstrip("/") + path
+
+
+class SectionOut(Schema):
+    slug: str
+    name: str
+    url: str
+
+    @staticmethod
+    def resolve_url(obj: Section) -> str:
+        return absolute(obj.get_absolute_url())
+
+
+class SectionDetailOut(SectionOut):
+    description: str
+
+
+class TagOut(Schema):
+    slug: str
+    name: str
+    url: str
+
+    @staticmethod
+    def resolve_url(obj: Tag) -> str:
+        return absolute(obj.get_absolute_url())
+
+
+class AuthorOut(Schema):
+    slug: str
+    name: str
+    url: str
+
+    @staticmethod
+    def resolve_url(obj: Author) -> str:
+        return absolute(obj.get_absolute_url())
+
+
+class AuthorDetailOut(AuthorOut):
+    bio: str
+
+
+class NoteOut(Schema):
+    kind: str
+    text: str
+    noted_at: datetime
+
+
+class ArticleOut(Schema):
+    """An article as lists show it."""
+
+    id: int
+    slug: str
+    headline: str
+    standfirst: str
+    dateline: str
+    url: str
+    api_url: str
+    section: SectionOut
+    authors: list[AuthorOut]
+    tags: list[TagOut]
+    published_at: datetime
+    updated_at: datetime
+    was_updated: bool
+    image_url: str
+    comment_count: int
+
+    @staticmethod
+    def resolve_url(obj: Article) -> str:
+        return absolute(obj.get_absolute_url())
+
+    @staticmethod
+    def resolve_api_url(obj: Article) -> str:
+        return absolute(f"/api/v1/articles/{obj.pk}")
+
+    @staticmethod
+    def resolve_authors(obj: Article) -> list[Author]:
+        return obj.byline()
+
+    @staticmethod
+    def resolve_tags(obj: Article) -> list[Tag]:
+        return list(obj.tags.all())
+
+
+class ArticleDetailOut(ArticleOut):
+    """An article with its body (HTML, already sanitised) and notes."""
+
+    body_html: str
+    canonical_url: str
+    comments_enabled: bool
+    notes: list[NoteOut]
+
+    @staticmethod
+    def resolve_notes(obj: Article) -> list[ArticleNote]:
+        return list(obj.notes.all())
+
+
+class ArticlePage(Schema):
+    items: list[ArticleOut]
+    next: str | None = Field(description="URL of the next page; null on the last.")
+    cursor: str | None = Field(description="The `cursor` value of the next page.")
+
+
+class SectionPage(Schema):
+    items: list[SectionDetailOut]
+    next: str | None
+    cursor: str | None
+
+
+class TagPage(Schema):
+    items: list[TagOut]
+    next: str | None
+    cursor: str | None
+
+
+class AuthorPage(Schema):
+    items: list[AuthorDetailOut]
+    next: str | None
+    cursor: str | None
+
+
+def public_articles() -> QuerySet[Article]:
+    """Public articles with what ``ArticleOut`` needs, in a fixed query count."""
+    return Article.objects.published().for_listing().prefetch_related(
+        Prefetch("tags", queryset=Tag.objects.order_by("name"))
+    )
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _filter_articles(qs: QuerySet[Article], *, section: str | None,
+                     tag: str | None, author: str | None, date_from: date | None,
+                     date_to: date | None) -> QuerySet[Article]:
+    if section:
+        qs = qs.filter(section__slug=section)
+    if tag:
+        qs = qs.filter(tags__slug=tag)
+    if author:
+        qs = qs.filter(authors__slug=author)
+    if date_from and date_to and date_from > date_to:
+        raise ApiError(422, "invalid", "`from` is after `to`.", [
+            {"in": "query", "field": "from", "message": "after `to`"}])
+    if date_from:
+        qs = qs.filter(published_at__gte=_day_start(date_from))
+    if date_to:
+        # Up to the end of that day; the last representable day has no "next".
+        if date_to < date.max:
+            qs = qs.filter(published_at__lt=_day_start(date_to + timedelta(days=1)))
+    return qs
+
+
+@router.get("/articles", response={200: ArticlePage, **READ_ERRORS},
+            summary="List public articles, newest first")
+def list_articles(
+    request: HttpRequest,
+    section: Annotated[Slug | None, Query(None, description="Section slug.")],
+    tag: Annotated[Slug | None, Query(None, description="Tag slug.")],
+    author: Annotated[Slug | None, Query(None, description="Author slug.")],
+    date_from: Annotated[date | None, Query(
+        None, alias="from", description="Published on or after this day.")],
+    date_to: Annotated[date | None, Query(
+        None, alias="to", description="Published on or before this day.")],
+    cursor: Cursor,
+    limit: Limit,
+):
+    """Newest first; filters combine with AND. Follow `next` for older pages."""
+    qs = _filter_articles(public_articles(), section=section, tag=tag,
+                          author=author, date_from=date_from, date_to=date_to)
+    page = keyset_page(request, qs, fields=["published_at", "id"],
+                       kinds=[datetime, int], cursor=cursor, limit=limit,
+                       descending=True)
+    return page
+
+
+def _one_article(response: HttpResponse, **lookup) -> Article:
+    obj = public_articles().filter(**lookup).first()
+    if obj is None:
+        raise ApiError(404, "not_found", "No public article with that "
+                       f"{next(iter(lookup))}.")
+    set_last_modified(response, obj.updated_at)
+    return obj
+
+
+@router.get("/articles/{id}", response={200: ArticleDetailOut, **READ_ERRORS},
+            summary="One public article by id")
+def get_article(request: HttpRequest, response: HttpResponse, id: ArticleId):
+    return _one_article(response, pk=id)
+
+
+@router.get("/articles/by-slug/{slug}",
+            response={200: ArticleDetailOut, **READ_ERRORS},
+            summary="One public article by slug")
+def get_article_by_slug(request: HttpRequest, response: HttpResponse,
+                        slug: Annotated[Slug, Path(description="The article's slug.")]):
+    return _one_article(response, slug=slug)
+
+
+@router.get("/sections", response={200: SectionPage, **READ_ERRORS},
+            summary="Sections, in menu order")
+def list_sections(request: HttpRequest, cursor: Cursor, limit: Limit):
+    return keyset_page(request, Section.objects.all(),
+                       fields=["position", "name", "id"], kinds=[int, str, int],
+                       cursor=cursor, limit=limit)
+
+
+@router.get("/tags", response={200: TagPage, **READ_ERRORS},
+            summary="Tags, by name")
+def list_tags(request: HttpRequest, cursor: Cursor, limit: Limit):
+    return keyset_page(request, Tag.objects.all(), fields=["name", "id"],
+                       kinds=[str, int], cursor=cursor, limit=limit)
+
+
+@router.get("/authors", response={200: AuthorPage, **READ_ERRORS},
+            summary="Authors, by name")
+def list_authors(request: HttpRequest, cursor: Cursor, limit: Limit):
+    return keyset_page(request, Author.objects.all(), fields=["name", "id"],
+                       kinds=[str, int], cursor=cursor, limit=limit)
