@@ -19,7 +19,7 @@ import json
 import random
 import re
 from bisect import bisect
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -394,5 +394,18 @@ def batches(gen: ArchiveGenerator, start: int, count: int, size: int, jobs: int 
     _WORKER = gen
     connections.close_all()  # a forked child must not share the parent's sockets
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
-        yield from pool.imap(_worker_batch, bounds, chunksize=1)
+        # A bounded window of batches in flight: imap would let the workers
+        # run ahead of a slow writer and hold the whole archive in memory.
+        window: deque = deque()
+        todo = iter(bounds)
+        for item in todo:
+            window.append(pool.apply_async(_worker_batch, (item,)))
+            if len(window) >= 2 * jobs:
+                break
+        while window:
+            result = window.popleft().get()
+            nxt = next(todo, None)
+            if nxt is not None:
+                window.append(pool.apply_async(_worker_batch, (nxt,)))
+            yield result
     _WORKER = None

@@ -1,0 +1,60 @@
+"""Production settings: Django's deploy checks pass, the key is made once, no DEBUG."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_prod(var_dir: Path, *args: str, **extra: str) -> subprocess.CompletedProcess:
+    env = {
+        k: v for k, v in os.environ.items()
+        if k not in {"SECRET_KEY", "DATABASE_URL", "DEBUG", "NEWSROOM_HTTPS"}
+    }
+    env.update(DJANGO_SETTINGS_MODULE="newsroom.settings.prod",
+               NEWSROOM_VAR_DIR=str(var_dir), **extra)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env,
+        capture_output=True, text=True, timeout=120,
+    )
+
+
+PRINT = (
+    "from django.conf import settings; import hashlib; "
+    "print(hashlib.sha256(settings.SECRET_KEY.encode()).hexdigest(), settings.DEBUG)"
+)
+SHELL = ("shell", "--verbosity", "0", "-c", PRINT)
+
+
+def test_check_deploy_passes_with_prod_settings(tmp_path):
+    """``manage.py check --deploy`` reports no issue, not even a warning."""
+    done = run_prod(tmp_path / "var", "check", "--deploy", "--fail-level", "WARNING")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "no issues" in done.stdout
+
+
+def test_secret_key_is_generated_once_into_var_with_owner_only_mode(tmp_path):
+    """First run writes var/secret_key (mode 600); later runs read the same key."""
+    var = tmp_path / "var"
+    first = run_prod(var, *SHELL)
+    assert first.returncode == 0, first.stderr
+    key_file = var / "secret_key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert len(key_file.read_text().strip()) >= 50
+    second = run_prod(var, *SHELL)
+    assert second.returncode == 0, second.stderr
+    assert first.stdout.split()[0] == second.stdout.split()[0]
+    other = run_prod(tmp_path / "elsewhere", *SHELL)
+    assert other.stdout.split()[0] != first.stdout.split()[0]
+
+
+def test_debug_is_off_in_prod_even_when_the_environment_asks_for_it(tmp_path):
+    """DEBUG=true in the environment does not turn debug pages on in prod."""
+    done = run_prod(tmp_path / "var", *SHELL, DEBUG="true")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[1] == "False"
