@@ -27,7 +27,7 @@ from .text import count_links
 HOLD, REJECT = "hold", "reject"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Submission:
     article: Article
     name: str
@@ -36,6 +36,19 @@ class Submission:
     network: str
     body_hash: str
     parent_id: int | None = None
+    _bans: list[tuple[str, str]] | None = None
+
+    def bans(self) -> list[tuple[str, str]]:
+        """(kind, value) of bans that may apply: this email, every network.
+
+        One query for both ban rules, however many run.
+        """
+        if self._bans is None:
+            where = Q(kind=Ban.Kind.NETWORK)
+            if self.email:
+                where |= Q(kind=Ban.Kind.EMAIL, value=self.email)
+            self._bans = list(Ban.objects.filter(where).values_list("kind", "value"))
+        return self._bans
 
 
 @dataclass(frozen=True)
@@ -91,7 +104,7 @@ def length(sub: Submission) -> tuple[bool, str]:
 
 @rule("banned_email", REJECT, 403)
 def banned_email(sub: Submission) -> tuple[bool, str]:
-    if sub.email and Ban.objects.filter(kind=Ban.Kind.EMAIL, value=sub.email).exists():
+    if sub.email and (Ban.Kind.EMAIL, sub.email) in sub.bans():
         return False, "Comments from this email address are not accepted."
     return True, ""
 
@@ -101,9 +114,9 @@ def banned_network(sub: Submission) -> tuple[bool, str]:
     if not sub.network:
         return True, ""
     mine = ipaddress.ip_network(sub.network)
-    for value in Ban.objects.filter(kind=Ban.Kind.NETWORK).values_list(
-        "value", flat=True
-    ):
+    for kind, value in sub.bans():
+        if kind != Ban.Kind.NETWORK:
+            continue
         try:
             banned = ipaddress.ip_network(value, strict=False)
         except ValueError:

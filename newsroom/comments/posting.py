@@ -13,20 +13,16 @@ import random
 import time
 from dataclasses import dataclass
 
-from django.db import OperationalError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 
 from newsroom.articles.models import Article
 
 from . import guard, moderation
 from .confirmation import get_backend
-from .models import Comment
+from .models import Comment, UsedCode
 from .text import body_hash
 
 RETRIES = 4
-
-
-class CodeAlreadyUsed(Exception):
-    pass
 
 
 @dataclass
@@ -95,8 +91,9 @@ def post_comment(
     )
 
     def write() -> Comment:
-        if not get_backend().spend(challenge_id):
-            raise CodeAlreadyUsed
+        # First statement of the transaction, so a replay's IntegrityError
+        # rolls back nothing but itself (and needs no savepoint).
+        UsedCode.objects.create(challenge_id=challenge_id)
         comment.pk = None
         comment.save(force_insert=True)
         if comment.status == Comment.Status.APPROVED:
@@ -105,7 +102,9 @@ def post_comment(
 
     try:
         saved = with_retry(write)
-    except CodeAlreadyUsed:
+    except IntegrityError:
+        if not UsedCode.objects.filter(challenge_id=challenge_id).exists():
+            raise
         return Posted(None, "code_used", "That code was already used.", 400)
     if saved.status == Comment.Status.APPROVED:
         transaction.on_commit(lambda: moderation.notify_replies([saved.pk]))

@@ -23,6 +23,15 @@ from .posting import post_comment
 from .text import anonymise_ip
 
 REPORTED_COOKIE = "nr_reported"
+POST_FIELDS = [
+    "pk",
+    "slug",
+    "headline",
+    "status",
+    "published_at",
+    "comments_enabled",
+    "comment_moderation",
+]
 
 
 def client_network(request: HttpRequest) -> str:
@@ -40,6 +49,7 @@ def _redisplay(
     notice: str = "",
 ) -> HttpResponse:
     """The article page again, with the form as typed and the messages beside it."""
+    article = Article.objects.with_byline().get(pk=article.pk)
     context = _article_context(article)
     context["comment_form"] = form
     context["comment_notice"] = notice
@@ -51,7 +61,14 @@ def _redisplay(
 @never_cache
 @require_POST
 def post(request: HttpRequest, article_id: int) -> HttpResponse:
-    article = Article.objects.published().with_byline().filter(pk=article_id).first()
+    # Only what posting needs; a redisplay fetches the full article itself.
+    article = (
+        Article.objects.published()
+        .filter(pk=article_id)
+        .only(*POST_FIELDS)
+        .order_by()
+        .first()
+    )
     if article is None:
         raise Http404("No such article")
     form = CommentForm(request.POST, article_id=article.pk)

@@ -1,0 +1,221 @@
+"""Moderation links, the admin queue, counts, threads, reports, notifications."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib.auth.models import User
+from django.core import mail, signing
+from django.core.management import call_command
+
+from newsroom.articles.models import Article
+from newsroom.articles.tests import factories as f
+from newsroom.comments import moderation
+from newsroom.comments.models import Ban, Comment, UsedCode
+from newsroom.comments.templatetags.comments_tags import threaded
+
+pytestmark = pytest.mark.django_db
+
+
+def make(article, name="Bo", status=Comment.Status.APPROVED, **kw) -> Comment:
+    kw.setdefault("body", f"words by {name}")
+    c = Comment.objects.create(article=article, name=name, status=status, **kw)
+    moderation.recount([article.pk])
+    return c
+
+
+def count(article) -> int:
+    return Article.objects.get(pk=article.pk).comment_count
+
+
+def test_moderation_link_get_only_confirms_and_post_changes(client):
+    """An emailed approve link shows a confirm page; the POST approves and counts."""
+    a = f.article()
+    c = make(a, status=Comment.Status.PENDING)
+    url = f"/comments/moderate/{moderation.moderation_token(c, 'approve')}/"
+    page = client.get(url)
+    assert page.status_code == 200 and b"Approve this comment?" in page.content
+    c.refresh_from_db()
+    assert c.status == Comment.Status.PENDING and count(a) == 0
+    done = client.post(url)
+    assert done.status_code == 200 and b"approved" in done.content
+    assert Comment.objects.get(pk=c.pk).status == Comment.Status.APPROVED
+    assert count(a) == 1
+    reject = f"/comments/moderate/{moderation.moderation_token(c, 'reject')}/"
+    client.post(reject)
+    assert count(a) == 0
+
+
+def test_forged_or_expired_moderation_links_are_refused(client, settings):
+    """A tampered or outdated link answers 400 and changes nothing."""
+    a = f.article()
+    c = make(a, status=Comment.Status.PENDING)
+    token = moderation.moderation_token(c, "approve")
+    assert client.post(f"/comments/moderate/{token[:-3]}abc/").status_code == 400
+    forged = signing.dumps({"c": c.pk, "a": "delete"}, salt=moderation.MODERATE_SALT)
+    assert client.post(f"/comments/moderate/{forged}/").status_code == 400
+    settings.NEWSROOM_COMMENTS_LIMITS = {
+        **settings.NEWSROOM_COMMENTS_LIMITS,
+        "LINK_MAX_AGE_DAYS": -1,
+    }
+    assert client.post(f"/comments/moderate/{token}/").status_code == 400
+    assert Comment.objects.get(pk=c.pk).status == Comment.Status.PENDING
+
+
+def test_counts_follow_every_status_change():
+    """Approve, spam, remove: the article's count is the approved comments."""
+    a = f.article()
+    c1, c2 = make(a, status=Comment.Status.PENDING), make(a, "Cy")
+    assert count(a) == 1
+    assert moderation.set_status([c1], Comment.Status.APPROVED) == 1
+    assert count(a) == 2
+    moderation.set_status([c1.pk, c2.pk], Comment.Status.SPAM)
+    assert count(a) == 0
+    assert moderation.set_status([c1], Comment.Status.SPAM) == 0  # no change
+
+
+def test_admin_queue_bulk_approve_and_ban(client):
+    """Staff approve from the queue in bulk and ban a network; reasons are shown."""
+    User.objects.create_superuser("mod", "mod@example.org", "pw")
+    client.login(username="mod", password="pw")
+    a = f.article()
+    held = [
+        make(
+            a,
+            f"R{i}",
+            status=Comment.Status.PENDING,
+            network="203.0.113.0/24",
+            reasons=["links: 3 links (more than 2)"],
+        )
+        for i in range(3)
+    ]
+    queue = client.get("/admin/comments/pendingcomment/")
+    assert queue.status_code == 200 and b"3 links (more than 2)" in queue.content
+    ids = [str(c.pk) for c in held[:2]]
+    client.post(
+        "/admin/comments/pendingcomment/",
+        {"action": "mark_approved", "_selected_action": ids},
+    )
+    assert count(a) == 2
+    client.post(
+        "/admin/comments/pendingcomment/",
+        {"action": "ban_networks", "_selected_action": [str(held[2].pk)]},
+    )
+    assert Ban.objects.filter(kind="network", value="203.0.113.0/24").exists()
+    assert client.get("/admin/comments/reportedcomment/").status_code == 200
+    assert client.get("/admin/comments/ban/").status_code == 200
+
+
+def test_thread_indents_replies_and_caps_depth():
+    """Replies follow their parent, indented, never deeper than MAX_DEPTH."""
+    a = f.article()
+    root = make(a, "Root")
+    chain = [root]
+    for i in range(6):
+        chain.append(make(a, f"D{i + 1}", parent=chain[-1]))
+    other = make(a, "Other")
+    rows = threaded(list(Comment.objects.approved()), newest_first=False, max_depth=4)
+    assert [c.name for c, _ in rows] == [c.name for c in chain] + ["Other"]
+    assert [d for _, d in rows] == [0, 1, 2, 3, 4, 4, 4, 0]
+    newest = threaded(list(Comment.objects.approved()), newest_first=True, max_depth=4)
+    assert newest[0][0] == other and newest[1][0] == root
+
+
+def test_article_page_shows_thread_order_switch_and_reply_form(client):
+    """The page lists approved comments only, replies under parents, both orders."""
+    a = f.article()
+    first = make(a, "First")
+    reply = make(a, "Replier", parent=first)
+    make(a, "Second")
+    make(a, "Hidden", status=Comment.Status.PENDING)
+    html = client.get(a.get_absolute_url()).content.decode()
+    assert "Total Comments (3)" in html and "Hidden" not in html
+    assert html.index("First") < html.index("Replier") < html.index("Second")
+    assert re.search(rf'id="comment-{reply.pk}" class="comment comment--depth-1"', html)
+    newest = client.get(a.get_absolute_url() + "?comments=newest").content.decode()
+    assert newest.index("Second") < newest.index("First") < newest.index("Replier")
+    form = client.get(f"{a.get_absolute_url()}?reply={first.pk}").content.decode()
+    assert f'name="parent" value="{first.pk}"' in form and "Replying to" in form
+
+
+def test_reply_posts_under_its_parent(client):
+    """A reply to an approved comment is stored with that parent."""
+    from newsroom.comments.tests.helpers import post
+
+    a = f.article(comment_moderation=Article.Moderation.NONE)
+    parent = make(a, "Parent")
+    assert post(client, a, parent=str(parent.pk)).status_code == 303
+    assert Comment.objects.latest("id").parent == parent
+    elsewhere = make(f.article(), "Elsewhere")
+    response = post(client, a, parent=str(elsewhere.pk), body="other words")
+    assert response.status_code == 400 and 'name="parent" value=""' in (
+        response.content.decode()
+    )
+
+
+def test_report_counts_once_per_browser_and_joins_the_queue(client):
+    """Reporting is a POST; the same browser reporting twice counts once."""
+    a = f.article()
+    c = make(a)
+    assert client.get(f"/comments/{c.pk}/report/").status_code == 405
+    assert client.post(f"/comments/{c.pk}/report/").status_code == 303
+    client.post(f"/comments/{c.pk}/report/")
+    assert Comment.objects.get(pk=c.pk).report_count == 1
+    assert list(Comment.objects.reported()) == [c]
+
+
+def test_reply_notification_only_after_approval_once_with_unsubscribe(
+    client, django_capture_on_commit_callbacks
+):
+    """The parent hears of a reply when it is approved, once, and can opt out."""
+    a = f.article()
+    parent = make(a, "Parent", email="parent@example.org", notify_replies=True)
+    reply = make(a, "Child", parent=parent, status=Comment.Status.PENDING)
+    assert moderation.notify_replies([reply.pk]) == 0  # not approved yet
+    with django_capture_on_commit_callbacks(execute=True):
+        moderation.set_status([reply], Comment.Status.APPROVED)
+    assert [m.to for m in mail.outbox] == [["parent@example.org"]]
+    message = mail.outbox[0]
+    assert "List-Unsubscribe" in message.extra_headers
+    with django_capture_on_commit_callbacks(execute=True):
+        moderation.set_status([reply], Comment.Status.PENDING)
+        moderation.set_status([reply], Comment.Status.APPROVED)
+    assert len(mail.outbox) == 1  # never twice for one reply
+    url = re.search(r"(/comments/unsubscribe/[^\s]+/)", message.body).group(1)
+    assert client.get(url).status_code == 200
+    assert Comment.objects.get(pk=parent.pk).notify_replies is True
+    assert client.post(url).status_code == 200
+    assert Comment.objects.get(pk=parent.pk).notify_replies is False
+
+
+def test_privacy_export_and_delete_by_email(capsys):
+    """The command exports everything about one email, then deletes it."""
+    a = f.article()
+    mine = make(a, "Me", email="me@example.org", network="192.0.2.0/24")
+    theirs = make(a, "Them", parent=mine)
+    Ban.objects.create(kind="email", value="me@example.org")
+    call_command("comment_privacy", "export", "ME@example.org")
+    out = capsys.readouterr().out
+    assert '"email": "me@example.org"' in out and "192.0.2.0/24" in out
+    call_command("comment_privacy", "delete", "me@example.org")
+    assert not Comment.objects.filter(email="me@example.org").exists()
+    assert not Ban.objects.exists()
+    theirs.refresh_from_db()
+    assert theirs.parent is None and count(a) == 1
+
+
+def test_spent_codes_are_purged_once_expired():
+    """Used-code rows older than a code's lifetime are deleted."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from newsroom.comments.confirmation import get_backend
+
+    UsedCode.objects.create(
+        challenge_id="old", used_at=timezone.now() - timedelta(hours=1)
+    )
+    UsedCode.objects.create(challenge_id="new")
+    assert get_backend().purge() == 1
+    assert list(UsedCode.objects.values_list("challenge_id", flat=True)) == ["new"]
