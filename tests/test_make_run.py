@@ -1,0 +1,143 @@
+"""The `make run` path for real: migrate, demo, collectstatic, gunicorn, HTTP.
+
+Everything happens in a temporary var/ directory with the prod settings, as a
+fresh clone would; the server is stopped by its process group at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.utils.text import slugify
+
+from newsroom.articles.demo_loader import DEMO_DIR, parse_demo_file
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+REGIONS = [
+    'name="q"',
+    "Search for keyword",
+    'class="share',
+    "Total Comments (",
+    "Comments About This Article",
+    "Please fill the fields below.",
+]
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(url: str) -> tuple[int, dict, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            body = response.read().decode("utf-8", "replace")
+            return response.status, dict(response.headers), body
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read().decode("utf-8", "replace")
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """A gunicorn serving a freshly migrated demo newsroom; yields its base URL."""
+    var = tmp_path_factory.mktemp("make-run") / "var"
+    port = free_port()
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"SECRET_KEY", "DATABASE_URL", "DEBUG"}}
+    env.update(
+        DJANGO_SETTINGS_MODULE="newsroom.settings.prod",
+        NEWSROOM_HTTPS="false",
+        NEWSROOM_VAR_DIR=str(var),
+        NEWSROOM_BIND=f"127.0.0.1:{port}",
+        WEB_CONCURRENCY="1",
+        BIN=str(BIN),
+    )
+    for step in (["migrate", "--noinput"], ["load_demo"],
+                 ["collectstatic", "--noinput", "--verbosity", "0"]):
+        done = subprocess.run([sys.executable, "manage.py", *step], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=180)
+        assert done.returncode == 0, f"{step}: {done.stdout}{done.stderr}"
+    log = (var / "serve.log").open("w")
+    server = subprocess.Popen(["scripts/serve"], cwd=ROOT, env=env, stdout=log,
+                              stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    log.flush()
+                    pytest.fail("server did not start:\n"
+                                + (var / "serve.log").read_text())
+                time.sleep(0.2)
+        yield base
+    finally:
+        # scripts/serve and its gunicorn (and indexer) share one process group.
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        log.close()
+
+
+def raqqa_url() -> str:
+    [path] = sorted(DEMO_DIR.glob("01-*.md"))
+    return f"/article/{slugify(parse_demo_file(path).headline)}/"
+
+
+def test_home_section_and_seed_story_answer_200_with_every_region(served):
+    """`/`, a section page and the Raqqa story are served by gunicorn in prod mode."""
+    status, headers, home = get(served + "/")
+    assert status == 200, home[:500]
+    assert "Search for keyword" in home and 'action="/search/"' in home
+    assert "Raqqa" in home
+    status, _, section = get(served + "/section/world/")
+    assert status == 200 and "Raqqa" in section and 'name="q"' in section
+    status, _, story = get(served + raqqa_url())
+    assert status == 200, story[:500]
+    assert "open two gaps in Raqqa" in story
+    for region in REGIONS:
+        assert region in story, region
+    assert "<blockquote>" in story
+    assert not re.search(r"""(src|href)=["']https?://(?!127\.0\.0\.1)""",
+                         story.split("<body", 1)[1].split('class="share', 1)[0]), (
+        "the page head and story load nothing from another server"
+    )
+
+
+def test_static_files_are_served_by_whitenoise_with_long_cache(served):
+    """The stylesheet's hashed URL is served with a far-future immutable cache."""
+    _, _, home = get(served + "/")
+    href = re.search(r'<link rel="stylesheet" href="(/static/[^"]+\.css)"', home)
+    assert href, "no stylesheet link"
+    assert re.search(r"\.[0-9a-f]{12}\.css$", href.group(1)), href.group(1)
+    status, headers, css = get(served + href.group(1))
+    assert status == 200 and len(css) > 500
+    assert "immutable" in headers.get("Cache-Control", ""), headers
+    assert get(served + "/static/newsroom/no-such-file.css")[0] == 404
+
+
+def test_debug_is_off_and_unknown_pages_are_plain_404s(served):
+    """Prod mode: a missing article is a 404 page, with no debug traceback."""
+    status, _, body = get(served + "/article/no-such-story/")
+    assert status == 404
+    assert "Traceback" not in body and "DEBUG = True" not in body
