@@ -160,9 +160,10 @@ def drain(backend: SearchBackend | None = None, wait: float | None = 30.0,
 
 
 def run(backend: SearchBackend | None = None, poll: float = 0.2,
-        stop: Callable[[], bool] = lambda: False, wait: float | None = None) -> None:
+        stop: Callable[[], bool] = lambda: False, wait: float | None = None,
+        batch_size: int = BATCH_SIZE) -> None:
     """The indexer loop of ``manage.py run_indexer``: poll, apply, commit."""
-    indexer = Indexer(backend)
+    indexer = Indexer(backend, batch_size)
     indexer.open(wait=wait)
     log.info("search indexer holds the writer lock")
     try:

@@ -1,0 +1,151 @@
+"""Search in the public API: the results page's search, as JSON.
+
+Same engine, query language, filters, facets, snippets and sort as
+``/search/``: the parameters go through ``service.read_params`` and the search
+through ``service.run``, exactly as the page does. Only articles that are
+public *now* are returned (the index also holds scheduled ones).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.urls import reverse
+from ninja import Field, Query, Router, Schema
+
+from newsroom.api.caching import set_max_age
+from newsroom.articles.api import READ_ERRORS, Slug, absolute
+from newsroom.articles.models import Article, Author, Section, Tag
+
+from .backends.base import Sort
+from .service import MAX_PAGE, PAGE_SIZE, read_params, run
+
+router = Router(tags=["search"])
+
+SEARCH_CACHE_SECONDS = 30  # fresher than lists: new articles show up quickly
+MAX_Q = 500
+SortName = Literal["recent", "relevance", "newest", "oldest"]
+
+
+class NamedRef(Schema):
+    slug: str
+    name: str
+
+
+class SearchHitOut(Schema):
+    id: int
+    score: float
+    headline: str
+    headline_html: str = Field(description="Escaped, matches in <mark>.")
+    snippet_html: str = Field(description="Escaped, matches in <mark>.")
+    url: str
+    api_url: str
+    published_at: datetime
+    section: NamedRef
+    authors: list[NamedRef]
+    via_alias: list[str] = Field(description="Alias groups that matched.")
+
+
+class FacetOut(Schema):
+    key: str
+    label: str
+    count: int
+
+
+class SearchOut(Schema):
+    q: str
+    query: str = Field(description="The query as understood (normalised).")
+    total: int
+    page: int
+    page_size: int
+    hits: list[SearchHitOut]
+    facets: dict[str, list[FacetOut]] = Field(
+        description="section, author, tag (slugs) and month (YYYYMM)."
+    )
+    sort: SortName
+    respelled: str = Field(description="Nothing matched q; these hits are for this.")
+    did_you_mean: str
+    fuzzy: bool = Field(description="Hits found by typo-tolerant matching.")
+    notices: list[str] = Field(description="Parameters that were adjusted.")
+    next: str | None
+
+
+def _labels(facets: dict) -> dict[str, list[dict]]:
+    models = {"section": Section, "author": Author, "tag": Tag}
+    out: dict[str, list[dict]] = {}
+    for key, values in facets.items():
+        names = {}
+        if key in models and values:
+            names = dict(models[key].objects.filter(
+                slug__in=[v.key for v in values]).values_list("slug", "name"))
+        out[key] = [{"key": v.key, "count": v.count,
+                     "label": v.label or names.get(v.key, v.key)} for v in values]
+    return out
+
+
+def _hit(hit) -> dict:
+    return {
+        "id": hit.id, "score": float(hit.score), "headline": hit.headline,
+        "headline_html": hit.headline_html or "", "snippet_html": hit.snippet_html or "",
+        "url": absolute(reverse("web:article", args=[hit.slug])),
+        "api_url": absolute(f"/api/v1/articles/{hit.id}"),
+        "published_at": hit.published_at,
+        "section": {"slug": hit.section[0], "name": hit.section[1]},
+        "authors": [{"slug": s, "name": n} for s, n in hit.authors],
+        "via_alias": list(hit.via_alias),
+    }
+
+
+@router.get("/search", response={200: SearchOut, **READ_ERRORS},
+            summary="Search public articles, as the results page does")
+def search(
+    request: HttpRequest,
+    response: HttpResponse,
+    q: Annotated[str, Query("", max_length=MAX_Q, description=(
+        'Words; "a phrase", -exclude, prefix*, OR. Syntax errors are not errors.'
+    ))],
+    section: Annotated[Slug | None, Query(None)],
+    author: Annotated[Slug | None, Query(None)],
+    tag: Annotated[Slug | None, Query(None)],
+    year: Annotated[int | None, Query(None, ge=1, le=9999)],
+    month: Annotated[int | None, Query(None, ge=1, le=12, description="With year.")],
+    date_from: Annotated[date | None, Query(None, alias="from")],
+    date_to: Annotated[date | None, Query(None, alias="to")],
+    sort: Annotated[SortName, Query(Sort.RECENT)],
+    page: Annotated[int, Query(1, ge=1, le=MAX_PAGE)],
+):
+    """Ranked hits with highlighted snippets, facet counts and spelling help."""
+    given = QueryDict(mutable=True)
+    for key, value in {"q": q, "section": section, "author": author, "tag": tag,
+                       "year": year, "month": month, "from": date_from,
+                       "to": date_to, "sort": sort, "page": page}.items():
+        if value not in (None, ""):
+            given[key] = value.isoformat() if isinstance(value, date) else str(value)
+    params = read_params(given)
+    outcome = run(params)
+    results = outcome.results
+    hits = list(results.hits) if results else []
+    # The index holds scheduled articles too and leaves "now" to the query;
+    # the database has the last word on what is public.
+    public = set(Article.objects.published().filter(
+        pk__in=[h.id for h in hits]).values_list("pk", flat=True))
+    hits = [h for h in hits if h.id in public]
+    total = results.total if results else 0
+    next_url = None
+    if total > params.page * PAGE_SIZE and params.page < MAX_PAGE:
+        more = request.GET.copy()
+        more["page"] = str(params.page + 1)
+        next_url = request.build_absolute_uri(f"{request.path}?{more.urlencode()}")
+    set_max_age(response, min(SEARCH_CACHE_SECONDS,
+                              settings.NEWSROOM_API_CACHE_SECONDS))
+    return {
+        "q": params.q, "query": outcome.query.to_text(), "total": total,
+        "page": params.page, "page_size": PAGE_SIZE, "hits": [_hit(h) for h in hits],
+        "facets": _labels(results.facets) if results else {},
+        "sort": params.sort, "respelled": outcome.respelled,
+        "did_you_mean": outcome.did_you_mean, "fuzzy": outcome.fuzzy,
+        "notices": list(params.problems), "next": next_url,
+    }

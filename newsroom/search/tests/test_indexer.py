@@ -1,0 +1,258 @@
+"""The index follows the database: outbox rows in the same transaction, an
+indexer that applies them, survives SIGKILL, and a rebuild that swaps."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.utils import timezone
+
+from newsroom.articles.models import Article, Byline
+from newsroom.articles.tests import factories as f
+from newsroom.search.backends.base import SearchRequest
+from newsroom.search.indexer import Indexer, drain, rebuild
+from newsroom.search.models import IndexChange, enqueue
+from newsroom.search.query import parse
+
+from .processes import IndexerProcess, wait_for
+
+
+def found(backend, text: str) -> list[int]:
+    return [h.id for h in backend.search(SearchRequest(parse(text), limit=50)).hits]
+
+
+def public_ids() -> set[int]:
+    return set(Article.objects.published().values_list("pk", flat=True))
+
+
+@pytest.mark.django_db
+def test_outbox_row_is_in_the_same_transaction(search_backend):
+    """A change that rolls back leaves no outbox row; a committed one does."""
+    with pytest.raises(RuntimeError), transaction.atomic():
+        f.article("Rolled back")
+        raise RuntimeError
+    assert not IndexChange.objects.exists()
+    a = f.article("Kept")
+    assert IndexChange.objects.filter(article_id=a.pk).exists()
+
+
+@pytest.mark.django_db
+def test_publish_edit_unpublish_delete(search_backend, index_now):
+    """Every change that affects what is public reaches the index."""
+    a = f.article("Ferry capsizes on lake", body="Rescuers searched the water.")
+    index_now()
+    assert found(search_backend, "rescuers") == [a.pk]
+    a.body = "Divers searched the shore."
+    a.save()
+    index_now()
+    assert found(search_backend, "rescuers") == []
+    assert found(search_backend, "divers") == [a.pk]
+    a.status = Article.Status.DRAFT
+    a.save()
+    index_now()
+    assert found(search_backend, "divers") == []
+    a.status = Article.Status.PUBLISHED
+    a.save()
+    index_now()
+    assert found(search_backend, "divers") == [a.pk]
+    a.delete()
+    index_now()
+    assert search_backend.document_ids() == set()
+
+
+@pytest.mark.django_db
+def test_drafts_never_and_scheduled_on_time(search_backend, index_now):
+    """A draft is not searchable; a scheduled article becomes so when due,
+    with no job: it is indexed with its time and filtered at query time."""
+    f.article("Draft about glaciers", status="draft")
+    later = f.article("Glaciers scheduled", status="scheduled",
+                      published_at=timezone.now() + timedelta(hours=1))
+    index_now()
+    assert found(search_backend, "glaciers") == []
+    res = search_backend.search(SearchRequest(
+        parse("glaciers"), now=timezone.now() + timedelta(hours=2)))
+    assert [h.id for h in res.hits] == [later.pk]
+
+
+@pytest.mark.django_db
+def test_renames_tags_and_bylines_reindex(search_backend, index_now):
+    """Renaming a section, tag or author, and changing tags or bylines,
+    re-indexes the affected articles."""
+    a = f.article("Budget day", tags=("Economy",), authors=("Ann Author",))
+    b = f.article("Other story", section_name="Sport")
+    index_now()
+    section = a.section
+    section.name = "Global affairs"
+    section.save()
+    tag = a.tags.get()
+    tag.name = "Public finances"
+    tag.save()
+    author = a.authors.get()
+    author.name = "Ann Writer"
+    author.save()
+    index_now()
+    assert found(search_backend, "global affairs") == [a.pk]
+    assert found(search_backend, "finances") == [a.pk]
+    assert found(search_backend, "writer") == [a.pk]
+    b.tags.add(f.tag("Football"))
+    Byline.objects.create(article=b, author=f.author("Zed Zee"))
+    index_now()
+    assert found(search_backend, "football zee") == [b.pk]
+    f.tag("Football").delete()
+    index_now()
+    assert found(search_backend, "football") == []
+
+
+@pytest.mark.django_db
+def test_holes_hold_the_watermark_back(search_backend):
+    """An outbox id not yet visible (a transaction still open) keeps the
+    watermark below it, so a restart re-reads it; applying goes on."""
+    a = f.article("First")
+    b = f.article("Second")
+    rows = list(IndexChange.objects.order_by("id"))
+    late = [r for r in rows if r.article_id == a.pk]
+    IndexChange.objects.filter(article_id=a.pk).delete()  # as if uncommitted
+    indexer = Indexer(search_backend)
+    indexer.open(wait=5)
+    try:
+        indexer.catch_up()
+        assert indexer.holes and indexer.watermark() < rows[0].id
+        assert b.pk in search_backend.document_ids()
+        IndexChange.objects.bulk_create(late)  # their transaction commits late
+        indexer.step()
+        assert not indexer.holes and indexer.watermark() == rows[-1].id
+        assert a.pk in search_backend.document_ids()
+    finally:
+        indexer.close()
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_running_indexer_publish_within_two_seconds(search_backend, tmp_path):
+    """With run_indexer running, a published article is found by a word of its
+    body within 2 s, and an unpublished one disappears within 2 s."""
+    proc = IndexerProcess(tmp_path).start()
+    try:
+        wait_for(search_backend.live_generation, timeout=20)
+        a = f.article("Lander touches down", body="A quokkaflavoured moon rock.")
+        ids, took = wait_for(lambda: found(search_backend, "quokkaflavoured"), 5)
+        assert ids == [a.pk] and took < 2.0, took
+        a.status = Article.Status.DRAFT
+        a.save()
+        ids, took = wait_for(lambda: not found(search_backend, "quokkaflavoured"), 5)
+        assert ids and took < 2.0, took
+    finally:
+        proc.stop()
+
+
+def meta_stamp(backend) -> tuple:
+    """Changes whenever the live index commits (tantivy rewrites meta.json)."""
+    generation = backend.live_generation()
+    if generation is None:
+        return ()
+    st = (backend.store.path(generation) / "meta.json").stat()
+    return (generation, st.st_ino, st.st_mtime_ns)
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_kill_9_mid_batch_then_restart_converges(search_backend, tmp_path):
+    """SIGKILL of the indexer in the middle of a backlog loses nothing: after a
+    restart, the index holds exactly the public articles, as they are now."""
+    articles = [f.article(f"Story {n}", body="original words") for n in range(120)]
+    ids = [a.pk for a in articles]
+    drain(search_backend)
+    with transaction.atomic():
+        enqueue(ids * 5)  # a backlog ahead of the edits: many small batches
+        Article.objects.filter(pk__in=ids).update(
+            body="edited words", body_html="<p>edited words</p>")
+        enqueue(ids)  # a bulk writer bypassing signals enqueues itself
+    before = meta_stamp(search_backend)
+    proc = IndexerProcess(tmp_path, "--batch-size", "10").start()
+    try:
+        moved, _ = wait_for(lambda: meta_stamp(search_backend) != before, 30, 0.002)
+        proc.kill(signal.SIGKILL)
+        assert moved, proc.log.read_text()[-3000:]
+        edited = search_backend.search(SearchRequest(parse("edited"))).total
+        assert edited < len(ids), "killed too late: the backlog was done"
+        # While it is down, the database moves on.
+        for a in articles[:10]:
+            a.status = Article.Status.DRAFT
+            a.save()
+        for a in articles[10:20]:
+            a.delete()
+        fresh = f.article("Arrived while the indexer was down", body="edited")
+        proc = IndexerProcess(tmp_path, "--batch-size", "10").start()
+        expected = public_ids()
+
+        def converged() -> bool:
+            res = search_backend.search(SearchRequest(parse("edited"), limit=1))
+            return (res.total == len(expected)
+                    and search_backend.document_ids() == expected)
+
+        done, _ = wait_for(converged, 30)
+        assert done, proc.log.read_text()[-3000:]
+        assert fresh.pk in expected
+        assert search_backend.search(SearchRequest(parse("original"))).total == 0
+        # No duplicates: one document per public article, plus the metadata.
+        assert search_backend.searcher().num_docs == len(expected) + 1
+    finally:
+        proc.kill()
+
+
+@pytest.mark.django_db
+def test_rebuild_without_indexer_swaps(search_backend, index_now):
+    """rebuild_search_index builds a new generation and makes it live."""
+    a = f.article("Alpine glacier shrinks")
+    index_now()
+    old = search_backend.live_generation()
+    # Something the outbox cannot tell: the index lost a document.
+    with search_backend.writer(wait=5) as w:
+        w.delete([a.pk])
+        w.commit()
+    call_command("rebuild_search_index", wait=10)
+    assert search_backend.live_generation() != old
+    assert found(search_backend, "glacier") == [a.pk]
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_rebuild_while_indexer_runs_and_searches_answer(search_backend, tmp_path):
+    """With run_indexer holding the lock, a rebuild is adopted by it; searches
+    from another thread answer throughout, never empty, never an error."""
+    articles = [f.article(f"Harbour story {n}", body="harbour") for n in range(30)]
+    proc = IndexerProcess(tmp_path).start()
+    problems: list[str] = []
+    stop = threading.Event()
+
+    def reader() -> None:
+        while not stop.is_set():
+            try:
+                total = search_backend.search(SearchRequest(parse("harbour"))).total
+                if total and total < len(articles):
+                    problems.append(f"saw {total}")
+            except Exception as exc:  # noqa: BLE001 - any failure is the finding
+                problems.append(repr(exc))
+
+    try:
+        wait_for(lambda: found(search_backend, "harbour"), 20)
+        old = search_backend.live_generation()
+        thread = threading.Thread(target=reader)
+        thread.start()
+        generation, count = rebuild(search_backend, wait=20)
+        stop.set()
+        thread.join()
+        assert count == len(articles)
+        assert search_backend.live_generation() == generation != old
+        assert not problems, problems[:3]
+        late = f.article("After the swap", body="harbour")
+        ids, _ = wait_for(lambda: late.pk in found(search_backend, "harbour"), 5)
+        assert ids
+    finally:
+        stop.set()
+        proc.stop()
