@@ -29,6 +29,10 @@ def _cache_key(article_id: int) -> str:
     return f"shares:counts:{article_id}"
 
 
+def bar_cache_key(article_id: int) -> str:
+    return f"shares:bar:{article_id}"
+
+
 def record_share(request: HttpRequest, article: Article, network: str) -> bool:
     """Count a share unless this visitor already shared it there today.
 
@@ -58,7 +62,7 @@ def record_share(request: HttpRequest, article: Article, network: str) -> bool:
     except IntegrityError:
         # The visit row exists already: this visitor was counted today.
         return False
-    cache.delete(_cache_key(article.pk))
+    cache.delete_many([_cache_key(article.pk), bar_cache_key(article.pk)])
     return True
 
 

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from django import template
+from django.conf import settings
+from django.core.cache import cache
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from newsroom.articles.models import Article
 
+from ..counters import bar_cache_key, share_totals
 from ..counters import share_counts as _share_counts
-from ..counters import share_totals
 from ..networks import ORDER, public_url
 from ..reads import record_read as _record_read
 
@@ -31,6 +38,43 @@ def share_buttons(article: Article) -> list[dict]:
 @register.simple_tag
 def share_url(article: Article) -> str:
     return public_url(article)
+
+
+_CSRF_SLOT = "<!--csrf-slot-->"
+
+
+@register.simple_tag(takes_context=True)
+def share_bar(context, article: Article) -> SafeString:
+    """The share bar, rendered once per article and count change, then cached.
+
+    It is on every article page, so its HTML (seven links, counts) is kept
+    for NEWSROOM_SHARES_CACHE_SECONDS (a counted share clears it); only the
+    CSRF field of the copy-link form is filled in per request.
+    """
+    key = bar_cache_key(article.pk)
+    html = cache.get(key)
+    if html is None:
+        html = render_to_string("shares/_bar.html", {
+            "article": article,
+            "buttons": share_buttons(article),
+            "url": public_url(article),
+            "copy_action": reverse("shares:copy", args=[article.pk]),
+            "share_base": reverse("shares:share", args=["x", article.pk])
+            .replace("/x/", "/{}/", 1),
+            "csrf_slot": mark_safe(_CSRF_SLOT),  # noqa: S308 - a constant
+        })
+        cache.set(key, html, settings.NEWSROOM_SHARES_CACHE_SECONDS)
+    request = context.get("request")
+    token = get_token(request) if request is not None else ""
+    field = format_html(
+        '<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token
+    )
+    return mark_safe(html.replace(_CSRF_SLOT, field, 1))  # noqa: S308
+
+
+@register.filter
+def share_href(base: str, network: str) -> str:
+    return base.format(network)
 
 
 def _collect(value, found: set[int], depth: int = 0) -> None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from django import template
 from django.conf import settings
-from django.utils.safestring import SafeString
+from django.core.cache import cache
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
 
 from newsroom.articles.jsonld import news_article, to_script
 from newsroom.articles.models import Article, Section
@@ -33,6 +37,36 @@ def social_meta(article: Article, tags=()) -> dict:
         "url": base + article.get_absolute_url(),
         "SITE_NAME": settings.SITE_NAME,
     }
+
+
+@register.simple_tag
+def article_head(article: Article, notes=(), tags=()) -> SafeString:
+    """Social cards and JSON-LD for an article page, cached per content.
+
+    The cache key is a digest of everything the markup shows (the article's
+    update time, section, authors, notes, tags and the site settings), so an
+    edit or a new correction yields a new key instead of a stale head.
+    """
+    notes, tags = list(notes), list(tags)
+    parts = [
+        article.pk,
+        article.updated_at.isoformat() if article.updated_at else "",
+        settings.SITE_URL,
+        settings.SITE_NAME,
+        article.section.name,
+        *(f"a{a.pk}:{a.name}" for a in article.byline()),
+        *(f"n{n.pk}:{n.noted_at.isoformat()}:{n.kind}:{n.text}" for n in notes),
+        *(f"t{t.pk}:{t.name}" for t in tags),
+    ]
+    digest = hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=12)
+    key = f"shares:head:{article.pk}:{digest.hexdigest()}"
+    html = cache.get(key)
+    if html is None:
+        html = render_to_string(
+            "shares/_social_meta.html", social_meta(article, tags)
+        ) + article_jsonld(article, notes, tags)
+        cache.set(key, html, settings.NEWSROOM_RELATED_CACHE_SECONDS)
+    return mark_safe(html)  # noqa: S308 - rendered by our templates above
 
 
 @register.inclusion_tag("shares/_related.html")

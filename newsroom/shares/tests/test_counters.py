@@ -181,3 +181,16 @@ def test_share_counts_appear_on_cards_without_a_query_per_card(
         f.article(section_name="World")
     assert queries("/section/world/") == few
     assert queries("/") == home_few
+
+
+def test_a_cached_share_bar_shows_the_new_count_after_a_share(reader):
+    """The share bar is cached, yet a counted share shows on the next view,
+    and every view gets its own working CSRF field."""
+    a = f.article()
+    first = reader.get(a.get_absolute_url()).content.decode()
+    assert 'Facebook <span class="share__count">(0)</span>' in first
+    assert 'name="csrfmiddlewaretoken" value="' in first
+    reader.get(f"/share/facebook/{a.pk}/")
+    again = reader.get(a.get_absolute_url()).content.decode()
+    assert 'Facebook <span class="share__count">(1)</span>' in again
+    assert "csrf-slot" not in again

@@ -141,3 +141,11 @@ def test_without_an_image_the_card_is_a_summary(client, settings):
     assert "image" not in json.loads(head.scripts[0])
     assert "og:image" not in head.meta
     assert head.meta["twitter:card"] == ["summary"]
+
+
+def test_a_new_correction_reaches_the_cached_head(client, story):
+    """The head is cached, but a correction added later is in the next view."""
+    assert "correction" not in json.loads(_head(client, story).scripts[0])
+    ArticleNote.objects.create(article=story, text="The gate is the north gate.")
+    data = json.loads(_head(client, story).scripts[0])
+    assert [c["text"] for c in data["correction"]] == ["The gate is the north gate."]
