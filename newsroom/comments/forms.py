@@ -85,7 +85,10 @@ class CommentForm(forms.Form):
     def clean_homepage(self) -> str:
         if self.cleaned_data["homepage"]:
             self.refusal = "honeypot"
-            raise forms.ValidationError("Please leave this field empty.")
+            # People never see the field (autofill may fill it): say what to do.
+            raise forms.ValidationError(
+                "Your comment could not be accepted as sent; please send it again."
+            )
         return ""
 
     def clean_stamp(self) -> str:

@@ -219,3 +219,35 @@ def test_spent_codes_are_purged_once_expired():
     UsedCode.objects.create(challenge_id="new")
     assert get_backend().purge() == 1
     assert list(UsedCode.objects.values_list("challenge_id", flat=True)) == ["new"]
+
+
+def test_admin_status_edit_and_data_export_keep_things_right(client):
+    """A status changed by hand in the admin recounts; the export is JSON."""
+    User.objects.create_superuser("mod", "mod@example.org", "pw")
+    client.login(username="mod", password="pw")
+    a = f.article()
+    c = make(a, status=Comment.Status.PENDING, email="x@example.org")
+    form = client.get(f"/admin/comments/comment/{c.pk}/change/")
+    assert form.status_code == 200
+    response = client.post(
+        f"/admin/comments/comment/{c.pk}/change/",
+        {
+            "article": a.pk,
+            "parent": "",
+            "name": c.name,
+            "email": c.email,
+            "body": c.body,
+            "status": "approved",
+            "report_count": 0,
+            "created_at_0": c.created_at.strftime("%Y-%m-%d"),
+            "created_at_1": c.created_at.strftime("%H:%M:%S"),
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert count(a) == 1
+    export = client.post(
+        "/admin/comments/comment/",
+        {"action": "export_data", "_selected_action": [str(c.pk)]},
+    )
+    assert export["Content-Type"] == "application/json"
+    assert b'"x@example.org"' in export.content
