@@ -227,6 +227,7 @@ def main() -> int:
     article = Article.objects.create(
         headline="Bench article", body="Text.", section=section, status="published"
     )
+    log = open(tmp / "server.log", "w")  # noqa: SIM115 - closed below
     server = subprocess.Popen(
         [
             str(BIN / "gunicorn"),
@@ -237,6 +238,8 @@ def main() -> int:
         cwd=ROOT,
         env=env,
         start_new_session=True,
+        stdout=log,
+        stderr=log,
     )
     try:
         wait_up(port)
@@ -273,6 +276,12 @@ def main() -> int:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+        log.close()
+    text = (tmp / "server.log").read_text(errors="replace")
+    print(
+        f"server log: {text.count('Traceback')} tracebacks, "
+        f"{text.count('Bad Request')} 'Bad Request' lines (the wrong codes)"
+    )
     try:
         return report(args, article, results, elapsed, server_cpu, client_cpu, load)
     finally:
