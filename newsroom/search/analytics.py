@@ -51,6 +51,12 @@ def flush() -> int:
     return len(rows)
 
 
+def discard() -> None:
+    """Drop the unwritten buffer (tests start clean)."""
+    with _lock:
+        _buffer.clear()
+
+
 def period(days: int) -> QuerySet:
     return SearchQuery.objects.filter(
         searched_at__gte=timezone.now() - timedelta(days=days)

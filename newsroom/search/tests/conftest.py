@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from newsroom.search import aliases
+from newsroom.search import aliases, analytics
 from newsroom.search.backends import get_backend, reset_backends
 from newsroom.search.indexer import drain
 
@@ -21,9 +21,11 @@ def search_backend(tmp_path, settings):
     """The default backend on an empty index in this test's tmp_path."""
     settings.NEWSROOM_SEARCH_BACKENDS = backend_settings(tmp_path / "search")
     aliases.clear()
+    analytics.discard()
     yield get_backend()
     reset_backends()
     aliases.clear()
+    analytics.discard()
 
 
 @pytest.fixture

@@ -54,8 +54,8 @@ class IndexerProcess:
             self.proc.wait(timeout=20)
         if self.proc:
             # The child's test settings made a scratch dir named by its pid.
-            shutil.rmtree(Path(tempfile.gettempdir()) / f"newsroom-test-{self.proc.pid}",
-                          ignore_errors=True)
+            scratch = Path(tempfile.gettempdir()) / f"newsroom-test-{self.proc.pid}"
+            shutil.rmtree(scratch, ignore_errors=True)
 
     def stop(self) -> None:
         self.kill(signal.SIGTERM)

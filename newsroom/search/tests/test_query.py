@@ -29,7 +29,8 @@ def test_phrase_exclusion_or_prefix():
 def test_not_and_are_keywords_lowercase_are_words():
     """NOT excludes and AND is the default; lower-case "or"/"not" are words."""
     assert parse("NOT rain sun").exclude == (Word("rain"),)
-    assert parse("sun AND moon").must == (Clause((Word("sun"),)), Clause((Word("moon"),)))
+    sun, moon = Clause((Word("sun"),)), Clause((Word("moon"),))
+    assert parse("sun AND moon").must == (sun, moon)
     assert [a.text for a in parse("war or peace not").atoms()] == [
         "war", "or", "peace", "not"]
 
