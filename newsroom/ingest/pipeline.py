@@ -22,8 +22,7 @@ from typing import TextIO
 from django.conf import settings
 from django.db import DatabaseError, connections
 
-from newsroom.articles.rendering import render_markdown
-
+from .fastrender import render
 from .importers import ReadContext, reader_for
 from .progress import make_progress
 from .records import BadRecord, Record, content_hash
@@ -80,7 +79,7 @@ class Summary:
 def prepare(records: list[Record]) -> list[Record]:
     """Render and hash (runs in a worker process on the bulk path)."""
     for r in records:
-        r.body_html = render_markdown(r.body)
+        r.body_html = render(r.body)
         r.content_hash = content_hash(r.headline, r.body)
     return records
 

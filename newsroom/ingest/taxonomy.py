@@ -7,6 +7,7 @@ millions of times); the writer forgets the cache when a batch rolls back.
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 
 from django.utils.text import slugify
 
@@ -15,6 +16,7 @@ from newsroom.articles.models import Author, Section, Tag
 from .records import Record
 
 
+@lru_cache(maxsize=65536)  # the same few names come back on every record
 def make_slug(name: str, max_length: int) -> str:
     slug = slugify(name)[:max_length].strip("-")
     if slug:

@@ -12,13 +12,14 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
 from newsroom.articles.models import Article, Byline
 from newsroom.search.models import enqueue
 
+from .fastsql import allocate_ids, insert_instances, insert_rows
 from .models import Provenance
 from .records import Record
 from .taxonomy import Names
@@ -151,16 +152,18 @@ class Writer:
     def _create(self, creates, result: BatchResult) -> None:
         if not creates:
             return
+        stamp = connection.ops.adapt_datetimefield_value(timezone.now())
         slugs = unique_slugs([(r.slug or r.headline) for r, _, _ in creates])
+        ids = allocate_ids(Article, len(creates))
         articles = []
-        for (_, article, _), slug in zip(creates, slugs, strict=True):
+        for (_, article, _), slug, pk in zip(creates, slugs, ids, strict=True):
             article.slug = slug
+            article.id = pk
             articles.append(article)
-        Article.objects.bulk_create(articles, batch_size=500)
+        insert_instances(Article, articles)
         self._relations([(r, a) for r, a, _ in creates])
-        Provenance.objects.bulk_create(
-            [Provenance(article_id=a.pk, url_key=url_key(r.url), fingerprint=fp)
-             for r, a, fp in creates], batch_size=1000)
+        insert_rows(Provenance, ["article_id", "url_key", "fingerprint", "imported_at"],
+                    [(a.pk, url_key(r.url), fp, stamp) for r, a, fp in creates])
         result.created += len(articles)
         result.article_ids.extend(a.pk for a in articles)
 
@@ -182,15 +185,13 @@ class Writer:
 
     def _relations(self, pairs: list[tuple[Record, Article]]) -> None:
         bylines, tag_rows = [], []
-        through = Article.tags.through
         for record, article in pairs:
             for position, author_id in enumerate(self.names.author_ids(record)):
-                bylines.append(Byline(article_id=article.pk, author_id=author_id,
-                                      position=position))
+                bylines.append((article.pk, author_id, position))
             for tag_id in self.names.tag_ids(record):
-                tag_rows.append(through(article_id=article.pk, tag_id=tag_id))
-        Byline.objects.bulk_create(bylines, batch_size=1000)
-        through.objects.bulk_create(tag_rows, batch_size=1000)
+                tag_rows.append((article.pk, tag_id))
+        insert_rows(Byline, ["article_id", "author_id", "position"], bylines)
+        insert_rows(Article.tags.through, ["article_id", "tag_id"], tag_rows)
 
 
 class Match:

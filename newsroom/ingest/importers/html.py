@@ -34,13 +34,28 @@ def tidy_markdown(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
+def drop_title_heading(body: str, title: str) -> str:
+    """The body without a leading heading that repeats the headline."""
+    first, _, rest = body.partition("\n\n")
+    if first.startswith("#") and " ".join(first.lstrip("#").split()) == " ".join(
+        title.split()
+    ):
+        return rest.strip()
+    return body
+
+
 def extract_page(html: str, url: str = "") -> dict:
     import trafilatura
 
-    meta = trafilatura.extract_metadata(html, default_url=url or None)
-    body = extract_body(html, url or None)
+    # Date with its time where the page gives one (htmldate's default is a day).
+    meta = trafilatura.extract_metadata(html, default_url=url or None, date_config={
+        "outputformat": "%Y-%m-%dT%H:%M:%S%z", "original_date": True,
+        "extensive_search": True,
+    })
+    title = (meta.title if meta else "") or ""
+    body = drop_title_heading(extract_body(html, url or None), title)
     return {
-        "title": (meta.title if meta else "") or "",
+        "title": title,
         "author": (meta.author if meta else "") or "",
         "date": (meta.date if meta else "") or "",
         "url": (meta.url if meta else "") or url,

@@ -1,0 +1,112 @@
+"""Bulk import benchmark: generated articles into the database and the index.
+
+    .venv/bin/python bench/import.py [--counts 100000 1000000] [--workers 2]
+
+For each count: a fresh SQLite database under --dir (never the repository's
+var/), ``manage.py import_articles`` on a JSON Lines file made by
+``manage.py generate_articles`` (the synthetic archive, shared-data shape),
+then the search indexer drains the outbox. Prints articles/s and the time of
+each stage and in total, and checks that the index holds exactly the public
+articles of the database. The generated file is made once for the largest
+count and reused (article i is the same whatever the count, so a smaller
+run reads a prefix with --limit).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+CHECK = """
+import django; django.setup()
+from newsroom.articles.models import Article
+from newsroom.search.backends import get_backend
+from newsroom.search.documents import indexable
+db = set(indexable().values_list("pk", flat=True))
+ids = get_backend().document_ids()
+print(Article.objects.count(), len(db), len(ids), ids == db)
+"""
+DRAIN = """
+import django; django.setup()
+from newsroom.search.indexer import drain
+drain(wait=60)
+"""
+
+
+def run(args: list[str], env: dict, label: str) -> tuple[float, str]:
+    started = time.monotonic()
+    proc = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True,
+                          check=False)
+    seconds = time.monotonic() - started
+    if proc.returncode:
+        sys.stderr.write(proc.stdout + proc.stderr)
+        raise SystemExit(f"{label} failed with exit code {proc.returncode}")
+    return seconds, proc.stdout.strip()
+
+
+def ensure_data(path: Path, count: int, seed: int, env: dict) -> None:
+    if path.exists():
+        return
+    print(f"generating {count:,} articles into {path} ...", flush=True)
+    seconds, out = run([PYTHON, "manage.py", "generate_articles", "--count",
+                        str(count), "--seed", str(seed), "--end", "2026-01-01",
+                        "--output", str(path)], env, "generate_articles")
+    print(f"  {out.splitlines()[-1] if out else ''} ({seconds:.0f}s)", flush=True)
+
+
+def bench(count: int, data: Path, work: Path, workers: int, index: bool) -> None:
+    var = work / f"run-{count}"
+    subprocess.run(["rm", "-rf", str(var)], check=True)
+    var.mkdir(parents=True)
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "newsroom.settings.dev",
+           "NEWSROOM_VAR_DIR": str(var), "DEBUG": "false"}
+    env.pop("DATABASE_URL", None)
+    run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], env, "migrate")
+    t_import, out = run([PYTHON, "manage.py", "import_articles", str(data),
+                         "--limit", str(count), "--workers", str(workers),
+                         "--progress", "none"], env, "import_articles")
+    print(f"{count:,} articles: import {t_import:.1f}s "
+          f"({count / t_import:,.0f} articles/s) - {out}", flush=True)
+    if not index:
+        return
+    t_index, _ = run([PYTHON, "-c", DRAIN], env, "drain")
+    total = t_import + t_index
+    _, check = run([PYTHON, "-c", CHECK], env, "check")
+    rows, public, docs, agree = check.split()
+    print(f"{count:,} articles: index {t_index:.1f}s ({count / t_index:,.0f}/s); "
+          f"total {total:.1f}s ({count / total:,.0f} articles/s) - "
+          f"{rows} rows, {public} public, {docs} in the index, agree={agree}",
+          flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--counts", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--dir", type=Path, default=Path("/tmp/newsroom-bench-import"))
+    parser.add_argument("--no-index", action="store_true",
+                        help="time the database import only")
+    args = parser.parse_args()
+    args.dir.mkdir(parents=True, exist_ok=True)
+    biggest = max(args.counts)
+    data = args.dir / f"synthetic-{args.seed}-{biggest}.jsonl.gz"
+    gen_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "newsroom.settings.dev",
+               "NEWSROOM_VAR_DIR": str(args.dir / "gen")}
+    ensure_data(data, biggest, args.seed, gen_env)
+    print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; "
+          f"{args.workers} rendering workers", flush=True)
+    for count in sorted(args.counts):
+        bench(count, data, args.dir, args.workers, not args.no_index)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,70 @@
+"""Plain executemany inserts for the bulk path.
+
+The ORM's bulk_create prepares every value of every row through the field
+machinery; for a million articles that costs more than the database's own
+work. These helpers prepare values by type and insert with executemany; the
+ids come first (executemany cannot return generated keys).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import connection
+
+
+def allocate_ids(model, n: int) -> list[int]:
+    """Reserve ``n`` primary keys of ``model``; call inside the transaction.
+
+    SQLite: the transaction holds the write lock from BEGIN (IMMEDIATE mode),
+    so taking max(id, AUTOINCREMENT's high-water mark) + 1 is safe and never
+    reuses a deleted id. PostgreSQL: the sequence hands them out.
+    """
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
+                "FROM generate_series(1, %s)", [table, n])
+            return [row[0] for row in cursor.fetchall()]
+        quoted = connection.ops.quote_name(table)
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {quoted}")  # noqa: S608
+        top = cursor.fetchone()[0]
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+        row = cursor.fetchone()
+        top = max(top, row[0] if row else 0)
+    return list(range(top + 1, top + 1 + n))
+
+
+def insert_sql(model, columns: list[str]) -> str:
+    qn = connection.ops.quote_name
+    cols = ", ".join(qn(c) for c in columns)
+    marks = ", ".join(["%s"] * len(columns))
+    return f"INSERT INTO {qn(model._meta.db_table)} ({cols}) VALUES ({marks})"  # noqa: S608
+
+
+def insert_rows(model, columns: list[str], rows: list) -> None:
+    if rows:
+        with connection.cursor() as cursor:
+            cursor.executemany(insert_sql(model, columns), rows)
+
+
+def insert_instances(model, objs: list) -> None:
+    """Insert model instances whose pk is already set, values prepared by type."""
+    if not objs:
+        return
+    fields = model._meta.concrete_fields
+    adapt_dt = connection.ops.adapt_datetimefield_value
+    plain = (str, int, float, bool, type(None))
+    rows = []
+    for obj in objs:
+        row = []
+        for f in fields:
+            value = getattr(obj, f.attname)
+            if isinstance(value, datetime):
+                value = adapt_dt(value)
+            elif not isinstance(value, plain):
+                value = f.get_db_prep_save(value, connection)
+            row.append(value)
+        rows.append(row)
+    insert_rows(model, [f.column for f in fields], rows)

@@ -1,0 +1,63 @@
+"""Ingest test helpers: the fixture files, running the command, a fresh index."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+class Run:
+    def __init__(self, out: str, err: str) -> None:
+        self.out, self.err = out, err
+
+    @property
+    def bad_lines(self) -> list[str]:
+        return [line for line in self.err.splitlines() if line.startswith("bad record")]
+
+
+def import_articles(source, *args: str) -> Run:
+    out, err = io.StringIO(), io.StringIO()
+    call_command("import_articles", str(source), "--progress", "none", *args,
+                 stdout=out, stderr=err)
+    return Run(out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def fixtures() -> Path:
+    return FIXTURES
+
+
+@pytest.fixture
+def run_import():
+    return import_articles
+
+
+@pytest.fixture
+def fresh_index(tmp_path, settings):
+    """The default search backend on an empty index in this test's tmp_path."""
+    from newsroom.search import aliases
+    from newsroom.search.backends import get_backend, reset_backends
+
+    settings.NEWSROOM_SEARCH_BACKENDS = {"default": {
+        "BACKEND": "newsroom.search.backends.tantivy.TantivyBackend",
+        "OPTIONS": {"PATH": str(tmp_path / "search"), "HEAP_SIZE": 15_000_000},
+    }}
+    aliases.clear()
+    reset_backends()
+    yield get_backend()
+    reset_backends()
+    aliases.clear()
+
+
+def index_agrees(backend) -> tuple[set[int], set[int]]:
+    """(ids in the index, ids the database says should be there) after draining."""
+    from newsroom.search.documents import indexable
+    from newsroom.search.indexer import drain
+
+    drain(backend, wait=10)
+    return backend.document_ids(), set(indexable().values_list("pk", flat=True))
