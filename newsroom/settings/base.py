@@ -140,7 +140,9 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "newsroom@localhost")
 
-# Search backends, Django's alias-dict idiom (see docs/search.md).
+# Search backends, Django's alias-dict idiom (see docs/search.md). Tantivy
+# OPTIONS: PATH; optional HEAP_SIZE, THREADS (the indexer's writer), BOOSTS
+# (per field), RECENCY_HALF_LIFE_DAYS, RECENCY_WEIGHT, RESCORE_WINDOW.
 NEWSROOM_SEARCH_BACKENDS = {
     "default": {
         "BACKEND": "newsroom.search.backends.tantivy.TantivyBackend",
