@@ -43,6 +43,9 @@ def build_api() -> NinjaAPI:
     # Imported here so each app's router module can import newsroom.api
     # helpers without a cycle.
     from newsroom.articles.api import router as articles_router
+    from newsroom.comments.api import router as comments_router
+    from newsroom.search.api import router as search_router
+    from newsroom.shares.api import router as shares_router
 
     api = NewsroomAPI(
         title="Newsroom API",
@@ -57,6 +60,9 @@ def build_api() -> NinjaAPI:
     install_handlers(api)
     api.add_decorator(reject_unknown_query, mode="view")
     api.add_router("", articles_router)
+    api.add_router("", search_router)
+    api.add_router("", comments_router)
+    api.add_router("", shares_router)
     return api
 
 

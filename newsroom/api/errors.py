@@ -49,12 +49,14 @@ class ApiError(Exception):
     """Raise in a route to answer with ``status`` and the stable error shape."""
 
     def __init__(self, status: int, code: str, message: str,
-                 details: list[dict[str, Any]] | None = None) -> None:
+                 details: list[dict[str, Any]] | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.details = details or []
+        self.headers = headers or {}
 
 
 def error_payload(status: int, message: str, code: str | None = None,
@@ -86,6 +88,10 @@ def _validation_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
         # ninja puts the source first ("query", "path", "body"); keep it apart
         # so "field" is the name the client sent.
         source, field = (loc[0], ".".join(loc[1:])) if loc else ("", "")
+        if source == "body" and len(loc) > 2:
+            # ("body", "<argument name>", "field"): the argument name is ours,
+            # the client only knows the JSON field.
+            field = ".".join(loc[2:])
         details.append({
             "in": source,
             "field": field,
@@ -104,8 +110,11 @@ def install_handlers(api: NinjaAPI) -> None:
         return response
 
     def on_api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
-        return respond(request, exc.status,
-                       error_payload(exc.status, exc.message, exc.code, exc.details))
+        response = respond(request, exc.status, error_payload(
+            exc.status, exc.message, exc.code, exc.details))
+        for name, value in exc.headers.items():
+            response[name] = value
+        return response
 
     def on_validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         details = _validation_details(exc.errors)

@@ -46,6 +46,13 @@ REFUSALS = {
     "banned_words": (422, "banned_words"),
     "code_used": (409, "code_used"),
 }
+# The page shows a new code at once; an API client asks for one.
+CODE_MESSAGES = {
+    "missing": "Give the answer to the challenge.",
+    "wrong": "That answer was not right; ask for a new challenge.",
+    "expired": "That challenge has expired; ask for a new one.",
+    "invalid": "That challenge could not be checked; ask for a new one.",
+}
 # CommentForm field -> the API field a client sent.
 FIELD_NAMES = {"parent": "parent_id", "code": "answer", "token": "challenge_id",
                "stamp": "challenge_id", "__all__": ""}
@@ -230,10 +237,9 @@ def create_comment(request: HttpRequest, id: ArticleId, data: CommentIn):
             backend.spend(verdict.challenge_id)  # one guess per code, as the page
         if verdict.reason == "used":
             raise ApiError(409, "code_used", "That code was already used.")
-        form.code_error(verdict.reason)
-        raise ApiError(422, f"code_{verdict.reason}", form.errors["code"][0],
-                       [{"in": "body", "field": "answer",
-                         "message": form.errors["code"][0]}])
+        message = CODE_MESSAGES.get(verdict.reason, CODE_MESSAGES["invalid"])
+        raise ApiError(422, f"code_{verdict.reason}", message,
+                       [{"in": "body", "field": "answer", "message": message}])
     parent = None
     if data.parent_id:
         parent = Comment.objects.filter(pk=data.parent_id, article=article,
@@ -252,7 +258,8 @@ def create_comment(request: HttpRequest, id: ArticleId, data: CommentIn):
         headers = {}
         if status == 429:
             limits = settings.NEWSROOM_COMMENTS_LIMITS
-            window = limits["RATE_NETWORK" if code == "rate_network" else "RATE_ARTICLE"]
+            key = "RATE_NETWORK" if code == "rate_network" else "RATE_ARTICLE"
+            window = limits[key]
             headers["Retry-After"] = str(int(window[1]))
         raise ApiError(status, code, result.reason, headers=headers)
     saved = result.comment

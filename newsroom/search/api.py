@@ -89,7 +89,8 @@ def _labels(facets: dict) -> dict[str, list[dict]]:
 def _hit(hit) -> dict:
     return {
         "id": hit.id, "score": float(hit.score), "headline": hit.headline,
-        "headline_html": hit.headline_html or "", "snippet_html": hit.snippet_html or "",
+        "headline_html": hit.headline_html or "",
+        "snippet_html": hit.snippet_html or "",
         "url": absolute(reverse("web:article", args=[hit.slug])),
         "api_url": absolute(f"/api/v1/articles/{hit.id}"),
         "published_at": hit.published_at,
