@@ -121,11 +121,16 @@ def test_holes_hold_the_watermark_back(search_backend):
     indexer.open(wait=5)
     try:
         indexer.catch_up()
-        assert indexer.holes and indexer.watermark() < rows[0].id
+        late_ids = [r.id for r in late]
+        assert all(i in indexer.holes for i in late_ids)
+        assert indexer.watermark() < late_ids[0]
         assert b.pk in search_backend.document_ids()
         IndexChange.objects.bulk_create(late)  # their transaction commits late
         indexer.step()
-        assert not indexer.holes and indexer.watermark() == rows[-1].id
+        assert not any(i in indexer.holes for i in late_ids)
+        # (On PostgreSQL, ids burnt by earlier tests' rollbacks are holes too.)
+        older = [h for h in indexer.holes if h < late_ids[0]]
+        assert indexer.watermark() == (min(older) - 1 if older else rows[-1].id)
         assert a.pk in search_backend.document_ids()
     finally:
         indexer.close()
