@@ -198,7 +198,7 @@ def _prepared(batches: Iterator[list[Record]], workers: int) -> Iterator[list[Re
 
 def _write(writer: Writer, batch: list[Record], summary: Summary, err: TextIO):
     try:
-        summary.add(writer.write(batch))
+        _done(summary, writer.write(batch), err)
         return
     except DatabaseError:
         if len(batch) == 1:
@@ -206,9 +206,15 @@ def _write(writer: Writer, batch: list[Record], summary: Summary, err: TextIO):
     # One record spoils a batch: write them one by one to find it.
     for record in batch:
         try:
-            summary.add(writer.write([record]))
+            _done(summary, writer.write([record]), err)
         except DatabaseError as exc:
             _bad(summary, BadRecord(record.position, f"not written: {exc}"), err)
+
+
+def _done(summary: Summary, result: BatchResult, err: TextIO) -> None:
+    summary.add(result)
+    for note in result.notes:
+        err.write(f"duplicate {note}\n")
 
 
 def _comment_writer(options: Options):

@@ -39,6 +39,7 @@ class BatchResult:
     duplicates: int = 0
     article_ids: list[int] = field(default_factory=list)
     comments: int = 0
+    notes: list[str] = field(default_factory=list)  # one per skipped duplicate
 
 
 def url_key(url: str) -> str:
@@ -91,6 +92,7 @@ class Writer:
             if any(k in seen for k in keys):
                 # The same record twice in one batch: the first one stands.
                 result.duplicates += 1
+                result.notes.append(f"{record.position}: repeats an earlier record")
                 continue
             match, by_identity = _match(record, existing)
             section_slug = self.names.section_slug(record)
@@ -103,6 +105,8 @@ class Writer:
             placed.append((record, match.id))
             if not by_identity:
                 result.duplicates += 1  # same text under another id or URL
+                result.notes.append(
+                    f"{record.position}: same text as article {match.id}")
             elif match.fingerprint == fp:
                 result.unchanged += 1
             else:

@@ -40,6 +40,7 @@ def _child(el, name: str, ns_part: str = "") -> str:
 
 def read(path: Path, ctx: ReadContext) -> Iterator[Record | BadRecord]:
     authors: dict[str, str] = {}
+    listed: set[str] = set()  # category slugs the channel lists
     site = ""
     number = 0
     with ctx.track(Opened(path)) as opened:
@@ -49,13 +50,16 @@ def read(path: Path, ctx: ReadContext) -> Iterator[Record | BadRecord]:
                 if name == "author" and "wordpress.org/export" in _ns(el.tag):
                     login = _child(el, "author_login")
                     authors[login] = _child(el, "author_display_name") or login
+                elif name == "category" and "wordpress.org/export" in _ns(el.tag):
+                    listed.add(_child(el, "category_nicename"))
                 elif name == "base_site_url" and not site:
                     site = (el.text or "").strip()
                 elif name == "item":
                     number += 1
                     position = f"{path.name}#item{number}"
                     try:
-                        record = _post(el, position, site or path.name, authors, ctx)
+                        record = _post(el, position, site or path.name, authors,
+                                       listed, ctx)
                     except RecordProblem as exc:
                         yield BadRecord(position, str(exc))
                     else:
@@ -67,7 +71,7 @@ def read(path: Path, ctx: ReadContext) -> Iterator[Record | BadRecord]:
 
 
 def _post(item, position: str, site: str, authors: dict[str, str],
-          ctx: ReadContext) -> Record | None:
+          listed: set[str], ctx: ReadContext) -> Record | None:
     if _child(item, "post_type") not in ("post", ""):
         return None  # pages, attachments, menu items: not articles
     wp_status = _child(item, "status")
@@ -89,6 +93,10 @@ def _post(item, position: str, site: str, authors: dict[str, str],
         elif c.get("domain") == "post_tag":
             tags.append(term)
             tag_slugs[term] = nicename
+    # The section: the first category the channel itself lists (an export
+    # filtered by category lists only that one), else the first; the other
+    # categories are kept as tags.
+    categories.sort(key=lambda c: c[1] not in listed)
     section, section_slug = (categories[0] if categories else ("", ""))
     for term, nicename in categories[1:]:
         tags.append(term)

@@ -19,6 +19,10 @@ class Run:
     def bad_lines(self) -> list[str]:
         return [line for line in self.err.splitlines() if line.startswith("bad record")]
 
+    @property
+    def duplicate_lines(self) -> list[str]:
+        return [line for line in self.err.splitlines() if line.startswith("duplicate")]
+
 
 def import_articles(source, *args: str) -> Run:
     out, err = io.StringIO(), io.StringIO()

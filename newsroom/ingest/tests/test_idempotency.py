@@ -1,0 +1,194 @@
+"""Re-running adds nothing; changed records update; batches are all-or-nothing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from newsroom.articles.models import Article, Byline
+from newsroom.articles.rendering import render_markdown
+from newsroom.ingest.models import Provenance
+from newsroom.search.models import IndexChange
+
+from .conftest import index_agrees
+
+pytestmark = pytest.mark.django_db
+
+
+def write_jsonl(path, rows) -> None:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
+def row(n: int, **extra) -> dict:
+    return {"id": f"r-{n}", "title": f"Story number {n} about the harbour",
+            "body": f"Paragraph one of story {n}.\n\nParagraph two.",
+            "published": "2024-05-01T10:00:00Z", "category": "News",
+            "author": "Kit Lowe", "url": f"https://old.example/{n}",
+            "source": "Old Site", **extra}
+
+
+def test_rerun_adds_nothing(fixtures, run_import):
+    """Importing the same files twice: the second run creates no article,
+    byline, outbox row or provenance row."""
+    for name in ("articles.jsonl", "articles.csv", "feed.rss", "export.wxr",
+                 "page.html", "crawled.txt"):
+        run_import(fixtures / name)
+    counts = (Article.objects.count(), Byline.objects.count(),
+              IndexChange.objects.count(), Provenance.objects.count())
+    for name in ("articles.jsonl", "articles.csv", "feed.rss", "export.wxr",
+                 "page.html", "crawled.txt"):
+        again = run_import(fixtures / name)
+        assert " 0 created, 0 updated" in again.out, name
+    assert (Article.objects.count(), Byline.objects.count(),
+            IndexChange.objects.count(), Provenance.objects.count()) == counts
+
+
+def test_changed_record_is_updated_in_place(run_import, tmp_path):
+    """Same source id with a new headline and body: the article is updated
+    (same id and slug, body_html re-rendered, tags replaced) and re-queued
+    for the index."""
+    path = tmp_path / "a.jsonl"
+    write_jsonl(path, [row(1, tags=["old tag"])])
+    run_import(path)
+    first = Article.objects.get()
+    last_change = IndexChange.objects.latest("id").id
+    write_jsonl(path, [row(1, title="A corrected headline", body="New *text*.",
+                           tags=["new tag"])])
+    run = run_import(path)
+    assert "0 created, 1 updated" in run.out
+    art = Article.objects.get()
+    assert (art.pk, art.slug) == (first.pk, first.slug)
+    assert art.headline == "A corrected headline"
+    assert art.body_html == render_markdown("New *text*.")
+    assert [t.name for t in art.tags.all()] == ["new tag"]
+    assert IndexChange.objects.filter(id__gt=last_change, article_id=art.pk).exists()
+
+
+def test_same_url_or_same_text_is_not_duplicated(run_import, tmp_path):
+    """A record with another id but an already-imported URL updates that
+    article; one with identical text under a new id and URL is a duplicate."""
+    path = tmp_path / "a.jsonl"
+    write_jsonl(path, [row(1)])
+    run_import(path)
+    same_url = row(1, id="other-id", title="Story one, renamed")
+    write_jsonl(path, [same_url])
+    assert "1 updated" in run_import(path).out
+    same_text = row(1, id="third-id", url="https://elsewhere.example/x",
+                    title="Story one, renamed")
+    write_jsonl(path, [same_text])
+    assert "1 duplicates" in run_import(path).out
+    assert Article.objects.count() == 1
+
+
+def test_duplicates_within_one_file_are_imported_once(run_import, tmp_path):
+    """The same record twice in one batch is written once."""
+    path = tmp_path / "a.jsonl"
+    write_jsonl(path, [row(1), row(2), row(1)])
+    run = run_import(path)
+    assert "2 created" in run.out and "1 duplicates" in run.out
+
+
+def test_headline_clash_gets_a_numbered_slug(run_import, tmp_path):
+    """Different stories with the same headline get distinct slugs."""
+    path = tmp_path / "a.jsonl"
+    write_jsonl(path, [row(n, title="Weather warning") for n in (1, 2, 3)])
+    run_import(path, "--batch-size", "2")
+    assert sorted(Article.objects.values_list("slug", flat=True)) == [
+        "weather-warning", "weather-warning-2", "weather-warning-3"]
+
+
+def test_dry_run_writes_nothing_and_limit_stops(run_import, tmp_path):
+    """--dry-run reports what would happen and leaves the database as it was;
+    --limit N reads N records and stops."""
+    path = tmp_path / "a.jsonl"
+    write_jsonl(path, [row(n) for n in range(1, 6)])
+    run = run_import(path, "--dry-run")
+    assert run.out.startswith("dry run, nothing written: 5 read, 5 created")
+    assert not Article.objects.exists() and not IndexChange.objects.exists()
+    run = run_import(path, "--limit", "2")
+    assert "2 read, 2 created" in run.out
+    assert Article.objects.count() == 2
+
+
+def test_bad_records_never_stop_the_run(run_import, tmp_path):
+    """Broken JSON, a non-object, a bad status and a missing title between
+    good records: each reported with its line, the good ones all imported."""
+    lines = [json.dumps(row(1)), "{not json", "[1, 2]",
+             json.dumps(row(2, status="archived")), json.dumps(row(3, title="  ")),
+             json.dumps(row(4))]
+    (tmp_path / "a.jsonl").write_text("\n".join(lines) + "\n")
+    run = run_import(tmp_path / "a.jsonl", "--batch-size", "1")
+    assert [line.split(":")[1] for line in run.bad_lines] == ["2", "3", "4", "5"]
+    assert "6 read, 2 created" in run.out and "4 bad" in run.out
+    assert sorted(Article.objects.values_list("source_id", flat=True)) == ["r-1", "r-4"]
+
+
+def test_a_failing_batch_leaves_nothing_half_written(run_import, tmp_path, monkeypatch):
+    """When writing a batch fails midway, none of its articles, bylines or
+    outbox rows stay; the records are retried one by one and only the
+    failing one is reported."""
+    from newsroom.ingest import writer as writer_mod
+
+    real = writer_mod.Writer._relations
+
+    def explode_on_r2(self, pairs):
+        real(self, pairs)
+        if any(r.source_id == "r-2" for r, _ in pairs):
+            from django.db import DatabaseError
+
+            raise DatabaseError("disk full (simulated)")
+
+    monkeypatch.setattr(writer_mod.Writer, "_relations", explode_on_r2)
+    path = tmp_path / "a.jsonl"
+    write_jsonl(path, [row(1), row(2), row(3)])
+    run = run_import(path)
+    assert run.bad_lines == ["bad record a.jsonl:2: not written: disk full (simulated)"]
+    assert sorted(Article.objects.values_list("source_id", flat=True)) == ["r-1", "r-3"]
+    assert Byline.objects.count() == 2
+    assert set(IndexChange.objects.values_list("article_id", flat=True)) == set(
+        Article.objects.values_list("pk", flat=True))
+
+
+def test_index_follows_the_import(run_import, fixtures, fresh_index):
+    """After an import, draining the outbox leaves the index with exactly the
+    public articles (drafts and scheduled posts are the search app's call)."""
+    run_import(fixtures / "articles.jsonl")
+    run_import(fixtures / "export.wxr")
+    in_index, expected = index_agrees(fresh_index)
+    assert in_index == expected and len(expected) >= 4
+
+
+def test_progress_lines_when_not_a_terminal(tmp_path, settings):
+    """Without a terminal, progress is plain periodic lines with count and rate."""
+    import io
+
+    from django.core.management import call_command
+
+    settings.NEWSROOM_IMPORT_PROGRESS_SECONDS = 0
+    path = tmp_path / "a.jsonl"
+    write_jsonl(path, [row(n) for n in range(1, 450)])
+    err = io.StringIO()
+    call_command("import_articles", str(path), stdout=io.StringIO(), stderr=err)
+    lines = [x for x in err.getvalue().splitlines() if x.startswith("progress:")]
+    assert lines and "records" in lines[-1] and "/s" in lines[-1]
+    assert "\x1b[" not in err.getvalue()  # no terminal control codes
+
+
+def test_progress_bar_on_a_terminal(tmp_path):
+    """On a terminal, a rich progress bar shows count, rate and ETA."""
+    import io
+
+    from newsroom.ingest.progress import BarProgress, make_progress
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    stream = Tty()
+    bar = make_progress("auto", stream, 1000)
+    assert isinstance(bar, BarProgress)
+    bar.update(250, 500)
+    bar.close(None)
+    text = stream.getvalue()
+    assert "250 records" in text and "/s" in text and "ETA" in text
