@@ -152,3 +152,20 @@ def test_ipv6_clients_are_limited_per_48(client, settings):
     assert client.get(f"{API}/tags", REMOTE_ADDR="2001:db8:1:1::1").status_code == 200
     assert client.get(f"{API}/tags", REMOTE_ADDR="2001:db8:1:2::9").status_code == 429
     assert client.get(f"{API}/tags", REMOTE_ADDR="2001:db8:2::1").status_code == 200
+
+
+def test_rate_limits_can_live_in_a_named_shared_cache(client, settings):
+    """With NEWSROOM_API_RATE_STORE naming a cache alias, counters go there
+    (atomic add + incr) instead of the database, with the same 429."""
+    settings.CACHES = {**settings.CACHES, "ratelimits": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "api-rate-test"}}
+    settings.NEWSROOM_API_RATE_STORE = "ratelimits"
+    settings.NEWSROOM_API_RATE_LIMITS = {"read": "2/60", "write": "2/60"}
+    from django.core.cache import caches
+
+    caches["ratelimits"].clear()
+    assert client.get(f"{API}/tags").status_code == 200
+    assert client.get(f"{API}/tags").status_code == 200
+    assert client.get(f"{API}/tags").status_code == 429
+    assert not RateBucket.objects.exists()
