@@ -88,13 +88,26 @@ class ReadBuffer:
 
     def _run(self) -> None:
         while True:
-            self._wake.wait(settings.NEWSROOM_READS_FLUSH_SECONDS)
+            seconds = settings.NEWSROOM_READS_FLUSH_SECONDS
+            if seconds <= 0:
+                break  # switched off: views wait for an explicit flush()
+            self._wake.wait(seconds)
             self._wake.clear()
             try:
                 self.flush()
             finally:
                 # The thread's own connection: never hold one open idle.
                 connections.close_all()
+        with self._lock:
+            if self._thread is threading.current_thread():
+                self._thread = None
+
+    def stop(self) -> None:
+        """Wake the flusher so it notices it was switched off (tests)."""
+        thread = self._thread
+        self._wake.set()
+        if thread is not None:
+            thread.join(timeout=10)
 
     def flush(self) -> int:
         """Write the buffered views; returns how many were written."""

@@ -94,3 +94,29 @@ def test_old_buckets_and_visits_are_pruned(settings):
     assert reads.prune_stats(now) == (1, 1)
     assert ReadCount.objects.get().count == 2
     assert ShareVisit.objects.get().key == "b" * 64
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_flusher_thread_writes_views_in_the_background(reader, settings):
+    """With NEWSROOM_READS_FLUSH_SECONDS set, views reach the database without
+    any request writing them, and the thread stops when switched off."""
+    import time
+
+    a = f.article()
+    settings.NEWSROOM_READS_FLUSH_SECONDS = 1
+    try:
+        with CaptureQueriesContext(connection) as ctx:
+            reader.get(a.get_absolute_url())
+            reader.get(a.get_absolute_url())
+        assert _writes(ctx) == []
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            row = ReadCount.objects.filter(article=a).first()
+            if row and row.count == 2:
+                break
+            time.sleep(0.1)
+        assert ReadCount.objects.get(article=a).count == 2
+    finally:
+        settings.NEWSROOM_READS_FLUSH_SECONDS = 0
+        reads.buffer.stop()
+    assert reads.buffer._thread is None
