@@ -55,7 +55,8 @@ def ensure_data(path: Path, count: int, seed: int, env: dict) -> None:
     if path.exists():
         return
     print(f"generating {count:,} articles into {path} ...", flush=True)
-    seconds, out = run([PYTHON, "manage.py", "generate_articles", "--count",
+    seconds, out = run([PYTHON, "manage.py", "generate_articles", "--skip-checks",
+                        "--count",
                         str(count), "--seed", str(seed), "--end", "2026-01-01",
                         "--output", str(path)], env, "generate_articles")
     print(f"  {out.splitlines()[-1] if out else ''} ({seconds:.0f}s)", flush=True)
@@ -68,8 +69,10 @@ def bench(count: int, data: Path, work: Path, workers: int, index: bool) -> None
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "newsroom.settings.dev",
            "NEWSROOM_VAR_DIR": str(var), "DEBUG": "false"}
     env.pop("DATABASE_URL", None)
-    run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], env, "migrate")
+    run([PYTHON, "manage.py", "migrate", "--noinput", "-v0", "--skip-checks"], env,
+        "migrate")
     t_import, out = run([PYTHON, "manage.py", "import_articles", str(data),
+                         "--skip-checks",
                          "--limit", str(count), "--workers", str(workers),
                          "--progress", "none"], env, "import_articles")
     print(f"{count:,} articles: import {t_import:.1f}s "

@@ -150,7 +150,7 @@ def plain_to_markdown(paragraphs: list[str]) -> str:
         # A leading "1. ", "# ", "> " or "- " would turn into a list, heading...
         if _MD_NUMBERED.match(text):
             text = _MD_NUMBERED.sub(r"\1\\", text, count=1)
-        elif text[:1] in "#>+-":
+        elif text and text[0] in "#>+-":
             text = "\\" + text
         if text:
             out.append(text)
