@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -123,7 +124,8 @@ def install_handlers(api: NinjaAPI) -> None:
             422, f"Invalid value for: {fields}.", "invalid", details))
 
     def on_throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
-        wait = int(exc.wait or 1)
+        # The same rounding as ninja's Retry-After header (up, in seconds).
+        wait = max(1, math.ceil(exc.wait or 1))
         return respond(request, 429, error_payload(
             429, f"Too many requests; retry in {wait} s.", "rate_limited",
             [{"retry_after": wait}]))

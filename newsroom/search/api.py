@@ -8,6 +8,7 @@ public *now* are returned (the index also holds scheduled ones).
 
 from __future__ import annotations
 
+import calendar
 from datetime import date, datetime
 from typing import Annotated, Literal
 
@@ -73,6 +74,13 @@ class SearchOut(Schema):
     next: str | None
 
 
+def _month_name(key: str) -> str:
+    """"202611" -> "November 2026" (the page's label for a month facet)."""
+    if not (key.isdigit() and len(key) == 6 and 1 <= int(key[4:]) <= 12):
+        return key
+    return f"{calendar.month_name[int(key[4:])]} {key[:4]}"
+
+
 def _labels(facets: dict) -> dict[str, list[dict]]:
     models = {"section": Section, "author": Author, "tag": Tag}
     out: dict[str, list[dict]] = {}
@@ -81,6 +89,8 @@ def _labels(facets: dict) -> dict[str, list[dict]]:
         if key in models and values:
             names = dict(models[key].objects.filter(
                 slug__in=[v.key for v in values]).values_list("slug", "name"))
+        if key == "month":
+            names = {v.key: _month_name(v.key) for v in values}
         out[key] = [{"key": v.key, "count": v.count,
                      "label": v.label or names.get(v.key, v.key)} for v in values]
     return out

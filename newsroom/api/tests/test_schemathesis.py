@@ -99,6 +99,7 @@ def live_api(tmp_path_factory):
     env = _server_env(var_dir, port)
     _manage(env, "migrate", "--noinput")
     _manage(env, "load_demo")
+    _manage(env, "collectstatic", "--noinput", "--verbosity", "0")
     if _has_command(env, "rebuild_search_index"):
         _manage(env, "rebuild_search_index")
     log = (var_dir / "gunicorn.log").open("w")
@@ -152,3 +153,17 @@ def test_schemathesis_finds_no_server_errors_and_no_schema_mismatches(
         for line in _summary(output):
             print("    " + line)
     assert result.returncode == 0, output[-6000:]
+
+
+def test_docs_page_and_its_assets_are_served_by_the_production_server(live_api):
+    """Under the production settings (hashed static names, WhiteNoise) the
+    docs page answers and every asset it names is served by this server."""
+    base, _ = live_api
+    with urllib.request.urlopen(f"{base}/api/v1/docs", timeout=10) as response:
+        html = response.read().decode()
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert any("swagger-ui-bundle" in a for a in assets)
+    for asset in assets:
+        assert asset.startswith("/static/"), asset
+        with urllib.request.urlopen(f"{base}{asset}", timeout=10) as response:
+            assert response.status == 200

@@ -55,6 +55,8 @@ def test_search_matches_the_results_page(client, index):
     sections = {v["key"]: v["count"] for v in data["facets"]["section"]}
     assert sections == {"science": 3, "politics": 1}
     assert {v["label"] for v in data["facets"]["section"]} == {"Science", "Politics"}
+    now = timezone.now()
+    assert data["facets"]["month"][0]["label"] == now.strftime("%B %Y")
 
 
 def test_search_filters_sort_and_query_language(client, index):
