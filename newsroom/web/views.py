@@ -4,66 +4,76 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_GET, require_safe
 
-from newsroom.articles.models import Article, Author, Section, Tag
+from newsroom.articles.models import Article, Author, Byline, Section, Tag
 
+from . import pagecache
 from .context_processors import menu_sections
-from .listing import keyset_page
+from .listing import keyset_page, newest
 
 HOME_LATEST = 13
 SECTION_BLOCK = 4
 
 
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    public = Article.objects.published().for_listing()
-    latest = list(public[:HOME_LATEST])
+    return pagecache.serve(request, "home", lambda: _home_html(request), {})
+
+
+def _home_html(request: HttpRequest) -> str:
+    public = Article.objects.published()
+    latest = newest(public, HOME_LATEST)
     shown = {a.pk for a in latest}
     blocks = []
     for section in menu_sections():
-        items = [a for a in public.filter(section=section)[: SECTION_BLOCK + 4]
-                 if a.pk not in shown][:SECTION_BLOCK]
+        items = [a for a in public.for_listing().filter(section=section)[
+            : SECTION_BLOCK + 4] if a.pk not in shown][:SECTION_BLOCK]
         if items:
             blocks.append((section, items))
-    return render(request, "web/home.html", {
+    return render_to_string("web/home.html", {
         "lead": latest[0] if latest else None,
         "top": latest[1:5],
         "latest": latest[5:],
         "blocks": blocks,
-    })
+    }, request)
 
 
 def _listing(request: HttpRequest, queryset, title: str, kind: str, obj,
              description: str = "") -> HttpResponse:
-    page = keyset_page(queryset.for_listing(), request.GET.get("before"))
-    return render(request, "web/listing.html", {
-        "title": title,
-        "kind": kind,
-        "object": obj,
-        "description": description,
-        "page": page,
-        "first_page": not request.GET.get("before"),
-    })
+    def page() -> str:
+        listed = keyset_page(queryset.for_listing(), request.GET.get("before"))
+        return render_to_string("web/listing.html", {
+            "title": title,
+            "kind": kind,
+            "object": obj,
+            "description": description,
+            "page": listed,
+            "first_page": not request.GET.get("before"),
+        }, request)
+
+    return pagecache.serve(request, f"{kind}:{obj.pk}", page, {})
 
 
-@require_GET
+@require_safe
 def section(request: HttpRequest, slug: str) -> HttpResponse:
     obj = get_object_or_404(Section, slug=slug)
     return _listing(request, Article.objects.published().filter(section=obj),
                     obj.name, "section", obj, obj.description)
 
 
-@require_GET
+@require_safe
 def tag(request: HttpRequest, slug: str) -> HttpResponse:
     obj = get_object_or_404(Tag, slug=slug)
     return _listing(request, Article.objects.published().filter(tags=obj),
                     obj.name, "tag", obj)
 
 
-@require_GET
+@require_safe
 def author(request: HttpRequest, slug: str) -> HttpResponse:
     obj = get_object_or_404(Author, slug=slug)
     return _listing(request, Article.objects.published().filter(authors=obj),
@@ -71,6 +81,10 @@ def author(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _article_context(article: Article) -> dict:
+    prefetch_related_objects([article], Prefetch(
+        "byline_set",
+        queryset=Byline.objects.select_related("author").order_by("position", "id"),
+    ))
     return {
         "article": article,
         "tags": list(article.tags.all()),
@@ -78,12 +92,23 @@ def _article_context(article: Article) -> dict:
     }
 
 
-@require_GET
+@require_safe
 def article(request: HttpRequest, slug: str) -> HttpResponse:
-    obj = (Article.objects.published().with_byline().filter(slug=slug).first())
+    # The row is read on every request, cached page or not: an unpublished or
+    # edited article is seen at once. Body and byline load only when the page
+    # is rendered.
+    obj = (Article.objects.published().select_related("section")
+           .defer("body").filter(slug=slug).first())
     if obj is None:
         raise Http404("No such article")
-    return render(request, "web/article.html", _article_context(obj))
+    key = f"article:{obj.pk}:{obj.updated_at.timestamp()}:{obj.comment_count}"
+
+    def page() -> str:
+        context = _article_context(obj)
+        context["live_marks"] = pagecache.cacheable(request)
+        return render_to_string("web/article.html", context, request)
+
+    return pagecache.serve(request, key, page, {"article": obj})
 
 
 @staff_member_required
@@ -93,7 +118,7 @@ def preview(request: HttpRequest, pk: int) -> HttpResponse:
     obj = get_object_or_404(Article.objects.with_byline(), pk=pk)
     context = _article_context(obj)
     context["preview"] = True
-    return render(request, "web/article.html", context)
+    return HttpResponse(render_to_string("web/article.html", context, request))
 
 
 @require_GET
