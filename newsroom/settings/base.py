@@ -228,3 +228,8 @@ NEWSROOM_API_RATE_STORE = env_str("NEWSROOM_API_RATE_STORE", "database")
 NEWSROOM_API_CACHE_SECONDS = env_int("NEWSROOM_API_CACHE_SECONDS", 60)
 # Behind a proxy, the META key holding the client address (last entry used).
 NEWSROOM_API_IP_HEADER = env_str("NEWSROOM_API_IP_HEADER", "")
+
+# --- Reader pages (newsroom.web; see docs/operations.md) ---------------------
+# Seconds an anonymous page (home, section, tag, author, article) is kept
+# rendered per process; share bar, comments and CSRF stay live. 0: off.
+NEWSROOM_PAGE_CACHE_SECONDS = env_int("NEWSROOM_PAGE_CACHE_SECONDS", 0)
