@@ -242,3 +242,14 @@ def test_missing_source_is_a_clear_error(run_import, tmp_path):
 
     with pytest.raises(CommandError, match="no such file"):
         run_import(tmp_path / "nothing-here.jsonl")
+
+
+def test_csv_invalid_encoding_is_one_bad_row(run_import, tmp_path):
+    """A CSV row with bytes that are not UTF-8 is reported with its line; the
+    rows around it import."""
+    data = (b"id,title,body\n" b"x-1,First row,Fine.\n"
+            b"x-2,Caf\xe9 row,Latin-1 byte.\n" b"x-3,Third row,Fine too.\n")
+    (tmp_path / "rows.csv").write_bytes(data)
+    run = run_import(tmp_path / "rows.csv")
+    assert run.bad_lines == ["bad record rows.csv:3: invalid encoding (not UTF-8)"]
+    assert sorted(Article.objects.values_list("source_id", flat=True)) == ["x-1", "x-3"]
