@@ -44,14 +44,14 @@ def _home_html(request: HttpRequest) -> str:
 
 
 def _listing(request: HttpRequest, queryset, title: str, kind: str, obj,
-             description: str = "") -> HttpResponse:
+             description="") -> HttpResponse:
     def page() -> str:
         listed = keyset_page(queryset.for_listing(), request.GET.get("before"))
         return render_to_string("web/listing.html", {
             "title": title,
             "kind": kind,
             "object": obj,
-            "description": description,
+            "description": description() if callable(description) else description,
             "page": listed,
             "first_page": not request.GET.get("before"),
         }, request)
@@ -61,9 +61,13 @@ def _listing(request: HttpRequest, queryset, title: str, kind: str, obj,
 
 @require_safe
 def section(request: HttpRequest, slug: str) -> HttpResponse:
-    obj = get_object_or_404(Section, slug=slug)
+    # The menu's cached sections first: a cached section page then needs no
+    # query at all (a section created since is still found in the database).
+    obj = next((s for s in menu_sections() if s.slug == slug), None)
+    if obj is None:
+        obj = get_object_or_404(Section, slug=slug)
     return _listing(request, Article.objects.published().filter(section=obj),
-                    obj.name, "section", obj, obj.description)
+                    obj.name, "section", obj, lambda: obj.description)
 
 
 @require_safe
