@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -39,6 +41,12 @@ def child_env(tmp_path: Path) -> dict:
     )
     return {**os.environ, "DJANGO_SETTINGS_MODULE": "ingest_child_settings",
             "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
+
+
+def cleanup(pid: int) -> None:
+    """The child's test settings made a run directory named after its pid."""
+    shutil.rmtree(Path(tempfile.gettempdir()) / f"newsroom-test-{pid}",
+                  ignore_errors=True)
 
 
 def archive(path: Path) -> None:
@@ -91,11 +99,14 @@ def test_sigkill_then_rerun_finishes_without_duplicates(tmp_path, fresh_index):
     assert set(IndexChange.objects.values_list("article_id", flat=True)) == set(
         Article.objects.values_list("pk", flat=True))
 
-    rerun = subprocess.run(command(data), cwd=ROOT, env=env, capture_output=True,
-                           text=True, timeout=300, check=False)
-    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    cleanup(proc.pid)
+    rerun = subprocess.Popen(command(data), cwd=ROOT, env=env, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = rerun.communicate(timeout=300)
+    cleanup(rerun.pid)
+    assert rerun.returncode == 0, err[-2000:]
     assert (f"{COUNT} read, {COUNT - killed_at} created, 0 updated, "
-            f"{killed_at} unchanged, 0 duplicates, 0 bad") in rerun.stdout
+            f"{killed_at} unchanged, 0 duplicates, 0 bad") in out
     assert Article.objects.count() == COUNT
     assert len(set(Article.objects.values_list("source_id", flat=True))) == COUNT
     assert Byline.objects.count() == COUNT
