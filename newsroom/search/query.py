@@ -21,9 +21,19 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-MAX_QUERY_CHARS = 500
-MAX_CLAUSES = 24
+# Room for a pasted question or paragraph (the relaxed retry in service.py
+# ranks such queries by any of their words); past this, text is cut.
+MAX_QUERY_CHARS = 2000
+MAX_CLAUSES = 128
 MIN_PREFIX = 2
+# English function words: left out of a relaxed (any-word) query, where they
+# would match nearly every article and only add noise to the ranking.
+FUNCTION_WORDS = frozenset(
+    "a an and are as at be but by for from had has have he her his i if in into "
+    "is it its no not of on or our she so that the their them then there these "
+    "they this to was we were what when which who whom how will with you".split()
+)
+_PUNCT = ".,;:!?'\"’“”"
 _SPACE = re.compile(r"\s+")
 # Characters that never carry meaning in a query: operators are handled by
 # the tokenizer below, everything else becomes a word boundary.
@@ -78,6 +88,27 @@ class SearchQuery:
         parts = [c.to_text() for c in self.must]
         parts += [f"-{a.to_text()}" for a in self.exclude]
         return " ".join(parts)
+
+    def plain_words(self) -> int:
+        """How many required clauses are one plain word (no phrase, OR, prefix)."""
+        return sum(
+            1 for c in self.must
+            if len(c.atoms) == 1 and isinstance(c.atoms[0], Word)
+            and not c.atoms[0].prefix
+        )
+
+    def relaxed(self) -> SearchQuery:
+        """The same words with any of them enough: one clause of all the atoms.
+
+        Ranked by BM25, an article matching more (and rarer) words comes
+        first. Function words are left out (unless nothing else is left) and
+        a word typed twice is kept twice, so it counts twice, as in BM25.
+        """
+        atoms = self.atoms()
+        content = [a for a in atoms if not (
+            isinstance(a, Word) and a.text.lower().strip(_PUNCT) in FUNCTION_WORDS)]
+        return SearchQuery(must=(Clause(tuple(content or atoms)),),
+                           exclude=self.exclude, raw=self.raw)
 
     def replace_words(self, mapping: dict[str, str]) -> SearchQuery:
         """The same query with some plain words respelled (for "did you mean")."""

@@ -18,6 +18,12 @@ from .query import SearchQuery, Word, clean, parse
 PAGE_SIZE = 10
 MAX_PAGE = 100  # deeper pages cost more than any reader needs
 FEW_RESULTS = 3  # below this, offer "did you mean"
+# Long queries: when a query of at least RELAX_MIN_WORDS plain words finds
+# fewer than RELAX_BELOW articles with all of them, rank by any of them
+# instead (BM25: more and rarer words first). Questions typed in full
+# ("what is known about ...") rarely have every word in one article.
+RELAX_MIN_WORDS = 4
+RELAX_BELOW = PAGE_SIZE
 
 
 @dataclass
@@ -98,32 +104,41 @@ class Outcome:
     results: SearchResults | None  # None: nothing was asked
     respelled: str = ""  # "No results for X; showing results for Y"
     fuzzy: bool = False  # results from typo-tolerant matching
+    relaxed: bool = False  # results match some of the words, not all
     did_you_mean: str = ""
 
 
-def run(params: Params, backend: SearchBackend | None = None, log: bool = True
+def run(params: Params, backend: SearchBackend | None = None, log: bool = True,
+        *, limit: int = PAGE_SIZE, details: bool = True, use_aliases: bool = True
         ) -> Outcome:
+    """The results page's search. ``limit`` is the page size; ``details``
+    (facets, highlighting) and ``use_aliases`` are off for evaluation runs."""
     backend = backend or get_backend()
     query = parse(params.q)
     if query.is_empty and not params.filters.active:
         return Outcome(params, query, None)
-    groups = aliases.groups() if backend.supports_aliases else ()
+    groups = aliases.groups() if backend.supports_aliases and use_aliases else ()
 
     def ask(q: SearchQuery, fuzzy: bool = False) -> SearchResults:
         return backend.search(SearchRequest(
             query=q, filters=params.filters, sort=params.sort,
-            offset=(params.page - 1) * PAGE_SIZE, limit=PAGE_SIZE,
-            facets=backend.supports_facets, aliases=groups, fuzzy=fuzzy,
+            offset=(params.page - 1) * limit, limit=limit,
+            facets=backend.supports_facets and details, highlight=details,
+            aliases=groups, fuzzy=fuzzy,
         ))
 
     results = ask(query)
     outcome = Outcome(params, query, results)
+    if results.total < RELAX_BELOW and query.plain_words() >= RELAX_MIN_WORDS:
+        retry = ask(query.relaxed())
+        if retry.total > results.total:
+            outcome.results, outcome.relaxed = retry, True
     words = [a.text for a in query.atoms() if isinstance(a, Word) and not a.prefix]
     if results.total < FEW_RESULTS and words and backend.supports_spelling:
         fixes = backend.spelling(words)
         if fixes:
             better = query.replace_words(fixes)
-            if results.total == 0:
+            if results.total == 0 and not outcome.relaxed:
                 retry = ask(better)
                 if retry.total:
                     outcome.results, outcome.respelled = retry, better.to_text()
