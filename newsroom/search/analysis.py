@@ -64,6 +64,85 @@ def vocabulary_text(text: str) -> str:
     return _POSSESSIVES.sub("", text)
 
 
+def _is_word_char(ch: str) -> bool:
+    # Python's ``\w`` is exactly ``str.isalnum()`` or the underscore.
+    return ch.isalnum() or ch == "_"
+
+
+def _anchored_findall(
+    pattern: re.Pattern, text: str, marks: str, walk, step: int = 1
+) -> list[str]:
+    """``pattern.findall(text)``, tried only just before each of ``marks``.
+
+    A regex scan tries every position of a long body (it was a third of
+    indexing time); the marks a match needs (apostrophes, commas, dots) are
+    few, so start only where ``walk`` says the run before a mark begins.
+    Equivalence with ``findall`` is a property test.
+    """
+    positions = sorted(i for mark in marks for i in _positions(text, mark))
+    found: list[str] = []
+    done = -1
+    for i in positions:
+        if i < done:
+            continue
+        start = walk(text, i)
+        if start is None:
+            continue
+        # The leftmost start may fail (a look-behind, a digit where a letter
+        # must be); findall would then try the next places up to the mark.
+        for candidate in range(max(start, done), i, step):
+            match = pattern.match(text, candidate)
+            if match and match.end() > i:
+                found.append(match.group())
+                done = match.end()
+                break
+    return found
+
+
+def _walk_word(text: str, i: int) -> int | None:
+    start = i
+    while start > 0 and _is_word_char(text[start - 1]):
+        start -= 1
+    return None if start == i else start
+
+
+def _walk_digits(text: str, i: int) -> int | None:
+    start = i
+    while start > 0 and text[start - 1] in "0123456789":
+        start -= 1
+    return None if start == i else start
+
+
+def _walk_acronym(text: str, i: int) -> int | None:
+    # "U.S.": from a dot, step back over letter-dot pairs to the first letter.
+    start = i - 1
+    if start < 0 or not _is_word_char(text[start]):
+        return None
+    while start >= 2 and text[start - 1] == "." and _is_word_char(text[start - 2]):
+        start -= 2
+    return start
+
+
+def apostrophe_words(text: str) -> list[str]:
+    return _anchored_findall(_APOSTROPHE_WORD, text, "'’", _walk_word)
+
+
+def grouped_numbers(text: str) -> list[str]:
+    return _anchored_findall(_GROUPED_NUMBER, text, ",", _walk_digits)
+
+
+def acronyms(text: str) -> list[str]:
+    return _anchored_findall(_ACRONYM, text, ".", _walk_acronym, step=1)
+
+
+def _positions(text: str, char: str) -> list[int]:
+    out, i = [], text.find(char)
+    while i != -1:
+        out.append(i)
+        i = text.find(char, i + 1)
+    return out
+
+
 def alternate_forms(text: str) -> str:
     """Extra spellings of tokens the tokenizer keeps whole, for the ``alt`` field.
 
@@ -71,9 +150,9 @@ def alternate_forms(text: str) -> str:
     here, as "US"; "2,500" also as "2500"; "don't" also as "dont".
     """
     forms: list[str] = []
-    forms += [m.replace(".", "") for m in _ACRONYM.findall(text)]
-    forms += [m.replace(",", "") for m in _GROUPED_NUMBER.findall(text)]
-    for word in _APOSTROPHE_WORD.findall(text):
+    forms += [m.replace(".", "") for m in acronyms(text)]
+    forms += [m.replace(",", "") for m in grouped_numbers(text)]
+    for word in apostrophe_words(text):
         if not _POSSESSIVE.search(word):  # the stemmer already drops 's
             forms.append(re.sub(r"['’]", "", word))
     return " ".join(forms)

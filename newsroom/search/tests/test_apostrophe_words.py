@@ -1,0 +1,39 @@
+"""Matching from the marks outward finds exactly what a full regex scan finds."""
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from newsroom.search import analysis as a
+
+PIECES = st.sampled_from(
+    list("abU_1 '’.,\n-éû\"(\u0301²") + ["don't", "Raqqa's", "o'clock's", "''", "x'",
+                                        "U.S.", "2,500", "1,000,000", "12,34", "a.b"]
+)
+TEXT = st.lists(PIECES, max_size=40).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXT)
+def test_apostrophe_words_equal_findall(text):
+    """Any text: the same apostrophe words, in order, as the regex over the text."""
+    assert a.apostrophe_words(text) == a._APOSTROPHE_WORD.findall(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXT)
+def test_grouped_numbers_equal_findall(text):
+    """Any text: the same grouped numbers, in order, as the regex over the text."""
+    assert a.grouped_numbers(text) == a._GROUPED_NUMBER.findall(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXT)
+def test_acronyms_equal_findall(text):
+    """Any text: the same dotted acronyms, in order, as the regex over the text."""
+    assert a.acronyms(text) == a._ACRONYM.findall(text)
+
+
+def test_examples():
+    text = "They don't know the city's o'clock'd 'quoted' words"
+    assert a.apostrophe_words(text) == ["don't", "city's", "o'clock'd"]
+    assert a.alternate_forms("U.S. 2,500-meter; we don't; Raqqa's") == "US 2500 dont"
