@@ -49,8 +49,8 @@ def keyset_page(queryset: QuerySet, cursor: str | None, size: int = 20) -> Page:
     return Page(items=rows, older=older)
 
 
-def newest(public: QuerySet, size: int) -> list:
-    """The ``size`` newest public articles, for listing, read through the index.
+def newest_ids(public: QuerySet, size: int) -> list[int]:
+    """Ids of the ``size`` newest public articles, read through the index.
 
     ``published()`` admits two statuses; with ``status IN (…)`` on the index's
     first column SQLite cannot walk the index in date order and sorts every
@@ -63,8 +63,26 @@ def newest(public: QuerySet, size: int) -> list:
     for status in (Article.Status.PUBLISHED, Article.Status.SCHEDULED):
         ordered = public.filter(status=status).order_by("-published_at", "-id")
         keys += ordered.values_list("published_at", "pk")[:size]
-    top = [pk for _, pk in sorted(keys, reverse=True)[:size]]
-    # By primary key alone: with the public filter repeated SQLite would walk
-    # the date index again instead of looking the ids up.
-    rows = public.model.objects.for_listing().order_by().in_bulk(top)
+    return [pk for _, pk in sorted(keys, reverse=True)[:size]]
+
+
+def newest_in_section(public: QuerySet, section, size: int) -> list[int]:
+    """Ids of a section's newest public articles (the section index's range)."""
+    ordered = public.filter(section=section).order_by("-published_at", "-id")
+    return list(ordered.values_list("pk", flat=True)[:size])
+
+
+def fetch_for_listing(model, ids: list[int]) -> dict[int, object]:
+    """The rows for ``ids`` with section and byline, in one query plus one.
+
+    By primary key alone: with the public filter repeated SQLite would walk
+    the date index again instead of looking the ids up.
+    """
+    return model.objects.for_listing().order_by().in_bulk(ids)
+
+
+def newest(public: QuerySet, size: int) -> list:
+    """The ``size`` newest public articles, for listing."""
+    top = newest_ids(public, size)
+    rows = fetch_for_listing(public.model, top)
     return [rows[pk] for pk in top if pk in rows]

@@ -11,10 +11,11 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_safe
 
 from newsroom.articles.models import Article, Author, Byline, Section, Tag
+from newsroom.shares.counters import share_totals
 
 from . import pagecache
 from .context_processors import menu_sections
-from .listing import keyset_page, newest
+from .listing import fetch_for_listing, keyset_page, newest_ids, newest_in_section
 
 HOME_LATEST = 13
 SECTION_BLOCK = 4
@@ -22,41 +23,45 @@ SECTION_BLOCK = 4
 
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    return pagecache.serve(request, "home", lambda: _home_html(request), {})
-
-
-def _home_html(request: HttpRequest) -> str:
+    # Ids first (index range scans, no rows), then every shown row in one
+    # query with its byline: 11 queries for 69 cards instead of one query and
+    # prefetch per block.
     public = Article.objects.published()
-    latest = newest(public, HOME_LATEST)
-    shown = {a.pk for a in latest}
-    blocks = []
+    latest_ids = newest_ids(public, HOME_LATEST)
+    shown = set(latest_ids)
+    block_ids = []
     for section in menu_sections():
-        items = [a for a in public.for_listing().filter(section=section)[
-            : SECTION_BLOCK + 4] if a.pk not in shown][:SECTION_BLOCK]
-        if items:
-            blocks.append((section, items))
-    return render_to_string("web/home.html", {
+        ids = [pk for pk in newest_in_section(public, section, SECTION_BLOCK + 4)
+               if pk not in shown][:SECTION_BLOCK]
+        if ids:
+            block_ids.append((section, ids))
+    rows = fetch_for_listing(Article, latest_ids + [
+        pk for _, ids in block_ids for pk in ids])
+    latest = [rows[pk] for pk in latest_ids if pk in rows]
+    blocks = [(section, items) for section, ids in block_ids
+              if (items := [rows[pk] for pk in ids if pk in rows])]
+    return pagecache.render(request, "web/home.html", {
         "lead": latest[0] if latest else None,
+        "lead_list": latest[:1],
         "top": latest[1:5],
         "latest": latest[5:],
         "blocks": blocks,
-    }, request)
+        "share_totals": share_totals(rows),
+    })
 
 
 def _listing(request: HttpRequest, queryset, title: str, kind: str, obj,
              description="") -> HttpResponse:
-    def page() -> str:
-        listed = keyset_page(queryset.for_listing(), request.GET.get("before"))
-        return render_to_string("web/listing.html", {
-            "title": title,
-            "kind": kind,
-            "object": obj,
-            "description": description() if callable(description) else description,
-            "page": listed,
-            "first_page": not request.GET.get("before"),
-        }, request)
-
-    return pagecache.serve(request, f"{kind}:{obj.pk}", page, {})
+    listed = keyset_page(queryset.for_listing(), request.GET.get("before"))
+    return pagecache.render(request, "web/listing.html", {
+        "title": title,
+        "kind": kind,
+        "object": obj,
+        "description": description() if callable(description) else description,
+        "page": listed,
+        "first_page": not request.GET.get("before"),
+        "share_totals": share_totals(a.pk for a in listed.items),
+    })
 
 
 @require_safe
@@ -98,21 +103,13 @@ def _article_context(article: Article) -> dict:
 
 @require_safe
 def article(request: HttpRequest, slug: str) -> HttpResponse:
-    # The row is read on every request, cached page or not: an unpublished or
-    # edited article is seen at once. Body and byline load only when the page
-    # is rendered.
+    # The Markdown source is not shown (body_html is): not read.
     obj = (Article.objects.published().select_related("section")
            .defer("body").filter(slug=slug).first())
     if obj is None:
         raise Http404("No such article")
-    key = f"article:{obj.pk}:{obj.updated_at.timestamp()}:{obj.comment_count}"
-
-    def page() -> str:
-        context = _article_context(obj)
-        context["live_marks"] = pagecache.cacheable(request)
-        return render_to_string("web/article.html", context, request)
-
-    return pagecache.serve(request, key, page, {"article": obj})
+    return pagecache.render(request, "web/article.html", _article_context(obj),
+                            read_article=obj.pk)
 
 
 @staff_member_required

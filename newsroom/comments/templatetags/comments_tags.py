@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from django import template
 from django.conf import settings
+from django.core.cache import cache
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
 
 from newsroom.comments import moderation
+from newsroom.comments.confirmation import Challenge, get_backend
 from newsroom.comments.forms import CommentForm
 from newsroom.comments.models import Comment
+from newsroom.web import slots
 
 register = template.Library()
 
@@ -53,11 +58,20 @@ def comments_for(context, article) -> dict:
             .only("pk", "parent_id", "name", "body_html", "created_at")
         )
     form = context.get("comment_form")
+    reply = get.get("reply", "")
+    open_ = moderation.comments_open(article)
+    csrf = context.get("csrf_token")
+    if form is None and not reply.isdigit() and open_ and csrf \
+            and not context.get("comment_notice"):
+        # The usual case, an empty form: rendered once, filled per request.
+        return {
+            "thread": threaded(comments, newest, max_depth),
+            "newest": newest,
+            "open": open_,
+            "form_html": _blank_form(article, context, csrf),
+        }
     if form is None:
-        initial = {}
-        reply = get.get("reply", "")
-        if reply.isdigit():
-            initial["parent"] = int(reply)
+        initial = {"parent": int(reply)} if reply.isdigit() else {}
         form = CommentForm(initial=initial, article_id=article.pk)
     stamp, challenge = form.render_state()
     parent_id = form["parent"].value()
@@ -67,10 +81,46 @@ def comments_for(context, article) -> dict:
     return {
         "thread": threaded(comments, newest, max_depth),
         "newest": newest,
-        "open": moderation.comments_open(article),
+        "open": open_,
         "form": form,
         "stamp": stamp,
         "challenge": challenge,
         "replying_to": replying_to,
         "notice": context.get("comment_notice", ""),
     }
+
+
+def _blank_form(article, context, csrf) -> SafeString:
+    """The empty comment form, its HTML kept per article with markers.
+
+    The markup depends only on the article's id and the settings, so it is
+    cached under those; the CSRF token, confirmation code and fill-time stamp
+    are this request's own. A page that is itself kept for several visitors
+    (``page_slots`` in the context, see newsroom/web/pagecache.py) gets the
+    markers and fills them per visitor.
+    """
+    backend = get_backend()
+    limit = settings.NEWSROOM_COMMENTS_LIMITS["BODY_MAX"]
+    key = f"comments:form:{article.pk}:{limit}:{type(backend).__qualname__}"
+    kept = cache.get(key)
+    if kept is None:
+        probe = backend.issue()  # which of image and question this backend shows
+        html = render_to_string("comments/_form.html", {
+            "article": article,
+            "csrf_token": slots.CSRF,
+            "cm": {
+                "form": CommentForm(article_id=article.pk),
+                "stamp": slots.stamp(article.pk),
+                "challenge": Challenge(
+                    token=slots.CODE_TOKEN,
+                    question=slots.CODE_QUESTION if probe.question else "",
+                    image_url=slots.CODE_IMAGE if probe.image_url else "",
+                ),
+            },
+        })
+        kept = (html, slots.split(html))
+        cache.set(key, kept, 300)
+    html, parts = kept
+    if context.get("page_slots"):
+        return mark_safe(html)  # noqa: S308 - our own template, markers kept
+    return mark_safe(slots.fill(parts, slots.Live(lambda: csrf)))  # noqa: S308

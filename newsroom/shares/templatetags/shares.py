@@ -64,8 +64,12 @@ def share_bar(context, article: Article) -> SafeString:
             "csrf_slot": mark_safe(_CSRF_SLOT),  # noqa: S308 - a constant
         })
         cache.set(key, html, settings.NEWSROOM_SHARES_CACHE_SECONDS)
-    request = context.get("request")
-    token = get_token(request) if request is not None else ""
+    # The page's own CSRF value: the request's token, or the marker a page
+    # kept for several visitors fills per visitor (newsroom/web/slots.py).
+    token = context.get("csrf_token")
+    if token is None:
+        request = context.get("request")
+        token = get_token(request) if request is not None else ""
     field = format_html(
         '<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token
     )

@@ -101,7 +101,8 @@ def test_preview_is_for_editors_only(client, admin_client):
 
 
 def test_body_is_sanitised(client):
-    a = f.article("Hostile body", body='Hi <script>alert(1)</script> <a href="javascript:x" onclick="y">l</a>')
+    a = f.article("Hostile body", body=(
+        'Hi <script>alert(1)</script> <a href="javascript:x" onclick="y">l</a>'))
     html = client.get(a.get_absolute_url()).content.decode()
     assert "<script>alert(1)" not in html
     assert "onclick" not in html and "javascript:x" not in html

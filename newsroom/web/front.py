@@ -1,0 +1,243 @@
+"""The front cache: anonymous page reads answered in the WSGI callable, before Django.
+
+With NEWSROOM_PAGE_CACHE_SECONDS > 0, a reader page that Django rendered for
+an anonymous GET (no query string, no session or messages cookie; see
+``pagecache.cacheable``) is kept in this process, split at its per-visitor
+markers, for that many seconds. A later request for the same host, scheme and
+path is answered from it without entering Django: the stored headers, and the
+body joined with this visitor's own values, computed as Django would:
+
+- the CSRF secret from the visitor's ``csrftoken`` cookie (or a new one, set
+  by ``Set-Cookie`` as Django's middleware does), masked afresh per response;
+- a new confirmation code and fill-time stamp for the comment form;
+- a read counted for the article (newsroom.shares.reads; bots skipped).
+
+Stored headers never include ``Set-Cookie``, and the stored body never holds
+a visitor's values, so nothing of one visitor reaches another. A page is kept
+only when Django answered 200 with no cookie other than the CSRF one. What the
+page shows otherwise (an edit, a newly approved comment, share counts, a new
+story in a list) is seen within the TTL; an article withdrawn is a 404 within
+the TTL.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterable
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.http.cookie import parse_cookie
+from django.middleware.csrf import (
+    CSRF_ALLOWED_CHARS,
+    CSRF_SECRET_LENGTH,
+    CSRF_TOKEN_LENGTH,
+    InvalidTokenFormat,
+    _check_token_format,
+    _unmask_cipher_token,
+)
+
+from . import pagecache, slots
+
+MAX_PAGES = 1000  # per process; a page is ~16-32 kB, so at most ~30 MB
+
+
+_CHARS = CSRF_ALLOWED_CHARS
+_INDEX = {c: n for n, c in enumerate(_CHARS)}
+_LIMIT = 256 - 256 % len(_CHARS)  # bytes at or above would bias the choice
+
+
+def _random_string(length: int = CSRF_SECRET_LENGTH) -> str:
+    """Like Django's get_random_string over the CSRF alphabet (uniform, from
+    the OS's CSPRNG), with one urandom call instead of one per character."""
+    out: list[str] = []
+    while len(out) < length:
+        out += [_CHARS[b % len(_CHARS)] for b in secrets.token_bytes(length + 8)
+                if b < _LIMIT]
+    return "".join(out[:length])
+
+
+def mask(secret: str) -> str:
+    """Django's ``_mask_cipher_secret``: a fresh mask per response (BREACH)."""
+    key = _random_string()
+    n = len(_CHARS)
+    cipher = "".join(
+        _CHARS[(_INDEX[x] + _INDEX[y]) % n] for x, y in zip(secret, key, strict=True)
+    )
+    return key + cipher
+
+
+class _Kept:
+    __slots__ = ("expires", "status", "headers", "parts", "csrf", "read_article")
+
+    def __init__(self, expires, status, headers, parts, read_article) -> None:
+        self.expires = expires
+        self.status = status
+        self.headers = headers
+        # Text as bytes once; marker names stay str at the odd positions.
+        self.parts = [p.encode() if n % 2 == 0 else p for n, p in enumerate(parts)]
+        self.csrf = "csrf" in parts[1::2]
+        self.read_article = read_article
+
+
+class _Reader:
+    """What newsroom.shares.reads.record_read looks at in a request."""
+
+    __slots__ = ("method", "META")
+
+    def __init__(self, environ: dict) -> None:
+        self.method = environ["REQUEST_METHOD"]
+        self.META = environ
+
+
+class FrontCache:
+    def __init__(self, app: Callable) -> None:
+        self.app = app
+        self.pages: dict[tuple, _Kept] = {}
+        self._lock = threading.Lock()
+        self._cookie_tail: tuple[int, str, str] | None = None
+
+    # --- the WSGI callable ----------------------------------------------------
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        key = self.key(environ)
+        if key is None:
+            return self.app(environ, start_response)
+        now = time.monotonic()
+        kept = self.pages.get(key)
+        if kept is not None and kept.expires > now:
+            return self.serve(kept, environ, start_response)
+        seen: list = []
+
+        def remember(status, headers, exc_info=None):
+            seen[:] = [status, headers]
+            return start_response(status, headers, exc_info)
+
+        result = self.app(environ, remember)
+        page = environ.get(pagecache.ENVIRON_KEY)
+        if page is not None and seen and environ["REQUEST_METHOD"] == "GET":
+            self.keep(key, page, seen[0], seen[1], now)
+        return result
+
+    def key(self, environ: dict) -> tuple | None:
+        """The cache key, or None when this request must go to Django."""
+        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+            return None
+        if environ.get("QUERY_STRING") or environ.get("HTTP_AUTHORIZATION"):
+            return None
+        if pagecache.seconds() <= 0 or settings.CSRF_USE_SESSIONS:
+            return None
+        cookie = environ.get("HTTP_COOKIE", "")
+        # A substring test: a false positive only sends the request to Django.
+        if cookie and (
+            settings.SESSION_COOKIE_NAME in cookie
+            or getattr(settings, "MESSAGE_COOKIE_NAME", "messages") in cookie
+        ):
+            return None
+        return (
+            environ.get("HTTP_HOST") or environ.get("SERVER_NAME", ""),
+            environ.get("wsgi.url_scheme", "http"),
+            environ.get("HTTP_X_FORWARDED_PROTO", ""),
+            environ.get("SCRIPT_NAME", ""),
+            environ.get("PATH_INFO", ""),
+        )
+
+    # --- storing --------------------------------------------------------------
+    def keep(self, key: tuple, page: pagecache.Page, status: str,
+             headers: list, now: float) -> None:
+        if not status.startswith("200"):
+            return
+        csrf_cookie = settings.CSRF_COOKIE_NAME
+        kept_headers = []
+        for name, value in headers:
+            lower = name.lower()
+            if lower == "set-cookie":
+                if not value.lstrip().startswith(csrf_cookie + "="):
+                    return  # a cookie of this visitor's own: never shared
+                continue
+            if lower != "content-length":
+                kept_headers.append((name, value))
+        entry = _Kept(now + pagecache.seconds(), status, kept_headers,
+                      page.parts, page.read_article)
+        with self._lock:
+            if len(self.pages) >= MAX_PAGES:
+                self._evict(now)
+            self.pages[key] = entry
+
+    def _evict(self, now: float) -> None:
+        for k in [k for k, v in self.pages.items() if v.expires <= now]:
+            del self.pages[k]
+        while len(self.pages) >= MAX_PAGES:
+            del self.pages[next(iter(self.pages))]  # the oldest stored
+
+    def clear(self) -> None:
+        with self._lock:
+            self.pages.clear()
+
+    # --- serving --------------------------------------------------------------
+    def serve(self, kept: _Kept, environ: dict,
+              start_response: Callable) -> Iterable[bytes]:
+        headers = list(kept.headers)
+        secret = None
+        if kept.csrf:
+            secret = self._csrf_secret(environ)
+            headers.append(("Set-Cookie", self._csrf_cookie(secret)))
+        live = slots.Live(lambda: mask(secret))
+        parts = kept.parts
+        if len(parts) == 1:
+            body = parts[0]
+        else:
+            out = parts[:]
+            for n in range(1, len(out), 2):
+                out[n] = live[out[n]].encode()
+            body = b"".join(out)
+        headers.append(("Content-Length", str(len(body))))
+        start_response(kept.status, headers)
+        if kept.read_article is not None:
+            from newsroom.shares.reads import record_read
+
+            record_read(_Reader(environ), kept.read_article)
+        return [b""] if environ["REQUEST_METHOD"] == "HEAD" else [body]
+
+    def _csrf_secret(self, environ: dict) -> str:
+        """The visitor's CSRF secret as CsrfViewMiddleware reads it, or a new one."""
+        name = settings.CSRF_COOKIE_NAME
+        cookie = environ.get("HTTP_COOKIE", "")
+        if name in cookie:
+            value = parse_cookie(cookie).get(name)
+            if value is not None:
+                try:
+                    _check_token_format(value)
+                except InvalidTokenFormat:
+                    return _random_string()
+                if len(value) == CSRF_TOKEN_LENGTH:  # masked, as before Django 4
+                    value = _unmask_cipher_token(value)
+                return value
+        return _random_string()
+
+    def _csrf_cookie(self, secret: str) -> str:
+        """``Set-Cookie`` for the CSRF secret, exactly as Django writes it."""
+        second = int(time.time())
+        tail = self._cookie_tail
+        if tail is None or tail[0] != second:
+            probe = "x" * CSRF_SECRET_LENGTH
+            response = HttpResponse()
+            response.set_cookie(
+                settings.CSRF_COOKIE_NAME, probe,
+                max_age=settings.CSRF_COOKIE_AGE,
+                domain=settings.CSRF_COOKIE_DOMAIN,
+                path=settings.CSRF_COOKIE_PATH,
+                secure=settings.CSRF_COOKIE_SECURE,
+                httponly=settings.CSRF_COOKIE_HTTPONLY,
+                samesite=settings.CSRF_COOKIE_SAMESITE,
+            )
+            head, _, rest = response.cookies[settings.CSRF_COOKIE_NAME] \
+                .OutputString().partition(probe)
+            tail = self._cookie_tail = (second, head, rest)
+        return f"{tail[1]}{secret}{tail[2]}"
+
+
+def wrap(app: Callable) -> FrontCache:
+    """The WSGI application with the front cache in front of it."""
+    return FrontCache(app)

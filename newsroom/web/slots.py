@@ -1,0 +1,80 @@
+"""Per-request values spliced into HTML rendered once: CSRF token, code, stamp.
+
+A fragment (the comment form) or a whole page is rendered with markers where
+a visitor's own values go, kept, and filled for each request: filling is a
+string join, rendering the form again costs milliseconds. A marker is
+``\\x00nr:NAME\\x00`` for a fixed set of names. Django's form fields refuse NUL,
+so readers and editors cannot type one; should imported text carry a marker
+anyway, it is filled with the same visitor's own values, never another's.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from html import escape
+
+CSRF = "\x00nr:csrf\x00"
+CODE_TOKEN = "\x00nr:code_token\x00"
+CODE_QUESTION = "\x00nr:code_question\x00"
+CODE_IMAGE = "\x00nr:code_image\x00"
+MARK = re.compile(
+    "\x00nr:(csrf|code_token|code_question|code_image|stamp\\.[0-9]+)\x00"
+)
+
+
+def stamp(article_id: int) -> str:
+    """The marker for the comment form's fill-time stamp of one article."""
+    return f"\x00nr:stamp.{int(article_id)}\x00"
+
+
+def split(html: str) -> list[str]:
+    """[text, name, text, name, …, text]: odd items are marker names."""
+    return MARK.split(html)
+
+
+class Live:
+    """This request's values, each computed only when a marker asks for it.
+
+    One confirmation challenge per request serves its token, question and
+    image markers, so they always belong together.
+    """
+
+    def __init__(self, csrf: Callable[[], str]) -> None:
+        self._csrf = csrf
+        self._values: dict[str, str] = {}
+
+    def __getitem__(self, name: str) -> str:
+        value = self._values.get(name)
+        if value is None:
+            value = self._values[name] = self._compute(name)
+        return value
+
+    def _compute(self, name: str) -> str:
+        if name == "csrf":
+            return escape(str(self._csrf()))
+        if name.startswith("code_"):
+            from newsroom.comments.confirmation import get_backend
+
+            challenge = get_backend().issue()
+            self._values.update(
+                code_token=escape(challenge.token),
+                code_question=escape(challenge.question),
+                code_image=escape(challenge.image_url),
+            )
+            return self._values[name]
+        if name.startswith("stamp."):
+            from newsroom.comments.forms import form_stamp
+
+            return escape(form_stamp(int(name.partition(".")[2])))
+        raise KeyError(name)  # MARK admits no other name
+
+
+def fill(parts: list[str], live: Live) -> str:
+    """The parts from :func:`split` joined with this request's values."""
+    if len(parts) == 1:
+        return parts[0]
+    out = parts[:]
+    for n in range(1, len(out), 2):
+        out[n] = live[out[n]]
+    return "".join(out)
