@@ -43,6 +43,7 @@ from .tantivy_store import (
 
 FACET_SIZE = 30
 SNIPPET_CHARS = 240
+SNIPPET_SCAN_CHARS = 1200  # text searched for a snippet before the whole body
 
 
 class TantivyBackend(SearchBackend):
@@ -182,12 +183,27 @@ class TantivyBackend(SearchBackend):
             if head.highlighted():
                 hit.headline_html = self._marked(head, hit.headline)
             for name in ("body", "standfirst"):
-                snip = gens[name].snippet_from_doc(doc)
+                whole = doc.get_first(name) or ""
+                snip = self._snippet(gens[name], name, whole, doc)
                 if snip.highlighted():
-                    hit.snippet_html = self._marked(snip, doc.get_first(name) or "")
+                    hit.snippet_html = self._marked(snip, whole)
                     break
         for hit in hits:
             hit.__dict__.pop("_doc", None)
+
+    @staticmethod
+    def _snippet(gen, name: str, whole: str, doc) -> tantivy.Snippet:
+        """The best fragment, looked for in the opening text first: tokenizing
+        a whole long body costs about 0.5 ms a hit, and a matched word is
+        nearly always in the first paragraphs; the whole text only if not."""
+        if len(whole) > SNIPPET_SCAN_CHARS:
+            cut = whole.rfind(" ", 0, SNIPPET_SCAN_CHARS)  # never half a word
+            head = tantivy.Document()
+            head.add_text(name, whole[:cut if cut > 0 else SNIPPET_SCAN_CHARS])
+            snip = gen.snippet_from_doc(head)
+            if snip.highlighted():
+                return snip
+        return gen.snippet_from_doc(doc)
 
     @staticmethod
     def _marked(snippet: tantivy.Snippet, whole: str):

@@ -227,3 +227,26 @@ def test_relaxed_only_below_a_page_of_full_matches(search_backend, index_now):
     assert not outcome.relaxed and outcome.results.total == service.RELAX_BELOW
     outcome = service.run(service.Params(q="storm floods coastal town x"), log=False)
     assert outcome.relaxed and outcome.results.total == service.RELAX_BELOW + 1
+
+
+# Snippets from the opening text first (found by bench/search.py: tokenizing
+# every hit's whole body was most of a results page's engine time)
+
+@pytest.mark.django_db
+def test_snippet_found_early_or_late_in_a_long_body(search_backend, index_now):
+    """A word in the opening text is highlighted there with a trailing
+    ellipsis; a word only past the scanned opening is still found and
+    highlighted from the whole body."""
+    from newsroom.search.backends.base import SearchRequest
+    from newsroom.search.backends.tantivy import SNIPPET_SCAN_CHARS
+
+    filler = "Quiet streets and closed shops. " * (SNIPPET_SCAN_CHARS // 20)
+    f.article("Early story", body="The lighthouse keeper waved. " + filler)
+    f.article("Late story", body=filler + "Then a ferryman sang.")
+    index_now()
+    early = search_backend.search(SearchRequest(parse("lighthouse"))).hits[0]
+    assert early.snippet_html.startswith("The <mark>lighthouse</mark> keeper")
+    assert early.snippet_html.endswith(" …")
+    late = search_backend.search(SearchRequest(parse("ferryman"))).hits[0]
+    assert "<mark>ferryman</mark> sang" in late.snippet_html
+    assert late.snippet_html.startswith("… ")

@@ -1,0 +1,366 @@
+"""Search benchmark: indexing, engine latency and the results page under load.
+
+    .venv/bin/python bench/search.py --count 100000 [--seconds 15] [--var DIR]
+
+1. ``generate_articles --count N --seed S --no-outbox`` into a temporary var
+   dir (SQLite, prod settings; ``--var DIR`` keeps and reuses it), then
+   ``rebuild_search_index``: indexing rate (documents/s) and index size.
+2. Query classes with terms picked from the generator's vocabulary by rank
+   (most frequent first): one common word, one rare word, two or three
+   mid-frequency words, a phrase (adjacent words of a real headline), an OR of
+   two words, and a long question (eight words: AND finds almost nothing, so
+   the page's relaxed any-word retry answers it).
+3. Engine only, in this process: the results page's request (sort recent, ten
+   hits, facets, highlighting) through the backend; p50/p95/p99.
+4. End to end: gunicorn with 2 worker processes (newsroom/gunicorn_conf.py,
+   prod settings, NEWSROOM_HTTPS=false), ``wrk -t2 -c16 --latency`` for a
+   fixed time per class with a Lua script rotating that class's queries;
+   p50/p99 and requests/s; then the resident memory of each server process.
+
+Everything started is stopped by PID; the temporary var dir is removed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+WRK = shutil.which("wrk") or "/usr/bin/wrk"
+CLASSES = ("common", "rare", "two-three", "phrase", "or", "long")
+PER_CLASS = 40  # distinct queries per class
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def manage(env: dict, *args: str) -> str:
+    done = subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"manage.py {' '.join(args)} failed:\n{done.stderr}")
+    return done.stdout
+
+
+def stop(proc: subprocess.Popen | None) -> None:
+    """Stop a process we started (and its group), by PID."""
+    if proc is None or proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def du(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+# 1. Archive and index
+
+def prepare(env: dict, var: Path, count: int, seed: int) -> dict:
+    manage(env, "migrate", "--noinput", "--verbosity", "0")
+    manage(env, "collectstatic", "--noinput", "--verbosity", "0")
+    have = manage(env, "shell", "--verbosity", "0", "-c",
+                  "from newsroom.articles.models import Article;"
+                  "print(Article.objects.count())")
+    out = {"generated_s": None}
+    if int(have.strip() or 0) < count:
+        print(f"generating {count:,} articles into {var} ...", flush=True)
+        started = time.perf_counter()
+        manage(env, "generate_articles", "--count", str(count), "--seed", str(seed),
+               "--no-outbox", "--verbosity", "0")
+        out["generated_s"] = time.perf_counter() - started
+        print(f"  done in {out['generated_s']:.0f} s", flush=True)
+    print("rebuilding the search index ...", flush=True)
+    started = time.perf_counter()
+    text = manage(env, "rebuild_search_index")
+    wall = time.perf_counter() - started
+    m = re.search(r"rebuilt (\d+) documents into (\S+) in ([\d.]+) s", text)
+    if not m:
+        raise SystemExit(f"unexpected rebuild output: {text!r}")
+    docs, generation, took = int(m.group(1)), m.group(2), float(m.group(3))
+    out.update(docs=docs, index_s=took, index_wall_s=wall, rate=docs / took,
+               size=du(var / "search" / generation))
+    print(f"  {docs:,} documents in {took:.0f} s ({docs / took:,.0f} docs/s), "
+          f"index {out['size'] / 1e6:,.0f} MB", flush=True)
+    return out
+
+
+# 2. Queries
+
+def pick_queries(seed: int) -> dict[str, list[str]]:
+    """Query texts per class, from the generator's vocabulary by frequency."""
+    from newsroom.articles import synthetic
+    from newsroom.articles.models import Article
+    from newsroom.search.query import FUNCTION_WORDS
+
+    rng = random.Random(seed)
+    vocab = synthetic.load_vocabulary()
+    words = [w for w in vocab.words if w.isalpha() and len(w) >= 4
+             and w.lower() not in FUNCTION_WORDS]
+    n = len(words)
+    common = words[:200]  # each in a large share of articles
+    mid = words[300:3000]
+    rare = words[max(0, n - 3000):]  # the tail: a handful of articles each
+    ids = list(Article.objects.values_list("pk", flat=True)[:200_000])
+    heads = Article.objects.filter(pk__in=rng.sample(ids, min(len(ids), 400))
+                                   ).values_list("headline", flat=True)
+    phrases = []
+    for head in heads:
+        parts = [w for w in re.findall(r"[A-Za-z]+", head)]
+        if len(parts) >= 3:
+            at = rng.randrange(len(parts) - 1)
+            size = 2 if rng.random() < 0.6 or at + 2 >= len(parts) else 3
+            phrases.append('"' + " ".join(parts[at:at + size]) + '"')
+    return {
+        "common": rng.sample(common, PER_CLASS),
+        "rare": rng.sample(rare, PER_CLASS),
+        "two-three": [" ".join(rng.sample(mid, rng.choice((2, 3))))
+                      for _ in range(PER_CLASS)],
+        "phrase": phrases[:PER_CLASS],
+        "or": [f"{a} OR {b}" for a, b in
+               (rng.sample(mid, 2) for _ in range(PER_CLASS))],
+        "long": [" ".join(rng.sample(common[:100], 3) + rng.sample(mid, 5))
+                 for _ in range(PER_CLASS)],
+    }
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def engine_latency(queries: dict[str, list[str]], rounds: int) -> dict[str, dict]:
+    """The page's request straight to the backend, in this process."""
+    from newsroom.search import service
+    from newsroom.search.backends import get_backend
+    from newsroom.search.backends.base import SearchRequest, Sort
+    from newsroom.search.query import parse
+
+    backend = get_backend()
+    out = {}
+    for name, texts in queries.items():
+        requests = []
+        for text in texts:
+            q = parse(text)
+            if name == "long":  # what answers it: the relaxed retry
+                q = q.relaxed()
+            requests.append(SearchRequest(q, sort=Sort.RECENT, limit=service.PAGE_SIZE,
+                                          facets=True))
+        totals = [backend.search(r).total for r in requests]  # also warms up
+        times = []
+        for _ in range(rounds):
+            for r in requests:
+                t = time.perf_counter()
+                backend.search(r)
+                times.append((time.perf_counter() - t) * 1000)
+        out[name] = {"p50": pct(times, 50), "p95": pct(times, 95),
+                     "p99": pct(times, 99), "hits": statistics.median(totals),
+                     "n": len(times)}
+        print(f"  engine {name:10} p50 {out[name]['p50']:7.2f} ms  p95 "
+              f"{out[name]['p95']:7.2f}  p99 {out[name]['p99']:7.2f}  median hits "
+              f"{out[name]['hits']:,.0f}", flush=True)
+    return out
+
+
+# 4. The real server
+
+def start_server(env: dict, port: int, log: Path) -> subprocess.Popen:
+    server_env = {**env, "NEWSROOM_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2"}
+    return subprocess.Popen(
+        [str(Path(PY).parent / "gunicorn"), "-c", "newsroom/gunicorn_conf.py",
+         "newsroom.wsgi:application"],
+        cwd=ROOT, env=server_env, stdout=log.open("a"), stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def wait_for_port(port: int, proc: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"nothing listens on port {port} after {seconds} s")
+
+
+def children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return sorted(out)
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+LUA = """
+local paths = {%s}
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("GET", paths[(n %% #paths) + 1])
+end
+"""
+
+
+def wrk(base: str, paths: list[str], seconds: int, connections: int,
+        script: Path) -> dict:
+    script.write_text(LUA % ", ".join(json.dumps(p) for p in paths))
+    out = subprocess.run(
+        [WRK, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout",
+         "5s", "-s", str(script), base + "/"],
+        capture_output=True, text=True, timeout=seconds + 60,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    lat = {}
+    for p in ("50", "99"):
+        value, unit = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s|m)\b", out).groups()
+        lat[p] = float(value) * UNITS[unit]
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    errors = re.search(r"Socket errors:.*?timeout (\d+)", out)
+    failed = (int(bad.group(1)) if bad else 0) + (int(errors.group(1)) if errors else 0)
+    return {"rps": rps, "p50": lat["50"], "p99": lat["99"], "failed": failed}
+
+
+def end_to_end(env: dict, var: Path, queries: dict[str, list[str]], seconds: int,
+               connections: int) -> tuple[dict, dict]:
+    port = free_port()
+    server = start_server(env, port, var / "bench-search-server.log")
+    results, memory = {}, {}
+    try:
+        wait_for_port(port, server)
+        base = f"http://127.0.0.1:{port}"
+        for name, texts in queries.items():
+            paths = ["/search/?" + urllib.parse.urlencode({"q": t}) for t in texts]
+            for path in paths:  # each worker sees each query once or twice
+                with urllib.request.urlopen(base + path, timeout=30) as r:
+                    assert r.status == 200
+            results[name] = wrk(base, paths, seconds, connections,
+                                var / "bench-search.lua")
+            r = results[name]
+            print(f"  page   {name:10} {r['rps']:7,.0f} req/s  p50 {r['p50']:7.2f} ms"
+                  f"  p99 {r['p99']:7.2f} ms  failed {r['failed']}", flush=True)
+        memory = {"master": rss_mb(server.pid),
+                  "workers": [rss_mb(p) for p in children(server.pid)]}
+    finally:
+        stop(server)
+    return results, memory
+
+
+def print_table(args, built: dict, engine: dict, page: dict, memory: dict) -> None:
+    print()
+    print(f"{built['docs']:,} articles (seed {args.seed}); index built in "
+          f"{built['index_s']:.0f} s = {built['rate']:,.0f} docs/s; index "
+          f"{built['size'] / 1e6:,.0f} MB "
+          f"({built['size'] / built['docs']:,.0f} B/doc); "
+          f"{os.cpu_count()} cores shared (wrk, server, other work)")
+    if built["generated_s"]:
+        print(f"generation: {built['generated_s']:.0f} s")
+    print(f"engine: the page's request in-process, {PER_CLASS} queries x "
+          f"{args.rounds} rounds; page: wrk -t2 -c{args.connections} "
+          f"-d{args.seconds}s, gunicorn 2 workers")
+    print("| query class | median hits | engine p50 ms | p95 | p99 | page p50 ms | "
+          "page p99 ms | page req/s | failed |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name in CLASSES:
+        e, p = engine[name], page.get(name)
+        cells = [name, f"{e['hits']:,.0f}", f"{e['p50']:.2f}", f"{e['p95']:.2f}",
+                 f"{e['p99']:.2f}"]
+        cells += ([f"{p['p50']:.2f}", f"{p['p99']:.2f}", f"{p['rps']:,.0f}",
+                   str(p["failed"])] if p else ["-"] * 4)
+        print("| " + " | ".join(cells) + " |")
+    if memory:
+        workers = ", ".join(f"{m:.0f}" for m in memory["workers"])
+        print(f"RSS after the run: master {memory['master']:.0f} MB, workers "
+              f"{workers} MB")
+    core = [page[c] for c in CLASSES if c in page and c != "long"]
+    if core:
+        p50 = max(p["p50"] for p in core)
+        p99 = max(p["p99"] for p in core)
+        rps = min(p["rps"] for p in core)
+        worst = max(memory.get("workers") or [0])
+        print(f"goals (the five classes of the issue, worst class): p50 < 10 ms "
+              f"{'met' if p50 < 10 else 'NOT met'} ({p50:.1f}); p99 < 50 ms "
+              f"{'met' if p99 < 50 else 'NOT met'} ({p99:.1f}); >= 300 req/s "
+              f"{'met' if rps >= 300 else 'NOT met'} ({rps:.0f}); < 300 MB per "
+              f"process {'met' if worst < 300 else 'NOT met'} ({worst:.0f})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seconds", type=int, default=15, help="wrk time per class")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="engine passes over each class's queries")
+    parser.add_argument("--var", type=Path, help="reuse this var dir (kept)")
+    parser.add_argument("--no-server", action="store_true",
+                        help="engine figures only")
+    args = parser.parse_args()
+    if not args.no_server and not Path(WRK).exists():
+        raise SystemExit("wrk is not installed (apt-get install wrk)")
+    var = args.var or Path(tempfile.mkdtemp(prefix="newsroom-bench-search-"))
+    var.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"DATABASE_URL", "SECRET_KEY", "DEBUG"}}
+    env.update(DJANGO_SETTINGS_MODULE="newsroom.settings.prod", NEWSROOM_HTTPS="false",
+               NEWSROOM_VAR_DIR=str(var), LOG_LEVEL="ERROR")
+    try:
+        built = prepare(env, var, args.count, args.seed)
+        os.environ.update({k: env[k] for k in
+                           ("DJANGO_SETTINGS_MODULE", "NEWSROOM_HTTPS",
+                            "NEWSROOM_VAR_DIR")})
+        os.environ.pop("DATABASE_URL", None)
+        sys.path.insert(0, str(ROOT))
+        import django
+
+        django.setup()
+        queries = pick_queries(args.seed)
+        engine = engine_latency(queries, args.rounds)
+        page, memory = ({}, {}) if args.no_server else end_to_end(
+            env, var, queries, args.seconds, args.connections)
+    finally:
+        if args.var is None:
+            shutil.rmtree(var, ignore_errors=True)
+    print_table(args, built, engine, page, memory)
+
+
+if __name__ == "__main__":
+    main()
