@@ -3,12 +3,14 @@
     .venv/bin/python bench/pages.py [--count 100000] [--seconds 15] [--repeat 3]
 
 Generates a synthetic archive into a temporary var/ (SQLite; reused with
-``--var DIR``), starts the real server (gunicorn with newsroom/gunicorn_conf.py,
-one worker per core, prod settings over plain HTTP), loads each page with
+``--var DIR``), starts the real server (granian as scripts/serve runs it, or
+gunicorn with newsroom/gunicorn_conf.py: ``--server``; one worker per core,
+prod settings over plain HTTP), loads each page with
 Debian's ``wrk`` (16 connections, fixed time, ``--latency``) and prints
 requests/s, p50 and p99. In the same run an nginx of our own serves the same
 article HTML as a static file: the ceiling for "the same bytes". Modes:
-``uncached`` (every request renders) and ``cached`` (the anonymous page cache,
+``uncached`` (NEWSROOM_PAGE_CACHE_SECONDS=0: every request renders in Django)
+and ``cached`` (=10: the front cache answers, per-visitor values spliced in;
 see docs/operations.md). Everything started is stopped by PID at the end.
 """
 
@@ -80,14 +82,17 @@ def fetch(url: str) -> bytes:
         return response.read()
 
 
+READER_AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
 
 
 def wrk(url: str, seconds: int, connections: int, threads: int) -> dict:
     """One wrk run: requests/s, p50 and p99 in ms, and failures."""
     out = subprocess.run(
+        # A browser's user agent: each view is counted as a read, as a
+        # reader's would be (no cookie: every response issues a CSRF secret).
         [WRK, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
-         "--timeout", "5s", url],
+         "--timeout", "5s", "-H", f"User-Agent: {READER_AGENT}", url],
         capture_output=True, text=True, timeout=seconds + 60,
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
@@ -128,11 +133,23 @@ def pick_urls(env: dict) -> dict[str, str]:
     return {"home": "/", "section": section, "article": article}
 
 
-def start_server(env: dict, port: int, log: Path, extra: dict) -> subprocess.Popen:
+def server_command(server: str, port: int) -> list[str]:
+    """The server as scripts/serve starts it (without the search indexer)."""
+    bin_dir = Path(PY).parent
+    if server == "gunicorn":
+        return [str(bin_dir / "gunicorn"), "-c", "newsroom/gunicorn_conf.py",
+                "newsroom.wsgi:application"]
+    return [str(bin_dir / "granian"), "--interface", "wsgi", "--host", "127.0.0.1",
+            "--port", str(port), "--workers", str(os.cpu_count() or 1),
+            "--blocking-threads", os.environ.get("GRANIAN_BLOCKING_THREADS", "2"),
+            "--log-level", "error", "newsroom.wsgi:application"]
+
+
+def start_server(env: dict, port: int, log: Path, extra: dict,
+                 server: str = "granian") -> subprocess.Popen:
     server_env = {**env, "NEWSROOM_BIND": f"127.0.0.1:{port}", **extra}
     return subprocess.Popen(
-        [str(Path(PY).parent / "gunicorn"), "-c", "newsroom/gunicorn_conf.py",
-         "newsroom.wsgi:application"],
+        server_command(server, port),
         cwd=ROOT, env=server_env, stdout=log.open("a"), stderr=subprocess.STDOUT,
         start_new_session=True,
     )
@@ -183,6 +200,7 @@ def main() -> None:
     parser.add_argument("--var", type=Path, help="reuse this var dir (kept)")
     parser.add_argument("--modes", default="uncached,cached")
     parser.add_argument("--pages", default="article,home,section")
+    parser.add_argument("--server", choices=("granian", "gunicorn"), default="granian")
     parser.add_argument("--worker-class", help="GUNICORN_WORKER_CLASS to use")
     parser.add_argument("--gunicorn-threads", help="GUNICORN_THREADS to use")
     args = parser.parse_args()
@@ -208,7 +226,8 @@ def main() -> None:
         for mode in args.modes.split(","):
             extra = {"NEWSROOM_PAGE_CACHE_SECONDS": "0" if mode == "uncached" else "10"}
             port = free_port()
-            server = start_server(env, port, var / "bench-server.log", extra)
+            server = start_server(env, port, var / "bench-server.log", extra,
+                                  args.server)
             wait_for_port(port, server)
             base = f"http://127.0.0.1:{port}"
             for page in args.pages.split(","):
@@ -256,9 +275,10 @@ def print_row(page: str, mode: str, size: int, r: dict, flush: bool = False) -> 
 
 def print_table(results, args) -> None:
     print()
-    print(f"{args.count:,} articles, {args.connections} connections, "
+    print(f"{args.count:,} articles, {args.server}, {args.connections} connections, "
           f"{args.seconds} s per run, median of {args.repeat} run(s), "
-          f"{os.cpu_count()} cores (wrk, server and nginx share them)")
+          f"{os.cpu_count()} cores (wrk, server and nginx share them), "
+          f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print("| page | mode | bytes | requests/s | p50 ms | p99 ms | failed |")
     print("|---|---|---:|---:|---:|---:|---:|")
     for page, mode, size, r in results:

@@ -1,4 +1,7 @@
-"""gunicorn settings for `make run` and production; overridable by env."""
+"""gunicorn settings (`NEWSROOM_SERVER=gunicorn scripts/serve`); overridable by env.
+
+`make run` serves with granian by default (docs/operations.md).
+"""
 
 import multiprocessing
 import os

@@ -1,4 +1,4 @@
-"""The `make run` path for real: migrate, demo, collectstatic, gunicorn, HTTP.
+"""The `make run` path for real: migrate, demo, collectstatic, granian, HTTP.
 
 Everything happens in a temporary var/ directory with the prod settings, as a
 fresh clone would; the server is stopped by its process group at the end.
@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from email.message import Message
 from pathlib import Path
 
 import pytest
@@ -42,18 +43,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def get(url: str) -> tuple[int, dict, str]:
+def get(url: str) -> tuple[int, Message, str]:
+    """Status, headers (names case-insensitive, as HTTP has them) and body."""
     try:
         with urllib.request.urlopen(url, timeout=10) as response:
             body = response.read().decode("utf-8", "replace")
-            return response.status, dict(response.headers), body
+            return response.status, response.headers, body
     except urllib.error.HTTPError as exc:
-        return exc.code, dict(exc.headers), exc.read().decode("utf-8", "replace")
+        return exc.code, exc.headers, exc.read().decode("utf-8", "replace")
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    """A gunicorn serving a freshly migrated demo newsroom; yields its base URL."""
+    """scripts/serve (granian) on a freshly migrated demo newsroom; yields its URL."""
     var = tmp_path_factory.mktemp("make-run") / "var"
     port = free_port()
     env = {k: v for k, v in os.environ.items()
@@ -89,7 +91,7 @@ def served(tmp_path_factory):
                 time.sleep(0.2)
         yield base
     finally:
-        # scripts/serve and its gunicorn (and indexer) share one process group.
+        # scripts/serve and its granian (and indexer) share one process group.
         os.killpg(server.pid, signal.SIGTERM)
         try:
             server.wait(timeout=30)
@@ -105,7 +107,7 @@ def raqqa_url() -> str:
 
 
 def test_home_section_and_seed_story_answer_200_with_every_region(served):
-    """`/`, a section page and the Raqqa story are served by gunicorn in prod mode."""
+    """`/`, a section page and the Raqqa story are served by granian in prod mode."""
     status, headers, home = get(served + "/")
     assert status == 200, home[:500]
     assert "Search for keyword" in home and 'action="/search/"' in home
@@ -141,3 +143,18 @@ def test_debug_is_off_and_unknown_pages_are_plain_404s(served):
     status, _, body = get(served + "/article/no-such-story/")
     assert status == 404
     assert "Traceback" not in body and "DEBUG = True" not in body
+
+
+def test_the_front_cache_gives_each_reader_their_own_form(served):
+    """`make run` keeps pages in the front cache, yet two readers of the same
+    story get different CSRF cookies and confirmation codes, every time."""
+    url = served + raqqa_url()
+    seen = []
+    for _ in range(3):
+        status, headers, story = get(url)
+        assert status == 200 and headers.get("Server") == "granian", dict(headers)
+        code = re.search(r'name="token" value="([^"]+)"', story).group(1)
+        cookie = headers.get("Set-Cookie", "").split(";")[0]
+        assert cookie.startswith("csrftoken=") and "\x00" not in story
+        seen.append((code, cookie))
+    assert len({c for c, _ in seen}) == 3 and len({k for _, k in seen}) == 3
