@@ -229,6 +229,17 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def memory_parts(pid: int) -> dict[str, float]:
+    """RSS, PSS and anonymous MB: RSS counts the index's mmap'ed file pages
+    in full in every worker, although all workers share them."""
+    out = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        key, _, rest = line.partition(":")
+        if key in ("Rss", "Pss", "Anonymous"):
+            out[key] = int(rest.split()[0]) / 1024
+    return out
+
+
 LUA = """
 local paths = {%s}
 local n = 0
@@ -276,8 +287,10 @@ def end_to_end(env: dict, var: Path, queries: dict[str, list[str]], seconds: int
             r = results[name]
             print(f"  page   {name:10} {r['rps']:7,.0f} req/s  p50 {r['p50']:7.2f} ms"
                   f"  p99 {r['p99']:7.2f} ms  failed {r['failed']}", flush=True)
+        workers = children(server.pid)
         memory = {"master": rss_mb(server.pid),
-                  "workers": [rss_mb(p) for p in children(server.pid)]}
+                  "workers": [rss_mb(p) for p in workers],
+                  "parts": [memory_parts(p) for p in workers]}
     finally:
         stop(server)
     return results, memory
@@ -309,6 +322,8 @@ def print_table(args, built: dict, engine: dict, page: dict, memory: dict) -> No
         workers = ", ".join(f"{m:.0f}" for m in memory["workers"])
         print(f"RSS after the run: master {memory['master']:.0f} MB, workers "
               f"{workers} MB")
+        for part in memory.get("parts", []):
+            print("  worker: " + ", ".join(f"{k} {v:.0f} MB" for k, v in part.items()))
     core = [page[c] for c in CLASSES if c in page and c != "long"]
     if core:
         p50 = max(p["p50"] for p in core)
