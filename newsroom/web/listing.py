@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import connections
 from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
@@ -72,13 +73,46 @@ def newest_in_section(public: QuerySet, section, size: int) -> list[int]:
     return list(ordered.values_list("pk", flat=True)[:size])
 
 
+_PROBE = -7_654_321  # a section id no row has, to find its place in the SQL
+
+
+def newest_in_sections(public: QuerySet, section_ids: list[int],
+                       size: int) -> dict[int, list[int]]:
+    """:func:`newest_in_section` for several sections, the SQL compiled once.
+
+    Each block is the same query but for the section id; building it through
+    the ORM costs about 0.3 ms a time, running it 0.03 ms. So it is compiled
+    once and run per section with that one parameter changed (per section
+    when the parameter cannot be told apart).
+    """
+    qs = public.filter(section_id=_PROBE).order_by("-published_at", "-id")
+    qs = qs.values_list("pk", flat=True)[:size]
+    sql, params = qs.query.sql_with_params()
+    at = [n for n, p in enumerate(params) if p == _PROBE]
+    if len(at) != 1:
+        return {pk: newest_in_section(public, pk, size) for pk in section_ids}
+    params = list(params)
+    out = {}
+    with connections[qs.db].cursor() as cursor:
+        for pk in section_ids:
+            params[at[0]] = pk
+            cursor.execute(sql, params)
+            out[pk] = [row[0] for row in cursor.fetchall()]
+    return out
+
+
+# What a card shows (newsroom/web/cards.py): fewer columns, fewer conversions.
+CARD_FIELDS = ("headline", "slug", "standfirst", "published_at", "comment_count",
+               "section__name", "section__slug")
+
+
 def fetch_for_listing(model, ids: list[int]) -> dict[int, object]:
     """The rows for ``ids`` with section and byline, in one query plus one.
 
     By primary key alone: with the public filter repeated SQLite would walk
     the date index again instead of looking the ids up.
     """
-    return model.objects.for_listing().order_by().in_bulk(ids)
+    return model.objects.for_listing().only(*CARD_FIELDS).order_by().in_bulk(ids)
 
 
 def newest(public: QuerySet, size: int) -> list:

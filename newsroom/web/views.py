@@ -15,7 +15,7 @@ from newsroom.shares.counters import share_totals
 
 from . import pagecache
 from .context_processors import menu_sections
-from .listing import fetch_for_listing, keyset_page, newest_ids, newest_in_section
+from .listing import fetch_for_listing, keyset_page, newest_ids, newest_in_sections
 
 HOME_LATEST = 13
 SECTION_BLOCK = 4
@@ -24,15 +24,15 @@ SECTION_BLOCK = 4
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
     # Ids first (index range scans, no rows), then every shown row in one
-    # query with its byline: 11 queries for 69 cards instead of one query and
-    # prefetch per block.
+    # query with its byline: 12 queries for 41 cards instead of two per block.
     public = Article.objects.published()
     latest_ids = newest_ids(public, HOME_LATEST)
     shown = set(latest_ids)
+    sections = menu_sections()
+    newest = newest_in_sections(public, [s.pk for s in sections], SECTION_BLOCK + 4)
     block_ids = []
-    for section in menu_sections():
-        ids = [pk for pk in newest_in_section(public, section, SECTION_BLOCK + 4)
-               if pk not in shown][:SECTION_BLOCK]
+    for section in sections:
+        ids = [pk for pk in newest[section.pk] if pk not in shown][:SECTION_BLOCK]
         if ids:
             block_ids.append((section, ids))
     rows = fetch_for_listing(Article, latest_ids + [

@@ -97,3 +97,27 @@ def test_home_lists_the_newest_public_stories_in_order(client):
     got = [a.headline for a in newest(Article.objects.published(), 4)]
     want = [a.headline for a in Article.objects.published()[:4]]
     assert got == want and "Scheduled, now due" in got
+
+
+def test_section_blocks_compiled_once_match_the_orm():
+    """The home page's per-section ids (SQL compiled once, run per section)
+    are the ORM's newest public ids of each section, drafts and future left out."""
+    from newsroom.web.listing import newest_in_section, newest_in_sections
+
+    now = timezone.now()
+    for n in range(5):
+        f.article(f"World {n}", section_name="World",
+                  published_at=now - timedelta(hours=n))
+        f.article(f"Sport {n}", section_name="Sport",
+                  published_at=now - timedelta(hours=n, minutes=30))
+    f.article("World draft", section_name="World", status="draft")
+    f.article("World later", section_name="World",
+              published_at=now + timedelta(hours=2))
+    public = Article.objects.published()
+    sections = {a.section for a in public}
+    got = newest_in_sections(public, [s.pk for s in sections], 3)
+    for s in sections:
+        assert got[s.pk] == newest_in_section(public, s, 3)
+        assert len(got[s.pk]) == 3
+    assert got == newest_in_sections(public, [s.pk for s in sections], 3)
+    assert newest_in_sections(public, [], 3) == {}
