@@ -15,9 +15,28 @@ from .conftest import UA
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
+def _connection_budget() -> int:
+    """How many threads may hold a database connection at once.
+
+    SQLite has no limit. A PostgreSQL server has ``max_connections`` (100 by
+    default, a few reserved): with other clients about, 100 threads plus the
+    test's own connections would be refused, which tests the server, not us.
+    """
+    connection = connections["default"]
+    if connection.vendor != "postgresql":
+        return 1000
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW max_connections")
+        limit = int(cursor.fetchone()[0])
+        cursor.execute("SELECT count(*) FROM pg_stat_activity")
+        used = int(cursor.fetchone()[0])
+    return max(10, limit - used - 10)
+
+
 def _hammer(url: str, visitors: list[tuple[str, str]]) -> list[int]:
     """One thread per visitor, all released at once, each with its own client."""
     start = threading.Barrier(len(visitors))
+    slots = threading.BoundedSemaphore(min(len(visitors), _connection_budget()))
     statuses: list[int] = []
     lock = threading.Lock()
 
@@ -25,7 +44,9 @@ def _hammer(url: str, visitors: list[tuple[str, str]]) -> list[int]:
         try:
             client = Client(REMOTE_ADDR=addr, HTTP_USER_AGENT=agent)
             start.wait(timeout=30)
-            status = client.get(url).status_code
+            with slots:
+                status = client.get(url).status_code
+                connections.close_all()
             with lock:
                 statuses.append(status)
         finally:
