@@ -101,3 +101,24 @@ def _fresh_cache():
     for cache in caches.all():
         cache.clear()
     yield
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """Say how many browser tests ran, so CI logs show they were not skipped."""
+    counts: dict[str, int] = {}
+    for outcome in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            if "browser" in getattr(report, "keywords", {}) and (
+                report.when == "call" or outcome in ("skipped", "error")
+            ):
+                counts[outcome] = counts.get(outcome, 0) + 1
+    if counts:
+        parts = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+        terminalreporter.write_line(f"browser tests (real Chromium): {parts}")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """A test that uses the browser is a browser test, marked or not."""
+    for item in items:
+        if {"page", "browser"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.browser)
