@@ -1,13 +1,20 @@
-"""Articles -> ``IndexDocument``s: what of an article the index holds."""
+"""Articles -> ``IndexDocument``s: what of an article the index holds.
+
+The bulk paths (``documents_for``, ``all_documents``) read plain rows with
+``values_list`` (section names by SQL join) and attach tags and bylines
+from one query each per chunk: building model instances and prefetch caches
+cost about half of indexing time.
+"""
 
 from __future__ import annotations
 
 import html
 import re
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Max, Prefetch, QuerySet
 
 from newsroom.articles.models import Article, Byline
 
@@ -18,6 +25,9 @@ from .backends.base import IndexDocument
 _FOREVER = datetime(9999, 1, 1, tzinfo=UTC)
 _BLOCK_END = re.compile(r"</(?:p|blockquote|li|h\d|pre|figure|figcaption)>|<br\s*/?>")
 _TAG = re.compile(r"<[^>]+>")
+_COLUMNS = ("pk", "headline", "standfirst", "body_html", "slug", "published_at",
+            "section__slug", "section__name")
+_CHUNK = 500  # ids per query: under SQLite's and PostgreSQL's parameter limits
 
 
 def indexable() -> QuerySet:
@@ -37,10 +47,13 @@ def indexable() -> QuerySet:
 def plain_text(body_html: str) -> str:
     """The sanitised HTML body as text, one line per block."""
     text = _BLOCK_END.sub("\n", body_html or "")
-    return html.unescape(_TAG.sub("", text)).strip()
+    if "<" in text:
+        text = _TAG.sub("", text)
+    return html.unescape(text).strip() if "&" in text else text.strip()
 
 
 def to_document(article: Article) -> IndexDocument:
+    """One article (with section, tags and bylines loaded) as a document."""
     return IndexDocument(
         id=article.pk,
         headline=article.headline,
@@ -54,23 +67,72 @@ def to_document(article: Article) -> IndexDocument:
     )
 
 
+def _documents(rows: list[tuple]) -> list[IndexDocument]:
+    """Rows of ``_COLUMNS`` -> documents, tags and bylines joined here.
+
+    Names come through SQL joins, not a process-wide cache, so a renamed tag
+    is indexed with its new name by the very next batch.
+    """
+    if not rows:
+        return []
+    ids = [r[0] for r in rows]
+    tags: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for article_id, slug, name in (
+        Article.tags.through.objects.filter(article_id__in=ids)
+        .order_by("tag__name", "tag_id")
+        .values_list("article_id", "tag__slug", "tag__name")
+    ):
+        tags[article_id].append((slug, name))
+    authors: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for article_id, slug, name in (
+        Byline.objects.filter(article_id__in=ids).order_by("position", "id")
+        .values_list("article_id", "author__slug", "author__name")
+    ):
+        authors[article_id].append((slug, name))
+    return [
+        IndexDocument(
+            id=pk, headline=headline, standfirst=standfirst,
+            body=plain_text(body_html), slug=slug, published_at=published_at,
+            section=(section_slug, section_name),
+            tags=tuple(tags.get(pk, ())), authors=tuple(authors.get(pk, ())),
+        )
+        for pk, headline, standfirst, body_html, slug, published_at, section_slug,
+        section_name in rows
+    ]
+
+
+def _public() -> QuerySet:
+    return Article.objects.published(now=_FOREVER)
+
+
 def documents_for(ids: Iterable[int]) -> dict[int, IndexDocument]:
     """Documents for those ids that are (or will be) public; others are absent."""
-    ids = list(ids)
+    ids = sorted(set(ids))
     out: dict[int, IndexDocument] = {}
-    for start in range(0, len(ids), 500):
-        for article in indexable().filter(pk__in=ids[start:start + 500]):
-            out[article.pk] = to_document(article)
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start:start + _CHUNK]
+        # The pk bounds are redundant but let SQLite walk the ids' range
+        # instead of every public article's index entry (without them a
+        # batch cost grew with the archive: ~17 ms at 100k, ~170 at 1M).
+        rows = list(_public().filter(pk__in=chunk, pk__gte=chunk[0],
+                                     pk__lte=chunk[-1])
+                    .order_by().values_list(*_COLUMNS))
+        out.update((d.id, d) for d in _documents(rows))
     return out
 
 
-def all_documents(chunk: int = 1000) -> Iterator[IndexDocument]:
-    """Every indexable article, in id order, a chunk of queries at a time."""
+def all_documents(chunk: int = 2000) -> Iterator[IndexDocument]:
+    """Every indexable article, in id order, a window of ``chunk`` ids a time.
+
+    Windows of ids (``pk`` between two bounds), not ``pk > last LIMIT n``:
+    SQLite then reads the window alone, where the LIMIT form walked and
+    sorted every public article again for each chunk.
+    """
+    high = Article.objects.aggregate(m=Max("pk"))["m"] or 0
     last = 0
-    while True:
-        rows = list(indexable().filter(pk__gt=last).order_by("pk")[:chunk])
-        if not rows:
-            return
-        for article in rows:
-            yield to_document(article)
-        last = rows[-1].pk
+    while last < high:
+        rows = list(_public().filter(pk__gt=last, pk__lte=last + chunk)
+                    .order_by("pk").values_list(*_COLUMNS))
+        for start in range(0, len(rows), _CHUNK):
+            yield from _documents(rows[start:start + _CHUNK])
+        last += chunk

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import calendar
-from urllib.parse import urlencode
+import threading
+import time
+from urllib.parse import quote_plus, urlencode
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 
 from newsroom.articles.models import Author, Section, Tag
@@ -20,24 +24,69 @@ from .service import MAX_PAGE, PAGE_SIZE, Outcome, Params, read_params, run
 SUGGEST_MAX_CHARS = 100
 
 
-def _link(params: Params, **changes) -> str:
-    values = params.as_dict()
-    values.pop("page", None)
-    for key, value in changes.items():
-        if value in (None, ""):
-            values.pop(key, None)
-        else:
-            values[key] = str(value)
-    return "?" + urlencode(values)
+FACET_SHOWN = 10  # values per facet on the page; "More" shows the rest
+NAMES_REFRESH = 30.0  # seconds a section/author/tag name is reused per process
+_names_cache: dict[str, dict[str, str]] = {}
+_names_state = {"at": 0.0}
+_names_lock = threading.Lock()
 
 
-def _names(model, keys: list[str]) -> dict[str, str]:
-    if not keys:
-        return {}
-    return dict(model.objects.filter(slug__in=keys).values_list("slug", "name"))
+class _Links:
+    """The page's links, from one query string built once per request.
+
+    A facet value's link is the base query string without that key plus
+    ``&key=value``: one ``quote`` per value instead of a whole ``urlencode``.
+    """
+
+    def __init__(self, params: Params) -> None:
+        self.values = params.as_dict()
+        self.values.pop("page", None)
+        self._without: dict[str, str] = {}
+
+    def link(self, **changes) -> str:
+        values = dict(self.values)
+        for key, value in changes.items():
+            if value in (None, ""):
+                values.pop(key, None)
+            else:
+                values[key] = str(value)
+        return "?" + urlencode(values)
+
+    def base_without(self, *keys: str) -> str:
+        name = ",".join(keys)
+        if name not in self._without:
+            rest = {k: v for k, v in self.values.items() if k not in keys}
+            self._without[name] = urlencode(rest)
+        return self._without[name]
+
+    def toggle(self, key: str, value: str, active: bool, *drop: str) -> str:
+        """The link that sets ``key`` to ``value`` (or removes it if active)."""
+        base = self.base_without(key, *drop)
+        if active:
+            return "?" + base
+        pair = f"{key}={quote_plus(value)}"
+        return f"?{base}&{pair}" if base else f"?{pair}"
 
 
-def _facet_groups(outcome: Outcome) -> list[dict]:
+def _names(kind: str, model, keys: list[str]) -> dict[str, str]:
+    """slug -> name, from a per-process copy refreshed every NAMES_REFRESH s:
+    a results page would otherwise cost three queries for its facet labels."""
+    now = time.monotonic()
+    with _names_lock:
+        if now - _names_state["at"] > NAMES_REFRESH:
+            _names_cache.clear()
+            _names_state["at"] = now
+        known = _names_cache.setdefault(kind, {})
+        missing = [k for k in keys if k not in known]
+    if missing:
+        found = dict(model.objects.filter(slug__in=missing)
+                     .values_list("slug", "name"))
+        with _names_lock:
+            known.update(found)
+    return known
+
+
+def _facet_groups(outcome: Outcome, links: _Links, more: str = "") -> list[dict]:
     results, params = outcome.results, outcome.params
     if not results or not results.facets:
         return []
@@ -47,19 +96,26 @@ def _facet_groups(outcome: Outcome) -> list[dict]:
                                       ("author", "Author", Author, f.author),
                                       ("tag", "Tag", Tag, f.tag)):
         values = results.facets.get(key, [])
-        names = _names(model, [v.key for v in values])
+        shown = values if key == more else values[:FACET_SHOWN]
+        # The active value stays visible even when it is not among the top.
+        if active and all(v.key != active for v in shown):
+            shown = shown + [v for v in values if v.key == active]
+        names = _names(key, model, [v.key for v in shown])
         items = [{"label": names.get(v.key, v.key), "count": v.count,
                   "active": v.key == active,
-                  "url": _link(params, **{key: "" if v.key == active else v.key})}
-                 for v in values]
+                  "url": links.toggle(key, v.key, v.key == active)}
+                 for v in shown]
         if items:
-            groups.append({"key": key, "title": title, "items": items})
+            groups.append({
+                "key": key, "title": title, "items": items,
+                "more": links.link(more=key) if len(values) > len(shown) else "",
+            })
     months = results.facets.get("month", [])
     years: dict[int, int] = {}
     for v in months:
         years[int(v.key) // 100] = years.get(int(v.key) // 100, 0) + v.count
     items = [{"label": str(y), "count": n, "active": y == f.year,
-              "url": _link(params, year="" if y == f.year else y, month="")}
+              "url": links.toggle("year", str(y), y == f.year, "month")}
              for y, n in sorted(years.items(), reverse=True)]
     if f.year:
         for v in sorted(months, key=lambda v: -int(v.key)):
@@ -67,18 +123,49 @@ def _facet_groups(outcome: Outcome) -> list[dict]:
             if y == f.year:
                 items.append({"label": f"{calendar.month_name[m]} {y}",
                               "count": v.count, "active": m == f.month, "month": True,
-                              "url": _link(params, year=y,
-                                           month="" if m == f.month else m)})
+                              "url": links.toggle("month", str(m), m == f.month)})
     if items:
-        groups.append({"key": "date", "title": "Date", "items": items})
+        groups.append({"key": "date", "title": "Date", "items": items, "more": ""})
     return groups
 
 
-def _pages(outcome: Outcome) -> dict:
+def _facets_html(groups: list[dict]) -> SafeString:
+    """The facet sidebar, built here: a template loop over ~50 values with
+    their conditions cost more than the search itself."""
+    out = []
+    for group in groups:
+        out.append(f'<section class="facet facet--{group["key"]}">'
+                   f'<h2 class="facet__title">{group["title"]}</h2>'
+                   '<ul class="facet__list">')
+        for item in group["items"]:
+            css = "facet__item"
+            if item.get("month"):
+                css += " facet__item--month"
+            url, label = escape(item["url"]), escape(item["label"])
+            if item["active"]:
+                out.append(f'<li class="{css} facet__item--active"><a href="{url}" '
+                           f'aria-current="true" title="Remove this filter">{label}'
+                           f'</a> <span class="facet__count">{item["count"]}</span> '
+                           '<span aria-hidden="true">&times;</span></li>')
+            else:
+                out.append(f'<li class="{css}"><a href="{url}">{label}</a> '
+                           f'<span class="facet__count">{item["count"]}</span></li>')
+        out.append("</ul>")
+        if group["more"]:
+            out.append(f'<p class="facet__more"><a href="{escape(group["more"])}">'
+                       "More</a></p>")
+        out.append("</section>")
+    return mark_safe("".join(out))  # every value above is escaped
+
+
+def _pages(outcome: Outcome, links: _Links) -> dict:
     total, page = outcome.results.total, outcome.params.page
     last = min(MAX_PAGE, max(1, -(-total // PAGE_SIZE)))
     window = range(max(1, page - 3), min(last, page + 3) + 1)
-    link = lambda n: _link(outcome.params, page=n if n > 1 else "")  # noqa: E731
+
+    def link(n: int) -> str:
+        return links.toggle("page", str(n), n <= 1)
+
     return {
         "number": page, "last": last,
         "previous": link(page - 1) if page > 1 else "",
@@ -88,30 +175,49 @@ def _pages(outcome: Outcome) -> dict:
     }
 
 
+def _hit_links(hits) -> None:
+    """Article, section and author URLs without a ``reverse()`` per link:
+    one reverse per URL pattern, then the slug put in (slugs need no quoting)."""
+    if not hits:
+        return
+    article = reverse("web:article", args=["SLUG"])
+    section = reverse("web:section", args=["SLUG"])
+    author = reverse("web:author", args=["SLUG"])
+    for hit in hits:
+        hit.url = article.replace("SLUG", hit.slug)
+        hit.section_url = section.replace("SLUG", hit.section[0])
+        hit.author_links = [(author.replace("SLUG", slug), name)
+                            for slug, name in hit.authors]
+
+
 @require_GET
 def results(request: HttpRequest) -> HttpResponse:
     params = read_params(request.GET)
     outcome = run(params)
+    links = _Links(params)
+    more = request.GET.get("more", "")
+    hits = outcome.results.hits if outcome.results else []
+    _hit_links(hits)
     context = {
         "query": params.q,
         "outcome": outcome,
         "params": params,
-        "hits": outcome.results.hits if outcome.results else [],
-        "facet_groups": _facet_groups(outcome),
+        "hits": hits,
+        "facets_html": _facets_html(_facet_groups(outcome, links, more)),
         "sorts": [{"label": label, "active": value == params.sort,
-                   "url": _link(params, sort="" if value == Sort.RECENT else value)}
+                   "url": links.link(sort="" if value == Sort.RECENT else value)}
                   for value, label in Sort.choices],
-        "respelled_url": _link(params, q=outcome.respelled) if outcome.respelled
+        "respelled_url": links.link(q=outcome.respelled) if outcome.respelled
         else "",
-        "did_you_mean_url": _link(params, q=outcome.did_you_mean),
-        "original_url": _link(params),
-        "clear_url": _link(params, section="", author="", tag="", year="", month="",
-                            **{"from": "", "to": ""}),
+        "did_you_mean_url": links.link(q=outcome.did_you_mean)
+        if outcome.did_you_mean else "",
+        "clear_url": links.link(section="", author="", tag="", year="", month="",
+                                **{"from": "", "to": ""}),
         "hidden": {k: v for k, v in params.as_dict().items()
                    if k not in ("q", "from", "to")},
     }
     if outcome.results is not None:
-        context["pages"] = _pages(outcome)
+        context["pages"] = _pages(outcome, links)
     response = render(request, "search/results.html", context)
     response["X-Robots-Tag"] = "noindex"
     return response

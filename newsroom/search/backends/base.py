@@ -91,7 +91,7 @@ class Hit:
     via_alias: list[str] = field(default_factory=list)  # group labels
 
 
-@dataclass
+@dataclass(frozen=True)
 class FacetValue:
     key: str
     count: int

@@ -11,6 +11,8 @@ import json
 import math
 import os
 import threading
+import time
+from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -42,6 +44,12 @@ from .tantivy_store import (
 )
 
 FACET_SIZE = 30
+# Facet counts walk every match (a few ms at 100k articles, tens at 1M for a
+# common word) and do not depend on sort or page: the same query and filters
+# within a few seconds reuse them (paging, re-sorting, popular queries). A new
+# index commit changes the reader stamp and so the key.
+FACET_CACHE_SECONDS = 5.0
+FACET_CACHE_SIZE = 256
 SNIPPET_CHARS = 240
 SNIPPET_SCAN_CHARS = 1200  # text searched for a snippet before the whole body
 
@@ -65,6 +73,11 @@ class TantivyBackend(SearchBackend):
         self.compiler = Compiler(self.schema, self.options.get("BOOSTS"))
         self.heap_size = int(self.options.get("HEAP_SIZE", 64_000_000))
         self.threads = int(self.options.get("THREADS", 1))
+        # Filling a new generation (rebuild, first run) is a bulk load: a
+        # larger heap means fewer, bigger segments and less merging; tantivy
+        # indexes on its own threads while Python reads the next rows.
+        self.bulk = (int(self.options.get("REBUILD_HEAP_SIZE", 512_000_000)),
+                     int(self.options.get("REBUILD_THREADS", 2)))
         self.half_life = float(self.options.get("RECENCY_HALF_LIFE_DAYS", 30))
         self.recency_weight = float(self.options.get("RECENCY_WEIGHT", 1.0))
         self.window = int(self.options.get("RESCORE_WINDOW", 200))
@@ -73,6 +86,9 @@ class TantivyBackend(SearchBackend):
         self._index: tantivy.Index | None = None
         self._searcher: tantivy.Searcher | None = None
         self._stamp: tuple | None = None
+        self.facet_cache_seconds = float(
+            self.options.get("FACET_CACHE_SECONDS", FACET_CACHE_SECONDS))
+        self._facet_cache: OrderedDict[tuple, tuple[float, dict]] = OrderedDict()
 
     # The reader: reload only when something changed on disk
     def searcher(self) -> tantivy.Searcher | None:
@@ -120,7 +136,8 @@ class TantivyBackend(SearchBackend):
             for hit in hits:
                 if hit.id not in direct:
                     hit.via_alias = list(compiled.alias_groups)
-        facets = self._facets(searcher, compiled.query) if request.facets else {}
+        facets = self._cached_facets(searcher, compiled.query, request) \
+            if request.facets else {}
         return SearchResults(total=total, hits=hits, facets=facets)
 
     def _ranked(self, searcher, query, sort, request, now):
@@ -182,28 +199,38 @@ class TantivyBackend(SearchBackend):
             head = gens["headline"].snippet_from_doc(doc)
             if head.highlighted():
                 hit.headline_html = self._marked(head, hit.headline)
-            for name in ("body", "standfirst"):
-                whole = doc.get_first(name) or ""
-                snip = self._snippet(gens[name], name, whole, doc)
-                if snip.highlighted():
+            # The body's opening, then the (short) standfirst, and the whole
+            # body only when neither matched: scanning a long body is the
+            # costly step (~0.5 ms a hit), needed for few hits.
+            body = doc.get_first("body") or ""
+            standfirst = doc.get_first("standfirst") or ""
+            for name, whole, full in (("body", body, False),
+                                      ("standfirst", standfirst, True),
+                                      ("body", body, True)):
+                snip = self._snippet(gens[name], name, whole, doc, full)
+                if snip is not None and snip.highlighted():
                     hit.snippet_html = self._marked(snip, whole)
                     break
         for hit in hits:
             hit.__dict__.pop("_doc", None)
 
     @staticmethod
-    def _snippet(gen, name: str, whole: str, doc) -> tantivy.Snippet:
-        """The best fragment, looked for in the opening text first: tokenizing
-        a whole long body costs about 0.5 ms a hit, and a matched word is
-        nearly always in the first paragraphs; the whole text only if not."""
-        if len(whole) > SNIPPET_SCAN_CHARS:
-            cut = whole.rfind(" ", 0, SNIPPET_SCAN_CHARS)  # never half a word
-            head = tantivy.Document()
-            head.add_text(name, whole[:cut if cut > 0 else SNIPPET_SCAN_CHARS])
-            snip = gen.snippet_from_doc(head)
-            if snip.highlighted():
-                return snip
-        return gen.snippet_from_doc(doc)
+    def _snippet(gen, name: str, whole: str, doc, full: bool
+                 ) -> tantivy.Snippet | None:
+        """The best fragment of the opening text (``full=False``) or of the
+        whole text: tokenizing a whole long body costs about 0.5 ms a hit,
+        and a matched word is nearly always in the first paragraphs."""
+        if not whole:
+            return None
+        if len(whole) <= SNIPPET_SCAN_CHARS:
+            # Short: the opening is the whole text, looked at once only.
+            return None if full and name == "body" else gen.snippet_from_doc(doc)
+        if full:
+            return gen.snippet_from_doc(doc)
+        cut = whole.rfind(" ", 0, SNIPPET_SCAN_CHARS)  # never half a word
+        head = tantivy.Document()
+        head.add_text(name, whole[:cut if cut > 0 else SNIPPET_SCAN_CHARS])
+        return gen.snippet_from_doc(head)
 
     @staticmethod
     def _marked(snippet: tantivy.Snippet, whole: str):
@@ -221,6 +248,24 @@ class TantivyBackend(SearchBackend):
         res = searcher.search(q, len(ids), count=False)
         values = searcher.fast_field_values("id", [a for _, a in res.hits])
         return {int(v) for v in values if v is not None}
+
+    def _cached_facets(self, searcher, query, request: SearchRequest) -> dict:
+        key = (self._stamp, request.query, request.filters, request.aliases,
+               request.fuzzy, request.now)
+        now = time.monotonic()
+        with self._lock:
+            found = self._facet_cache.get(key)
+        if found and now - found[0] < self.facet_cache_seconds:
+            return dict(found[1])  # shared lists of frozen values: read only
+        facets = self._facets(searcher, query)
+        if self.facet_cache_seconds <= 0:
+            return facets
+        with self._lock:
+            self._facet_cache[key] = (now, facets)
+            self._facet_cache.move_to_end(key)
+            while len(self._facet_cache) > FACET_CACHE_SIZE:
+                self._facet_cache.popitem(last=False)
+        return dict(facets)
 
     def _facets(self, searcher, query) -> dict[str, list[FacetValue]]:
         aggs = {
@@ -354,7 +399,7 @@ class TantivyBackend(SearchBackend):
         generation = self.store.new_generation()
         open_index(self.store.path(generation))
         return TantivyWriter(self.store, generation, None, self.heap_size,
-                             self.threads)
+                             self.threads, fresh=True, bulk=self.bulk)
 
     def request_swap(self, generation: str) -> None:
         self.store.request_swap(generation)

@@ -201,26 +201,36 @@ class FileLock:
 
 class TantivyWriter(Writer):
     def __init__(self, store: Store, generation: str, lock: FileLock | None,
-                 heap_size: int, threads: int) -> None:
+                 heap_size: int, threads: int, *, fresh: bool = False,
+                 bulk: tuple[int, int] | None = None) -> None:
         self.store = store
         self.lock = lock
         self.heap_size = heap_size
         self.threads = threads
-        self._open(generation)
+        # A brand-new generation holds no article until its first commit:
+        # upserts need no delete (each queued delete is applied at commit).
+        # ``bulk``: the heap and threads for filling it, larger than the
+        # running indexer's.
+        self.fresh = fresh
+        self._open(generation, *(bulk or (heap_size, threads)))
 
-    def _open(self, generation: str) -> None:
+    def _open(self, generation: str, heap_size: int | None = None,
+              threads: int | None = None) -> None:
         self.generation = generation
         self.index = open_index(self.store.path(generation))
         self.schema = self.index.schema
-        self._writer = self.index.writer(self.heap_size, self.threads)
+        self._writer = self.index.writer(heap_size or self.heap_size,
+                                         threads or self.threads)
         self.index.config_reader("manual", 0)
         self.index.reload()
         self._last = read_meta(self.index.searcher(), self.schema)["outbox"]
 
     def upsert(self, docs: Iterable[IndexDocument]) -> None:
+        add, delete = self._writer.add_document, self._writer.delete_documents_by_term
         for doc in docs:
-            self._writer.delete_documents_by_term("id", doc.id)
-            self._writer.add_document(to_tantivy(doc))
+            if not self.fresh:
+                delete("id", doc.id)
+            add(to_tantivy(doc))
 
     def delete(self, ids: Iterable[int]) -> None:
         for pk in ids:
@@ -236,6 +246,7 @@ class TantivyWriter(Writer):
         meta.add_integer("schema", SCHEMA_VERSION)
         self._writer.add_document(meta)
         self._writer.commit()
+        self.fresh = False  # committed documents exist now: upserts must replace
 
     def rollback(self) -> None:
         self._writer.rollback()
@@ -245,6 +256,7 @@ class TantivyWriter(Writer):
 
     def switch_to(self, generation: str) -> None:
         self._close_writer()
+        self.fresh = False
         self._open(generation)
 
     def make_live(self) -> None:
