@@ -15,8 +15,10 @@
    p50/p95/p99.
 4. End to end: gunicorn with 2 worker processes (newsroom/gunicorn_conf.py,
    prod settings, NEWSROOM_HTTPS=false), ``wrk -t2 -c16 --latency`` for a
-   fixed time per class with a Lua script rotating that class's queries;
-   p50/p99 and requests/s; then the resident memory of each server process.
+   fixed time per class with a Lua script rotating that class's queries
+   (requests/s at saturation), then ``-c2`` (latency p50/p99 of a server
+   that is not queueing); then RSS, PSS and anonymous memory per process.
+   ``suggest`` is the autocomplete endpoint with a word and a prefix.
 
 Everything started is stopped by PID; the temporary var dir is removed.
 """
@@ -292,7 +294,7 @@ def wrk(base: str, paths: list[str], seconds: int, connections: int,
 
 
 def end_to_end(env: dict, var: Path, queries: dict[str, list[str]], seconds: int,
-               connections: int) -> tuple[dict, dict]:
+               connections: int, light: int) -> tuple[dict, dict]:
     port = free_port()
     server = start_server(env, port, var / "bench-search-server.log")
     results, memory = {}, {}
@@ -305,11 +307,19 @@ def end_to_end(env: dict, var: Path, queries: dict[str, list[str]], seconds: int
             for path in paths:  # each worker sees each query once or twice
                 with urllib.request.urlopen(base + path, timeout=30) as r:
                     assert r.status == 200
-            results[name] = wrk(base, paths, seconds, connections,
-                                var / "bench-search.lua")
-            r = results[name]
+            r = results[name] = wrk(base, paths, seconds, connections,
+                                    var / "bench-search.lua")
+            if light:
+                # Latency of a request when the server is not saturated: with
+                # 16 connections on 2 workers a request mostly waits its turn
+                # (p50 ~ connections / throughput, Little's law).
+                calm = wrk(base, paths, seconds, light, var / "bench-search.lua")
+                r.update(light_p50=calm["p50"], light_p99=calm["p99"],
+                         light_rps=calm["rps"], failed=r["failed"] + calm["failed"])
             print(f"  page   {name:10} {r['rps']:7,.0f} req/s  p50 {r['p50']:7.2f} ms"
-                  f"  p99 {r['p99']:7.2f} ms  failed {r['failed']}", flush=True)
+                  f"  p99 {r['p99']:7.2f} ms; with {light} connections p50 "
+                  f"{r.get('light_p50', 0):6.2f} ms p99 {r.get('light_p99', 0):6.2f}"
+                  f"  failed {r['failed']}", flush=True)
         workers = children(server.pid)
         memory = {"master": rss_mb(server.pid),
                   "workers": [rss_mb(p) for p in workers],
@@ -328,18 +338,23 @@ def print_table(args, built: dict, engine: dict, page: dict, memory: dict) -> No
           f"{os.cpu_count()} cores shared (wrk, server, other work)")
     if built["generated_s"]:
         print(f"generation: {built['generated_s']:.0f} s")
-    print(f"engine: the page's request in-process, {PER_CLASS} queries x "
-          f"{args.rounds} rounds; page: wrk -t2 -c{args.connections} "
-          f"-d{args.seconds}s, gunicorn 2 workers")
-    print("| query class | median hits | engine p50 ms | p95 | p99 | page p50 ms | "
-          "page p99 ms | page req/s | failed |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print(f"engine: the page's request in-process, facet cache off, {PER_CLASS} "
+          f"queries x {args.rounds} rounds; page: wrk -t2 -d{args.seconds}s, "
+          f"gunicorn 2 workers, -c{args.connections} for req/s (and its p50), "
+          f"-c{args.light} for p50/p99")
+    print(f"| query class | median hits | engine p50 ms | p95 | p99 | page p50 ms "
+          f"(c{args.light}) | page p99 ms (c{args.light}) | page req/s "
+          f"(c{args.connections}) | page p50 ms (c{args.connections}) | failed |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name in CLASSES:
-        e, p = engine[name], page.get(name)
+        e, p = engine.get(name), page.get(name)
+        if e is None:
+            continue
         cells = [name, f"{e['hits']:,.0f}", f"{e['p50']:.2f}", f"{e['p95']:.2f}",
                  f"{e['p99']:.2f}"]
-        cells += ([f"{p['p50']:.2f}", f"{p['p99']:.2f}", f"{p['rps']:,.0f}",
-                   str(p["failed"])] if p else ["-"] * 4)
+        cells += ([f"{p.get('light_p50', float('nan')):.2f}",
+                   f"{p.get('light_p99', float('nan')):.2f}", f"{p['rps']:,.0f}",
+                   f"{p['p50']:.2f}", str(p["failed"])] if p else ["-"] * 5)
         print("| " + " | ".join(cells) + " |")
     if memory:
         workers = ", ".join(f"{m:.0f}" for m in memory["workers"])
@@ -349,8 +364,8 @@ def print_table(args, built: dict, engine: dict, page: dict, memory: dict) -> No
             print("  worker: " + ", ".join(f"{k} {v:.0f} MB" for k, v in part.items()))
     core = [page[c] for c in CLASSES if c in page and c not in ("long", "suggest")]
     if core:
-        p50 = max(p["p50"] for p in core)
-        p99 = max(p["p99"] for p in core)
+        p50 = max(p.get("light_p50", p["p50"]) for p in core)
+        p99 = max(p.get("light_p99", p["p99"]) for p in core)
         rps = min(p["rps"] for p in core)
         # PSS: the index's mmap'ed pages are shared by the workers; RSS
         # counts them in full in each.
@@ -368,7 +383,12 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--seconds", type=int, default=15, help="wrk time per class")
-    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--connections", type=int, default=16,
+                        help="wrk connections for throughput")
+    parser.add_argument("--light", type=int, default=2,
+                        help="wrk connections for latency (0: no such pass)")
+    parser.add_argument("--classes", default=",".join(CLASSES),
+                        help="comma-separated query classes to run")
     parser.add_argument("--rounds", type=int, default=5,
                         help="engine passes over each class's queries")
     parser.add_argument("--var", type=Path, help="reuse this var dir (kept)")
@@ -393,10 +413,11 @@ def main() -> None:
         import django
 
         django.setup()
-        queries = pick_queries(args.seed)
+        wanted = set(args.classes.split(","))
+        queries = {k: v for k, v in pick_queries(args.seed).items() if k in wanted}
         engine = engine_latency(queries, args.rounds)
         page, memory = ({}, {}) if args.no_server else end_to_end(
-            env, var, queries, args.seconds, args.connections)
+            env, var, queries, args.seconds, args.connections, args.light)
     finally:
         if args.var is None:
             shutil.rmtree(var, ignore_errors=True)

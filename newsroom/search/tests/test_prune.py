@@ -13,8 +13,13 @@ from newsroom.search.models import IndexChange
 pytestmark = pytest.mark.django_db
 
 
-def test_prune_keeps_unapplied_and_recent_rows(search_backend, index_now):
+def test_prune_keeps_unapplied_and_recent_rows(search_backend, index_now,
+                                               monkeypatch):
     """Old applied rows go; rows not yet applied, or recent, stay."""
+    # On PostgreSQL earlier tests moved the id sequence on: the ids below
+    # this test's first row look like transactions in flight and would hold
+    # the watermark back for HOLE_GRACE seconds. None is in flight here.
+    monkeypatch.setattr("newsroom.search.indexer.HOLE_GRACE", 0.0)
     for n in range(3):
         f.article(f"Applied story {n}")
     index_now()

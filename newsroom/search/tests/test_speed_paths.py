@@ -1,0 +1,106 @@
+"""The fast paths behave like the slow ones: bulk documents, facet caps and the
+facet cache, the page's links."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from newsroom.articles.models import Article, Tag
+from newsroom.articles.tests import factories as f
+from newsroom.search import documents, views
+from newsroom.search.backends import get_backend
+from newsroom.search.backends.base import SearchRequest
+from newsroom.search.query import parse
+
+pytestmark = pytest.mark.django_db
+
+
+def page(client, **params) -> str:
+    response = client.get("/search/", params)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_bulk_documents_equal_the_model_path():
+    """documents_for and all_documents (values() rows, joins by hand) give
+    exactly what to_document gives from model instances with prefetches:
+    section, tags in name order, bylines in position order, plain body;
+    drafts are absent."""
+    a = f.article("Harbour reopens", body="<p>Ships &amp; boats</p><p>dock</p>",
+                  section_name="World", tags=("Zulu", "Alpha"),
+                  authors=("Bo Writer", "Ann Author"))
+    b = f.article("Quiet day", section_name="Business")
+    draft = f.article("Draft", status=Article.Status.DRAFT)
+    expected = {x.pk: documents.to_document(x)
+                for x in documents.indexable().filter(pk__in=[a.pk, b.pk])}
+    assert expected[a.pk].tags == (("alpha", "Alpha"), ("zulu", "Zulu"))
+    assert [n for _, n in expected[a.pk].authors] == ["Bo Writer", "Ann Author"]
+    assert documents.documents_for([b.pk, draft.pk, a.pk, a.pk]) == expected
+    assert {d.id: d for d in documents.all_documents(chunk=1)} == expected
+
+
+def test_bulk_documents_see_renames_at_once():
+    """A renamed tag is in the very next document built (no stale name cache)."""
+    a = f.article("Harbour reopens", tags=("Ports",))
+    Tag.objects.filter(slug="ports").update(name="Seaports")
+    assert documents.documents_for([a.pk])[a.pk].tags == (("ports", "Seaports"),)
+
+
+def test_facets_show_top_values_and_a_more_link(client, search_backend, index_now):
+    """Each facet shows its FACET_SHOWN most frequent values and a "More"
+    link; following it shows them all; an active value outside the top stays
+    visible and removable."""
+    tags = [f"Topic{i:02d}" for i in range(views.FACET_SHOWN + 3)]
+    for i, tag in enumerate(tags):
+        for _ in range(1 + (len(tags) - i) // 4):
+            f.article(f"Flood report {tag}", body="flood", tags=(tag,))
+    index_now()
+    html = page(client, q="flood")
+    tag_block = re.search(r'facet--tag">(.*?)</section>', html).group(1)
+    assert tag_block.count("<li") == views.FACET_SHOWN
+    more = re.search(r'<p class="facet__more"><a href="([^"]+)">More', tag_block)
+    assert more and "more=tag" in more.group(1)
+    full = page(client, q="flood", more="tag")
+    full_block = re.search(r'facet--tag">(.*?)</section>', full).group(1)
+    assert full_block.count("<li") == len(tags) and "facet__more" not in full_block
+    last = tags[-1].lower()
+    active = page(client, q="flood", tag=last)
+    block = re.search(r'facet--tag">(.*?)</section>', active).group(1)
+    assert f"{tags[-1]}</a>" in block and "facet__item--active" in block
+
+
+def test_facet_links_keep_the_query_and_escape_values(client, search_backend,
+                                                      index_now):
+    """A facet link keeps q, sort and other filters, replaces its own key and
+    drops the page; the active year's link drops year and month; values are
+    URL-quoted and HTML-escaped."""
+    art = f.article("Flood & storm", body="flood", section_name="World",
+                    tags=("Weather",))
+    index_now()
+    y, m = art.published_at.year, art.published_at.month
+    html = page(client, q="flood & storm", sort="newest", page="1")
+    assert 'href="?q=flood+%26+storm&amp;sort=newest&amp;section=world"' in html
+    assert 'href="?q=flood+%26+storm&amp;sort=newest&amp;tag=weather"' in html
+    dated = page(client, q="flood & storm", year=y, month=m)
+    assert re.search(rf'href="\?q=flood\+%26\+storm" aria-current="true"[^>]*>{y}<',
+                     dated)  # the active year's link removes year and month
+    assert re.search(rf'href="\?q=flood\+%26\+storm&amp;year={y}" aria-current',
+                     dated)  # the active month's link removes the month only
+
+
+def test_facet_cache_follows_index_commits(search_backend, index_now):
+    """Cached facet counts are reused for the same query only until the next
+    index commit: a newly published article is counted at once."""
+    f.article("Flood one", body="flood", section_name="World")
+    index_now()
+    backend = get_backend()
+    request = SearchRequest(parse("flood"), facets=True)
+    first = backend.search(request).facets["section"]
+    assert [(v.key, v.count) for v in first] == [("world", 1)]
+    assert backend.search(request).facets["section"] == first  # from the cache
+    f.article("Flood two", body="flood", section_name="World")
+    index_now()
+    again = backend.search(request).facets["section"]
+    assert [(v.key, v.count) for v in again] == [("world", 2)]
