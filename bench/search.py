@@ -82,7 +82,8 @@ def du(path: Path) -> int:
 
 # 1. Archive and index
 
-def prepare(env: dict, var: Path, count: int, seed: int) -> dict:
+def prepare(env: dict, var: Path, count: int, seed: int,
+            no_rebuild: bool = False) -> dict:
     manage(env, "migrate", "--noinput", "--verbosity", "0")
     manage(env, "collectstatic", "--noinput", "--verbosity", "0")
     have = manage(env, "shell", "--verbosity", "0", "-c",
@@ -96,6 +97,12 @@ def prepare(env: dict, var: Path, count: int, seed: int) -> dict:
                "--no-outbox", "--verbosity", "0")
         out["generated_s"] = time.perf_counter() - started
         print(f"  done in {out['generated_s']:.0f} s", flush=True)
+    if no_rebuild and (var / "search" / "current").exists():
+        generation = os.readlink(var / "search" / "current")
+        out.update(docs=count, index_s=float("nan"), index_wall_s=float("nan"),
+                   rate=float("nan"), size=du(var / "search" / generation))
+        print("  kept the live index (--no-rebuild)", flush=True)
+        return out
     print("rebuilding the search index ...", flush=True)
     started = time.perf_counter()
     text = manage(env, "rebuild_search_index")
@@ -211,8 +218,10 @@ def engine_latency(queries: dict[str, list[str]], rounds: int) -> dict[str, dict
 
 # 4. The real server
 
-def start_server(env: dict, port: int, log: Path) -> subprocess.Popen:
-    server_env = {**env, "NEWSROOM_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2"}
+def start_server(env: dict, port: int, log: Path, worker_class: str
+                 ) -> subprocess.Popen:
+    server_env = {**env, "NEWSROOM_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2",
+                  "GUNICORN_WORKER_CLASS": worker_class}
     return subprocess.Popen(
         [str(Path(PY).parent / "gunicorn"), "-c", "newsroom/gunicorn_conf.py",
          "newsroom.wsgi:application"],
@@ -294,9 +303,10 @@ def wrk(base: str, paths: list[str], seconds: int, connections: int,
 
 
 def end_to_end(env: dict, var: Path, queries: dict[str, list[str]], seconds: int,
-               connections: int, light: int) -> tuple[dict, dict]:
+               connections: int, light: int, worker_class: str
+               ) -> tuple[dict, dict]:
     port = free_port()
-    server = start_server(env, port, var / "bench-search-server.log")
+    server = start_server(env, port, var / "bench-search-server.log", worker_class)
     results, memory = {}, {}
     try:
         wait_for_port(port, server)
@@ -340,7 +350,8 @@ def print_table(args, built: dict, engine: dict, page: dict, memory: dict) -> No
         print(f"generation: {built['generated_s']:.0f} s")
     print(f"engine: the page's request in-process, facet cache off, {PER_CLASS} "
           f"queries x {args.rounds} rounds; page: wrk -t2 -d{args.seconds}s, "
-          f"gunicorn 2 workers, -c{args.connections} for req/s (and its p50), "
+          f"gunicorn 2 {args.worker_class} workers, -c{args.connections} for "
+          f"req/s (and its p50), "
           f"-c{args.light} for p50/p99")
     print(f"| query class | median hits | engine p50 ms | p95 | p99 | page p50 ms "
           f"(c{args.light}) | page p99 ms (c{args.light}) | page req/s "
@@ -387,6 +398,11 @@ def main() -> None:
                         help="wrk connections for throughput")
     parser.add_argument("--light", type=int, default=2,
                         help="wrk connections for latency (0: no such pass)")
+    parser.add_argument("--worker-class", default="gthread",
+                        help="gunicorn worker class (gthread, as configured, or "
+                        "sync)")
+    parser.add_argument("--no-rebuild", action="store_true",
+                        help="with --var: keep the live index, skip indexing")
     parser.add_argument("--classes", default=",".join(CLASSES),
                         help="comma-separated query classes to run")
     parser.add_argument("--rounds", type=int, default=5,
@@ -404,7 +420,7 @@ def main() -> None:
     env.update(DJANGO_SETTINGS_MODULE="newsroom.settings.prod", NEWSROOM_HTTPS="false",
                NEWSROOM_VAR_DIR=str(var), LOG_LEVEL="ERROR")
     try:
-        built = prepare(env, var, args.count, args.seed)
+        built = prepare(env, var, args.count, args.seed, args.no_rebuild)
         os.environ.update({k: env[k] for k in
                            ("DJANGO_SETTINGS_MODULE", "NEWSROOM_HTTPS",
                             "NEWSROOM_VAR_DIR")})
@@ -417,7 +433,8 @@ def main() -> None:
         queries = {k: v for k, v in pick_queries(args.seed).items() if k in wanted}
         engine = engine_latency(queries, args.rounds)
         page, memory = ({}, {}) if args.no_server else end_to_end(
-            env, var, queries, args.seconds, args.connections, args.light)
+            env, var, queries, args.seconds, args.connections, args.light,
+            args.worker_class)
     finally:
         if args.var is None:
             shutil.rmtree(var, ignore_errors=True)

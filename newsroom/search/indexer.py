@@ -203,6 +203,10 @@ def rebuild(backend: SearchBackend | None = None, wait: float = 120.0,
         count = Indexer(backend)._fill(builder, watermark, progress)
     finally:
         builder.close()
+    if backend.live_generation() is None:
+        # No index yet: the writer adopts this one as the live index instead
+        # of creating an empty one and filling it all over again.
+        backend.request_swap(generation)
     indexer = Indexer(backend)
     try:
         indexer.open(wait=0)

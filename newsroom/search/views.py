@@ -10,8 +10,10 @@ from urllib.parse import quote_plus, urlencode
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.html import escape
+from django.utils import dateformat
+from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.timezone import localtime
 from django.views.decorators.http import require_GET
 
 from newsroom.articles.models import Author, Section, Tag
@@ -175,19 +177,41 @@ def _pages(outcome: Outcome, links: _Links) -> dict:
     }
 
 
-def _hit_links(hits) -> None:
-    """Article, section and author URLs without a ``reverse()`` per link:
-    one reverse per URL pattern, then the slug put in (slugs need no quoting)."""
+def _hits_html(hits) -> SafeString:
+    """The hit list, built here like the facets (every value escaped; the
+    headline and snippet HTML come escaped from ``highlight``). URLs: one
+    ``reverse()`` per pattern, then the slug put in (slugs need no quoting)."""
     if not hits:
-        return
+        return mark_safe("")
     article = reverse("web:article", args=["SLUG"])
     section = reverse("web:section", args=["SLUG"])
     author = reverse("web:author", args=["SLUG"])
+    out = []
     for hit in hits:
-        hit.url = article.replace("SLUG", hit.slug)
-        hit.section_url = section.replace("SLUG", hit.section[0])
-        hit.author_links = [(author.replace("SLUG", slug), name)
-                            for slug, name in hit.authors]
+        out.append('<li class="card search-hit">\n')
+        if hit.section[1]:
+            url = escape(section.replace("SLUG", hit.section[0]))
+            out.append(f'<p class="card__kicker"><a href="{url}">'
+                       f"{escape(hit.section[1])}</a></p>\n")
+        out.append('<h2 class="card__headline search-hit__headline"><a href="'
+                   f'{escape(article.replace("SLUG", hit.slug))}">'
+                   f"{conditional_escape(hit.headline_html)}</a></h2>\n"
+                   '<p class="search-hit__snippet">'
+                   f"{conditional_escape(hit.snippet_html)}</p>\n"
+                   '<p class="card__meta">')
+        if hit.authors:
+            names = ", ".join(
+                f'<a href="{escape(author.replace("SLUG", slug))}">{escape(name)}</a>'
+                for slug, name in hit.authors)
+            out.append(f'<span class="card__byline">{names}</span> &middot; ')
+        when = localtime(hit.published_at)
+        out.append(f'<time datetime="{when.isoformat()}">'
+                   f'{dateformat.format(when, "j M Y")}</time></p>\n')
+        for group in hit.via_alias:
+            out.append('<p class="search-hit__alias">Matched through the alias '
+                       f"group {escape(group)}</p>\n")
+        out.append("</li>\n")
+    return mark_safe("".join(out))  # every value above is escaped
 
 
 @require_GET
@@ -197,12 +221,12 @@ def results(request: HttpRequest) -> HttpResponse:
     links = _Links(params)
     more = request.GET.get("more", "")
     hits = outcome.results.hits if outcome.results else []
-    _hit_links(hits)
     context = {
         "query": params.q,
         "outcome": outcome,
         "params": params,
         "hits": hits,
+        "hits_html": _hits_html(hits),
         "facets_html": _facets_html(_facet_groups(outcome, links, more)),
         "sorts": [{"label": label, "active": value == params.sort,
                    "url": links.link(sort="" if value == Sort.RECENT else value)}

@@ -380,6 +380,13 @@ class TantivyBackend(SearchBackend):
         lock.acquire(wait)
         try:
             generation = self.store.live_generation()
+            pending = self.store.pending_generation()
+            if generation is None and pending is not None:
+                # First run after a rebuild: its generation is complete (and
+                # holds its watermark), so it becomes the live one as it is.
+                self.store.point_to(pending)
+                self.store.clear_pending()
+                generation = pending
             if generation is None:  # first run: an empty live index
                 generation = self.store.new_generation()
                 open_index(self.store.path(generation))

@@ -6,12 +6,14 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.core.management import call_command
 
 from newsroom.articles.models import Article, Tag
 from newsroom.articles.tests import factories as f
 from newsroom.search import documents, views
 from newsroom.search.backends import get_backend
 from newsroom.search.backends.base import SearchRequest
+from newsroom.search.indexer import drain
 from newsroom.search.query import parse
 
 pytestmark = pytest.mark.django_db
@@ -104,3 +106,21 @@ def test_facet_cache_follows_index_commits(search_backend, index_now):
     index_now()
     again = backend.search(request).facets["section"]
     assert [(v.key, v.count) for v in again] == [("world", 2)]
+
+
+def test_first_rebuild_becomes_the_live_index(search_backend):
+    """With no index at all, rebuild_search_index makes the generation it
+    built live as it is: one generation on disk, every article once, not a
+    second empty index filled all over again."""
+    arts = [f.article(f"Glacier report {n}", body="glacier") for n in range(3)]
+    assert search_backend.live_generation() is None
+    call_command("rebuild_search_index", wait=10)
+    gens = [p.name for p in search_backend.store.root.glob("gen-*")]
+    assert gens == [search_backend.live_generation()]
+    assert search_backend.pending_generation() is None
+    result = search_backend.search(SearchRequest(parse("glacier"), limit=10))
+    assert sorted(h.id for h in result.hits) == sorted(a.pk for a in arts)
+    assert search_backend.searcher().num_docs == len(arts) + 1  # + metadata
+    f.article("Glacier later", body="glacier")  # the outbox still applies
+    drain(search_backend, wait=10)
+    assert search_backend.search(SearchRequest(parse("glacier"))).total == 4
