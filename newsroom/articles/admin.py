@@ -47,9 +47,21 @@ class StateFilter(admin.SimpleListFilter):
 
 @admin.register(Article)
 class ArticleAdmin(SimpleHistoryAdmin):
-    list_display = ["headline", "section", "state_label", "published_at", "updated_at",
-                    "comment_count", "preview_link"]
-    list_filter = [StateFilter, "status", "section", ("published_at", admin.DateFieldListFilter)]
+    list_display = [
+        "headline",
+        "section",
+        "state_label",
+        "published_at",
+        "updated_at",
+        "comment_count",
+        "preview_link",
+    ]
+    list_filter = [
+        StateFilter,
+        "status",
+        "section",
+        ("published_at", admin.DateFieldListFilter),
+    ]
     search_fields = ["headline", "standfirst", "slug"]
     date_hierarchy = "published_at"
     list_select_related = ["section"]
@@ -60,14 +72,22 @@ class ArticleAdmin(SimpleHistoryAdmin):
     show_full_result_count = False  # COUNT(*) over a million rows is slow
     fieldsets = [
         (None, {"fields": ["headline", "slug", "standfirst", "body", "dateline"]}),
-        ("Publishing", {
-            "fields": ["status", "published_at", "section", "tags", "image_url"],
-            "description": "Set status to Published with a time in the future to "
-                           "schedule: the article appears at that time by itself.",
-        }),
+        (
+            "Publishing",
+            {
+                "fields": ["status", "published_at", "section", "tags", "image_url"],
+                "description": "Set status to Published with a time in the future to "
+                "schedule: the article appears at that time by itself.",
+            },
+        ),
         ("Comments", {"fields": ["comments_enabled", "comment_moderation"]}),
-        ("Provenance", {"fields": ["source", "source_id", "canonical_url"],
-                        "classes": ["collapse"]}),
+        (
+            "Provenance",
+            {
+                "fields": ["source", "source_id", "canonical_url"],
+                "classes": ["collapse"],
+            },
+        ),
     ]
 
     @admin.display(description="State")

@@ -118,11 +118,16 @@ def load_demo(directory: Path = DEMO_DIR, now=None) -> tuple[int, int]:
             kept += 1
             continue
         when = (now - timedelta(days=item.days_ago)).replace(
-            hour=item.hour, minute=(len(item.headline) * 7) % 60, second=0, microsecond=0
+            hour=item.hour,
+            minute=(len(item.headline) * 7) % 60,
+            second=0,
+            microsecond=0,
         )
         if item.days_ago == 0 and when > now:
             when = now - timedelta(minutes=5 + len(item.headline) % 50)
-        status = {"draft": "draft", "scheduled": "published"}.get(item.status, "published")
+        status = {"draft": "draft", "scheduled": "published"}.get(
+            item.status, "published"
+        )
         article = Article(
             headline=item.headline,
             standfirst=item.standfirst,
@@ -145,9 +150,7 @@ def load_demo(directory: Path = DEMO_DIR, now=None) -> tuple[int, int]:
             )
         created += 1
     for person in Author.objects.filter(bio=""):
-        sections = sorted(
-            set(person.articles.values_list("section__name", flat=True))
-        )
+        sections = sorted(set(person.articles.values_list("section__name", flat=True)))
         if sections:
             person.bio = f"{person.name} reports on {', '.join(sections)}."
             person.save(update_fields=["bio"])

@@ -77,7 +77,9 @@ class ArticleQuerySet(models.QuerySet):
         return self.select_related("section").prefetch_related(
             models.Prefetch(
                 "byline_set",
-                queryset=Byline.objects.select_related("author").order_by("position", "id"),
+                queryset=Byline.objects.select_related("author").order_by(
+                    "position", "id"
+                ),
             )
         )
 
@@ -100,7 +102,9 @@ class Article(models.Model):
 
     headline = models.CharField(max_length=300)
     slug = models.SlugField(max_length=200, unique=True)
-    standfirst = models.TextField(blank=True, help_text="The summary under the headline.")
+    standfirst = models.TextField(
+        blank=True, help_text="The summary under the headline."
+    )
     body = models.TextField(help_text="Markdown: paragraphs, > quotes, links, lists.")
     body_html = models.TextField(blank=True, editable=False)
     dateline = models.CharField(max_length=120, blank=True)
@@ -112,7 +116,9 @@ class Article(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
-    section = models.ForeignKey(Section, on_delete=models.PROTECT, related_name="articles")
+    section = models.ForeignKey(
+        Section, on_delete=models.PROTECT, related_name="articles"
+    )
     tags = models.ManyToManyField(Tag, blank=True, related_name="articles")
     authors = models.ManyToManyField(
         Author, through="Byline", blank=True, related_name="articles"
@@ -129,7 +135,9 @@ class Article(models.Model):
         max_length=5, choices=Moderation.choices, blank=True, default=""
     )
     comment_count = models.PositiveIntegerField(
-        default=0, editable=False, help_text="Approved comments, kept by the comments app."
+        default=0,
+        editable=False,
+        help_text="Approved comments, kept by the comments app.",
     )
 
     objects = ArticleQuerySet.as_manager()
@@ -139,7 +147,9 @@ class Article(models.Model):
         ordering = ["-published_at", "-id"]
         indexes = [
             models.Index(fields=["status", "-published_at"], name="article_public_idx"),
-            models.Index(fields=["section", "-published_at"], name="article_section_idx"),
+            models.Index(
+                fields=["section", "-published_at"], name="article_section_idx"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -184,7 +194,7 @@ class Article(models.Model):
         """Authors in byline order (uses ``with_byline()``'s prefetch when present)."""
         return [b.author for b in self.byline_set.all()]
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args, **kwargs) -> None:  # noqa: DJ012 - kept beside delete
         if not self.slug:
             self.slug = unique_slug(self.headline)
         if self.status != self.Status.DRAFT:
@@ -233,6 +243,9 @@ class Byline(models.Model):
             models.UniqueConstraint(fields=["article", "author"], name="byline_unique")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.author_id} on {self.article_id}"
+
 
 class ArticleNote(models.Model):
     """A dated correction or update note shown at the top of the article."""
@@ -242,7 +255,9 @@ class ArticleNote(models.Model):
         UPDATE = "update", "Update"
 
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="notes")
-    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CORRECTION)
+    kind = models.CharField(
+        max_length=10, choices=Kind.choices, default=Kind.CORRECTION
+    )
     text = models.TextField()
     noted_at = models.DateTimeField(default=timezone.now)
 

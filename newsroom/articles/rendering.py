@@ -6,9 +6,30 @@ import markdown
 import nh3
 
 ALLOWED_TAGS = {
-    "p", "br", "blockquote", "em", "strong", "b", "i", "a", "ul", "ol", "li",
-    "h2", "h3", "h4", "code", "pre", "hr", "figure", "figcaption", "cite", "q",
-    "sub", "sup", "abbr",
+    "p",
+    "br",
+    "blockquote",
+    "em",
+    "strong",
+    "b",
+    "i",
+    "a",
+    "ul",
+    "ol",
+    "li",
+    "h2",
+    "h3",
+    "h4",
+    "code",
+    "pre",
+    "hr",
+    "figure",
+    "figcaption",
+    "cite",
+    "q",
+    "sub",
+    "sup",
+    "abbr",
 }
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}}
 
@@ -19,7 +40,9 @@ def render_markdown(text: str) -> str:
     Raw HTML inside the Markdown goes through the same sanitiser, so a pasted
     ``<script>`` or ``onclick`` never reaches a reader.
     """
-    html = markdown.markdown(text or "", extensions=["sane_lists"], output_format="html")
+    html = markdown.markdown(
+        text or "", extensions=["sane_lists"], output_format="html"
+    )
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,

@@ -28,10 +28,17 @@ def author(name: str = "Amira Haddad") -> Author:
     return obj
 
 
-def article(headline: str | None = None, *, body: str = "A first paragraph.\n\nA second.",
-            section_name: str = "World", tags: tuple[str, ...] = (),
-            authors: tuple[str, ...] = ("Amira Haddad",), status: str = "published",
-            published_at=None, **fields) -> Article:
+def article(
+    headline: str | None = None,
+    *,
+    body: str = "A first paragraph.\n\nA second.",
+    section_name: str = "World",
+    tags: tuple[str, ...] = (),
+    authors: tuple[str, ...] = ("Amira Haddad",),
+    status: str = "published",
+    published_at=None,
+    **fields,
+) -> Article:
     n = next(_n)
     obj = Article.objects.create(
         headline=headline or f"Test story number {n}",

@@ -24,7 +24,9 @@ def test_one_demo_story_retells_the_seed_in_its_own_words(seed_page):
     story = raqqa[0].body
     assert "wall" in story and "2,500" in story
     # No sentence of the seed page is copied.
-    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+", seed_page) if len(s) > 40]
+    sentences = [
+        s.strip() for s in re.split(r"(?<=[.!?])\s+", seed_page) if len(s) > 40
+    ]
     assert not [s for s in sentences if s in story]
 
 

@@ -33,7 +33,9 @@ def test_publishing_without_a_date_stamps_now():
 
 
 def test_body_markdown_keeps_paragraphs_and_quotes():
-    a = f.article(body="One.\n\n> Quoted words.\n\nTwo with [a link](https://example.org).")
+    a = f.article(
+        body="One.\n\n> Quoted words.\n\nTwo with [a link](https://example.org)."
+    )
     assert "<p>One.</p>" in a.body_html
     assert "<blockquote>" in a.body_html
     assert 'href="https://example.org"' in a.body_html
@@ -111,7 +113,9 @@ def test_admin_creates_and_schedules_an_article_with_a_byline(admin_client):
     assert a.state == "scheduled" and a.byline() == [person]
     assert not Article.objects.published().filter(pk=a.pk).exists()
     # The history page is there to restore a revision.
-    assert admin_client.get(f"/admin/articles/article/{a.pk}/history/").status_code == 200
+    assert (
+        admin_client.get(f"/admin/articles/article/{a.pk}/history/").status_code == 200
+    )
 
 
 def test_create_editor_command_refuses_weak_passwords_and_makes_staff():
