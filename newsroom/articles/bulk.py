@@ -1,4 +1,4 @@
-"""Plain executemany inserts for the bulk path.
+"""Plain executemany inserts for the bulk paths (importers and the generator).
 
 The ORM's bulk_create prepares every value of every row through the field
 machinery; for a million articles that costs more than the database's own

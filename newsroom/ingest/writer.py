@@ -16,10 +16,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from newsroom.articles.bulk import allocate_ids, insert_instances, insert_rows
 from newsroom.articles.models import Article, Byline
 from newsroom.search.models import enqueue
 
-from .fastsql import allocate_ids, insert_instances, insert_rows
 from .models import Provenance
 from .records import Record
 from .taxonomy import Names

@@ -18,6 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils.text import slugify
 
 from newsroom.articles import synthetic
+from newsroom.articles.bulk import allocate_ids, insert_sql
 from newsroom.articles.demo_loader import SECTIONS
 from newsroom.articles.models import Article, Author, Byline, Section, Tag
 from newsroom.search.models import enqueue
@@ -46,39 +47,6 @@ def ensure_named(model, names: list[str]) -> dict[str, int]:
         model.objects.filter(slug__in=set(slugs.values())).values_list("slug", "pk")
     )
     return {name: by_slug[slug] for name, slug in slugs.items()}
-
-
-def allocate_ids(n: int) -> list[int]:
-    """Reserve ``n`` article ids; call inside the batch's transaction.
-
-    Raw ``executemany`` cannot hand back generated keys, so the ids are taken
-    first. On SQLite the transaction already holds the write lock (BEGIN
-    IMMEDIATE), so nobody can take the same ids; on PostgreSQL the sequence
-    hands them out. Ids are never below AUTOINCREMENT's high-water mark, so a
-    deleted article's id is not reused.
-    """
-    table = Article._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
-                "FROM generate_series(1, %s)",
-                [table, n],
-            )
-            return [row[0] for row in cursor.fetchall()]
-        cursor.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{table}"')
-        top = cursor.fetchone()[0]
-        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
-        row = cursor.fetchone()
-        top = max(top, row[0] if row else 0)
-    return list(range(top + 1, top + 1 + n))
-
-
-def _insert_sql(model, columns: list[str]) -> str:
-    qn = connection.ops.quote_name
-    cols = ", ".join(qn(c) for c in columns)
-    marks = ", ".join(["%s"] * len(columns))
-    return f"INSERT INTO {qn(model._meta.db_table)} ({cols}) VALUES ({marks})"
 
 
 def big_page_cache() -> None:
@@ -117,7 +85,7 @@ def insert_batch(items, sections, authors, tags, outbox: bool) -> list[int]:
     stamp = connection.ops.adapt_datetimefield_value
     TagLink = Article.tags.through
     with transaction.atomic():
-        ids = allocate_ids(len(items))
+        ids = allocate_ids(Article, len(items))
         rows = []
         for pk, a in zip(ids, items, strict=True):
             published = stamp(a.published_at)
@@ -137,11 +105,11 @@ def insert_batch(items, sections, authors, tags, outbox: bool) -> list[int]:
         links = [(pk, tag_id) for pk, a in zip(ids, items, strict=True)
                  for tag_id in dict.fromkeys(tags[name] for name in a.tags)]
         with connection.cursor() as cursor:
-            cursor.executemany(_insert_sql(Article, [f.column for f in fields]), rows)
+            cursor.executemany(insert_sql(Article, [f.column for f in fields]), rows)
             cursor.executemany(
-                _insert_sql(Byline, ["article_id", "author_id", "position"]), bylines
+                insert_sql(Byline, ["article_id", "author_id", "position"]), bylines
             )
-            cursor.executemany(_insert_sql(TagLink, ["article_id", "tag_id"]), links)
+            cursor.executemany(insert_sql(TagLink, ["article_id", "tag_id"]), links)
         if outbox:
             enqueue(ids)
     return ids
