@@ -144,6 +144,10 @@ def test_schemathesis_finds_no_server_errors_and_no_schema_mismatches(
         str(BIN / "schemathesis"), "run", f"{base}/api/v1/openapi.json",
         "--checks", CHECKS, "--max-examples", str(MAX_EXAMPLES),
         "--request-timeout", "10", "--workers", "2", "--no-color",
+        # Not the "coverage" phase: with schemathesis 4.32 and hypothesis 6.169+
+        # it now and then crashes inside its own generator (a Runtime Error
+        # from hypothesis' lambda-source reflection) before sending anything.
+        "--phases", "examples,fuzzing,stateful",
     ]
     result = subprocess.run(command, cwd=var_dir, capture_output=True, text=True,
                             timeout=240, env={**os.environ, "NO_COLOR": "1"})
