@@ -1,9 +1,9 @@
 """Text analysis shared by indexing and querying: one definition, two uses.
 
 Index and query must agree token for token, so both go through the analyzers
-built here. Tantivy does the work (Rust, at index speed); the few forms a
-regex tokenizer cannot produce ("U.S." also as "us", "2,500" also as "2500",
-"don't" also as "dont") go into a small extra field, ``alt``, computed here.
+built here. Tantivy does the work (Rust, at index speed); the forms its
+tokenizer splits ("U.S." also as "us", "2,500" also as "2500", "don't" also
+as "dont") go whole into a small extra field, ``alt``, computed here.
 """
 
 from __future__ import annotations
@@ -13,16 +13,14 @@ from functools import cache
 
 import tantivy
 
-# Order matters: numbers with thousands separators and dotted acronyms are
-# tried before plain words, so "2,500-meter" gives "2,500" + "meter" and
-# "U.S." stays one token instead of "u" + "s". "#ISIS" gives "isis": the
-# hash is punctuation, so a search for ISIS finds the hashtag too.
-TOKEN_PATTERN = (
-    r"\d{1,3}(?:,\d{3})+(?:\.\d+)?"
-    r"|\d+(?:\.\d+)?"
-    r"|(?:\p{L}\.){2,}"
-    r"|\w+(?:['’]\w+)*"
-)
+# Tokens are runs of letters and digits (tantivy's simple tokenizer): "U.S."
+# gives "u" + "s", "2,500" gives "2" + "500" and "don't" "don" + "t", so the
+# same text typed as a query becomes the same phrase and matches. The forms
+# written without punctuation ("US", "2500", "dont") go into the ``alt``
+# field (alternate_forms below). "#ISIS" gives "isis": the hash is
+# punctuation, so a search for ISIS finds the hashtag too. A regex tokenizer
+# kept "U.S." whole, but cost two and a half times as much CPU per body
+# (bench/tokenizers.py: 282 against 110 us), most of the index's CPU time.
 STEMMED = "news"  # lowercase, fold diacritics, English stemming
 FOLDED = "news_folded"  # the same without stemming: prefixes and spelling
 
@@ -34,7 +32,7 @@ _POSSESSIVE = re.compile(r"['’]s$", re.IGNORECASE)
 
 @cache
 def analyzer(name: str = STEMMED) -> tantivy.TextAnalyzer:
-    builder = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.regex(TOKEN_PATTERN))
+    builder = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
     # Very long tokens are base64, URLs or junk; they would bloat the terms.
     builder = builder.filter(tantivy.Filter.remove_long(60))
     builder = builder.filter(tantivy.Filter.lowercase()).filter(
@@ -56,6 +54,15 @@ def analyze(text: str, name: str = STEMMED) -> list[str]:
     return analyzer(name).analyze(text)
 
 
+_WORD_POSSESSIVE = re.compile(r"(?<=\w)['’]s$", re.IGNORECASE)
+
+
+def analyze_word(text: str, name: str = STEMMED) -> list[str]:
+    """The terms of one query word: a possessive counts as the name alone
+    ("Raqqa's" finds every Raqqa), where in the text it is "raqqa" + "s"."""
+    return analyze(_WORD_POSSESSIVE.sub("", text), name)
+
+
 _POSSESSIVES = re.compile(r"(?<=\w)['’]s\b", re.IGNORECASE)
 
 
@@ -69,17 +76,28 @@ def _is_word_char(ch: str) -> bool:
     return ch.isalnum() or ch == "_"
 
 
+# Where a match can be: the mark (apostrophe, comma, dot) with what must
+# follow it. Each pattern opens with a literal or a two-character set, which
+# the regex engine scans for in C; most of a body's commas and dots (clause
+# and sentence ends) are not candidates and cost nothing more.
+_APOSTROPHE_MARK = re.compile(r"['’](?=\w)")
+_COMMA_MARK = re.compile(r",(?=\d{3})")
+_DOT_MARK = re.compile(r"\.(?=[^\W\d_]\.)")
+
+
 def _anchored_findall(
-    pattern: re.Pattern, text: str, marks: str, walk, step: int = 1
+    pattern: re.Pattern, text: str, marks: re.Pattern, walk, step: int = 1
 ) -> list[str]:
     """``pattern.findall(text)``, tried only just before each of ``marks``.
 
     A regex scan tries every position of a long body (it was a third of
-    indexing time); the marks a match needs (apostrophes, commas, dots) are
-    few, so start only where ``walk`` says the run before a mark begins.
-    Equivalence with ``findall`` is a property test.
+    indexing time); the marks a match needs (an apostrophe before a letter,
+    a comma before three digits, a dot before a letter and a dot) are few, so
+    start only where ``walk`` says the run before a mark begins. Every match
+    holds at least one such mark. Equivalence with ``findall`` is a property
+    test.
     """
-    positions = sorted(i for mark in marks for i in _positions(text, mark))
+    positions = [m.start() for m in marks.finditer(text)]
     found: list[str] = []
     done = -1
     for i in positions:
@@ -124,23 +142,15 @@ def _walk_acronym(text: str, i: int) -> int | None:
 
 
 def apostrophe_words(text: str) -> list[str]:
-    return _anchored_findall(_APOSTROPHE_WORD, text, "'’", _walk_word)
+    return _anchored_findall(_APOSTROPHE_WORD, text, _APOSTROPHE_MARK, _walk_word)
 
 
 def grouped_numbers(text: str) -> list[str]:
-    return _anchored_findall(_GROUPED_NUMBER, text, ",", _walk_digits)
+    return _anchored_findall(_GROUPED_NUMBER, text, _COMMA_MARK, _walk_digits)
 
 
 def acronyms(text: str) -> list[str]:
-    return _anchored_findall(_ACRONYM, text, ".", _walk_acronym, step=1)
-
-
-def _positions(text: str, char: str) -> list[int]:
-    out, i = [], text.find(char)
-    while i != -1:
-        out.append(i)
-        i = text.find(char, i + 1)
-    return out
+    return _anchored_findall(_ACRONYM, text, _DOT_MARK, _walk_acronym, step=1)
 
 
 def alternate_forms(text: str) -> str:

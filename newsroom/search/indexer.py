@@ -31,6 +31,11 @@ from .models import IndexChange
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
+# A backlog (a bulk import, a mass edit) is applied in growing batches, up to
+# this many rows a commit: each commit writes a segment, and thousands of
+# small segments cost more to merge than to index. Back to BATCH_SIZE as
+# soon as a batch comes back short, so a single edit is still seen at once.
+MAX_BATCH_SIZE = 8000
 HOLE_GRACE = 30.0  # seconds
 MAX_HOLES = 1000  # wider gaps are sequence jumps, not transactions in flight
 REBUILD_MARGIN = 1000  # outbox rows re-applied after a rebuild, for safety
@@ -41,6 +46,7 @@ class Indexer:
                  batch_size: int = BATCH_SIZE) -> None:
         self.backend = backend or get_backend()
         self.batch_size = batch_size
+        self.batch = batch_size  # grows while a backlog lasts
         self.writer: Writer | None = None
         self.applied = 0
         self.holes: dict[int, object] = {}  # id -> created_at of the row after
@@ -53,7 +59,22 @@ class Indexer:
             # which may not go back to the first article.
             high = _outbox_high()
             self._fill(self.writer, max(0, high - REBUILD_MARGIN))
+        elif getattr(self.writer, "stale", False):
+            self._rebuild_stale()
         self._reset()
+
+    def _rebuild_stale(self) -> None:
+        """The live index predates the current schema: build a new generation
+        from the database and adopt it. Searches read the old one meanwhile."""
+        log.warning("search index %s was built by an older schema; rebuilding it",
+                    self.writer.generation)
+        watermark = max(0, _outbox_high() - REBUILD_MARGIN)
+        builder = self.backend.create_generation()
+        try:
+            self._fill(builder, watermark)
+        finally:
+            builder.close()
+        self.adopt(builder.generation)
 
     def _reset(self) -> None:
         self.applied = self.writer.last_outbox_id()
@@ -72,8 +93,9 @@ class Indexer:
         rows = list(
             IndexChange.objects.filter(id__gt=self.applied)
             .order_by("id")
-            .values_list("id", "article_id", "created_at")[: self.batch_size]
+            .values_list("id", "article_id", "created_at")[: self.batch]
         )
+        full = len(rows) == self.batch
         if self.holes:
             filled = list(IndexChange.objects.filter(id__in=list(self.holes))
                           .values_list("id", "article_id", "created_at"))
@@ -89,7 +111,10 @@ class Indexer:
             self.writer.commit(self.watermark())
         except Exception:
             self.writer.rollback()
+            self.batch = self.batch_size
             raise
+        self.batch = min(self.batch * 2, max(MAX_BATCH_SIZE, self.batch_size)) \
+            if full else self.batch_size
         return len(rows)
 
     def watermark(self) -> int:

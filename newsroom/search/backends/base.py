@@ -120,6 +120,10 @@ class Writer:
 
     generation: str
     created = False  # True when the live index was just created, empty
+    # True when the live index was built by an older version of the schema
+    # or analysis (its terms would not match today's queries): the indexer
+    # rebuilds it from the database before applying the outbox.
+    stale = False
 
     def upsert(self, docs: Iterable[IndexDocument]) -> None:
         raise NotImplementedError

@@ -67,7 +67,7 @@ class Compiler:
         if atom.prefix:
             tokens = analysis.analyze(atom.text, analysis.FOLDED)
             return self.tokens(tokens, prefix=True)
-        return self.tokens(analysis.analyze(atom.text), fuzzy=fuzzy)
+        return self.tokens(analysis.analyze_word(atom.text), fuzzy=fuzzy)
 
     def tokens(self, tokens: list[str], prefix: bool = False, fuzzy: bool = False
                ) -> Query | None:

@@ -28,7 +28,9 @@ import tantivy
 from .. import analysis
 from .base import IndexDocument, Writer, WriterBusy
 
-SCHEMA_VERSION = 1
+# 2: tokens are runs of letters and digits (tantivy's simple tokenizer), no
+# longer a regex keeping "U.S." and "2,500" whole (newsroom/search/analysis.py).
+SCHEMA_VERSION = 2
 META_ID = 0  # article ids start at 1
 TEXT_FIELDS = ("headline", "standfirst", "body", "meta")
 
@@ -223,7 +225,9 @@ class TantivyWriter(Writer):
                                          threads or self.threads)
         self.index.config_reader("manual", 0)
         self.index.reload()
-        self._last = read_meta(self.index.searcher(), self.schema)["outbox"]
+        meta = read_meta(self.index.searcher(), self.schema)
+        self._last = meta["outbox"]
+        self.stale = meta["schema"] != SCHEMA_VERSION
 
     def upsert(self, docs: Iterable[IndexDocument]) -> None:
         add, delete = self._writer.add_document, self._writer.delete_documents_by_term
