@@ -8,8 +8,9 @@ ids come first (executemany cannot return generated keys).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
+from django.conf import settings
 from django.db import connection
 
 
@@ -49,18 +50,42 @@ def insert_rows(model, columns: list[str], rows: list) -> None:
             cursor.executemany(insert_sql(model, columns), rows)
 
 
-def insert_instances(model, objs: list) -> None:
-    """Insert model instances whose pk is already set, values prepared by type."""
-    if not objs:
+def datetime_adapter():
+    """A function preparing an aware datetime for this connection, as
+    ``connection.ops.adapt_datetimefield_value`` does, for the common case
+    (SQLite storing UTC) without its per-call checks (about 9 us a value)."""
+    generic = connection.ops.adapt_datetimefield_value
+    if connection.vendor != "sqlite" or not settings.USE_TZ or \
+            str(connection.timezone) != "UTC":
+        return generic
+
+    def adapt(value):
+        if value is None or value.tzinfo is None:
+            return generic(value)
+        return str(value.astimezone(UTC).replace(tzinfo=None))
+
+    return adapt
+
+
+def field_defaults(model) -> dict[str, object]:
+    """Each concrete field's default, by attname (callables are called once)."""
+    return {f.attname: f.get_default() for f in model._meta.concrete_fields}
+
+
+def insert_dicts(model, values: list[dict]) -> None:
+    """Insert rows given as {attname: value} (every concrete field present),
+    without building model instances: plain values go as they are, datetimes
+    through ``datetime_adapter``, anything else through its field."""
+    if not values:
         return
     fields = model._meta.concrete_fields
-    adapt_dt = connection.ops.adapt_datetimefield_value
+    adapt_dt = datetime_adapter()
     plain = (str, int, float, bool, type(None))
     rows = []
-    for obj in objs:
+    for item in values:
         row = []
         for f in fields:
-            value = getattr(obj, f.attname)
+            value = item[f.attname]
             if isinstance(value, datetime):
                 value = adapt_dt(value)
             elif not isinstance(value, plain):

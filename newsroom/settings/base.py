@@ -205,6 +205,7 @@ NEWSROOM_IMPORT_BATCH_SIZE = env_int("NEWSROOM_IMPORT_BATCH_SIZE", 1000)
 NEWSROOM_IMPORT_WORKERS = env_int("NEWSROOM_IMPORT_WORKERS", 1)
 NEWSROOM_IMPORT_DEFAULT_SECTION = env_str("NEWSROOM_IMPORT_DEFAULT_SECTION", "News")
 NEWSROOM_IMPORT_PROGRESS_SECONDS = env_int("NEWSROOM_IMPORT_PROGRESS_SECONDS", 5)
+NEWSROOM_IMPORT_SQLITE_CACHE_MB = env_int("NEWSROOM_IMPORT_SQLITE_CACHE_MB", 256)
 
 # Shares, read counts, popular lists, related, feeds and sitemaps
 # (newsroom.shares and newsroom/articles/{feeds,sitemaps,jsonld}.py; see
