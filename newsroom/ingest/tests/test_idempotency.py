@@ -192,3 +192,48 @@ def test_progress_bar_on_a_terminal(tmp_path):
     bar.close(None)
     text = stream.getvalue()
     assert "250 records" in text and "/s" in text and "ETA" in text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sqlite_import_checkpoints_in_the_background_and_restores(
+        tmp_path, run_import, monkeypatch):
+    """On a WAL database, an import turns automatic checkpoints off for its
+    connection (a thread checkpoints instead, so no batch commit waits on the
+    disk), then restores SQLite's default and leaves every WAL frame copied
+    into the database file: all 1,200 records are there."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("WAL checkpoints are SQLite's; PostgreSQL has none to move")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        if cursor.fetchone()[0] != "wal":
+            pytest.skip("the test database is not in WAL mode")
+    import threading
+
+    from newsroom.ingest import writer
+
+    seen = []  # (autocheckpoint, checkpoint thread alive) at each batch
+    enqueue = writer.enqueue
+
+    def watching(ids):
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_autocheckpoint")
+            alive = any(t.name == "import-checkpoint" for t in threading.enumerate())
+            seen.append((cursor.fetchone()[0], alive))
+        return enqueue(ids)
+
+    monkeypatch.setattr(writer, "enqueue", watching)
+    path = tmp_path / "many.jsonl"
+    write_jsonl(path, [row(n) for n in range(1200)])
+    run = run_import(path, "--batch-size", "100")
+    assert "1200 created" in run.out
+    assert seen == [(0, True)] * 12
+    assert not any(t.name == "import-checkpoint" for t in threading.enumerate())
+    assert Article.objects.count() == 1200
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        assert cursor.fetchone()[0] == 1000
+        cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        busy, frames, copied = cursor.fetchone()
+    assert busy == 0 and frames == copied
