@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from newsroom.articles.models import Article
+from newsroom.numbers import is_int
 from newsroom.web.views import _article_context
 
 from . import moderation
@@ -220,7 +221,7 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
     # A signed cookie remembers what this browser reported, so one reader
     # pressing the button again does not count twice (no session write).
     seen = request.get_signed_cookie(REPORTED_COOKIE, default="", salt=REPORTED_COOKIE)
-    ids = [i for i in seen.split(",") if i.isdigit()]
+    ids = [i for i in seen.split(",") if is_int(i)]
     if str(comment.pk) not in ids:
         Comment.objects.filter(pk=comment.pk).update(report_count=F("report_count") + 1)
         ids = (ids + [str(comment.pk)])[-50:]

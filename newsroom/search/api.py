@@ -20,6 +20,7 @@ from ninja import Field, Query, Router, Schema
 from newsroom.api.caching import set_max_age
 from newsroom.articles.api import READ_ERRORS, Slug, absolute
 from newsroom.articles.models import Article, Author, Section, Tag
+from newsroom.numbers import is_int
 
 from .backends.base import Sort
 from .service import MAX_PAGE, PAGE_SIZE, read_params, run
@@ -76,7 +77,7 @@ class SearchOut(Schema):
 
 def _month_name(key: str) -> str:
     """"202611" -> "November 2026" (the page's label for a month facet)."""
-    if not (key.isdigit() and len(key) == 6 and 1 <= int(key[4:]) <= 12):
+    if not (is_int(key) and len(key) == 6 and 1 <= int(key[4:]) <= 12):
         return key
     return f"{calendar.month_name[int(key[4:])]} {key[:4]}"
 

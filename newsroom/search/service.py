@@ -10,6 +10,8 @@ from datetime import date
 
 from django.http import QueryDict
 
+from newsroom.numbers import is_int
+
 from . import aliases, analytics
 from .backends import get_backend
 from .backends.base import Filters, SearchBackend, SearchRequest, SearchResults, Sort
@@ -52,7 +54,7 @@ def _slug(value: str) -> str:
 
 def _int(value: str, low: int, high: int) -> int | None:
     value = value.strip()
-    if value.isdigit() and low <= int(value) <= high:
+    if is_int(value) and low <= int(value) <= high:
         return int(value)
     return None
 

@@ -12,6 +12,7 @@ from django.http import (
 from django.views.decorators.http import require_GET, require_POST
 
 from newsroom.articles.models import Article
+from newsroom.numbers import is_int
 
 from .counters import record_share, share_counts
 from .models import Network
@@ -25,7 +26,7 @@ class ShareRedirect(HttpResponseRedirect):
 
 def _public_article(ref: str) -> Article:
     public = Article.objects.published().only("id", "slug", "headline")
-    article = public.filter(pk=int(ref)).first() if ref.isdigit() else None
+    article = public.filter(pk=int(ref)).first() if is_int(ref) else None
     article = article or public.filter(slug=ref).first()
     if article is None:
         raise Http404("No such article")

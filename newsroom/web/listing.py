@@ -14,6 +14,8 @@ from django.db import connections
 from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
+from newsroom.numbers import is_int
+
 
 @dataclass
 class Page:
@@ -30,7 +32,7 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
         return None
     stamp, _, pk = cursor.rpartition("~")
     when = parse_datetime(stamp.replace(" ", "+"))
-    if when is None or not pk.isdigit():
+    if when is None or not is_int(pk):
         return None
     return when, int(pk)
 

@@ -12,6 +12,7 @@ from newsroom.comments import moderation
 from newsroom.comments.confirmation import Challenge, get_backend
 from newsroom.comments.forms import CommentForm
 from newsroom.comments.models import Comment
+from newsroom.numbers import is_int
 from newsroom.web import slots
 
 register = template.Library()
@@ -61,7 +62,7 @@ def comments_for(context, article) -> dict:
     reply = get.get("reply", "")
     open_ = moderation.comments_open(article)
     csrf = context.get("csrf_token")
-    if form is None and not reply.isdigit() and open_ and csrf \
+    if form is None and not is_int(reply) and open_ and csrf \
             and not context.get("comment_notice"):
         # The usual case, an empty form: rendered once, filled per request.
         return {
@@ -71,12 +72,12 @@ def comments_for(context, article) -> dict:
             "form_html": _blank_form(article, context, csrf),
         }
     if form is None:
-        initial = {"parent": int(reply)} if reply.isdigit() else {}
+        initial = {"parent": int(reply)} if is_int(reply) else {}
         form = CommentForm(initial=initial, article_id=article.pk)
     stamp, challenge = form.render_state()
     parent_id = form["parent"].value()
     replying_to = None
-    if parent_id and str(parent_id).isdigit():
+    if parent_id and is_int(str(parent_id)):
         replying_to = next((c for c in comments if c.pk == int(parent_id)), None)
     return {
         "thread": threaded(comments, newest, max_depth),
