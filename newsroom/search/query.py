@@ -46,7 +46,10 @@ class Word:
     prefix: bool = False
 
     def to_text(self) -> str:
-        return f"{self.text}*" if self.prefix else self.text
+        if self.prefix:
+            return f"{self.text}*"
+        # A quoted "OR" is the word, not the operator: keep it quoted.
+        return f'"{self.text}"' if self.text in ("OR", "AND", "NOT") else self.text
 
 
 @dataclass(frozen=True)
@@ -169,14 +172,18 @@ def _atom(kind: str, text: str) -> Atom | None:
         words = tuple(w for w in _JUNK.sub(" ", text).split() if w.strip("*-'’."))
         if not words:
             return None
-        return Word(words[0]) if len(words) == 1 else Phrase(words)
+        if len(words) > 1:
+            return Phrase(words)
+        # One quoted word is that word, exactly: a "*" in it is not a prefix
+        # (and written back unquoted it would become one).
+        return _atom("word", words[0].replace("*", " "))
     text = _JUNK.sub(" ", text).strip(" -")
     if not text:
         return None
     if " " in text:  # "a(b)" and the like: the pieces, as a phrase
         return _atom("phrase", text)
     prefix = text.endswith("*")
-    core = text.rstrip("*")
+    core = text.rstrip("*").strip(" -")  # "0-*" is "0" (as "0-" would be)
     if "*" in core:  # wildcards inside a word are not supported: plain text
         core = core.replace("*", " ").strip()
         return _atom("phrase", core) if " " in core else _atom("word", core)

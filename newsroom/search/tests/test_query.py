@@ -73,6 +73,14 @@ def test_any_text_parses(text):
     assert parse(q.to_text()).must == q.must or q.to_text() == ""
 
 
+@pytest.mark.parametrize("text", ['"0*"', '0-*', '"OR', '"abc*"', '"a*b"'])
+def test_normal_form_round_trips_found_by_hypothesis(text):
+    """Inputs the property test once found: a quoted word with a "*", a
+    hyphen before the "*", a quoted operator word."""
+    q = parse(text)
+    assert parse(q.to_text()).must == q.must
+
+
 reader_text = st.one_of(
     st.text(max_size=200),
     st.text(alphabet=st.sampled_from(list('ab "-*OR()\\\x00😀é#.,\'')), max_size=60),
