@@ -72,6 +72,18 @@ def field_defaults(model) -> dict[str, object]:
     return {f.attname: f.get_default() for f in model._meta.concrete_fields}
 
 
+def _prepared(fields, item: dict, adapt_dt) -> list:
+    row = []
+    for f in fields:
+        value = item[f.attname]
+        if isinstance(value, datetime):
+            value = adapt_dt(value)
+        elif not isinstance(value, (str, int, float, bool, type(None))):
+            value = f.get_db_prep_save(value, connection)
+        row.append(value)
+    return row
+
+
 def insert_dicts(model, values: list[dict]) -> None:
     """Insert rows given as {attname: value} (every concrete field present),
     without building model instances: plain values go as they are, datetimes
@@ -80,16 +92,23 @@ def insert_dicts(model, values: list[dict]) -> None:
         return
     fields = model._meta.concrete_fields
     adapt_dt = datetime_adapter()
-    plain = (str, int, float, bool, type(None))
-    rows = []
-    for item in values:
-        row = []
-        for f in fields:
-            value = item[f.attname]
-            if isinstance(value, datetime):
-                value = adapt_dt(value)
-            elif not isinstance(value, plain):
-                value = f.get_db_prep_save(value, connection)
-            row.append(value)
-        rows.append(row)
+    rows = [_prepared(fields, item, adapt_dt) for item in values]
     insert_rows(model, [f.column for f in fields], rows)
+
+
+def update_dicts(model, attnames: list[str], values: list[dict]) -> None:
+    """``UPDATE ... SET <attnames> WHERE pk`` for each {attname: value} (with
+    the pk under "id"), in one executemany; values prepared as in
+    ``insert_dicts``."""
+    if not values:
+        return
+    by_name = {f.attname: f for f in model._meta.concrete_fields}
+    fields = [by_name[name] for name in attnames]
+    qn = connection.ops.quote_name
+    sets = ", ".join(f"{qn(f.column)} = %s" for f in fields)
+    sql = (f"UPDATE {qn(model._meta.db_table)} SET {sets} "  # noqa: S608
+           f"WHERE {qn(model._meta.pk.column)} = %s")
+    adapt_dt = datetime_adapter()
+    rows = [[*_prepared(fields, item, adapt_dt), item["id"]] for item in values]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)

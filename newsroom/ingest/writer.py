@@ -21,6 +21,7 @@ from newsroom.articles.bulk import (
     field_defaults,
     insert_dicts,
     insert_rows,
+    update_dicts,
 )
 from newsroom.articles.models import Article, Byline
 from newsroom.search.models import enqueue
@@ -29,9 +30,9 @@ from .models import Provenance
 from .records import Record
 from .taxonomy import Names
 
-UPDATE_FIELDS = [
+UPDATE_FIELDS = [  # attnames
     "headline", "body", "body_html", "standfirst", "dateline", "status",
-    "published_at", "section", "canonical_url", "content_hash", "image_url",
+    "published_at", "section_id", "canonical_url", "content_hash", "image_url",
     "source", "source_id", "updated_at",
 ]
 
@@ -90,7 +91,7 @@ class Writer:
         existing = _lookup(records)
         seen: dict[str, int | None] = {}  # identity key -> article id (None: new)
         creates: list[tuple[Record, dict, str]] = []  # values by attname
-        updates: list[tuple[Record, Article, str]] = []
+        updates: list[tuple[Record, dict, str]] = []  # values with "id"
         placed: list[tuple[Record, int]] = []  # records whose article exists
         for record in records:
             keys = _keys(record)
@@ -115,8 +116,9 @@ class Writer:
             elif match.fingerprint == fp:
                 result.unchanged += 1
             else:
-                article = self._article(record, Article(id=match.id), now)
-                updates.append((record, article, fp))
+                values = self._values(record, now, new=False)
+                values["id"] = match.id
+                updates.append((record, values, fp))
         self._resolve(creates, updates)
         self._create(creates, result)
         self._update(updates, result)
@@ -127,11 +129,6 @@ class Writer:
         if self.comment_writer is not None:
             result.comments = self.comment_writer.write(placed)
         return result
-
-    def _article(self, record: Record, article: Article, now) -> Article:
-        for name, value in self._values(record, now, new=not article.pk).items():
-            setattr(article, name, value)
-        return article
 
     def _values(self, record: Record, now, *, new: bool) -> dict:
         """The article's columns (by attname) that a record sets."""
@@ -158,8 +155,8 @@ class Writer:
         self.names.ensure([r for r, _, _ in creates + updates])
         for record, values, _ in creates:
             values["section_id"] = self.names.section_id(record)
-        for record, article, _ in updates:
-            article.section_id = self.names.section_id(record)
+        for record, values, _ in updates:
+            values["section_id"] = self.names.section_id(record)
 
     def _create(self, creates, result: BatchResult) -> None:
         if not creates:
@@ -186,17 +183,19 @@ class Writer:
     def _update(self, updates, result: BatchResult) -> None:
         if not updates:
             return
-        articles = [a for _, a, _ in updates]
-        Article.objects.bulk_update(articles, UPDATE_FIELDS, batch_size=200)
-        ids = [a.pk for a in articles]
+        # One UPDATE per row through executemany: bulk_update's CASE WHEN
+        # expressions cost ~5 ms of Python per record (205 records/s).
+        update_dicts(Article, UPDATE_FIELDS, [values for _, values, _ in updates])
+        ids = [values["id"] for _, values, _ in updates]
         Byline.objects.filter(article_id__in=ids).delete()
         Article.tags.through.objects.filter(article_id__in=ids).delete()
-        self._relations([(r, a.pk) for r, a, _ in updates])
+        self._relations([(r, values["id"]) for r, values, _ in updates])
         Provenance.objects.filter(article_id__in=ids).delete()
-        Provenance.objects.bulk_create(
-            [Provenance(article_id=a.pk, url_key=url_key(r.url), fingerprint=fp)
-             for r, a, fp in updates], batch_size=1000)
-        result.updated += len(articles)
+        stamp = connection.ops.adapt_datetimefield_value(timezone.now())
+        insert_rows(Provenance, ["article_id", "url_key", "fingerprint", "imported_at"],
+                    [(values["id"], url_key(r.url), fp, stamp)
+                     for r, values, fp in updates])
+        result.updated += len(ids)
         result.article_ids.extend(ids)
 
     def _relations(self, pairs: list[tuple[Record, int]]) -> None:
