@@ -10,6 +10,11 @@ bind = os.environ.get("NEWSROOM_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# gunicorn's largest request line (its default is 4094): a search typed to the
+# box's 2,000 characters needs up to ~6 KB percent-encoded in Latin scripts,
+# more in others, which gunicorn refuses with a 414. granian, what `make run`
+# uses, takes URLs up to about 64 KB.
+limit_request_line = 8190
 keepalive = 5
 timeout = 30
 graceful_timeout = 20
