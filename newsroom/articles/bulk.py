@@ -8,10 +8,81 @@ ids come first (executemany cannot return generated keys).
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import connection
+
+CHECKPOINT_SECONDS = 0.5  # between the background WAL checkpoints
+WAL_RESTART_FRAMES = 32_768  # pages (128 MB): then the WAL file starts over
+
+
+class sqlite_bulk_writes:
+    """SQLite only: a bigger page cache for this connection, and the
+    WAL checkpoints (the only fsyncs of WAL with synchronous=NORMAL) moved to
+    a thread with its own connection, so a batch's commit never waits for
+    the disk. A PASSIVE checkpoint copies what it can without blocking the
+    writer or the readers; durability is what synchronous=NORMAL gives.
+
+    Measured (30,000 new articles into a 1,000,000-article database): with
+    SQLite's 2 MB cache and a checkpoint every 1,000 pages, a commit of
+    1,000 articles took 191 ms, more than all the Python work of the batch;
+    random-order index inserts (slugs, content hashes) dirty a page each.
+    """
+
+    def __init__(self, cache_mb: int = 256) -> None:
+        self.cache_mb = cache_mb
+        self.thread: threading.Thread | None = None
+        self.stop = threading.Event()
+
+    def __enter__(self) -> sqlite_bulk_writes:
+        conn = connection
+        if conn.vendor != "sqlite" or conn.in_atomic_block:
+            # Inside a caller's transaction nothing commits before it ends.
+            return self
+        with conn.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = -{int(self.cache_mb) * 1024}")
+            cursor.execute("PRAGMA journal_mode")
+            if cursor.fetchone()[0].lower() != "wal":
+                return self  # e.g. an in-memory test database
+            cursor.execute("PRAGMA wal_autocheckpoint = 0")
+        path = conn.settings_dict["NAME"]
+        self.thread = threading.Thread(target=self._run, args=(str(path),),
+                                       name="sqlite-checkpoint", daemon=True)
+        self.thread.start()
+        return self
+
+    def _run(self, path: str) -> None:
+        import sqlite3
+
+        db = sqlite3.connect(path, timeout=20, check_same_thread=False)
+        try:
+            while not self.stop.wait(CHECKPOINT_SECONDS):
+                try:
+                    _, frames, _ = db.execute(
+                        "PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    if frames > WAL_RESTART_FRAMES:
+                        # With the writer always appending, a PASSIVE
+                        # checkpoint never catches up and the WAL would grow
+                        # without end: wait for a gap between batches, copy
+                        # the rest and start the WAL file over.
+                        db.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
+                except sqlite3.Error:  # busy or locked: the next round tries
+                    continue
+        finally:
+            db.close()
+
+    def __exit__(self, *exc) -> None:
+        if self.thread is None:
+            return
+        self.stop.set()
+        self.thread.join()
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_autocheckpoint = 1000")  # SQLite's default
+            # Copy the rest and shrink the WAL file back to nothing (it grew
+            # to about WAL_RESTART_FRAMES pages); waits for readers, briefly.
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def allocate_ids(model, n: int) -> list[int]:

@@ -12,7 +12,6 @@ import multiprocessing
 import os
 import sys
 import tempfile
-import threading
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -23,15 +22,14 @@ from typing import TextIO
 from django.conf import settings
 from django.db import DatabaseError, connections
 
+from newsroom.articles.bulk import sqlite_bulk_writes
+
 from .fastrender import render
 from .importers import ReadContext, reader_for
 from .progress import make_progress
 from .records import BadRecord, Record, content_hash
 from .sources import SourceError, detect_format, fetch_url, is_url, list_files
 from .writer import BatchResult, Writer
-
-CHECKPOINT_SECONDS = 0.5  # between the import's background WAL checkpoints
-WAL_RESTART_FRAMES = 32_768  # pages (128 MB): then the WAL file starts over
 
 
 @dataclass
@@ -101,7 +99,8 @@ def run_import(options: Options, *, err: TextIO | None = None) -> Summary:
         "NEWSROOM_IMPORT_DEFAULT_SECTION", "News")
     summary = Summary()
     started = time.monotonic()
-    with _sqlite_tuned(), _materialise(options.source) as (files, url):
+    cache_mb = int(_setting("NEWSROOM_IMPORT_SQLITE_CACHE_MB", 256))
+    with sqlite_bulk_writes(cache_mb), _materialise(options.source) as (files, url):
         total_bytes = sum(p.stat().st_size for p in files)
         progress = make_progress(options.progress, err, total_bytes)
         writer = Writer(default_section=default_section, dry_run=options.dry_run,
@@ -115,73 +114,6 @@ def run_import(options: Options, *, err: TextIO | None = None) -> Summary:
             summary.seconds = time.monotonic() - started
             progress.close(summary)
     return summary
-
-
-class _sqlite_tuned:
-    """SQLite only: a bigger page cache for the import connection, and the
-    WAL checkpoints (the only fsyncs of WAL with synchronous=NORMAL) moved to
-    a thread with its own connection, so a batch's commit never waits for
-    the disk. A PASSIVE checkpoint copies what it can without blocking the
-    writer or the readers; durability is what synchronous=NORMAL gives.
-
-    Measured (30,000 new articles into a 1,000,000-article database): with
-    SQLite's 2 MB cache and a checkpoint every 1,000 pages, a commit of
-    1,000 articles took 191 ms, more than all the Python work of the batch;
-    random-order index inserts (slugs, content hashes) dirty a page each.
-    """
-
-    def __init__(self) -> None:
-        self.thread: threading.Thread | None = None
-        self.stop = threading.Event()
-
-    def __enter__(self) -> _sqlite_tuned:
-        conn = connections["default"]
-        if conn.vendor != "sqlite" or conn.in_atomic_block:
-            # Inside a caller's transaction nothing commits before it ends.
-            return self
-        megabytes = int(_setting("NEWSROOM_IMPORT_SQLITE_CACHE_MB", 256))
-        with conn.cursor() as cursor:
-            cursor.execute(f"PRAGMA cache_size = -{megabytes * 1024}")
-            cursor.execute("PRAGMA journal_mode")
-            if cursor.fetchone()[0].lower() != "wal":
-                return self  # e.g. an in-memory test database
-            cursor.execute("PRAGMA wal_autocheckpoint = 0")
-        path = conn.settings_dict["NAME"]
-        self.thread = threading.Thread(target=self._run, args=(str(path),),
-                                       name="import-checkpoint", daemon=True)
-        self.thread.start()
-        return self
-
-    def _run(self, path: str) -> None:
-        import sqlite3
-
-        db = sqlite3.connect(path, timeout=20, check_same_thread=False)
-        try:
-            while not self.stop.wait(CHECKPOINT_SECONDS):
-                try:
-                    _, frames, _ = db.execute(
-                        "PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                    if frames > WAL_RESTART_FRAMES:
-                        # With the writer always appending, a PASSIVE
-                        # checkpoint never catches up and the WAL would grow
-                        # without end: wait for a gap between batches, copy
-                        # the rest and start the WAL file over.
-                        db.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
-                except sqlite3.Error:  # busy or locked: the next round tries
-                    continue
-        finally:
-            db.close()
-
-    def __exit__(self, *exc) -> None:
-        if self.thread is None:
-            return
-        self.stop.set()
-        self.thread.join()
-        with connections["default"].cursor() as cursor:
-            cursor.execute("PRAGMA wal_autocheckpoint = 1000")  # SQLite's default
-            # Copy the rest and shrink the WAL file back to nothing (it grew
-            # to about WAL_RESTART_FRAMES pages); waits for readers, briefly.
-            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 class _materialise:

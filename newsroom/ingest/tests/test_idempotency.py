@@ -219,7 +219,7 @@ def test_sqlite_import_checkpoints_in_the_background_and_restores(
     def watching(ids):
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA wal_autocheckpoint")
-            alive = any(t.name == "import-checkpoint" for t in threading.enumerate())
+            alive = any(t.name == "sqlite-checkpoint" for t in threading.enumerate())
             seen.append((cursor.fetchone()[0], alive))
         return enqueue(ids)
 
@@ -229,7 +229,7 @@ def test_sqlite_import_checkpoints_in_the_background_and_restores(
     run = run_import(path, "--batch-size", "100")
     assert "1200 created" in run.out
     assert seen == [(0, True)] * 12
-    assert not any(t.name == "import-checkpoint" for t in threading.enumerate())
+    assert not any(t.name == "sqlite-checkpoint" for t in threading.enumerate())
     assert Article.objects.count() == 1200
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA wal_autocheckpoint")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils.text import slugify
 
 from newsroom.articles import synthetic
-from newsroom.articles.bulk import allocate_ids, insert_sql
+from newsroom.articles.bulk import allocate_ids, insert_sql, sqlite_bulk_writes
 from newsroom.articles.demo_loader import SECTIONS
 from newsroom.articles.models import Article, Author, Byline, Section, Tag
 from newsroom.search.models import enqueue
@@ -47,20 +48,6 @@ def ensure_named(model, names: list[str]) -> dict[str, int]:
         model.objects.filter(slug__in=set(slugs.values())).values_list("slug", "pk")
     )
     return {name: by_slug[slug] for name, slug in slugs.items()}
-
-
-def big_page_cache() -> None:
-    """A large SQLite page cache for this connection (no-op elsewhere).
-
-    Rows arrive in random slug and date order: once the indexes outgrow the
-    2 MB default cache every insert waits on random page reads, and the rate
-    falls from thousands to hundreds per second. Set per batch because the
-    connection may have been reopened (worker processes are forked after
-    closing it).
-    """
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA cache_size = -524288")  # KiB: 512 MiB
 
 
 PER_ROW = ("id", "headline", "slug", "standfirst", "body", "body_html", "dateline",
@@ -174,11 +161,36 @@ class Command(BaseCommand):
         sections = ensure_sections()
         authors = ensure_named(Author, gen.authors)
         tags = ensure_named(Tag, gen.tags)
+        written = self._write(gen, count, size, jobs, outbox, started, existing,
+                              (sections, authors, tags))
+        kept = count - written
+        outbox_note = "with search outbox rows" if outbox else "no outbox rows"
+        self.done(
+            f"{written:,} articles created, {kept:,} already there ({outbox_note})",
+            written, started,
+        )
+
+    def _write(self, gen, count, size, jobs, outbox, started, existing,
+               names) -> int:
+        with ExitStack() as stack:
+            return self._batches(gen, count, size, jobs, outbox, started, existing,
+                                 names, stack)
+
+    def _batches(self, gen, count, size, jobs, outbox, started, existing, names,
+                 stack: ExitStack) -> int:
+        sections, authors, tags = names
         written = 0
+        tuned = False
         for items in synthetic.batches(gen, 0, count, size, jobs):
             fresh = [a for a in items if a.source_id not in existing]
             if fresh:
-                big_page_cache()
+                if not tuned:
+                    # After the first batch: the text workers are forked by
+                    # then, before the checkpoint thread exists. Rows arrive
+                    # in random slug and date order, so the indexes need a
+                    # big page cache once they outgrow SQLite's 2 MB.
+                    stack.enter_context(sqlite_bulk_writes(cache_mb=512))
+                    tuned = True
                 try:
                     insert_batch(fresh, sections, authors, tags, outbox)
                 except IntegrityError as exc:
@@ -190,12 +202,7 @@ class Command(BaseCommand):
             if done % (size * 25) < size or done == count:
                 rate = done / max(time.perf_counter() - started, 1e-9)
                 self.log(f"  {done:,} / {count:,} ({rate:,.0f} articles/s)")
-        kept = count - written
-        outbox_note = "with search outbox rows" if outbox else "no outbox rows"
-        self.done(
-            f"{written:,} articles created, {kept:,} already there ({outbox_note})",
-            written, started,
-        )
+        return written
 
     def log(self, text: str) -> None:
         if self.verbosity >= 1:
