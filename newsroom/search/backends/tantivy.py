@@ -23,7 +23,6 @@ from tantivy import Occur, Query
 from .. import analysis, highlight, spelling
 from .base import (
     FacetValue,
-    Filters,
     Hit,
     SearchBackend,
     SearchRequest,
@@ -297,7 +296,7 @@ class TantivyBackend(SearchBackend):
             lead = " ".join(head)
             terms = [f"{lead} {t}".strip() for t, _ in found[:limit]]
         parts = [(Occur.Must, Query.const_score_query(
-            self.compiler.filters(_no_filters(), now or timezone.now())[0], 0.0))]
+            self.compiler.public(now or timezone.now()), 0.0))]
         for word in head:
             tokens = analysis.analyze(word)
             if tokens:
@@ -349,7 +348,7 @@ class TantivyBackend(SearchBackend):
             min_term_frequency=1, max_query_terms=25, min_word_length=3,
             stop_words=sorted(_MLT_STOPWORDS),
         )
-        public = self.compiler.filters(_no_filters(), now or timezone.now())[0]
+        public = self.compiler.public(now or timezone.now())
         q = Query.boolean_query([
             (Occur.Must, like),
             (Occur.Must, Query.const_score_query(public, 0.0)),
@@ -416,10 +415,6 @@ class TantivyBackend(SearchBackend):
 
     def live_generation(self) -> str | None:
         return self.store.live_generation()
-
-
-def _no_filters() -> Filters:
-    return Filters()
 
 
 _MLT_STOPWORDS = {

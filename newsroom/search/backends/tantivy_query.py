@@ -17,6 +17,7 @@ from tantivy import Occur, Query
 from .. import analysis
 from ..query import Atom, Phrase, SearchQuery, Word
 from .base import Filters
+from .tantivy_store import META_ID
 
 DEFAULT_BOOSTS = {
     # 1.0, not more: BM25 per field already favours a match in a short
@@ -152,18 +153,32 @@ class Compiler:
             parts.append((Occur.Must, Query.all_query()))
         return Query.boolean_query(parts), groups, positive
 
+    def public(self, now: datetime) -> Query:
+        """Articles out by ``now`` (scheduled ones have a later ``ts``)."""
+        return Query.range_query(self.schema, "ts", tantivy.FieldType.Integer, None,
+                                 int(now.timestamp()))
+
+    def future(self, now: datetime) -> Query:
+        """Scheduled articles not yet out: what the public filter excludes."""
+        return Query.range_query(self.schema, "ts", tantivy.FieldType.Integer,
+                                 int(now.timestamp()) + 1, None)
+
     def filters(self, f: Filters, now: datetime) -> list[Query]:
+        """The reader's filters (all required). The public rule is not here:
+        ``compile`` excludes the future instead of requiring the past."""
         s = self.schema
-        upper = int(now.timestamp())
-        if f.date_to:
-            end = datetime.combine(f.date_to, time.max, tzinfo=UTC)
-            upper = min(upper, int(end.timestamp()))
-        lower = None
-        if f.date_from:
-            lower = int(datetime.combine(f.date_from, time.min, tzinfo=UTC).timestamp())
-        # The public filter: a scheduled article is in the index from the
-        # start and becomes findable when its time comes, with no job.
-        out = [Query.range_query(s, "ts", tantivy.FieldType.Integer, lower, upper)]
+        out = []
+        if f.date_from or f.date_to:
+            upper = int(now.timestamp())
+            if f.date_to:
+                end = datetime.combine(f.date_to, time.max, tzinfo=UTC)
+                upper = min(upper, int(end.timestamp()))
+            lower = None
+            if f.date_from:
+                lower = int(datetime.combine(f.date_from, time.min,
+                                             tzinfo=UTC).timestamp())
+            out.append(Query.range_query(s, "ts", tantivy.FieldType.Integer,
+                                         lower, upper))
         if f.section:
             out.append(Query.term_query(s, "section", f.section))
         if f.tag:
@@ -188,6 +203,14 @@ class Compiler:
             parts.append((Occur.Must, text))
         elif not q.is_empty:  # words that analyse to nothing (emoji only)
             parts.append((Occur.Must, Query.empty_query()))
+        if not parts:  # no words, no filters: every public article
+            parts.append((Occur.Must, Query.all_query()))
+        # The public rule as an exclusion of what is scheduled, not a range
+        # every match must pass: at 1,000,000 articles the range cost more
+        # than the words (a common word counted in 6.3 ms with it, 2.6
+        # without), while the scheduled articles are few.
+        parts.append((Occur.MustNot, self.future(now)))
+        parts.append((Occur.MustNot, Query.term_query(self.schema, "id", META_ID)))
         return Compiled(
             query=Query.boolean_query(parts),
             text=text if positive else None,

@@ -3,6 +3,7 @@ indexer that applies them, survives SIGKILL, and a rebuild that swaps."""
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 import threading
 from datetime import timedelta
@@ -77,6 +78,41 @@ def test_drafts_never_and_scheduled_on_time(search_backend, index_now):
     res = search_backend.search(SearchRequest(
         parse("glaciers"), now=timezone.now() + timedelta(hours=2)))
     assert [h.id for h in res.hits] == [later.pk]
+
+
+@pytest.mark.django_db
+def test_a_scheduled_article_stays_out_of_every_kind_of_search(search_backend,
+                                                               index_now):
+    """Words, an exclusion only, no words with a section filter, a date range,
+    no words at all: the scheduled article is in none of them (the public
+    rule is an exclusion of the future), and neither is the index's own
+    metadata document; totals and facets count the same articles."""
+    from newsroom.search.backends.base import Filters
+
+    out = f.article("Harbour cranes idle", section_name="Business")
+    soon = f.article("Harbour strike ends", section_name="Business",
+                     status="scheduled",
+                     published_at=timezone.now() + timedelta(hours=1))
+    index_now()
+    today = timezone.now().date()
+    cases = {
+        "words": SearchRequest(parse("harbour")),
+        "exclusion only": SearchRequest(parse("-glacier")),
+        "section, no words": SearchRequest(parse(""), filters=Filters(
+            section=out.section.slug)),
+        "date range": SearchRequest(parse("harbour"), filters=Filters(
+            date_from=today, date_to=today + timedelta(days=2))),
+        "nothing": SearchRequest(parse("")),
+    }
+    for name, request in cases.items():
+        res = search_backend.search(dataclasses.replace(request, facets=True))
+        assert [h.id for h in res.hits] == [out.pk], name
+        assert res.total == 1, name
+        sections = {v.key: v.count for v in res.facets["section"]}
+        assert sections == {out.section.slug: 1}, (name, sections)
+    later = search_backend.search(SearchRequest(
+        parse("harbour"), now=timezone.now() + timedelta(hours=2)))
+    assert {h.id for h in later.hits} == {out.pk, soon.pk}
 
 
 @pytest.mark.django_db
