@@ -1,9 +1,12 @@
 """Bulk import benchmark: generated articles into the database and the index.
 
     .venv/bin/python bench/import.py [--counts 100000 1000000] [--workers 2]
+        [--database-url postgres://postgres@127.0.0.1:5432/test]
 
 For each count: a fresh SQLite database under --dir (never the repository's
-var/), ``manage.py import_articles`` on a JSON Lines file made by
+var/), or with --database-url a fresh PostgreSQL database created on that
+server (``newsroom_bench_import_N``, dropped first; the search index stays
+under --dir), ``manage.py import_articles`` on a JSON Lines file made by
 ``manage.py generate_articles`` (the synthetic archive, shared-data shape),
 then the search indexer drains the outbox. Prints articles/s and the time of
 each stage and in total, and checks that the index holds exactly the public
@@ -63,13 +66,28 @@ def ensure_data(path: Path, count: int, seed: int, env: dict) -> None:
     print(f"  {out.splitlines()[-1] if out else ''} ({seconds:.0f}s)", flush=True)
 
 
-def bench(count: int, data: Path, work: Path, workers: int, index: str) -> None:
+def fresh_postgres(url: str, count: int) -> str:
+    """A new, empty database on the server of ``url``; returns its URL."""
+    import psycopg
+    from psycopg import sql
+
+    name = f"newsroom_bench_import_{count}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return url.rsplit("/", 1)[0] + "/" + name
+
+
+def bench(count: int, data: Path, work: Path, workers: int, index: str,
+          database_url: str = "") -> None:
     var = work / f"run-{count}"
     subprocess.run(["rm", "-rf", str(var)], check=True)
     var.mkdir(parents=True)
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "newsroom.settings.dev",
            "NEWSROOM_VAR_DIR": str(var), "DEBUG": "false"}
     env.pop("DATABASE_URL", None)
+    if database_url:
+        env["DATABASE_URL"] = fresh_postgres(database_url, count)
     run([PYTHON, "manage.py", "migrate", "--noinput", "-v0", "--skip-checks"], env,
         "migrate")
     started = time.monotonic()
@@ -84,7 +102,8 @@ def bench(count: int, data: Path, work: Path, workers: int, index: str) -> None:
                          "--skip-checks",
                          "--limit", str(count), "--workers", str(workers),
                          "--progress", "none"], env, "import_articles")
-    print(f"{count:,} articles: import {t_import:.1f}s "
+    where = "PostgreSQL" if database_url else "SQLite"
+    print(f"{count:,} articles into {where}: import {t_import:.1f}s "
           f"({count / t_import:,.0f} articles/s) - {out}", flush=True)
     if index == "none":
         return
@@ -112,6 +131,9 @@ def main() -> int:
                         default="concurrent",
                         help="run the indexer beside the import (as make run "
                              "does), drain only after it, or skip the index")
+    parser.add_argument("--database-url", default="",
+                        help="import into a fresh database on this PostgreSQL "
+                             "server instead of SQLite")
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
     biggest = max(args.counts)
@@ -122,7 +144,7 @@ def main() -> int:
     print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; "
           f"{args.workers} rendering workers", flush=True)
     for count in sorted(args.counts):
-        bench(count, data, args.dir, args.workers, args.index)
+        bench(count, data, args.dir, args.workers, args.index, args.database_url)
     return 0
 
 
