@@ -19,7 +19,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils.text import slugify
 
 from newsroom.articles import synthetic
-from newsroom.articles.bulk import allocate_ids, insert_sql, sqlite_bulk_writes
+from newsroom.articles.bulk import allocate_ids, insert_rows, sqlite_bulk_writes
 from newsroom.articles.demo_loader import SECTIONS
 from newsroom.articles.models import Article, Author, Byline, Section, Tag
 from newsroom.search.models import enqueue
@@ -91,12 +91,9 @@ def insert_batch(items, sections, authors, tags, outbox: bool) -> list[int]:
         # dict.fromkeys: two names sharing a slug (one row) link only once.
         links = [(pk, tag_id) for pk, a in zip(ids, items, strict=True)
                  for tag_id in dict.fromkeys(tags[name] for name in a.tags)]
-        with connection.cursor() as cursor:
-            cursor.executemany(insert_sql(Article, [f.column for f in fields]), rows)
-            cursor.executemany(
-                insert_sql(Byline, ["article_id", "author_id", "position"]), bylines
-            )
-            cursor.executemany(insert_sql(TagLink, ["article_id", "tag_id"]), links)
+        insert_rows(Article, [f.column for f in fields], rows)
+        insert_rows(Byline, ["article_id", "author_id", "position"], bylines)
+        insert_rows(TagLink, ["article_id", "tag_id"], links)
         if outbox:
             enqueue(ids)
     return ids
