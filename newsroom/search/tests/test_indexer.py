@@ -116,6 +116,37 @@ def test_a_scheduled_article_stays_out_of_every_kind_of_search(search_backend,
 
 
 @pytest.mark.django_db
+def test_a_backlog_is_applied_in_growing_batches(search_backend, index_now,
+                                                 monkeypatch):
+    """A backlog doubles the batch each full commit, up to MAX_BATCH_SIZE;
+    a short batch (the backlog is gone) brings it back to the base size, so
+    the next single edit is still one small commit."""
+    from newsroom.search import indexer as indexer_module
+
+    f.article("First story")
+    index_now()
+    monkeypatch.setattr(indexer_module, "MAX_BATCH_SIZE", 40)
+    arts = [f.article(f"Backlog story {n}") for n in range(100)]
+    ix = Indexer(search_backend, batch_size=5)
+    ix.open(wait=5)
+    try:
+        backlog = IndexChange.objects.filter(id__gt=ix.applied).count()
+        assert backlog >= 100  # an article's creation writes one row or more
+        sizes = []
+        while n := ix.step():
+            sizes.append(n)
+        assert sum(sizes) == backlog
+        assert sizes[:4] == [5, 10, 20, 40]  # doubling...
+        assert set(sizes[3:-1]) == {40} and sizes[-1] <= 40  # ...capped at 40
+        assert ix.batch == 5
+        f.article("One more")  # its rows (article, byline) in one small commit
+        assert 1 <= ix.step() <= 5 and ix.batch == 5 and ix.step() == 0
+    finally:
+        ix.close()
+    assert {a.pk for a in arts} <= search_backend.document_ids()
+
+
+@pytest.mark.django_db
 def test_renames_tags_and_bylines_reindex(search_backend, index_now):
     """Renaming a section, tag or author, and changing tags or bylines,
     re-indexes the affected articles."""
