@@ -60,7 +60,11 @@ class Indexer:
             high = _outbox_high()
             self._fill(self.writer, max(0, high - REBUILD_MARGIN))
         elif getattr(self.writer, "stale", False):
-            self._rebuild_stale()
+            pending = self.backend.pending_generation()
+            if pending and pending != self.writer.generation:
+                self.adopt(pending)  # rebuild_search_index has just built one
+            else:
+                self._rebuild_stale()
         self._reset()
 
     def _rebuild_stale(self) -> None:
@@ -228,10 +232,10 @@ def rebuild(backend: SearchBackend | None = None, wait: float = 120.0,
         count = Indexer(backend)._fill(builder, watermark, progress)
     finally:
         builder.close()
-    if backend.live_generation() is None:
-        # No index yet: the writer adopts this one as the live index instead
-        # of creating an empty one and filling it all over again.
-        backend.request_swap(generation)
+    # Offered to whichever writer comes next: a running indexer adopts it;
+    # with none, the writer opened below does (with no index yet, instead of
+    # creating an empty one; with a stale one, instead of building another).
+    backend.request_swap(generation)
     indexer = Indexer(backend)
     try:
         indexer.open(wait=0)

@@ -81,6 +81,42 @@ def test_drafts_never_and_scheduled_on_time(search_backend, index_now):
 
 
 @pytest.mark.django_db
+def test_rebuild_over_a_stale_index_builds_one_generation(search_backend,
+                                                          index_now):
+    """rebuild_search_index on an index of an older schema: the generation it
+    builds is the one adopted; the writer does not build a second."""
+    from newsroom.search.backends import tantivy_store
+
+    a = f.article("Harbour cranes idle")
+    index_now()
+    with search_backend.writer(wait=5) as w:
+        w._writer.delete_documents_by_term("id", tantivy_store.META_ID)
+        meta = tantivy_store.tantivy.Document()
+        meta.add_integer("id", tantivy_store.META_ID)
+        meta.add_integer("outbox", w.last_outbox_id())
+        meta.add_integer("schema", 1)
+        w._writer.add_document(meta)
+        w._writer.commit()
+    made = []
+    create = search_backend.create_generation
+
+    def counting():
+        builder = create()
+        made.append(builder.generation)
+        return builder
+
+    search_backend.create_generation = counting
+    try:
+        generation, _ = rebuild(search_backend, wait=10)
+    finally:
+        del search_backend.create_generation
+    assert made == [generation]
+    assert search_backend.live_generation() == generation
+    assert search_backend.pending_generation() is None
+    assert found(search_backend, "harbour") == [a.pk]
+
+
+@pytest.mark.django_db
 def test_a_scheduled_article_stays_out_of_every_kind_of_search(search_backend,
                                                                index_now):
     """Words, an exclusion only, no words with a section filter, a date range,
