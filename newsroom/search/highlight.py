@@ -11,15 +11,30 @@ from collections.abc import Iterable
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-
-def _merge(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+def _merge(ranges: Iterable[tuple[int, int]], data: bytes | str = b""
+           ) -> list[tuple[int, int]]:
+    """Overlapping ranges, and ranges with only joining punctuation between
+    them, become one: the tokenizer splits "U.S.", "2,500" and "don't" into
+    runs of letters and digits, and a reader should see <mark>U.S</mark>.
+    rather than two marks."""
     merged: list[list[int]] = []
     for start, end in sorted(r for r in ranges if r[1] > r[0]):
-        if merged and start <= merged[-1][1]:
+        if merged and (start <= merged[-1][1] or _joined(data, merged[-1][1], start)):
             merged[-1][1] = max(merged[-1][1], end)
         else:
             merged.append([start, end])
     return [(s, e) for s, e in merged]
+
+
+def _joined(data: bytes | str, end: int, start: int) -> bool:
+    """Only joining punctuation between ``end`` and ``start`` (at most 3 bytes:
+    "’" is three in UTF-8)."""
+    gap = data[end:start]
+    if not gap or len(gap) > 3:
+        return False
+    if isinstance(gap, bytes):
+        gap = gap.decode("utf-8", errors="replace")
+    return all(ch in ".,'’-" for ch in gap)
 
 
 def mark(text: str, ranges: Iterable[tuple[int, int]], *, byte_offsets: bool = True,
@@ -32,7 +47,7 @@ def mark(text: str, ranges: Iterable[tuple[int, int]], *, byte_offsets: bool = T
     """
     data = text.encode() if byte_offsets else text
     out, pos = [], 0
-    for start, end in _merge(ranges):
+    for start, end in _merge(ranges, data):
         start, end = max(start, pos), min(end, len(data))
         if start >= end:
             continue
