@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+
 def _merge(ranges: Iterable[tuple[int, int]], data: bytes | str = b""
            ) -> list[tuple[int, int]]:
     """Overlapping ranges, and ranges with only joining punctuation between
