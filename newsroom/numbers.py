@@ -11,8 +11,3 @@ from __future__ import annotations
 def is_int(value: object) -> bool:
     """True for a non-empty string of the ASCII digits 0-9."""
     return isinstance(value, str) and value.isascii() and value.isdigit()
-
-
-def to_int(value: object, default: int | None = None) -> int | None:
-    """``int(value)`` for ASCII digits, else ``default``."""
-    return int(value) if is_int(value) else default

@@ -12,7 +12,7 @@ import threading
 from datetime import UTC, datetime
 
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
 
 CHECKPOINT_SECONDS = 0.5  # between the background WAL checkpoints
 WAL_RESTART_FRAMES = 32_768  # pages (128 MB): then the WAL file starts over
@@ -56,7 +56,11 @@ class sqlite_bulk_writes:
     def _run(self, path: str) -> None:
         import sqlite3
 
-        db = sqlite3.connect(path, timeout=20, check_same_thread=False)
+        # A short busy timeout: a RESTART checkpoint holds new writers back
+        # while it waits for readers, and the import's own writes wait at
+        # most 20 s; giving up after 2 s (the next round tries again) keeps
+        # a slow reader from ever making a batch fail.
+        db = sqlite3.connect(path, timeout=2, check_same_thread=False)
         try:
             while not self.stop.wait(CHECKPOINT_SECONDS):
                 try:
@@ -78,11 +82,15 @@ class sqlite_bulk_writes:
             return
         self.stop.set()
         self.thread.join()
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA wal_autocheckpoint = 1000")  # SQLite's default
-            # Copy the rest and shrink the WAL file back to nothing (it grew
-            # to about WAL_RESTART_FRAMES pages); waits for readers, briefly.
-            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA wal_autocheckpoint = 1000")  # the default
+                # Copy the rest and shrink the WAL file back to nothing (it
+                # grew to about WAL_RESTART_FRAMES pages); waits for readers.
+                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except DatabaseError:
+            if exc[0] is None:  # leaving normally: say so; else keep the real error
+                raise
 
 
 def allocate_ids(model, n: int) -> list[int]:

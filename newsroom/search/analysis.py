@@ -54,16 +54,13 @@ def analyze(text: str, name: str = STEMMED) -> list[str]:
     return analyzer(name).analyze(text)
 
 
-_WORD_POSSESSIVE = re.compile(r"(?<=\w)['’]s$", re.IGNORECASE)
+_POSSESSIVES = re.compile(r"(?<=\w)['’]s\b", re.IGNORECASE)
 
 
 def analyze_word(text: str, name: str = STEMMED) -> list[str]:
     """The terms of one query word: a possessive counts as the name alone
     ("Raqqa's" finds every Raqqa), where in the text it is "raqqa" + "s"."""
-    return analyze(_WORD_POSSESSIVE.sub("", text), name)
-
-
-_POSSESSIVES = re.compile(r"(?<=\w)['’]s\b", re.IGNORECASE)
+    return analyze(_POSSESSIVES.sub("", text), name)
 
 
 def vocabulary_text(text: str) -> str:
@@ -163,6 +160,6 @@ def alternate_forms(text: str) -> str:
     forms += [m.replace(".", "") for m in acronyms(text)]
     forms += [m.replace(",", "") for m in grouped_numbers(text)]
     for word in apostrophe_words(text):
-        if not _POSSESSIVE.search(word):  # the stemmer already drops 's
+        if not _POSSESSIVE.search(word):  # "Raqqa's": "raqqa" is indexed already
             forms.append(re.sub(r"['’]", "", word))
     return " ".join(forms)

@@ -27,6 +27,20 @@ def found(backend, text: str) -> list[int]:
     return [h.id for h in backend.search(SearchRequest(parse(text), limit=50)).hits]
 
 
+def as_schema_1(backend) -> None:
+    """Rewrite the live index's metadata as an older release left it."""
+    from newsroom.search.backends import tantivy_store
+
+    with backend.writer(wait=5) as w:
+        w._writer.delete_documents_by_term("id", tantivy_store.META_ID)
+        meta = tantivy_store.tantivy.Document()
+        meta.add_integer("id", tantivy_store.META_ID)
+        meta.add_integer("outbox", w.last_outbox_id())
+        meta.add_integer("schema", 1)
+        w._writer.add_document(meta)
+        w._writer.commit()
+
+
 def public_ids() -> set[int]:
     return set(Article.objects.published().values_list("pk", flat=True))
 
@@ -85,18 +99,9 @@ def test_rebuild_over_a_stale_index_builds_one_generation(search_backend,
                                                           index_now):
     """rebuild_search_index on an index of an older schema: the generation it
     builds is the one adopted; the writer does not build a second."""
-    from newsroom.search.backends import tantivy_store
-
     a = f.article("Harbour cranes idle")
     index_now()
-    with search_backend.writer(wait=5) as w:
-        w._writer.delete_documents_by_term("id", tantivy_store.META_ID)
-        meta = tantivy_store.tantivy.Document()
-        meta.add_integer("id", tantivy_store.META_ID)
-        meta.add_integer("outbox", w.last_outbox_id())
-        meta.add_integer("schema", 1)
-        w._writer.add_document(meta)
-        w._writer.commit()
+    as_schema_1(search_backend)
     made = []
     create = search_backend.create_generation
 
@@ -334,8 +339,6 @@ def test_index_from_an_older_schema_is_rebuilt_when_the_indexer_starts(
     """An index written by an older schema version (other tokens) is not
     patched: the indexer builds a new generation from the database, makes it
     live, and searches then find what its terms did not."""
-    from newsroom.search.backends import tantivy_store
-
     a = f.article("Harbour cranes idle", body="The U.S. port strike went on.")
     index_now()
     old = search_backend.live_generation()
@@ -344,13 +347,7 @@ def test_index_from_an_older_schema_is_rebuilt_when_the_indexer_starts(
     with search_backend.writer(wait=5) as w:
         w.delete([a.pk])
         w.commit()
-        w._writer.delete_documents_by_term("id", tantivy_store.META_ID)
-        meta = tantivy_store.tantivy.Document()
-        meta.add_integer("id", tantivy_store.META_ID)
-        meta.add_integer("outbox", w.last_outbox_id())
-        meta.add_integer("schema", 1)
-        w._writer.add_document(meta)
-        w._writer.commit()
+    as_schema_1(search_backend)
     assert found(search_backend, "harbour") == []
     index_now()
     assert search_backend.live_generation() != old

@@ -158,20 +158,15 @@ class Command(BaseCommand):
         sections = ensure_sections()
         authors = ensure_named(Author, gen.authors)
         tags = ensure_named(Tag, gen.tags)
-        written = self._write(gen, count, size, jobs, outbox, started, existing,
-                              (sections, authors, tags))
+        with ExitStack() as stack:
+            written = self._batches(gen, count, size, jobs, outbox, started,
+                                    existing, (sections, authors, tags), stack)
         kept = count - written
         outbox_note = "with search outbox rows" if outbox else "no outbox rows"
         self.done(
             f"{written:,} articles created, {kept:,} already there ({outbox_note})",
             written, started,
         )
-
-    def _write(self, gen, count, size, jobs, outbox, started, existing,
-               names) -> int:
-        with ExitStack() as stack:
-            return self._batches(gen, count, size, jobs, outbox, started, existing,
-                                 names, stack)
 
     def _batches(self, gen, count, size, jobs, outbox, started, existing, names,
                  stack: ExitStack) -> int:
