@@ -164,6 +164,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
 }
 
+# --- Who the client is (newsroom/net.py; see docs/operations.md) -------------
+# The proxies in front of the site: a count ("1" for one nginx) or addresses
+# and CIDRs ("127.0.0.1,10.0.0.0/8"). Empty: none, and X-Forwarded-For is
+# ignored. One rule for comments, shares, reads, reports, the API and search.
+NEWSROOM_TRUSTED_PROXIES = env_str("NEWSROOM_TRUSTED_PROXIES", "")
+
 # --- Comments (newsroom.comments; see docs/comments.md) ---------------------
 # The confirmation code, Django's alias-dict idiom: a dotted BACKEND + OPTIONS.
 NEWSROOM_CONFIRMATION = {

@@ -1,0 +1,139 @@
+"""Who the client is: one rule for every part of the site.
+
+The address is the socket peer (``REMOTE_ADDR``). Only when the operator names
+the proxies in front of the site (``NEWSROOM_TRUSTED_PROXIES``) is
+``X-Forwarded-For`` read, and then from the right: each trusted proxy appends
+the address it saw, so the right-most entry that is *not* a trusted proxy is
+the client. Everything to its left was written by the client and can be forged.
+
+``NEWSROOM_TRUSTED_PROXIES`` is either a count ("1": one proxy, such as nginx
+on the same machine, sits in front) or a comma-separated list of addresses and
+CIDR networks ("127.0.0.1, 10.0.0.0/8"). Empty (the default): no proxy is
+trusted and the header is ignored.
+
+Comments, shares, reads, reports, the API and search limits all ask
+:func:`client_network` (never the full address), so one household or office
+shares one budget and nothing personal is stored.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import lru_cache
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpRequest
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+# Junk or missing addresses all share this one network, so they share a budget
+# instead of each escaping it.
+UNKNOWN = "unknown"
+
+
+def parse_ip(value: str) -> IPAddress | None:
+    """An address from a header or socket value; None for anything else.
+
+    A zone id (``fe80::1%eth0``) and brackets are dropped, and an IPv4-mapped
+    IPv6 address is its IPv4 address.
+    """
+    text = (value or "").strip().strip("[]").split("%", 1)[0]
+    if not text or len(text) > 64:
+        return None
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        return ip.ipv4_mapped
+    return ip
+
+
+@lru_cache(maxsize=8)
+def _trusted(spec: str) -> tuple[int, tuple[IPNetwork, ...]]:
+    """``(count, networks)`` from the setting's text; one of them is empty."""
+    spec = spec.strip()
+    if not spec:
+        return 0, ()
+    if spec.isascii() and spec.isdigit():
+        return int(spec), ()
+    networks = []
+    for item in spec.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                f"NEWSROOM_TRUSTED_PROXIES: {item!r} is not an address or network"
+            ) from exc
+    return 0, tuple(networks)
+
+
+def trusted_proxies() -> tuple[int, tuple[IPNetwork, ...]]:
+    """The trusted-proxy setting, parsed (and validated) once per value."""
+    value = getattr(settings, "NEWSROOM_TRUSTED_PROXIES", "")
+    if isinstance(value, (list, tuple)):
+        value = ",".join(value)
+    return _trusted(str(value))
+
+
+def proxies_configured() -> bool:
+    """True when the operator said a proxy stands in front of the site."""
+    count, networks = trusted_proxies()
+    return bool(count or networks)
+
+
+def _is_trusted(ip: IPAddress | None, networks: tuple[IPNetwork, ...]) -> bool:
+    return ip is not None and any(ip in net for net in networks)
+
+
+def client_ip(request: HttpRequest) -> IPAddress | None:
+    """The client's address under the trusted-proxy rule; None when unknown."""
+    peer = parse_ip(request.META.get("REMOTE_ADDR", ""))
+    count, networks = trusted_proxies()
+    if not count and not networks:
+        return peer
+    header = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    hops = [h for h in (part.strip() for part in header.split(",")) if h]
+    if count:
+        # The peer is the nearest proxy; each of the ``count`` proxies appended
+        # the address it saw, so the client is ``count`` entries from the right.
+        if len(hops) >= count:
+            return parse_ip(hops[-count])
+        return parse_ip(hops[0]) if hops else peer
+    if not _is_trusted(peer, networks):
+        # The request did not come through our proxy: its header is the
+        # client's own words.
+        return peer
+    for hop in reversed(hops):
+        ip = parse_ip(hop)
+        if ip is None:
+            # Garbage where a proxy would have written an address: the chain
+            # is broken here, so this hop is as far as we can trust.
+            return None
+        if not _is_trusted(ip, networks):
+            return ip
+    return parse_ip(hops[0]) if hops else peer
+
+
+def anonymise(ip: IPAddress | str | None) -> str:
+    """The /24 (IPv4) or /48 (IPv6) network of an address; ``UNKNOWN`` for junk."""
+    if isinstance(ip, str):
+        ip = parse_ip(ip)
+    if ip is None:
+        return UNKNOWN
+    prefix = 24 if ip.version == 4 else 48
+    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+
+
+def client_network(request: HttpRequest) -> str:
+    """The client's anonymised network: the one key for limits and counts."""
+    cached = getattr(request, "_newsroom_network", None)
+    if cached is None:
+        cached = anonymise(client_ip(request))
+        request._newsroom_network = cached  # type: ignore[attr-defined]
+    return cached
