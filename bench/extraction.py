@@ -29,8 +29,11 @@ def tokens(text: str) -> list[str]:
 def shingles(text: str, n: int = 4) -> Counter:
     """4-token shingles; a text shorter than n tokens is one short shingle."""
     toks = tokens(text)
-    return Counter(tuple(toks[i:i + n]) for i in range(max(len(toks) - n + 1, 1))
-                   if toks[i:i + n])
+    return Counter(
+        tuple(toks[i : i + n])
+        for i in range(max(len(toks) - n + 1, 1))
+        if toks[i : i + n]
+    )
 
 
 def page_scores(predicted: str, truth: str) -> tuple[float, float, float]:
@@ -64,8 +67,13 @@ def score(pairs: list[tuple[str, str]]) -> dict[str, float]:
     p = sum(precisions) / len(precisions) if precisions else 0.0
     r = sum(recalls) / len(recalls) if recalls else 0.0
     exact = sum(tokens(pred) == tokens(truth) for pred, truth in pairs)
-    return {"precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0,
-            "accuracy": exact / len(pairs), "pages": len(pairs)}
+    return {
+        "precision": p,
+        "recall": r,
+        "f1": 2 * p * r / (p + r) if p + r else 0.0,
+        "accuracy": exact / len(pairs),
+        "pages": len(pairs),
+    }
 
 
 def main(argv: list[str]) -> int:
@@ -95,9 +103,11 @@ def main(argv: list[str]) -> int:
         pairs.append((body, item["articleBody"]))
     result = score(pairs)
     seconds = time.monotonic() - started
-    print(f"pages {result['pages']}  precision {result['precision']:.3f}  "
-          f"recall {result['recall']:.3f}  F1 {result['f1']:.3f}  "
-          f"accuracy {result['accuracy']:.3f}  rejected {rejected}  ({seconds:.1f}s)")
+    print(
+        f"pages {result['pages']}  precision {result['precision']:.3f}  "
+        f"recall {result['recall']:.3f}  F1 {result['f1']:.3f}  "
+        f"accuracy {result['accuracy']:.3f}  rejected {rejected}  ({seconds:.1f}s)"
+    )
     return 0
 
 

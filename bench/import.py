@@ -46,8 +46,9 @@ drain(wait=60)
 
 def run(args: list[str], env: dict, label: str) -> tuple[float, str]:
     started = time.monotonic()
-    proc = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True,
-                          check=False)
+    proc = subprocess.run(
+        args, cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
     seconds = time.monotonic() - started
     if proc.returncode:
         sys.stderr.write(proc.stdout + proc.stderr)
@@ -59,10 +60,24 @@ def ensure_data(path: Path, count: int, seed: int, env: dict) -> None:
     if path.exists():
         return
     print(f"generating {count:,} articles into {path} ...", flush=True)
-    seconds, out = run([PYTHON, "manage.py", "generate_articles", "--skip-checks",
-                        "--count",
-                        str(count), "--seed", str(seed), "--end", "2026-01-01",
-                        "--output", str(path)], env, "generate_articles")
+    seconds, out = run(
+        [
+            PYTHON,
+            "manage.py",
+            "generate_articles",
+            "--skip-checks",
+            "--count",
+            str(count),
+            "--seed",
+            str(seed),
+            "--end",
+            "2026-01-01",
+            "--output",
+            str(path),
+        ],
+        env,
+        "generate_articles",
+    )
     print(f"  {out.splitlines()[-1] if out else ''} ({seconds:.0f}s)", flush=True)
 
 
@@ -78,18 +93,26 @@ def fresh_postgres(url: str, count: int) -> str:
     return url.rsplit("/", 1)[0] + "/" + name
 
 
-def bench(count: int, data: Path, work: Path, workers: int, index: str,
-          database_url: str = "") -> None:
+def bench(
+    count: int, data: Path, work: Path, workers: int, index: str, database_url: str = ""
+) -> None:
     var = work / f"run-{count}"
     subprocess.run(["rm", "-rf", str(var)], check=True)
     var.mkdir(parents=True)
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "newsroom.settings.dev",
-           "NEWSROOM_VAR_DIR": str(var), "DEBUG": "false"}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "newsroom.settings.dev",
+        "NEWSROOM_VAR_DIR": str(var),
+        "DEBUG": "false",
+    }
     env.pop("DATABASE_URL", None)
     if database_url:
         env["DATABASE_URL"] = fresh_postgres(database_url, count)
-    run([PYTHON, "manage.py", "migrate", "--noinput", "-v0", "--skip-checks"], env,
-        "migrate")
+    run(
+        [PYTHON, "manage.py", "migrate", "--noinput", "-v0", "--skip-checks"],
+        env,
+        "migrate",
+    )
     started = time.monotonic()
     indexer = None
     if index == "concurrent":
@@ -97,14 +120,34 @@ def bench(count: int, data: Path, work: Path, workers: int, index: str,
         # the import writes; on two cores they run side by side.
         indexer = subprocess.Popen(
             [PYTHON, "manage.py", "run_indexer", "--skip-checks", "--poll", "0.5"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    t_import, out = run([PYTHON, "manage.py", "import_articles", str(data),
-                         "--skip-checks",
-                         "--limit", str(count), "--workers", str(workers),
-                         "--progress", "none"], env, "import_articles")
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    t_import, out = run(
+        [
+            PYTHON,
+            "manage.py",
+            "import_articles",
+            str(data),
+            "--skip-checks",
+            "--limit",
+            str(count),
+            "--workers",
+            str(workers),
+            "--progress",
+            "none",
+        ],
+        env,
+        "import_articles",
+    )
     where = "PostgreSQL" if database_url else "SQLite"
-    print(f"{count:,} articles into {where}: import {t_import:.1f}s "
-          f"({count / t_import:,.0f} articles/s) - {out}", flush=True)
+    print(
+        f"{count:,} articles into {where}: import {t_import:.1f}s "
+        f"({count / t_import:,.0f} articles/s) - {out}",
+        flush=True,
+    )
     if index == "none":
         return
     if indexer is not None:
@@ -115,10 +158,12 @@ def bench(count: int, data: Path, work: Path, workers: int, index: str,
     _, check = run([PYTHON, "-c", CHECK], env, "check")
     rows, public, docs, agree = check.split()
     how = "indexer alongside, then the rest drained" if indexer else "drained after"
-    print(f"{count:,} articles: index ({how}) done {t_rest:.1f}s after the import; "
-          f"total {total:.1f}s ({count / total:,.0f} articles/s into DB and index) - "
-          f"{rows} rows, {public} public, {docs} in the index, agree={agree}",
-          flush=True)
+    print(
+        f"{count:,} articles: index ({how}) done {t_rest:.1f}s after the import; "
+        f"total {total:.1f}s ({count / total:,.0f} articles/s into DB and index) - "
+        f"{rows} rows, {public} public, {docs} in the index, agree={agree}",
+        flush=True,
+    )
 
 
 def main() -> int:
@@ -127,22 +172,33 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--dir", type=Path, default=Path("/tmp/newsroom-bench-import"))
-    parser.add_argument("--index", choices=["concurrent", "after", "none"],
-                        default="concurrent",
-                        help="run the indexer beside the import (as make run "
-                             "does), drain only after it, or skip the index")
-    parser.add_argument("--database-url", default="",
-                        help="import into a fresh database on this PostgreSQL "
-                             "server instead of SQLite")
+    parser.add_argument(
+        "--index",
+        choices=["concurrent", "after", "none"],
+        default="concurrent",
+        help="run the indexer beside the import (as make run "
+        "does), drain only after it, or skip the index",
+    )
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="import into a fresh database on this PostgreSQL server instead of SQLite",
+    )
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
     biggest = max(args.counts)
     data = args.dir / f"synthetic-{args.seed}-{biggest}.jsonl.gz"
-    gen_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "newsroom.settings.dev",
-               "NEWSROOM_VAR_DIR": str(args.dir / "gen")}
+    gen_env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "newsroom.settings.dev",
+        "NEWSROOM_VAR_DIR": str(args.dir / "gen"),
+    }
     ensure_data(data, biggest, args.seed, gen_env)
-    print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; "
-          f"{args.workers} rendering workers", flush=True)
+    print(
+        f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; "
+        f"{args.workers} rendering workers",
+        flush=True,
+    )
     for count in sorted(args.counts):
         bench(count, data, args.dir, args.workers, args.index, args.database_url)
     return 0

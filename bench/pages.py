@@ -68,8 +68,9 @@ def stop(proc: subprocess.Popen | None) -> None:
 
 
 def manage(env: dict, *args: str) -> str:
-    done = subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [PY, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
     if done.returncode:
         raise SystemExit(f"manage.py {' '.join(args)} failed:\n{done.stderr}")
     return done.stdout
@@ -91,9 +92,21 @@ def wrk(url: str, seconds: int, connections: int, threads: int) -> dict:
     out = subprocess.run(
         # A browser's user agent: each view is counted as a read, as a
         # reader's would be (no cookie: every response issues a CSRF secret).
-        [WRK, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
-         "--timeout", "5s", "-H", f"User-Agent: {READER_AGENT}", url],
-        capture_output=True, text=True, timeout=seconds + 60,
+        [
+            WRK,
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            "--timeout",
+            "5s",
+            "-H",
+            f"User-Agent: {READER_AGENT}",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     lat = {}
@@ -108,14 +121,29 @@ def wrk(url: str, seconds: int, connections: int, threads: int) -> dict:
 
 def prepare(var: Path, count: int, env: dict) -> None:
     manage(env, "migrate", "--noinput", "--verbosity", "0")
-    have = manage(env, "shell", "--verbosity", "0", "-c",
-                  "from newsroom.articles.models import Article;"
-                  "print(Article.objects.filter(source='newsroom-synthetic').count())")
+    have = manage(
+        env,
+        "shell",
+        "--verbosity",
+        "0",
+        "-c",
+        "from newsroom.articles.models import Article;"
+        "print(Article.objects.filter(source='newsroom-synthetic').count())",
+    )
     if int(have.strip() or 0) < count:
         print(f"generating {count:,} articles into {var} ...", flush=True)
         started = time.perf_counter()
-        manage(env, "generate_articles", "--count", str(count), "--seed", "1",
-               "--no-outbox", "--verbosity", "0")
+        manage(
+            env,
+            "generate_articles",
+            "--count",
+            str(count),
+            "--seed",
+            "1",
+            "--no-outbox",
+            "--verbosity",
+            "0",
+        )
         print(f"  done in {time.perf_counter() - started:.0f} s", flush=True)
     manage(env, "load_demo")
     manage(env, "collectstatic", "--noinput", "--verbosity", "0")
@@ -123,12 +151,19 @@ def prepare(var: Path, count: int, env: dict) -> None:
 
 def pick_urls(env: dict) -> dict[str, str]:
     """A typical synthetic article from the middle of the archive, a section."""
-    out = manage(env, "shell", "--verbosity", "0", "-c", (
-        "from newsroom.articles.models import Article;"
-        "qs = Article.objects.published().filter(source='newsroom-synthetic');"
-        "a = qs.order_by('-published_at')[qs.count() // 2];"
-        "print(a.get_absolute_url(), a.section.get_absolute_url())"
-    ))
+    out = manage(
+        env,
+        "shell",
+        "--verbosity",
+        "0",
+        "-c",
+        (
+            "from newsroom.articles.models import Article;"
+            "qs = Article.objects.published().filter(source='newsroom-synthetic');"
+            "a = qs.order_by('-published_at')[qs.count() // 2];"
+            "print(a.get_absolute_url(), a.section.get_absolute_url())"
+        ),
+    )
     article, section = out.split()
     return {"home": "/", "section": section, "article": article}
 
@@ -137,20 +172,40 @@ def server_command(server: str, port: int) -> list[str]:
     """The server as scripts/serve starts it (without the search indexer)."""
     bin_dir = Path(PY).parent
     if server == "gunicorn":
-        return [str(bin_dir / "gunicorn"), "-c", "newsroom/gunicorn_conf.py",
-                "newsroom.wsgi:application"]
-    return [str(bin_dir / "granian"), "--interface", "wsgi", "--host", "127.0.0.1",
-            "--port", str(port), "--workers", str(os.cpu_count() or 1),
-            "--blocking-threads", os.environ.get("GRANIAN_BLOCKING_THREADS", "2"),
-            "--log-level", "error", "newsroom.wsgi:application"]
+        return [
+            str(bin_dir / "gunicorn"),
+            "-c",
+            "newsroom/gunicorn_conf.py",
+            "newsroom.wsgi:application",
+        ]
+    return [
+        str(bin_dir / "granian"),
+        "--interface",
+        "wsgi",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(os.cpu_count() or 1),
+        "--blocking-threads",
+        os.environ.get("GRANIAN_BLOCKING_THREADS", "2"),
+        "--log-level",
+        "error",
+        "newsroom.wsgi:application",
+    ]
 
 
-def start_server(env: dict, port: int, log: Path, extra: dict,
-                 server: str = "granian") -> subprocess.Popen:
+def start_server(
+    env: dict, port: int, log: Path, extra: dict, server: str = "granian"
+) -> subprocess.Popen:
     server_env = {**env, "NEWSROOM_BIND": f"127.0.0.1:{port}", **extra}
     return subprocess.Popen(
         server_command(server, port),
-        cwd=ROOT, env=server_env, stdout=log.open("a"), stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=server_env,
+        stdout=log.open("a"),
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
 
@@ -185,8 +240,9 @@ http {{
 }}
 """)
     (prefix / "tmp").mkdir(exist_ok=True)
-    return subprocess.Popen([NGINX, "-p", str(prefix), "-c", str(conf)],
-                            start_new_session=True)
+    return subprocess.Popen(
+        [NGINX, "-p", str(prefix), "-c", str(conf)], start_new_session=True
+    )
 
 
 def main() -> None:
@@ -195,8 +251,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="runs per page; the table shows medians")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs per page; the table shows medians"
+    )
     parser.add_argument("--var", type=Path, help="reuse this var dir (kept)")
     parser.add_argument("--modes", default="uncached,cached")
     parser.add_argument("--pages", default="article,home,section")
@@ -209,12 +266,21 @@ def main() -> None:
 
     var = args.var or Path(tempfile.mkdtemp(prefix="newsroom-bench-"))
     var.mkdir(parents=True, exist_ok=True)
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"DATABASE_URL", "SECRET_KEY", "DEBUG"}}
-    env.update(DJANGO_SETTINGS_MODULE="newsroom.settings.prod", NEWSROOM_HTTPS="false",
-               NEWSROOM_VAR_DIR=str(var), LOG_LEVEL="ERROR")
-    for name, value in (("GUNICORN_WORKER_CLASS", args.worker_class),
-                        ("GUNICORN_THREADS", args.gunicorn_threads)):
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "SECRET_KEY", "DEBUG"}
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="newsroom.settings.prod",
+        NEWSROOM_HTTPS="false",
+        NEWSROOM_VAR_DIR=str(var),
+        LOG_LEVEL="ERROR",
+    )
+    for name, value in (
+        ("GUNICORN_WORKER_CLASS", args.worker_class),
+        ("GUNICORN_THREADS", args.gunicorn_threads),
+    ):
         if value:
             env[name] = value
     results: list[tuple[str, str, int, dict]] = []
@@ -226,8 +292,9 @@ def main() -> None:
         for mode in args.modes.split(","):
             extra = {"NEWSROOM_PAGE_CACHE_SECONDS": "0" if mode == "uncached" else "10"}
             port = free_port()
-            server = start_server(env, port, var / "bench-server.log", extra,
-                                  args.server)
+            server = start_server(
+                env, port, var / "bench-server.log", extra, args.server
+            )
             wait_for_port(port, server)
             base = f"http://127.0.0.1:{port}"
             for page in args.pages.split(","):
@@ -237,8 +304,10 @@ def main() -> None:
                     fetch(url)
                 if page == "article":
                     article_html = body
-                runs = [wrk(url, args.seconds, args.connections, args.threads)
-                        for _ in range(args.repeat)]
+                runs = [
+                    wrk(url, args.seconds, args.connections, args.threads)
+                    for _ in range(args.repeat)
+                ]
                 results.append((page, mode, len(body), median_of(runs)))
                 print_row(*results[-1], flush=True)
             stop(server)
@@ -249,8 +318,10 @@ def main() -> None:
             wait_for_port(port, nginx)
             url = f"http://127.0.0.1:{port}/article.html"
             assert fetch(url) == article_html
-            runs = [wrk(url, args.seconds, args.connections, args.threads)
-                    for _ in range(args.repeat)]
+            runs = [
+                wrk(url, args.seconds, args.connections, args.threads)
+                for _ in range(args.repeat)
+            ]
             size = len(article_html)
             results.append(("article", "nginx file", size, median_of(runs)))
             print_row(*results[-1], flush=True)
@@ -264,39 +335,54 @@ def main() -> None:
 
 def median_of(runs: list[dict]) -> dict:
     return {k: statistics.median(r[k] for r in runs) for k in runs[0]} | {
-        "runs": len(runs), "all_rps": [round(r["rps"]) for r in runs]}
+        "runs": len(runs),
+        "all_rps": [round(r["rps"]) for r in runs],
+    }
 
 
 def print_row(page: str, mode: str, size: int, r: dict, flush: bool = False) -> None:
-    print(f"  {page:8} {mode:11} {r['rps']:>9,.0f} req/s  p50 {r['p50']:7.2f} ms  "
-          f"p99 {r['p99']:7.2f} ms  {size:>7,} B  failed {r['failed']:.0f}  "
-          f"runs {r['all_rps']}", flush=flush)
+    print(
+        f"  {page:8} {mode:11} {r['rps']:>9,.0f} req/s  p50 {r['p50']:7.2f} ms  "
+        f"p99 {r['p99']:7.2f} ms  {size:>7,} B  failed {r['failed']:.0f}  "
+        f"runs {r['all_rps']}",
+        flush=flush,
+    )
 
 
 def print_table(results, args) -> None:
     print()
-    print(f"{args.count:,} articles, {args.server}, {args.connections} connections, "
-          f"{args.seconds} s per run, median of {args.repeat} run(s), "
-          f"{os.cpu_count()} cores (wrk, server and nginx share them), "
-          f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(
+        f"{args.count:,} articles, {args.server}, {args.connections} connections, "
+        f"{args.seconds} s per run, median of {args.repeat} run(s), "
+        f"{os.cpu_count()} cores (wrk, server and nginx share them), "
+        f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
+    )
     print("| page | mode | bytes | requests/s | p50 ms | p99 ms | failed |")
     print("|---|---|---:|---:|---:|---:|---:|")
     for page, mode, size, r in results:
-        print(f"| {page} | {mode} | {size:,} | {r['rps']:,.0f} | {r['p50']:.2f} | "
-              f"{r['p99']:.2f} | {r['failed']:.0f} |")
+        print(
+            f"| {page} | {mode} | {size:,} | {r['rps']:,.0f} | {r['p50']:.2f} | "
+            f"{r['p99']:.2f} | {r['failed']:.0f} |"
+        )
     nginx = next((r for p, m, _, r in results if m == "nginx file"), None)
-    cached = next((r for p, m, _, r in results if p == "article" and m == "cached"),
-                  None)
-    uncached = next((r for p, m, _, r in results
-                     if p == "article" and m == "uncached"), None)
+    cached = next(
+        (r for p, m, _, r in results if p == "article" and m == "cached"), None
+    )
+    uncached = next(
+        (r for p, m, _, r in results if p == "article" and m == "uncached"), None
+    )
     if uncached:
         ok = uncached["rps"] >= 1000 and uncached["p99"] < 50
-        print(f"goal, article uncached >= 1,000 req/s and p99 < 50 ms: "
-              f"{'met' if ok else 'NOT met'}")
+        print(
+            f"goal, article uncached >= 1,000 req/s and p99 < 50 ms: "
+            f"{'met' if ok else 'NOT met'}"
+        )
     if nginx and cached:
         share = cached["rps"] / nginx["rps"]
-        print(f"goal, article cached >= 1/4 of nginx: {share:.2f} of nginx "
-              f"({'met' if share >= 0.25 else 'NOT met'})")
+        print(
+            f"goal, article cached >= 1/4 of nginx: {share:.2f} of nginx "
+            f"({'met' if share >= 0.25 else 'NOT met'})"
+        )
 
 
 if __name__ == "__main__":

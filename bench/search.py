@@ -57,8 +57,9 @@ def free_port() -> int:
 
 
 def manage(env: dict, *args: str) -> str:
-    done = subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [PY, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
     if done.returncode:
         raise SystemExit(f"manage.py {' '.join(args)} failed:\n{done.stderr}")
     return done.stdout
@@ -82,25 +83,46 @@ def du(path: Path) -> int:
 
 # 1. Archive and index
 
-def prepare(env: dict, var: Path, count: int, seed: int,
-            no_rebuild: bool = False) -> dict:
+
+def prepare(
+    env: dict, var: Path, count: int, seed: int, no_rebuild: bool = False
+) -> dict:
     manage(env, "migrate", "--noinput", "--verbosity", "0")
     manage(env, "collectstatic", "--noinput", "--verbosity", "0")
-    have = manage(env, "shell", "--verbosity", "0", "-c",
-                  "from newsroom.articles.models import Article;"
-                  "print(Article.objects.count())")
+    have = manage(
+        env,
+        "shell",
+        "--verbosity",
+        "0",
+        "-c",
+        "from newsroom.articles.models import Article;print(Article.objects.count())",
+    )
     out = {"generated_s": None}
     if int(have.strip() or 0) < count:
         print(f"generating {count:,} articles into {var} ...", flush=True)
         started = time.perf_counter()
-        manage(env, "generate_articles", "--count", str(count), "--seed", str(seed),
-               "--no-outbox", "--verbosity", "0")
+        manage(
+            env,
+            "generate_articles",
+            "--count",
+            str(count),
+            "--seed",
+            str(seed),
+            "--no-outbox",
+            "--verbosity",
+            "0",
+        )
         out["generated_s"] = time.perf_counter() - started
         print(f"  done in {out['generated_s']:.0f} s", flush=True)
     if no_rebuild and (var / "search" / "current").exists():
         generation = os.readlink(var / "search" / "current")
-        out.update(docs=count, index_s=float("nan"), index_wall_s=float("nan"),
-                   rate=float("nan"), size=du(var / "search" / generation))
+        out.update(
+            docs=count,
+            index_s=float("nan"),
+            index_wall_s=float("nan"),
+            rate=float("nan"),
+            size=du(var / "search" / generation),
+        )
         print("  kept the live index (--no-rebuild)", flush=True)
         return out
     print("rebuilding the search index ...", flush=True)
@@ -111,14 +133,23 @@ def prepare(env: dict, var: Path, count: int, seed: int,
     if not m:
         raise SystemExit(f"unexpected rebuild output: {text!r}")
     docs, generation, took = int(m.group(1)), m.group(2), float(m.group(3))
-    out.update(docs=docs, index_s=took, index_wall_s=wall, rate=docs / took,
-               size=du(var / "search" / generation))
-    print(f"  {docs:,} documents in {took:.0f} s ({docs / took:,.0f} docs/s), "
-          f"index {out['size'] / 1e6:,.0f} MB", flush=True)
+    out.update(
+        docs=docs,
+        index_s=took,
+        index_wall_s=wall,
+        rate=docs / took,
+        size=du(var / "search" / generation),
+    )
+    print(
+        f"  {docs:,} documents in {took:.0f} s ({docs / took:,.0f} docs/s), "
+        f"index {out['size'] / 1e6:,.0f} MB",
+        flush=True,
+    )
     return out
 
 
 # 2. Queries
+
 
 def pick_queries(seed: int) -> dict[str, list[str]]:
     """Query texts per class, from the generator's vocabulary by frequency."""
@@ -128,37 +159,47 @@ def pick_queries(seed: int) -> dict[str, list[str]]:
 
     rng = random.Random(seed)
     vocab = synthetic.load_vocabulary()
-    words = [w for w in vocab.words if w.isalpha() and len(w) >= 4
-             and w.lower() not in FUNCTION_WORDS]
+    words = [
+        w
+        for w in vocab.words
+        if w.isalpha() and len(w) >= 4 and w.lower() not in FUNCTION_WORDS
+    ]
     n = len(words)
     common = words[:200]  # each in a large share of articles
     mid = words[300:3000]
-    rare = words[max(0, n - 3000):]  # the tail: a handful of articles each
+    rare = words[max(0, n - 3000) :]  # the tail: a handful of articles each
     ids = list(Article.objects.values_list("pk", flat=True)[:200_000])
-    heads = Article.objects.filter(pk__in=rng.sample(ids, min(len(ids), 400))
-                                   ).values_list("headline", flat=True)
+    heads = Article.objects.filter(
+        pk__in=rng.sample(ids, min(len(ids), 400))
+    ).values_list("headline", flat=True)
     phrases = []
     for head in heads:
         parts = [w for w in re.findall(r"[A-Za-z]+", head)]
         if len(parts) >= 3:
             at = rng.randrange(len(parts) - 1)
             size = 2 if rng.random() < 0.6 or at + 2 >= len(parts) else 3
-            phrases.append('"' + " ".join(parts[at:at + size]) + '"')
+            phrases.append('"' + " ".join(parts[at : at + size]) + '"')
     return {
         "common": rng.sample(common, PER_CLASS),
         "rare": rng.sample(rare, PER_CLASS),
-        "two-three": [" ".join(rng.sample(mid, rng.choice((2, 3))))
-                      for _ in range(PER_CLASS)],
+        "two-three": [
+            " ".join(rng.sample(mid, rng.choice((2, 3)))) for _ in range(PER_CLASS)
+        ],
         "phrase": phrases[:PER_CLASS],
-        "or": [f"{a} OR {b}" for a, b in
-               (rng.sample(mid, 2) for _ in range(PER_CLASS))],
-        "long": [" ".join(rng.sample(common[:100], 3) + rng.sample(mid, 5))
-                 for _ in range(PER_CLASS)],
+        "or": [
+            f"{a} OR {b}" for a, b in (rng.sample(mid, 2) for _ in range(PER_CLASS))
+        ],
+        "long": [
+            " ".join(rng.sample(common[:100], 3) + rng.sample(mid, 5))
+            for _ in range(PER_CLASS)
+        ],
         # What the search box sends while typing: a word and a prefix.
-        "suggest": [f"{a} {b[:rng.randint(2, 4)]}" if rng.random() < 0.5
-                    else b[:rng.randint(2, 5)]
-                    for a, b in (rng.sample(common + mid, 2)
-                                 for _ in range(PER_CLASS))],
+        "suggest": [
+            f"{a} {b[: rng.randint(2, 4)]}"
+            if rng.random() < 0.5
+            else b[: rng.randint(2, 5)]
+            for a, b in (rng.sample(common + mid, 2) for _ in range(PER_CLASS))
+        ],
     }
 
 
@@ -187,19 +228,28 @@ def engine_latency(queries: dict[str, list[str]], rounds: int) -> dict[str, dict
                     t = time.perf_counter()
                     backend.suggest(text)
                     times.append((time.perf_counter() - t) * 1000)
-            times = times[len(texts):]  # the first pass warms up
-            out[name] = {"p50": pct(times, 50), "p95": pct(times, 95),
-                         "p99": pct(times, 99), "hits": 0, "n": len(times)}
-            print(f"  engine {name:10} p50 {out[name]['p50']:7.2f} ms  p95 "
-                  f"{out[name]['p95']:7.2f}  p99 {out[name]['p99']:7.2f}", flush=True)
+            times = times[len(texts) :]  # the first pass warms up
+            out[name] = {
+                "p50": pct(times, 50),
+                "p95": pct(times, 95),
+                "p99": pct(times, 99),
+                "hits": 0,
+                "n": len(times),
+            }
+            print(
+                f"  engine {name:10} p50 {out[name]['p50']:7.2f} ms  p95 "
+                f"{out[name]['p95']:7.2f}  p99 {out[name]['p99']:7.2f}",
+                flush=True,
+            )
             continue
         requests = []
         for text in texts:
             q = parse(text)
             if name == "long":  # what answers it: the relaxed retry
                 q = q.relaxed()
-            requests.append(SearchRequest(q, sort=Sort.RECENT, limit=service.PAGE_SIZE,
-                                          facets=True))
+            requests.append(
+                SearchRequest(q, sort=Sort.RECENT, limit=service.PAGE_SIZE, facets=True)
+            )
         totals = [backend.search(r).total for r in requests]  # also warms up
         times = []
         for _ in range(rounds):
@@ -207,25 +257,45 @@ def engine_latency(queries: dict[str, list[str]], rounds: int) -> dict[str, dict
                 t = time.perf_counter()
                 backend.search(r)
                 times.append((time.perf_counter() - t) * 1000)
-        out[name] = {"p50": pct(times, 50), "p95": pct(times, 95),
-                     "p99": pct(times, 99), "hits": statistics.median(totals),
-                     "n": len(times)}
-        print(f"  engine {name:10} p50 {out[name]['p50']:7.2f} ms  p95 "
-              f"{out[name]['p95']:7.2f}  p99 {out[name]['p99']:7.2f}  median hits "
-              f"{out[name]['hits']:,.0f}", flush=True)
+        out[name] = {
+            "p50": pct(times, 50),
+            "p95": pct(times, 95),
+            "p99": pct(times, 99),
+            "hits": statistics.median(totals),
+            "n": len(times),
+        }
+        print(
+            f"  engine {name:10} p50 {out[name]['p50']:7.2f} ms  p95 "
+            f"{out[name]['p95']:7.2f}  p99 {out[name]['p99']:7.2f}  median hits "
+            f"{out[name]['hits']:,.0f}",
+            flush=True,
+        )
     return out
 
 
 # 4. The real server
 
-def start_server(env: dict, port: int, log: Path, worker_class: str
-                 ) -> subprocess.Popen:
-    server_env = {**env, "NEWSROOM_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2",
-                  "GUNICORN_WORKER_CLASS": worker_class}
+
+def start_server(
+    env: dict, port: int, log: Path, worker_class: str
+) -> subprocess.Popen:
+    server_env = {
+        **env,
+        "NEWSROOM_BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "2",
+        "GUNICORN_WORKER_CLASS": worker_class,
+    }
     return subprocess.Popen(
-        [str(Path(PY).parent / "gunicorn"), "-c", "newsroom/gunicorn_conf.py",
-         "newsroom.wsgi:application"],
-        cwd=ROOT, env=server_env, stdout=log.open("a"), stderr=subprocess.STDOUT,
+        [
+            str(Path(PY).parent / "gunicorn"),
+            "-c",
+            "newsroom/gunicorn_conf.py",
+            "newsroom.wsgi:application",
+        ],
+        cwd=ROOT,
+        env=server_env,
+        stdout=log.open("a"),
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
 
@@ -283,13 +353,26 @@ end
 """
 
 
-def wrk(base: str, paths: list[str], seconds: int, connections: int,
-        script: Path) -> dict:
+def wrk(
+    base: str, paths: list[str], seconds: int, connections: int, script: Path
+) -> dict:
     script.write_text(LUA % ", ".join(json.dumps(p) for p in paths))
     out = subprocess.run(
-        [WRK, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout",
-         "5s", "-s", str(script), base + "/"],
-        capture_output=True, text=True, timeout=seconds + 60,
+        [
+            WRK,
+            "-t2",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            "--timeout",
+            "5s",
+            "-s",
+            str(script),
+            base + "/",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     lat = {}
@@ -302,9 +385,15 @@ def wrk(base: str, paths: list[str], seconds: int, connections: int,
     return {"rps": rps, "p50": lat["50"], "p99": lat["99"], "failed": failed}
 
 
-def end_to_end(env: dict, var: Path, queries: dict[str, list[str]], seconds: int,
-               connections: int, light: int, worker_class: str
-               ) -> tuple[dict, dict]:
+def end_to_end(
+    env: dict,
+    var: Path,
+    queries: dict[str, list[str]],
+    seconds: int,
+    connections: int,
+    light: int,
+    worker_class: str,
+) -> tuple[dict, dict]:
     port = free_port()
     server = start_server(env, port, var / "bench-search-server.log", worker_class)
     results, memory = {}, {}
@@ -317,23 +406,33 @@ def end_to_end(env: dict, var: Path, queries: dict[str, list[str]], seconds: int
             for path in paths:  # each worker sees each query once or twice
                 with urllib.request.urlopen(base + path, timeout=30) as r:
                     assert r.status == 200
-            r = results[name] = wrk(base, paths, seconds, connections,
-                                    var / "bench-search.lua")
+            r = results[name] = wrk(
+                base, paths, seconds, connections, var / "bench-search.lua"
+            )
             if light:
                 # Latency of a request when the server is not saturated: with
                 # 16 connections on 2 workers a request mostly waits its turn
                 # (p50 ~ connections / throughput, Little's law).
                 calm = wrk(base, paths, seconds, light, var / "bench-search.lua")
-                r.update(light_p50=calm["p50"], light_p99=calm["p99"],
-                         light_rps=calm["rps"], failed=r["failed"] + calm["failed"])
-            print(f"  page   {name:10} {r['rps']:7,.0f} req/s  p50 {r['p50']:7.2f} ms"
-                  f"  p99 {r['p99']:7.2f} ms; with {light} connections p50 "
-                  f"{r.get('light_p50', 0):6.2f} ms p99 {r.get('light_p99', 0):6.2f}"
-                  f"  failed {r['failed']}", flush=True)
+                r.update(
+                    light_p50=calm["p50"],
+                    light_p99=calm["p99"],
+                    light_rps=calm["rps"],
+                    failed=r["failed"] + calm["failed"],
+                )
+            print(
+                f"  page   {name:10} {r['rps']:7,.0f} req/s  p50 {r['p50']:7.2f} ms"
+                f"  p99 {r['p99']:7.2f} ms; with {light} connections p50 "
+                f"{r.get('light_p50', 0):6.2f} ms p99 {r.get('light_p99', 0):6.2f}"
+                f"  failed {r['failed']}",
+                flush=True,
+            )
         workers = children(server.pid)
-        memory = {"master": rss_mb(server.pid),
-                  "workers": [rss_mb(p) for p in workers],
-                  "parts": [memory_parts(p) for p in workers]}
+        memory = {
+            "master": rss_mb(server.pid),
+            "workers": [rss_mb(p) for p in workers],
+            "parts": [memory_parts(p) for p in workers],
+        }
     finally:
         stop(server)
     return results, memory
@@ -341,36 +440,56 @@ def end_to_end(env: dict, var: Path, queries: dict[str, list[str]], seconds: int
 
 def print_table(args, built: dict, engine: dict, page: dict, memory: dict) -> None:
     print()
-    print(f"{built['docs']:,} articles (seed {args.seed}); index built in "
-          f"{built['index_s']:.0f} s = {built['rate']:,.0f} docs/s; index "
-          f"{built['size'] / 1e6:,.0f} MB "
-          f"({built['size'] / built['docs']:,.0f} B/doc); "
-          f"{os.cpu_count()} cores shared (wrk, server, other work)")
+    print(
+        f"{built['docs']:,} articles (seed {args.seed}); index built in "
+        f"{built['index_s']:.0f} s = {built['rate']:,.0f} docs/s; index "
+        f"{built['size'] / 1e6:,.0f} MB "
+        f"({built['size'] / built['docs']:,.0f} B/doc); "
+        f"{os.cpu_count()} cores shared (wrk, server, other work)"
+    )
     if built["generated_s"]:
         print(f"generation: {built['generated_s']:.0f} s")
-    print(f"engine: the page's request in-process, facet cache off, {PER_CLASS} "
-          f"queries x {args.rounds} rounds; page: wrk -t2 -d{args.seconds}s, "
-          f"gunicorn 2 {args.worker_class} workers, -c{args.connections} for "
-          f"req/s (and its p50), "
-          f"-c{args.light} for p50/p99")
-    print(f"| query class | median hits | engine p50 ms | p95 | p99 | page p50 ms "
-          f"(c{args.light}) | page p99 ms (c{args.light}) | page req/s "
-          f"(c{args.connections}) | page p50 ms (c{args.connections}) | failed |")
+    print(
+        f"engine: the page's request in-process, facet cache off, {PER_CLASS} "
+        f"queries x {args.rounds} rounds; page: wrk -t2 -d{args.seconds}s, "
+        f"gunicorn 2 {args.worker_class} workers, -c{args.connections} for "
+        f"req/s (and its p50), "
+        f"-c{args.light} for p50/p99"
+    )
+    print(
+        f"| query class | median hits | engine p50 ms | p95 | p99 | page p50 ms "
+        f"(c{args.light}) | page p99 ms (c{args.light}) | page req/s "
+        f"(c{args.connections}) | page p50 ms (c{args.connections}) | failed |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name in CLASSES:
         e, p = engine.get(name), page.get(name)
         if e is None:
             continue
-        cells = [name, f"{e['hits']:,.0f}", f"{e['p50']:.2f}", f"{e['p95']:.2f}",
-                 f"{e['p99']:.2f}"]
-        cells += ([f"{p.get('light_p50', float('nan')):.2f}",
-                   f"{p.get('light_p99', float('nan')):.2f}", f"{p['rps']:,.0f}",
-                   f"{p['p50']:.2f}", str(p["failed"])] if p else ["-"] * 5)
+        cells = [
+            name,
+            f"{e['hits']:,.0f}",
+            f"{e['p50']:.2f}",
+            f"{e['p95']:.2f}",
+            f"{e['p99']:.2f}",
+        ]
+        cells += (
+            [
+                f"{p.get('light_p50', float('nan')):.2f}",
+                f"{p.get('light_p99', float('nan')):.2f}",
+                f"{p['rps']:,.0f}",
+                f"{p['p50']:.2f}",
+                str(p["failed"]),
+            ]
+            if p
+            else ["-"] * 5
+        )
         print("| " + " | ".join(cells) + " |")
     if memory:
         workers = ", ".join(f"{m:.0f}" for m in memory["workers"])
-        print(f"RSS after the run: master {memory['master']:.0f} MB, workers "
-              f"{workers} MB")
+        print(
+            f"RSS after the run: master {memory['master']:.0f} MB, workers {workers} MB"
+        )
         for part in memory.get("parts", []):
             print("  worker: " + ", ".join(f"{k} {v:.0f} MB" for k, v in part.items()))
     core = [page[c] for c in CLASSES if c in page and c not in ("long", "suggest")]
@@ -382,11 +501,13 @@ def print_table(args, built: dict, engine: dict, page: dict, memory: dict) -> No
         # counts them in full in each.
         pss = [p.get("Pss", 0) for p in memory.get("parts", [])]
         worst = max(pss or memory.get("workers") or [0])
-        print(f"goals (the five classes of the issue, worst class): p50 < 10 ms "
-              f"{'met' if p50 < 10 else 'NOT met'} ({p50:.1f}); p99 < 50 ms "
-              f"{'met' if p99 < 50 else 'NOT met'} ({p99:.1f}); >= 300 req/s "
-              f"{'met' if rps >= 300 else 'NOT met'} ({rps:.0f}); < 300 MB (PSS) per "
-              f"process {'met' if worst < 300 else 'NOT met'} ({worst:.0f})")
+        print(
+            f"goals (the five classes of the issue, worst class): p50 < 10 ms "
+            f"{'met' if p50 < 10 else 'NOT met'} ({p50:.1f}); p99 < 50 ms "
+            f"{'met' if p99 < 50 else 'NOT met'} ({p99:.1f}); >= 300 req/s "
+            f"{'met' if rps >= 300 else 'NOT met'} ({rps:.0f}); < 300 MB (PSS) per "
+            f"process {'met' if worst < 300 else 'NOT met'} ({worst:.0f})"
+        )
 
 
 def main() -> None:
@@ -394,36 +515,63 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--seconds", type=int, default=15, help="wrk time per class")
-    parser.add_argument("--connections", type=int, default=16,
-                        help="wrk connections for throughput")
-    parser.add_argument("--light", type=int, default=2,
-                        help="wrk connections for latency (0: no such pass)")
-    parser.add_argument("--worker-class", default="gthread",
-                        help="gunicorn worker class (gthread, as configured, or "
-                        "sync)")
-    parser.add_argument("--no-rebuild", action="store_true",
-                        help="with --var: keep the live index, skip indexing")
-    parser.add_argument("--classes", default=",".join(CLASSES),
-                        help="comma-separated query classes to run")
-    parser.add_argument("--rounds", type=int, default=5,
-                        help="engine passes over each class's queries")
+    parser.add_argument(
+        "--connections", type=int, default=16, help="wrk connections for throughput"
+    )
+    parser.add_argument(
+        "--light",
+        type=int,
+        default=2,
+        help="wrk connections for latency (0: no such pass)",
+    )
+    parser.add_argument(
+        "--worker-class",
+        default="gthread",
+        help="gunicorn worker class (gthread, as configured, or sync)",
+    )
+    parser.add_argument(
+        "--no-rebuild",
+        action="store_true",
+        help="with --var: keep the live index, skip indexing",
+    )
+    parser.add_argument(
+        "--classes",
+        default=",".join(CLASSES),
+        help="comma-separated query classes to run",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="engine passes over each class's queries"
+    )
     parser.add_argument("--var", type=Path, help="reuse this var dir (kept)")
-    parser.add_argument("--no-server", action="store_true",
-                        help="engine figures only")
+    parser.add_argument("--no-server", action="store_true", help="engine figures only")
     args = parser.parse_args()
     if not args.no_server and not Path(WRK).exists():
         raise SystemExit("wrk is not installed (apt-get install wrk)")
     var = args.var or Path(tempfile.mkdtemp(prefix="newsroom-bench-search-"))
     var.mkdir(parents=True, exist_ok=True)
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"DATABASE_URL", "SECRET_KEY", "DEBUG"}}
-    env.update(DJANGO_SETTINGS_MODULE="newsroom.settings.prod", NEWSROOM_HTTPS="false",
-               NEWSROOM_VAR_DIR=str(var), LOG_LEVEL="ERROR")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "SECRET_KEY", "DEBUG"}
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="newsroom.settings.prod",
+        NEWSROOM_HTTPS="false",
+        NEWSROOM_VAR_DIR=str(var),
+        LOG_LEVEL="ERROR",
+    )
     try:
         built = prepare(env, var, args.count, args.seed, args.no_rebuild)
-        os.environ.update({k: env[k] for k in
-                           ("DJANGO_SETTINGS_MODULE", "NEWSROOM_HTTPS",
-                            "NEWSROOM_VAR_DIR")})
+        os.environ.update(
+            {
+                k: env[k]
+                for k in (
+                    "DJANGO_SETTINGS_MODULE",
+                    "NEWSROOM_HTTPS",
+                    "NEWSROOM_VAR_DIR",
+                )
+            }
+        )
         os.environ.pop("DATABASE_URL", None)
         sys.path.insert(0, str(ROOT))
         import django
@@ -432,9 +580,19 @@ def main() -> None:
         wanted = set(args.classes.split(","))
         queries = {k: v for k, v in pick_queries(args.seed).items() if k in wanted}
         engine = engine_latency(queries, args.rounds)
-        page, memory = ({}, {}) if args.no_server else end_to_end(
-            env, var, queries, args.seconds, args.connections, args.light,
-            args.worker_class)
+        page, memory = (
+            ({}, {})
+            if args.no_server
+            else end_to_end(
+                env,
+                var,
+                queries,
+                args.seconds,
+                args.connections,
+                args.light,
+                args.worker_class,
+            )
+        )
     finally:
         if args.var is None:
             shutil.rmtree(var, ignore_errors=True)

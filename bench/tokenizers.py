@@ -57,8 +57,10 @@ def analyzers():
         ("site analyzer (simple, stemmed)  *", analysis.analyzer(analysis.STEMMED)),
         ("simple, not stemmed", build(tantivy.Tokenizer.simple(), False)),
         ("regex (old), stemmed", build(tantivy.Tokenizer.regex(OLD_PATTERN), True)),
-        ("regex (old), not stemmed",
-         build(tantivy.Tokenizer.regex(OLD_PATTERN), False)),
+        (
+            "regex (old), not stemmed",
+            build(tantivy.Tokenizer.regex(OLD_PATTERN), False),
+        ),
     ]
 
 
@@ -103,13 +105,17 @@ def main() -> int:
     args = parser.parse_args()
     texts = bodies(args.docs, args.seed)
     chars = sum(map(len, texts)) / len(texts)
-    print(f"{len(texts):,} synthetic bodies, {chars:,.0f} characters on average; "
-          f"load {os.getloadavg()[0]:.1f}")
+    print(
+        f"{len(texts):,} synthetic bodies, {chars:,.0f} characters on average; "
+        f"load {os.getloadavg()[0]:.1f}"
+    )
     with tempfile.TemporaryDirectory(prefix="newsroom-tok-") as tmp:
         for name, analyzer in analyzers():
             wall, used = measure(texts, analyzer, Path(tmp) / "index")
-            print(f"  {name:36} {used / len(texts) * 1e6:6.0f} us CPU/doc "
-                  f"({wall:.2f} s wall)")
+            print(
+                f"  {name:36} {used / len(texts) * 1e6:6.0f} us CPU/doc "
+                f"({wall:.2f} s wall)"
+            )
     return 0
 
 

@@ -12,9 +12,7 @@ from newsroom.articles.models import Article
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_reader_goes_from_home_page_to_an_article_with_every_region(
-    live_server, page
-):
+def test_reader_goes_from_home_page_to_an_article_with_every_region(live_server, page):
     """Home lists stories; clicking one opens its page with headline, search
     box, share counters and the comment count."""
     load_demo()
@@ -37,9 +35,10 @@ def test_reader_goes_from_home_page_to_an_article_with_every_region(
     assert page.get_by_text("Comments About This Article").is_visible()
     assert page.get_by_text("Please fill the fields below.").is_visible()
     # The page's own stylesheet loaded (nothing comes from another server).
-    assert page.evaluate(
-        "getComputedStyle(document.querySelector('.masthead')).display"
-    ) != "inline"
+    assert (
+        page.evaluate("getComputedStyle(document.querySelector('.masthead')).display")
+        != "inline"
+    )
 
 
 def test_search_box_submits_to_the_search_page(live_server, page):

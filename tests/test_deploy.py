@@ -13,15 +13,29 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def run_prod(var_dir: Path, *args: str, **extra: str) -> subprocess.CompletedProcess:
     env = {
-        k: v for k, v in os.environ.items()
-        if k not in {"SECRET_KEY", "DATABASE_URL", "DEBUG", "NEWSROOM_HTTPS",
-                     "DJANGO_ALLOW_ASYNC_UNSAFE"}
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in {
+            "SECRET_KEY",
+            "DATABASE_URL",
+            "DEBUG",
+            "NEWSROOM_HTTPS",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+        }
     }
-    env.update(DJANGO_SETTINGS_MODULE="newsroom.settings.prod",
-               NEWSROOM_VAR_DIR=str(var_dir), **extra)
+    env.update(
+        DJANGO_SETTINGS_MODULE="newsroom.settings.prod",
+        NEWSROOM_VAR_DIR=str(var_dir),
+        **extra,
+    )
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env,
-        capture_output=True, text=True, timeout=120,
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 

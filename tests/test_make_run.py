@@ -58,8 +58,11 @@ def served(tmp_path_factory):
     """scripts/serve (granian) on a freshly migrated demo newsroom; yields its URL."""
     var = tmp_path_factory.mktemp("make-run") / "var"
     port = free_port()
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"SECRET_KEY", "DATABASE_URL", "DEBUG"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"SECRET_KEY", "DATABASE_URL", "DEBUG"}
+    }
     env.update(
         DJANGO_SETTINGS_MODULE="newsroom.settings.prod",
         NEWSROOM_HTTPS="false",
@@ -68,14 +71,29 @@ def served(tmp_path_factory):
         WEB_CONCURRENCY="1",
         BIN=str(BIN),
     )
-    for step in (["migrate", "--noinput"], ["load_demo"],
-                 ["collectstatic", "--noinput", "--verbosity", "0"]):
-        done = subprocess.run([sys.executable, "manage.py", *step], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=180)
+    for step in (
+        ["migrate", "--noinput"],
+        ["load_demo"],
+        ["collectstatic", "--noinput", "--verbosity", "0"],
+    ):
+        done = subprocess.run(
+            [sys.executable, "manage.py", *step],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
         assert done.returncode == 0, f"{step}: {done.stdout}{done.stderr}"
     log = (var / "serve.log").open("w")
-    server = subprocess.Popen(["scripts/serve"], cwd=ROOT, env=env, stdout=log,
-                              stderr=subprocess.STDOUT, start_new_session=True)
+    server = subprocess.Popen(
+        ["scripts/serve"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -86,8 +104,9 @@ def served(tmp_path_factory):
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
                     log.flush()
-                    pytest.fail("server did not start:\n"
-                                + (var / "serve.log").read_text())
+                    pytest.fail(
+                        "server did not start:\n" + (var / "serve.log").read_text()
+                    )
                 time.sleep(0.2)
         yield base
     finally:
@@ -120,10 +139,10 @@ def test_home_section_and_seed_story_answer_200_with_every_region(served):
     for region in REGIONS:
         assert region in story, region
     assert "<blockquote>" in story
-    assert not re.search(r"""(src|href)=["']https?://(?!127\.0\.0\.1)""",
-                         story.split("<body", 1)[1].split('class="share', 1)[0]), (
-        "the page head and story load nothing from another server"
-    )
+    assert not re.search(
+        r"""(src|href)=["']https?://(?!127\.0\.0\.1)""",
+        story.split("<body", 1)[1].split('class="share', 1)[0],
+    ), "the page head and story load nothing from another server"
 
 
 def test_static_files_are_served_by_whitenoise_with_long_cache(served):

@@ -28,11 +28,13 @@ def test_pages_answer_without_a_server_error(client, odd):
     art = f.article("Harbour cranes idle")
     answers = {
         "search year": client.get("/search/", {"q": "harbour", "year": odd}),
-        "search month": client.get("/search/", {"q": "harbour", "year": "2024",
-                                                "month": odd}),
+        "search month": client.get(
+            "/search/", {"q": "harbour", "year": "2024", "month": odd}
+        ),
         "listing cursor": client.get("/", {"before": f"2024-01-01T00:00:00~{odd}"}),
-        "section cursor": client.get(f"/section/{art.section.slug}/",
-                                     {"before": f"2024-01-01T00:00:00~{odd}"}),
+        "section cursor": client.get(
+            f"/section/{art.section.slug}/", {"before": f"2024-01-01T00:00:00~{odd}"}
+        ),
         "reply to": client.get(f"/article/{art.slug}/", {"reply": odd}),
         "share": client.get(f"/share/facebook/{odd}/"),
     }

@@ -29,10 +29,14 @@ answer `304` to `If-None-Match` / `If-Modified-Since`. See docs/api.md.
 
 
 class NewsroomAPI(NinjaAPI):
-    def create_response(self, request: HttpRequest, data: Any, *,
-                        status: int | None = None,
-                        temporal_response: HttpResponse | None = None
-                        ) -> HttpResponse:
+    def create_response(
+        self,
+        request: HttpRequest,
+        data: Any,
+        *,
+        status: int | None = None,
+        temporal_response: HttpResponse | None = None,
+    ) -> HttpResponse:
         response = super().create_response(
             request, data, status=status, temporal_response=temporal_response
         )

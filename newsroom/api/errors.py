@@ -49,9 +49,14 @@ class ErrorOut(Schema):
 class ApiError(Exception):
     """Raise in a route to answer with ``status`` and the stable error shape."""
 
-    def __init__(self, status: int, code: str, message: str,
-                 details: list[dict[str, Any]] | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        details: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
@@ -60,8 +65,12 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
-def error_payload(status: int, message: str, code: str | None = None,
-                  details: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def error_payload(
+    status: int,
+    message: str,
+    code: str | None = None,
+    details: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     return {
         "error": {
             "code": code or DEFAULT_CODES.get(status, "error"),
@@ -71,8 +80,12 @@ def error_payload(status: int, message: str, code: str | None = None,
     }
 
 
-def json_error(status: int, message: str, code: str | None = None,
-               details: list[dict[str, Any]] | None = None) -> HttpResponse:
+def json_error(
+    status: int,
+    message: str,
+    code: str | None = None,
+    details: list[dict[str, Any]] | None = None,
+) -> HttpResponse:
     """A plain Django response in the API's error shape (for middleware)."""
     body = json.dumps(error_payload(status, message, code, details))
     response = HttpResponse(
@@ -93,12 +106,14 @@ def _validation_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
             # ("body", "<argument name>", "field"): the argument name is ours,
             # the client only knows the JSON field.
             field = ".".join(loc[2:])
-        details.append({
-            "in": source,
-            "field": field,
-            "message": str(err.get("msg", "invalid")),
-            "type": str(err.get("type", "invalid")),
-        })
+        details.append(
+            {
+                "in": source,
+                "field": field,
+                "message": str(err.get("msg", "invalid")),
+                "type": str(err.get("type", "invalid")),
+            }
+        )
     return details
 
 
@@ -111,8 +126,11 @@ def install_handlers(api: NinjaAPI) -> None:
         return response
 
     def on_api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
-        response = respond(request, exc.status, error_payload(
-            exc.status, exc.message, exc.code, exc.details))
+        response = respond(
+            request,
+            exc.status,
+            error_payload(exc.status, exc.message, exc.code, exc.details),
+        )
         for name, value in exc.headers.items():
             response[name] = value
         return response
@@ -120,19 +138,30 @@ def install_handlers(api: NinjaAPI) -> None:
     def on_validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         details = _validation_details(exc.errors)
         fields = ", ".join(d["field"] or d["in"] for d in details) or "request"
-        return respond(request, 422, error_payload(
-            422, f"Invalid value for: {fields}.", "invalid", details))
+        return respond(
+            request,
+            422,
+            error_payload(422, f"Invalid value for: {fields}.", "invalid", details),
+        )
 
     def on_throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
         # The same rounding as ninja's Retry-After header (up, in seconds).
         wait = max(1, math.ceil(exc.wait or 1))
-        return respond(request, 429, error_payload(
-            429, f"Too many requests; retry in {wait} s.", "rate_limited",
-            [{"retry_after": wait}]))
+        return respond(
+            request,
+            429,
+            error_payload(
+                429,
+                f"Too many requests; retry in {wait} s.",
+                "rate_limited",
+                [{"retry_after": wait}],
+            ),
+        )
 
     def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        return respond(request, exc.status_code,
-                       error_payload(exc.status_code, str(exc)))
+        return respond(
+            request, exc.status_code, error_payload(exc.status_code, str(exc))
+        )
 
     def on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
         return respond(request, 404, error_payload(404, "Not found."))

@@ -59,10 +59,12 @@ class ApiMiddleware:
             return self.as_json(request, inner)
         methods = ALLOWED_METHODS
         if inner.status_code == 405 and inner.get("Allow"):
-            methods = ", ".join(sorted(
-                {m.strip() for m in inner["Allow"].split(",") if m.strip()}
-                | {"OPTIONS"}
-            ))
+            methods = ", ".join(
+                sorted(
+                    {m.strip() for m in inner["Allow"].split(",") if m.strip()}
+                    | {"OPTIONS"}
+                )
+            )
         response = HttpResponse(status=204)
         response["Allow"] = methods
         if allowed_origin(origin) and request.headers.get(
@@ -99,8 +101,11 @@ class ApiMiddleware:
             return json_error(404, f"No API route at {request.path}.", "not_found")
         if status == 405:
             allow = response.get("Allow", "")
-            out = json_error(405, f"{request.method} is not allowed here "
-                             f"(allowed: {allow}).", "method_not_allowed")
+            out = json_error(
+                405,
+                f"{request.method} is not allowed here (allowed: {allow}).",
+                "method_not_allowed",
+            )
             out["Allow"] = allow
             return out
         if status == 403:

@@ -39,8 +39,12 @@ def encode_cursor(values: list[Any]) -> str:
 
 def decode_cursor(cursor: str, kinds: list[type]) -> list[Any]:
     """The sort key values in ``cursor``; ApiError 400 when it is not ours."""
-    bad = ApiError(400, "bad_cursor", "The cursor is not valid; start again "
-                   "from the first page.", [{"in": "query", "field": "cursor"}])
+    bad = ApiError(
+        400,
+        "bad_cursor",
+        "The cursor is not valid; start again from the first page.",
+        [{"in": "query", "field": "cursor"}],
+    )
     if len(cursor) > MAX_CURSOR_LENGTH:
         raise bad
     try:
@@ -81,9 +85,16 @@ def _after(fields: list[str], values: list[Any], descending: bool) -> Q:
     return condition
 
 
-def keyset_page(request: HttpRequest, queryset: QuerySet, *, fields: list[str],
-                kinds: list[type], cursor: str | None, limit: int,
-                descending: bool = False) -> Page:
+def keyset_page(
+    request: HttpRequest,
+    queryset: QuerySet,
+    *,
+    fields: list[str],
+    kinds: list[type],
+    cursor: str | None,
+    limit: int,
+    descending: bool = False,
+) -> Page:
     """One page of ``queryset`` in ``fields`` order, after ``cursor``.
 
     The last field must be unique (the primary key) so the order is total and

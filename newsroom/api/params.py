@@ -43,12 +43,16 @@ def reject_unknown_query(run: View) -> View:
         unknown = sorted(set(request.GET) - allowed)
         if unknown:
             known = ", ".join(sorted(allowed)) or "none"
-            return operation.api.on_exception(request, ApiError(
-                400, "unknown_parameter",
-                f"Unknown query parameter(s): {', '.join(unknown)}; "
-                f"this route knows: {known}.",
-                [{"in": "query", "field": name} for name in unknown],
-            ))
+            return operation.api.on_exception(
+                request,
+                ApiError(
+                    400,
+                    "unknown_parameter",
+                    f"Unknown query parameter(s): {', '.join(unknown)}; "
+                    f"this route knows: {known}.",
+                    [{"in": "query", "field": name} for name in unknown],
+                ),
+            )
         return run(request, *args, **kwargs)
 
     return wrapper

@@ -52,9 +52,12 @@ def _count_in_db(key: str, window: int, period: int) -> int:
                 RateBucket.objects.filter(
                     expires_at__lt=expires - timedelta(seconds=period)
                 ).delete()
-        return RateBucket.objects.filter(key=key, window=window).values_list(
-            "count", flat=True
-        ).first() or 1
+        return (
+            RateBucket.objects.filter(key=key, window=window)
+            .values_list("count", flat=True)
+            .first()
+            or 1
+        )
 
 
 def _count_in_cache(alias: str, key: str, window: int, period: int) -> int:

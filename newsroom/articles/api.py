@@ -160,8 +160,10 @@ class AuthorPage(Schema):
 
 def public_articles() -> QuerySet[Article]:
     """Public articles with what ``ArticleOut`` needs, in a fixed query count."""
-    return Article.objects.published().for_listing().prefetch_related(
-        Prefetch("tags", queryset=Tag.objects.order_by("name"))
+    return (
+        Article.objects.published()
+        .for_listing()
+        .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
     )
 
 
@@ -169,9 +171,15 @@ def _day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def _filter_articles(qs: QuerySet[Article], *, section: str | None,
-                     tag: str | None, author: str | None, date_from: date | None,
-                     date_to: date | None) -> QuerySet[Article]:
+def _filter_articles(
+    qs: QuerySet[Article],
+    *,
+    section: str | None,
+    tag: str | None,
+    author: str | None,
+    date_from: date | None,
+    date_to: date | None,
+) -> QuerySet[Article]:
     if section:
         qs = qs.filter(section__slug=section)
     if tag:
@@ -179,8 +187,12 @@ def _filter_articles(qs: QuerySet[Article], *, section: str | None,
     if author:
         qs = qs.filter(authors__slug=author)
     if date_from and date_to and date_from > date_to:
-        raise ApiError(422, "invalid", "`from` is after `to`.", [
-            {"in": "query", "field": "from", "message": "after `to`"}])
+        raise ApiError(
+            422,
+            "invalid",
+            "`from` is after `to`.",
+            [{"in": "query", "field": "from", "message": "after `to`"}],
+        )
     if date_from:
         qs = qs.filter(published_at__gte=_day_start(date_from))
     if date_to:
@@ -190,69 +202,117 @@ def _filter_articles(qs: QuerySet[Article], *, section: str | None,
     return qs
 
 
-@router.get("/articles", response={200: ArticlePage, **READ_ERRORS},
-            summary="List public articles, newest first")
+@router.get(
+    "/articles",
+    response={200: ArticlePage, **READ_ERRORS},
+    summary="List public articles, newest first",
+)
 def list_articles(
     request: HttpRequest,
     section: Annotated[Slug | None, Query(None, description="Section slug.")],
     tag: Annotated[Slug | None, Query(None, description="Tag slug.")],
     author: Annotated[Slug | None, Query(None, description="Author slug.")],
-    date_from: Annotated[date | None, Query(
-        None, alias="from", description="Published on or after this day.")],
-    date_to: Annotated[date | None, Query(
-        None, alias="to", description="Published on or before this day.")],
+    date_from: Annotated[
+        date | None,
+        Query(None, alias="from", description="Published on or after this day."),
+    ],
+    date_to: Annotated[
+        date | None,
+        Query(None, alias="to", description="Published on or before this day."),
+    ],
     cursor: Cursor,
     limit: Limit,
 ):
     """Newest first; filters combine with AND. Follow `next` for older pages."""
-    qs = _filter_articles(public_articles(), section=section, tag=tag,
-                          author=author, date_from=date_from, date_to=date_to)
-    page = keyset_page(request, qs, fields=["published_at", "id"],
-                       kinds=[datetime, int], cursor=cursor, limit=limit,
-                       descending=True)
+    qs = _filter_articles(
+        public_articles(),
+        section=section,
+        tag=tag,
+        author=author,
+        date_from=date_from,
+        date_to=date_to,
+    )
+    page = keyset_page(
+        request,
+        qs,
+        fields=["published_at", "id"],
+        kinds=[datetime, int],
+        cursor=cursor,
+        limit=limit,
+        descending=True,
+    )
     return page
 
 
 def _one_article(response: HttpResponse, **lookup) -> Article:
     obj = public_articles().filter(**lookup).first()
     if obj is None:
-        raise ApiError(404, "not_found", "No public article with that "
-                       f"{next(iter(lookup))}.")
+        raise ApiError(
+            404, "not_found", f"No public article with that {next(iter(lookup))}."
+        )
     set_last_modified(response, obj.updated_at)
     return obj
 
 
-@router.get("/articles/{id}", response={200: ArticleDetailOut, **READ_ERRORS},
-            summary="One public article by id")
+@router.get(
+    "/articles/{id}",
+    response={200: ArticleDetailOut, **READ_ERRORS},
+    summary="One public article by id",
+)
 def get_article(request: HttpRequest, response: HttpResponse, id: ArticleId):
     return _one_article(response, pk=id)
 
 
-@router.get("/articles/by-slug/{slug}",
-            response={200: ArticleDetailOut, **READ_ERRORS},
-            summary="One public article by slug")
-def get_article_by_slug(request: HttpRequest, response: HttpResponse,
-                        slug: Annotated[Slug, Path(description="The article's slug.")]):
+@router.get(
+    "/articles/by-slug/{slug}",
+    response={200: ArticleDetailOut, **READ_ERRORS},
+    summary="One public article by slug",
+)
+def get_article_by_slug(
+    request: HttpRequest,
+    response: HttpResponse,
+    slug: Annotated[Slug, Path(description="The article's slug.")],
+):
     return _one_article(response, slug=slug)
 
 
-@router.get("/sections", response={200: SectionPage, **READ_ERRORS},
-            summary="Sections, in menu order")
+@router.get(
+    "/sections",
+    response={200: SectionPage, **READ_ERRORS},
+    summary="Sections, in menu order",
+)
 def list_sections(request: HttpRequest, cursor: Cursor, limit: Limit):
-    return keyset_page(request, Section.objects.all(),
-                       fields=["position", "name", "id"], kinds=[int, str, int],
-                       cursor=cursor, limit=limit)
+    return keyset_page(
+        request,
+        Section.objects.all(),
+        fields=["position", "name", "id"],
+        kinds=[int, str, int],
+        cursor=cursor,
+        limit=limit,
+    )
 
 
-@router.get("/tags", response={200: TagPage, **READ_ERRORS},
-            summary="Tags, by name")
+@router.get("/tags", response={200: TagPage, **READ_ERRORS}, summary="Tags, by name")
 def list_tags(request: HttpRequest, cursor: Cursor, limit: Limit):
-    return keyset_page(request, Tag.objects.all(), fields=["name", "id"],
-                       kinds=[str, int], cursor=cursor, limit=limit)
+    return keyset_page(
+        request,
+        Tag.objects.all(),
+        fields=["name", "id"],
+        kinds=[str, int],
+        cursor=cursor,
+        limit=limit,
+    )
 
 
-@router.get("/authors", response={200: AuthorPage, **READ_ERRORS},
-            summary="Authors, by name")
+@router.get(
+    "/authors", response={200: AuthorPage, **READ_ERRORS}, summary="Authors, by name"
+)
 def list_authors(request: HttpRequest, cursor: Cursor, limit: Limit):
-    return keyset_page(request, Author.objects.all(), fields=["name", "id"],
-                       kinds=[str, int], cursor=cursor, limit=limit)
+    return keyset_page(
+        request,
+        Author.objects.all(),
+        fields=["name", "id"],
+        kinds=[str, int],
+        cursor=cursor,
+        limit=limit,
+    )

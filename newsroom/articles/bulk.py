@@ -48,8 +48,9 @@ class sqlite_bulk_writes:
                 return self  # e.g. an in-memory test database
             cursor.execute("PRAGMA wal_autocheckpoint = 0")
         path = conn.settings_dict["NAME"]
-        self.thread = threading.Thread(target=self._run, args=(str(path),),
-                                       name="sqlite-checkpoint", daemon=True)
+        self.thread = threading.Thread(
+            target=self._run, args=(str(path),), name="sqlite-checkpoint", daemon=True
+        )
         self.thread.start()
         return self
 
@@ -65,7 +66,8 @@ class sqlite_bulk_writes:
             while not self.stop.wait(CHECKPOINT_SECONDS):
                 try:
                     _, frames, _ = db.execute(
-                        "PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                        "PRAGMA wal_checkpoint(PASSIVE)"
+                    ).fetchone()
                     if frames > WAL_RESTART_FRAMES:
                         # With the writer always appending, a PASSIVE
                         # checkpoint never catches up and the WAL would grow
@@ -105,7 +107,9 @@ def allocate_ids(model, n: int) -> list[int]:
         if connection.vendor == "postgresql":
             cursor.execute(
                 "SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
-                "FROM generate_series(1, %s)", [table, n])
+                "FROM generate_series(1, %s)",
+                [table, n],
+            )
             return [row[0] for row in cursor.fetchall()]
         quoted = connection.ops.quote_name(table)
         cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {quoted}")  # noqa: S608
@@ -149,8 +153,11 @@ def datetime_adapter():
     ``connection.ops.adapt_datetimefield_value`` does, for the common case
     (SQLite storing UTC) without its per-call checks (about 9 us a value)."""
     generic = connection.ops.adapt_datetimefield_value
-    if connection.vendor != "sqlite" or not settings.USE_TZ or \
-            str(connection.timezone) != "UTC":
+    if (
+        connection.vendor != "sqlite"
+        or not settings.USE_TZ
+        or str(connection.timezone) != "UTC"
+    ):
         return generic
 
     def adapt(value):
@@ -200,8 +207,10 @@ def update_dicts(model, attnames: list[str], values: list[dict]) -> None:
     fields = [by_name[name] for name in attnames]
     qn = connection.ops.quote_name
     sets = ", ".join(f"{qn(f.column)} = %s" for f in fields)
-    sql = (f"UPDATE {qn(model._meta.db_table)} SET {sets} "  # noqa: S608
-           f"WHERE {qn(model._meta.pk.column)} = %s")
+    sql = (
+        f"UPDATE {qn(model._meta.db_table)} SET {sets} "  # noqa: S608
+        f"WHERE {qn(model._meta.pk.column)} = %s"
+    )
     adapt_dt = datetime_adapter()
     rows = [[*_prepared(fields, item, adapt_dt), item["id"]] for item in values]
     with connection.cursor() as cursor:

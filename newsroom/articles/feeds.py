@@ -66,7 +66,6 @@ class ArticleFeed(NewsFeed):
     def link(self, obj=None) -> str:
         return absolute(obj.get_absolute_url() if obj is not None else "/")
 
-
     def author_name(self, obj=None) -> str:
         return settings.SITE_NAME
 
@@ -163,7 +162,6 @@ class CorrectionsFeed(NewsFeed):
     def link(self) -> str:
         return absolute("/")
 
-
     def author_name(self) -> str:
         return settings.SITE_NAME
 
@@ -172,8 +170,9 @@ class CorrectionsFeed(NewsFeed):
         return (
             ArticleNote.objects.filter(article__in=public)
             .select_related("article")
-            .only("id", "kind", "text", "noted_at", "article__slug",
-                  "article__headline")
+            .only(
+                "id", "kind", "text", "noted_at", "article__slug", "article__headline"
+            )
             .order_by("-noted_at", "-id")[: feed_size()]
         )
 
@@ -231,7 +230,6 @@ class ArticleCommentsFeed(NewsFeed):
 
     def link(self, obj: Article) -> str:
         return absolute(obj.get_absolute_url()) + "#comments"
-
 
     def author_name(self, obj: Article) -> str:
         return settings.SITE_NAME

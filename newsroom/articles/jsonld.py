@@ -40,9 +40,9 @@ def news_article(article: Article, notes: Iterable[ArticleNote] = ()) -> dict:
         "headline": article.headline[:110],
         "datePublished": _iso(article.published_at),
         # A scheduled story edited before it went out was not modified after.
-        "dateModified": _iso(max(filter(None, [article.updated_at,
-                                               article.published_at]),
-                                 default=None)),
+        "dateModified": _iso(
+            max(filter(None, [article.updated_at, article.published_at]), default=None)
+        ),
         "author": [
             {
                 "@type": "Person",
@@ -87,7 +87,5 @@ def to_script(data: dict) -> SafeString:
     """``<script type="application/ld+json">`` with json_script's escaping."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     return mark_safe(  # noqa: S308 - <, > and & are escaped above
-        '<script type="application/ld+json">'
-        + text.translate(_ESCAPES)
-        + "</script>"
+        '<script type="application/ld+json">' + text.translate(_ESCAPES) + "</script>"
     )

@@ -32,8 +32,13 @@ SOURCE = "newsroom-synthetic"
 YEARS = 20
 # Section names are the demo newsroom's; weights are roughly a daily paper's mix.
 SECTION_WEIGHTS = {
-    "World": 22, "Politics": 16, "Business": 18, "Technology": 12,
-    "Science": 10, "Sport": 14, "Culture": 8,
+    "World": 22,
+    "Politics": 16,
+    "Business": 18,
+    "Technology": 12,
+    "Science": 10,
+    "Sport": 14,
+    "Culture": 8,
 }
 CORPUS_FILES = (
     "bbc/articles.jsonl.gz",
@@ -186,9 +191,9 @@ class SyntheticArticle:
 
     def __post_init__(self) -> None:
         if not self.body:
-            self.body = "\n\n".join(
-                f"> {t}" if q else t for q, t in self.paragraphs
-            ) + "\n"
+            self.body = (
+                "\n\n".join(f"> {t}" if q else t for q, t in self.paragraphs) + "\n"
+            )
         if not self.body_html:
             self.body_html = render_paragraphs(self.paragraphs)
 
@@ -247,8 +252,9 @@ class ArchiveGenerator:
             by_slug.setdefault(slugify(name)[:100], name)
         self.tags = list(by_slug.values())
         self.tag_weights = list(accumulate(1 / (r + 1) for r in range(len(self.tags))))
-        people = {f"{pool.choice(FIRST_NAMES)} {pool.choice(LAST_NAMES)}"
-                  for _ in range(400)}
+        people = {
+            f"{pool.choice(FIRST_NAMES)} {pool.choice(LAST_NAMES)}" for _ in range(400)
+        }
         self.authors = sorted(people)
         pool.shuffle(self.authors)
         self.author_weights = list(
@@ -276,7 +282,7 @@ class ArchiveGenerator:
             size = min(n_words - at, rng.randint(9, 30))
             if n_words - at - size < 6:
                 size = n_words - at
-            sentences.append(self._sentence(words[at:at + size], rng))
+            sentences.append(self._sentence(words[at : at + size], rng))
             at += size
         return " ".join(sentences)
 
@@ -317,12 +323,18 @@ class ArchiveGenerator:
             updated = published + timedelta(hours=rng.randint(1, 72))
             updated = min(updated, self.end)
         n_authors = 1 if rng.random() < 0.85 else 2
-        authors = list(dict.fromkeys(
-            rng.choices(self.authors, cum_weights=self.author_weights, k=n_authors)
-        ))
-        tags = list(dict.fromkeys(
-            rng.choices(self.tags, cum_weights=self.tag_weights, k=rng.randint(1, 4))
-        ))
+        authors = list(
+            dict.fromkeys(
+                rng.choices(self.authors, cum_weights=self.author_weights, k=n_authors)
+            )
+        )
+        tags = list(
+            dict.fromkeys(
+                rng.choices(
+                    self.tags, cum_weights=self.tag_weights, k=rng.randint(1, 4)
+                )
+            )
+        )
         section = self.sections[
             bisect(self.section_weights, rng.random() * self.section_weights[-1])
         ]

@@ -36,8 +36,14 @@ from .views import client_network
 
 router = Router(tags=["comments"])
 
-WRITE_ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
-                422: ErrorOut, 429: ErrorOut}
+WRITE_ERRORS = {
+    400: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    422: ErrorOut,
+    429: ErrorOut,
+}
 # How a guard refusal is told to an API client: (status, code). Rules not
 # listed keep the status the guard gives them, with the rule name as code.
 REFUSALS = {
@@ -54,8 +60,13 @@ CODE_MESSAGES = {
     "invalid": "That challenge could not be checked; ask for a new one.",
 }
 # CommentForm field -> the API field a client sent.
-FIELD_NAMES = {"parent": "parent_id", "code": "answer", "token": "challenge_id",
-               "stamp": "challenge_id", "__all__": ""}
+FIELD_NAMES = {
+    "parent": "parent_id",
+    "code": "answer",
+    "token": "challenge_id",
+    "stamp": "challenge_id",
+    "__all__": "",
+}
 
 
 class CommentOut(Schema):
@@ -115,26 +126,40 @@ def _public_article(article_id: int) -> Article:
 
 
 def _comment_out(c: Comment, depth: int, article: Article) -> dict:
-    return {"id": c.pk, "parent_id": c.parent_id, "depth": depth, "name": c.name,
-            "body_html": c.body_html, "created_at": c.created_at,
-            "url": absolute(f"{article.get_absolute_url()}#comment-{c.pk}")}
+    return {
+        "id": c.pk,
+        "parent_id": c.parent_id,
+        "depth": depth,
+        "name": c.name,
+        "body_html": c.body_html,
+        "created_at": c.created_at,
+        "url": absolute(f"{article.get_absolute_url()}#comment-{c.pk}"),
+    }
 
 
-@router.get("/articles/{id}/comments", response={200: CommentPage, **READ_ERRORS},
-            summary="Approved comments of an article, threaded")
+@router.get(
+    "/articles/{id}/comments",
+    response={200: CommentPage, **READ_ERRORS},
+    summary="Approved comments of an article, threaded",
+)
 def list_comments(
     request: HttpRequest,
     id: ArticleId,
-    order: Annotated[Literal["oldest", "newest"], Query(
-        "oldest", description="Order of the threads; replies read oldest first.")],
+    order: Annotated[
+        Literal["oldest", "newest"],
+        Query("oldest", description="Order of the threads; replies read oldest first."),
+    ],
     cursor: Cursor,
     limit: Annotated[int, Query(50, ge=1, le=200, description="Threads per page.")],
 ):
     """Approved comments only, in reading order with their depth; a page holds
     whole threads (a top-level comment and all its replies)."""
     article = _public_article(id)
-    comments = list(Comment.objects.approved().filter(article=article)
-                    .only("pk", "parent_id", "name", "body_html", "created_at"))
+    comments = list(
+        Comment.objects.approved()
+        .filter(article=article)
+        .only("pk", "parent_id", "name", "body_html", "created_at")
+    )
     newest = order == "newest"
     depth_cap = int(settings.NEWSROOM_COMMENTS_LIMITS["MAX_DEPTH"])
     threads: list[list[tuple[Comment, int]]] = []
@@ -160,9 +185,14 @@ def list_comments(
         more["cursor"] = next_cursor
         next_url = request.build_absolute_uri(f"{request.path}?{more.urlencode()}")
     items = [_comment_out(c, d, article) for thread in page for c, d in thread]
-    return {"article_id": article.pk, "open": moderation.comments_open(article),
-            "count": len(comments), "items": items,
-            "next": next_url, "cursor": next_cursor}
+    return {
+        "article_id": article.pk,
+        "open": moderation.comments_open(article),
+        "count": len(comments),
+        "items": items,
+        "next": next_url,
+        "cursor": next_cursor,
+    }
 
 
 def _pack(token: str, stamp: str) -> str:
@@ -181,9 +211,12 @@ def _unpack(challenge_id: str) -> tuple[str, str]:
     return token[:200], stamp[:200]
 
 
-@router.post("/comments/challenge", response={200: ChallengeOut, **WRITE_ERRORS},
-             throttle=[NetworkThrottle("write")],
-             summary="A confirmation code to post one comment")
+@router.post(
+    "/comments/challenge",
+    response={200: ChallengeOut, **WRITE_ERRORS},
+    throttle=[NetworkThrottle("write")],
+    summary="A confirmation code to post one comment",
+)
 def challenge(request: HttpRequest, data: ChallengeIn):
     """Issues a code (image and text question) for posting on one article."""
     article = _public_article(data.article_id)
@@ -204,18 +237,22 @@ def challenge(request: HttpRequest, data: ChallengeIn):
 def _form_error(form: CommentForm) -> ApiError:
     details = [
         {"in": "body", "field": FIELD_NAMES.get(field, field), "message": str(msg)}
-        for field, messages in form.errors.items() for msg in messages
+        for field, messages in form.errors.items()
+        for msg in messages
     ]
     code = {"too_fast": "too_fast", "stamp": "challenge_expired"}.get(
-        form.refusal, "invalid")
+        form.refusal, "invalid"
+    )
     first = details[0]["message"] if details else "The comment was not accepted."
     return ApiError(422, code, first, details)
 
 
-@router.post("/articles/{id}/comments",
-             response={201: PostedOut, **WRITE_ERRORS},
-             throttle=[NetworkThrottle("write")],
-             summary="Post a comment (with the answer to a challenge)")
+@router.post(
+    "/articles/{id}/comments",
+    response={201: PostedOut, **WRITE_ERRORS},
+    throttle=[NetworkThrottle("write")],
+    summary="Post a comment (with the answer to a challenge)",
+)
 def create_comment(request: HttpRequest, id: ArticleId, data: CommentIn):
     """Every guard rule and the article's moderation mode apply, exactly as
     on the article page; a held comment is stored but not shown yet."""
@@ -223,11 +260,20 @@ def create_comment(request: HttpRequest, id: ArticleId, data: CommentIn):
     if not moderation.comments_open(article):
         raise ApiError(409, "comments_closed", "Comments are closed on this article.")
     token, stamp = _unpack(data.challenge_id)
-    form = CommentForm({
-        "name": data.name, "email": data.email, "body": data.body,
-        "parent": data.parent_id or "", "notify_replies": data.notify_replies,
-        "code": data.answer, "token": token, "stamp": stamp, "homepage": "",
-    }, article_id=article.pk)
+    form = CommentForm(
+        {
+            "name": data.name,
+            "email": data.email,
+            "body": data.body,
+            "parent": data.parent_id or "",
+            "notify_replies": data.notify_replies,
+            "code": data.answer,
+            "token": token,
+            "stamp": stamp,
+            "homepage": "",
+        },
+        article_id=article.pk,
+    )
     if not form.is_valid():
         raise _form_error(form)
     backend = get_backend()
@@ -238,20 +284,34 @@ def create_comment(request: HttpRequest, id: ArticleId, data: CommentIn):
         if verdict.reason == "used":
             raise ApiError(409, "code_used", "That code was already used.")
         message = CODE_MESSAGES.get(verdict.reason, CODE_MESSAGES["invalid"])
-        raise ApiError(422, f"code_{verdict.reason}", message,
-                       [{"in": "body", "field": "answer", "message": message}])
+        raise ApiError(
+            422,
+            f"code_{verdict.reason}",
+            message,
+            [{"in": "body", "field": "answer", "message": message}],
+        )
     parent = None
     if data.parent_id:
-        parent = Comment.objects.filter(pk=data.parent_id, article=article,
-                                        status=Comment.Status.APPROVED).first()
+        parent = Comment.objects.filter(
+            pk=data.parent_id, article=article, status=Comment.Status.APPROVED
+        ).first()
         if parent is None:
-            raise ApiError(422, "parent", "The comment you replied to is not shown "
-                           "on this article.", [{"in": "body", "field": "parent_id"}])
+            raise ApiError(
+                422,
+                "parent",
+                "The comment you replied to is not shown on this article.",
+                [{"in": "body", "field": "parent_id"}],
+            )
     clean = form.cleaned_data
     result = post_comment(
-        article, name=clean["name"], email=clean["email"], body=clean["body"],
-        parent=parent, notify_replies=clean["notify_replies"] and bool(clean["email"]),
-        network=client_network(request), challenge_id=verdict.challenge_id,
+        article,
+        name=clean["name"],
+        email=clean["email"],
+        body=clean["body"],
+        parent=parent,
+        notify_replies=clean["notify_replies"] and bool(clean["email"]),
+        network=client_network(request),
+        challenge_id=verdict.challenge_id,
     )
     if result.comment is None:
         status, code = REFUSALS.get(result.refusal, (result.status, result.refusal))
@@ -264,11 +324,16 @@ def create_comment(request: HttpRequest, id: ArticleId, data: CommentIn):
         raise ApiError(status, code, result.reason, headers=headers)
     saved = result.comment
     shown = saved.status == Comment.Status.APPROVED
-    return Status(201, {
-        "id": saved.pk,
-        "status": "approved" if shown else "pending",
-        "message": "Your comment is published." if shown else
-        "Your comment is awaiting moderation.",
-        "comment": _comment_out(saved, 0 if parent is None else 1, article)
-        if shown else None,
-    })
+    return Status(
+        201,
+        {
+            "id": saved.pk,
+            "status": "approved" if shown else "pending",
+            "message": "Your comment is published."
+            if shown
+            else "Your comment is awaiting moderation.",
+            "comment": _comment_out(saved, 0 if parent is None else 1, article)
+            if shown
+            else None,
+        },
+    )

@@ -14,8 +14,12 @@ from newsroom.articles.models import Article
 from .models import ImportedComment
 from .records import Record
 
-STATUS_NAMES = {"approved": "APPROVED", "pending": "PENDING",
-                "removed": "REMOVED", "spam": "SPAM"}
+STATUS_NAMES = {
+    "approved": "APPROVED",
+    "pending": "PENDING",
+    "removed": "REMOVED",
+    "spam": "SPAM",
+}
 
 
 class CommentWriter:
@@ -57,8 +61,10 @@ class CommentWriter:
                     continue
                 parent_id = known.get((record.source, c.parent_source_id))
                 fields = {
-                    "article_id": article_id, "name": c.name[:80],
-                    "email": c.email, "body": c.body,
+                    "article_id": article_id,
+                    "name": c.name[:80],
+                    "email": c.email,
+                    "body": c.body,
                     "status": self.status_value(c.status),
                 }
                 if c.created_at is not None:
@@ -68,8 +74,9 @@ class CommentWriter:
                 # save() (not bulk_create) so the comments app renders and
                 # hashes the body its own way.
                 comment = self.model.objects.create(**fields)
-                ImportedComment.objects.create(source=key[0], source_id=key[1],
-                                               comment_id=comment.pk)
+                ImportedComment.objects.create(
+                    source=key[0], source_id=key[1], comment_id=comment.pk
+                )
                 known[key] = comment.pk
                 created += 1
                 touched.add(article_id)

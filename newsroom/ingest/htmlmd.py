@@ -14,9 +14,32 @@ from lxml import html as lxml_html
 
 from .records import plain_to_markdown
 
-BLOCKS = {"p", "div", "section", "article", "blockquote", "ul", "ol", "li", "h1",
-          "h2", "h3", "h4", "h5", "h6", "pre", "figure", "figcaption", "table", "tr",
-          "hr", "header", "footer", "aside", "main"}
+BLOCKS = {
+    "p",
+    "div",
+    "section",
+    "article",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "pre",
+    "figure",
+    "figcaption",
+    "table",
+    "tr",
+    "hr",
+    "header",
+    "footer",
+    "aside",
+    "main",
+}
 DROP = {"script", "style", "noscript", "iframe", "form", "button", "svg", "head"}
 INLINE_MARK = {"em": "*", "i": "*", "strong": "**", "b": "**"}
 _ESCAPE = re.compile(r"([\\`*_\[\]])")
@@ -48,8 +71,9 @@ def _inline(el) -> str:
             parts.append(f"{mark}{inner}{mark}")
         elif tag == "a" and (inner := _inline(child).strip()):
             href = (child.get("href") or "").strip()
-            parts.append(f"[{inner}]({href})" if href.startswith(("http", "mailto:"))
-                         else inner)
+            parts.append(
+                f"[{inner}]({href})" if href.startswith(("http", "mailto:")) else inner
+            )
         elif tag:
             parts.append(_inline(child))
         parts.append(_text(child.tail))
@@ -93,10 +117,15 @@ def _block(el, blocks: list[str], prefix: str) -> None:
             lines = [
                 f"{n}. " if tag == "ol" else "- " for n in range(1, len(items) + 1)
             ]
-            blocks.append(_prefixed("\n".join(
-                marker + _inline(li).strip() for marker, li in zip(lines, items,
-                                                                   strict=True)
-            ), prefix))
+            blocks.append(
+                _prefixed(
+                    "\n".join(
+                        marker + _inline(li).strip()
+                        for marker, li in zip(lines, items, strict=True)
+                    ),
+                    prefix,
+                )
+            )
         elif tag in {"h1", "h2", "h3", "h4", "h5", "h6"}:
             level = max(2, min(int(tag[1]), 4))
             blocks.append(_prefixed("#" * level + " " + _inline(child).strip(), prefix))

@@ -12,7 +12,9 @@ from django.db import models
 
 class Provenance(models.Model):
     article = models.OneToOneField(
-        "articles.Article", on_delete=models.CASCADE, primary_key=True,
+        "articles.Article",
+        on_delete=models.CASCADE,
+        primary_key=True,
         related_name="import_provenance",
     )
     # sha256 of the canonical URL ("" when the record had none).
@@ -35,8 +37,9 @@ class ImportedComment(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["source", "source_id"],
-                                    name="imported_comment_unique"),
+            models.UniqueConstraint(
+                fields=["source", "source_id"], name="imported_comment_unique"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -96,15 +96,19 @@ def run_import(options: Options, *, err: TextIO | None = None) -> Summary:
     batch_size = options.batch_size or _setting("NEWSROOM_IMPORT_BATCH_SIZE", 1000)
     workers = options.workers or _setting("NEWSROOM_IMPORT_WORKERS", 1)
     default_section = options.section or _setting(
-        "NEWSROOM_IMPORT_DEFAULT_SECTION", "News")
+        "NEWSROOM_IMPORT_DEFAULT_SECTION", "News"
+    )
     summary = Summary()
     started = time.monotonic()
     cache_mb = int(_setting("NEWSROOM_IMPORT_SQLITE_CACHE_MB", 256))
     with sqlite_bulk_writes(cache_mb), _materialise(options.source) as (files, url):
         total_bytes = sum(p.stat().st_size for p in files)
         progress = make_progress(options.progress, err, total_bytes)
-        writer = Writer(default_section=default_section, dry_run=options.dry_run,
-                        comment_writer=_comment_writer(options))
+        writer = Writer(
+            default_section=default_section,
+            dry_run=options.dry_run,
+            comment_writer=_comment_writer(options),
+        )
         records = _records(files, options, url, summary, err, progress)
         try:
             for batch in _prepared(_batches(records, batch_size), workers):
@@ -137,8 +141,9 @@ class _materialise:
             os.unlink(self.tmp)
 
 
-def _records(files, options: Options, url: str, summary: Summary, err: TextIO,
-             progress) -> Iterator[Record]:
+def _records(
+    files, options: Options, url: str, summary: Summary, err: TextIO, progress
+) -> Iterator[Record]:
     done = 0
     for path in files:
         fmt = options.fmt or detect_format(path)

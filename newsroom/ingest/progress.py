@@ -85,8 +85,9 @@ class BarProgress:
         )
         # The bar advances by bytes of input (known up front), so the ETA is
         # honest even when the number of records is not known.
-        self.task = self.progress.add_task("import", total=total_bytes or None,
-                                           count=0, rate=0)
+        self.task = self.progress.add_task(
+            "import", total=total_bytes or None, count=0, rate=0
+        )
         self.started = time.monotonic()
         self.progress.start()
 

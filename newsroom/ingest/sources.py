@@ -91,8 +91,9 @@ def fetch_url(url: str, timeout: float = 30) -> bytes:
 
 def list_files(source: Path) -> list[Path]:
     if source.is_dir():
-        return sorted(p for p in source.rglob("*") if p.is_file() and not
-                      p.name.startswith("."))
+        return sorted(
+            p for p in source.rglob("*") if p.is_file() and not p.name.startswith(".")
+        )
     if not source.exists():
         raise SourceError(f"{source}: no such file or directory")
     return [source]
@@ -108,9 +109,17 @@ def detect_format(path: Path | None = None, head: bytes = b"") -> str:
         name = _strip_gz(path.name).lower()
         suffix = name.rsplit(".", 1)[-1] if "." in name else ""
         by_suffix = {
-            "jsonl": "jsonl", "ndjson": "jsonl", "json": "jsonl", "csv": "csv",
-            "wxr": "wxr", "rss": "rss", "atom": "rss", "html": "html", "htm": "html",
-            "txt": "textpage", "text": "textpage",
+            "jsonl": "jsonl",
+            "ndjson": "jsonl",
+            "json": "jsonl",
+            "csv": "csv",
+            "wxr": "wxr",
+            "rss": "rss",
+            "atom": "rss",
+            "html": "html",
+            "htm": "html",
+            "txt": "textpage",
+            "text": "textpage",
         }
         if suffix in by_suffix:
             return by_suffix[suffix]
@@ -126,8 +135,10 @@ def sniff(head: bytes) -> str:
         return "wxr"
     if text.startswith(b"{"):
         return "jsonl"
-    if text.startswith(b"<?xml") or text.startswith(b"<rss") or text.startswith(
-        b"<feed"
+    if (
+        text.startswith(b"<?xml")
+        or text.startswith(b"<rss")
+        or text.startswith(b"<feed")
     ):
         return "rss"
     if b"<html" in text or text.startswith(b"<!doctype html"):
@@ -136,4 +147,3 @@ def sniff(head: bytes) -> str:
     if b"," in first and b"title" in first:
         return "csv"
     return "textpage"
-

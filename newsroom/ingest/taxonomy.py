@@ -71,15 +71,20 @@ class Names:
         if authors:
             self._ensure(Author, authors, self.authors, unique_name=False)
 
-    def _ensure(self, model, wanted: dict[str, str], cache: dict[str, int], *,
-                unique_name: bool) -> None:
-        found = dict(model.objects.filter(slug__in=list(wanted))
-                     .values_list("slug", "id"))
+    def _ensure(
+        self, model, wanted: dict[str, str], cache: dict[str, int], *, unique_name: bool
+    ) -> None:
+        found = dict(
+            model.objects.filter(slug__in=list(wanted)).values_list("slug", "id")
+        )
         missing = {s: n for s, n in wanted.items() if s not in found}
         if missing and unique_name:
             # Same name under another slug (an editor renamed the slug): reuse it.
-            by_name = dict(model.objects.filter(name__in=list(missing.values()))
-                           .values_list("name", "id"))
+            by_name = dict(
+                model.objects.filter(name__in=list(missing.values())).values_list(
+                    "name", "id"
+                )
+            )
             for slug, name in list(missing.items()):
                 if name in by_name:
                     found[slug] = by_name[name]
@@ -93,8 +98,9 @@ class Names:
                 names_used.add(name)
                 rows.append(model(slug=slug, name=name))
             model.objects.bulk_create(rows)
-            found.update(model.objects.filter(slug__in=list(missing))
-                         .values_list("slug", "id"))
+            found.update(
+                model.objects.filter(slug__in=list(missing)).values_list("slug", "id")
+            )
         cache.update(found)
 
     def section_id(self, record: Record) -> int:

@@ -31,9 +31,20 @@ from .records import Record
 from .taxonomy import Names
 
 UPDATE_FIELDS = [  # attnames
-    "headline", "body", "body_html", "standfirst", "dateline", "status",
-    "published_at", "section_id", "canonical_url", "content_hash", "image_url",
-    "source", "source_id", "updated_at",
+    "headline",
+    "body",
+    "body_html",
+    "standfirst",
+    "dateline",
+    "status",
+    "published_at",
+    "section_id",
+    "canonical_url",
+    "content_hash",
+    "image_url",
+    "source",
+    "source_id",
+    "updated_at",
 ]
 
 
@@ -54,10 +65,16 @@ def url_key(url: str) -> str:
 
 def fingerprint(record: Record, section_slug: str) -> str:
     parts = [
-        record.content_hash, record.standfirst, record.status,
+        record.content_hash,
+        record.standfirst,
+        record.status,
         record.published_at.isoformat() if record.published_at else "",
-        section_slug, record.url, record.dateline, record.image_url,
-        "\x1f".join(record.tags), "\x1f".join(record.authors),
+        section_slug,
+        record.url,
+        record.dateline,
+        record.image_url,
+        "\x1f".join(record.tags),
+        "\x1f".join(record.authors),
     ]
     return hashlib.sha256("\x1e".join(parts).encode()).hexdigest()
 
@@ -65,8 +82,9 @@ def fingerprint(record: Record, section_slug: str) -> str:
 class Writer:
     """Writes batches; keeps the section/tag/author ids it has seen."""
 
-    def __init__(self, *, default_section: str, dry_run: bool = False,
-                 comment_writer=None) -> None:
+    def __init__(
+        self, *, default_section: str, dry_run: bool = False, comment_writer=None
+    ) -> None:
         self.names = Names(default_section)
         self.dry_run = dry_run
         self.comment_writer = comment_writer
@@ -112,7 +130,8 @@ class Writer:
             if not by_identity:
                 result.duplicates += 1  # same text under another id or URL
                 result.notes.append(
-                    f"{record.position}: same text as article {match.id}")
+                    f"{record.position}: same text as article {match.id}"
+                )
             elif match.fingerprint == fp:
                 result.unchanged += 1
             else:
@@ -137,15 +156,25 @@ class Writer:
             status = Article.Status.DRAFT
         else:
             published = published or now
-            status = (Article.Status.SCHEDULED if published > now
-                      else Article.Status.PUBLISHED)
+            status = (
+                Article.Status.SCHEDULED
+                if published > now
+                else Article.Status.PUBLISHED
+            )
         values = {
-            "headline": record.headline, "body": record.body,
-            "body_html": record.body_html, "standfirst": record.standfirst,
-            "dateline": record.dateline, "canonical_url": record.url,
-            "content_hash": record.content_hash, "image_url": record.image_url,
-            "source": record.source, "source_id": record.source_id,
-            "updated_at": now, "status": str(status), "published_at": published,
+            "headline": record.headline,
+            "body": record.body,
+            "body_html": record.body_html,
+            "standfirst": record.standfirst,
+            "dateline": record.dateline,
+            "canonical_url": record.url,
+            "content_hash": record.content_hash,
+            "image_url": record.image_url,
+            "source": record.source,
+            "source_id": record.source_id,
+            "updated_at": now,
+            "status": str(status),
+            "published_at": published,
         }
         if new:
             values["created_at"] = min(published, now) if published else now
@@ -174,9 +203,11 @@ class Writer:
         insert_dicts(Article, rows)
         pairs = [(r, values["id"]) for r, values, _ in creates]
         self._relations(pairs)
-        insert_rows(Provenance, ["article_id", "url_key", "fingerprint", "imported_at"],
-                    [(values["id"], url_key(r.url), fp, stamp)
-                     for r, values, fp in creates])
+        insert_rows(
+            Provenance,
+            ["article_id", "url_key", "fingerprint", "imported_at"],
+            [(values["id"], url_key(r.url), fp, stamp) for r, values, fp in creates],
+        )
         result.created += len(rows)
         result.article_ids.extend(ids)
 
@@ -192,9 +223,11 @@ class Writer:
         self._relations([(r, values["id"]) for r, values, _ in updates])
         Provenance.objects.filter(article_id__in=ids).delete()
         stamp = connection.ops.adapt_datetimefield_value(timezone.now())
-        insert_rows(Provenance, ["article_id", "url_key", "fingerprint", "imported_at"],
-                    [(values["id"], url_key(r.url), fp, stamp)
-                     for r, values, fp in updates])
+        insert_rows(
+            Provenance,
+            ["article_id", "url_key", "fingerprint", "imported_at"],
+            [(values["id"], url_key(r.url), fp, stamp) for r, values, fp in updates],
+        )
         result.updated += len(ids)
         result.article_ids.extend(ids)
 
@@ -268,14 +301,31 @@ def _lookup(records: list[Record]) -> Existing:
             .values_list("id", "source", "source_id", "content_hash")
         )
     hashes = [r.content_hash for r in records]
-    rows += list(Article.objects.filter(content_hash__in=hashes).values_list(
-        "id", "source", "source_id", "content_hash"))
+    rows += list(
+        Article.objects.filter(content_hash__in=hashes).values_list(
+            "id", "source", "source_id", "content_hash"
+        )
+    )
     keys = {url_key(r.url): r.url for r in records if r.url}
-    url_rows = dict(Provenance.objects.filter(url_key__in=list(keys))
-                    .values_list("url_key", "article_id")) if keys else {}
+    url_rows = (
+        dict(
+            Provenance.objects.filter(url_key__in=list(keys)).values_list(
+                "url_key", "article_id"
+            )
+        )
+        if keys
+        else {}
+    )
     wanted_ids = {row[0] for row in rows} | set(url_rows.values())
-    fps = dict(Provenance.objects.filter(article_id__in=wanted_ids)
-               .values_list("article_id", "fingerprint")) if wanted_ids else {}
+    fps = (
+        dict(
+            Provenance.objects.filter(article_id__in=wanted_ids).values_list(
+                "article_id", "fingerprint"
+            )
+        )
+        if wanted_ids
+        else {}
+    )
     for pk, source, source_id, chash in rows:
         match = matches.setdefault(pk, Match(pk, fps.get(pk, "")))
         if source_id:
@@ -291,8 +341,9 @@ def _lookup(records: list[Record]) -> Existing:
 def unique_slugs(texts: Iterable[str], max_length: int = 180) -> list[str]:
     """Slugs free in the database and within the batch, "-2", "-3" on clashes."""
     bases = [(slugify(t)[:max_length].strip("-") or "article") for t in texts]
-    taken = set(Article.objects.filter(slug__in=set(bases))
-                .values_list("slug", flat=True))
+    taken = set(
+        Article.objects.filter(slug__in=set(bases)).values_list("slug", flat=True)
+    )
     out, used = [], set()
     clashing: dict[str, set[str]] = {}
     for base in bases:
@@ -301,8 +352,11 @@ def unique_slugs(texts: Iterable[str], max_length: int = 180) -> list[str]:
             used.add(base)
             continue
         if base not in clashing:
-            clashing[base] = set(Article.objects.filter(
-                slug__startswith=f"{base}-").values_list("slug", flat=True))
+            clashing[base] = set(
+                Article.objects.filter(slug__startswith=f"{base}-").values_list(
+                    "slug", flat=True
+                )
+            )
         n = 2
         while f"{base}-{n}" in clashing[base] or f"{base}-{n}" in used:
             n += 1

@@ -8,8 +8,12 @@ from django.template.response import TemplateResponse
 from . import aliases, analytics
 from .models import AliasGroup, SearchQuery
 
-PERIODS = [(1, "Last 24 hours"), (7, "Last 7 days"), (30, "Last 30 days"),
-           (365, "Last year")]
+PERIODS = [
+    (1, "Last 24 hours"),
+    (7, "Last 7 days"),
+    (30, "Last 30 days"),
+    (365, "Last year"),
+]
 
 
 @admin.register(AliasGroup)
@@ -51,5 +55,6 @@ class SearchQueryAdmin(admin.ModelAdmin):
             "top": analytics.top_queries(days),
             "zero": analytics.zero_result_queries(days),
         }
-        return TemplateResponse(request, "admin/search/searchquery/report.html",
-                                context)
+        return TemplateResponse(
+            request, "admin/search/searchquery/report.html", context
+        )

@@ -35,8 +35,10 @@ def record(query_text: str, results: int, when: datetime | None = None) -> None:
     row = SearchQuery(query=text, results=results, searched_at=when or timezone.now())
     with _lock:
         _buffer.append(row)
-        due = (len(_buffer) >= FLUSH_ROWS
-               or time.monotonic() - _state["flushed"] > FLUSH_SECONDS)
+        due = (
+            len(_buffer) >= FLUSH_ROWS
+            or time.monotonic() - _state["flushed"] > FLUSH_SECONDS
+        )
     if due:
         flush()
 
@@ -65,7 +67,8 @@ def period(days: int) -> QuerySet:
 
 def top_queries(days: int = 7, limit: int = 50) -> list[dict]:
     return list(
-        period(days).values("query")
+        period(days)
+        .values("query")
         .annotate(searches=Count("id"), results=Max("results"))
         .order_by("-searches", "query")[:limit]
     )
@@ -73,7 +76,9 @@ def top_queries(days: int = 7, limit: int = 50) -> list[dict]:
 
 def zero_result_queries(days: int = 7, limit: int = 50) -> list[dict]:
     return list(
-        period(days).filter(results=0).values("query")
+        period(days)
+        .filter(results=0)
+        .values("query")
         .annotate(searches=Count("id"))
         .order_by("-searches", "query")[:limit]
     )

@@ -76,7 +76,7 @@ class SearchOut(Schema):
 
 
 def _month_name(key: str) -> str:
-    """"202611" -> "November 2026" (the page's label for a month facet)."""
+    """ "202611" -> "November 2026" (the page's label for a month facet)."""
     if not (is_int(key) and len(key) == 6 and 1 <= int(key[4:]) <= 12):
         return key
     return f"{calendar.month_name[int(key[4:])]} {key[:4]}"
@@ -88,18 +88,29 @@ def _labels(facets: dict) -> dict[str, list[dict]]:
     for key, values in facets.items():
         names = {}
         if key in models and values:
-            names = dict(models[key].objects.filter(
-                slug__in=[v.key for v in values]).values_list("slug", "name"))
+            names = dict(
+                models[key]
+                .objects.filter(slug__in=[v.key for v in values])
+                .values_list("slug", "name")
+            )
         if key == "month":
             names = {v.key: _month_name(v.key) for v in values}
-        out[key] = [{"key": v.key, "count": v.count,
-                     "label": v.label or names.get(v.key, v.key)} for v in values]
+        out[key] = [
+            {
+                "key": v.key,
+                "count": v.count,
+                "label": v.label or names.get(v.key, v.key),
+            }
+            for v in values
+        ]
     return out
 
 
 def _hit(hit) -> dict:
     return {
-        "id": hit.id, "score": float(hit.score), "headline": hit.headline,
+        "id": hit.id,
+        "score": float(hit.score),
+        "headline": hit.headline,
         "headline_html": hit.headline_html or "",
         "snippet_html": hit.snippet_html or "",
         "url": absolute(reverse("web:article", args=[hit.slug])),
@@ -111,14 +122,25 @@ def _hit(hit) -> dict:
     }
 
 
-@router.get("/search", response={200: SearchOut, **READ_ERRORS},
-            summary="Search public articles, as the results page does")
+@router.get(
+    "/search",
+    response={200: SearchOut, **READ_ERRORS},
+    summary="Search public articles, as the results page does",
+)
 def search(
     request: HttpRequest,
     response: HttpResponse,
-    q: Annotated[str, Query("", max_length=MAX_Q, description=(
-        'Words; "a phrase", -exclude, prefix*, OR. Syntax errors are not errors.'
-    ))],
+    q: Annotated[
+        str,
+        Query(
+            "",
+            max_length=MAX_Q,
+            description=(
+                'Words; "a phrase", -exclude, prefix*, OR. '
+                "Syntax errors are not errors."
+            ),
+        ),
+    ],
     section: Annotated[Slug | None, Query(None)],
     author: Annotated[Slug | None, Query(None)],
     tag: Annotated[Slug | None, Query(None)],
@@ -131,9 +153,18 @@ def search(
 ):
     """Ranked hits with highlighted snippets, facet counts and spelling help."""
     given = QueryDict(mutable=True)
-    for key, value in {"q": q, "section": section, "author": author, "tag": tag,
-                       "year": year, "month": month, "from": date_from,
-                       "to": date_to, "sort": sort, "page": page}.items():
+    for key, value in {
+        "q": q,
+        "section": section,
+        "author": author,
+        "tag": tag,
+        "year": year,
+        "month": month,
+        "from": date_from,
+        "to": date_to,
+        "sort": sort,
+        "page": page,
+    }.items():
         if value not in (None, ""):
             given[key] = value.isoformat() if isinstance(value, date) else str(value)
     params = read_params(given)
@@ -142,8 +173,11 @@ def search(
     hits = list(results.hits) if results else []
     # The index holds scheduled articles too and leaves "now" to the query;
     # the database has the last word on what is public.
-    public = set(Article.objects.published().filter(
-        pk__in=[h.id for h in hits]).values_list("pk", flat=True))
+    public = set(
+        Article.objects.published()
+        .filter(pk__in=[h.id for h in hits])
+        .values_list("pk", flat=True)
+    )
     hits = [h for h in hits if h.id in public]
     total = results.total if results else 0
     next_url = None
@@ -151,13 +185,21 @@ def search(
         more = request.GET.copy()
         more["page"] = str(params.page + 1)
         next_url = request.build_absolute_uri(f"{request.path}?{more.urlencode()}")
-    set_max_age(response, min(SEARCH_CACHE_SECONDS,
-                              settings.NEWSROOM_API_CACHE_SECONDS))
+    set_max_age(
+        response, min(SEARCH_CACHE_SECONDS, settings.NEWSROOM_API_CACHE_SECONDS)
+    )
     return {
-        "q": params.q, "query": outcome.query.to_text(), "total": total,
-        "page": params.page, "page_size": PAGE_SIZE, "hits": [_hit(h) for h in hits],
+        "q": params.q,
+        "query": outcome.query.to_text(),
+        "total": total,
+        "page": params.page,
+        "page_size": PAGE_SIZE,
+        "hits": [_hit(h) for h in hits],
         "facets": _labels(results.facets) if results else {},
-        "sort": params.sort, "respelled": outcome.respelled,
-        "did_you_mean": outcome.did_you_mean, "fuzzy": outcome.fuzzy,
-        "notices": list(params.problems), "next": next_url,
+        "sort": params.sort,
+        "respelled": outcome.respelled,
+        "did_you_mean": outcome.did_you_mean,
+        "fuzzy": outcome.fuzzy,
+        "notices": list(params.problems),
+        "next": next_url,
     }

@@ -25,8 +25,16 @@ from .backends.base import IndexDocument
 _FOREVER = datetime(9999, 1, 1, tzinfo=UTC)
 _BLOCK_END = re.compile(r"</(?:p|blockquote|li|h\d|pre|figure|figcaption)>|<br\s*/?>")
 _TAG = re.compile(r"<[^>]+>")
-_COLUMNS = ("pk", "headline", "standfirst", "body_html", "slug", "published_at",
-            "section__slug", "section__name")
+_COLUMNS = (
+    "pk",
+    "headline",
+    "standfirst",
+    "body_html",
+    "slug",
+    "published_at",
+    "section__slug",
+    "section__name",
+)
 _CHUNK = 500  # ids per query: under SQLite's and PostgreSQL's parameter limits
 
 
@@ -37,9 +45,12 @@ def indexable() -> QuerySet:
         .select_related("section")
         .prefetch_related(
             "tags",
-            Prefetch("byline_set",
-                     queryset=Byline.objects.select_related("author")
-                     .order_by("position", "id")),
+            Prefetch(
+                "byline_set",
+                queryset=Byline.objects.select_related("author").order_by(
+                    "position", "id"
+                ),
+            ),
         )
     )
 
@@ -85,19 +96,33 @@ def _documents(rows: list[tuple]) -> list[IndexDocument]:
         tags[article_id].append((slug, name))
     authors: dict[int, list[tuple[str, str]]] = defaultdict(list)
     for article_id, slug, name in (
-        Byline.objects.filter(article_id__in=ids).order_by("position", "id")
+        Byline.objects.filter(article_id__in=ids)
+        .order_by("position", "id")
         .values_list("article_id", "author__slug", "author__name")
     ):
         authors[article_id].append((slug, name))
     return [
         IndexDocument(
-            id=pk, headline=headline, standfirst=standfirst,
-            body=plain_text(body_html), slug=slug, published_at=published_at,
+            id=pk,
+            headline=headline,
+            standfirst=standfirst,
+            body=plain_text(body_html),
+            slug=slug,
+            published_at=published_at,
             section=(section_slug, section_name),
-            tags=tuple(tags.get(pk, ())), authors=tuple(authors.get(pk, ())),
+            tags=tuple(tags.get(pk, ())),
+            authors=tuple(authors.get(pk, ())),
         )
-        for pk, headline, standfirst, body_html, slug, published_at, section_slug,
-        section_name in rows
+        for (
+            pk,
+            headline,
+            standfirst,
+            body_html,
+            slug,
+            published_at,
+            section_slug,
+            section_name,
+        ) in rows
     ]
 
 
@@ -110,13 +135,16 @@ def documents_for(ids: Iterable[int]) -> dict[int, IndexDocument]:
     ids = sorted(set(ids))
     out: dict[int, IndexDocument] = {}
     for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start:start + _CHUNK]
+        chunk = ids[start : start + _CHUNK]
         # The pk bounds are redundant but let SQLite walk the ids' range
         # instead of every public article's index entry (without them a
         # batch cost grew with the archive: ~17 ms at 100k, ~170 at 1M).
-        rows = list(_public().filter(pk__in=chunk, pk__gte=chunk[0],
-                                     pk__lte=chunk[-1])
-                    .order_by().values_list(*_COLUMNS))
+        rows = list(
+            _public()
+            .filter(pk__in=chunk, pk__gte=chunk[0], pk__lte=chunk[-1])
+            .order_by()
+            .values_list(*_COLUMNS)
+        )
         out.update((d.id, d) for d in _documents(rows))
     return out
 
@@ -131,8 +159,12 @@ def all_documents(chunk: int = 2000) -> Iterator[IndexDocument]:
     high = Article.objects.aggregate(m=Max("pk"))["m"] or 0
     last = 0
     while last < high:
-        rows = list(_public().filter(pk__gt=last, pk__lte=last + chunk)
-                    .order_by("pk").values_list(*_COLUMNS))
+        rows = list(
+            _public()
+            .filter(pk__gt=last, pk__lte=last + chunk)
+            .order_by("pk")
+            .values_list(*_COLUMNS)
+        )
         for start in range(0, len(rows), _CHUNK):
-            yield from _documents(rows[start:start + _CHUNK])
+            yield from _documents(rows[start : start + _CHUNK])
         last += chunk

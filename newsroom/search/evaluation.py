@@ -103,7 +103,8 @@ def load_collection(path: Path) -> Collection:
                 except (ValueError, KeyError, TypeError) as exc:
                     raise CollectionError(
                         f"{path / 'docs.jsonl.gz'} line {n}: not a document with an "
-                        f"id ({exc})") from None
+                        f"id ({exc})"
+                    ) from None
                 docs.append(doc)
     except (OSError, EOFError, UnicodeDecodeError) as exc:
         raise CollectionError(f"{path / 'docs.jsonl.gz'}: {exc}") from None
@@ -120,7 +121,8 @@ def load_collection(path: Path) -> Collection:
         parts = line.split()
         if len(parts) != 4 or not re.fullmatch(r"-?\d+", parts[3]):
             raise CollectionError(
-                f"{path / 'qrels.txt'} line {n}: not 'qid 0 docid rel'")
+                f"{path / 'qrels.txt'} line {n}: not 'qid 0 docid rel'"
+            )
         qid, _, docid, rel = parts
         if docid not in ids:
             unknown += 1
@@ -131,7 +133,8 @@ def load_collection(path: Path) -> Collection:
     asked = {q for q, _ in queries}
     if not qrels.keys() & asked:
         raise CollectionError(
-            f"{path}: no query in queries.tsv has a relevant document")
+            f"{path}: no query in queries.tsv has a relevant document"
+        )
     return Collection(path.name, docs, queries, qrels, unknown)
 
 
@@ -167,24 +170,32 @@ def build_index(collection: Collection, path: Path) -> SearchBackend:
     return backend
 
 
-def run_queries(backend: SearchBackend, collection: Collection, sort: str,
-                depth: int = DEPTH) -> tuple[dict[str, dict[str, float]], int]:
+def run_queries(
+    backend: SearchBackend, collection: Collection, sort: str, depth: int = DEPTH
+) -> tuple[dict[str, dict[str, float]], int]:
     """Each query's top ``depth`` as {qid: {docid: score}} (scores fall with
     rank, so ranx keeps our order exactly), and how many were relaxed."""
     ids = [d["id"] for d in collection.docs]
     out: dict[str, dict[str, float]] = {}
     relaxed = 0
     for qid, text in collection.queries:
-        outcome = run(Params(q=clean(text), sort=sort), backend, log=False,
-                      limit=depth, details=False, use_aliases=False)
+        outcome = run(
+            Params(q=clean(text), sort=sort),
+            backend,
+            log=False,
+            limit=depth,
+            details=False,
+            use_aliases=False,
+        )
         hits = outcome.results.hits if outcome.results else []
         out[qid] = {ids[h.id - 1]: float(depth - rank) for rank, h in enumerate(hits)}
         relaxed += outcome.relaxed
     return out, relaxed
 
 
-def score(qrels: dict[str, dict[str, int]], runs: dict[str, dict[str, float]],
-          k: int = 10) -> tuple[int, dict[str, float]]:
+def score(
+    qrels: dict[str, dict[str, int]], runs: dict[str, dict[str, float]], k: int = 10
+) -> tuple[int, dict[str, float]]:
     """(queries scored, {MAP, nDCG@k, P@k}) over the queries with a relevant
     document, as trec_eval averages them; a query with no hits scores 0."""
     from ranx import Qrels, Run, evaluate  # numba compiles on first import
@@ -197,8 +208,9 @@ def score(qrels: dict[str, dict[str, int]], runs: dict[str, dict[str, float]],
     def key(docid: str) -> str:
         return number.setdefault(docid, f"{len(number):012d}")
 
-    judged = {q: {key(d): rel for d, rel in docs.items()}
-              for q, docs in qrels.items() if docs}
+    judged = {
+        q: {key(d): rel for d, rel in docs.items()} for q, docs in qrels.items() if docs
+    }
     run = {}
     for q in judged:
         # ranx cannot hold an empty ranking: a document that is not judged
@@ -206,13 +218,16 @@ def score(qrels: dict[str, dict[str, int]], runs: dict[str, dict[str, float]],
         ranked = runs.get(q) or {NO_RESULT: 0.0}
         run[q] = {key(d): s for d, s in ranked.items()}
     names = {"map": "MAP", f"ndcg@{k}": f"nDCG@{k}", f"precision@{k}": f"P@{k}"}
-    values = evaluate(Qrels.from_dict(judged), Run.from_dict(run), list(names),
-                      make_comparable=True)
+    values = evaluate(
+        Qrels.from_dict(judged), Run.from_dict(run), list(names), make_comparable=True
+    )
     return len(judged), {names[m]: float(v) for m, v in values.items()}
 
 
-_ROW = re.compile(r"^\|\s*`?(\w+)`?\s*\|\s*(\d+)\s*\|\s*([\d.]+)\s*\|\s*([\d.]+)\s*"
-                  r"\|\s*([\d.]+)\s*\|\s*$")
+_ROW = re.compile(
+    r"^\|\s*`?(\w+)`?\s*\|\s*(\d+)\s*\|\s*([\d.]+)\s*\|\s*([\d.]+)\s*"
+    r"\|\s*([\d.]+)\s*\|\s*$"
+)
 
 
 def reference_figures(path: Path) -> dict[str, float] | None:
@@ -227,13 +242,21 @@ def reference_figures(path: Path) -> dict[str, float] | None:
     for line in table.splitlines() if found else ():
         m = _ROW.match(line.strip())
         if m and m.group(1) == Path(path).name:
-            return {"queries": float(m.group(2)), "MAP": float(m.group(3)),
-                    "nDCG@10": float(m.group(4)), "P@10": float(m.group(5))}
+            return {
+                "queries": float(m.group(2)),
+                "MAP": float(m.group(3)),
+                "nDCG@10": float(m.group(4)),
+                "P@10": float(m.group(5)),
+            }
     return None
 
 
-def evaluate(path: Path, k: int = 10, sort: str = Sort.RELEVANCE,
-             progress: Callable[[str], None] | None = None) -> Report:
+def evaluate(
+    path: Path,
+    k: int = 10,
+    sort: str = Sort.RELEVANCE,
+    progress: Callable[[str], None] | None = None,
+) -> Report:
     """Index the collection at ``path`` into a temporary index, run and score
     every query; the temporary index is deleted whatever happens."""
     if sort not in SORTS:
@@ -254,10 +277,16 @@ def evaluate(path: Path, k: int = 10, sort: str = Sort.RELEVANCE,
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     queries, scores = score(collection.qrels, runs, k)
-    report = Report(collection.name, queries, scores,
-                    reference_figures(path) if k == 10 else None, relaxed,
-                    time.monotonic() - started)
+    report = Report(
+        collection.name,
+        queries,
+        scores,
+        reference_figures(path) if k == 10 else None,
+        relaxed,
+        time.monotonic() - started,
+    )
     if collection.unknown_judged:
         report.notes.append(
-            f"{collection.unknown_judged} qrels lines name unknown documents")
+            f"{collection.unknown_judged} qrels lines name unknown documents"
+        )
     return report

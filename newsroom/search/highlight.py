@@ -12,8 +12,9 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 
-def _merge(ranges: Iterable[tuple[int, int]], data: bytes | str = b""
-           ) -> list[tuple[int, int]]:
+def _merge(
+    ranges: Iterable[tuple[int, int]], data: bytes | str = b""
+) -> list[tuple[int, int]]:
     """Overlapping ranges, and ranges with only joining punctuation between
     them, become one: the tokenizer splits "U.S.", "2,500" and "don't" into
     runs of letters and digits, and a reader should see <mark>U.S</mark>.
@@ -38,8 +39,14 @@ def _joined(data: bytes | str, end: int, start: int) -> bool:
     return all(ch in ".,'’-" for ch in gap)
 
 
-def mark(text: str, ranges: Iterable[tuple[int, int]], *, byte_offsets: bool = True,
-         lead: bool = False, trail: bool = False) -> SafeString:
+def mark(
+    text: str,
+    ranges: Iterable[tuple[int, int]],
+    *,
+    byte_offsets: bool = True,
+    lead: bool = False,
+    trail: bool = False,
+) -> SafeString:
     """``text`` escaped, with each range wrapped in ``<mark>``.
 
     Tantivy reports UTF-8 byte offsets; ``byte_offsets=False`` takes

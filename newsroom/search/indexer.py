@@ -42,8 +42,9 @@ REBUILD_MARGIN = 1000  # outbox rows re-applied after a rebuild, for safety
 
 
 class Indexer:
-    def __init__(self, backend: SearchBackend | None = None,
-                 batch_size: int = BATCH_SIZE) -> None:
+    def __init__(
+        self, backend: SearchBackend | None = None, batch_size: int = BATCH_SIZE
+    ) -> None:
         self.backend = backend or get_backend()
         self.batch_size = batch_size
         self.batch = batch_size  # grows while a backlog lasts
@@ -70,8 +71,10 @@ class Indexer:
     def _rebuild_stale(self) -> None:
         """The live index predates the current schema: build a new generation
         from the database and adopt it. Searches read the old one meanwhile."""
-        log.warning("search index %s was built by an older schema; rebuilding it",
-                    self.writer.generation)
+        log.warning(
+            "search index %s was built by an older schema; rebuilding it",
+            self.writer.generation,
+        )
         watermark = max(0, _outbox_high() - REBUILD_MARGIN)
         builder = self.backend.create_generation()
         try:
@@ -101,8 +104,11 @@ class Indexer:
         )
         full = len(rows) == self.batch
         if self.holes:
-            filled = list(IndexChange.objects.filter(id__in=list(self.holes))
-                          .values_list("id", "article_id", "created_at"))
+            filled = list(
+                IndexChange.objects.filter(id__in=list(self.holes)).values_list(
+                    "id", "article_id", "created_at"
+                )
+            )
             for row in filled:
                 self.holes.pop(row[0], None)
             rows += filled
@@ -117,8 +123,11 @@ class Indexer:
             self.writer.rollback()
             self.batch = self.batch_size
             raise
-        self.batch = min(self.batch * 2, max(MAX_BATCH_SIZE, self.batch_size)) \
-            if full else self.batch_size
+        self.batch = (
+            min(self.batch * 2, max(MAX_BATCH_SIZE, self.batch_size))
+            if full
+            else self.batch_size
+        )
         return len(rows)
 
     def watermark(self) -> int:
@@ -154,8 +163,12 @@ class Indexer:
             pass
         self.writer.make_live()
 
-    def _fill(self, writer: Writer, watermark: int,
-              progress: Callable[[int], None] | None = None) -> int:
+    def _fill(
+        self,
+        writer: Writer,
+        watermark: int,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
         count, batch = 0, []
         for doc in all_documents():
             batch.append(doc)
@@ -177,8 +190,11 @@ def _outbox_high() -> int:
     return IndexChange.objects.aggregate(m=Max("id"))["m"] or 0
 
 
-def drain(backend: SearchBackend | None = None, wait: float | None = 30.0,
-          batch_size: int = BATCH_SIZE) -> int:
+def drain(
+    backend: SearchBackend | None = None,
+    wait: float | None = 30.0,
+    batch_size: int = BATCH_SIZE,
+) -> int:
     """Apply everything in the outbox now (tests, scripts); returns rows applied."""
     indexer = Indexer(backend, batch_size)
     indexer.open(wait=wait)
@@ -188,9 +204,13 @@ def drain(backend: SearchBackend | None = None, wait: float | None = 30.0,
         indexer.close()
 
 
-def run(backend: SearchBackend | None = None, poll: float = 0.2,
-        stop: Callable[[], bool] = lambda: False, wait: float | None = None,
-        batch_size: int = BATCH_SIZE) -> None:
+def run(
+    backend: SearchBackend | None = None,
+    poll: float = 0.2,
+    stop: Callable[[], bool] = lambda: False,
+    wait: float | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> None:
     """The indexer loop of ``manage.py run_indexer``: poll, apply, commit."""
     indexer = Indexer(backend, batch_size)
     indexer.open(wait=wait)
@@ -211,8 +231,11 @@ def run(backend: SearchBackend | None = None, poll: float = 0.2,
         indexer.close()
 
 
-def rebuild(backend: SearchBackend | None = None, wait: float = 120.0,
-            progress: Callable[[int], None] | None = None) -> tuple[str, int]:
+def rebuild(
+    backend: SearchBackend | None = None,
+    wait: float = 120.0,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[str, int]:
     """Build a fresh generation from the database and swap it in atomically.
 
     Searches keep reading the old generation until the swap. When an indexer

@@ -95,8 +95,10 @@ class SearchQuery:
     def plain_words(self) -> int:
         """How many required clauses are one plain word (no phrase, OR, prefix)."""
         return sum(
-            1 for c in self.must
-            if len(c.atoms) == 1 and isinstance(c.atoms[0], Word)
+            1
+            for c in self.must
+            if len(c.atoms) == 1
+            and isinstance(c.atoms[0], Word)
             and not c.atoms[0].prefix
         )
 
@@ -108,10 +110,16 @@ class SearchQuery:
         a word typed twice is kept twice, so it counts twice, as in BM25.
         """
         atoms = self.atoms()
-        content = [a for a in atoms if not (
-            isinstance(a, Word) and a.text.lower().strip(_PUNCT) in FUNCTION_WORDS)]
-        return SearchQuery(must=(Clause(tuple(content or atoms)),),
-                           exclude=self.exclude, raw=self.raw)
+        content = [
+            a
+            for a in atoms
+            if not (
+                isinstance(a, Word) and a.text.lower().strip(_PUNCT) in FUNCTION_WORDS
+            )
+        ]
+        return SearchQuery(
+            must=(Clause(tuple(content or atoms)),), exclude=self.exclude, raw=self.raw
+        )
 
     def replace_words(self, mapping: dict[str, str]) -> SearchQuery:
         """The same query with some plain words respelled (for "did you mean")."""
@@ -142,9 +150,9 @@ def _tokens(text: str) -> list[tuple[str, str]]:
         ch = text[i]
         if ch == " ":
             i += 1
-        elif ch in "\"“”":
+        elif ch in '"“”':
             end = min(
-                (j for j in (text.find(q, i + 1) for q in "\"“”") if j != -1),
+                (j for j in (text.find(q, i + 1) for q in '"“”') if j != -1),
                 default=n,
             )
             out.append(("phrase", text[i + 1 : end]))
@@ -154,7 +162,7 @@ def _tokens(text: str) -> list[tuple[str, str]]:
             i += 1
         else:
             end = i
-            while end < n and text[end] not in " \"“”":
+            while end < n and text[end] not in ' "“”':
                 end += 1
             word = text[i:end]
             i = end

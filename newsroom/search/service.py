@@ -38,10 +38,16 @@ class Params:
 
     def as_dict(self) -> dict[str, str]:
         f = self.filters
-        out = {"q": self.q, "section": f.section, "author": f.author, "tag": f.tag,
-               "year": str(f.year or ""), "month": str(f.month or ""),
-               "from": f.date_from.isoformat() if f.date_from else "",
-               "to": f.date_to.isoformat() if f.date_to else ""}
+        out = {
+            "q": self.q,
+            "section": f.section,
+            "author": f.author,
+            "tag": f.tag,
+            "year": str(f.year or ""),
+            "month": str(f.month or ""),
+            "from": f.date_from.isoformat() if f.date_from else "",
+            "to": f.date_to.isoformat() if f.date_to else "",
+        }
         if self.sort != Sort.RECENT:
             out["sort"] = self.sort
         return {k: v for k, v in out.items() if v}
@@ -69,13 +75,26 @@ def _date(value: str) -> date | None:
 def read_params(get: QueryDict) -> Params:
     """Validated search parameters; anything invalid is dropped and named."""
     problems = []
-    values = {k: get.get(k, "") for k in
-              ("section", "author", "tag", "year", "month", "from", "to", "sort",
-               "page")}
+    values = {
+        k: get.get(k, "")
+        for k in (
+            "section",
+            "author",
+            "tag",
+            "year",
+            "month",
+            "from",
+            "to",
+            "sort",
+            "page",
+        )
+    }
     section, author, tag = (_slug(values[k]) for k in ("section", "author", "tag"))
-    for name, raw, ok in (("section", values["section"], section),
-                          ("author", values["author"], author),
-                          ("tag", values["tag"], tag)):
+    for name, raw, ok in (
+        ("section", values["section"], section),
+        ("author", values["author"], author),
+        ("tag", values["tag"], tag),
+    ):
         if raw and not ok:
             problems.append(f"Ignored an invalid {name}.")
     year = _int(values["year"], 1, 9999) if values["year"] else None
@@ -93,10 +112,22 @@ def read_params(get: QueryDict) -> Params:
     if page > MAX_PAGE:
         problems.append(f"Results stop at page {MAX_PAGE}; narrow the search.")
         page = MAX_PAGE
-    filters = Filters(section=section, author=author, tag=tag, year=year, month=month,
-                      date_from=date_from, date_to=date_to)
-    return Params(q=clean(get.get("q", "")), filters=filters, sort=sort, page=page,
-                  problems=problems)
+    filters = Filters(
+        section=section,
+        author=author,
+        tag=tag,
+        year=year,
+        month=month,
+        date_from=date_from,
+        date_to=date_to,
+    )
+    return Params(
+        q=clean(get.get("q", "")),
+        filters=filters,
+        sort=sort,
+        page=page,
+        problems=problems,
+    )
 
 
 @dataclass
@@ -110,9 +141,15 @@ class Outcome:
     did_you_mean: str = ""
 
 
-def run(params: Params, backend: SearchBackend | None = None, log: bool = True,
-        *, limit: int = PAGE_SIZE, details: bool = True, use_aliases: bool = True
-        ) -> Outcome:
+def run(
+    params: Params,
+    backend: SearchBackend | None = None,
+    log: bool = True,
+    *,
+    limit: int = PAGE_SIZE,
+    details: bool = True,
+    use_aliases: bool = True,
+) -> Outcome:
     """The results page's search. ``limit`` is the page size; ``details``
     (facets, highlighting) and ``use_aliases`` are off for evaluation runs."""
     backend = backend or get_backend()
@@ -122,12 +159,19 @@ def run(params: Params, backend: SearchBackend | None = None, log: bool = True,
     groups = aliases.groups() if backend.supports_aliases and use_aliases else ()
 
     def ask(q: SearchQuery, fuzzy: bool = False) -> SearchResults:
-        return backend.search(SearchRequest(
-            query=q, filters=params.filters, sort=params.sort,
-            offset=(params.page - 1) * limit, limit=limit,
-            facets=backend.supports_facets and details, highlight=details,
-            aliases=groups, fuzzy=fuzzy,
-        ))
+        return backend.search(
+            SearchRequest(
+                query=q,
+                filters=params.filters,
+                sort=params.sort,
+                offset=(params.page - 1) * limit,
+                limit=limit,
+                facets=backend.supports_facets and details,
+                highlight=details,
+                aliases=groups,
+                fuzzy=fuzzy,
+            )
+        )
 
     results = ask(query)
     outcome = Outcome(params, query, results)

@@ -83,15 +83,19 @@ def connect() -> None:
     uid = "newsroom.search"
     post_save.connect(_article_saved, sender=Article, dispatch_uid=f"{uid}.a.save")
     post_delete.connect(_article_deleted, sender=Article, dispatch_uid=f"{uid}.a.del")
-    m2m_changed.connect(_tags_changed, sender=Article.tags.through,
-                        dispatch_uid=f"{uid}.tags")
+    m2m_changed.connect(
+        _tags_changed, sender=Article.tags.through, dispatch_uid=f"{uid}.tags"
+    )
     post_save.connect(_byline_changed, sender=Byline, dispatch_uid=f"{uid}.b.save")
     post_delete.connect(_byline_changed, sender=Byline, dispatch_uid=f"{uid}.b.del")
     for model in (Section, Tag, Author):
         name = model.__name__
-        pre_save.connect(_remember_old_names, sender=model,
-                         dispatch_uid=f"{uid}.{name}.pre")
-        post_save.connect(_related_saved, sender=model,
-                          dispatch_uid=f"{uid}.{name}.post")
-        pre_delete.connect(_related_deleting, sender=model,
-                           dispatch_uid=f"{uid}.{name}.del")
+        pre_save.connect(
+            _remember_old_names, sender=model, dispatch_uid=f"{uid}.{name}.pre"
+        )
+        post_save.connect(
+            _related_saved, sender=model, dispatch_uid=f"{uid}.{name}.post"
+        )
+        pre_delete.connect(
+            _related_deleting, sender=model, dispatch_uid=f"{uid}.{name}.del"
+        )

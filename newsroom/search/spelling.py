@@ -25,7 +25,7 @@ def distance(a: str, b: str, limit: int) -> int:
         for j, cb in enumerate(b, 1):
             cost = ca != cb
             cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-            if (i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb):
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
                 cur[j] = min(cur[j], prev2[j - 2] + 1)
         if min(cur) > limit:
             return limit + 1
@@ -52,8 +52,11 @@ def best(word: str, freq: int, candidates: Iterable[tuple[str, int]]) -> str | N
     return min(scored)[2] if scored else None
 
 
-def respell(words: Iterable[str], freq: Callable[[str], int],
-            candidates: Callable[[str], list[tuple[str, int]]]) -> dict[str, str]:
+def respell(
+    words: Iterable[str],
+    freq: Callable[[str], int],
+    candidates: Callable[[str], list[tuple[str, int]]],
+) -> dict[str, str]:
     """For each word (already folded to the vocabulary's form), a better one."""
     out: dict[str, str] = {}
     for word in dict.fromkeys(words):

@@ -81,8 +81,7 @@ def _names(kind: str, model, keys: list[str]) -> dict[str, str]:
         known = _names_cache.setdefault(kind, {})
         missing = [k for k in keys if k not in known]
     if missing:
-        found = dict(model.objects.filter(slug__in=missing)
-                     .values_list("slug", "name"))
+        found = dict(model.objects.filter(slug__in=missing).values_list("slug", "name"))
         with _names_lock:
             known.update(found)
     return known
@@ -94,38 +93,61 @@ def _facet_groups(outcome: Outcome, links: _Links, more: str = "") -> list[dict]
         return []
     f = params.filters
     groups = []
-    for key, title, model, active in (("section", "Section", Section, f.section),
-                                      ("author", "Author", Author, f.author),
-                                      ("tag", "Tag", Tag, f.tag)):
+    for key, title, model, active in (
+        ("section", "Section", Section, f.section),
+        ("author", "Author", Author, f.author),
+        ("tag", "Tag", Tag, f.tag),
+    ):
         values = results.facets.get(key, [])
         shown = values if key == more else values[:FACET_SHOWN]
         # The active value stays visible even when it is not among the top.
         if active and all(v.key != active for v in shown):
             shown = shown + [v for v in values if v.key == active]
         names = _names(key, model, [v.key for v in shown])
-        items = [{"label": names.get(v.key, v.key), "count": v.count,
-                  "active": v.key == active,
-                  "url": links.toggle(key, v.key, v.key == active)}
-                 for v in shown]
+        items = [
+            {
+                "label": names.get(v.key, v.key),
+                "count": v.count,
+                "active": v.key == active,
+                "url": links.toggle(key, v.key, v.key == active),
+            }
+            for v in shown
+        ]
         if items:
-            groups.append({
-                "key": key, "title": title, "items": items,
-                "more": links.link(more=key) if len(values) > len(shown) else "",
-            })
+            groups.append(
+                {
+                    "key": key,
+                    "title": title,
+                    "items": items,
+                    "more": links.link(more=key) if len(values) > len(shown) else "",
+                }
+            )
     months = results.facets.get("month", [])
     years: dict[int, int] = {}
     for v in months:
         years[int(v.key) // 100] = years.get(int(v.key) // 100, 0) + v.count
-    items = [{"label": str(y), "count": n, "active": y == f.year,
-              "url": links.toggle("year", str(y), y == f.year, "month")}
-             for y, n in sorted(years.items(), reverse=True)]
+    items = [
+        {
+            "label": str(y),
+            "count": n,
+            "active": y == f.year,
+            "url": links.toggle("year", str(y), y == f.year, "month"),
+        }
+        for y, n in sorted(years.items(), reverse=True)
+    ]
     if f.year:
         for v in sorted(months, key=lambda v: -int(v.key)):
             y, m = divmod(int(v.key), 100)
             if y == f.year:
-                items.append({"label": f"{calendar.month_name[m]} {y}",
-                              "count": v.count, "active": m == f.month, "month": True,
-                              "url": links.toggle("month", str(m), m == f.month)})
+                items.append(
+                    {
+                        "label": f"{calendar.month_name[m]} {y}",
+                        "count": v.count,
+                        "active": m == f.month,
+                        "month": True,
+                        "url": links.toggle("month", str(m), m == f.month),
+                    }
+                )
     if items:
         groups.append({"key": "date", "title": "Date", "items": items, "more": ""})
     return groups
@@ -136,26 +158,33 @@ def _facets_html(groups: list[dict]) -> SafeString:
     their conditions cost more than the search itself."""
     out = []
     for group in groups:
-        out.append(f'<section class="facet facet--{group["key"]}">'
-                   f'<h2 class="facet__title">{group["title"]}</h2>'
-                   '<ul class="facet__list">')
+        out.append(
+            f'<section class="facet facet--{group["key"]}">'
+            f'<h2 class="facet__title">{group["title"]}</h2>'
+            '<ul class="facet__list">'
+        )
         for item in group["items"]:
             css = "facet__item"
             if item.get("month"):
                 css += " facet__item--month"
             url, label = escape(item["url"]), escape(item["label"])
             if item["active"]:
-                out.append(f'<li class="{css} facet__item--active"><a href="{url}" '
-                           f'aria-current="true" title="Remove this filter">{label}'
-                           f'</a> <span class="facet__count">{item["count"]}</span> '
-                           '<span aria-hidden="true">&times;</span></li>')
+                out.append(
+                    f'<li class="{css} facet__item--active"><a href="{url}" '
+                    f'aria-current="true" title="Remove this filter">{label}'
+                    f'</a> <span class="facet__count">{item["count"]}</span> '
+                    '<span aria-hidden="true">&times;</span></li>'
+                )
             else:
-                out.append(f'<li class="{css}"><a href="{url}">{label}</a> '
-                           f'<span class="facet__count">{item["count"]}</span></li>')
+                out.append(
+                    f'<li class="{css}"><a href="{url}">{label}</a> '
+                    f'<span class="facet__count">{item["count"]}</span></li>'
+                )
         out.append("</ul>")
         if group["more"]:
-            out.append(f'<p class="facet__more"><a href="{escape(group["more"])}">'
-                       "More</a></p>")
+            out.append(
+                f'<p class="facet__more"><a href="{escape(group["more"])}">More</a></p>'
+            )
         out.append("</section>")
     return mark_safe("".join(out))  # every value above is escaped
 
@@ -169,7 +198,8 @@ def _pages(outcome: Outcome, links: _Links) -> dict:
         return links.toggle("page", str(n), n <= 1)
 
     return {
-        "number": page, "last": last,
+        "number": page,
+        "last": last,
         "previous": link(page - 1) if page > 1 else "",
         "next": link(page + 1) if page < last else "",
         "numbers": [{"n": n, "url": link(n), "current": n == page} for n in window],
@@ -191,25 +221,34 @@ def _hits_html(hits) -> SafeString:
         out.append('<li class="card search-hit">\n')
         if hit.section[1]:
             url = escape(section.replace("SLUG", hit.section[0]))
-            out.append(f'<p class="card__kicker"><a href="{url}">'
-                       f"{escape(hit.section[1])}</a></p>\n")
-        out.append('<h2 class="card__headline search-hit__headline"><a href="'
-                   f'{escape(article.replace("SLUG", hit.slug))}">'
-                   f"{conditional_escape(hit.headline_html)}</a></h2>\n"
-                   '<p class="search-hit__snippet">'
-                   f"{conditional_escape(hit.snippet_html)}</p>\n"
-                   '<p class="card__meta">')
+            out.append(
+                f'<p class="card__kicker"><a href="{url}">'
+                f"{escape(hit.section[1])}</a></p>\n"
+            )
+        out.append(
+            '<h2 class="card__headline search-hit__headline"><a href="'
+            f'{escape(article.replace("SLUG", hit.slug))}">'
+            f"{conditional_escape(hit.headline_html)}</a></h2>\n"
+            '<p class="search-hit__snippet">'
+            f"{conditional_escape(hit.snippet_html)}</p>\n"
+            '<p class="card__meta">'
+        )
         if hit.authors:
             names = ", ".join(
                 f'<a href="{escape(author.replace("SLUG", slug))}">{escape(name)}</a>'
-                for slug, name in hit.authors)
+                for slug, name in hit.authors
+            )
             out.append(f'<span class="card__byline">{names}</span> &middot; ')
         when = localtime(hit.published_at)
-        out.append(f'<time datetime="{when.isoformat()}">'
-                   f'{dateformat.format(when, "j M Y")}</time></p>\n')
+        out.append(
+            f'<time datetime="{when.isoformat()}">'
+            f"{dateformat.format(when, 'j M Y')}</time></p>\n"
+        )
         for group in hit.via_alias:
-            out.append('<p class="search-hit__alias">Matched through the alias '
-                       f"group {escape(group)}</p>\n")
+            out.append(
+                '<p class="search-hit__alias">Matched through the alias '
+                f"group {escape(group)}</p>\n"
+            )
         out.append("</li>\n")
     return mark_safe("".join(out))  # every value above is escaped
 
@@ -228,17 +267,24 @@ def results(request: HttpRequest) -> HttpResponse:
         "hits": hits,
         "hits_html": _hits_html(hits),
         "facets_html": _facets_html(_facet_groups(outcome, links, more)),
-        "sorts": [{"label": label, "active": value == params.sort,
-                   "url": links.link(sort="" if value == Sort.RECENT else value)}
-                  for value, label in Sort.choices],
-        "respelled_url": links.link(q=outcome.respelled) if outcome.respelled
-        else "",
+        "sorts": [
+            {
+                "label": label,
+                "active": value == params.sort,
+                "url": links.link(sort="" if value == Sort.RECENT else value),
+            }
+            for value, label in Sort.choices
+        ],
+        "respelled_url": links.link(q=outcome.respelled) if outcome.respelled else "",
         "did_you_mean_url": links.link(q=outcome.did_you_mean)
-        if outcome.did_you_mean else "",
-        "clear_url": links.link(section="", author="", tag="", year="", month="",
-                                **{"from": "", "to": ""}),
-        "hidden": {k: v for k, v in params.as_dict().items()
-                   if k not in ("q", "from", "to")},
+        if outcome.did_you_mean
+        else "",
+        "clear_url": links.link(
+            section="", author="", tag="", year="", month="", **{"from": "", "to": ""}
+        ),
+        "hidden": {
+            k: v for k, v in params.as_dict().items() if k not in ("q", "from", "to")
+        },
     }
     if outcome.results is not None:
         context["pages"] = _pages(outcome, links)
@@ -257,8 +303,11 @@ def suggest(request: HttpRequest) -> JsonResponse:
     else:
         found = backend.suggest(text)
         found_terms = found.terms
-        headlines = [{"headline": h, "url": reverse("web:article", args=[slug])}
-                     for h, slug in found.headlines if slug]
+        headlines = [
+            {"headline": h, "url": reverse("web:article", args=[slug])}
+            for h, slug in found.headlines
+            if slug
+        ]
     response = JsonResponse({"q": text, "terms": found_terms, "headlines": headlines})
     response["Cache-Control"] = "public, max-age=30"
     return response

@@ -195,8 +195,15 @@ NEWSROOM_COMMENTS_LIMITS = {
 NEWSROOM_COMMENTS_RULES = {
     name: name not in env_list("NEWSROOM_COMMENTS_RULES_OFF", [])
     for name in (
-        "length", "banned_email", "banned_network", "rate_network", "rate_article",
-        "duplicate", "banned_words", "suspect_words", "links",
+        "length",
+        "banned_email",
+        "banned_network",
+        "rate_network",
+        "rate_article",
+        "duplicate",
+        "banned_words",
+        "suspect_words",
+        "links",
     )
 }
 NEWSROOM_COMMENTS_BANNED_WORDS = env_list("NEWSROOM_COMMENTS_BANNED_WORDS", [])

@@ -29,8 +29,11 @@ class SharesOut(Schema):
     networks: list[NetworkCount] = Field(description="Every network, zeros too.")
 
 
-@router.get("/articles/{id}/shares", response={200: SharesOut, **READ_ERRORS},
-            summary="Share counts of a public article, per network")
+@router.get(
+    "/articles/{id}/shares",
+    response={200: SharesOut, **READ_ERRORS},
+    summary="Share counts of a public article, per network",
+)
 def article_shares(request: HttpRequest, response: HttpResponse, id: ArticleId):
     """Counted through the site's own share links: at most one per visitor,
     article, network and day."""
@@ -38,9 +41,15 @@ def article_shares(request: HttpRequest, response: HttpResponse, id: ArticleId):
         raise ApiError(404, "not_found", "No public article with that id.")
     counts = share_counts(id)
     # The counts are cached for NEWSROOM_SHARES_CACHE_SECONDS already.
-    set_max_age(response, min(settings.NEWSROOM_SHARES_CACHE_SECONDS,
-                              settings.NEWSROOM_API_CACHE_SECONDS))
+    set_max_age(
+        response,
+        min(
+            settings.NEWSROOM_SHARES_CACHE_SECONDS, settings.NEWSROOM_API_CACHE_SECONDS
+        ),
+    )
     labels = dict(Network.choices)
-    networks = [{"network": key, "label": labels.get(key, key), "count": n}
-                for key, n in counts.items()]
+    networks = [
+        {"network": key, "label": labels.get(key, key), "count": n}
+        for key, n in counts.items()
+    ]
     return {"article_id": id, "total": sum(counts.values()), "networks": networks}

@@ -63,8 +63,13 @@ RANKINGS = {
 }
 
 
-def most(kind: str, window: str = "24h", section: Section | None = None,
-         limit: int = 5, now: datetime | None = None) -> list[Article]:
+def most(
+    kind: str,
+    window: str = "24h",
+    section: Section | None = None,
+    limit: int = 5,
+    now: datetime | None = None,
+) -> list[Article]:
     """The top public articles by ``kind`` over ``window``, each with ``.score``."""
     if kind not in RANKINGS or window not in WINDOWS:
         raise ValueError(f"unknown list {kind!r} / {window!r}")
@@ -83,8 +88,15 @@ def most(kind: str, window: str = "24h", section: Section | None = None,
         for a in Article.objects.published(now)
         .filter(pk__in=scores)
         .select_related("section")
-        .only("id", "slug", "headline", "published_at", "section__name",
-              "section__slug", "comment_count")
+        .only(
+            "id",
+            "slug",
+            "headline",
+            "published_at",
+            "section__name",
+            "section__slug",
+            "comment_count",
+        )
     }
     articles = []
     for pk in scores:

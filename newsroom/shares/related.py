@@ -94,8 +94,9 @@ def related_articles(article: Article, limit: int = 4) -> list[dict]:
         for a in Article.objects.published()
         .filter(pk__in=ids)
         .select_related("section")
-        .only("id", "slug", "headline", "published_at", "section__name",
-              "section__slug")
+        .only(
+            "id", "slug", "headline", "published_at", "section__name", "section__slug"
+        )
     }
     items = [
         {

@@ -25,8 +25,7 @@ def _dates(when) -> tuple[str, str]:
     return when.isoformat(), dateformat.format(when, "j M Y")
 
 
-def card(a, shares: dict[int, int], big: bool = False,
-         compact: bool = False) -> str:
+def card(a, shares: dict[int, int], big: bool = False, compact: bool = False) -> str:
     url = escape(article_url(a))
     level = "2" if big else "3"
     byline = ", ".join(escape(au.name) for au in a.byline())
@@ -52,8 +51,9 @@ def card(a, shares: dict[int, int], big: bool = False,
     )
 
 
-def cards(items: Iterable, shares: dict[int, int], big: bool = False,
-          compact: bool = False) -> SafeString:
+def cards(
+    items: Iterable, shares: dict[int, int], big: bool = False, compact: bool = False
+) -> SafeString:
     """The cards of a list, every value escaped above."""
     return mark_safe(  # noqa: S308
         "".join(card(a, shares, big, compact) for a in items)

@@ -29,7 +29,8 @@ def menu_html() -> SafeString:
     html = cache.get(key)
     if html is None:
         html = format_html_join(
-            "", '<li><a href="{}">{}</a></li>',
+            "",
+            '<li><a href="{}">{}</a></li>',
             ((section_url(s), s.name) for s in menu_sections()),
         )
         cache.set(key, html, 60)

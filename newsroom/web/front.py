@@ -54,8 +54,11 @@ def _random_string(length: int = CSRF_SECRET_LENGTH) -> str:
     the OS's CSPRNG), with one urandom call instead of one per character."""
     out: list[str] = []
     while len(out) < length:
-        out += [_CHARS[b % len(_CHARS)] for b in secrets.token_bytes(length + 8)
-                if b < _LIMIT]
+        out += [
+            _CHARS[b % len(_CHARS)]
+            for b in secrets.token_bytes(length + 8)
+            if b < _LIMIT
+        ]
     return "".join(out[:length])
 
 
@@ -144,8 +147,9 @@ class FrontCache:
         )
 
     # --- storing --------------------------------------------------------------
-    def keep(self, key: tuple, page: pagecache.Page, status: str,
-             headers: list, now: float) -> None:
+    def keep(
+        self, key: tuple, page: pagecache.Page, status: str, headers: list, now: float
+    ) -> None:
         if not status.startswith("200"):
             return
         csrf_cookie = settings.CSRF_COOKIE_NAME
@@ -158,8 +162,13 @@ class FrontCache:
                 continue
             if lower != "content-length":
                 kept_headers.append((name, value))
-        entry = _Kept(now + pagecache.seconds(), status, kept_headers,
-                      page.parts, page.read_article)
+        entry = _Kept(
+            now + pagecache.seconds(),
+            status,
+            kept_headers,
+            page.parts,
+            page.read_article,
+        )
         with self._lock:
             if len(self.pages) >= MAX_PAGES:
                 self._evict(now)
@@ -176,8 +185,9 @@ class FrontCache:
             self.pages.clear()
 
     # --- serving --------------------------------------------------------------
-    def serve(self, kept: _Kept, environ: dict,
-              start_response: Callable) -> Iterable[bytes]:
+    def serve(
+        self, kept: _Kept, environ: dict, start_response: Callable
+    ) -> Iterable[bytes]:
         headers = list(kept.headers)
         secret = None
         if kept.csrf:
@@ -224,7 +234,8 @@ class FrontCache:
             probe = "x" * CSRF_SECRET_LENGTH
             response = HttpResponse()
             response.set_cookie(
-                settings.CSRF_COOKIE_NAME, probe,
+                settings.CSRF_COOKIE_NAME,
+                probe,
                 max_age=settings.CSRF_COOKIE_AGE,
                 domain=settings.CSRF_COOKIE_DOMAIN,
                 path=settings.CSRF_COOKIE_PATH,
@@ -232,8 +243,11 @@ class FrontCache:
                 httponly=settings.CSRF_COOKIE_HTTPONLY,
                 samesite=settings.CSRF_COOKIE_SAMESITE,
             )
-            head, _, rest = response.cookies[settings.CSRF_COOKIE_NAME] \
-                .OutputString().partition(probe)
+            head, _, rest = (
+                response.cookies[settings.CSRF_COOKIE_NAME]
+                .OutputString()
+                .partition(probe)
+            )
             tail = self._cookie_tail = (second, head, rest)
         return f"{tail[1]}{secret}{tail[2]}"
 

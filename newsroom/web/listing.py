@@ -78,8 +78,9 @@ def newest_in_section(public: QuerySet, section, size: int) -> list[int]:
 _PROBE = -7_654_321  # a section id no row has, to find its place in the SQL
 
 
-def newest_in_sections(public: QuerySet, section_ids: list[int],
-                       size: int) -> dict[int, list[int]]:
+def newest_in_sections(
+    public: QuerySet, section_ids: list[int], size: int
+) -> dict[int, list[int]]:
     """:func:`newest_in_section` for several sections, the SQL compiled once.
 
     Each block is the same query but for the section id; building it through
@@ -104,8 +105,15 @@ def newest_in_sections(public: QuerySet, section_ids: list[int],
 
 
 # What a card shows (newsroom/web/cards.py): fewer columns, fewer conversions.
-CARD_FIELDS = ("headline", "slug", "standfirst", "published_at", "comment_count",
-               "section__name", "section__slug")
+CARD_FIELDS = (
+    "headline",
+    "slug",
+    "standfirst",
+    "published_at",
+    "comment_count",
+    "section__name",
+    "section__slug",
+)
 
 
 def fetch_for_listing(model, ids: list[int]) -> dict[int, object]:

@@ -48,8 +48,9 @@ def cacheable(request: HttpRequest) -> bool:
     )
 
 
-def render(request: HttpRequest, template: str, context: dict,
-           read_article: int | None = None) -> HttpResponse:
+def render(
+    request: HttpRequest, template: str, context: dict, read_article: int | None = None
+) -> HttpResponse:
     """The page for this request, rendered with markers and filled."""
     context = {**context, "page_slots": True, "csrf_token": slots.CSRF}
     parts = slots.split(render_to_string(template, context, request))

@@ -35,33 +35,46 @@ def home(request: HttpRequest) -> HttpResponse:
         ids = [pk for pk in newest[section.pk] if pk not in shown][:SECTION_BLOCK]
         if ids:
             block_ids.append((section, ids))
-    rows = fetch_for_listing(Article, latest_ids + [
-        pk for _, ids in block_ids for pk in ids])
+    rows = fetch_for_listing(
+        Article, latest_ids + [pk for _, ids in block_ids for pk in ids]
+    )
     latest = [rows[pk] for pk in latest_ids if pk in rows]
-    blocks = [(section, items) for section, ids in block_ids
-              if (items := [rows[pk] for pk in ids if pk in rows])]
-    return pagecache.render(request, "web/home.html", {
-        "lead": latest[0] if latest else None,
-        "lead_list": latest[:1],
-        "top": latest[1:5],
-        "latest": latest[5:],
-        "blocks": blocks,
-        "share_totals": share_totals(rows),
-    })
+    blocks = [
+        (section, items)
+        for section, ids in block_ids
+        if (items := [rows[pk] for pk in ids if pk in rows])
+    ]
+    return pagecache.render(
+        request,
+        "web/home.html",
+        {
+            "lead": latest[0] if latest else None,
+            "lead_list": latest[:1],
+            "top": latest[1:5],
+            "latest": latest[5:],
+            "blocks": blocks,
+            "share_totals": share_totals(rows),
+        },
+    )
 
 
-def _listing(request: HttpRequest, queryset, title: str, kind: str, obj,
-             description="") -> HttpResponse:
+def _listing(
+    request: HttpRequest, queryset, title: str, kind: str, obj, description=""
+) -> HttpResponse:
     listed = keyset_page(queryset.for_listing(), request.GET.get("before"))
-    return pagecache.render(request, "web/listing.html", {
-        "title": title,
-        "kind": kind,
-        "object": obj,
-        "description": description() if callable(description) else description,
-        "page": listed,
-        "first_page": not request.GET.get("before"),
-        "share_totals": share_totals(a.pk for a in listed.items),
-    })
+    return pagecache.render(
+        request,
+        "web/listing.html",
+        {
+            "title": title,
+            "kind": kind,
+            "object": obj,
+            "description": description() if callable(description) else description,
+            "page": listed,
+            "first_page": not request.GET.get("before"),
+            "share_totals": share_totals(a.pk for a in listed.items),
+        },
+    )
 
 
 @require_safe
@@ -71,29 +84,45 @@ def section(request: HttpRequest, slug: str) -> HttpResponse:
     obj = next((s for s in menu_sections() if s.slug == slug), None)
     if obj is None:
         obj = get_object_or_404(Section, slug=slug)
-    return _listing(request, Article.objects.published().filter(section=obj),
-                    obj.name, "section", obj, lambda: obj.description)
+    return _listing(
+        request,
+        Article.objects.published().filter(section=obj),
+        obj.name,
+        "section",
+        obj,
+        lambda: obj.description,
+    )
 
 
 @require_safe
 def tag(request: HttpRequest, slug: str) -> HttpResponse:
     obj = get_object_or_404(Tag, slug=slug)
-    return _listing(request, Article.objects.published().filter(tags=obj),
-                    obj.name, "tag", obj)
+    return _listing(
+        request, Article.objects.published().filter(tags=obj), obj.name, "tag", obj
+    )
 
 
 @require_safe
 def author(request: HttpRequest, slug: str) -> HttpResponse:
     obj = get_object_or_404(Author, slug=slug)
-    return _listing(request, Article.objects.published().filter(authors=obj),
-                    obj.name, "author", obj, obj.bio)
+    return _listing(
+        request,
+        Article.objects.published().filter(authors=obj),
+        obj.name,
+        "author",
+        obj,
+        obj.bio,
+    )
 
 
 def _article_context(article: Article) -> dict:
-    prefetch_related_objects([article], Prefetch(
-        "byline_set",
-        queryset=Byline.objects.select_related("author").order_by("position", "id"),
-    ))
+    prefetch_related_objects(
+        [article],
+        Prefetch(
+            "byline_set",
+            queryset=Byline.objects.select_related("author").order_by("position", "id"),
+        ),
+    )
     return {
         "article": article,
         "tags": list(article.tags.all()),
@@ -104,12 +133,18 @@ def _article_context(article: Article) -> dict:
 @require_safe
 def article(request: HttpRequest, slug: str) -> HttpResponse:
     # The Markdown source is not shown (body_html is): not read.
-    obj = (Article.objects.published().select_related("section")
-           .defer("body").filter(slug=slug).first())
+    obj = (
+        Article.objects.published()
+        .select_related("section")
+        .defer("body")
+        .filter(slug=slug)
+        .first()
+    )
     if obj is None:
         raise Http404("No such article")
-    return pagecache.render(request, "web/article.html", _article_context(obj),
-                            read_article=obj.pk)
+    return pagecache.render(
+        request, "web/article.html", _article_context(obj), read_article=obj.pk
+    )
 
 
 @staff_member_required

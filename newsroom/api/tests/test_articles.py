@@ -22,8 +22,11 @@ def test_list_shows_only_public_articles_newest_first(client):
     old = f.article("Old story", published_at=timezone.now() - timedelta(days=2))
     new = f.article("New story", published_at=timezone.now() - timedelta(hours=1))
     f.article("A draft", status="draft")
-    f.article("Tomorrow's story", status="scheduled",
-              published_at=timezone.now() + timedelta(days=1))
+    f.article(
+        "Tomorrow's story",
+        status="scheduled",
+        published_at=timezone.now() + timedelta(days=1),
+    )
     data = client.get(f"{API}/articles").json()
     assert [a["id"] for a in data["items"]] == [new.pk, old.pk]
     assert data["next"] is None and data["cursor"] is None
@@ -31,8 +34,13 @@ def test_list_shows_only_public_articles_newest_first(client):
 
 def test_list_item_carries_section_byline_tags_and_links(client):
     """A list item says where it lives, who wrote it and how it is tagged."""
-    a = f.article("Dam opens", section_name="Science", tags=("Water", "Energy"),
-                  authors=("Amira Haddad", "Tom Kessler"), standfirst="Short.")
+    a = f.article(
+        "Dam opens",
+        section_name="Science",
+        tags=("Water", "Energy"),
+        authors=("Amira Haddad", "Tom Kessler"),
+        standfirst="Short.",
+    )
     item = client.get(f"{API}/articles").json()["items"][0]
     assert item["headline"] == "Dam opens"
     assert item["section"]["slug"] == "science"
@@ -46,12 +54,26 @@ def test_list_item_carries_section_byline_tags_and_links(client):
 def test_filters_by_section_tag_author_and_dates(client):
     """Each filter narrows the list; filters combine with AND."""
     now = timezone.now()
-    a = f.article("Sport one", section_name="Sport", tags=("Football",),
-                  authors=("Ana Lima",), published_at=now - timedelta(days=10))
-    b = f.article("Sport two", section_name="Sport", tags=("Tennis",),
-                  published_at=now - timedelta(days=1))
-    c = f.article("World one", section_name="World", tags=("Football",),
-                  authors=("Ana Lima",), published_at=now - timedelta(days=1))
+    a = f.article(
+        "Sport one",
+        section_name="Sport",
+        tags=("Football",),
+        authors=("Ana Lima",),
+        published_at=now - timedelta(days=10),
+    )
+    b = f.article(
+        "Sport two",
+        section_name="Sport",
+        tags=("Tennis",),
+        published_at=now - timedelta(days=1),
+    )
+    c = f.article(
+        "World one",
+        section_name="World",
+        tags=("Football",),
+        authors=("Ana Lima",),
+        published_at=now - timedelta(days=1),
+    )
 
     def ids(query: str) -> list[int]:
         response = client.get(f"{API}/articles?{query}")
@@ -78,8 +100,10 @@ def test_cursor_pages_cover_every_article_once_without_offset(client):
     """Following `next` visits every public article exactly once, in order,
     and the SQL uses a keyset condition, never OFFSET."""
     same_time = timezone.now() - timedelta(hours=3)
-    made = [f.article(f"Story {i}", published_at=same_time if i % 2 else None)
-            for i in range(7)]
+    made = [
+        f.article(f"Story {i}", published_at=same_time if i % 2 else None)
+        for i in range(7)
+    ]
     seen, url, pages = [], f"{API}/articles?limit=3", 0
     while url:
         with CaptureQueriesContext(connection) as queries:
@@ -90,8 +114,11 @@ def test_cursor_pages_cover_every_article_once_without_offset(client):
     assert sorted(seen) == sorted(a.pk for a in made)
     assert len(seen) == len(set(seen)) == 7
     assert pages == 3
-    expected = list(Article.objects.published().order_by("-published_at", "-id")
-                    .values_list("id", flat=True))
+    expected = list(
+        Article.objects.published()
+        .order_by("-published_at", "-id")
+        .values_list("id", flat=True)
+    )
     assert seen == expected
 
 
@@ -161,6 +188,7 @@ def test_sections_tags_authors_page_with_cursors(client):
         return names
 
     from newsroom.articles.models import Section
+
     assert walk("sections") == list(Section.objects.values_list("name", flat=True))
     assert walk("tags") == ["Apple", "Mango", "Zinc"]
     assert walk("authors") == ["Ben A", "Kim M", "Yara Z"]

@@ -30,8 +30,11 @@ def _comment_settings(settings):
 
 
 def challenge(client, article: Article) -> dict:
-    response = client.post(f"{API}/comments/challenge", {"article_id": article.pk},
-                           content_type="application/json")
+    response = client.post(
+        f"{API}/comments/challenge",
+        {"article_id": article.pk},
+        content_type="application/json",
+    )
     assert response.status_code == 200, response.content
     return response.json()
 
@@ -42,23 +45,37 @@ def answer(challenge_data: dict) -> str:
     return answer_for(token)
 
 
-def post(client, article: Article, ch: dict | None = None, *, right: bool = True,
-         **fields):
+def post(
+    client, article: Article, ch: dict | None = None, *, right: bool = True, **fields
+):
     ch = ch or challenge(client, article)
     remote_addr = fields.pop("remote_addr", "203.0.113.5")
-    data = {"name": "Ada Reader", "body": "A thoughtful comment about the story.",
-            "challenge_id": ch["challenge_id"],
-            "answer": answer(ch) if right else "WRONG"}
+    data = {
+        "name": "Ada Reader",
+        "body": "A thoughtful comment about the story.",
+        "challenge_id": ch["challenge_id"],
+        "answer": answer(ch) if right else "WRONG",
+    }
     data.update(fields)
-    return client.post(f"{API}/articles/{article.pk}/comments", data,
-                       content_type="application/json", REMOTE_ADDR=remote_addr)
+    return client.post(
+        f"{API}/articles/{article.pk}/comments",
+        data,
+        content_type="application/json",
+        REMOTE_ADDR=remote_addr,
+    )
 
 
 def make(article, name, *, parent=None, status=Comment.Status.APPROVED, minutes=0):
     return Comment.objects.create(
-        article=article, parent=parent, name=name, body=f"Body of {name}",
-        body_html=f"<p>Body of {name}</p>", body_hash=name, status=status,
-        created_at=timezone.now() - timedelta(minutes=100 - minutes))
+        article=article,
+        parent=parent,
+        name=name,
+        body=f"Body of {name}",
+        body_html=f"<p>Body of {name}</p>",
+        body_hash=name,
+        status=status,
+        created_at=timezone.now() - timedelta(minutes=100 - minutes),
+    )
 
 
 def test_list_is_approved_only_threaded_with_depth(client):
@@ -73,7 +90,10 @@ def test_list_is_approved_only_threaded_with_depth(client):
     make(a, "rejected reply", parent=first, status=Comment.Status.REJECTED)
     data = client.get(f"{API}/articles/{a.pk}/comments").json()
     assert [(c["name"], c["depth"], c["parent_id"]) for c in data["items"]] == [
-        ("first", 0, None), ("reply", 1, first.pk), ("second", 0, None)]
+        ("first", 0, None),
+        ("reply", 1, first.pk),
+        ("second", 0, None),
+    ]
     assert data["count"] == 3 and data["open"] is True
     assert data["items"][0]["body_html"] == "<p>Body of first</p>"
     newest = client.get(f"{API}/articles/{a.pk}/comments?order=newest").json()
@@ -133,6 +153,7 @@ def test_the_text_question_answer_counts_too(client):
     ch = challenge(client, a)
     words = ch["question"].removeprefix("What is ").rstrip("?").split(" plus ")
     from newsroom.comments.confirmation.image import WORDS
+
     total = sum(WORDS.index(w) for w in words)
     assert post(client, a, ch, answer=str(total)).status_code == 201
 
@@ -203,9 +224,16 @@ def test_forged_challenge_is_422(client):
     """A challenge id we did not issue is refused clearly."""
     a = f.article("Any")
     ch = {"challenge_id": "bm90IG91cnM"}
-    response = client.post(f"{API}/articles/{a.pk}/comments", {
-        "name": "X", "body": "Some words here.", "challenge_id": ch["challenge_id"],
-        "answer": "ABCDE"}, content_type="application/json")
+    response = client.post(
+        f"{API}/articles/{a.pk}/comments",
+        {
+            "name": "X",
+            "body": "Some words here.",
+            "challenge_id": ch["challenge_id"],
+            "answer": "ABCDE",
+        },
+        content_type="application/json",
+    )
     assert response.status_code == 422
 
 
@@ -225,8 +253,9 @@ def test_guard_rules_apply(client, settings):
     assert duplicate.status_code == 409
     assert duplicate.json()["error"]["code"] == "duplicate"
     Ban.objects.create(kind=Ban.Kind.NETWORK, value="198.51.100.0/24")
-    forbidden = post(client, a, body="From a banned place.",
-                     remote_addr="198.51.100.20")
+    forbidden = post(
+        client, a, body="From a banned place.", remote_addr="198.51.100.20"
+    )
     assert forbidden.status_code == 403
     assert forbidden.json()["error"]["code"] == "banned_network"
 
@@ -234,7 +263,9 @@ def test_guard_rules_apply(client, settings):
 def test_too_many_comments_from_one_network_is_429(client, settings):
     """The comments app's per-network rate: 429 with Retry-After."""
     settings.NEWSROOM_COMMENTS_LIMITS = {
-        **settings.NEWSROOM_COMMENTS_LIMITS, "RATE_NETWORK": (2, 60)}
+        **settings.NEWSROOM_COMMENTS_LIMITS,
+        "RATE_NETWORK": (2, 60),
+    }
     a = f.article("Chatty")
     for i in range(2):
         assert post(client, a, body=f"Comment number {i} here.").status_code == 201
@@ -256,8 +287,14 @@ def test_closed_and_non_public_articles(client):
     assert listed["open"] is False and len(listed["items"]) == 1
     draft = f.article("Draft", status="draft")
     assert client.get(f"{API}/articles/{draft.pk}/comments").status_code == 404
-    assert client.post(f"{API}/comments/challenge", {"article_id": draft.pk},
-                       content_type="application/json").status_code == 404
+    assert (
+        client.post(
+            f"{API}/comments/challenge",
+            {"article_id": draft.pk},
+            content_type="application/json",
+        ).status_code
+        == 404
+    )
     ch = challenge(client, f.article("Public"))
     assert post(client, draft, ch).status_code == 404
 
@@ -275,21 +312,31 @@ def test_reply_to_a_comment_that_is_not_shown_is_422(client):
     assert Comment.objects.get(pk=ok.json()["id"]).parent_id == shown.pk
 
 
-@pytest.mark.parametrize("body,status", [
-    ("{not json", 400),
-    ("[1, 2]", 422),
-    ('{"name": 5, "body": [], "challenge_id": null, "answer": 1}', 422),
-    ('{"name": "", "body": "x", "challenge_id": "a", "answer": "b"}', 422),
-    ('{"name": "A", "body": "' + "x" * 30000 + '", "challenge_id": "a", '
-     '"answer": "b"}', 422),
-    ('{"name": "A\\u0000", "body": "Some text", "challenge_id": "a", '
-     '"answer": "b"}', 422),
-])
+@pytest.mark.parametrize(
+    "body,status",
+    [
+        ("{not json", 400),
+        ("[1, 2]", 422),
+        ('{"name": 5, "body": [], "challenge_id": null, "answer": 1}', 422),
+        ('{"name": "", "body": "x", "challenge_id": "a", "answer": "b"}', 422),
+        (
+            '{"name": "A", "body": "' + "x" * 30000 + '", "challenge_id": "a", '
+            '"answer": "b"}',
+            422,
+        ),
+        (
+            '{"name": "A\\u0000", "body": "Some text", "challenge_id": "a", '
+            '"answer": "b"}',
+            422,
+        ),
+    ],
+)
 def test_bad_bodies_are_4xx_in_the_error_shape(client, body, status):
     """Malformed JSON is 400; wrong types, empty or huge fields are 422."""
     a = f.article("Any")
-    response = client.post(f"{API}/articles/{a.pk}/comments", body,
-                           content_type="application/json")
+    response = client.post(
+        f"{API}/articles/{a.pk}/comments", body, content_type="application/json"
+    )
     assert response.status_code == status, response.content
     assert set(response.json()["error"]) == {"code", "message", "details"}
     assert not Comment.objects.exists()
@@ -298,8 +345,9 @@ def test_bad_bodies_are_4xx_in_the_error_shape(client, body, status):
 def test_field_errors_name_the_json_fields(client):
     """Details name the fields as the client sent them (no internal prefix)."""
     a = f.article("Any")
-    response = client.post(f"{API}/articles/{a.pk}/comments", {"name": 5},
-                           content_type="application/json")
+    response = client.post(
+        f"{API}/articles/{a.pk}/comments", {"name": 5}, content_type="application/json"
+    )
     fields = {d["field"] for d in response.json()["error"]["details"]}
     assert {"name", "body", "challenge_id", "answer"} <= fields
 
@@ -310,7 +358,10 @@ def test_write_rate_limit_is_separate_and_answers_429(client, settings):
     a = f.article("Limited")
     for _ in range(2):
         challenge(client, a)
-    blocked = client.post(f"{API}/comments/challenge", {"article_id": a.pk},
-                          content_type="application/json")
+    blocked = client.post(
+        f"{API}/comments/challenge",
+        {"article_id": a.pk},
+        content_type="application/json",
+    )
     assert blocked.status_code == 429 and int(blocked["Retry-After"]) >= 1
     assert client.get(f"{API}/articles/{a.pk}/comments").status_code == 200

@@ -35,8 +35,9 @@ def test_every_route_in_the_schema_is_in_docs_api_md(client):
 def test_docs_api_md_lists_no_route_that_does_not_exist(client):
     """A route removed from the code must leave the docs too."""
     docs = (ROOT / "docs" / "api.md").read_text()
-    documented = set(re.findall(r"`((?:GET|POST|PUT|PATCH|DELETE) /api/v1/[^`]*)`",
-                                docs))
+    documented = set(
+        re.findall(r"`((?:GET|POST|PUT|PATCH|DELETE) /api/v1/[^`]*)`", docs)
+    )
     # The schema and the docs page are served by ninja outside the schema.
     documented -= {"GET /api/v1/openapi.json", "GET /api/v1/docs"}
     stale = sorted(documented - set(schema_routes(client)))
@@ -49,8 +50,9 @@ def test_schema_documents_the_error_shape_on_every_route(client):
     schema = client.get("/api/v1/openapi.json").json()
     for path, item in schema["paths"].items():
         for method, op in item.items():
-            errors = {code: r for code, r in op["responses"].items()
-                      if code.startswith("4")}
+            errors = {
+                code: r for code, r in op["responses"].items() if code.startswith("4")
+            }
             assert {"422", "429"} <= set(errors), (method, path)
             for response in errors.values():
                 ref = response["content"]["application/json"]["schema"]["$ref"]
@@ -69,8 +71,7 @@ def test_docs_page_uses_local_static_files_only(client):
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_docs_page_renders_the_schema_without_any_outside_request(live_server,
-                                                                   page):
+def test_docs_page_renders_the_schema_without_any_outside_request(live_server, page):
     """In Chromium the docs page lists the routes, and every request it makes
     goes to this server (no CDN, no validator badge)."""
     requested: list[str] = []
@@ -78,6 +79,9 @@ def test_docs_page_renders_the_schema_without_any_outside_request(live_server,
     page.goto(f"{live_server.url}/api/v1/docs")
     page.get_by_text("/api/v1/articles/by-slug/{slug}").first.wait_for()
     assert requested
-    outside = [u for u in requested if not u.startswith(live_server.url)
-               and not u.startswith("data:")]
+    outside = [
+        u
+        for u in requested
+        if not u.startswith(live_server.url) and not u.startswith("data:")
+    ]
     assert not outside, outside

@@ -24,12 +24,15 @@ def assert_error(response, status: int, code: str | None = None) -> dict:
     return body["error"]
 
 
-@pytest.mark.parametrize("url", [
-    f"{API}/no-such-route",
-    "/api/v2/articles",
-    "/api/",
-    f"{API}/articles/0/extra",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"{API}/no-such-route",
+        "/api/v2/articles",
+        "/api/",
+        f"{API}/articles/0/extra",
+    ],
+)
 def test_unknown_api_paths_are_json_404(client, url):
     """An unknown URL under /api/ is a JSON 404, not the site's HTML page."""
     assert_error(client.get(url), 404, "not_found")
@@ -42,16 +45,19 @@ def test_wrong_method_is_json_405_with_allow(client):
     assert "GET" in response["Allow"] and "GET" in error["message"]
 
 
-@pytest.mark.parametrize("query,field", [
-    ("limit=0", "limit"),
-    ("limit=101", "limit"),
-    ("limit=abc", "limit"),
-    ("limit=99999999999999999999999999", "limit"),
-    ("from=yesterday", "from"),
-    ("to=2024-02-30", "to"),
-    ("section=bad%20slug!", "section"),
-    ("tag=" + "x" * 300, "tag"),
-])
+@pytest.mark.parametrize(
+    "query,field",
+    [
+        ("limit=0", "limit"),
+        ("limit=101", "limit"),
+        ("limit=abc", "limit"),
+        ("limit=99999999999999999999999999", "limit"),
+        ("from=yesterday", "from"),
+        ("to=2024-02-30", "to"),
+        ("section=bad%20slug!", "section"),
+        ("tag=" + "x" * 300, "tag"),
+    ],
+)
 def test_wrong_types_and_out_of_range_values_are_422(client, query, field):
     """Wrong types, huge numbers and bad slugs name the field in a 422."""
     error = assert_error(client.get(f"{API}/articles?{query}"), 422, "invalid")
@@ -59,11 +65,20 @@ def test_wrong_types_and_out_of_range_values_are_422(client, query, field):
     assert error["details"][0]["in"] == "query"
 
 
-@pytest.mark.parametrize("cursor", [
-    "garbage", "%00", "W10", "WyJ4Il0", "eyJhIjogMX0", "x" * 600,
-    # valid base64 JSON of the right length but wrong types
-    "WyJub3QgYSBkYXRlIiwgMV0", "WyIyMDI0LTAxLTAxVDAwOjAwOjAwKzAwOjAwIiwgdHJ1ZV0",
-])
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "garbage",
+        "%00",
+        "W10",
+        "WyJ4Il0",
+        "eyJhIjogMX0",
+        "x" * 600,
+        # valid base64 JSON of the right length but wrong types
+        "WyJub3QgYSBkYXRlIiwgMV0",
+        "WyIyMDI0LTAxLTAxVDAwOjAwOjAwKzAwOjAwIiwgdHJ1ZV0",
+    ],
+)
 def test_bad_cursors_are_400(client, cursor):
     """A cursor the API did not make is a 400 `bad_cursor` (or a 422 when it is
     too long to be one), never a 500."""
@@ -76,8 +91,9 @@ def test_bad_cursors_are_400(client, cursor):
 
 def test_unknown_query_parameters_are_400_naming_the_known_ones(client):
     """A misspelt filter is reported, not silently ignored."""
-    error = assert_error(client.get(f"{API}/articles?sectoin=sport"), 400,
-                         "unknown_parameter")
+    error = assert_error(
+        client.get(f"{API}/articles?sectoin=sport"), 400, "unknown_parameter"
+    )
     assert error["details"] == [{"in": "query", "field": "sectoin"}]
     assert "section" in error["message"]
 

@@ -98,8 +98,11 @@ def test_cors_preflight_is_answered(client, settings):
 
 def test_options_on_an_unknown_api_path_is_404(client):
     """A preflight for a route that does not exist is the JSON 404."""
-    response = client.options(f"{API}/nothing", HTTP_ORIGIN="https://a.example",
-                              HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET")
+    response = client.options(
+        f"{API}/nothing",
+        HTTP_ORIGIN="https://a.example",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET",
+    )
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
 
@@ -139,11 +142,16 @@ def test_rate_limit_counters_are_in_the_database(client, settings):
 def test_expired_rate_windows_are_pruned(client, settings):
     """Old windows are deleted when a new window starts, so the table stays small."""
     settings.NEWSROOM_API_RATE_LIMITS = {"read": "100/60", "write": "3/60"}
-    RateBucket.objects.create(key="read:192.0.2.0/24", window=0, count=5,
-                              expires_at=timezone.now() - timedelta(hours=1))
+    RateBucket.objects.create(
+        key="read:192.0.2.0/24",
+        window=0,
+        count=5,
+        expires_at=timezone.now() - timedelta(hours=1),
+    )
     client.get(f"{API}/tags", REMOTE_ADDR="203.0.113.9")
     assert list(RateBucket.objects.values_list("key", flat=True)) == [
-        "read:203.0.113.0/24"]
+        "read:203.0.113.0/24"
+    ]
 
 
 def test_ipv6_clients_are_limited_per_48(client, settings):
@@ -157,9 +165,13 @@ def test_ipv6_clients_are_limited_per_48(client, settings):
 def test_rate_limits_can_live_in_a_named_shared_cache(client, settings):
     """With NEWSROOM_API_RATE_STORE naming a cache alias, counters go there
     (atomic add + incr) instead of the database, with the same 429."""
-    settings.CACHES = {**settings.CACHES, "ratelimits": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "api-rate-test"}}
+    settings.CACHES = {
+        **settings.CACHES,
+        "ratelimits": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "api-rate-test",
+        },
+    }
     settings.NEWSROOM_API_RATE_STORE = "ratelimits"
     settings.NEWSROOM_API_RATE_LIMITS = {"read": "2/60", "write": "2/60"}
     from django.core.cache import caches

@@ -40,34 +40,49 @@ def _free_port() -> int:
 def _server_env(var_dir: Path, port: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSROOM_")}
     env.pop("DATABASE_URL", None)  # SQLite in var_dir, whatever the caller uses
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "newsroom.settings.prod",
-        "NEWSROOM_HTTPS": "false",
-        "SECRET_KEY": secrets.token_urlsafe(40),
-        "NEWSROOM_VAR_DIR": str(var_dir),
-        "NEWSROOM_BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "2",
-        # schemathesis is one client sending hundreds of requests a minute;
-        # the limits have their own tests.
-        "NEWSROOM_API_RATE_READ": "1000000/60",
-        "NEWSROOM_API_RATE_WRITE": "1000000/60",
-        "LOG_LEVEL": "ERROR",
-        "PYTHONPATH": str(ROOT),
-    })
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "newsroom.settings.prod",
+            "NEWSROOM_HTTPS": "false",
+            "SECRET_KEY": secrets.token_urlsafe(40),
+            "NEWSROOM_VAR_DIR": str(var_dir),
+            "NEWSROOM_BIND": f"127.0.0.1:{port}",
+            "WEB_CONCURRENCY": "2",
+            # schemathesis is one client sending hundreds of requests a minute;
+            # the limits have their own tests.
+            "NEWSROOM_API_RATE_READ": "1000000/60",
+            "NEWSROOM_API_RATE_WRITE": "1000000/60",
+            "LOG_LEVEL": "ERROR",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
     return env
 
 
 def _manage(env: dict[str, str], *args: str) -> None:
-    result = subprocess.run([str(BIN / "python"), "manage.py", *args], cwd=ROOT,
-                            env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [str(BIN / "python"), "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     if result.returncode:
-        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n"
-                           f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+        raise RuntimeError(
+            f"manage.py {' '.join(args)} failed:\n"
+            f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        )
 
 
 def _has_command(env: dict[str, str], name: str) -> bool:
-    result = subprocess.run([str(BIN / "python"), "manage.py", "help", name],
-                            cwd=ROOT, env=env, capture_output=True, timeout=60)
+    result = subprocess.run(
+        [str(BIN / "python"), "manage.py", "help", name],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        timeout=60,
+    )
     return result.returncode == 0
 
 
@@ -89,8 +104,10 @@ def _wait_until_up(url: str, proc: subprocess.Popen, seconds: float = 30) -> Non
 def live_api(tmp_path_factory):
     """A gunicorn server with the demo data; yields the base URL."""
     if using_postgres():
-        pytest.skip("runs once, on the SQLite pass: the server it starts uses "
-                    "its own SQLite database whatever the test database is")
+        pytest.skip(
+            "runs once, on the SQLite pass: the server it starts uses "
+            "its own SQLite database whatever the test database is"
+        )
     for tool in ("gunicorn", "schemathesis"):
         if not (BIN / tool).exists():
             pytest.fail(f"{BIN / tool} is missing: install the test extras")
@@ -104,9 +121,16 @@ def live_api(tmp_path_factory):
         _manage(env, "rebuild_search_index")
     log = (var_dir / "gunicorn.log").open("w")
     proc = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-c", "newsroom/gunicorn_conf.py",
-         "newsroom.wsgi:application"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            str(BIN / "gunicorn"),
+            "-c",
+            "newsroom/gunicorn_conf.py",
+            "newsroom.wsgi:application",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -127,30 +151,54 @@ def _summary(output: str) -> list[str]:
     """The lines CI readers want: warnings, test case counts and the verdict."""
     plain = re.sub(r"\x1b\[[0-9;]*m", "", output)
     lines = [line.rstrip() for line in plain.splitlines()]
-    start = next((i for i, line in enumerate(lines)
-                  if re.match(r"^=+ (WARNINGS|SUMMARY) =+$", line)), None)
+    start = next(
+        (
+            i
+            for i, line in enumerate(lines)
+            if re.match(r"^=+ (WARNINGS|SUMMARY) =+$", line)
+        ),
+        None,
+    )
     if start is None:
         return lines[-15:]
-    return [line for line in lines[start:] if line.strip()
-            and not line.lstrip().startswith("\U0001f4a1")]
+    return [
+        line
+        for line in lines[start:]
+        if line.strip() and not line.lstrip().startswith("\U0001f4a1")
+    ]
 
 
-def test_schemathesis_finds_no_server_errors_and_no_schema_mismatches(
-        live_api, capsys):
+def test_schemathesis_finds_no_server_errors_and_no_schema_mismatches(live_api, capsys):
     """Every route of the live schema, MAX_EXAMPLES generated cases each: no
     5xx answer and every answer conforms to the documented schema."""
     base, var_dir = live_api
     command = [
-        str(BIN / "schemathesis"), "run", f"{base}/api/v1/openapi.json",
-        "--checks", CHECKS, "--max-examples", str(MAX_EXAMPLES),
-        "--request-timeout", "10", "--workers", "2", "--no-color",
+        str(BIN / "schemathesis"),
+        "run",
+        f"{base}/api/v1/openapi.json",
+        "--checks",
+        CHECKS,
+        "--max-examples",
+        str(MAX_EXAMPLES),
+        "--request-timeout",
+        "10",
+        "--workers",
+        "2",
+        "--no-color",
         # Not the "coverage" phase: with schemathesis 4.32 and hypothesis 6.169+
         # it now and then crashes inside its own generator (a Runtime Error
         # from hypothesis' lambda-source reflection) before sending anything.
-        "--phases", "examples,fuzzing,stateful",
+        "--phases",
+        "examples,fuzzing,stateful",
     ]
-    result = subprocess.run(command, cwd=var_dir, capture_output=True, text=True,
-                            timeout=240, env={**os.environ, "NO_COLOR": "1"})
+    result = subprocess.run(
+        command,
+        cwd=var_dir,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
     output = result.stdout + result.stderr
     with capsys.disabled():
         print("\n--- schemathesis:", " ".join(command[1:]))

@@ -24,9 +24,12 @@ API = "/api/v1"
 @pytest.fixture
 def index(tmp_path, settings):
     """A fresh tantivy index for this test; call it to apply the outbox."""
-    settings.NEWSROOM_SEARCH_BACKENDS = {"default": {
-        "BACKEND": "newsroom.search.backends.tantivy.TantivyBackend",
-        "OPTIONS": {"PATH": str(tmp_path / "search"), "HEAP_SIZE": 15_000_000}}}
+    settings.NEWSROOM_SEARCH_BACKENDS = {
+        "default": {
+            "BACKEND": "newsroom.search.backends.tantivy.TantivyBackend",
+            "OPTIONS": {"PATH": str(tmp_path / "search"), "HEAP_SIZE": 15_000_000},
+        }
+    }
     aliases.clear()
     backend = get_backend()
     yield lambda: drain(backend, wait=10)
@@ -38,10 +41,17 @@ def test_search_matches_the_results_page(client, index):
     """Same engine, same ranking: the API's hits are the page's, in order,
     with highlighted snippets and facet counts."""
     for i in range(3):
-        f.article(f"Reservoir levels fall {i}", section_name="Science",
-                  body="The reservoir is low after a dry summer.", tags=("Water",))
-    f.article("Reservoir plan approved", section_name="Politics",
-              body="Parliament approved a new reservoir.")
+        f.article(
+            f"Reservoir levels fall {i}",
+            section_name="Science",
+            body="The reservoir is low after a dry summer.",
+            tags=("Water",),
+        )
+    f.article(
+        "Reservoir plan approved",
+        section_name="Politics",
+        body="Parliament approved a new reservoir.",
+    )
     f.article("Nothing related", body="Football results.")
     index()
     data = client.get(f"{API}/search?q=reservoir").json()
@@ -50,8 +60,7 @@ def test_search_matches_the_results_page(client, index):
     slugs = re.findall(r'href="/article/([^/"]+)/"', page)
     api_slugs = [h["url"].rstrip("/").rsplit("/", 1)[1] for h in data["hits"]]
     assert api_slugs == list(dict.fromkeys(s for s in slugs if s in api_slugs))
-    assert all("<mark>" in h["headline_html"] + h["snippet_html"]
-               for h in data["hits"])
+    assert all("<mark>" in h["headline_html"] + h["snippet_html"] for h in data["hits"])
     sections = {v["key"]: v["count"] for v in data["facets"]["section"]}
     assert sections == {"science": 3, "politics": 1}
     assert {v["label"] for v in data["facets"]["section"]} == {"Science", "Politics"}
@@ -62,11 +71,18 @@ def test_search_matches_the_results_page(client, index):
 def test_search_filters_sort_and_query_language(client, index):
     """Filters narrow, sort=oldest orders by date, -word excludes, "phrases" hold."""
     now = timezone.now()
-    old = f.article("Harbour ferry returns", section_name="World",
-                    body="The old ferry is back.", published_at=now - timedelta(days=9))
-    new = f.article("Harbour ferry delayed", section_name="Business",
-                    body="Storms delay the ferry.",
-                    published_at=now - timedelta(days=1))
+    old = f.article(
+        "Harbour ferry returns",
+        section_name="World",
+        body="The old ferry is back.",
+        published_at=now - timedelta(days=9),
+    )
+    new = f.article(
+        "Harbour ferry delayed",
+        section_name="Business",
+        body="Storms delay the ferry.",
+        published_at=now - timedelta(days=1),
+    )
     index()
 
     def ids(query: str) -> list[int]:
@@ -84,8 +100,12 @@ def test_search_filters_sort_and_query_language(client, index):
 def test_search_never_returns_a_non_public_article(client, index):
     """A scheduled article is in the index but not in the API's hits."""
     f.article("Eclipse tonight", body="The eclipse.")
-    f.article("Eclipse tomorrow", body="The eclipse.", status="scheduled",
-              published_at=timezone.now() + timedelta(days=1))
+    f.article(
+        "Eclipse tomorrow",
+        body="The eclipse.",
+        status="scheduled",
+        published_at=timezone.now() + timedelta(days=1),
+    )
     index()
     data = client.get(f"{API}/search?q=eclipse").json()
     assert [h["headline"] for h in data["hits"]] == ["Eclipse tonight"]
@@ -98,8 +118,18 @@ def test_search_syntax_errors_are_not_errors(client, index):
         assert client.get(f"{API}/search", {"q": q}).status_code == 200
 
 
-@pytest.mark.parametrize("query", ["page=0", "page=101", "sort=best", "year=0",
-                                   "month=13", "from=soon", "q=" + "x" * 501])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "page=0",
+        "page=101",
+        "sort=best",
+        "year=0",
+        "month=13",
+        "from=soon",
+        "q=" + "x" * 501,
+    ],
+)
 def test_search_bad_values_are_422(client, index, query):
     """Out-of-range pages, unknown sorts and bad dates are 422, never 500."""
     response = client.get(f"{API}/search?{query}")

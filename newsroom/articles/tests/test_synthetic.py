@@ -36,14 +36,47 @@ def test_same_seed_gives_the_same_archive_and_another_seed_another():
 
 def test_jsonl_output_is_byte_identical_and_a_smaller_count_is_a_prefix(tmp_path):
     """Same seed, same file, whatever the batch size or worker count."""
-    common = ["--seed", "11", "--end", "2025-06-01", "--builtin-vocabulary",
-              "--verbosity", "0"]
-    call_command("generate_articles", "--count", "40", "--batch", "7", "--jobs", "2",
-                 "--output", str(tmp_path / "a.jsonl"), *common)
-    call_command("generate_articles", "--count", "40", "--batch", "40", "--jobs", "1",
-                 "--output", str(tmp_path / "b.jsonl.gz"), *common)
-    call_command("generate_articles", "--count", "15",
-                 "--output", str(tmp_path / "c.jsonl"), *common)
+    common = [
+        "--seed",
+        "11",
+        "--end",
+        "2025-06-01",
+        "--builtin-vocabulary",
+        "--verbosity",
+        "0",
+    ]
+    call_command(
+        "generate_articles",
+        "--count",
+        "40",
+        "--batch",
+        "7",
+        "--jobs",
+        "2",
+        "--output",
+        str(tmp_path / "a.jsonl"),
+        *common,
+    )
+    call_command(
+        "generate_articles",
+        "--count",
+        "40",
+        "--batch",
+        "40",
+        "--jobs",
+        "1",
+        "--output",
+        str(tmp_path / "b.jsonl.gz"),
+        *common,
+    )
+    call_command(
+        "generate_articles",
+        "--count",
+        "15",
+        "--output",
+        str(tmp_path / "c.jsonl"),
+        *common,
+    )
     a = (tmp_path / "a.jsonl").read_bytes()
     with gzip.open(tmp_path / "b.jsonl.gz", "rb") as handle:
         b = handle.read()
@@ -51,8 +84,17 @@ def test_jsonl_output_is_byte_identical_and_a_smaller_count_is_a_prefix(tmp_path
     assert a.startswith((tmp_path / "c.jsonl").read_bytes())
     rows = [json.loads(line) for line in a.decode().splitlines()]
     assert len(rows) == 40
-    assert set(rows[0]) == {"id", "title", "body", "published", "category",
-                            "author", "url", "source", "tags"}
+    assert set(rows[0]) == {
+        "id",
+        "title",
+        "body",
+        "published",
+        "category",
+        "author",
+        "url",
+        "source",
+        "tags",
+    }
     assert len({r["id"] for r in rows}) == 40
     assert all("\n\n" in r["body"] and r["tags"] and r["author"] for r in rows)
 
@@ -108,25 +150,38 @@ def test_corpus_vocabulary_takes_word_counts_not_sentences(shared_data):
     grams = set()
     for body in corpus:
         words = re.findall(r"\w+", body.lower())
-        grams.update(tuple(words[i:i + 8]) for i in range(len(words) - 7))
+        grams.update(tuple(words[i : i + 8]) for i in range(len(words) - 7))
     for a in gen(2, vocab).batch(0, 40):
         assert a.body_html == render_markdown(a.body)
         words = re.findall(r"\w+", a.body.lower())
-        assert not any(tuple(words[i:i + 8]) in grams for i in range(len(words) - 7))
+        assert not any(tuple(words[i : i + 8]) in grams for i in range(len(words) - 7))
 
 
 @pytest.mark.django_db(transaction=True)
 def test_generate_into_database_with_outbox_bylines_and_tags(client):
     """Rows, bylines, tags and one outbox row per article; a rerun adds nothing."""
-    args = ["--count", "120", "--seed", "21", "--batch", "50", "--end", "2025-06-01",
-            "--builtin-vocabulary", "--verbosity", "0"]
+    args = [
+        "--count",
+        "120",
+        "--seed",
+        "21",
+        "--batch",
+        "50",
+        "--end",
+        "2025-06-01",
+        "--builtin-vocabulary",
+        "--verbosity",
+        "0",
+    ]
     call_command("generate_articles", *args)
     assert Article.objects.filter(source=synthetic.SOURCE).count() == 120
     assert Article.objects.published().count() == 120
     ids = set(Article.objects.values_list("id", flat=True))
     assert set(IndexChange.objects.values_list("article_id", flat=True)) == ids
-    assert Byline.objects.filter(article_id__in=ids).values("article").distinct(
-    ).count() == 120
+    assert (
+        Byline.objects.filter(article_id__in=ids).values("article").distinct().count()
+        == 120
+    )
     assert Article.tags.through.objects.filter(article_id__in=ids).count() >= 120
     assert Section.objects.count() == 7
     expected = gen(21).article(7)
@@ -150,8 +205,17 @@ def test_generate_into_database_with_outbox_bylines_and_tags(client):
 @pytest.mark.django_db(transaction=True)
 def test_no_outbox_flag_writes_articles_without_outbox_rows():
     """--no-outbox is for benchmarks that rebuild the index afterwards."""
-    call_command("generate_articles", "--count", "30", "--seed", "1", "--no-outbox",
-                 "--builtin-vocabulary", "--verbosity", "0")
+    call_command(
+        "generate_articles",
+        "--count",
+        "30",
+        "--seed",
+        "1",
+        "--no-outbox",
+        "--builtin-vocabulary",
+        "--verbosity",
+        "0",
+    )
     assert Article.objects.count() == 30
     assert IndexChange.objects.count() == 0
 
@@ -162,20 +226,31 @@ def test_generated_ids_do_not_collide_with_existing_articles():
     from newsroom.articles.tests import factories as f
 
     first = f.article("An editor's own story")
-    call_command("generate_articles", "--count", "10", "--seed", "2",
-                 "--builtin-vocabulary", "--verbosity", "0")
+    call_command(
+        "generate_articles",
+        "--count",
+        "10",
+        "--seed",
+        "2",
+        "--builtin-vocabulary",
+        "--verbosity",
+        "0",
+    )
     assert Article.objects.count() == 11
     assert min(Article.objects.exclude(pk=first.pk).values_list("pk", flat=True)) > (
         first.pk
     )
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--count", "-1"], "--count"),
-    (["--count", "5", "--seed", "-3"], "--seed"),
-    (["--count", "5", "--batch", "0"], "--batch"),
-    (["--count", "5", "--end", "yesterday"], "--end"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--count", "-1"], "--count"),
+        (["--count", "5", "--seed", "-3"], "--seed"),
+        (["--count", "5", "--batch", "0"], "--batch"),
+        (["--count", "5", "--end", "yesterday"], "--end"),
+    ],
+)
 def test_bad_arguments_are_clear_errors(args, message):
     """Bad input stops before anything is written, naming the option."""
     with pytest.raises(CommandError, match=message):

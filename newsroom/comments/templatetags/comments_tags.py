@@ -62,8 +62,13 @@ def comments_for(context, article) -> dict:
     reply = get.get("reply", "")
     open_ = moderation.comments_open(article)
     csrf = context.get("csrf_token")
-    if form is None and not is_int(reply) and open_ and csrf \
-            and not context.get("comment_notice"):
+    if (
+        form is None
+        and not is_int(reply)
+        and open_
+        and csrf
+        and not context.get("comment_notice")
+    ):
         # The usual case, an empty form: rendered once, filled per request.
         return {
             "thread": threaded(comments, newest, max_depth),
@@ -106,19 +111,22 @@ def _blank_form(article, context, csrf) -> SafeString:
     kept = cache.get(key)
     if kept is None:
         probe = backend.issue()  # which of image and question this backend shows
-        html = render_to_string("comments/_form.html", {
-            "article": article,
-            "csrf_token": slots.CSRF,
-            "cm": {
-                "form": CommentForm(article_id=article.pk),
-                "stamp": slots.stamp(article.pk),
-                "challenge": Challenge(
-                    token=slots.CODE_TOKEN,
-                    question=slots.CODE_QUESTION if probe.question else "",
-                    image_url=slots.CODE_IMAGE if probe.image_url else "",
-                ),
+        html = render_to_string(
+            "comments/_form.html",
+            {
+                "article": article,
+                "csrf_token": slots.CSRF,
+                "cm": {
+                    "form": CommentForm(article_id=article.pk),
+                    "stamp": slots.stamp(article.pk),
+                    "challenge": Challenge(
+                        token=slots.CODE_TOKEN,
+                        question=slots.CODE_QUESTION if probe.question else "",
+                        image_url=slots.CODE_IMAGE if probe.image_url else "",
+                    ),
+                },
             },
-        })
+        )
         kept = (html, slots.split(html))
         cache.set(key, kept, 300)
     html, parts = kept

@@ -18,8 +18,9 @@ def read(path: Path, ctx: ReadContext) -> Iterator[Record | BadRecord]:
     with ctx.track(Opened(path)) as opened:
         # surrogateescape keeps undecodable bytes visible per field, so one
         # badly encoded row is reported instead of aborting the whole file.
-        text = io.TextIOWrapper(opened.stream, encoding="utf-8-sig",
-                                errors="surrogateescape", newline="")
+        text = io.TextIOWrapper(
+            opened.stream, encoding="utf-8-sig", errors="surrogateescape", newline=""
+        )
         reader = csv.DictReader(text)
         if not reader.fieldnames or "title" not in reader.fieldnames:
             yield BadRecord(f"{path.name}:1", "no header row with a 'title' column")

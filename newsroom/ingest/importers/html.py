@@ -21,9 +21,15 @@ def extract_body(html: str | bytes, url: str | None = None) -> str:
     import trafilatura
 
     text = trafilatura.extract(
-        html, url=url, output_format="markdown", include_comments=False,
-        include_tables=True, include_formatting=True, include_links=False,
-        include_images=False, favor_precision=True,
+        html,
+        url=url,
+        output_format="markdown",
+        include_comments=False,
+        include_tables=True,
+        include_formatting=True,
+        include_links=False,
+        include_images=False,
+        favor_precision=True,
     )
     return tidy_markdown(text or "")
 
@@ -48,10 +54,15 @@ def extract_page(html: str, url: str = "") -> dict:
     import trafilatura
 
     # Date with its time where the page gives one (htmldate's default is a day).
-    meta = trafilatura.extract_metadata(html, default_url=url or None, date_config={
-        "outputformat": "%Y-%m-%dT%H:%M:%S%z", "original_date": True,
-        "extensive_search": True,
-    })
+    meta = trafilatura.extract_metadata(
+        html,
+        default_url=url or None,
+        date_config={
+            "outputformat": "%Y-%m-%dT%H:%M:%S%z",
+            "original_date": True,
+            "extensive_search": True,
+        },
+    )
     title = (meta.title if meta else "") or ""
     body = drop_title_heading(extract_body(html, url or None), title)
     return {

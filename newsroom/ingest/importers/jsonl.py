@@ -24,8 +24,10 @@ def read(path: Path, ctx: ReadContext) -> Iterator[Record | BadRecord]:
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                yield BadRecord(position, f"invalid encoding (not UTF-8): {exc.reason}"
-                                f" at byte {exc.start}")
+                yield BadRecord(
+                    position,
+                    f"invalid encoding (not UTF-8): {exc.reason} at byte {exc.start}",
+                )
                 continue
             try:
                 obj = json.loads(text)
@@ -49,8 +51,9 @@ def _stem(path: Path) -> str:
     return name
 
 
-def from_mapping(obj: dict, position: str, *, default_source: str,
-                 ctx: ReadContext) -> Record:
+def from_mapping(
+    obj: dict, position: str, *, default_source: str, ctx: ReadContext
+) -> Record:
     """A record from the shared-data keys (shared by the JSONL and CSV readers)."""
     title = " ".join(str(obj.get("title") or "").split())
     if not title:

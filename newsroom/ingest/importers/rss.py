@@ -35,8 +35,9 @@ def read(path: Path, ctx: ReadContext) -> Iterator[Record | BadRecord]:
         if date_text and parsed is None:
             yield BadRecord(position, f"broken date {date_text!r}")
             continue
-        published = (datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
-                     if parsed else None)
+        published = (
+            datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC) if parsed else None
+        )
         content = ""
         if entry.get("content"):
             content = entry.content[0].get("value", "")

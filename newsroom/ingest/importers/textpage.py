@@ -66,8 +66,10 @@ def is_chrome(line: str) -> bool:
             return True
         if _title_case(text) and text.rstrip().endswith((".", ":")):
             return True  # "Search For Keyword." - a label, not a sentence
-    if n <= 12 and FORM_PROMPT.search(text) and re.search(
-        r"\b(below|above|fields?|form)\b", text, re.I
+    if (
+        n <= 12
+        and FORM_PROMPT.search(text)
+        and re.search(r"\b(below|above|fields?|form)\b", text, re.I)
     ):
         return True  # "Please fill the fields below."
     return False
@@ -96,7 +98,7 @@ def extract(text: str) -> tuple[str, list[str]]:
         return "", []
     start, end = prose[0], prose[-1]
     paragraphs, current = [], []
-    for line in lines[start:end + 1]:
+    for line in lines[start : end + 1]:
         if not line:
             if current:
                 paragraphs.append(" ".join(current))

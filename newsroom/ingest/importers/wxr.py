@@ -17,10 +17,21 @@ from ..records import BadRecord, Comment, Record, RecordProblem, parse_date
 from ..sources import Opened
 from . import ReadContext
 
-WP_STATUS = {"publish": "published", "future": "scheduled", "draft": "draft",
-             "pending": "draft", "private": "draft"}
-COMMENT_STATUS = {"1": "approved", "approve": "approved", "0": "pending",
-                  "hold": "pending", "trash": "removed", "spam": "spam"}
+WP_STATUS = {
+    "publish": "published",
+    "future": "scheduled",
+    "draft": "draft",
+    "pending": "draft",
+    "private": "draft",
+}
+COMMENT_STATUS = {
+    "1": "approved",
+    "approve": "approved",
+    "0": "pending",
+    "hold": "pending",
+    "trash": "removed",
+    "spam": "spam",
+}
 
 
 def _local(tag: str) -> str:
@@ -58,8 +69,9 @@ def read(path: Path, ctx: ReadContext) -> Iterator[Record | BadRecord]:
                     number += 1
                     position = f"{path.name}#item{number}"
                     try:
-                        record = _post(el, position, site or path.name, authors,
-                                       listed, ctx)
+                        record = _post(
+                            el, position, site or path.name, authors, listed, ctx
+                        )
                     except RecordProblem as exc:
                         yield BadRecord(position, str(exc))
                     else:
@@ -70,8 +82,14 @@ def read(path: Path, ctx: ReadContext) -> Iterator[Record | BadRecord]:
             yield BadRecord(f"{path.name}:{exc.position[0]}", f"broken XML: {exc}")
 
 
-def _post(item, position: str, site: str, authors: dict[str, str],
-          listed: set[str], ctx: ReadContext) -> Record | None:
+def _post(
+    item,
+    position: str,
+    site: str,
+    authors: dict[str, str],
+    listed: set[str],
+    ctx: ReadContext,
+) -> Record | None:
     if _child(item, "post_type") not in ("post", ""):
         return None  # pages, attachments, menu items: not articles
     wp_status = _child(item, "status")
@@ -81,7 +99,8 @@ def _post(item, position: str, site: str, authors: dict[str, str],
     if not title:
         raise RecordProblem("missing title")
     published = parse_date(_child(item, "post_date_gmt")) or parse_date(
-        _child(item, "pubDate") or None)
+        _child(item, "pubDate") or None
+    )
     categories, tags, tag_slugs = [], [], {}
     for c in item:
         if _local(c.tag) != "category" or not c.text:
@@ -97,7 +116,7 @@ def _post(item, position: str, site: str, authors: dict[str, str],
     # filtered by category lists only that one), else the first; the other
     # categories are kept as tags.
     categories.sort(key=lambda c: c[1] not in listed)
-    section, section_slug = (categories[0] if categories else ("", ""))
+    section, section_slug = categories[0] if categories else ("", "")
     for term, nicename in categories[1:]:
         tags.append(term)
         tag_slugs[term] = nicename
@@ -141,13 +160,15 @@ def _comments(item) -> list[Comment]:
             created = parse_date(_child(c, "comment_date_gmt"))
         except RecordProblem:
             created = None
-        out.append(Comment(
-            source_id=_child(c, "comment_id"),
-            name=_child(c, "comment_author") or "Anonymous",
-            email=_child(c, "comment_author_email"),
-            body=_child(c, "comment_content"),
-            created_at=created,
-            status=state,
-            parent_source_id="" if parent in ("", "0") else parent,
-        ))
+        out.append(
+            Comment(
+                source_id=_child(c, "comment_id"),
+                name=_child(c, "comment_author") or "Anonymous",
+                email=_child(c, "comment_author_email"),
+                body=_child(c, "comment_content"),
+                created_at=created,
+                status=state,
+                parent_source_id="" if parent in ("", "0") else parent,
+            )
+        )
     return out

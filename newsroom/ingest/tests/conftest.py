@@ -26,8 +26,15 @@ class Run:
 
 def import_articles(source, *args: str) -> Run:
     out, err = io.StringIO(), io.StringIO()
-    call_command("import_articles", str(source), "--progress", "none", *args,
-                 stdout=out, stderr=err)
+    call_command(
+        "import_articles",
+        str(source),
+        "--progress",
+        "none",
+        *args,
+        stdout=out,
+        stderr=err,
+    )
     return Run(out.getvalue(), err.getvalue())
 
 
@@ -47,10 +54,12 @@ def fresh_index(tmp_path, settings):
     from newsroom.search import aliases
     from newsroom.search.backends import get_backend, reset_backends
 
-    settings.NEWSROOM_SEARCH_BACKENDS = {"default": {
-        "BACKEND": "newsroom.search.backends.tantivy.TantivyBackend",
-        "OPTIONS": {"PATH": str(tmp_path / "search"), "HEAP_SIZE": 15_000_000},
-    }}
+    settings.NEWSROOM_SEARCH_BACKENDS = {
+        "default": {
+            "BACKEND": "newsroom.search.backends.tantivy.TantivyBackend",
+            "OPTIONS": {"PATH": str(tmp_path / "search"), "HEAP_SIZE": 15_000_000},
+        }
+    }
     aliases.clear()
     reset_backends()
     yield get_backend()

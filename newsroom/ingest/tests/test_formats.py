@@ -155,7 +155,10 @@ def test_wxr_posts_terms_statuses_and_comments(fixtures, run_import):
     assert clock.published_at == datetime(2024, 11, 7, 10, 0, tzinfo=UTC)
     assert clock.section.slug == "town"
     assert {(t.name, t.slug) for t in clock.tags.all()} == {
-        ("R&D", "rd"), ("Net cafés", "net-cafes"), ("Heritage", "heritage")}
+        ("R&D", "rd"),
+        ("Net cafés", "net-cafes"),
+        ("Heritage", "heritage"),
+    }
     assert byline(clock) == ["Mina Khan"]
     assert clock.standfirst == "The clock works again."
     assert "<em>escapement</em>" in clock.body_html
@@ -201,7 +204,8 @@ def test_html_directory_imports_every_page(fixtures, run_import, tmp_path):
         text = (fixtures / "page.html").read_text()
         if name == "two.htm":
             text = text.replace("Roman gallery", "Egyptian gallery").replace(
-                "roman-gallery", "egyptian-gallery")
+                "roman-gallery", "egyptian-gallery"
+            )
         (tmp_path / name).write_text(text)
     run = run_import(tmp_path, "--format", "html")
     assert "2 created" in run.out
@@ -218,9 +222,21 @@ def test_crawled_text_page_loses_its_chrome(fixtures, run_import):
     assert page.headline == "Volunteers clear three tonnes of litter from the estuary"
     assert page.body_html.count("<p>") == 4
     assert "this year it was a bicycle" in page.body
-    for chrome in ("Menu", "Search", "newsletter", "Share", "Tweet", "Advertisement",
-                   "Related", "Leave a Reply", "Required", "Name", "Post Comment",
-                   "Total Comments", "©"):
+    for chrome in (
+        "Menu",
+        "Search",
+        "newsletter",
+        "Share",
+        "Tweet",
+        "Advertisement",
+        "Related",
+        "Leave a Reply",
+        "Required",
+        "Name",
+        "Post Comment",
+        "Total Comments",
+        "©",
+    ):
         assert chrome not in page.body, chrome
 
 
@@ -230,8 +246,12 @@ def test_format_detection(fixtures, tmp_path):
     assert detect_format(fixtures / "articles.csv") == "csv"
     assert detect_format(fixtures / "feed.rss") == "rss"
     assert detect_format(fixtures / "crawled.txt") == "textpage"
-    for name, fmt in [("export.wxr", "wxr"), ("feed.atom", "rss"),
-                      ("page.html", "html"), ("articles.jsonl", "jsonl")]:
+    for name, fmt in [
+        ("export.wxr", "wxr"),
+        ("feed.atom", "rss"),
+        ("page.html", "html"),
+        ("articles.jsonl", "jsonl"),
+    ]:
         shutil.copy(fixtures / name, tmp_path / "noext")
         assert detect_format(tmp_path / "noext") == fmt, name
 
@@ -247,8 +267,12 @@ def test_missing_source_is_a_clear_error(run_import, tmp_path):
 def test_csv_invalid_encoding_is_one_bad_row(run_import, tmp_path):
     """A CSV row with bytes that are not UTF-8 is reported with its line; the
     rows around it import."""
-    data = (b"id,title,body\n" b"x-1,First row,Fine.\n"
-            b"x-2,Caf\xe9 row,Latin-1 byte.\n" b"x-3,Third row,Fine too.\n")
+    data = (
+        b"id,title,body\n"
+        b"x-1,First row,Fine.\n"
+        b"x-2,Caf\xe9 row,Latin-1 byte.\n"
+        b"x-3,Third row,Fine too.\n"
+    )
     (tmp_path / "rows.csv").write_bytes(data)
     run = run_import(tmp_path / "rows.csv")
     assert run.bad_lines == ["bad record rows.csv:3: invalid encoding (not UTF-8)"]

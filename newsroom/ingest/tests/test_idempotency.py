@@ -21,27 +21,53 @@ def write_jsonl(path, rows) -> None:
 
 
 def row(n: int, **extra) -> dict:
-    return {"id": f"r-{n}", "title": f"Story number {n} about the harbour",
-            "body": f"Paragraph one of story {n}.\n\nParagraph two.",
-            "published": "2024-05-01T10:00:00Z", "category": "News",
-            "author": "Kit Lowe", "url": f"https://old.example/{n}",
-            "source": "Old Site", **extra}
+    return {
+        "id": f"r-{n}",
+        "title": f"Story number {n} about the harbour",
+        "body": f"Paragraph one of story {n}.\n\nParagraph two.",
+        "published": "2024-05-01T10:00:00Z",
+        "category": "News",
+        "author": "Kit Lowe",
+        "url": f"https://old.example/{n}",
+        "source": "Old Site",
+        **extra,
+    }
 
 
 def test_rerun_adds_nothing(fixtures, run_import):
     """Importing the same files twice: the second run creates no article,
     byline, outbox row or provenance row."""
-    for name in ("articles.jsonl", "articles.csv", "feed.rss", "export.wxr",
-                 "page.html", "crawled.txt"):
+    for name in (
+        "articles.jsonl",
+        "articles.csv",
+        "feed.rss",
+        "export.wxr",
+        "page.html",
+        "crawled.txt",
+    ):
         run_import(fixtures / name)
-    counts = (Article.objects.count(), Byline.objects.count(),
-              IndexChange.objects.count(), Provenance.objects.count())
-    for name in ("articles.jsonl", "articles.csv", "feed.rss", "export.wxr",
-                 "page.html", "crawled.txt"):
+    counts = (
+        Article.objects.count(),
+        Byline.objects.count(),
+        IndexChange.objects.count(),
+        Provenance.objects.count(),
+    )
+    for name in (
+        "articles.jsonl",
+        "articles.csv",
+        "feed.rss",
+        "export.wxr",
+        "page.html",
+        "crawled.txt",
+    ):
         again = run_import(fixtures / name)
         assert " 0 created, 0 updated" in again.out, name
-    assert (Article.objects.count(), Byline.objects.count(),
-            IndexChange.objects.count(), Provenance.objects.count()) == counts
+    assert (
+        Article.objects.count(),
+        Byline.objects.count(),
+        IndexChange.objects.count(),
+        Provenance.objects.count(),
+    ) == counts
 
 
 def test_changed_record_is_updated_in_place(run_import, tmp_path):
@@ -53,8 +79,10 @@ def test_changed_record_is_updated_in_place(run_import, tmp_path):
     run_import(path)
     first = Article.objects.get()
     last_change = IndexChange.objects.latest("id").id
-    write_jsonl(path, [row(1, title="A corrected headline", body="New *text*.",
-                           tags=["new tag"])])
+    write_jsonl(
+        path,
+        [row(1, title="A corrected headline", body="New *text*.", tags=["new tag"])],
+    )
     run = run_import(path)
     assert "0 created, 1 updated" in run.out
     art = Article.objects.get()
@@ -74,8 +102,9 @@ def test_same_url_or_same_text_is_not_duplicated(run_import, tmp_path):
     same_url = row(1, id="other-id", title="Story one, renamed")
     write_jsonl(path, [same_url])
     assert "1 updated" in run_import(path).out
-    same_text = row(1, id="third-id", url="https://elsewhere.example/x",
-                    title="Story one, renamed")
+    same_text = row(
+        1, id="third-id", url="https://elsewhere.example/x", title="Story one, renamed"
+    )
     write_jsonl(path, [same_text])
     assert "1 duplicates" in run_import(path).out
     assert Article.objects.count() == 1
@@ -95,7 +124,10 @@ def test_headline_clash_gets_a_numbered_slug(run_import, tmp_path):
     write_jsonl(path, [row(n, title="Weather warning") for n in (1, 2, 3)])
     run_import(path, "--batch-size", "2")
     assert sorted(Article.objects.values_list("slug", flat=True)) == [
-        "weather-warning", "weather-warning-2", "weather-warning-3"]
+        "weather-warning",
+        "weather-warning-2",
+        "weather-warning-3",
+    ]
 
 
 def test_dry_run_writes_nothing_and_limit_stops(run_import, tmp_path):
@@ -114,9 +146,14 @@ def test_dry_run_writes_nothing_and_limit_stops(run_import, tmp_path):
 def test_bad_records_never_stop_the_run(run_import, tmp_path):
     """Broken JSON, a non-object, a bad status and a missing title between
     good records: each reported with its line, the good ones all imported."""
-    lines = [json.dumps(row(1)), "{not json", "[1, 2]",
-             json.dumps(row(2, status="archived")), json.dumps(row(3, title="  ")),
-             json.dumps(row(4))]
+    lines = [
+        json.dumps(row(1)),
+        "{not json",
+        "[1, 2]",
+        json.dumps(row(2, status="archived")),
+        json.dumps(row(3, title="  ")),
+        json.dumps(row(4)),
+    ]
     (tmp_path / "a.jsonl").write_text("\n".join(lines) + "\n")
     run = run_import(tmp_path / "a.jsonl", "--batch-size", "1")
     assert [line.split(":")[1] for line in run.bad_lines] == ["2", "3", "4", "5"]
@@ -147,7 +184,8 @@ def test_a_failing_batch_leaves_nothing_half_written(run_import, tmp_path, monke
     assert sorted(Article.objects.values_list("source_id", flat=True)) == ["r-1", "r-3"]
     assert Byline.objects.count() == 2
     assert set(IndexChange.objects.values_list("article_id", flat=True)) == set(
-        Article.objects.values_list("pk", flat=True))
+        Article.objects.values_list("pk", flat=True)
+    )
 
 
 def test_index_follows_the_import(run_import, fixtures, fresh_index):
@@ -196,7 +234,8 @@ def test_progress_bar_on_a_terminal(tmp_path):
 
 @pytest.mark.django_db(transaction=True)
 def test_sqlite_import_checkpoints_in_the_background_and_restores(
-        tmp_path, run_import, monkeypatch):
+    tmp_path, run_import, monkeypatch
+):
     """On a WAL database, an import turns automatic checkpoints off for its
     connection (a thread checkpoints instead, so no batch commit waits on the
     disk), then restores SQLite's default and leaves every WAL frame copied

@@ -33,20 +33,26 @@ BATCH = 100
 
 def child_env(tmp_path: Path) -> dict:
     """Settings for the child: the test settings pointed at this test's DB."""
-    db = {k: connection.settings_dict.get(k) for k in
-          ("ENGINE", "NAME", "USER", "PASSWORD", "HOST", "PORT", "OPTIONS")}
+    db = {
+        k: connection.settings_dict.get(k)
+        for k in ("ENGINE", "NAME", "USER", "PASSWORD", "HOST", "PORT", "OPTIONS")
+    }
     (tmp_path / "ingest_child_settings.py").write_text(
         "from newsroom.settings.test import *  # noqa\n"
         f"DATABASES = {{'default': {db!r}}}\n"
     )
-    return {**os.environ, "DJANGO_SETTINGS_MODULE": "ingest_child_settings",
-            "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "ingest_child_settings",
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)]),
+    }
 
 
 def cleanup(pid: int) -> None:
     """The child's test settings made a run directory named after its pid."""
-    shutil.rmtree(Path(tempfile.gettempdir()) / f"newsroom-test-{pid}",
-                  ignore_errors=True)
+    shutil.rmtree(
+        Path(tempfile.gettempdir()) / f"newsroom-test-{pid}", ignore_errors=True
+    )
 
 
 def archive(path: Path) -> None:
@@ -54,20 +60,40 @@ def archive(path: Path) -> None:
     # import takes long enough to be killed halfway.
     with path.open("w") as fh:
         for n in range(COUNT):
-            fh.write(json.dumps({
-                "id": f"k-{n}", "title": f"Resumable story {n}",
-                "body": f"First *paragraph* of story {n}.\n\n- a point\n- another\n\n"
-                        f"> A quote, number {n}.",
-                "published": "2023-01-02T03:04:05Z", "category": "Archive",
-                "author": f"Writer {n % 7}", "url": f"https://kill.example/{n}",
-                "source": "Kill Test",
-            }) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "id": f"k-{n}",
+                        "title": f"Resumable story {n}",
+                        "body": (
+                            f"First *paragraph* of story {n}.\n\n"
+                            "- a point\n- another\n\n"
+                            f"> A quote, number {n}."
+                        ),
+                        "published": "2023-01-02T03:04:05Z",
+                        "category": "Archive",
+                        "author": f"Writer {n % 7}",
+                        "url": f"https://kill.example/{n}",
+                        "source": "Kill Test",
+                    }
+                )
+                + "\n"
+            )
 
 
 def command(path: Path) -> list[str]:
     # --skip-checks: the child needs the models, not the URL conf's checks.
-    return [sys.executable, "manage.py", "import_articles", str(path), "--skip-checks",
-            "--batch-size", str(BATCH), "--progress", "lines"]
+    return [
+        sys.executable,
+        "manage.py",
+        "import_articles",
+        str(path),
+        "--skip-checks",
+        "--batch-size",
+        str(BATCH),
+        "--progress",
+        "lines",
+    ]
 
 
 @pytest.mark.slow
@@ -79,8 +105,9 @@ def test_sigkill_then_rerun_finishes_without_duplicates(tmp_path, fresh_index):
     data = tmp_path / "archive.jsonl"
     archive(data)
     env = child_env(tmp_path)
-    proc = subprocess.Popen(command(data), cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        command(data), cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     try:
         deadline = time.monotonic() + 120
         while Article.objects.count() < 3 * BATCH:
@@ -97,16 +124,25 @@ def test_sigkill_then_rerun_finishes_without_duplicates(tmp_path, fresh_index):
     assert Byline.objects.count() == killed_at
     assert Provenance.objects.count() == killed_at
     assert set(IndexChange.objects.values_list("article_id", flat=True)) == set(
-        Article.objects.values_list("pk", flat=True))
+        Article.objects.values_list("pk", flat=True)
+    )
 
     cleanup(proc.pid)
-    rerun = subprocess.Popen(command(data), cwd=ROOT, env=env, text=True,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    rerun = subprocess.Popen(
+        command(data),
+        cwd=ROOT,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     out, err = rerun.communicate(timeout=300)
     cleanup(rerun.pid)
     assert rerun.returncode == 0, err[-2000:]
-    assert (f"{COUNT} read, {COUNT - killed_at} created, 0 updated, "
-            f"{killed_at} unchanged, 0 duplicates, 0 bad") in out
+    assert (
+        f"{COUNT} read, {COUNT - killed_at} created, 0 updated, "
+        f"{killed_at} unchanged, 0 duplicates, 0 bad"
+    ) in out
     assert Article.objects.count() == COUNT
     assert len(set(Article.objects.values_list("source_id", flat=True))) == COUNT
     assert Byline.objects.count() == COUNT

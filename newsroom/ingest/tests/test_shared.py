@@ -88,10 +88,17 @@ def test_real_wordpress_export(shared_data, run_import, fresh_index):
     assert wp.filter(status=Article.Status.DRAFT).count() == 1
     # The "future" post (2026-11-30 09:00 UTC) is scheduled until its time comes.
     future = wp.get(published_at=datetime(2026, 11, 30, 9, tzinfo=UTC))
-    assert future.status == (Article.Status.SCHEDULED if future.published_at >
-                             timezone.now() else Article.Status.PUBLISHED)
-    assert wp.filter(status__in=[Article.Status.PUBLISHED, Article.Status.SCHEDULED]
-                     ).count() == 175 - repeats
+    assert future.status == (
+        Article.Status.SCHEDULED
+        if future.published_at > timezone.now()
+        else Article.Status.PUBLISHED
+    )
+    assert (
+        wp.filter(
+            status__in=[Article.Status.PUBLISHED, Article.Status.SCHEDULED]
+        ).count()
+        == 175 - repeats
+    )
     tags = set(wp.values_list("tags__name", flat=True))
     assert {"R&D", "Net cafés"} <= tags
     assert wp.filter(tags__slug="net-cafes").exists()
@@ -103,8 +110,10 @@ def test_real_wordpress_export(shared_data, run_import, fresh_index):
     assert list(states).count("removed") == 3
     assert Comment.objects.filter(parent__isnull=False).count() == 12
     for article in wp.filter(comments__isnull=False).distinct():
-        assert article.comment_count == article.comments.filter(
-            status=Comment.Status.APPROVED).count()
+        assert (
+            article.comment_count
+            == article.comments.filter(status=Comment.Status.APPROVED).count()
+        )
     in_index, expected = index_agrees(fresh_index)
     assert in_index == expected and len(expected) == 175 - repeats
     again = run_import(export)
@@ -122,8 +131,9 @@ def test_shared_corpus_jsonl_gz(shared_data, run_import):
     created = int(re.search(r"(\d+) created", run.out).group(1))
     bad = int(re.search(r"(\d+) bad", run.out).group(1))
     assert created > 1300 and bad == len(run.bad_lines)
-    assert all(re.match(r"bad record articles\.jsonl\.gz:\d+: ", b)
-               for b in run.bad_lines)
+    assert all(
+        re.match(r"bad record articles\.jsonl\.gz:\d+: ", b) for b in run.bad_lines
+    )
     assert Article.objects.count() == created
 
 

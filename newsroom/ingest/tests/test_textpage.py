@@ -22,9 +22,16 @@ def test_chrome_of_another_site_is_dropped():
     prompts and captcha labels go, though none of these lines is in any list."""
     _, paragraphs = extract(PAGE)
     text = "\n".join(paragraphs)
-    for chrome in ("Skip to content", "Login", "Find A Story", "Like (120)",
-                   "Comments (7)", "Add Your Comment", "Enter the characters",
-                   "Submit"):
+    for chrome in (
+        "Skip to content",
+        "Login",
+        "Find A Story",
+        "Like (120)",
+        "Comments (7)",
+        "Add Your Comment",
+        "Enter the characters",
+        "Submit",
+    ):
         assert chrome not in text
 
 

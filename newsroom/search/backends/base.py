@@ -56,8 +56,14 @@ class Filters:
     @property
     def active(self) -> bool:
         return any(
-            (self.section, self.author, self.tag, self.year, self.date_from,
-             self.date_to)
+            (
+                self.section,
+                self.author,
+                self.tag,
+                self.year,
+                self.date_from,
+                self.date_to,
+            )
         )
 
 
@@ -180,16 +186,18 @@ class SearchBackend:
     def search(self, request: SearchRequest) -> SearchResults:
         raise NotImplementedError
 
-    def suggest(self, text: str, limit: int = 5, now: datetime | None = None
-                ) -> Suggestions:
+    def suggest(
+        self, text: str, limit: int = 5, now: datetime | None = None
+    ) -> Suggestions:
         raise NotImplementedError
 
     def spelling(self, words: Iterable[str]) -> dict[str, str]:
         """Respellings for words the index does not know (or barely knows)."""
         raise NotImplementedError
 
-    def more_like_this(self, article_id: int, limit: int = 5,
-                       now: datetime | None = None) -> list[int]:
+    def more_like_this(
+        self, article_id: int, limit: int = 5, now: datetime | None = None
+    ) -> list[int]:
         """Ids of public articles like this one, best first."""
         raise NotImplementedError
 

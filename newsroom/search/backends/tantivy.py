@@ -75,8 +75,10 @@ class TantivyBackend(SearchBackend):
         # Filling a new generation (rebuild, first run) is a bulk load: a
         # larger heap means fewer, bigger segments and less merging; tantivy
         # indexes on its own threads while Python reads the next rows.
-        self.bulk = (int(self.options.get("REBUILD_HEAP_SIZE", 512_000_000)),
-                     int(self.options.get("REBUILD_THREADS", 2)))
+        self.bulk = (
+            int(self.options.get("REBUILD_HEAP_SIZE", 512_000_000)),
+            int(self.options.get("REBUILD_THREADS", 2)),
+        )
         self.half_life = float(self.options.get("RECENCY_HALF_LIFE_DAYS", 30))
         self.recency_weight = float(self.options.get("RECENCY_WEIGHT", 1.0))
         self.window = int(self.options.get("RESCORE_WINDOW", 200))
@@ -86,7 +88,8 @@ class TantivyBackend(SearchBackend):
         self._searcher: tantivy.Searcher | None = None
         self._stamp: tuple | None = None
         self.facet_cache_seconds = float(
-            self.options.get("FACET_CACHE_SECONDS", FACET_CACHE_SECONDS))
+            self.options.get("FACET_CACHE_SECONDS", FACET_CACHE_SECONDS)
+        )
         self._facet_cache: OrderedDict[tuple, tuple[float, dict]] = OrderedDict()
 
     # The reader: reload only when something changed on disk
@@ -135,16 +138,25 @@ class TantivyBackend(SearchBackend):
             for hit in hits:
                 if hit.id not in direct:
                     hit.via_alias = list(compiled.alias_groups)
-        facets = self._cached_facets(searcher, compiled.query, request) \
-            if request.facets else {}
+        facets = (
+            self._cached_facets(searcher, compiled.query, request)
+            if request.facets
+            else {}
+        )
         return SearchResults(total=total, hits=hits, facets=facets)
 
     def _ranked(self, searcher, query, sort, request, now):
         offset, limit = max(0, request.offset), max(1, request.limit)
         if sort in (Sort.NEWEST, Sort.OLDEST):
             order = tantivy.Order.Desc if sort == Sort.NEWEST else tantivy.Order.Asc
-            res = searcher.search(query, limit, count=True, order_by_field="ts",
-                                  offset=offset, order=order)
+            res = searcher.search(
+                query,
+                limit,
+                count=True,
+                order_by_field="ts",
+                offset=offset,
+                order=order,
+            )
             return res.count, [(0.0, addr) for _, addr in res.hits]
         if sort == Sort.RELEVANCE or offset + limit > self.window:
             res = searcher.search(query, limit, count=True, offset=offset)
@@ -163,7 +175,7 @@ class TantivyBackend(SearchBackend):
             decay = math.pow(0.5, age_days / self.half_life) if self.half_life else 0
             blended.append((score * (1 + self.recency_weight * decay), addr))
         blended.sort(key=lambda h: -h[0])
-        return res.count, blended[offset: offset + limit]
+        return res.count, blended[offset : offset + limit]
 
     def _hit(self, searcher, score: float, addr) -> Hit:
         doc = searcher.doc(addr)
@@ -187,10 +199,14 @@ class TantivyBackend(SearchBackend):
 
     def _highlight(self, searcher, text_query, hits, scored) -> None:
         gens = {}
-        for name, chars in (("headline", 1000), ("body", SNIPPET_CHARS),
-                            ("standfirst", SNIPPET_CHARS)):
-            gen = tantivy.SnippetGenerator.create(searcher, text_query, self.schema,
-                                                  name)
+        for name, chars in (
+            ("headline", 1000),
+            ("body", SNIPPET_CHARS),
+            ("standfirst", SNIPPET_CHARS),
+        ):
+            gen = tantivy.SnippetGenerator.create(
+                searcher, text_query, self.schema, name
+            )
             gen.set_max_num_chars(chars)
             gens[name] = gen
         for hit in hits:
@@ -203,9 +219,11 @@ class TantivyBackend(SearchBackend):
             # costly step (~0.5 ms a hit), needed for few hits.
             body = doc.get_first("body") or ""
             standfirst = doc.get_first("standfirst") or ""
-            for name, whole, full in (("body", body, False),
-                                      ("standfirst", standfirst, True),
-                                      ("body", body, True)):
+            for name, whole, full in (
+                ("body", body, False),
+                ("standfirst", standfirst, True),
+                ("body", body, True),
+            ):
                 snip = self._snippet(gens[name], name, whole, doc, full)
                 if snip is not None and snip.highlighted():
                     hit.snippet_html = self._marked(snip, whole)
@@ -214,8 +232,7 @@ class TantivyBackend(SearchBackend):
             hit.__dict__.pop("_doc", None)
 
     @staticmethod
-    def _snippet(gen, name: str, whole: str, doc, full: bool
-                 ) -> tantivy.Snippet | None:
+    def _snippet(gen, name: str, whole: str, doc, full: bool) -> tantivy.Snippet | None:
         """The best fragment of the opening text (``full=False``) or of the
         whole text: tokenizing a whole long body costs about 0.5 ms a hit,
         and a matched word is nearly always in the first paragraphs."""
@@ -228,7 +245,7 @@ class TantivyBackend(SearchBackend):
             return gen.snippet_from_doc(doc)
         cut = whole.rfind(" ", 0, SNIPPET_SCAN_CHARS)  # never half a word
         head = tantivy.Document()
-        head.add_text(name, whole[:cut if cut > 0 else SNIPPET_SCAN_CHARS])
+        head.add_text(name, whole[: cut if cut > 0 else SNIPPET_SCAN_CHARS])
         return gen.snippet_from_doc(head)
 
     @staticmethod
@@ -237,7 +254,9 @@ class TantivyBackend(SearchBackend):
         rng = snippet.fragment_range()
         ranges = [(r.start, r.end) for r in snippet.highlighted()]
         return highlight.mark(
-            fragment, ranges, lead=rng.start > 0,
+            fragment,
+            ranges,
+            lead=rng.start > 0,
             trail=rng.end < len(whole.encode()),
         )
 
@@ -249,8 +268,14 @@ class TantivyBackend(SearchBackend):
         return {int(v) for v in values if v is not None}
 
     def _cached_facets(self, searcher, query, request: SearchRequest) -> dict:
-        key = (self._stamp, request.query, request.filters, request.aliases,
-               request.fuzzy, request.now)
+        key = (
+            self._stamp,
+            request.query,
+            request.filters,
+            request.aliases,
+            request.fuzzy,
+            request.now,
+        )
         now = time.monotonic()
         with self._lock:
             found = self._facet_cache.get(key)
@@ -277,8 +302,9 @@ class TantivyBackend(SearchBackend):
         out = {}
         for name in aggs:
             buckets = raw.get(name, {}).get("buckets", [])
-            out[name] = [FacetValue(str(b["key"]), int(b["doc_count"]))
-                         for b in buckets]
+            out[name] = [
+                FacetValue(str(b["key"]), int(b["doc_count"])) for b in buckets
+            ]
         return out
 
     # Help for readers
@@ -295,8 +321,14 @@ class TantivyBackend(SearchBackend):
             found.sort(key=lambda t: (-t[1], t[0]))
             lead = " ".join(head)
             terms = [f"{lead} {t}".strip() for t, _ in found[:limit]]
-        parts = [(Occur.Must, Query.const_score_query(
-            self.compiler.public(now or timezone.now()), 0.0))]
+        parts = [
+            (
+                Occur.Must,
+                Query.const_score_query(
+                    self.compiler.public(now or timezone.now()), 0.0
+                ),
+            )
+        ]
         for word in head:
             tokens = analysis.analyze(word)
             if tokens:
@@ -339,21 +371,28 @@ class TantivyBackend(SearchBackend):
         if searcher is None:
             return []
         found = searcher.search(
-            Query.term_query(self.schema, "id", int(article_id)), 1).hits
+            Query.term_query(self.schema, "id", int(article_id)), 1
+        ).hits
         if not found:
             return []
         docs = max(1, searcher.num_docs)
         like = Query.more_like_this_query(
-            found[0][1], min_doc_frequency=1, max_doc_frequency=max(10, docs // 5),
-            min_term_frequency=1, max_query_terms=25, min_word_length=3,
+            found[0][1],
+            min_doc_frequency=1,
+            max_doc_frequency=max(10, docs // 5),
+            min_term_frequency=1,
+            max_query_terms=25,
+            min_word_length=3,
             stop_words=sorted(_MLT_STOPWORDS),
         )
         public = self.compiler.public(now or timezone.now())
-        q = Query.boolean_query([
-            (Occur.Must, like),
-            (Occur.Must, Query.const_score_query(public, 0.0)),
-            (Occur.MustNot, Query.term_query(self.schema, "id", int(article_id))),
-        ])
+        q = Query.boolean_query(
+            [
+                (Occur.Must, like),
+                (Occur.Must, Query.const_score_query(public, 0.0)),
+                (Occur.MustNot, Query.term_query(self.schema, "id", int(article_id))),
+            ]
+        )
         res = searcher.search(q, limit, count=False)
         values = searcher.fast_field_values("id", [a for _, a in res.hits])
         return [int(v) for v in values if v]
@@ -389,14 +428,16 @@ class TantivyBackend(SearchBackend):
             if generation is None:  # first run: an empty live index
                 generation = self.store.new_generation()
                 open_index(self.store.path(generation))
-                writer = TantivyWriter(self.store, generation, lock,
-                                       self.heap_size, self.threads)
+                writer = TantivyWriter(
+                    self.store, generation, lock, self.heap_size, self.threads
+                )
                 writer.commit(0)
                 writer.make_live()
                 writer.created = True
                 return writer
-            return TantivyWriter(self.store, generation, lock, self.heap_size,
-                                 self.threads)
+            return TantivyWriter(
+                self.store, generation, lock, self.heap_size, self.threads
+            )
         except BaseException:
             lock.release()
             raise
@@ -404,8 +445,15 @@ class TantivyBackend(SearchBackend):
     def create_generation(self) -> Writer:
         generation = self.store.new_generation()
         open_index(self.store.path(generation))
-        return TantivyWriter(self.store, generation, None, self.heap_size,
-                             self.threads, fresh=True, bulk=self.bulk)
+        return TantivyWriter(
+            self.store,
+            generation,
+            None,
+            self.heap_size,
+            self.threads,
+            fresh=True,
+            bulk=self.bulk,
+        )
 
     def request_swap(self, generation: str) -> None:
         self.store.request_swap(generation)
@@ -418,8 +466,42 @@ class TantivyBackend(SearchBackend):
 
 
 _MLT_STOPWORDS = {
-    "the", "and", "for", "that", "with", "was", "were", "are", "from", "this",
-    "have", "has", "had", "but", "not", "its", "his", "her", "their", "they",
-    "said", "says", "will", "would", "been", "which", "who", "after", "than",
-    "also", "into", "more", "over", "about", "when", "what", "there", "them",
+    "the",
+    "and",
+    "for",
+    "that",
+    "with",
+    "was",
+    "were",
+    "are",
+    "from",
+    "this",
+    "have",
+    "has",
+    "had",
+    "but",
+    "not",
+    "its",
+    "his",
+    "her",
+    "their",
+    "they",
+    "said",
+    "says",
+    "will",
+    "would",
+    "been",
+    "which",
+    "who",
+    "after",
+    "than",
+    "also",
+    "into",
+    "more",
+    "over",
+    "about",
+    "when",
+    "what",
+    "there",
+    "them",
 }

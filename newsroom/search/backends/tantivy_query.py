@@ -49,14 +49,17 @@ class Compiled:
 
 
 def _boolean(parts: list[tuple[Occur, Query]]) -> Query:
-    return parts[0][1] if len(parts) == 1 and parts[0][0] != Occur.MustNot else (
-        Query.boolean_query(parts)
+    return (
+        parts[0][1]
+        if len(parts) == 1 and parts[0][0] != Occur.MustNot
+        else (Query.boolean_query(parts))
     )
 
 
 class Compiler:
-    def __init__(self, schema: tantivy.Schema, boosts: dict[str, float] | None = None
-                 ) -> None:
+    def __init__(
+        self, schema: tantivy.Schema, boosts: dict[str, float] | None = None
+    ) -> None:
         self.schema = schema
         self.boosts = {**DEFAULT_BOOSTS, **(boosts or {})}
 
@@ -70,8 +73,9 @@ class Compiler:
             return self.tokens(tokens, prefix=True)
         return self.tokens(analysis.analyze_word(atom.text), fuzzy=fuzzy)
 
-    def tokens(self, tokens: list[str], prefix: bool = False, fuzzy: bool = False
-               ) -> Query | None:
+    def tokens(
+        self, tokens: list[str], prefix: bool = False, fuzzy: bool = False
+    ) -> Query | None:
         if not tokens:
             return None
         parts = []
@@ -81,8 +85,9 @@ class Compiler:
                 parts.append((Occur.Should, Query.boost_query(q, boost)))
         return Query.boolean_query(parts) if parts else None
 
-    def _field(self, name: str, tokens: list[str], prefix: bool, fuzzy: bool
-               ) -> Query | None:
+    def _field(
+        self, name: str, tokens: list[str], prefix: bool, fuzzy: bool
+    ) -> Query | None:
         s = self.schema
         if prefix:
             if name not in PHRASE_FIELDS:
@@ -109,8 +114,9 @@ class Compiler:
                 out.setdefault(self._key(term), tuple(group))
         return out
 
-    def expand(self, atom: Atom, aliases: dict[str, tuple[str, ...]]
-               ) -> tuple[list[Atom], str | None]:
+    def expand(
+        self, atom: Atom, aliases: dict[str, tuple[str, ...]]
+    ) -> tuple[list[Atom], str | None]:
         if not isinstance(atom, Word) or atom.prefix:
             return [atom], None
         key = self._key(atom.text)
@@ -127,8 +133,9 @@ class Compiler:
         return atoms, " | ".join(group)
 
     # The whole query
-    def text_query(self, q: SearchQuery, aliases: dict, fuzzy: bool
-                   ) -> tuple[Query | None, list[str], bool]:
+    def text_query(
+        self, q: SearchQuery, aliases: dict, fuzzy: bool
+    ) -> tuple[Query | None, list[str], bool]:
         """(query, alias groups used, has positive part)."""
         parts: list[tuple[Occur, Query]] = []
         groups: list[str] = []
@@ -140,8 +147,9 @@ class Compiler:
                     groups.append(label)
                 options += [c for a in expanded if (c := self.atom(a, fuzzy))]
             if options:
-                parts.append((Occur.Must, _boolean(
-                    [(Occur.Should, o) for o in options])))
+                parts.append(
+                    (Occur.Must, _boolean([(Occur.Should, o) for o in options]))
+                )
         positive = bool(parts)
         for atom in q.exclude:
             c = self.atom(atom)
@@ -155,13 +163,15 @@ class Compiler:
 
     def public(self, now: datetime) -> Query:
         """Articles out by ``now`` (scheduled ones have a later ``ts``)."""
-        return Query.range_query(self.schema, "ts", tantivy.FieldType.Integer, None,
-                                 int(now.timestamp()))
+        return Query.range_query(
+            self.schema, "ts", tantivy.FieldType.Integer, None, int(now.timestamp())
+        )
 
     def future(self, now: datetime) -> Query:
         """Scheduled articles not yet out: what the public filter excludes."""
-        return Query.range_query(self.schema, "ts", tantivy.FieldType.Integer,
-                                 int(now.timestamp()) + 1, None)
+        return Query.range_query(
+            self.schema, "ts", tantivy.FieldType.Integer, int(now.timestamp()) + 1, None
+        )
 
     def filters(self, f: Filters, now: datetime) -> list[Query]:
         """The reader's filters (all required). The public rule is not here:
@@ -175,10 +185,12 @@ class Compiler:
                 upper = min(upper, int(end.timestamp()))
             lower = None
             if f.date_from:
-                lower = int(datetime.combine(f.date_from, time.min,
-                                             tzinfo=UTC).timestamp())
-            out.append(Query.range_query(s, "ts", tantivy.FieldType.Integer,
-                                         lower, upper))
+                lower = int(
+                    datetime.combine(f.date_from, time.min, tzinfo=UTC).timestamp()
+                )
+            out.append(
+                Query.range_query(s, "ts", tantivy.FieldType.Integer, lower, upper)
+            )
         if f.section:
             out.append(Query.term_query(s, "section", f.section))
         if f.tag:
@@ -188,17 +200,22 @@ class Compiler:
         if f.year and f.month:
             out.append(Query.term_query(s, "ym", f.year * 100 + f.month))
         elif f.year:
-            out.append(Query.range_query(
-                s, "ym", tantivy.FieldType.Integer, f.year * 100, f.year * 100 + 99))
+            out.append(
+                Query.range_query(
+                    s, "ym", tantivy.FieldType.Integer, f.year * 100, f.year * 100 + 99
+                )
+            )
         return out
 
-    def compile(self, q: SearchQuery, f: Filters, now: datetime, groups=(),
-                fuzzy: bool = False) -> Compiled:
+    def compile(
+        self, q: SearchQuery, f: Filters, now: datetime, groups=(), fuzzy: bool = False
+    ) -> Compiled:
         aliases = self.alias_map(groups)
         text, used, positive = self.text_query(q, aliases, fuzzy)
         base = self.text_query(q, {}, fuzzy)[0] if used else None
-        parts = [(Occur.Must, Query.const_score_query(x, 0.0))
-                 for x in self.filters(f, now)]
+        parts = [
+            (Occur.Must, Query.const_score_query(x, 0.0)) for x in self.filters(f, now)
+        ]
         if text is not None:
             parts.append((Occur.Must, text))
         elif not q.is_empty:  # words that analyse to nothing (emoji only)

@@ -69,8 +69,10 @@ def to_tantivy(doc: IndexDocument) -> tantivy.Document:
     alt = analysis.alternate_forms(f"{doc.headline}\n{doc.standfirst}\n{doc.body}")
     if alt:
         out.add_text("alt", alt)
-    out.add_text("spell", analysis.vocabulary_text(
-        f"{doc.headline}\n{doc.standfirst}\n{names_text}"))
+    out.add_text(
+        "spell",
+        analysis.vocabulary_text(f"{doc.headline}\n{doc.standfirst}\n{names_text}"),
+    )
     if doc.section[0]:
         out.add_text("section", doc.section[0])
     for slug, _ in doc.tags:
@@ -79,8 +81,11 @@ def to_tantivy(doc: IndexDocument) -> tantivy.Document:
         out.add_text("authors", slug)
     out.add_integer("ts", int(when.timestamp()))
     out.add_integer("ym", when.year * 100 + when.month)
-    display = {"slug": doc.slug, "section": list(doc.section),
-               "authors": [list(a) for a in doc.authors]}
+    display = {
+        "slug": doc.slug,
+        "section": list(doc.section),
+        "authors": [list(a) for a in doc.authors],
+    }
     out.add_bytes("display", json.dumps(display, separators=(",", ":")).encode())
     return out
 
@@ -202,9 +207,17 @@ class FileLock:
 
 
 class TantivyWriter(Writer):
-    def __init__(self, store: Store, generation: str, lock: FileLock | None,
-                 heap_size: int, threads: int, *, fresh: bool = False,
-                 bulk: tuple[int, int] | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        generation: str,
+        lock: FileLock | None,
+        heap_size: int,
+        threads: int,
+        *,
+        fresh: bool = False,
+        bulk: tuple[int, int] | None = None,
+    ) -> None:
         self.store = store
         self.lock = lock
         self.heap_size = heap_size
@@ -216,13 +229,15 @@ class TantivyWriter(Writer):
         self.fresh = fresh
         self._open(generation, *(bulk or (heap_size, threads)))
 
-    def _open(self, generation: str, heap_size: int | None = None,
-              threads: int | None = None) -> None:
+    def _open(
+        self, generation: str, heap_size: int | None = None, threads: int | None = None
+    ) -> None:
         self.generation = generation
         self.index = open_index(self.store.path(generation))
         self.schema = self.index.schema
-        self._writer = self.index.writer(heap_size or self.heap_size,
-                                         threads or self.threads)
+        self._writer = self.index.writer(
+            heap_size or self.heap_size, threads or self.threads
+        )
         self.index.config_reader("manual", 0)
         self.index.reload()
         meta = read_meta(self.index.searcher(), self.schema)

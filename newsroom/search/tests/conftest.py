@@ -12,8 +12,12 @@ TANTIVY = "newsroom.search.backends.tantivy.TantivyBackend"
 
 
 def backend_settings(path, backend: str = TANTIVY) -> dict:
-    return {"default": {"BACKEND": backend,
-                        "OPTIONS": {"PATH": str(path), "HEAP_SIZE": 15_000_000}}}
+    return {
+        "default": {
+            "BACKEND": backend,
+            "OPTIONS": {"PATH": str(path), "HEAP_SIZE": 15_000_000},
+        }
+    }
 
 
 @pytest.fixture

@@ -19,16 +19,21 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def write_settings(tmp_path: Path) -> dict:
     """A settings module for the child: test settings, this test's DB and index."""
-    db = {k: connection.settings_dict.get(k) for k in
-          ("ENGINE", "NAME", "USER", "PASSWORD", "HOST", "PORT", "OPTIONS")}
+    db = {
+        k: connection.settings_dict.get(k)
+        for k in ("ENGINE", "NAME", "USER", "PASSWORD", "HOST", "PORT", "OPTIONS")
+    }
     text = (
         "from newsroom.settings.test import *  # noqa\n"
         f"DATABASES = {{'default': {db!r}}}\n"
         f"NEWSROOM_SEARCH_BACKENDS = {settings.NEWSROOM_SEARCH_BACKENDS!r}\n"
     )
     (tmp_path / "child_settings.py").write_text(text)
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "child_settings",
-           "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "child_settings",
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)]),
+    }
     return env
 
 
@@ -41,9 +46,17 @@ class IndexerProcess:
 
     def start(self) -> IndexerProcess:
         self.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "manage.py"), "run_indexer", "--poll", "0.05",
-             *self.args],
-            env=self.env, cwd=ROOT, stdout=self.log.open("ab"),
+            [
+                sys.executable,
+                str(ROOT / "manage.py"),
+                "run_indexer",
+                "--poll",
+                "0.05",
+                *self.args,
+            ],
+            env=self.env,
+            cwd=ROOT,
+            stdout=self.log.open("ab"),
             stderr=subprocess.STDOUT,
         )
         return self

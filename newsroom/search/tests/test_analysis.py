@@ -33,18 +33,38 @@ def test_news_tokens():
 
 def test_alternate_forms():
     """The alt field carries US for U.S., 2500 for 2,500, dont for don't."""
-    assert alternate_forms("The U.S. sent 2,500 troops; don't panic, it's Raqqa's")\
-        .split() == ["US", "2500", "dont"]
+    assert alternate_forms(
+        "The U.S. sent 2,500 troops; don't panic, it's Raqqa's"
+    ).split() == ["US", "2500", "dont"]
 
 
-@pytest.mark.parametrize("query", ["Mosul", "mosûl", "MOSUL", "breaching", "U.S.",
-                                   "US", "2,500", "2500", "meter", "ISIS", "#isis",
-                                   "Raqqa", "raqqa's", "don't", "dont",
-                                   '"U.S. troops"'])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "Mosul",
+        "mosûl",
+        "MOSUL",
+        "breaching",
+        "U.S.",
+        "US",
+        "2,500",
+        "2500",
+        "meter",
+        "ISIS",
+        "#isis",
+        "Raqqa",
+        "raqqa's",
+        "don't",
+        "dont",
+        '"U.S. troops"',
+    ],
+)
 def test_found_through_the_site(query, search_backend, index_now):
     """Each spelling finds the article that has the other."""
-    f.article("Troops breached the wall",
-              body="U.S. troops walked 2,500-meter routes near Mosûl. #ISIS "
-                   "fighters said they don't leave Raqqa's centre.")
+    f.article(
+        "Troops breached the wall",
+        body="U.S. troops walked 2,500-meter routes near Mosûl. #ISIS "
+        "fighters said they don't leave Raqqa's centre.",
+    )
     index_now()
     assert run(Params(q=query), log=False).results.total == 1

@@ -6,8 +6,19 @@ from hypothesis import strategies as st
 from newsroom.search import analysis as a
 
 PIECES = st.sampled_from(
-    list("abU_1 '’.,\n-éû\"(\u0301²") + ["don't", "Raqqa's", "o'clock's", "''", "x'",
-                                        "U.S.", "2,500", "1,000,000", "12,34", "a.b"]
+    list("abU_1 '’.,\n-éû\"(\u0301²")
+    + [
+        "don't",
+        "Raqqa's",
+        "o'clock's",
+        "''",
+        "x'",
+        "U.S.",
+        "2,500",
+        "1,000,000",
+        "12,34",
+        "a.b",
+    ]
 )
 TEXT = st.lists(PIECES, max_size=40).map("".join)
 

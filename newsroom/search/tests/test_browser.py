@@ -9,14 +9,21 @@ from newsroom.articles.tests import factories as f
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_search_box_results_facet_and_follow(page, live_server, search_backend,
-                                             index_now):
+def test_search_box_results_facet_and_follow(
+    page, live_server, search_backend, index_now
+):
     """Type in the header box (suggestions appear), submit, see highlighted
     results, narrow by a section facet, and follow a result to the article."""
-    f.article("Fighters breach Raqqa's old city wall", body="The wall fell.",
-              section_name="World")
-    f.article("Raqqa rebuilding fund approved", body="Money for Raqqa.",
-              section_name="Business")
+    f.article(
+        "Fighters breach Raqqa's old city wall",
+        body="The wall fell.",
+        section_name="World",
+    )
+    f.article(
+        "Raqqa rebuilding fund approved",
+        body="Money for Raqqa.",
+        section_name="Business",
+    )
     index_now()
     page.goto(live_server.url + "/")
     box = page.get_by_label("Search for keyword")

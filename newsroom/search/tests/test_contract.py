@@ -25,25 +25,51 @@ BACKENDS = [TANTIVY]
 NOW = datetime(2025, 6, 1, 12, tzinfo=UTC)
 
 
-def doc(pk: int, headline: str, body: str = "", days_ago: float = 1, **kw
-        ) -> IndexDocument:
+def doc(
+    pk: int, headline: str, body: str = "", days_ago: float = 1, **kw
+) -> IndexDocument:
     kw.setdefault("section", ("world", "World"))
-    return IndexDocument(id=pk, headline=headline, body=body, slug=f"story-{pk}",
-                         published_at=NOW - timedelta(days=days_ago), **kw)
+    return IndexDocument(
+        id=pk,
+        headline=headline,
+        body=body,
+        slug=f"story-{pk}",
+        published_at=NOW - timedelta(days=days_ago),
+        **kw,
+    )
 
 
 CORPUS = [
-    doc(1, "Fighters breach Raqqa's old city wall",
+    doc(
+        1,
+        "Fighters breach Raqqa's old city wall",
         "Coalition-backed fighters breached the wall of the old city.",
-        tags=(("syria", "Syria"),), authors=(("amira", "Amira Haddad"),)),
-    doc(2, "Iraqi troops squeeze last pocket in Mosul",
-        "Troops advanced through the old city of Mosul.", days_ago=40,
-        tags=(("iraq", "Iraq"),), authors=(("amira", "Amira Haddad"),)),
-    doc(3, "Coffee prices hit record", "Drought in Brazil lifts coffee prices.",
-        section=("business", "Business"), days_ago=400,
-        authors=(("li", "Li Wei"),)),
-    doc(4, "Wall Street rallies", "Shares rose on Wall Street as the city cheered.",
-        section=("business", "Business"), days_ago=3),
+        tags=(("syria", "Syria"),),
+        authors=(("amira", "Amira Haddad"),),
+    ),
+    doc(
+        2,
+        "Iraqi troops squeeze last pocket in Mosul",
+        "Troops advanced through the old city of Mosul.",
+        days_ago=40,
+        tags=(("iraq", "Iraq"),),
+        authors=(("amira", "Amira Haddad"),),
+    ),
+    doc(
+        3,
+        "Coffee prices hit record",
+        "Drought in Brazil lifts coffee prices.",
+        section=("business", "Business"),
+        days_ago=400,
+        authors=(("li", "Li Wei"),),
+    ),
+    doc(
+        4,
+        "Wall Street rallies",
+        "Shares rose on Wall Street as the city cheered.",
+        section=("business", "Business"),
+        days_ago=3,
+    ),
     doc(5, "Scheduled: the future", "This one is not out yet.", days_ago=-2),
 ]
 
@@ -53,8 +79,11 @@ class BackendContract:
 
     @pytest.fixture(params=BACKENDS)
     def backend(self, request, tmp_path):
-        backend = load_backend(request.param, "contract",
-                               {"PATH": str(tmp_path / "idx"), "HEAP_SIZE": 15_000_000})
+        backend = load_backend(
+            request.param,
+            "contract",
+            {"PATH": str(tmp_path / "idx"), "HEAP_SIZE": 15_000_000},
+        )
         with backend.writer(wait=5) as w:
             w.upsert(CORPUS)
             w.commit(42)
@@ -103,8 +132,11 @@ class BackendContract:
 
     def test_pagination_and_total(self, backend):
         """total counts every match; offset/limit page through them."""
-        res = backend.search(SearchRequest(parse("city OR prices"), now=NOW,
-                                           sort=Sort.NEWEST, offset=2, limit=2))
+        res = backend.search(
+            SearchRequest(
+                parse("city OR prices"), now=NOW, sort=Sort.NEWEST, offset=2, limit=2
+            )
+        )
         assert res.total == 4
         assert [h.id for h in res.hits] == [2, 3]
 
@@ -112,30 +144,41 @@ class BackendContract:
         """Facet counts by section, author, tag and month; filters narrow."""
         if not backend.supports_facets:
             pytest.skip("no facets")
-        res = backend.search(SearchRequest(parse("city OR prices"), now=NOW,
-                                           facets=True))
+        res = backend.search(
+            SearchRequest(parse("city OR prices"), now=NOW, facets=True)
+        )
         sections = {v.key: v.count for v in res.facets["section"]}
         assert sections == {"world": 2, "business": 2}
         assert {v.key: v.count for v in res.facets["author"]} == {"amira": 2, "li": 1}
         assert {v.key for v in res.facets["tag"]} == {"syria", "iraq"}
         assert sum(v.count for v in res.facets["month"]) == 4
-        assert sorted(self.ids(backend, "city OR prices",
-                               filters=Filters(section="business"))) == [3, 4]
+        assert sorted(
+            self.ids(backend, "city OR prices", filters=Filters(section="business"))
+        ) == [3, 4]
         assert self.ids(backend, "city", filters=Filters(tag="iraq")) == [2]
         assert self.ids(backend, "city", filters=Filters(author="li")) == []
         year = (NOW - timedelta(days=400)).year
         assert self.ids(backend, "prices", filters=Filters(year=year)) == [3]
         since = (NOW - timedelta(days=10)).date()
-        assert sorted(self.ids(backend, "city",
-                               filters=Filters(date_from=since))) == [1, 4]
+        assert sorted(self.ids(backend, "city", filters=Filters(date_from=since))) == [
+            1,
+            4,
+        ]
 
     def test_highlight_is_escaped(self, tmp_path, backend):
         """Matches are wrapped in <mark>; stored markup stays text."""
         if not backend.supports_highlight:
             pytest.skip("no highlighting")
         with backend.writer(wait=5) as w:
-            w.upsert([doc(9, "Why <script>alert(1)</script> breaks pages",
-                          "A <b>script</b> tag in the body.")])
+            w.upsert(
+                [
+                    doc(
+                        9,
+                        "Why <script>alert(1)</script> breaks pages",
+                        "A <b>script</b> tag in the body.",
+                    )
+                ]
+            )
             w.commit(43)
         hit = backend.search(SearchRequest(parse("script"), now=NOW)).hits[0]
         assert "<mark>script</mark>" in hit.headline_html
@@ -182,7 +225,9 @@ class BackendContract:
         if not backend.supports_spelling:
             pytest.skip("no spelling")
         assert backend.spelling(["Raqa", "Mosol", "coffee"]) == {
-            "Raqa": "raqqa", "Mosol": "mosul"}
+            "Raqa": "raqqa",
+            "Mosol": "mosul",
+        }
         assert self.ids(backend, "mosol", fuzzy=True) == [2]
 
     def test_suggest(self, backend):

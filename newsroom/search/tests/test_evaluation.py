@@ -51,10 +51,20 @@ def write_collection(root: Path, name: str = "tiny") -> Path:
     path.mkdir(parents=True)
     with gzip.open(path / "docs.jsonl.gz", "wt", encoding="utf-8") as out:
         for docid, title, body in DOCS:
-            out.write(json.dumps({"id": docid, "title": title, "body": body,
-                                  "author": "A. Writer; B. Other"}) + "\n")
+            out.write(
+                json.dumps(
+                    {
+                        "id": docid,
+                        "title": title,
+                        "body": body,
+                        "author": "A. Writer; B. Other",
+                    }
+                )
+                + "\n"
+            )
     (path / "queries.tsv").write_text(
-        "".join(f"{q}\t{text}\n" for q, text in QUERIES), encoding="utf-8")
+        "".join(f"{q}\t{text}\n" for q, text in QUERIES), encoding="utf-8"
+    )
     (path / "qrels.txt").write_text(QRELS, encoding="utf-8")
     return path
 
@@ -68,8 +78,9 @@ def private_tmp(tmp_path, monkeypatch) -> Path:
     return tmp
 
 
-def test_command_scores_by_hand_and_removes_its_index(tmp_path, private_tmp,
-                                                      search_backend):
+def test_command_scores_by_hand_and_removes_its_index(
+    tmp_path, private_tmp, search_backend
+):
     """evaluate_search prints MAP, nDCG@10 and P@10 equal to hand-computed
     values, counts the relaxed query, built a real index in a temporary
     directory while running and leaves nothing behind."""
@@ -90,8 +101,9 @@ def test_command_scores_by_hand_and_removes_its_index(tmp_path, private_tmp,
     assert list(private_tmp.iterdir()) == []
 
     out = StringIO()
-    call_command("evaluate_search", str(tmp_path / "data"), stdout=out,
-                 stderr=StringIO())
+    call_command(
+        "evaluate_search", str(tmp_path / "data"), stdout=out, stderr=StringIO()
+    )
     row = next(ln for ln in out.getvalue().splitlines() if ln.startswith("| tiny"))
     assert row.split(" | ")[1:5] == ["4", "0.6250", f"{NDCG:.4f}", "0.0750"]
     assert list(private_tmp.iterdir()) == []
@@ -102,30 +114,47 @@ def test_k_and_sort_options(tmp_path, private_tmp, search_backend):
     documents as relevance does."""
     path = write_collection(tmp_path)
     out = StringIO()
-    call_command("evaluate_search", str(path), "--k", "1", "--sort", "recent",
-                 stdout=out, stderr=StringIO())
+    call_command(
+        "evaluate_search",
+        str(path),
+        "--k",
+        "1",
+        "--sort",
+        "recent",
+        stdout=out,
+        stderr=StringIO(),
+    )
     text = out.getvalue()
     assert "| collection | queries | MAP | nDCG@1 | P@1 |" in text
     # P@1: q1, q2 and q4 have a relevant document first: 3 / 4.
     assert re.search(r"\| tiny \| 4 \| 0\.6250 \| [\d.]+ \| 0\.7500 \|", text)
 
 
-@pytest.mark.parametrize("breakage, message", [
-    (lambda p: (p / "qrels.txt").unlink(), "missing qrels.txt"),
-    (lambda p: (p / "qrels.txt").write_text("1 0 d1\n"), "qrels.txt line 1"),
-    (lambda p: (p / "queries.tsv").write_text("no tab here\n"), "queries.tsv line 1"),
-    (lambda p: (p / "docs.jsonl.gz").write_bytes(b"not gzip"), "docs.jsonl.gz"),
-    (lambda p: (p / "qrels.txt").write_text("9 0 d1 1\n"), "no query in queries.tsv"),
-])
-def test_bad_collections_are_clear_errors(tmp_path, private_tmp, search_backend,
-                                          breakage, message):
+@pytest.mark.parametrize(
+    "breakage, message",
+    [
+        (lambda p: (p / "qrels.txt").unlink(), "missing qrels.txt"),
+        (lambda p: (p / "qrels.txt").write_text("1 0 d1\n"), "qrels.txt line 1"),
+        (
+            lambda p: (p / "queries.tsv").write_text("no tab here\n"),
+            "queries.tsv line 1",
+        ),
+        (lambda p: (p / "docs.jsonl.gz").write_bytes(b"not gzip"), "docs.jsonl.gz"),
+        (
+            lambda p: (p / "qrels.txt").write_text("9 0 d1 1\n"),
+            "no query in queries.tsv",
+        ),
+    ],
+)
+def test_bad_collections_are_clear_errors(
+    tmp_path, private_tmp, search_backend, breakage, message
+):
     """A damaged collection stops the command with a message naming the file
     (and line), not a traceback; no temporary index is left."""
     path = write_collection(tmp_path)
     breakage(path)
     with pytest.raises(CommandError, match=re.escape(message)):
-        call_command("evaluate_search", str(path), stdout=StringIO(),
-                     stderr=StringIO())
+        call_command("evaluate_search", str(path), stdout=StringIO(), stderr=StringIO())
     assert list(private_tmp.iterdir()) == []
 
 
@@ -140,8 +169,9 @@ def test_bad_arguments(tmp_path):
         call_command("evaluate_search", str(tmp_path), "--k", "0")
 
 
-def test_shared_collection_at_least_the_reference(shared_data, private_tmp,
-                                                  search_backend):
+def test_shared_collection_at_least_the_reference(
+    shared_data, private_tmp, search_backend
+):
     """On ADI (the smallest shared collection) the production ranking scores
     at least the README's BM25 reference MAP, less a small tolerance, and the
     reference figures are read from the README."""
@@ -159,8 +189,18 @@ def test_reference_run_scores_as_the_readme_says(shared_data, tmp_path):
     import sys
 
     ir = shared_data / "ir"
-    subprocess.run([sys.executable, str(ir / "bm25_reference.py"), "adi", "cran",
-                    "--run-dir", str(tmp_path)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(ir / "bm25_reference.py"),
+            "adi",
+            "cran",
+            "--run-dir",
+            str(tmp_path),
+        ],
+        check=True,
+        capture_output=True,
+    )
     for name in ("adi", "cran"):
         runs: dict[str, dict[str, float]] = {}
         for line in (tmp_path / f"{name}.run").read_text().splitlines():
@@ -176,40 +216,46 @@ def test_reference_run_scores_as_the_readme_says(shared_data, tmp_path):
 
 # The relaxed retry (service.run), as the results page uses it
 
+
 def test_relaxed_query_drops_function_words_keeps_repeats_and_exclusions():
     """relaxed() makes one any-of clause of the content words (a repeated word
     twice), keeps exclusions, and keeps function words only when nothing else
     is left."""
     q = parse("what is the harbour crane, the harbour? -ferry")
     loose = q.relaxed()
-    assert loose.must == (Clause((Word("harbour"), Word("crane,"),
-                                  Word("harbour?"))),)
+    assert loose.must == (Clause((Word("harbour"), Word("crane,"), Word("harbour?"))),)
     assert loose.exclude == (Word("ferry"),)
     assert parse("what is the").relaxed().must == (
-        Clause((Word("what"), Word("is"), Word("the"))),)
+        Clause((Word("what"), Word("is"), Word("the"))),
+    )
     assert parse('"old city" flood OR fire storm wall').plain_words() == 2
 
 
 @pytest.mark.django_db
-def test_long_query_without_all_words_ranks_by_any_word(client, search_backend,
-                                                        index_now):
+def test_long_query_without_all_words_ranks_by_any_word(
+    client, search_backend, index_now
+):
     """A question of four or more words that no article fully matches shows
     the articles matching most of its words first, says so, and still
     honours exclusions; a short query keeps requiring every word."""
-    f.article("Harbour cranes idle", body="Dockers strike; the harbour cranes "
-              "stand idle.")
+    f.article(
+        "Harbour cranes idle", body="Dockers strike; the harbour cranes stand idle."
+    )
     f.article("Ferry resumes", body="The harbour ferry runs again.")
     f.article("Bakery opens", body="Fresh bread on the corner.")
     index_now()
-    html = client.get("/search/", {"q": "why are the harbour cranes idle today"}
-                      ).content.decode()
+    html = client.get(
+        "/search/", {"q": "why are the harbour cranes idle today"}
+    ).content.decode()
     assert "Few articles have all the words" in html
     found = re.findall(r'search-hit__headline"><a href="/article/([^/]+)/', html)
     assert found == ["harbour-cranes-idle", "ferry-resumes"]
-    html = client.get("/search/", {"q": "why the harbour cranes today -idle"}
-                      ).content.decode()
-    assert re.findall(r'search-hit__headline"><a href="/article/([^/]+)/',
-                      html) == ["ferry-resumes"]
+    html = client.get(
+        "/search/", {"q": "why the harbour cranes today -idle"}
+    ).content.decode()
+    assert re.findall(r'search-hit__headline"><a href="/article/([^/]+)/', html) == [
+        "ferry-resumes"
+    ]
     short = client.get("/search/", {"q": "harbour cranes today"}).content.decode()
     assert "Few articles have all the words" not in short
 
@@ -231,6 +277,7 @@ def test_relaxed_only_below_a_page_of_full_matches(search_backend, index_now):
 
 # Snippets from the opening text first (found by bench/search.py: tokenizing
 # every hit's whole body was most of a results page's engine time)
+
 
 @pytest.mark.django_db
 def test_snippet_found_early_or_late_in_a_long_body(search_backend, index_now):

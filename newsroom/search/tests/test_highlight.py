@@ -41,8 +41,7 @@ def test_a_space_keeps_marks_apart_and_text_stays_escaped():
 
 @pytest.mark.django_db
 def test_results_page_marks_us_and_numbers_whole(client, search_backend, index_now):
-    f.article("U.S. troops leave the base",
-              body="The U.S. sent 2,500 troops home.")
+    f.article("U.S. troops leave the base", body="The U.S. sent 2,500 troops home.")
     index_now()
     page = client.get("/search/", {"q": "U.S."}).content.decode()
     assert "<mark>U.S</mark>." in page

@@ -85,18 +85,21 @@ def test_drafts_never_and_scheduled_on_time(search_backend, index_now):
     """A draft is not searchable; a scheduled article becomes so when due,
     with no job: it is indexed with its time and filtered at query time."""
     f.article("Draft about glaciers", status="draft")
-    later = f.article("Glaciers scheduled", status="scheduled",
-                      published_at=timezone.now() + timedelta(hours=1))
+    later = f.article(
+        "Glaciers scheduled",
+        status="scheduled",
+        published_at=timezone.now() + timedelta(hours=1),
+    )
     index_now()
     assert found(search_backend, "glaciers") == []
-    res = search_backend.search(SearchRequest(
-        parse("glaciers"), now=timezone.now() + timedelta(hours=2)))
+    res = search_backend.search(
+        SearchRequest(parse("glaciers"), now=timezone.now() + timedelta(hours=2))
+    )
     assert [h.id for h in res.hits] == [later.pk]
 
 
 @pytest.mark.django_db
-def test_rebuild_over_a_stale_index_builds_one_generation(search_backend,
-                                                          index_now):
+def test_rebuild_over_a_stale_index_builds_one_generation(search_backend, index_now):
     """rebuild_search_index on an index of an older schema: the generation it
     builds is the one adopted; the writer does not build a second."""
     a = f.article("Harbour cranes idle")
@@ -122,8 +125,9 @@ def test_rebuild_over_a_stale_index_builds_one_generation(search_backend,
 
 
 @pytest.mark.django_db
-def test_a_scheduled_article_stays_out_of_every_kind_of_search(search_backend,
-                                                               index_now):
+def test_a_scheduled_article_stays_out_of_every_kind_of_search(
+    search_backend, index_now
+):
     """Words, an exclusion only, no words with a section filter, a date range,
     no words at all: the scheduled article is in none of them (the public
     rule is an exclusion of the future), and neither is the index's own
@@ -131,18 +135,24 @@ def test_a_scheduled_article_stays_out_of_every_kind_of_search(search_backend,
     from newsroom.search.backends.base import Filters
 
     out = f.article("Harbour cranes idle", section_name="Business")
-    soon = f.article("Harbour strike ends", section_name="Business",
-                     status="scheduled",
-                     published_at=timezone.now() + timedelta(hours=1))
+    soon = f.article(
+        "Harbour strike ends",
+        section_name="Business",
+        status="scheduled",
+        published_at=timezone.now() + timedelta(hours=1),
+    )
     index_now()
     today = timezone.now().date()
     cases = {
         "words": SearchRequest(parse("harbour")),
         "exclusion only": SearchRequest(parse("-glacier")),
-        "section, no words": SearchRequest(parse(""), filters=Filters(
-            section=out.section.slug)),
-        "date range": SearchRequest(parse("harbour"), filters=Filters(
-            date_from=today, date_to=today + timedelta(days=2))),
+        "section, no words": SearchRequest(
+            parse(""), filters=Filters(section=out.section.slug)
+        ),
+        "date range": SearchRequest(
+            parse("harbour"),
+            filters=Filters(date_from=today, date_to=today + timedelta(days=2)),
+        ),
         "nothing": SearchRequest(parse("")),
     }
     for name, request in cases.items():
@@ -151,14 +161,16 @@ def test_a_scheduled_article_stays_out_of_every_kind_of_search(search_backend,
         assert res.total == 1, name
         sections = {v.key: v.count for v in res.facets["section"]}
         assert sections == {out.section.slug: 1}, (name, sections)
-    later = search_backend.search(SearchRequest(
-        parse("harbour"), now=timezone.now() + timedelta(hours=2)))
+    later = search_backend.search(
+        SearchRequest(parse("harbour"), now=timezone.now() + timedelta(hours=2))
+    )
     assert {h.id for h in later.hits} == {out.pk, soon.pk}
 
 
 @pytest.mark.django_db
-def test_a_backlog_is_applied_in_growing_batches(search_backend, index_now,
-                                                 monkeypatch):
+def test_a_backlog_is_applied_in_growing_batches(
+    search_backend, index_now, monkeypatch
+):
     """A backlog doubles the batch each full commit, up to MAX_BATCH_SIZE;
     a short batch (the backlog is gone) brings it back to the base size, so
     the next single edit is still one small commit."""
@@ -283,7 +295,8 @@ def test_kill_9_mid_batch_then_restart_converges(search_backend, tmp_path):
     with transaction.atomic():
         enqueue(ids * 5)  # a backlog ahead of the edits: many small batches
         Article.objects.filter(pk__in=ids).update(
-            body="edited words", body_html="<p>edited words</p>")
+            body="edited words", body_html="<p>edited words</p>"
+        )
         enqueue(ids)  # a bulk writer bypassing signals enqueues itself
     before = meta_stamp(search_backend)
     proc = IndexerProcess(tmp_path, "--batch-size", "10").start()
@@ -305,8 +318,9 @@ def test_kill_9_mid_batch_then_restart_converges(search_backend, tmp_path):
 
         def converged() -> bool:
             res = search_backend.search(SearchRequest(parse("edited"), limit=1))
-            return (res.total == len(expected)
-                    and search_backend.document_ids() == expected)
+            return (
+                res.total == len(expected) and search_backend.document_ids() == expected
+            )
 
         done, _ = wait_for(converged, 30)
         assert done, proc.log.read_text()[-3000:]
@@ -335,7 +349,8 @@ def test_rebuild_without_indexer_swaps(search_backend, index_now):
 
 @pytest.mark.django_db
 def test_index_from_an_older_schema_is_rebuilt_when_the_indexer_starts(
-        search_backend, index_now):
+    search_backend, index_now
+):
     """An index written by an older schema version (other tokens) is not
     patched: the indexer builds a new generation from the database, makes it
     live, and searches then find what its terms did not."""

@@ -28,11 +28,16 @@ def hits(html: str) -> list[str]:
 
 
 def test_results_show_count_headline_section_date_byline_snippet(
-        client, search_backend, index_now):
+    client, search_backend, index_now
+):
     """A hit shows headline, section, date, byline and a highlighted snippet;
     the page shows the total and keeps the query in the box."""
-    f.article("Aid groups warn of water crisis", body="Families flee the city as "
-              "water runs short.", section_name="World", authors=("Amira Haddad",))
+    f.article(
+        "Aid groups warn of water crisis",
+        body="Families flee the city as water runs short.",
+        section_name="World",
+        authors=("Amira Haddad",),
+    )
     index_now()
     html = page(client, q="water crisis")
     assert "<strong>1</strong> result " in html
@@ -75,14 +80,25 @@ def test_facets_and_filters(client, search_backend, index_now):
     """Facet counts by section, author, tag and date; a facet link filters;
     a date range filters; bad values are named and ignored, never a 500."""
     old = timezone.now() - timedelta(days=800)
-    f.article("Flood in the valley", body="flood", section_name="World",
-              tags=("Weather",), authors=("Ann Author",))
-    f.article("Flood insurance costs", body="flood", section_name="Business",
-              authors=("Bo Writer",), published_at=old)
+    f.article(
+        "Flood in the valley",
+        body="flood",
+        section_name="World",
+        tags=("Weather",),
+        authors=("Ann Author",),
+    )
+    f.article(
+        "Flood insurance costs",
+        body="flood",
+        section_name="Business",
+        authors=("Bo Writer",),
+        published_at=old,
+    )
     index_now()
     html = page(client, q="flood")
-    assert re.search(r'section=business">Business</a> <span class="facet__count">1',
-                     html)
+    assert re.search(
+        r'section=business">Business</a> <span class="facet__count">1', html
+    )
     assert "Weather</a>" in html and "Ann Author</a>" in html
     assert f">{old.year}</a>" in html
     only = page(client, q="flood", section="business")
@@ -92,7 +108,7 @@ def test_facets_and_filters(client, search_backend, index_now):
     assert hits(dated) == ["flood-in-the-valley"]
     by_year = page(client, q="flood", year=old.year)
     assert hits(by_year) == ["flood-insurance-costs"]
-    assert f'{old.strftime("%B")} {old.year}</a>' in by_year  # its months
+    assert f"{old.strftime('%B')} {old.year}</a>" in by_year  # its months
     bad = page(client, q="flood", section="<x>", year="abc", **{"from": "soon"})
     assert "Ignored an invalid section." in bad and len(hits(bad)) == 2
     assert "not YYYY-MM-DD" in bad
@@ -100,8 +116,9 @@ def test_facets_and_filters(client, search_backend, index_now):
 
 def test_sorts(client, search_backend, index_now):
     """Newest and oldest reorder the hits; the default is recency-aware."""
-    f.article("Bridge opens", body="bridge", published_at=timezone.now()
-              - timedelta(days=300))
+    f.article(
+        "Bridge opens", body="bridge", published_at=timezone.now() - timedelta(days=300)
+    )
     f.article("Bridge closes", body="bridge")
     index_now()
     assert hits(page(client, q="bridge", sort="oldest"))[0] == "bridge-opens"
@@ -125,8 +142,7 @@ def test_did_you_mean_and_automatic_retry(client, search_backend, index_now):
     assert len(hits(html)) == 1
 
 
-def test_alias_group_from_admin_applies_and_says_so(client, search_backend,
-                                                    index_now):
+def test_alias_group_from_admin_applies_and_says_so(client, search_backend, index_now):
     """An editor's alias group finds the other names; the hit says it matched
     through the alias; the stopword alias "IS" does not match everything."""
     f.article("Daesh fighters retreat", body="They left.")
@@ -134,8 +150,10 @@ def test_alias_group_from_admin_applies_and_says_so(client, search_backend,
     index_now()
     editor = get_user_model().objects.create_superuser("ed", "ed@example.com", "pw")
     client.force_login(editor)
-    response = client.post("/admin/search/aliasgroup/add/",
-                           {"terms": "ISIS | ISIL | IS | Daesh", "enabled": "on"})
+    response = client.post(
+        "/admin/search/aliasgroup/add/",
+        {"terms": "ISIS | ISIL | IS | Daesh", "enabled": "on"},
+    )
     assert response.status_code == 302
     client.logout()
     html = page(client, q="ISIS")
@@ -151,11 +169,15 @@ def test_suggest_json_fast(client, search_backend, index_now):
     index_now()
     data = client.get("/search/suggest", {"q": "raq"}).json()
     assert data["terms"] == ["raqqa"]
-    assert data["headlines"] == [{
-        "headline": "Coalition fighters breach Raqqa wall",
-        "url": "/article/coalition-fighters-breach-raqqa-wall/"}]
+    assert data["headlines"] == [
+        {
+            "headline": "Coalition fighters breach Raqqa wall",
+            "url": "/article/coalition-fighters-breach-raqqa-wall/",
+        }
+    ]
     assert client.get("/search/suggest", {"q": "coalition fi"}).json()["terms"] == [
-        "coalition fighters"]
+        "coalition fighters"
+    ]
     assert client.get("/search/suggest", {"q": "r"}).json()["terms"] == []
     timings = []
     for _ in range(30):
@@ -165,8 +187,9 @@ def test_suggest_json_fast(client, search_backend, index_now):
     assert sorted(timings)[len(timings) // 2] < 0.010
 
 
-def test_query_log_without_personal_data_and_admin_report(client, search_backend,
-                                                          index_now):
+def test_query_log_without_personal_data_and_admin_report(
+    client, search_backend, index_now
+):
     """Searches are logged with their result counts and nothing personal; the
     admin shows top and zero-result queries for a chosen period."""
     f.article("Harbour", body="harbour")
@@ -177,11 +200,16 @@ def test_query_log_without_personal_data_and_admin_report(client, search_backend
     analytics.flush()
     rows = list(SearchQuery.objects.values("query", "results"))
     assert sorted((r["query"], r["results"]) for r in rows) == [
-        ("harbour", 1), ("harbour", 1), ("harbour", 1), ("zzzxq", 0)]
+        ("harbour", 1),
+        ("harbour", 1),
+        ("harbour", 1),
+        ("zzzxq", 0),
+    ]
     fields = {f.name for f in SearchQuery._meta.get_fields()}
     assert fields == {"id", "query", "results", "searched_at"}
-    SearchQuery.objects.create(query="ancient", results=0,
-                               searched_at=timezone.now() - timedelta(days=20))
+    SearchQuery.objects.create(
+        query="ancient", results=0, searched_at=timezone.now() - timedelta(days=20)
+    )
     editor = get_user_model().objects.create_superuser("ed", "ed@example.com", "pw")
     client.force_login(editor)
     week = client.get("/admin/search/searchquery/?days=7").content.decode()

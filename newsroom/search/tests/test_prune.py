@@ -13,8 +13,7 @@ from newsroom.search.models import IndexChange
 pytestmark = pytest.mark.django_db
 
 
-def test_prune_keeps_unapplied_and_recent_rows(search_backend, index_now,
-                                               monkeypatch):
+def test_prune_keeps_unapplied_and_recent_rows(search_backend, index_now, monkeypatch):
     """Old applied rows go; rows not yet applied, or recent, stay."""
     # On PostgreSQL earlier tests moved the id sequence on: the ids below
     # this test's first row look like transactions in flight and would hold

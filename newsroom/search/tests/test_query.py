@@ -32,11 +32,33 @@ def test_not_and_are_keywords_lowercase_are_words():
     sun, moon = Clause((Word("sun"),)), Clause((Word("moon"),))
     assert parse("sun AND moon").must == (sun, moon)
     assert [a.text for a in parse("war or peace not").atoms()] == [
-        "war", "or", "peace", "not"]
+        "war",
+        "or",
+        "peace",
+        "not",
+    ]
 
 
-@pytest.mark.parametrize("text", ["", "OR", "OR OR", "-", "- -", '"', '""', "*",
-                                  "**", "NOT", "()", "AND", "'", "...", "-*"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "OR",
+        "OR OR",
+        "-",
+        "- -",
+        '"',
+        '""',
+        "*",
+        "**",
+        "NOT",
+        "()",
+        "AND",
+        "'",
+        "...",
+        "-*",
+    ],
+)
 def test_operators_alone_give_an_empty_query(text):
     """A lone operator or punctuation is not an error: it is an empty query."""
     assert parse(text).is_empty
@@ -48,7 +70,7 @@ def test_unbalanced_quote_runs_to_the_end():
 
 
 def test_short_prefix_is_a_plain_word():
-    """"a*" would match half the index: under two letters it is just a word."""
+    """ "a*" would match half the index: under two letters it is just a word."""
     assert parse("a*").must == (Clause((Word("a"),)),)
 
 
@@ -61,7 +83,8 @@ def test_control_characters_and_length_are_bounded():
 def test_respelling_keeps_structure():
     """replace_words swaps plain words only, keeping phrases and exclusions."""
     q = parse('raqa "old city" -mosol raq*').replace_words(
-        {"raqa": "raqqa", "mosol": "mosul", "raq": "x"})
+        {"raqa": "raqqa", "mosol": "mosul", "raq": "x"}
+    )
     assert q.to_text() == 'raqqa "old city" raq* -mosol'
 
 
@@ -73,7 +96,7 @@ def test_any_text_parses(text):
     assert parse(q.to_text()).must == q.must or q.to_text() == ""
 
 
-@pytest.mark.parametrize("text", ['"0*"', '0-*', '"OR', '"abc*"', '"a*b"'])
+@pytest.mark.parametrize("text", ['"0*"', "0-*", '"OR', '"abc*"', '"a*b"'])
 def test_normal_form_round_trips_found_by_hypothesis(text):
     """Inputs the property test once found: a quoted word with a "*", a
     hyphen before the "*", a quoted operator word."""
@@ -83,15 +106,18 @@ def test_normal_form_round_trips_found_by_hypothesis(text):
 
 reader_text = st.one_of(
     st.text(max_size=200),
-    st.text(alphabet=st.sampled_from(list('ab "-*OR()\\\x00😀é#.,\'')), max_size=60),
+    st.text(alphabet=st.sampled_from(list("ab \"-*OR()\\\x00😀é#.,'")), max_size=60),
     st.just("x" * 10_000),
 )
 
 
 @pytest.mark.django_db
 @given(text=reader_text)
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 def test_results_page_always_answers(text, client, search_backend, index_now):
     """Whatever is typed (quotes, operators, 10 KB, control characters, emoji),
     the results page and the suggestions answer 200."""

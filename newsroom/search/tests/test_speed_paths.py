@@ -30,13 +30,19 @@ def test_bulk_documents_equal_the_model_path():
     exactly what to_document gives from model instances with prefetches:
     section, tags in name order, bylines in position order, plain body;
     drafts are absent."""
-    a = f.article("Harbour reopens", body="<p>Ships &amp; boats</p><p>dock</p>",
-                  section_name="World", tags=("Zulu", "Alpha"),
-                  authors=("Bo Writer", "Ann Author"))
+    a = f.article(
+        "Harbour reopens",
+        body="<p>Ships &amp; boats</p><p>dock</p>",
+        section_name="World",
+        tags=("Zulu", "Alpha"),
+        authors=("Bo Writer", "Ann Author"),
+    )
     b = f.article("Quiet day", section_name="Business")
     draft = f.article("Draft", status=Article.Status.DRAFT)
-    expected = {x.pk: documents.to_document(x)
-                for x in documents.indexable().filter(pk__in=[a.pk, b.pk])}
+    expected = {
+        x.pk: documents.to_document(x)
+        for x in documents.indexable().filter(pk__in=[a.pk, b.pk])
+    }
     assert expected[a.pk].tags == (("alpha", "Alpha"), ("zulu", "Zulu"))
     assert [n for _, n in expected[a.pk].authors] == ["Bo Writer", "Ann Author"]
     assert documents.documents_for([b.pk, draft.pk, a.pk, a.pk]) == expected
@@ -73,23 +79,27 @@ def test_facets_show_top_values_and_a_more_link(client, search_backend, index_no
     assert f"{tags[-1]}</a>" in block and "facet__item--active" in block
 
 
-def test_facet_links_keep_the_query_and_escape_values(client, search_backend,
-                                                      index_now):
+def test_facet_links_keep_the_query_and_escape_values(
+    client, search_backend, index_now
+):
     """A facet link keeps q, sort and other filters, replaces its own key and
     drops the page; the active year's link drops year and month; values are
     URL-quoted and HTML-escaped."""
-    art = f.article("Flood & storm", body="flood", section_name="World",
-                    tags=("Weather",))
+    art = f.article(
+        "Flood & storm", body="flood", section_name="World", tags=("Weather",)
+    )
     index_now()
     y, m = art.published_at.year, art.published_at.month
     html = page(client, q="flood & storm", sort="newest", page="1")
     assert 'href="?q=flood+%26+storm&amp;sort=newest&amp;section=world"' in html
     assert 'href="?q=flood+%26+storm&amp;sort=newest&amp;tag=weather"' in html
     dated = page(client, q="flood & storm", year=y, month=m)
-    assert re.search(rf'href="\?q=flood\+%26\+storm" aria-current="true"[^>]*>{y}<',
-                     dated)  # the active year's link removes year and month
-    assert re.search(rf'href="\?q=flood\+%26\+storm&amp;year={y}" aria-current',
-                     dated)  # the active month's link removes the month only
+    assert re.search(
+        rf'href="\?q=flood\+%26\+storm" aria-current="true"[^>]*>{y}<', dated
+    )  # the active year's link removes year and month
+    assert re.search(
+        rf'href="\?q=flood\+%26\+storm&amp;year={y}" aria-current', dated
+    )  # the active month's link removes the month only
 
 
 def test_facet_cache_follows_index_commits(search_backend, index_now):

@@ -54,15 +54,19 @@ def share_bar(context, article: Article) -> SafeString:
     key = bar_cache_key(article.pk)
     html = cache.get(key)
     if html is None:
-        html = render_to_string("shares/_bar.html", {
-            "article": article,
-            "buttons": share_buttons(article),
-            "url": public_url(article),
-            "copy_action": reverse("shares:copy", args=[article.pk]),
-            "share_base": reverse("shares:share", args=["x", article.pk])
-            .replace("/x/", "/{}/", 1),
-            "csrf_slot": mark_safe(_CSRF_SLOT),  # noqa: S308 - a constant
-        })
+        html = render_to_string(
+            "shares/_bar.html",
+            {
+                "article": article,
+                "buttons": share_buttons(article),
+                "url": public_url(article),
+                "copy_action": reverse("shares:copy", args=[article.pk]),
+                "share_base": reverse("shares:share", args=["x", article.pk]).replace(
+                    "/x/", "/{}/", 1
+                ),
+                "csrf_slot": mark_safe(_CSRF_SLOT),  # noqa: S308 - a constant
+            },
+        )
         cache.set(key, html, settings.NEWSROOM_SHARES_CACHE_SECONDS)
     # The page's own CSRF value: the request's token, or the marker a page
     # kept for several visitors fills per visitor (newsroom/web/slots.py).

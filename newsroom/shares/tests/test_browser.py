@@ -18,8 +18,9 @@ def test_clicking_copy_link_counts_once_and_not_again_the_same_day(
     # Headless Chromium announces itself as a bot; this reader looks like a
     # person's browser so the share counts.
     context = browser.new_context(user_agent=UA)
-    context.grant_permissions(["clipboard-read", "clipboard-write"],
-                              origin=live_server.url)
+    context.grant_permissions(
+        ["clipboard-read", "clipboard-write"], origin=live_server.url
+    )
     page = context.new_page()
     page.set_default_timeout(15000)
     leaving = []
@@ -47,8 +48,10 @@ def test_clicking_copy_link_counts_once_and_not_again_the_same_day(
         assert second.value.json() == {**first.value.json(), "counted": False}
         assert count.inner_text() == "(1)"
         page.reload()
-        assert page.locator("button.share__button--copy .share__count").inner_text() \
+        assert (
+            page.locator("button.share__button--copy .share__count").inner_text()
             == "(1)"
+        )
         # The other buttons go through our own share links, never a script.
         fb = page.locator("a.share__button--facebook")
         assert fb.get_attribute("href") == f"/share/facebook/{a.pk}/"
@@ -81,7 +84,9 @@ def test_a_network_button_counts_and_goes_to_the_network(browser, live_server):
         assert len(external) == 1 and "sharer.php?u=" in external[0]
         assert ShareCount.objects.get(article=a, network="facebook").count == 1
         page.reload()
-        assert page.locator("a.share__button--facebook .share__count").inner_text() \
+        assert (
+            page.locator("a.share__button--facebook .share__count").inner_text()
             == "(1)"
+        )
     finally:
         context.close()

@@ -27,7 +27,7 @@ def test_share_link_counts_and_redirects_to_the_network(reader, settings):
     # The count stands next to the button on the article page.
     html = reader.get(a.get_absolute_url()).content.decode()
     assert 'share__button--facebook"' in html
-    assert "Facebook <span class=\"share__count\">(1)</span>" in html
+    assert 'Facebook <span class="share__count">(1)</span>' in html
 
 
 def test_every_network_has_a_working_share_address(reader):

@@ -27,8 +27,13 @@ def story(settings):
         standfirst="Troops advanced at dawn.",
         published_at=when,
     )
-    f.article("An older story", section_name="Sport", tags=("Cup",),
-              authors=("Lena Brandt",), published_at=when - timedelta(days=2))
+    f.article(
+        "An older story",
+        section_name="Sport",
+        tags=("Cup",),
+        authors=("Lena Brandt",),
+        published_at=when - timedelta(days=2),
+    )
     f.article("A draft", status="draft")
     return a
 
@@ -51,8 +56,9 @@ FEEDS = [
 
 @pytest.mark.parametrize("fmt,version", [("rss", "rss20"), ("atom", "atom10")])
 @pytest.mark.parametrize("base", FEEDS)
-def test_article_feeds_parse_with_dates_links_and_authors(client, story, base, fmt,
-                                                          version):
+def test_article_feeds_parse_with_dates_links_and_authors(
+    client, story, base, fmt, version
+):
     """Site, section, tag and author feeds: valid, dated, linked, attributed."""
     response, parsed = _parse(client, f"{base}{fmt}/")
     assert parsed.version == version
@@ -70,8 +76,11 @@ def test_article_feeds_parse_with_dates_links_and_authors(client, story, base, f
 
 def test_narrow_feeds_hold_only_their_stories(client, story):
     """A section, tag or author feed leaves other stories out."""
-    for url in ["/feeds/section/world/rss/", "/feeds/tag/syria/atom/",
-                "/feeds/author/amira-haddad/rss/"]:
+    for url in [
+        "/feeds/section/world/rss/",
+        "/feeds/tag/syria/atom/",
+        "/feeds/author/amira-haddad/rss/",
+    ]:
         _, parsed = _parse(client, url)
         assert [e.title for e in parsed.entries] == [story.headline], url
     _, site = _parse(client, "/feeds/rss/")
@@ -80,8 +89,12 @@ def test_narrow_feeds_hold_only_their_stories(client, story):
 
 def test_unknown_feed_objects_are_404(client, story):
     """A feed for a section, tag, author or article that does not exist: 404."""
-    for url in ["/feeds/section/nope/rss/", "/feeds/tag/nope/atom/",
-                "/feeds/author/nobody/rss/", "/feeds/article/nope/comments/rss/"]:
+    for url in [
+        "/feeds/section/nope/rss/",
+        "/feeds/tag/nope/atom/",
+        "/feeds/author/nobody/rss/",
+        "/feeds/article/nope/comments/rss/",
+    ]:
         assert client.get(url).status_code == 404, url
 
 
@@ -89,9 +102,12 @@ def test_unknown_feed_objects_are_404(client, story):
 def test_corrections_feed_lists_dated_notes_of_public_articles(client, story, fmt):
     """Each correction or update is an entry, dated, linking to its article."""
     noted = (timezone.now() - timedelta(hours=1)).replace(microsecond=0)
-    ArticleNote.objects.create(article=story, kind="correction",
-                               text="An earlier version misnamed the gate.",
-                               noted_at=noted)
+    ArticleNote.objects.create(
+        article=story,
+        kind="correction",
+        text="An earlier version misnamed the gate.",
+        noted_at=noted,
+    )
     ArticleNote.objects.create(article=story, kind="update", text="Added a map.")
     hidden = f.article("Unpublished", status="draft")
     ArticleNote.objects.create(article=hidden, text="Not for readers.")
@@ -101,8 +117,7 @@ def test_corrections_feed_lists_dated_notes_of_public_articles(client, story, fm
     correction = parsed.entries[1]
     assert correction.link == f"{SITE}/article/{story.slug}/"
     assert "misnamed the gate" in correction.summary
-    assert datetime(*correction.published_parsed[:6],
-                             tzinfo=UTC) == noted
+    assert datetime(*correction.published_parsed[:6], tzinfo=UTC) == noted
     assert "Not for readers" not in response.content.decode()
     assert len({e.id for e in parsed.entries}) == 2
 
@@ -115,11 +130,16 @@ def test_comments_feed_lists_approved_comments_of_the_article(client, story, fmt
     except LookupError:
         pytest.skip("newsroom.comments has no Comment model yet")
     when = (timezone.now() - timedelta(minutes=30)).replace(microsecond=0)
-    c = comment.objects.create(article=story, name="Rana", body="Good reporting.",
-                               status=comment.Status.APPROVED)
+    c = comment.objects.create(
+        article=story,
+        name="Rana",
+        body="Good reporting.",
+        status=comment.Status.APPROVED,
+    )
     comment.objects.filter(pk=c.pk).update(created_at=when)
-    comment.objects.create(article=story, name="Spammer", body="Buy now",
-                           status=comment.Status.SPAM)
+    comment.objects.create(
+        article=story, name="Spammer", body="Buy now", status=comment.Status.SPAM
+    )
     response, parsed = _parse(client, f"/feeds/article/{story.slug}/comments/{fmt}/")
     assert [e.author for e in parsed.entries] == ["Rana"]
     entry = parsed.entries[0]

@@ -54,10 +54,16 @@ def test_most_shared_counts_counted_shares_in_the_window():
     for i in range(3):
         ShareVisit.objects.create(key=f"a{i}".ljust(64, "0"), article=a, network="x")
     ShareVisit.objects.create(key="b".ljust(64, "0"), article=b, network="x")
-    ShareVisit.objects.create(key="c".ljust(64, "0"), article=b, network="email",
-                              created_at=now - timedelta(days=3))
+    ShareVisit.objects.create(
+        key="c".ljust(64, "0"),
+        article=b,
+        network="email",
+        created_at=now - timedelta(days=3),
+    )
     assert [(x.headline, x.score) for x in popular.most("shared", "24h")] == [
-        ("Shared a lot", 3), ("Shared once", 1)]
+        ("Shared a lot", 3),
+        ("Shared once", 1),
+    ]
     assert [x.score for x in popular.most("shared", "7d")] == [3, 2]
 
 

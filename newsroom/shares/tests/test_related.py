@@ -15,8 +15,7 @@ def test_tag_fallback_ranks_by_tags_in_common():
     two = f.article("Two in common", tags=("Syria", "Raqqa"))
     one = f.article("One in common", tags=("War",))
     f.article("Nothing in common", tags=("Football",))
-    draft = f.article("Draft in common", tags=("Syria", "Raqqa", "War"),
-                      status="draft")
+    draft = f.article("Draft in common", tags=("Syria", "Raqqa", "War"), status="draft")
     ids = related.by_tags(a, 5)
     assert ids == [two.pk, one.pk]
     assert draft.pk not in ids and a.pk not in ids
@@ -56,17 +55,29 @@ def test_the_search_engine_chooses_when_it_can(settings, tmp_path):
         }
     }
     backends.reset_backends()
-    body = ("Glaciers in the Alps lost ice at record speed as meltwater "
-            "glacier retreat accelerated; glaciologists measured the glacier.")
-    a = f.article("Alpine glacier shrinks", body=body, section_name="Science",
-                  tags=("Alps",))
-    twin = f.article("Glacier retreat speeds up in the Alps",
-                     body=body + " More glacier meltwater.", section_name="World",
-                     tags=("Climate",))
-    f.article("Cup final tonight", body="Football supporters gather for the cup.",
-              section_name="Sport")
-    f.article("Parliament votes", body="Members of parliament voted on a bill.",
-              section_name="Science")
+    body = (
+        "Glaciers in the Alps lost ice at record speed as meltwater "
+        "glacier retreat accelerated; glaciologists measured the glacier."
+    )
+    a = f.article(
+        "Alpine glacier shrinks", body=body, section_name="Science", tags=("Alps",)
+    )
+    twin = f.article(
+        "Glacier retreat speeds up in the Alps",
+        body=body + " More glacier meltwater.",
+        section_name="World",
+        tags=("Climate",),
+    )
+    f.article(
+        "Cup final tonight",
+        body="Football supporters gather for the cup.",
+        section_name="Sport",
+    )
+    f.article(
+        "Parliament votes",
+        body="Members of parliament voted on a bill.",
+        section_name="Science",
+    )
     try:
         indexer.drain(backends.get_backend())
         backend = backends.get_backend()

@@ -14,16 +14,21 @@ from newsroom.articles.tests import factories as f
 pytestmark = pytest.mark.django_db
 
 SITE = "https://news.example"
-NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9",
-      "n": "http://www.google.com/schemas/sitemap-news/0.9"}
+NS = {
+    "s": "http://www.sitemaps.org/schemas/sitemap/0.9",
+    "n": "http://www.google.com/schemas/sitemap-news/0.9",
+}
 
 
 def _xml(client, url: str) -> ElementTree.Element:
     response = client.get(url)
     assert response.status_code == 200, url
     assert response["Content-Type"].startswith("application/xml")
-    body = (b"".join(response.streaming_content)
-            if isinstance(response, StreamingHttpResponse) else response.content)
+    body = (
+        b"".join(response.streaming_content)
+        if isinstance(response, StreamingHttpResponse)
+        else response.content
+    )
     return ElementTree.fromstring(body)
 
 
@@ -105,14 +110,14 @@ def test_news_sitemap_lists_the_last_48_hours(client, settings):
     f.article("Later", published_at=now + timedelta(hours=1))
     root = _xml(client, "/sitemap-news.xml")
     urls = root.findall("s:url", NS)
-    assert [u.find("s:loc", NS).text for u in urls] == [
-        f"{SITE}/article/{fresh.slug}/"]
+    assert [u.find("s:loc", NS).text for u in urls] == [f"{SITE}/article/{fresh.slug}/"]
     news = urls[0].find("n:news", NS)
     assert news.find("n:title", NS).text == "Fresh & new <today>"
     assert news.find("n:publication/n:name", NS).text == "The Newsroom"
     assert news.find("n:publication/n:language", NS).text == "en"
     assert news.find("n:publication_date", NS).text.startswith(
-        fresh.published_at.date().isoformat())
+        fresh.published_at.date().isoformat()
+    )
 
 
 def test_robots_txt_points_at_sitemaps_that_answer(client, settings):

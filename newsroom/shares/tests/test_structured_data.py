@@ -79,8 +79,11 @@ def test_json_ld_is_a_complete_news_article(client, story):
     assert data["datePublished"] == story.published_at.isoformat()
     assert data["dateModified"] == story.updated_at.isoformat()
     assert [a["name"] for a in data["author"]] == ["Amira Haddad", "Tom Kessler"]
-    assert data["author"][0] == {"@type": "Person", "name": "Amira Haddad",
-                                 "url": f"{SITE}/author/amira-haddad/"}
+    assert data["author"][0] == {
+        "@type": "Person",
+        "name": "Amira Haddad",
+        "url": f"{SITE}/author/amira-haddad/",
+    }
     assert data["publisher"]["@type"] == "NewsMediaOrganization"
     assert data["publisher"]["name"] == "The Newsroom"
     assert data["articleSection"] == "World"
@@ -93,8 +96,9 @@ def test_json_ld_is_a_complete_news_article(client, story):
 def test_json_ld_cannot_close_its_script_element(client, story):
     """<, > and & in text are escaped, so a headline cannot inject markup."""
     html = client.get(story.get_absolute_url()).content.decode()
-    block = re.search(r'<script type="application/ld\+json">(.*?)</script>', html,
-                      re.S).group(1)
+    block = re.search(
+        r'<script type="application/ld\+json">(.*?)</script>', html, re.S
+    ).group(1)
     assert "<" not in block and ">" not in block and "&" not in block
     assert "\\u003C/script\\u003E" in block
     assert "<script>alert(1)" not in html
@@ -103,8 +107,9 @@ def test_json_ld_cannot_close_its_script_element(client, story):
 def test_corrections_are_correction_comments_in_the_json_ld(client, story):
     """Each dated note is a CorrectionComment with its text and date."""
     noted = timezone.now() - timedelta(hours=2)
-    ArticleNote.objects.create(article=story, text="An earlier version misnamed "
-                               "the gate.", noted_at=noted)
+    ArticleNote.objects.create(
+        article=story, text="An earlier version misnamed the gate.", noted_at=noted
+    )
     ArticleNote.objects.create(article=story, kind="update", text="Added a map.")
     data = json.loads(_head(client, story).scripts[0])
     assert [c["@type"] for c in data["correction"]] == ["CorrectionComment"] * 2

@@ -41,7 +41,11 @@ def field(html: str, name: str) -> str:
 class Served:
     def __init__(self, status: str, headers: list, body: bytes, environ: dict):
         self.status, self.headers, self.body, self.environ = (
-            status, headers, body, environ)
+            status,
+            headers,
+            body,
+            environ,
+        )
         self.html = body.decode()
 
     def header(self, name: str) -> list[str]:
@@ -83,10 +87,21 @@ def app(settings):
         signals.request_finished.connect(close_old_connections)
 
 
-def call(app, path: str, method: str = "GET", cookie: str = "", query: str = "",
-         agent: str = BROWSER) -> Served:
-    environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query,
-               "HTTP_HOST": "testserver", "HTTP_USER_AGENT": agent}
+def call(
+    app,
+    path: str,
+    method: str = "GET",
+    cookie: str = "",
+    query: str = "",
+    agent: str = BROWSER,
+) -> Served:
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "HTTP_HOST": "testserver",
+        "HTTP_USER_AGENT": agent,
+    }
     if cookie:
         environ["HTTP_COOKIE"] = cookie
     setup_testing_defaults(environ)
@@ -117,8 +132,13 @@ def test_a_hit_skips_django_and_gives_each_visitor_their_own_values(app):
     assert not second.from_django
     assert "Front story" in second.html and "Not yet seen" not in second.html
     assert "\x00" not in second.html
-    for region in ["Total Comments (0)", "Comments About This Article",
-                   "Please fill the fields below.", 'class="share', "<blockquote>"]:
+    for region in [
+        "Total Comments (0)",
+        "Comments About This Article",
+        "Please fill the fields below.",
+        'class="share',
+        "<blockquote>",
+    ]:
         assert region in second.html, region
     assert int(second.header("Content-Length")[0]) == len(second.body)
     # Each visitor has their own secret, set as a cookie; every CSRF field of
@@ -147,13 +167,20 @@ def test_a_returning_visitor_keeps_their_secret_and_can_post(app):
     reader = Client(enforce_csrf_checks=True)
     reader.cookies["csrftoken"] = secret
     token = field(hit.html, "token")
-    response = reader.post(f"/comments/post/{a.pk}/", {
-        "csrfmiddlewaretoken": CSRF_FIELD.search(hit.html).group(1),
-        "name": "Ada Reader", "email": "", "parent": "", "homepage": "",
-        "body": "Posted from a page the front cache served.",
-        "stamp": field(hit.html, "stamp"), "token": token,
-        "code": answer_for(token),
-    })
+    response = reader.post(
+        f"/comments/post/{a.pk}/",
+        {
+            "csrfmiddlewaretoken": CSRF_FIELD.search(hit.html).group(1),
+            "name": "Ada Reader",
+            "email": "",
+            "parent": "",
+            "homepage": "",
+            "body": "Posted from a page the front cache served.",
+            "stamp": field(hit.html, "stamp"),
+            "token": token,
+            "code": answer_for(token),
+        },
+    )
     assert response.status_code == 303  # see other: the thread
     assert Comment.objects.filter(article=a, name="Ada Reader").exists()
     # A malformed cookie is replaced, as CsrfViewMiddleware would.
@@ -198,8 +225,13 @@ def test_only_good_anonymous_pages_are_kept(app):
     served = call(app, a.get_absolute_url())
     key = app.key(served.environ)
     app.pages.clear()
-    app.keep(key, served.environ["newsroom.front_page"], "200 OK",
-             [("Set-Cookie", "sessionid=secret; Path=/")], time.monotonic())
+    app.keep(
+        key,
+        served.environ["newsroom.front_page"],
+        "200 OK",
+        [("Set-Cookie", "sessionid=secret; Path=/")],
+        time.monotonic(),
+    )
     assert not app.pages
 
 

@@ -38,7 +38,8 @@ def test_markers_never_reach_the_reader(client):
     second = body(Client().get(a.get_absolute_url()))
     assert "\x00" not in first and "\x00" not in second
     assert TOKEN.findall(first) and not set(TOKEN.findall(first)) & set(
-        TOKEN.findall(second))
+        TOKEN.findall(second)
+    )
     code = re.compile(r'name="token" value="([^"]+)"')
     assert code.search(first).group(1) != code.search(second).group(1)
     Article.objects.filter(pk=a.pk).update(headline="Changed quietly")
@@ -61,8 +62,10 @@ def test_django_renders_afresh_and_offers_the_page_only_when_cacheable(cached):
     editor = Client()
     editor.cookies["sessionid"] = "anything"
     assert pagecache.ENVIRON_KEY not in editor.get(url).wsgi_request.META
-    assert pagecache.ENVIRON_KEY not in Client().get(
-        url + "?comments=newest").wsgi_request.META
+    assert (
+        pagecache.ENVIRON_KEY
+        not in Client().get(url + "?comments=newest").wsgi_request.META
+    )
     Article.objects.filter(pk=a.pk).update(status=Article.Status.DRAFT)
     assert Client().get(url).status_code == 404
     assert Client().post(url).status_code == 405
@@ -74,8 +77,10 @@ def test_split_and_fill_put_each_visitor_values_in():
     code markers; text that only looks like a marker is left alone."""
     from newsroom.web import slots
 
-    html = (f'<input value="{slots.CSRF}"><i>{slots.CODE_TOKEN}</i>'
-            f"<b>{slots.stamp(7)}</b>\x00nr:other\x00end")
+    html = (
+        f'<input value="{slots.CSRF}"><i>{slots.CODE_TOKEN}</i>'
+        f"<b>{slots.stamp(7)}</b>\x00nr:other\x00end"
+    )
     parts = slots.split(html)
     assert parts[1::2] == ["csrf", "code_token", "stamp.7"]
     out = slots.fill(parts, slots.Live(lambda: "tok<en>"))
@@ -88,8 +93,11 @@ def test_home_lists_the_newest_public_stories_in_order(client):
     now = timezone.now()
     for n in range(6):
         f.article(f"Story {n}", published_at=now - timedelta(hours=n))
-    f.article("Scheduled, now due", status="scheduled",
-              published_at=now - timedelta(minutes=30))
+    f.article(
+        "Scheduled, now due",
+        status="scheduled",
+        published_at=now - timedelta(minutes=30),
+    )
     Article.objects.filter(headline="Scheduled, now due").update(status="scheduled")
     f.article("Still in the future", published_at=now + timedelta(hours=1))
     from newsroom.web.listing import newest
@@ -106,13 +114,18 @@ def test_section_blocks_compiled_once_match_the_orm():
 
     now = timezone.now()
     for n in range(5):
-        f.article(f"World {n}", section_name="World",
-                  published_at=now - timedelta(hours=n))
-        f.article(f"Sport {n}", section_name="Sport",
-                  published_at=now - timedelta(hours=n, minutes=30))
+        f.article(
+            f"World {n}", section_name="World", published_at=now - timedelta(hours=n)
+        )
+        f.article(
+            f"Sport {n}",
+            section_name="Sport",
+            published_at=now - timedelta(hours=n, minutes=30),
+        )
     f.article("World draft", section_name="World", status="draft")
-    f.article("World later", section_name="World",
-              published_at=now + timedelta(hours=2))
+    f.article(
+        "World later", section_name="World", published_at=now + timedelta(hours=2)
+    )
     public = Article.objects.published()
     sections = {a.section for a in public}
     got = newest_in_sections(public, [s.pk for s in sections], 3)

@@ -68,8 +68,12 @@ def test_draft_and_future_articles_are_not_public_until_their_time(client):
 
 
 def test_section_tag_and_author_pages_list_their_stories(client):
-    a = f.article("A tagged story", section_name="Science", tags=("Climate",),
-                  authors=("Lena Brandt",))
+    a = f.article(
+        "A tagged story",
+        section_name="Science",
+        tags=("Climate",),
+        authors=("Lena Brandt",),
+    )
     f.article("An unrelated story", section_name="Sport")
     for url in ["/section/science/", "/tag/climate/", "/author/lena-brandt/"]:
         html = client.get(url).content.decode()
@@ -101,8 +105,10 @@ def test_preview_is_for_editors_only(client, admin_client):
 
 
 def test_body_is_sanitised(client):
-    a = f.article("Hostile body", body=(
-        'Hi <script>alert(1)</script> <a href="javascript:x" onclick="y">l</a>'))
+    a = f.article(
+        "Hostile body",
+        body=('Hi <script>alert(1)</script> <a href="javascript:x" onclick="y">l</a>'),
+    )
     html = client.get(a.get_absolute_url()).content.decode()
     assert "<script>alert(1)" not in html
     assert "onclick" not in html and "javascript:x" not in html

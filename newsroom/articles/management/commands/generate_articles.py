@@ -50,8 +50,20 @@ def ensure_named(model, names: list[str]) -> dict[str, int]:
     return {name: by_slug[slug] for name, slug in slugs.items()}
 
 
-PER_ROW = ("id", "headline", "slug", "standfirst", "body", "body_html", "dateline",
-           "published_at", "created_at", "updated_at", "section_id", "source_id")
+PER_ROW = (
+    "id",
+    "headline",
+    "slug",
+    "standfirst",
+    "body",
+    "body_html",
+    "dateline",
+    "published_at",
+    "created_at",
+    "updated_at",
+    "section_id",
+    "source_id",
+)
 
 
 def insert_batch(items, sections, authors, tags, outbox: bool) -> list[int]:
@@ -63,11 +75,15 @@ def insert_batch(items, sections, authors, tags, outbox: bool) -> list[int]:
     fields = Article._meta.concrete_fields
     constant = {
         f.attname: f.get_db_prep_save(
-            Article.Status.PUBLISHED if f.name == "status"
-            else synthetic.SOURCE if f.name == "source" else f.get_default(),
+            Article.Status.PUBLISHED
+            if f.name == "status"
+            else synthetic.SOURCE
+            if f.name == "source"
+            else f.get_default(),
             connection,
         )
-        for f in fields if f.attname not in PER_ROW
+        for f in fields
+        if f.attname not in PER_ROW
     }
     stamp = connection.ops.adapt_datetimefield_value
     TagLink = Article.tags.through
@@ -77,20 +93,36 @@ def insert_batch(items, sections, authors, tags, outbox: bool) -> list[int]:
         for pk, a in zip(ids, items, strict=True):
             published = stamp(a.published_at)
             given = {
-                "id": pk, "headline": a.headline, "slug": a.slug,
-                "standfirst": a.standfirst, "body": a.body, "body_html": a.body_html,
-                "dateline": a.dateline, "published_at": published,
-                "created_at": published, "updated_at": stamp(a.updated_at),
-                "section_id": sections[a.section], "source_id": a.source_id,
+                "id": pk,
+                "headline": a.headline,
+                "slug": a.slug,
+                "standfirst": a.standfirst,
+                "body": a.body,
+                "body_html": a.body_html,
+                "dateline": a.dateline,
+                "published_at": published,
+                "created_at": published,
+                "updated_at": stamp(a.updated_at),
+                "section_id": sections[a.section],
+                "source_id": a.source_id,
             }
-            rows.append([given[f.attname] if f.attname in given
-                         else constant[f.attname] for f in fields])
-        bylines = [(pk, authors[name], n)
-                   for pk, a in zip(ids, items, strict=True)
-                   for n, name in enumerate(a.authors)]
+            rows.append(
+                [
+                    given[f.attname] if f.attname in given else constant[f.attname]
+                    for f in fields
+                ]
+            )
+        bylines = [
+            (pk, authors[name], n)
+            for pk, a in zip(ids, items, strict=True)
+            for n, name in enumerate(a.authors)
+        ]
         # dict.fromkeys: two names sharing a slug (one row) link only once.
-        links = [(pk, tag_id) for pk, a in zip(ids, items, strict=True)
-                 for tag_id in dict.fromkeys(tags[name] for name in a.tags)]
+        links = [
+            (pk, tag_id)
+            for pk, a in zip(ids, items, strict=True)
+            for tag_id in dict.fromkeys(tags[name] for name in a.tags)
+        ]
         insert_rows(Article, [f.column for f in fields], rows)
         insert_rows(Byline, ["article_id", "author_id", "position"], bylines)
         insert_rows(TagLink, ["article_id", "tag_id"], links)
@@ -110,15 +142,26 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--output", type=Path, help="FILE.jsonl or FILE.jsonl.gz")
         parser.add_argument("--batch", type=int, default=2000)
-        parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
-                            help="processes making text (default: one per core)")
+        parser.add_argument(
+            "--jobs",
+            type=int,
+            default=os.cpu_count() or 1,
+            help="processes making text (default: one per core)",
+        )
         parser.add_argument("--end", help="newest date, YYYY-MM-DD (default today)")
-        parser.add_argument("--no-outbox", action="store_true",
-                            help="skip search outbox rows (rebuild the index after)")
-        parser.add_argument("--corpora", type=Path,
-                            help="shared data folder for word statistics")
-        parser.add_argument("--builtin-vocabulary", action="store_true",
-                            help="ignore the corpora, use the built-in word list")
+        parser.add_argument(
+            "--no-outbox",
+            action="store_true",
+            help="skip search outbox rows (rebuild the index after)",
+        )
+        parser.add_argument(
+            "--corpora", type=Path, help="shared data folder for word statistics"
+        )
+        parser.add_argument(
+            "--builtin-vocabulary",
+            action="store_true",
+            help="ignore the corpora, use the built-in word list",
+        )
 
     def handle(self, *args, **options) -> None:
         count, seed, size = options["count"], options["seed"], options["batch"]
@@ -138,8 +181,10 @@ class Command(BaseCommand):
             options["corpora"], builtin=options["builtin_vocabulary"]
         )
         gen = synthetic.ArchiveGenerator(seed, end, vocab)
-        self.log(f"seed {seed}, archive ends {end:%Y-%m-%d}, "
-                 f"{len(vocab.words):,} words from the {vocab.origin}")
+        self.log(
+            f"seed {seed}, archive ends {end:%Y-%m-%d}, "
+            f"{len(vocab.words):,} words from the {vocab.origin}"
+        )
         started = time.perf_counter()
         jobs = max(1, options["jobs"])
         if options["output"]:
@@ -159,17 +204,28 @@ class Command(BaseCommand):
         authors = ensure_named(Author, gen.authors)
         tags = ensure_named(Tag, gen.tags)
         with ExitStack() as stack:
-            written = self._batches(gen, count, size, jobs, outbox, started,
-                                    existing, (sections, authors, tags), stack)
+            written = self._batches(
+                gen,
+                count,
+                size,
+                jobs,
+                outbox,
+                started,
+                existing,
+                (sections, authors, tags),
+                stack,
+            )
         kept = count - written
         outbox_note = "with search outbox rows" if outbox else "no outbox rows"
         self.done(
             f"{written:,} articles created, {kept:,} already there ({outbox_note})",
-            written, started,
+            written,
+            started,
         )
 
-    def _batches(self, gen, count, size, jobs, outbox, started, existing, names,
-                 stack: ExitStack) -> int:
+    def _batches(
+        self, gen, count, size, jobs, outbox, started, existing, names, stack: ExitStack
+    ) -> int:
         sections, authors, tags = names
         written = 0
         tuned = False

@@ -17,28 +17,47 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("source", help="file, directory or http(s) URL")
-        parser.add_argument("--format", choices=FORMATS, default="",
-                            help="the source's format (detected when not given)")
-        parser.add_argument("--section", default="",
-                            help="put every article in this section")
-        parser.add_argument("--dry-run", action="store_true",
-                            help="read and check everything, write nothing")
-        parser.add_argument("--limit", type=int, default=None,
-                            help="stop after N records")
-        parser.add_argument("--batch-size", type=int, default=0,
-                            help="records per transaction")
-        parser.add_argument("--workers", type=int, default=0,
-                            help="processes rendering Markdown (bulk imports)")
-        parser.add_argument("--progress", choices=["auto", "bar", "lines", "none"],
-                            default="auto")
+        parser.add_argument(
+            "--format",
+            choices=FORMATS,
+            default="",
+            help="the source's format (detected when not given)",
+        )
+        parser.add_argument(
+            "--section", default="", help="put every article in this section"
+        )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="read and check everything, write nothing",
+        )
+        parser.add_argument(
+            "--limit", type=int, default=None, help="stop after N records"
+        )
+        parser.add_argument(
+            "--batch-size", type=int, default=0, help="records per transaction"
+        )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=0,
+            help="processes rendering Markdown (bulk imports)",
+        )
+        parser.add_argument(
+            "--progress", choices=["auto", "bar", "lines", "none"], default="auto"
+        )
 
     def handle(self, *args, **opts) -> None:
         if opts["limit"] is not None and opts["limit"] < 0:
             raise CommandError("--limit must be zero or more")
         options = Options(
-            source=opts["source"], fmt=opts["format"], section=opts["section"],
-            dry_run=opts["dry_run"], limit=opts["limit"],
-            batch_size=opts["batch_size"], workers=opts["workers"],
+            source=opts["source"],
+            fmt=opts["format"],
+            section=opts["section"],
+            dry_run=opts["dry_run"],
+            limit=opts["limit"],
+            batch_size=opts["batch_size"],
+            workers=opts["workers"],
             progress=opts["progress"],
         )
         try:

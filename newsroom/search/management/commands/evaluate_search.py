@@ -11,18 +11,24 @@ from newsroom.search.backends.base import Sort
 
 
 class Command(BaseCommand):
-    help = ("Index a test collection (docs.jsonl.gz, queries.tsv, qrels.txt) into a "
-            "temporary index with the production analysis and ranking, run every "
-            "query through the results page's pipeline and print MAP, nDCG@k and "
-            "P@k (ranx) beside the collection's BM25 reference figures.")
+    help = (
+        "Index a test collection (docs.jsonl.gz, queries.tsv, qrels.txt) into a "
+        "temporary index with the production analysis and ranking, run every "
+        "query through the results page's pipeline and print MAP, nDCG@k and "
+        "P@k (ranx) beside the collection's BM25 reference figures."
+    )
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("dir",
-                            help="a collection directory, or a directory of them")
+        parser.add_argument(
+            "dir", help="a collection directory, or a directory of them"
+        )
         parser.add_argument("--k", type=int, default=10, help="cut-off for nDCG and P")
-        parser.add_argument("--sort", default=Sort.RELEVANCE,
-                            choices=list(evaluation.SORTS),
-                            help="ranking to evaluate (collections have no dates)")
+        parser.add_argument(
+            "--sort",
+            default=Sort.RELEVANCE,
+            choices=list(evaluation.SORTS),
+            help="ranking to evaluate (collections have no dates)",
+        )
 
     def handle(self, *args, dir: str, k: int, sort: str, **options) -> None:
         if k < 1:
@@ -43,11 +49,17 @@ class Command(BaseCommand):
     @staticmethod
     def table(reports: list[evaluation.Report], k: int, sort: str) -> str:
         names = ["MAP", f"nDCG@{k}", f"P@{k}"]
-        head = (["collection", "queries"] + names + [f"ref {n}" for n in names]
-                + ["relaxed", "seconds"])
-        lines = [f"sort={sort}, top {evaluation.DEPTH}; ref = the README's BM25 run",
-                 "| " + " | ".join(head) + " |",
-                 "|" + "---|" * len(head)]
+        head = (
+            ["collection", "queries"]
+            + names
+            + [f"ref {n}" for n in names]
+            + ["relaxed", "seconds"]
+        )
+        lines = [
+            f"sort={sort}, top {evaluation.DEPTH}; ref = the README's BM25 run",
+            "| " + " | ".join(head) + " |",
+            "|" + "---|" * len(head),
+        ]
         for r in reports:
             ref = r.reference or {}
             row = [r.name, str(r.queries)]

@@ -11,13 +11,19 @@ from newsroom.search.backends import get_backend
 
 
 class Command(BaseCommand):
-    help = ("Rebuild the search index into a new directory and swap it in; "
-            "searches keep answering from the old one meanwhile.")
+    help = (
+        "Rebuild the search index into a new directory and swap it in; "
+        "searches keep answering from the old one meanwhile."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--backend", default="default", help="backend alias")
-        parser.add_argument("--wait", type=float, default=120.0,
-                            help="seconds to wait for a running indexer to swap")
+        parser.add_argument(
+            "--wait",
+            type=float,
+            default=120.0,
+            help="seconds to wait for a running indexer to swap",
+        )
 
     def handle(self, *args, backend: str, wait: float, **options) -> None:
         search = get_backend(backend)

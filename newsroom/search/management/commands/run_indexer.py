@@ -15,15 +15,25 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--backend", default="default", help="backend alias")
-        parser.add_argument("--poll", type=float, default=0.2,
-                            help="seconds between outbox checks when idle")
-        parser.add_argument("--batch-size", type=int, default=indexer.BATCH_SIZE,
-                            help="outbox rows per index commit")
-        parser.add_argument("--once", action="store_true",
-                            help="apply what is in the outbox, then exit")
+        parser.add_argument(
+            "--poll",
+            type=float,
+            default=0.2,
+            help="seconds between outbox checks when idle",
+        )
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=indexer.BATCH_SIZE,
+            help="outbox rows per index commit",
+        )
+        parser.add_argument(
+            "--once", action="store_true", help="apply what is in the outbox, then exit"
+        )
 
-    def handle(self, *args, backend: str, poll: float, once: bool, batch_size: int,
-               **options) -> None:
+    def handle(
+        self, *args, backend: str, poll: float, once: bool, batch_size: int, **options
+    ) -> None:
         search = get_backend(backend)
         if once:
             n = indexer.drain(search, wait=None, batch_size=batch_size)
@@ -38,5 +48,6 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         self.stdout.write(f"search indexer for {backend!r} waiting for the writer lock")
         self.stdout.flush()
-        indexer.run(search, poll=poll, stop=lambda: stopping["now"],
-                    batch_size=batch_size)
+        indexer.run(
+            search, poll=poll, stop=lambda: stopping["now"], batch_size=batch_size
+        )
