@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "django.contrib.humanize",
     "simple_history",
+    "newsroom.core",
     "newsroom.articles",
     "newsroom.web",
     "newsroom.search",
@@ -170,6 +171,11 @@ LOGGING = {
 # ignored. One rule for comments, shares, reads, reports, the API and search.
 NEWSROOM_TRUSTED_PROXIES = env_str("NEWSROOM_TRUSTED_PROXIES", "")
 
+# Where rate limits and single-use spends live (newsroom/core/limits.py):
+# empty picks the default cache when it is shared (Redis), else the database;
+# "database" or a cache alias forces one. Never a per-process cache.
+NEWSROOM_LIMITS_STORE = env_str("NEWSROOM_LIMITS_STORE", "")
+
 # --- Comments (newsroom.comments; see docs/comments.md) ---------------------
 # The confirmation code, Django's alias-dict idiom: a dotted BACKEND + OPTIONS.
 NEWSROOM_CONFIRMATION = {
@@ -243,9 +249,6 @@ NEWSROOM_API_RATE_LIMITS = {
     "read": env_str("NEWSROOM_API_RATE_READ", "300/60"),
     "write": env_str("NEWSROOM_API_RATE_WRITE", "20/60"),
 }
-# Where the counters live: "database" (shared by every process), or the alias
-# of a shared cache (Redis, Memcached) from CACHES; never the locmem default.
-NEWSROOM_API_RATE_STORE = env_str("NEWSROOM_API_RATE_STORE", "database")
 NEWSROOM_API_CACHE_SECONDS = env_int("NEWSROOM_API_CACHE_SECONDS", 60)
 # Behind a proxy, the META key holding the client address (last entry used).
 NEWSROOM_API_IP_HEADER = env_str("NEWSROOM_API_IP_HEADER", "")

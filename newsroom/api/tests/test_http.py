@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 from django.utils.http import http_date
 
-from newsroom.api.models import RateBucket
 from newsroom.articles.tests import factories as f
+from newsroom.core.models import RateCounter
 
 pytestmark = pytest.mark.django_db
 
@@ -134,23 +134,23 @@ def test_rate_limit_counters_are_in_the_database(client, settings):
     settings.NEWSROOM_API_RATE_LIMITS = {"read": "100/60", "write": "3/60"}
     client.get(f"{API}/tags", REMOTE_ADDR="203.0.113.9")
     client.get(f"{API}/tags", REMOTE_ADDR="203.0.113.10")
-    bucket = RateBucket.objects.get()
-    assert bucket.key == "read:203.0.113.0/24" and bucket.count == 2
+    bucket = RateCounter.objects.get()
+    assert bucket.key == "api-read:203.0.113.0/24" and bucket.count == 2
     assert bucket.expires_at > timezone.now()
 
 
 def test_expired_rate_windows_are_pruned(client, settings):
     """Old windows are deleted when a new window starts, so the table stays small."""
     settings.NEWSROOM_API_RATE_LIMITS = {"read": "100/60", "write": "3/60"}
-    RateBucket.objects.create(
-        key="read:192.0.2.0/24",
+    RateCounter.objects.create(
+        key="api-read:192.0.2.0/24",
         window=0,
         count=5,
         expires_at=timezone.now() - timedelta(hours=1),
     )
     client.get(f"{API}/tags", REMOTE_ADDR="203.0.113.9")
-    assert list(RateBucket.objects.values_list("key", flat=True)) == [
-        "read:203.0.113.0/24"
+    assert list(RateCounter.objects.values_list("key", flat=True)) == [
+        "api-read:203.0.113.0/24"
     ]
 
 
@@ -163,7 +163,7 @@ def test_ipv6_clients_are_limited_per_48(client, settings):
 
 
 def test_rate_limits_can_live_in_a_named_shared_cache(client, settings):
-    """With NEWSROOM_API_RATE_STORE naming a cache alias, counters go there
+    """With NEWSROOM_LIMITS_STORE naming a cache alias, counters go there
     (atomic add + incr) instead of the database, with the same 429."""
     settings.CACHES = {
         **settings.CACHES,
@@ -172,7 +172,7 @@ def test_rate_limits_can_live_in_a_named_shared_cache(client, settings):
             "LOCATION": "api-rate-test",
         },
     }
-    settings.NEWSROOM_API_RATE_STORE = "ratelimits"
+    settings.NEWSROOM_LIMITS_STORE = "ratelimits"
     settings.NEWSROOM_API_RATE_LIMITS = {"read": "2/60", "write": "2/60"}
     from django.core.cache import caches
 
@@ -180,4 +180,4 @@ def test_rate_limits_can_live_in_a_named_shared_cache(client, settings):
     assert client.get(f"{API}/tags").status_code == 200
     assert client.get(f"{API}/tags").status_code == 200
     assert client.get(f"{API}/tags").status_code == 429
-    assert not RateBucket.objects.exists()
+    assert not RateCounter.objects.exists()

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    """The bottom layer: state every app shares (rate limits, single-use spends)."""
+
+    name = "newsroom.core"
+    label = "core"
+    verbose_name = "Core"

@@ -1,0 +1,119 @@
+"""Rate limits and single-use spends hold across threads, processes and stores."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.core.cache import caches
+from django.db import connections
+from django.utils import timezone
+
+from newsroom.core import limits
+from newsroom.core.models import RateCounter, SpentToken
+
+
+def _at_a_barrier(n: int, work) -> list:
+    """Run ``work()`` in ``n`` threads released together; their results."""
+    start = threading.Barrier(n)
+    results: list = []
+    lock = threading.Lock()
+
+    def run() -> None:
+        try:
+            start.wait(timeout=30)
+            value = work()
+            with lock:
+                results.append(value)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return results
+
+
+@pytest.mark.django_db
+def test_a_limit_allows_exactly_limit_hits_then_says_how_long_to_wait():
+    outcomes = [limits.hit("t", "192.0.2.0/24", 3, 60) for _ in range(5)]
+    assert [o.allowed for o in outcomes] == [True, True, True, False, False]
+    assert [o.count for o in outcomes] == [1, 2, 3, 4, 5]
+    assert 1 <= outcomes[-1].retry_after <= 60
+    assert limits.peek("t", "192.0.2.0/24", 60) == 5
+    # Other keys and other scopes have budgets of their own.
+    assert limits.hit("t", "198.51.100.0/24", 3, 60).allowed
+    assert limits.hit("u", "192.0.2.0/24", 3, 60).allowed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_hits_are_all_counted_in_the_database():
+    """12 threads at a barrier: exactly ``limit`` are allowed, none is lost."""
+    results = _at_a_barrier(12, lambda: limits.hit("race", "net", 5, 60).allowed)
+    assert sorted(results) == [False] * 7 + [True] * 5
+    assert RateCounter.objects.get().count == 12
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_token_is_spent_once_even_when_raced():
+    """12 threads spend one token at once: exactly one succeeds."""
+    results = _at_a_barrier(12, lambda: limits.spend_once("stamp:abc", 60))
+    assert sorted(results) == [False] * 11 + [True]
+    assert limits.spend_once("stamp:abc", 60) is False
+    assert limits.spend_once("stamp:other", 60) is True
+
+
+@pytest.mark.django_db
+def test_a_spent_token_whose_time_is_over_can_be_spent_again_and_is_pruned():
+    assert limits.spend_once("link:1", 60)
+    SpentToken.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert limits.spend_once("link:1", 60) is True
+    assert limits.spend_once("link:1", 60) is False
+    SpentToken.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert limits.prune() == 1
+    assert not SpentToken.objects.exists()
+
+
+@pytest.mark.django_db
+def test_hostile_keys_are_bounded_and_stored_hashed():
+    """A key carrying a query string of any size and any characters is fine."""
+    key = "q=" + "\U0001f600 \x00" * 5000
+    assert limits.hit("search", key, 1, 60).allowed
+    assert not limits.hit("search", key, 1, 60).allowed
+    stored = RateCounter.objects.get().key
+    assert len(stored) == 64 and stored.isalnum()
+
+
+@pytest.mark.django_db
+def test_a_named_shared_cache_takes_the_counts_instead_of_the_database(settings):
+    settings.CACHES = {
+        **settings.CACHES,
+        "shared": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "limits-test",
+        },
+    }
+    settings.NEWSROOM_LIMITS_STORE = "shared"
+    caches["shared"].clear()
+    assert [limits.hit("c", "k", 2, 60).allowed for _ in range(3)] == [
+        True,
+        True,
+        False,
+    ]
+    assert limits.spend_once("tok", 60) and not limits.spend_once("tok", 60)
+    assert not RateCounter.objects.exists() and not SpentToken.objects.exists()
+
+
+def test_the_store_is_the_database_unless_the_default_cache_is_shared(settings):
+    settings.NEWSROOM_LIMITS_STORE = ""
+    assert limits.store() == "database"  # locmem is per process
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/15",
+        }
+    }
+    assert limits.store() == "default"
