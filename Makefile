@@ -32,9 +32,10 @@ run: demo
 	$(RUN_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(RUN_ENV) BIN=$(BIN) scripts/serve
 
-# Create an editor account (asks for a password; none exists by default).
+# Create a staff account (asks for a password; none exists by default). The
+# first account is usually the site's administrator: EDITOR_ROLE picks another.
 admin: migrate
-	$(RUN_ENV) $(BIN)/python manage.py create_editor $${EDITOR_USER:-editor}
+	$(RUN_ENV) $(BIN)/python manage.py create_editor $${EDITOR_USER:-editor} --role $${EDITOR_ROLE:-administrator}
 
 # Debian's Chromium for the browser tests (never a downloaded browser build).
 browser:

@@ -1,14 +1,40 @@
-"""The editors' admin: write, schedule, preview, correct and restore articles."""
+"""The editors' admin: write, review, schedule, preview, correct and restore.
+
+Who may do what is decided here by model permissions (see roles.py), never
+only hidden in templates: a reporter's form offers Draft and In review only,
+and a crafted POST with another status is refused by the form; a reporter
+sees and edits only their own stories, and only while they are drafts.
+"""
 
 from __future__ import annotations
 
-from django.contrib import admin
-from django.urls import reverse
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpRequest, JsonResponse
+from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
+from . import admin_desk  # noqa: F401 - registers the desk's own admins
+from .admin_desk import ArticleActionForm, bulk_actions, create_preview_link
+from .desk import Transition, mark_editing, others_editing
 from .models import Article, ArticleNote, Author, Byline, Section, Tag
+from .rendering import render_markdown
+from .text import clean_text
+
+PUBLISHING = {Article.Status.PUBLISHED, Article.Status.SCHEDULED}
+
+
+def can_publish(user) -> bool:
+    return user.has_perm("articles.publish_article")
+
+
+def can_edit_others(user) -> bool:
+    return user.has_perm("articles.edit_others_article")
 
 
 class BylineInline(admin.TabularInline):
@@ -24,41 +50,128 @@ class ArticleNoteInline(admin.StackedInline):
 
 
 class StateFilter(admin.SimpleListFilter):
-    """Draft / scheduled (still waiting) / live, computed against now."""
+    """Draft / in review / scheduled (still waiting) / live, against now."""
 
     title = "state"
     parameter_name = "state"
 
     def lookups(self, request, model_admin):
-        return [("draft", "Draft"), ("scheduled", "Scheduled"), ("published", "Live")]
+        return [
+            ("draft", "Draft"),
+            ("review", "Waiting for review"),
+            ("scheduled", "Scheduled"),
+            ("published", "Live"),
+        ]
 
     def queryset(self, request, queryset):
         now = timezone.now()
         if self.value() == "draft":
             return queryset.filter(status=Article.Status.DRAFT)
+        if self.value() == "review":
+            return queryset.filter(status=Article.Status.REVIEW)
         if self.value() == "scheduled":
-            return queryset.exclude(status=Article.Status.DRAFT).filter(
-                published_at__gt=now
-            )
+            return queryset.filter(status__in=PUBLISHING, published_at__gt=now)
         if self.value() == "published":
             return queryset.published(now)
         return queryset
 
 
+def _cleaning(to_python, multiline: bool):
+    def convert(value):
+        value = to_python(value)
+        return clean_text(value, multiline=multiline) if value else value
+
+    return convert
+
+
+class ArticleForm(forms.ModelForm):
+    """The article form, with the desk's rules: allowed states, a real time
+    for a schedule, one kind of line ending, and no save over a newer one."""
+
+    based_on = forms.CharField(widget=forms.HiddenInput, required=False)
+    workflow_note = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Saved with a change of state: why it was sent back, "
+        "what to check, what changed.",
+    )
+
+    class Meta:
+        model = Article
+        fields = "__all__"  # noqa: DJ007 - the admin narrows them by fieldsets
+
+    user = None  # set per request by ArticleAdmin.get_form
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Clean while converting, so "changed?" compares cleaned text: a
+        # browser's CRLF line endings are not an edit.
+        for name in ("headline", "standfirst", "body", "dateline"):
+            if name in self.fields:
+                field = self.fields[name]
+                field.to_python = _cleaning(field.to_python, name != "headline")
+        if self.instance.pk and self.instance.updated_at:
+            self.fields["based_on"].initial = self.instance.updated_at.isoformat()
+        status = self.fields.get("status")
+        if status is not None and self.user is not None and not can_publish(self.user):
+            status.choices = [
+                (Article.Status.DRAFT.value, Article.Status.DRAFT.label),
+                (Article.Status.REVIEW.value, Article.Status.REVIEW.label),
+            ]
+        if status is not None:
+            status.help_text = (
+                "Scheduled needs a publication time in the future; Published "
+                "with no time goes live now."
+            )
+
+    def clean(self):
+        data = super().clean()
+        status = data.get("status")
+        when = data.get("published_at")
+        if status == Article.Status.SCHEDULED and (not when or when <= timezone.now()):
+            self.add_error(
+                "published_at",
+                "A scheduled story needs a publication time in the future. "
+                "Set the time, or choose Published to go live now.",
+            )
+        if self.instance.pk and data.get("based_on"):
+            current = (
+                Article.objects.filter(pk=self.instance.pk)
+                .values_list("updated_at", flat=True)
+                .first()
+            )
+            if current and current.isoformat() != data["based_on"]:
+                raise forms.ValidationError(
+                    "Someone saved this story after you opened it (at "
+                    f"{timezone.localtime(current):%H:%M:%S}). Nothing was saved: "
+                    "your text is still in the form below. Copy what you need, "
+                    "reload the story and apply your changes again."
+                )
+        return data
+
+    def has_changed(self) -> bool:
+        # The hidden version stamp and an empty note are not edits.
+        return bool(set(self.changed_data) - {"based_on", "workflow_note"}) or bool(
+            (self.cleaned_data or {}).get("workflow_note")
+        )
+
+
 @admin.register(Article)
 class ArticleAdmin(SimpleHistoryAdmin):
+    form = ArticleForm
+    action_form = ArticleActionForm
+    actions = bulk_actions
     list_display = [
         "headline",
-        "section",
         "state_label",
+        "section",
         "published_at",
-        "updated_at",
         "comment_count",
         "preview_link",
     ]
+    list_display_links = ["headline"]
     list_filter = [
         StateFilter,
-        "status",
         "section",
         ("published_at", admin.DateFieldListFilter),
     ]
@@ -68,16 +181,38 @@ class ArticleAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ["tags"]
     prepopulated_fields = {"slug": ["headline"]}
     inlines = [BylineInline, ArticleNoteInline]
+    readonly_fields = ["workflow_history"]
     list_per_page = 50
     show_full_result_count = False  # COUNT(*) over a million rows is slow
     fieldsets = [
-        (None, {"fields": ["headline", "slug", "standfirst", "body", "dateline"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "headline",
+                    "slug",
+                    "standfirst",
+                    "body",
+                    "dateline",
+                    "based_on",
+                ],
+                "classes": ["desk-writing"],
+            },
+        ),
         (
             "Publishing",
             {
-                "fields": ["status", "published_at", "section", "tags", "image_url"],
-                "description": "Set status to Published with a time in the future to "
-                "schedule: the article appears at that time by itself.",
+                "fields": [
+                    "status",
+                    "workflow_note",
+                    "workflow_history",
+                    "published_at",
+                    "section",
+                    "tags",
+                    "image_url",
+                ],
+                "description": "Reporters submit a draft for review; editors "
+                "publish it now, or schedule it with a time in the future.",
             },
         ),
         ("Comments", {"fields": ["comments_enabled", "comment_moderation"]}),
@@ -90,6 +225,108 @@ class ArticleAdmin(SimpleHistoryAdmin):
         ),
     ]
 
+    class Media:
+        css = {"all": ["articles/admin-desk.css"]}
+        js = ["articles/admin-writing.js"]
+
+    # --- who sees and edits what ----------------------------------------
+    def get_queryset(self, request: HttpRequest):
+        qs = super().get_queryset(request)
+        if can_edit_others(request.user):
+            return qs
+        return qs.filter(created_by=request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        if not super().has_change_permission(request, obj):
+            return False
+        if obj is None or can_edit_others(request.user):
+            return True
+        # A reporter edits their own story while it is a draft; once it is
+        # submitted or published it belongs to the desk.
+        return obj.created_by_id == request.user.pk and obj.status == "draft"
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        if not super().has_view_permission(request, obj):
+            return False
+        return (
+            obj is None
+            or can_edit_others(request.user)
+            or obj.created_by_id == request.user.pk
+        )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"user": request.user})
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not can_publish(request.user):
+            for name in ("publish", "unpublish", "move_to_section", "add_tag"):
+                actions.pop(name, None)
+        return actions
+
+    # --- saving: permissions, transitions, no empty revisions -----------
+    def save_model(self, request, obj: Article, form, change: bool) -> None:
+        before = (
+            Article.objects.filter(pk=obj.pk).values_list("status", flat=True).first()
+            if change
+            else None
+        )
+        if obj.status in PUBLISHING and not can_publish(request.user):
+            raise PermissionDenied("Only editors publish or schedule stories.")
+        if change and not form.has_changed():
+            return  # nothing changed: no save, so no revision that changes nothing
+        if not change:
+            obj.created_by = request.user
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            after = obj.status
+            if before is None and after == Article.Status.DRAFT:
+                return
+            if before != after:
+                Transition.objects.create(
+                    article=obj,
+                    from_status=before or "new",
+                    to_status=after,
+                    user=request.user,
+                    note=form.cleaned_data.get("workflow_note", ""),
+                )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "GET" and str(object_id).isdigit():
+            others = others_editing(int(object_id), request.user)
+            if others:
+                messages.warning(
+                    request,
+                    f"{', '.join(others)} also has this story open. Saves based "
+                    "on an older version are refused, so coordinate before saving.",
+                )
+            mark_editing(int(object_id), request.user)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description="Workflow history")
+    def workflow_history(self, obj: Article) -> str:
+        """Each move of the story: who, when, and the note they left."""
+        if not obj or not obj.pk:
+            return "—"
+        moves = list(obj.transitions.select_related("user")[:50])
+        if not moves:
+            return "No moves yet."
+        return format_html_join(
+            "",
+            '<p class="desk-move"><strong>{}</strong> by {} on {}{}</p>',
+            (
+                (
+                    m.label,
+                    m.user or "someone",
+                    timezone.localtime(m.at).strftime("%d %b %Y %H:%M"),
+                    f": {m.note}" if m.note else "",
+                )
+                for m in moves
+            ),
+        )
+
+    # --- list columns ----------------------------------------------------
     @admin.display(description="State")
     def state_label(self, obj: Article) -> str:
         return obj.state
@@ -97,12 +334,44 @@ class ArticleAdmin(SimpleHistoryAdmin):
     @admin.display(description="Preview")
     def preview_link(self, obj: Article) -> str:
         return format_html(
-            '<a href="{}" target="_blank">preview</a>',
+            '<a href="{}" target="_blank" rel="noopener">preview</a>',
             reverse("web:preview", args=[obj.pk]),
         )
 
     def view_on_site(self, obj: Article) -> str:
         return reverse("web:preview", args=[obj.pk])
+
+    # --- the writing view's live preview --------------------------------
+    def get_urls(self):
+        urls = super().get_urls()
+        render = self.admin_site.admin_view(require_POST(self.render_view))
+        shared = self.admin_site.admin_view(require_POST(self.share_view))
+        return [
+            path("render/", render, name="articles_article_render"),
+            path("<int:pk>/share-preview/", shared, name="articles_article_share"),
+            *urls,
+        ]
+
+    def render_view(self, request: HttpRequest) -> JsonResponse:
+        """Markdown to the sanitised HTML readers will see (same renderer)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        body = request.POST.get("body", "")[:200_000]
+        return JsonResponse({"html": render_markdown(clean_text(body))})
+
+    def share_view(self, request: HttpRequest, pk: int):
+        from django.shortcuts import get_object_or_404, redirect
+
+        obj = get_object_or_404(Article, pk=pk)
+        if not self.has_view_permission(request, obj):
+            raise PermissionDenied
+        url = create_preview_link(request, obj)
+        messages.success(
+            request,
+            f"Preview link (no account needed, expires in 7 days, revocable under "
+            f"Preview links): {url}",
+        )
+        return redirect(reverse("admin:articles_article_change", args=[pk]))
 
 
 @admin.register(Section)

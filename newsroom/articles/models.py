@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -91,6 +92,7 @@ class ArticleQuerySet(models.QuerySet):
 class Article(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
+        REVIEW = "review", "In review"
         SCHEDULED = "scheduled", "Scheduled"
         PUBLISHED = "published", "Published"
 
@@ -116,6 +118,15 @@ class Article(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The account that wrote it: a reporter may edit only their own.",
+    )
     section = models.ForeignKey(
         Section, on_delete=models.PROTECT, related_name="articles"
     )
@@ -151,6 +162,10 @@ class Article(models.Model):
                 fields=["section", "-published_at"], name="article_section_idx"
             ),
         ]
+        permissions = [
+            ("publish_article", "Can publish, schedule and unpublish articles"),
+            ("edit_others_article", "Can edit articles other people wrote"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["source", "source_id"],
@@ -178,6 +193,8 @@ class Article(models.Model):
         """What an editor needs to know: draft, scheduled (still waiting) or live."""
         if self.status == self.Status.DRAFT:
             return "draft"
+        if self.status == self.Status.REVIEW:
+            return "in review"
         if self.published_at and self.published_at > timezone.now():
             return "scheduled"
         return "published"
@@ -197,7 +214,7 @@ class Article(models.Model):
     def save(self, *args, **kwargs) -> None:  # noqa: DJ012 - kept beside delete
         if not self.slug:
             self.slug = unique_slug(self.headline)
-        if self.status != self.Status.DRAFT:
+        if self.status not in (self.Status.DRAFT, self.Status.REVIEW):
             if self.published_at is None:
                 self.published_at = timezone.now()
             # Keep the stored status honest for the admin's filter; publicness
@@ -266,3 +283,16 @@ class ArticleNote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.article}: {self.text[:60]}"
+
+
+# The desk's models live beside the article (see desk.py).
+from .desk import EditSession, Pin, PreviewLink, Transition  # noqa: E402, F401
+
+
+class ReviewQueue(Article):
+    """Stories waiting for an editor: the desk's inbox (see admin_desk.py)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "story waiting for review"
+        verbose_name_plural = "Waiting for review"

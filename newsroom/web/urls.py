@@ -11,5 +11,6 @@ urlpatterns = [
     path("author/<slug:slug>/", views.author, name="author"),
     path("article/<slug:slug>/", views.article, name="article"),
     path("preview/<int:pk>/", views.preview, name="preview"),
+    path("preview/s/<str:token>/", views.shared_preview, name="shared-preview"),
     path("robots.txt", views.robots_txt, name="robots"),
 ]

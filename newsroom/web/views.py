@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_safe
 
+from newsroom.articles.desk import curated_ids, open_preview_token
 from newsroom.articles.models import Article, Author, Byline, Section, Tag
 from newsroom.shares.counters import share_totals
 
@@ -26,7 +28,10 @@ def home(request: HttpRequest) -> HttpResponse:
     # Ids first (index range scans, no rows), then every shown row in one
     # query with its byline: 12 queries for 41 cards instead of two per block.
     public = Article.objects.published()
-    latest_ids = newest_ids(public, HOME_LATEST)
+    # The editors' pins lead (position order), then the newest stories.
+    pinned = curated_ids()
+    newest = [pk for pk in newest_ids(public, HOME_LATEST) if pk not in pinned]
+    latest_ids = (pinned + newest)[: max(HOME_LATEST, len(pinned))]
     shown = set(latest_ids)
     sections = menu_sections()
     newest = newest_in_sections(public, [s.pk for s in sections], SECTION_BLOCK + 4)
@@ -59,9 +64,23 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _listing(
-    request: HttpRequest, queryset, title: str, kind: str, obj, description=""
+    request: HttpRequest,
+    queryset,
+    title: str,
+    kind: str,
+    obj,
+    description="",
+    pinned: list[int] | None = None,
 ) -> HttpResponse:
+    first_page = not request.GET.get("before")
+    curated = []
+    if pinned and first_page:
+        rows = fetch_for_listing(Article, pinned)
+        curated = [rows[pk] for pk in pinned if pk in rows]
+        queryset = queryset.exclude(pk__in=pinned)
     listed = keyset_page(queryset.for_listing(), request.GET.get("before"))
+    if curated:
+        listed.items = curated + list(listed.items)
     return pagecache.render(
         request,
         "web/listing.html",
@@ -71,7 +90,7 @@ def _listing(
             "object": obj,
             "description": description() if callable(description) else description,
             "page": listed,
-            "first_page": not request.GET.get("before"),
+            "first_page": first_page,
             "share_totals": share_totals(a.pk for a in listed.items),
         },
     )
@@ -91,6 +110,7 @@ def section(request: HttpRequest, slug: str) -> HttpResponse:
         "section",
         obj,
         lambda: obj.description,
+        pinned=curated_ids(obj.pk),
     )
 
 
@@ -147,14 +167,45 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+def _preview_response(request: HttpRequest, obj: Article) -> HttpResponse:
+    context = _article_context(obj)
+    context["preview"] = True
+    response = HttpResponse(render_to_string("web/article.html", context, request))
+    # Never indexed, never cached, never leaking the link onwards.
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Cache-Control"] = "private, no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
 @staff_member_required
 @require_GET
 def preview(request: HttpRequest, pk: int) -> HttpResponse:
-    """Editors see a draft or scheduled article exactly as readers will."""
+    """Staff see a draft or scheduled article exactly as readers will: editors
+    any story, a reporter only their own."""
     obj = get_object_or_404(Article.objects.with_byline(), pk=pk)
-    context = _article_context(obj)
-    context["preview"] = True
-    return HttpResponse(render_to_string("web/article.html", context, request))
+    user = request.user
+    if not user.has_perm("articles.view_article") or not (
+        user.has_perm("articles.edit_others_article") or obj.created_by_id == user.pk
+    ):
+        raise PermissionDenied("This story is not yours to preview.")
+    return _preview_response(request, obj)
+
+
+@require_GET
+def shared_preview(request: HttpRequest, token: str) -> HttpResponse:
+    """A draft shown to someone without an account, through a signed link that
+    expires and can be revoked."""
+    link = open_preview_token(token)
+    if link is None:
+        response = HttpResponse(
+            render_to_string("web/preview_refused.html", {}, request), status=403
+        )
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        response["Cache-Control"] = "private, no-store"
+        return response
+    obj = Article.objects.with_byline().get(pk=link.article_id)
+    return _preview_response(request, obj)
 
 
 @require_GET

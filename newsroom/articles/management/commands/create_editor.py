@@ -8,21 +8,44 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from newsroom.articles.roles import ROLE_CHOICES, sync_roles
+
 
 class Command(BaseCommand):
     help = (
-        "Create an editor (staff superuser) account. Asks for a password, or "
-        "with --generate prints a random one once."
+        "Create (or reset) a staff account in one role: reporter, editor, "
+        "moderator or administrator. Never a superuser unless --superuser is "
+        "given. Asks for a password, or with --generate prints a random one once."
     )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("username")
         parser.add_argument("--email", default="")
         parser.add_argument(
+            "--role",
+            choices=sorted(ROLE_CHOICES),
+            default="editor",
+            help="the account's role (default: editor)",
+        )
+        parser.add_argument(
+            "--superuser",
+            action="store_true",
+            help="also make it a superuser (every permission, unchecked)",
+        )
+        parser.add_argument(
             "--generate", action="store_true", help="generate and print a password"
         )
 
-    def handle(self, *args, username: str, email: str, generate: bool, **options):
+    def handle(
+        self,
+        *args,
+        username: str,
+        email: str,
+        generate: bool,
+        role: str = "editor",
+        superuser: bool = False,
+        **options,
+    ):
         User = get_user_model()
         if generate:
             password = secrets.token_urlsafe(15)
@@ -36,9 +59,15 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
         user.email = email or user.email
-        user.is_staff = user.is_superuser = True
+        user.is_staff = True
+        user.is_superuser = superuser
         user.set_password(password)
         user.save()
-        self.stdout.write(f"editor {username!r} is ready at /admin/")
+        from django.contrib.auth.models import Group
+
+        sync_roles()
+        user.groups.set([Group.objects.get(name=ROLE_CHOICES[role])])
+        kind = f"{role} (superuser)" if superuser else role
+        self.stdout.write(f"{kind} {username!r} is ready at /admin/")
         if generate:
             self.stdout.write(f"password: {password}")

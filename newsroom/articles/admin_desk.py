@@ -1,0 +1,201 @@
+"""The desk's admin: bulk actions, the review queue, front-page pins and
+shareable preview links."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
+
+from .desk import Pin, PreviewLink, Transition, create_preview_link
+from .models import Article, ReviewQueue, Section, Tag
+
+
+class ArticleActionForm(ActionForm):
+    """The action bar, with the section or tag a bulk move or tag needs."""
+
+    section = forms.ModelChoiceField(
+        Section.objects.all(), required=False, label="Section"
+    )
+    tag = forms.ModelChoiceField(Tag.objects.all(), required=False, label="Tag")
+
+
+def _require_publish(request) -> None:
+    if not request.user.has_perm("articles.publish_article"):
+        raise PermissionDenied("Only editors publish, unpublish or move stories.")
+
+
+def _editable(modeladmin, request, queryset):
+    """Only the rows this user may change (a crafted POST can name any id)."""
+    return [a for a in queryset if modeladmin.has_change_permission(request, a)]
+
+
+def _move(request, article: Article, status: str, note: str) -> None:
+    before = article.status
+    article.status = status
+    if status == Article.Status.PUBLISHED and (
+        article.published_at is None or article.published_at > timezone.now()
+    ):
+        article.published_at = timezone.now()
+    article.save()
+    if before != article.status:
+        Transition.objects.create(
+            article=article,
+            from_status=before,
+            to_status=article.status,
+            user=request.user,
+            note=note,
+        )
+
+
+@admin.action(description="Publish selected stories now")
+def publish(modeladmin, request, queryset) -> None:
+    _require_publish(request)
+    with transaction.atomic():
+        rows = _editable(modeladmin, request, queryset)
+        for article in rows:
+            _move(request, article, Article.Status.PUBLISHED, "bulk publish")
+    messages.success(request, f"Published {len(rows)} stories.")
+
+
+@admin.action(description="Unpublish selected stories (back to draft)")
+def unpublish(modeladmin, request, queryset) -> None:
+    _require_publish(request)
+    with transaction.atomic():
+        rows = _editable(modeladmin, request, queryset)
+        for article in rows:
+            _move(request, article, Article.Status.DRAFT, "bulk unpublish")
+    messages.success(request, f"Unpublished {len(rows)} stories.")
+
+
+@admin.action(description="Move selected stories to the section chosen")
+def move_to_section(modeladmin, request, queryset) -> None:
+    _require_publish(request)
+    form = ArticleActionForm(request.POST)
+    section = form.fields["section"].clean(request.POST.get("section") or None)
+    if section is None:
+        messages.error(request, "Choose a section in the action bar first.")
+        return
+    with transaction.atomic():
+        rows = _editable(modeladmin, request, queryset)
+        for article in rows:
+            article.section = section
+            article.save()
+    messages.success(request, f"Moved {len(rows)} stories to {section}.")
+
+
+@admin.action(description="Add the tag chosen to selected stories")
+def add_tag(modeladmin, request, queryset) -> None:
+    _require_publish(request)
+    form = ArticleActionForm(request.POST)
+    tag = form.fields["tag"].clean(request.POST.get("tag") or None)
+    if tag is None:
+        messages.error(request, "Choose a tag in the action bar first.")
+        return
+    with transaction.atomic():
+        rows = _editable(modeladmin, request, queryset)
+        for article in rows:
+            article.tags.add(tag)
+            article.save()  # a revision and an outbox row, as any edit
+    messages.success(request, f"Tagged {len(rows)} stories “{tag}”.")
+
+
+@admin.action(description="Make a shareable preview link")
+def share_preview(modeladmin, request, queryset) -> None:
+    for article in queryset[:20]:
+        if modeladmin.has_view_permission(request, article):
+            url = create_preview_link(request, article)
+            messages.success(request, f"{article}: {url}")
+
+
+bulk_actions = [publish, unpublish, move_to_section, add_tag, share_preview]
+
+
+@admin.register(ReviewQueue)
+class ReviewQueueAdmin(admin.ModelAdmin):
+    list_display = ["headline", "section", "submitted_by", "submitted_at", "open"]
+    list_select_related = ["section"]
+    ordering = ["updated_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(status=Article.Status.REVIEW)
+
+    def has_module_permission(self, request) -> bool:
+        return request.user.has_perm("articles.publish_article")
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("articles.publish_article")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def _submission(self, obj):
+        return obj.transitions.filter(to_status="review").first()
+
+    @admin.display(description="Submitted by")
+    def submitted_by(self, obj) -> str:
+        move = self._submission(obj)
+        return str(move.user) if move and move.user else "—"
+
+    @admin.display(description="Submitted")
+    def submitted_at(self, obj):
+        move = self._submission(obj)
+        return move.at if move else obj.updated_at
+
+    @admin.display(description="")
+    def open(self, obj) -> str:
+        return format_html(
+            '<a href="{}">Review</a>',
+            reverse("admin:articles_article_change", args=[obj.pk]),
+        )
+
+
+@admin.register(Pin)
+class PinAdmin(SimpleHistoryAdmin):
+    """Front-page curation: the lead and the top stories, with expiry."""
+
+    list_display = ["article", "where", "position", "expires_at", "active"]
+    list_editable = ["position", "expires_at"]
+    list_filter = ["section"]
+    autocomplete_fields = ["article"]
+    ordering = ["section", "position"]
+
+    @admin.display(description="Front")
+    def where(self, obj: Pin) -> str:
+        return obj.section.name if obj.section_id else "Home"
+
+    @admin.display(boolean=True)
+    def active(self, obj: Pin) -> bool:
+        return obj.expires_at is None or obj.expires_at > timezone.now()
+
+    def save_model(self, request, obj: Pin, form, change: bool) -> None:
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(PreviewLink)
+class PreviewLinkAdmin(admin.ModelAdmin):
+    list_display = ["article", "created_by", "created_at", "expires_at", "revoked"]
+    list_editable = ["revoked"]
+    readonly_fields = ["key", "article", "created_by", "created_at", "expires_at"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # made from the article, where the URL is shown once
+
+    @admin.action(description="Revoke selected links")
+    def revoke(self, request, queryset) -> None:
+        queryset.update(revoked=True)

@@ -1,0 +1,96 @@
+/* The writing view: the rendered article beside the Markdown, a word count,
+   reading time, and the headline's length against search and social limits.
+   Progressive: without JavaScript the form is the plain admin form. */
+(function () {
+  "use strict";
+  var HEADLINE_SEARCH = 70; // about what a results page shows before cutting
+  var HEADLINE_SOCIAL = 100; // about what a social card shows
+  var WORDS_PER_MINUTE = 230;
+
+  function words(text) {
+    var m = text.match(/[\p{L}\p{N}][\p{L}\p{N}'’-]*/gu);
+    return m ? m.length : 0;
+  }
+
+  function status(id, label) {
+    var out = document.createElement("p");
+    out.id = id;
+    out.className = "desk-meter";
+    out.setAttribute("aria-live", "polite");
+    out.setAttribute("aria-label", label);
+    return out;
+  }
+
+  function setup() {
+    var body = document.getElementById("id_body");
+    var headline = document.getElementById("id_headline");
+    if (!body || !headline) return;
+    var form = body.form;
+    var csrf = form.querySelector("input[name=csrfmiddlewaretoken]");
+    var renderUrl = form.getAttribute("data-render-url") ||
+      window.location.pathname.replace(/(\d+\/change|add)\/?$/, "render/");
+
+    var headMeter = status("desk-headline-meter", "Headline length");
+    headline.parentNode.appendChild(headMeter);
+    function headlineLength() {
+      var n = headline.value.length;
+      var notes = [];
+      if (n > HEADLINE_SEARCH) notes.push("longer than search results show (" + HEADLINE_SEARCH + ")");
+      if (n > HEADLINE_SOCIAL) notes.push("longer than social cards show (" + HEADLINE_SOCIAL + ")");
+      headMeter.textContent = n + " characters" + (notes.length ? ": " + notes.join("; ") : "");
+      headMeter.classList.toggle("desk-meter--warn", notes.length > 0);
+    }
+    headline.addEventListener("input", headlineLength);
+    headlineLength();
+
+    var bodyMeter = status("desk-body-meter", "Word count and reading time");
+    var pane = document.createElement("section");
+    pane.className = "desk-preview";
+    pane.setAttribute("aria-label", "Rendered article");
+    pane.tabIndex = 0;
+    var heading = document.createElement("h2");
+    heading.textContent = "As readers will see it";
+    var rendered = document.createElement("div");
+    rendered.className = "desk-preview__body";
+    pane.appendChild(heading);
+    pane.appendChild(rendered);
+    body.parentNode.appendChild(bodyMeter);
+    body.parentNode.appendChild(pane);
+    body.closest(".form-row") && body.closest(".form-row").classList.add("desk-body-row");
+
+    function count() {
+      var n = words(body.value);
+      var minutes = Math.max(1, Math.round(n / WORDS_PER_MINUTE));
+      bodyMeter.textContent = n + " words · about " + minutes + " min read";
+    }
+    var timer = null;
+    function render() {
+      var data = new FormData();
+      data.append("body", body.value);
+      fetch(renderUrl, {
+        method: "POST",
+        body: data,
+        credentials: "same-origin",
+        headers: { "X-CSRFToken": csrf ? csrf.value : "" }
+      }).then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (json) {
+          // The server's sanitiser made this HTML (the same as the page's).
+          if (json) rendered.innerHTML = json.html;
+        })
+        .catch(function () {});
+    }
+    body.addEventListener("input", function () {
+      count();
+      clearTimeout(timer);
+      timer = setTimeout(render, 400);
+    });
+    count();
+    render();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", setup);
+  } else {
+    setup();
+  }
+})();

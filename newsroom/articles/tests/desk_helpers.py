@@ -1,0 +1,97 @@
+"""Helpers for the desk tests: accounts in a role, and a form as a browser sends it."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+from django.contrib.auth.models import Group, User
+from django.test import Client
+
+from newsroom.articles.roles import ROLE_CHOICES, sync_roles
+
+
+def account(name: str, role: str) -> User:
+    sync_roles()
+    user = User.objects.create_user(name, password="not-a-real-pass-123", is_staff=True)
+    user.groups.set([Group.objects.get(name=ROLE_CHOICES[role])])
+    return user
+
+
+def logged_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+class _FormReader(HTMLParser):
+    """The fields of the admin's main form, with the values a browser submits."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.data: dict[str, list[str]] = {}
+        self._textarea: str | None = None
+        self._select: str | None = None
+        self._selected: list[str] = []
+        self._first_option: str | None = None
+        self._in_form = False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form" and a.get("id", "").endswith("_form"):
+            self._in_form = True
+        if not self._in_form:
+            return
+        name = a.get("name")
+        if tag == "input" and name:
+            kind = a.get("type", "text")
+            if kind in ("checkbox", "radio"):
+                if "checked" in a:
+                    self.data.setdefault(name, []).append(a.get("value", "on"))
+            elif kind not in ("submit", "button", "file"):
+                self.data.setdefault(name, []).append(a.get("value", ""))
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self.data[name] = [""]
+        elif tag == "select" and name:
+            self._select, self._selected, self._first_option = name, [], None
+        elif tag == "option" and self._select:
+            if self._first_option is None:
+                self._first_option = a.get("value", "")
+            if "selected" in a:
+                self._selected.append(a.get("value", ""))
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._in_form = False
+        if tag == "textarea":
+            self._textarea = None
+        if tag == "select" and self._select:
+            self.data[self._select] = self._selected or (
+                [] if self._first_option is None else [self._first_option]
+            )
+            self._select = None
+
+    def handle_data(self, data):
+        if self._textarea:
+            # Browsers send textarea line endings as CRLF.
+            text = (
+                data[1:]
+                if data.startswith("\n") and not self.data[self._textarea][0]
+                else data
+            )
+            self.data[self._textarea][0] += text.replace("\r\n", "\n").replace(
+                "\n", "\r\n"
+            )
+
+
+def form_data(html: str, **changes) -> dict:
+    """The admin form's fields as submitted, with ``changes`` applied."""
+    reader = _FormReader()
+    reader.feed(html)
+    data: dict = {k: (v if len(v) != 1 else v[0]) for k, v in reader.data.items()}
+    for key, value in changes.items():
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    return data

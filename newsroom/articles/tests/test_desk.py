@@ -1,0 +1,361 @@
+"""The desk: roles, the review workflow, soft locks, curation, shared previews."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.utils import timezone
+
+from newsroom.articles.desk import Pin, PreviewLink, Transition, curated_ids
+from newsroom.articles.models import Article
+from newsroom.articles.tests import factories as f
+
+from .desk_helpers import account, form_data, logged_in
+
+pytestmark = pytest.mark.django_db
+
+ADD = "/admin/articles/article/add/"
+
+
+def change_url(a: Article) -> str:
+    return f"/admin/articles/article/{a.pk}/change/"
+
+
+def new_story(client, headline="A reporter's first draft", **changes) -> Article:
+    f.section("World")
+    html = client.get(ADD).content.decode()
+    data = form_data(
+        html,
+        headline=headline,
+        slug="",
+        body="Line one.\r\n\r\nLine two.",
+        section=str(f.section("World").pk),
+        **changes,
+    )
+    data["slug"] = headline.lower().replace(" ", "-").replace("'", "")
+    response = client.post(ADD, data)
+    assert response.status_code in (200, 302)
+    return Article.objects.filter(headline=headline).first(), response
+
+
+# --- roles --------------------------------------------------------------
+
+
+def test_the_four_roles_exist_with_their_permissions():
+    from django.contrib.auth.models import Group
+
+    from newsroom.articles.roles import sync_roles
+
+    sync_roles()
+    perms = {
+        g.name: {
+            f"{p.content_type.app_label}.{p.codename}" for p in g.permissions.all()
+        }
+        for g in Group.objects.prefetch_related("permissions__content_type")
+    }
+    assert "articles.add_article" in perms["Reporter"]
+    assert "articles.publish_article" not in perms["Reporter"]
+    assert "articles.edit_others_article" not in perms["Reporter"]
+    assert {"articles.publish_article", "articles.add_pin"} <= perms["Editor"]
+    assert all(p.startswith("comments.") for p in perms["Comment moderator"])
+    assert "auth.change_user" in perms["Administrator"]
+
+
+def test_create_editor_gives_a_role_and_never_superuser_unless_asked():
+    out = __import__("io").StringIO()
+    call_command(
+        "create_editor", "rita", "--role", "reporter", "--generate", stdout=out
+    )
+    rita = User.objects.get(username="rita")
+    assert rita.is_staff and not rita.is_superuser
+    assert [g.name for g in rita.groups.all()] == ["Reporter"]
+    assert not rita.has_perm("articles.publish_article")
+    call_command("create_editor", "root", "--superuser", "--generate", stdout=out)
+    assert User.objects.get(username="root").is_superuser
+
+
+# --- a reporter can't publish, through any door ------------------------------
+
+
+def test_a_reporter_writes_a_draft_and_cannot_publish_it_through_the_admin():
+    rita = logged_in(account("rita", "reporter"))
+    html = rita.get(ADD).content.decode()
+    assert 'value="published"' not in html and 'value="review"' in html
+    story, _ = new_story(rita)
+    assert story.status == "draft" and story.created_by.username == "rita"
+    # A crafted POST naming "published" is refused by the form.
+    data = form_data(rita.get(change_url(story)).content.decode(), status="published")
+    response = rita.post(change_url(story), data)
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    story.refresh_from_db()
+    assert story.status == "draft"
+    assert not Article.objects.published().filter(pk=story.pk).exists()
+
+
+def test_a_reporter_cannot_publish_with_a_bulk_action():
+    rita = logged_in(account("rita", "reporter"))
+    story, _ = new_story(rita)
+    response = rita.post(
+        "/admin/articles/article/",
+        {"action": "publish", "_selected_action": [story.pk], "index": 0},
+    )
+    assert response.status_code in (200, 302)
+    story.refresh_from_db()
+    assert story.status == "draft"
+
+
+def test_a_reporter_cannot_see_or_edit_another_reporters_story():
+    other = f.article("Someone else's draft", status="draft")
+    other.created_by = account("sam", "reporter")
+    other.save()
+    rita = logged_in(account("rita", "reporter"))
+    listing = rita.get("/admin/articles/article/").content.decode()
+    assert "Someone else&#x27;s draft" not in listing
+    assert rita.get(change_url(other)).status_code in (302, 403)
+    rita.post(change_url(other), {"headline": "Hijacked"})
+    other.refresh_from_db()
+    assert other.headline == "Someone else's draft"
+    assert rita.get(f"/preview/{other.pk}/").status_code == 403
+
+
+def test_a_reporter_submits_then_the_story_belongs_to_the_desk():
+    rita = logged_in(account("rita", "reporter"))
+    story, _ = new_story(rita)
+    data = form_data(
+        rita.get(change_url(story)).content.decode(),
+        status="review",
+        workflow_note="Ready: two sources checked.",
+    )
+    assert rita.post(change_url(story), data).status_code == 302
+    story.refresh_from_db()
+    assert story.status == "review"
+    move = Transition.objects.get(article=story)
+    assert (move.from_status, move.to_status, move.user.username) == (
+        "draft",
+        "review",
+        "rita",
+    )
+    assert move.note == "Ready: two sources checked." and move.label == (
+        "submitted for review"
+    )
+    # Submitted: the reporter may read it but not change it any more.
+    data["headline"] = "Changed after submitting"
+    rita.post(change_url(story), data)
+    story.refresh_from_db()
+    assert story.headline == "A reporter's first draft"
+
+
+def test_a_comment_moderator_works_only_the_comment_queues():
+    mo = logged_in(account("mo", "moderator"))
+    a = f.article("Some story")
+    assert mo.get("/admin/articles/article/").status_code == 403
+    assert mo.get(change_url(a)).status_code == 403
+    assert mo.get("/admin/comments/comment/").status_code == 200
+
+
+# --- the editor's side of the workflow ---------------------------------------
+
+
+def test_an_editor_sends_back_with_a_note_then_publishes_and_the_queue_shows_it():
+    rita = logged_in(account("rita", "reporter"))
+    story, _ = new_story(rita)
+    story.status = "review"
+    story.save()
+    ed = logged_in(account("eddie", "editor"))
+    queue = ed.get("/admin/articles/reviewqueue/").content.decode()
+    assert "A reporter&#x27;s first draft" in queue
+    assert rita.get("/admin/articles/reviewqueue/").status_code == 403
+
+    data = form_data(
+        ed.get(change_url(story)).content.decode(),
+        status="draft",
+        workflow_note="Needs a second source for the figure.",
+    )
+    assert ed.post(change_url(story), data).status_code == 302
+    back = Transition.objects.filter(article=story).first()
+    assert back.label == "sent back" and "second source" in back.note
+
+    data = form_data(ed.get(change_url(story)).content.decode(), status="published")
+    assert ed.post(change_url(story), data).status_code == 302
+    story.refresh_from_db()
+    assert story.is_public
+    assert Transition.objects.filter(article=story).first().label == "published"
+    # The history is on the story.
+    assert "Needs a second source" in ed.get(change_url(story)).content.decode()
+
+
+def test_scheduling_without_a_future_time_is_refused_with_a_message():
+    ed = logged_in(account("eddie", "editor"))
+    story, response = new_story(
+        ed, status="scheduled", published_at_0="", published_at_1=""
+    )
+    assert story is None
+    assert "needs a publication time in the future" in response.content.decode()
+    past = timezone.now() - timedelta(days=1)
+    story, response = new_story(
+        ed,
+        status="scheduled",
+        published_at_0=past.strftime("%Y-%m-%d"),
+        published_at_1=past.strftime("%H:%M:%S"),
+    )
+    assert story is None
+
+
+def test_a_save_that_changes_nothing_records_no_revision_and_keeps_line_endings():
+    ed = logged_in(account("eddie", "editor"))
+    story, _ = new_story(ed)
+    assert "\r" not in story.body
+    revisions = story.history.count()
+    data = form_data(ed.get(change_url(story)).content.decode())
+    assert "\r\n" in data["body"]  # as a browser sends it
+    assert ed.post(change_url(story), data).status_code == 302
+    story.refresh_from_db()
+    assert story.history.count() == revisions
+    assert "\r" not in story.body
+
+
+def test_bulk_actions_publish_unpublish_move_and_tag():
+    ed = logged_in(account("eddie", "editor"))
+    a = f.article("Bulk one", status="draft")
+    b = f.article("Bulk two", status="draft")
+    science = f.section("Science")
+    tag = f.tag("Budget")
+    url = "/admin/articles/article/"
+    ed.post(url, {"action": "publish", "_selected_action": [a.pk, b.pk]})
+    assert Article.objects.published().filter(pk__in=[a.pk, b.pk]).count() == 2
+    ed.post(
+        url,
+        {
+            "action": "move_to_section",
+            "_selected_action": [a.pk],
+            "section": science.pk,
+        },
+    )
+    ed.post(url, {"action": "add_tag", "_selected_action": [a.pk, b.pk], "tag": tag.pk})
+    a.refresh_from_db()
+    assert a.section == science and set(tag.articles.all()) == {a, b}
+    ed.post(url, {"action": "unpublish", "_selected_action": [b.pk]})
+    b.refresh_from_db()
+    assert b.status == "draft" and not b.is_public
+    assert Transition.objects.get(article=b, to_status="draft").label == "unpublished"
+
+
+# --- two editors on one story -------------------------------------------------
+
+
+def test_a_second_editor_is_warned_and_a_stale_save_is_refused_keeping_the_text():
+    story = f.article("Contested story")
+    one = logged_in(account("one", "editor"))
+    two = logged_in(account("two", "editor"))
+    first_form = form_data(one.get(change_url(story)).content.decode())
+    page = two.get(change_url(story), follow=True).content.decode()
+    assert "also has this story open" in page and "one" in page
+
+    second = form_data(page, headline="Two's headline")
+    assert two.post(change_url(story), second).status_code == 302
+
+    first_form["body"] = "One's careful rewrite of the whole story."
+    response = one.post(change_url(story), first_form)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Someone saved this story after you opened it" in html
+    assert "One&#x27;s careful rewrite of the whole story." in html  # text kept
+    story.refresh_from_db()
+    assert story.headline == "Two's headline"
+    assert "careful rewrite" not in story.body
+
+
+# --- the front page -----------------------------------------------------------
+
+
+def test_a_pinned_story_leads_the_home_page_until_its_pin_expires(client):
+    old = f.article(
+        "An older story an editor chose to lead",
+        published_at=(timezone.now() - timedelta(days=3)),
+    )
+    f.article("The newest story")
+    assert "The newest story" in _lead(client)
+    pin = Pin.objects.create(article=old, position=0)
+    assert "An older story an editor chose" in _lead(client)
+    assert pin.history.count() == 1  # audited like other changes
+    pin.expires_at = timezone.now() - timedelta(seconds=1)
+    pin.save()
+    assert "The newest story" in _lead(client)
+    assert curated_ids() == []
+
+
+def _lead(client) -> str:
+    html = client.get("/").content.decode()
+    start = html.index('class="front__lead"')
+    return html[start : start + 2000]
+
+
+def test_a_section_pin_leads_that_section_first_and_only_while_public(client):
+    old = f.article(
+        "Section's chosen story", published_at=(timezone.now() - timedelta(days=5))
+    )
+    f.article("Newest in the section")
+    Pin.objects.create(article=old, section=old.section, position=0)
+    html = client.get(old.section.get_absolute_url()).content.decode()
+    assert html.index("Section&#x27;s chosen story") < html.index(
+        "Newest in the section"
+    )
+    old.status = "draft"
+    old.save()
+    assert (
+        "Section&#x27;s chosen"
+        not in client.get(old.section.get_absolute_url()).content.decode()
+    )
+
+
+# --- previews that can be shared -------------------------------------------------
+
+
+def test_a_shared_preview_link_shows_a_draft_without_an_account_and_can_be_refused(
+    client,
+):
+    draft = f.article("An embargoed draft", status="draft")
+    ed = logged_in(account("eddie", "editor"))
+    response = ed.post(
+        f"/admin/articles/article/{draft.pk}/share-preview/", follow=True
+    )
+    url = next(
+        str(m) for m in response.context["messages"] if "/preview/s/" in str(m)
+    ).split(": ", 1)[1]
+    path = url[url.index("/preview/s/") :]
+    shown = client.get(path)
+    assert shown.status_code == 200
+    assert "An embargoed draft" in shown.content.decode()
+    assert shown["X-Robots-Tag"].startswith("noindex")
+    assert "no-store" in shown["Cache-Control"]
+
+    tampered = path[:-3] + ("x" if path[-3] != "x" else "y") + path[-2:]
+    assert client.get(tampered).status_code == 403
+    link = PreviewLink.objects.get()
+    link.expires_at = timezone.now() - timedelta(seconds=1)
+    link.save()
+    assert client.get(path).status_code == 403
+    link.expires_at = timezone.now() + timedelta(days=1)
+    link.revoked = True
+    link.save()
+    refused = client.get(path)
+    assert refused.status_code == 403
+    assert "not valid" in refused.content.decode()
+    # The public page still does not have it.
+    assert client.get(draft.get_absolute_url()).status_code == 404
+
+
+def test_the_writing_view_renders_markdown_with_the_sites_sanitiser():
+    rita = logged_in(account("rita", "reporter"))
+    html = rita.get(ADD).content.decode()
+    assert "articles/admin-writing.js" in html
+    out = rita.post(
+        "/admin/articles/article/render/",
+        {"body": "> quoted\n\n<script>alert(1)</script> **bold**"},
+    ).json()["html"]
+    assert "<blockquote>" in out and "<strong>bold</strong>" in out
+    assert "<script" not in out
