@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 RUN_ENV := DJANGO_SETTINGS_MODULE=newsroom.settings.prod NEWSROOM_HTTPS=false
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+AXE := .cache/node/node_modules/axe-core/axe.min.js
 
 .PHONY: run test install install-test browser migrate demo admin lint bench clean
 
@@ -43,6 +44,10 @@ browser:
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; \
 	  else echo "chromium missing and apt-get unavailable: browser tests will skip"; fi; }
+	@# axe-core (the accessibility engine the browser tests inject), from npm.
+	@test -f $(AXE) || { command -v npm >/dev/null 2>&1 && \
+	  npm install --silent --no-audit --no-fund --prefix .cache/node axe-core@4.14.1 >/dev/null \
+	  || echo "npm unavailable: accessibility checks will skip"; }
 
 test: install-test browser
 	@echo "== tests on SQLite"

@@ -84,6 +84,34 @@ def browser():
         chromium.close()
 
 
+AXE = Path(__file__).resolve().parent / ".cache/node/node_modules/axe-core/axe.min.js"
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core's script (installed from npm by ``make test``), to inject."""
+    if not AXE.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{AXE} missing in CI: make test should install it")
+        pytest.skip(f"{AXE} is not installed (make test installs it with npm)")
+    return AXE.read_text()
+
+
+def axe_violations(page, axe_source: str, impacts=("serious", "critical")) -> list:
+    """Run axe-core on the page; the violations of the given impacts."""
+    page.add_script_tag(content=axe_source)
+    result = page.evaluate("async () => await axe.run(document)")
+    return [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "nodes": [n["target"] for n in v["nodes"]],
+        }
+        for v in result["violations"]
+        if v["impact"] in impacts
+    ]
+
+
 @pytest.fixture
 def page(browser):
     context = browser.new_context()

@@ -110,6 +110,11 @@ class ArticleForm(forms.ModelForm):
             if name in self.fields:
                 field = self.fields[name]
                 field.to_python = _cleaning(field.to_python, name != "headline")
+        when = self.fields.get("published_at")
+        if when is not None and hasattr(when.widget, "widgets"):
+            date, time = when.widget.widgets
+            date.attrs["aria-label"] = "Publication date"
+            time.attrs["aria-label"] = "Publication time"
         if self.instance.pk and self.instance.updated_at:
             self.fields["based_on"].initial = self.instance.updated_at.isoformat()
         status = self.fields.get("status")
@@ -227,7 +232,7 @@ class ArticleAdmin(SimpleHistoryAdmin):
 
     class Media:
         css = {"all": ["articles/admin-desk.css"]}
-        js = ["articles/admin-writing.js"]
+        js = ["articles/admin-writing.js", "articles/admin-a11y.js"]
 
     # --- who sees and edits what ----------------------------------------
     def get_queryset(self, request: HttpRequest):

@@ -12,12 +12,11 @@
     return m ? m.length : 0;
   }
 
-  function status(id, label) {
+  function status(id) {
     var out = document.createElement("p");
     out.id = id;
     out.className = "desk-meter";
-    out.setAttribute("aria-live", "polite");
-    out.setAttribute("aria-label", label);
+    out.setAttribute("role", "status");
     return out;
   }
 
@@ -30,7 +29,7 @@
     var renderUrl = form.getAttribute("data-render-url") ||
       window.location.pathname.replace(/(\d+\/change|add)\/?$/, "render/");
 
-    var headMeter = status("desk-headline-meter", "Headline length");
+    var headMeter = status("desk-headline-meter");
     headline.parentNode.appendChild(headMeter);
     function headlineLength() {
       var n = headline.value.length;
@@ -43,7 +42,7 @@
     headline.addEventListener("input", headlineLength);
     headlineLength();
 
-    var bodyMeter = status("desk-body-meter", "Word count and reading time");
+    var bodyMeter = status("desk-body-meter");
     var pane = document.createElement("section");
     pane.className = "desk-preview";
     pane.setAttribute("aria-label", "Rendered article");

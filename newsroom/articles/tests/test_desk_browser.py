@@ -1,0 +1,94 @@
+"""The desk in a real Chromium: a reporter submits, an editor publishes, and the
+story appears to readers; the writing view's live preview works."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from newsroom.articles.models import Article
+from newsroom.articles.tests import factories as f
+
+from .desk_helpers import account
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "not-a-real-pass-123"
+
+
+def sign_in(page, base: str, username: str) -> None:
+    page.context.clear_cookies()
+    page.goto(base + "/admin/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(re.compile(r"/admin/$"))
+
+
+def test_a_reporter_submits_an_editor_publishes_and_readers_see_it(live_server, page):
+    f.section("World")
+    account("rita", "reporter")
+    account("eddie", "editor")
+    base = live_server.url
+
+    # The reporter writes and submits.
+    sign_in(page, base, "rita")
+    page.goto(base + "/admin/articles/article/add/")
+    page.locator("#id_headline").fill("Reporter's scoop on the harbour")
+    page.locator("#id_body").fill("First paragraph.\n\n> A quote from the harbour.")
+    # The writing view renders the Markdown beside it, with a word count.
+    page.locator(".desk-preview blockquote").wait_for()
+    assert "words" in page.locator("#desk-body-meter").inner_text()
+    page.locator("#id_section").select_option(label="World")
+    options = page.locator("#id_status option").all_inner_texts()
+    assert options == ["Draft", "In review"]  # no way to publish from here
+    page.locator("#id_status").select_option("review")
+    page.locator("#id_workflow_note").fill("Ready for the desk.")
+    page.locator("input[name=_save]").click()
+    page.wait_for_url(re.compile(r"/admin/articles/article/$"))
+    story = Article.objects.get(headline="Reporter's scoop on the harbour")
+    assert story.status == "review" and not story.is_public
+
+    # The editor finds it in the queue and publishes.
+    sign_in(page, base, "eddie")
+    page.goto(base + "/admin/articles/reviewqueue/")
+    page.get_by_role("link", name="Review", exact=True).first.click()
+    assert "Ready for the desk." in page.content()
+    page.locator("#id_status").select_option("published")
+    page.locator("input[name=_save]").click()
+    page.wait_for_url(re.compile(r"/admin/articles/article/$"))
+
+    # Readers see it.
+    page.context.clear_cookies()
+    page.goto(base + story.get_absolute_url())
+    assert page.locator("h1").inner_text().strip() == "Reporter's scoop on the harbour"
+
+
+def test_the_article_form_has_no_serious_accessibility_violation(
+    live_server, page, axe_source
+):
+    """axe-core finds nothing serious or critical on the writing view, and the
+    form can be filled and saved with the keyboard alone."""
+    from conftest import axe_violations
+
+    f.section("World")
+    account("eddie", "editor")
+    sign_in(page, live_server.url, "eddie")
+    page.goto(live_server.url + "/admin/articles/article/add/")
+    page.locator(".desk-preview").wait_for()
+    page.wait_for_load_state("load")
+    page.wait_for_function(
+        "[...document.querySelectorAll('.select2-selection')]"
+        ".every(e => e.getAttribute('aria-label'))"
+    )
+    found = axe_violations(page, axe_source)
+    assert found == [], found
+
+    page.locator("#id_headline").focus()
+    page.keyboard.type("Typed with the keyboard alone")
+    page.keyboard.press("Tab")  # slug
+    page.keyboard.press("Tab")  # standfirst
+    page.keyboard.press("Tab")  # body
+    page.keyboard.type("One paragraph.")
+    assert page.locator("#id_body").input_value() == "One paragraph."
