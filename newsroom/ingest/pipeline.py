@@ -16,6 +16,7 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -43,6 +44,7 @@ class Options:
     workers: int = 0  # 0: the NEWSROOM_IMPORT_WORKERS setting
     progress: str = "auto"  # auto / bar / lines / none
     comments: bool = True
+    undated: datetime | None = None  # None: records with no date become drafts
 
 
 @dataclass
@@ -54,6 +56,7 @@ class Summary:
     duplicates: int = 0
     bad: int = 0
     comments: int = 0
+    undated: int = 0
     seconds: float = 0.0
     bad_records: list[BadRecord] = field(default_factory=list)
 
@@ -63,6 +66,7 @@ class Summary:
         self.unchanged += result.unchanged
         self.duplicates += result.duplicates
         self.comments += result.comments
+        self.undated += len(result.undated)
 
     @property
     def rate(self) -> float:
@@ -73,7 +77,7 @@ class Summary:
         return (
             f"{head}{self.read} read, {self.created} created, {self.updated} updated, "
             f"{self.unchanged} unchanged, {self.duplicates} duplicates, "
-            f"{self.bad} bad, {self.comments} comments "
+            f"{self.bad} bad, {self.comments} comments, {self.undated} undated "
             f"in {self.seconds:.1f}s ({self.rate:.0f} records/s)"
         )
 
@@ -108,6 +112,7 @@ def run_import(options: Options, *, err: TextIO | None = None) -> Summary:
             default_section=default_section,
             dry_run=options.dry_run,
             comment_writer=_comment_writer(options),
+            undated=options.undated,
         )
         records = _records(files, options, url, summary, err, progress)
         try:
@@ -223,6 +228,8 @@ def _done(summary: Summary, result: BatchResult, err: TextIO) -> None:
     summary.add(result)
     for note in result.notes:
         err.write(f"duplicate {note}\n")
+    for note in result.undated:
+        err.write(f"undated {note}\n")
 
 
 def _comment_writer(options: Options):

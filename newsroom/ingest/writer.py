@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -57,6 +58,7 @@ class BatchResult:
     article_ids: list[int] = field(default_factory=list)
     comments: int = 0
     notes: list[str] = field(default_factory=list)  # one per skipped duplicate
+    undated: list[str] = field(default_factory=list)  # records with no date
 
 
 def url_key(url: str) -> str:
@@ -83,8 +85,17 @@ class Writer:
     """Writes batches; keeps the section/tag/author ids it has seen."""
 
     def __init__(
-        self, *, default_section: str, dry_run: bool = False, comment_writer=None
+        self,
+        *,
+        default_section: str,
+        dry_run: bool = False,
+        comment_writer=None,
+        undated: datetime | None = None,
     ) -> None:
+        # A record with no date is never stamped "now" (it would push the
+        # whole front page, the feeds and the news sitemap aside): it becomes
+        # a draft, or takes the date the operator gave (--undated).
+        self.undated = undated
         self.names = Names(default_section)
         self.dry_run = dry_run
         self.comment_writer = comment_writer
@@ -124,6 +135,13 @@ class Writer:
             for k in keys:
                 seen[k] = match.id if match else None
             if match is None:
+                if record.published_at is None and record.status != "draft":
+                    how = (
+                        f"dated {self.undated:%Y-%m-%d %H:%M}"
+                        if self.undated
+                        else "imported as a draft"
+                    )
+                    result.undated.append(f"{record.position}: no date, {how}")
                 creates.append((record, self._values(record, now, new=True), fp))
                 continue
             placed.append((record, match.id))
@@ -152,10 +170,12 @@ class Writer:
     def _values(self, record: Record, now, *, new: bool) -> dict:
         """The article's columns (by attname) that a record sets."""
         published = record.published_at
-        if record.status == "draft":
+        if record.status != "draft" and published is None and self.undated is None:
+            status = Article.Status.DRAFT
+        elif record.status == "draft":
             status = Article.Status.DRAFT
         else:
-            published = published or now
+            published = published or self.undated
             status = (
                 Article.Status.SCHEDULED
                 if published > now

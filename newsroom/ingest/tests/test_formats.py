@@ -44,7 +44,8 @@ def test_jsonl_imports_fields_and_reports_bad_records(fixtures, run_import):
     assert "<blockquote>" in shelf.body_html
     assert shelf.body_html == render_markdown(shelf.body)
     market = Article.objects.get(source_id="t-5")
-    assert market.published_at is not None  # no date: published at import time
+    # No date: a draft, never stamped "now" (it would lead the front page).
+    assert market.published_at is None and market.status == "draft"
 
 
 def test_gzip_jsonl_is_read_like_plain(fixtures, run_import, tmp_path):

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time
+
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 
 from newsroom.ingest.pipeline import Options, run_import
 from newsroom.ingest.sources import FORMATS, SourceError
@@ -46,10 +50,28 @@ class Command(BaseCommand):
         parser.add_argument(
             "--progress", choices=["auto", "bar", "lines", "none"], default="auto"
         )
+        parser.add_argument(
+            "--undated",
+            default="",
+            metavar="DATE",
+            help="the publication date for records that have none (YYYY-MM-DD "
+            "or an ISO date and time); without it they are imported as drafts",
+        )
 
     def handle(self, *args, **opts) -> None:
         if opts["limit"] is not None and opts["limit"] < 0:
             raise CommandError("--limit must be zero or more")
+        undated = None
+        if opts["undated"]:
+            undated = parse_datetime(opts["undated"]) or (
+                datetime.combine(parse_date(opts["undated"]), time(12))
+                if parse_date(opts["undated"])
+                else None
+            )
+            if undated is None:
+                raise CommandError("--undated takes YYYY-MM-DD or an ISO date-time")
+            if timezone.is_naive(undated):
+                undated = timezone.make_aware(undated, UTC)
         options = Options(
             source=opts["source"],
             fmt=opts["format"],
@@ -59,6 +81,7 @@ class Command(BaseCommand):
             batch_size=opts["batch_size"],
             workers=opts["workers"],
             progress=opts["progress"],
+            undated=undated,
         )
         try:
             summary = run_import(options, err=self.stderr)
