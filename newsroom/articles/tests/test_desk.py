@@ -320,6 +320,8 @@ def test_a_shared_preview_link_shows_a_draft_without_an_account_and_can_be_refus
 ):
     draft = f.article("An embargoed draft", status="draft")
     ed = logged_in(account("eddie", "editor"))
+    form = ed.get(change_url(draft)).content.decode()
+    assert f"/admin/articles/article/{draft.pk}/share-preview/" in form
     response = ed.post(
         f"/admin/articles/article/{draft.pk}/share-preview/", follow=True
     )
