@@ -170,8 +170,7 @@ class ArticleAdmin(SimpleHistoryAdmin):
         "headline",
         "state_label",
         "section",
-        "published_at",
-        "comment_count",
+        "when",
         "preview_link",
     ]
     list_display_links = ["headline"]
@@ -332,6 +331,18 @@ class ArticleAdmin(SimpleHistoryAdmin):
         )
 
     # --- list columns ----------------------------------------------------
+    @admin.display(description="Published", ordering="published_at")
+    def when(self, obj: Article) -> str:
+        if not obj.published_at:
+            return "—"
+        moment = timezone.localtime(obj.published_at)
+        return format_html(
+            '<time datetime="{}" title="{}">{}</time>',
+            moment.isoformat(),
+            moment.strftime("%d %b %Y, %H:%M"),
+            moment.strftime("%d %b %Y"),
+        )
+
     @admin.display(description="State")
     def state_label(self, obj: Article) -> str:
         return obj.state

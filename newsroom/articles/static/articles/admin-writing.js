@@ -20,6 +20,13 @@
     return out;
   }
 
+  // Below the field's own box (the admin lays label and field out in a flex
+  // row, so a sibling would squeeze in beside the field).
+  function after(node, extra) {
+    var box = node.closest(".flex-container") || node;
+    box.parentNode.insertBefore(extra, box.nextSibling);
+  }
+
   function setup() {
     var body = document.getElementById("id_body");
     var headline = document.getElementById("id_headline");
@@ -30,7 +37,7 @@
       window.location.pathname.replace(/(\d+\/change|add)\/?$/, "render/");
 
     var headMeter = status("desk-headline-meter");
-    headline.parentNode.appendChild(headMeter);
+    after(headline, headMeter);
     function headlineLength() {
       var n = headline.value.length;
       var notes = [];
@@ -47,15 +54,23 @@
     pane.className = "desk-preview";
     pane.setAttribute("aria-label", "Rendered article");
     pane.tabIndex = 0;
-    var heading = document.createElement("h2");
+    var heading = document.createElement("p");
+    heading.className = "desk-preview__title";
     heading.textContent = "As readers will see it";
     var rendered = document.createElement("div");
     rendered.className = "desk-preview__body";
     pane.appendChild(heading);
     pane.appendChild(rendered);
-    body.parentNode.appendChild(bodyMeter);
-    body.parentNode.appendChild(pane);
-    body.closest(".form-row") && body.closest(".form-row").classList.add("desk-body-row");
+    // The Markdown and the rendered article side by side (stacked on a
+    // narrow screen), the counts under them.
+    var split = document.createElement("div");
+    split.className = "desk-split";
+    body.parentNode.insertBefore(split, body);
+    split.appendChild(body);
+    split.appendChild(pane);
+    after(split, bodyMeter);
+    var row = body.closest(".form-row");
+    if (row) row.classList.add("desk-body-row");
 
     function count() {
       var n = words(body.value);
