@@ -71,3 +71,30 @@ def test_a_wrong_proxy_setting_is_a_configuration_error():
 
     with pytest.raises(ImproperlyConfigured):
         net.client_ip(request())
+
+
+@override_settings(NEWSROOM_TRUSTED_PROXIES="")
+def test_visitor_key_is_the_network_and_agent_under_a_daily_key():
+    """Same /24 and user agent: one visitor that day, whatever XFF says; another
+    agent, network, scope or day: another key; the key hides the address."""
+    from datetime import date
+
+    def key(peer="203.0.113.9", ua="UA 1", day=date(2026, 1, 2), *scope):
+        req = rf.get("/", REMOTE_ADDR=peer, HTTP_USER_AGENT=ua)
+        req.META["HTTP_X_FORWARDED_FOR"] = peer[::-1]
+        return net.visitor_key(req, day, *scope)
+
+    base = key()
+    assert key(peer="203.0.113.200") == base
+    assert len({base, key(ua="UA 2"), key(peer="198.51.100.1")}) == 3
+    assert key(day=date(2026, 1, 3)) != base
+    assert key("203.0.113.9", "UA 1", date(2026, 1, 2), 7) != base
+    assert "203.0.113" not in base and len(base) == 64
+
+
+def test_bots_and_empty_agents_are_not_readers():
+    """Crawlers, unfurlers, scripts and an empty user agent never count."""
+    assert net.is_bot("") and net.is_bot("   ")
+    assert net.is_bot("Mozilla/5.0 (compatible; Googlebot/2.1)")
+    assert net.is_bot("facebookexternalhit/1.1") and net.is_bot("curl/8.5.0")
+    assert not net.is_bot("Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Firefox/128.0")

@@ -25,6 +25,7 @@ from newsroom.api.pagination import decode_cursor, encode_cursor
 from newsroom.api.throttling import NetworkThrottle
 from newsroom.articles.api import MAX_ID, READ_ERRORS, ArticleId, Cursor, absolute
 from newsroom.articles.models import Article
+from newsroom.net import client_network
 
 from . import moderation
 from .confirmation import get_backend
@@ -32,7 +33,6 @@ from .forms import CommentForm, form_stamp
 from .models import Comment
 from .posting import post_comment
 from .templatetags.comments_tags import threaded
-from .views import client_network
 
 router = Router(tags=["comments"])
 

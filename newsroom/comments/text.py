@@ -9,7 +9,6 @@ result as a second line of defence and adds ``rel="nofollow ugc"``.
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import re
 
 import nh3
@@ -65,15 +64,3 @@ def body_hash(text: str) -> str:
     """Same words, same hash: case, spacing and punctuation do not matter."""
     words = re.findall(r"\w+", text.casefold())
     return hashlib.sha256(" ".join(words).encode()).hexdigest()
-
-
-def anonymise_ip(address: str) -> str:
-    """The /24 (IPv4) or /48 (IPv6) network of an address; '' when unparseable."""
-    try:
-        ip = ipaddress.ip_address(address.strip().split("%", 1)[0])
-    except ValueError:
-        return ""
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    prefix = 24 if ip.version == 4 else 48
-    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -13,6 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from newsroom.articles.models import Article
+from newsroom.net import client_network
 from newsroom.numbers import is_int
 from newsroom.web.views import _article_context
 
@@ -21,7 +21,6 @@ from .confirmation import get_backend
 from .forms import CommentForm
 from .models import Comment
 from .posting import post_comment
-from .text import anonymise_ip
 
 REPORTED_COOKIE = "nr_reported"
 POST_FIELDS = [
@@ -33,13 +32,6 @@ POST_FIELDS = [
     "comments_enabled",
     "comment_moderation",
 ]
-
-
-def client_network(request: HttpRequest) -> str:
-    header = settings.NEWSROOM_COMMENTS_IP_HEADER
-    raw = request.META.get(header, "") if header else ""
-    raw = raw.split(",")[0].strip() or request.META.get("REMOTE_ADDR", "")
-    return anonymise_ip(raw)
 
 
 def _redisplay(

@@ -214,9 +214,6 @@ NEWSROOM_COMMENTS_RULES = {
 }
 NEWSROOM_COMMENTS_BANNED_WORDS = env_list("NEWSROOM_COMMENTS_BANNED_WORDS", [])
 NEWSROOM_COMMENTS_SUSPECT_WORDS = env_list("NEWSROOM_COMMENTS_SUSPECT_WORDS", [])
-# Behind a proxy, the META key holding the client address (e.g.
-# HTTP_X_FORWARDED_FOR, first entry); empty means REMOTE_ADDR.
-NEWSROOM_COMMENTS_IP_HEADER = env_str("NEWSROOM_COMMENTS_IP_HEADER", "")
 
 # Importers (newsroom/ingest, see docs/import.md): records per transaction,
 # processes rendering Markdown on the bulk path, the section when none is given.
@@ -229,7 +226,6 @@ NEWSROOM_IMPORT_SQLITE_CACHE_MB = env_int("NEWSROOM_IMPORT_SQLITE_CACHE_MB", 256
 # Shares, read counts, popular lists, related, feeds and sitemaps
 # (newsroom.shares and newsroom/articles/{feeds,sitemaps,jsonld}.py; see
 # docs/essentials.md). Read inside functions, never at import time.
-NEWSROOM_SHARES_IP_HEADER = env_str("NEWSROOM_SHARES_IP_HEADER", "")
 NEWSROOM_SHARES_CACHE_SECONDS = env_int("NEWSROOM_SHARES_CACHE_SECONDS", 30)
 NEWSROOM_READS_FLUSH_SECONDS = env_int("NEWSROOM_READS_FLUSH_SECONDS", 10)
 NEWSROOM_READS_FLUSH_EVERY = env_int("NEWSROOM_READS_FLUSH_EVERY", 500)
@@ -250,8 +246,6 @@ NEWSROOM_API_RATE_LIMITS = {
     "write": env_str("NEWSROOM_API_RATE_WRITE", "20/60"),
 }
 NEWSROOM_API_CACHE_SECONDS = env_int("NEWSROOM_API_CACHE_SECONDS", 60)
-# Behind a proxy, the META key holding the client address (last entry used).
-NEWSROOM_API_IP_HEADER = env_str("NEWSROOM_API_IP_HEADER", "")
 
 # --- Reader pages (newsroom.web; see docs/operations.md) ---------------------
 # Seconds an anonymous page (home, section, tag, author, article) is kept

@@ -19,10 +19,10 @@ from django.db.models import F, Sum
 from django.http import HttpRequest
 from django.utils import timezone
 
+from newsroom import net
 from newsroom.articles.models import Article
 
 from .models import Network, ShareCount, ShareVisit
-from .visitors import client_ip, is_bot, visitor_key
 
 
 def _cache_key(article_id: int) -> str:
@@ -43,10 +43,12 @@ def record_share(request: HttpRequest, article: Article, network: str) -> bool:
     """
     if network not in Network.values:
         raise ValueError(f"unknown network {network!r}")
-    if is_bot(request.META.get("HTTP_USER_AGENT", "")) or not client_ip(request):
+    if net.is_bot(request.META.get("HTTP_USER_AGENT", "")):
+        return False
+    if net.client_network(request) == net.UNKNOWN:
         return False
     now = timezone.now()
-    key = visitor_key(request, timezone.localdate(now), article.pk, network)
+    key = net.visitor_key(request, timezone.localdate(now), article.pk, network)
     try:
         with transaction.atomic():
             ShareVisit.objects.create(

@@ -1,7 +1,7 @@
 """Share counters, the visits that dedupe them, and bucketed read counts.
 
 None of these rows holds an IP address or a user agent: a visit is a keyed
-hash (see ``visitors.visitor_key``) that cannot be turned back into either.
+hash (see ``newsroom.net.visitor_key``) that cannot be turned back into either.
 """
 
 from __future__ import annotations

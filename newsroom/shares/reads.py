@@ -28,9 +28,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from newsroom.articles.models import Article
+from newsroom.net import is_bot
 
 from .models import ReadCount, ShareVisit
-from .visitors import is_bot
 
 log = logging.getLogger(__name__)
 

@@ -1,8 +1,8 @@
-"""Comment text, addresses and hashes."""
+"""Comment text and hashes."""
 
 import re
 
-from newsroom.comments.text import anonymise_ip, body_hash, count_links, render_body
+from newsroom.comments.text import body_hash, count_links, render_body
 
 
 def test_paragraphs_breaks_and_links_only_everything_else_escaped():
@@ -26,14 +26,6 @@ def test_markdown_style_links_and_hostile_schemes():
 def test_counting_links():
     """Both link forms count towards the links rule."""
     assert count_links("a http://x.org b [c](https://y.org) d") == 2
-
-
-def test_ip_addresses_are_anonymised_to_networks():
-    """/24 for IPv4, /48 for IPv6, mapped IPv4 as IPv4; junk gives nothing."""
-    assert anonymise_ip("203.0.113.77") == "203.0.113.0/24"
-    assert anonymise_ip("2001:db8:abcd:12::1") == "2001:db8:abcd::/48"
-    assert anonymise_ip("::ffff:198.51.100.9") == "198.51.100.0/24"
-    assert anonymise_ip("not an ip") == ""
 
 
 def test_body_hash_ignores_case_spacing_and_punctuation():
