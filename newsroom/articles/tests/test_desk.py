@@ -361,3 +361,23 @@ def test_the_writing_view_renders_markdown_with_the_sites_sanitiser():
     ).json()["html"]
     assert "<blockquote>" in out and "<strong>bold</strong>" in out
     assert "<script" not in out
+
+
+def test_a_signed_in_reporter_cannot_publish_through_the_api_either():
+    """The API has no route that writes articles: a reporter's session (or
+    anyone's) posting, putting or deleting there changes nothing."""
+    rita = logged_in(account("rita", "reporter"))
+    story, _ = new_story(rita)
+    for method in ("post", "put", "patch", "delete"):
+        for url in (f"/api/v1/articles/{story.pk}", "/api/v1/articles"):
+            response = getattr(rita, method)(
+                url,
+                data='{"status": "published"}',
+                content_type="application/json",
+            )
+            assert response.status_code in (403, 404, 405), (method, url)
+    story.refresh_from_db()
+    assert story.status == "draft"
+    # Nor does the reporter's preview open another reporter's draft or a
+    # published page for the draft exist.
+    assert rita.get(story.get_absolute_url()).status_code == 404
