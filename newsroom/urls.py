@@ -14,6 +14,7 @@ urlpatterns = [
     path("search/", include("newsroom.search.urls")),
     path("comments/", include("newsroom.comments.urls")),
     path("share/", include("newsroom.shares.urls")),
+    path("media/", include("newsroom.media.urls")),  # renditions (docs/media.md)
     path("", include("newsroom.articles.urls")),  # feeds and sitemaps
     path("", include("newsroom.web.urls")),
 ]

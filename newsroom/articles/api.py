@@ -18,6 +18,7 @@ from ninja import Field, Path, Query, Router, Schema
 from newsroom.api.caching import set_last_modified
 from newsroom.api.errors import ApiError, ErrorOut
 from newsroom.api.pagination import keyset_page
+from newsroom.media.describe import api_image
 
 from .models import Article, ArticleNote, Author, Section, Tag
 
@@ -85,6 +86,19 @@ class NoteOut(Schema):
     noted_at: datetime
 
 
+class ImageOut(Schema):
+    """A picture: text for readers and rendition URLs on our own origin."""
+
+    alt: str = Field(description="Empty when the picture is decorative.")
+    caption: str
+    credit: str
+    width: int = Field(description="The original's width in pixels.")
+    height: int
+    renditions: dict[str, str] = Field(
+        description="By spec: `640w` (width, own ratio), `640x360` (crop)."
+    )
+
+
 class ArticleOut(Schema):
     """An article as lists show it."""
 
@@ -101,8 +115,13 @@ class ArticleOut(Schema):
     published_at: datetime
     updated_at: datetime
     was_updated: bool
-    image_url: str
+    image_url: str = Field(description="Where an imported picture came from.")
+    image: ImageOut | None = Field(description="The lead picture, or null.")
     comment_count: int
+
+    @staticmethod
+    def resolve_image(obj: Article) -> dict | None:
+        return api_image(obj.lead_image) if obj.lead_image_id else None
 
     @staticmethod
     def resolve_url(obj: Article) -> str:

@@ -16,6 +16,9 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 
+from newsroom.media.describe import FEED_SPEC, alt_text, rendition
+from newsroom.media.feeds import MediaAtomFeed, MediaRssFeed
+
 from .models import Article, ArticleNote, Author, Section, Tag
 
 
@@ -53,6 +56,8 @@ class NewsFeed(Feed):
 
 class ArticleFeed(NewsFeed):
     """The latest public articles; subclasses narrow ``articles()``."""
+
+    feed_type = MediaRssFeed  # lead pictures as <media:content>
 
     def title(self, obj=None) -> str:
         return settings.SITE_NAME
@@ -103,6 +108,14 @@ class ArticleFeed(NewsFeed):
 
     def item_categories(self, item: Article) -> list[str]:
         return [item.section.name]
+
+    def item_extra_kwargs(self, item: Article) -> dict:
+        image = item.lead_image if item.lead_image_id else None
+        if image is None:
+            return {}
+        data = rendition(image, FEED_SPEC)
+        data.update(alt=alt_text(image), caption=image.caption, credit=image.credit)
+        return {"image": data}
 
 
 class SectionFeed(ArticleFeed):
@@ -266,7 +279,8 @@ class ArticleCommentsFeed(NewsFeed):
 
 def atom(feed_class: type[Feed]) -> type[Feed]:
     """The same feed as Atom 1.0."""
-    return type(f"Atom{feed_class.__name__}", (feed_class,), {"feed_type": Atom1Feed})
+    kind = MediaAtomFeed if feed_class.feed_type is MediaRssFeed else Atom1Feed
+    return type(f"Atom{feed_class.__name__}", (feed_class,), {"feed_type": kind})
 
 
 def feed_paths(kind: str, slug: str | None = None) -> dict[str, str]:

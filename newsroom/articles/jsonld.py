@@ -12,7 +12,10 @@ import json
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.templatetags.static import static
 from django.utils.safestring import SafeString, mark_safe
+
+from newsroom.media.describe import jsonld_images
 
 from .models import Article, ArticleNote
 
@@ -27,6 +30,19 @@ def _absolute(path: str) -> str:
 
 def _iso(when) -> str | None:
     return when.isoformat() if when else None
+
+
+def publisher_logo() -> dict:
+    """The publisher logo: NEWSROOM_PUBLISHER_LOGO_URL, else the site's own."""
+    configured = settings.NEWSROOM_PUBLISHER_LOGO_URL
+    if configured:
+        return {"@type": "ImageObject", "url": configured}
+    return {
+        "@type": "ImageObject",
+        "url": _absolute(static("newsroom/logo.png")),
+        "width": 600,
+        "height": 60,
+    }
 
 
 def news_article(article: Article, notes: Iterable[ArticleNote] = ()) -> dict:
@@ -64,11 +80,9 @@ def news_article(article: Article, notes: Iterable[ArticleNote] = ()) -> dict:
         data["description"] = article.standfirst
     if article.dateline:
         data["locationCreated"] = {"@type": "Place", "name": article.dateline}
-    logo = settings.NEWSROOM_PUBLISHER_LOGO_URL
-    if logo:
-        data["publisher"]["logo"] = {"@type": "ImageObject", "url": logo}
-    if article.image_url:
-        data["image"] = [article.image_url]
+    data["publisher"]["logo"] = publisher_logo()
+    if article.lead_image_id:
+        data["image"] = jsonld_images(article.lead_image)
     corrections = [
         {
             "@type": "CorrectionComment",

@@ -50,6 +50,14 @@ class Author(models.Model):
     slug = models.SlugField(max_length=120, unique=True)
     bio = models.TextField(blank=True)
     email = models.EmailField(blank=True, help_text="Never shown to readers.")
+    photo = models.ForeignKey(
+        "media.Image",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Shown on the author page and beside bylines.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -75,7 +83,7 @@ class ArticleQuerySet(models.QuerySet):
         )
 
     def with_byline(self) -> ArticleQuerySet:
-        return self.select_related("section").prefetch_related(
+        return self.select_related("section", "lead_image").prefetch_related(
             models.Prefetch(
                 "byline_set",
                 queryset=Byline.objects.select_related("author").order_by(
@@ -134,6 +142,16 @@ class Article(models.Model):
     authors = models.ManyToManyField(
         Author, through="Byline", blank=True, related_name="articles"
     )
+    lead_image = models.ForeignKey(
+        "media.Image",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The picture at the top of the story, in its card and share "
+        "previews.",
+    )
+    # Where an imported story's picture came from (never shown: no hot-link).
     image_url = models.URLField(blank=True, max_length=500)
     # Provenance, used by importers to stay idempotent.
     source = models.CharField(max_length=200, blank=True)

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "simple_history",
     "newsroom.core",
+    "newsroom.media",
     "newsroom.articles",
     "newsroom.web",
     "newsroom.search",
@@ -137,6 +138,10 @@ STORAGES = {
 }
 MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"
+# The picture library (newsroom.media; see docs/media.md): an upload larger
+# than this many bytes, or of more pixels than this, is refused.
+NEWSROOM_MEDIA_MAX_BYTES = env_int("NEWSROOM_MEDIA_MAX_BYTES", 25 * 1024 * 1024)
+NEWSROOM_MEDIA_MAX_PIXELS = env_int("NEWSROOM_MEDIA_MAX_PIXELS", 50_000_000)
 
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"

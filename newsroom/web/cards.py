@@ -14,6 +14,8 @@ from django.utils import dateformat, timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from newsroom.media.html import picture
+
 from .links import article_url, section_url
 
 
@@ -25,7 +27,41 @@ def _dates(when) -> tuple[str, str]:
     return when.isoformat(), dateformat.format(when, "j M Y")
 
 
-def card(a, shares: dict[int, int], big: bool = False, compact: bool = False) -> str:
+def _counts(a, url: str, shares: dict[int, int]) -> str:
+    """Comment and share counts, only those that say something (not zero)."""
+    out = ""
+    comments, shared = int(a.comment_count), int(shares.get(a.pk, 0))
+    if comments:
+        word = "comment" if comments == 1 else "comments"
+        out += (
+            f'\n    &middot; <a class="card__comments" href="{url}#comments">'
+            f"{comments} {word}</a>"
+        )
+    if shared:
+        word = "share" if shared == 1 else "shares"
+        out += f'\n    &middot; <span class="card__shares">{shared} {word}</span>'
+    return out
+
+
+def _media(a, url: str, big: bool, lazy: bool) -> str:
+    image = a.lead_image if a.lead_image_id else None
+    if image is None:
+        return ""
+    # The headline link below says where it goes: this one is skipped by
+    # keyboards and screen readers, and the picture's alt text still shows.
+    return (
+        f'  <a class="card__media" href="{url}" tabindex="-1" aria-hidden="true">'
+        f"{picture(image, 'card_lead' if big else 'card', lazy=lazy)}</a>\n"
+    )
+
+
+def card(
+    a,
+    shares: dict[int, int],
+    big: bool = False,
+    compact: bool = False,
+    lazy: bool = True,
+) -> str:
     url = escape(article_url(a))
     level = "2" if big else "3"
     byline = ", ".join(escape(au.name) for au in a.byline())
@@ -35,26 +71,28 @@ def card(a, shares: dict[int, int], big: bool = False, compact: bool = False) ->
     if a.standfirst and not compact:
         standfirst = f'<p class="card__standfirst">{escape(a.standfirst)}</p>\n  '
     iso, day = _dates(a.published_at)
+    media = _media(a, url, big, lazy and not big)
+    classes = "card" + (" card--lead" if big else "") + (" card--pic" if media else "")
     return (
-        f'<article class="card{" card--lead" if big else ""}">\n'
+        f'<article class="{classes}">\n{media}'
         f'  <p class="card__kicker"><a href="{escape(section_url(a.section))}">'
         f"{escape(a.section.name)}</a></p>\n"
         f'  <h{level} class="card__headline"><a href="{url}">{escape(a.headline)}'
         f"</a></h{level}>\n  {standfirst}"
         f'<p class="card__meta">\n    {byline}'
-        f'<time datetime="{iso}">{day}</time>\n'
-        f'    &middot; <a class="card__comments" href="{url}#comments">'
-        f"Comments ({int(a.comment_count)})</a>\n"
-        f'    &middot; <span class="card__shares">Shares '
-        f"({int(shares.get(a.pk, 0))})</span>\n"
+        f'<time datetime="{iso}">{day}</time>{_counts(a, url, shares)}\n'
         "  </p>\n</article>"
     )
 
 
 def cards(
-    items: Iterable, shares: dict[int, int], big: bool = False, compact: bool = False
+    items: Iterable,
+    shares: dict[int, int],
+    big: bool = False,
+    compact: bool = False,
+    lazy: bool = True,
 ) -> SafeString:
     """The cards of a list, every value escaped above."""
     return mark_safe(  # noqa: S308
-        "".join(card(a, shares, big, compact) for a in items)
+        "".join(card(a, shares, big, compact, lazy) for a in items)
     )

@@ -104,6 +104,9 @@ def newest_in_sections(
     return out
 
 
+# A card's picture: what its markup needs (newsroom/media/html.py).
+IMAGE_FIELDS = ("key", "width", "height", "alt", "decorative", "focal_x", "focal_y")
+
 # What a card shows (newsroom/web/cards.py): fewer columns, fewer conversions.
 CARD_FIELDS = (
     "headline",
@@ -113,6 +116,7 @@ CARD_FIELDS = (
     "comment_count",
     "section__name",
     "section__slug",
+    *(f"lead_image__{f}" for f in IMAGE_FIELDS),
 )
 
 

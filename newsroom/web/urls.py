@@ -13,4 +13,5 @@ urlpatterns = [
     path("preview/<int:pk>/", views.preview, name="preview"),
     path("preview/s/<str:token>/", views.shared_preview, name="shared-preview"),
     path("robots.txt", views.robots_txt, name="robots"),
+    path("favicon.ico", views.favicon, name="favicon"),
 ]

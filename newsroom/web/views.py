@@ -6,9 +6,15 @@ from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, prefetch_related_objects
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+)
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
+from django.templatetags.static import static
 from django.views.decorators.http import require_GET, require_safe
 
 from newsroom.articles.desk import curated_ids, open_preview_token
@@ -140,7 +146,9 @@ def _article_context(article: Article) -> dict:
         [article],
         Prefetch(
             "byline_set",
-            queryset=Byline.objects.select_related("author").order_by("position", "id"),
+            queryset=Byline.objects.select_related("author", "author__photo").order_by(
+                "position", "id"
+            ),
         ),
     )
     return {
@@ -155,7 +163,7 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
     # The Markdown source is not shown (body_html is): not read.
     obj = (
         Article.objects.published()
-        .select_related("section")
+        .select_related("section", "lead_image")
         .defer("body")
         .filter(slug=slug)
         .first()
@@ -206,6 +214,14 @@ def shared_preview(request: HttpRequest, token: str) -> HttpResponse:
         return response
     obj = Article.objects.with_byline().get(pk=link.article_id)
     return _preview_response(request, obj)
+
+
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponse:
+    """``/favicon.ico``, asked for by every browser whatever the page says."""
+    response = HttpResponsePermanentRedirect(static("newsroom/favicon.ico"))
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 @require_GET

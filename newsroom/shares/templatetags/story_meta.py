@@ -12,6 +12,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from newsroom.articles.jsonld import news_article, to_script
 from newsroom.articles.models import Article, Section
+from newsroom.media.describe import alt_text, image_version, social_image
 
 from ..popular import most_lists as _most_lists
 from ..related import related_articles as _related
@@ -31,7 +32,10 @@ def article_jsonld(article: Article, notes=(), tags=()) -> SafeString:
 @register.inclusion_tag("shares/_social_meta.html")
 def social_meta(article: Article, tags=()) -> dict:
     base = settings.SITE_URL.rstrip("/")
+    image = article.lead_image if article.lead_image_id else None
     return {
+        "image": social_image(image) if image else None,
+        "image_alt": alt_text(image) if image else "",
         "article": article,
         "tags": tags,
         "url": base + article.get_absolute_url(),
@@ -54,6 +58,7 @@ def article_head(article: Article, notes=(), tags=()) -> SafeString:
         settings.SITE_URL,
         settings.SITE_NAME,
         article.section.name,
+        image_version(article.lead_image) if article.lead_image_id else "",
         *(f"a{a.pk}:{a.name}" for a in article.byline()),
         *(f"n{n.pk}:{n.noted_at.isoformat()}:{n.kind}:{n.text}" for n in notes),
         *(f"t{t.pk}:{t.name}" for t in tags),

@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from newsroom.articles.models import ArticleNote
 from newsroom.articles.tests import factories as f
+from newsroom.media import samples
+from newsroom.media.library import add_image
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +65,13 @@ def story(settings):
         section_name="World",
         tags=("Syria", "Raqqa"),
         authors=("Amira Haddad", "Tom Kessler"),
-        image_url="https://img.example/wall.jpg",
+        image_url="https://img.example/wall.jpg",  # provenance only: not shown
+        lead_image=add_image(
+            samples.photo(1600, 1000),
+            "wall.jpg",
+            alt="The breached wall",
+            credit="Photo: Test Desk",
+        )[0],
         dateline="BEIRUT",
     )
 
@@ -87,7 +95,14 @@ def test_json_ld_is_a_complete_news_article(client, story):
     assert data["publisher"]["@type"] == "NewsMediaOrganization"
     assert data["publisher"]["name"] == "The Newsroom"
     assert data["articleSection"] == "World"
-    assert data["image"] == ["https://img.example/wall.jpg"]
+    key = story.lead_image.key
+    assert [(i["url"], i["width"], i["height"]) for i in data["image"]] == [
+        (f"{SITE}/media/r/{key}/f50x50-1200x675.jpg", 1200, 675),  # 16:9
+        (f"{SITE}/media/r/{key}/f50x50-1200x900.jpg", 1200, 900),  # 4:3
+        (f"{SITE}/media/r/{key}/f50x50-1200x1200.jpg", 1000, 1000),  # 1:1
+    ]
+    assert data["image"][0]["creditText"] == "Photo: Test Desk"
+    assert data["publisher"]["logo"]["url"].startswith(f"{SITE}/static/newsroom/logo")
     assert data["keywords"] == ["Raqqa", "Syria"]
     assert data["mainEntityOfPage"]["@id"] == f"{SITE}{story.get_absolute_url()}"
     assert "correction" not in data
@@ -129,7 +144,11 @@ def test_open_graph_twitter_and_canonical_tags(client, story):
     assert m["og:title"] == [story.headline]
     assert m["og:description"] == ["Troops advanced at dawn."]
     assert m["og:url"] == [url]
-    assert m["og:image"] == ["https://img.example/wall.jpg"]
+    key = story.lead_image.key
+    assert m["og:image"] == [f"{SITE}/media/r/{key}/f50x50-1200x630.jpg"]
+    assert m["og:image:width"] == ["1200"] and m["og:image:height"] == ["630"]
+    assert m["og:image:alt"] == ["The breached wall"]
+    assert m["twitter:image"] == m["og:image"]
     assert m["og:site_name"] == ["The Newsroom"]
     assert m["article:section"] == ["World"]
     assert sorted(m["article:tag"]) == ["Raqqa", "Syria"]

@@ -1,0 +1,184 @@
+"""The media library in the admin: upload one or several, search, focal point."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.html import format_html
+
+from . import renditions
+from .checks import CleanImage, clean_upload, content_hash
+from .library import prepare
+from .models import Image
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleImageField(forms.FileField):
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(MultipleImageField, self).clean(f, initial) for f in files]
+
+
+class ImageAddForm(forms.ModelForm):
+    """Upload: one picture, or several at once (then alt text comes after)."""
+
+    upload = MultipleImageField(
+        label="Pictures",
+        help_text="JPEG, PNG, WebP or GIF (first frame). Several files at once: "
+        "the caption and credit go to each; write each one's alt text after.",
+    )
+
+    class Meta:
+        model = Image
+        fields = ["upload", "alt", "decorative", "caption", "credit", "source_url"]
+
+    def clean(self):
+        data = super().clean()
+        files = data.get("upload") or []
+        checked: list[tuple[str, CleanImage]] = []
+        self.duplicates: list[Image] = []
+        errors = []
+        for f in files:
+            raw = f.read()
+            existing = Image.objects.filter(content_hash=content_hash(raw)).first()
+            if existing is not None:
+                self.duplicates.append(existing)
+                continue
+            try:
+                checked.append((f.name, clean_upload(raw, f.name)))
+            except ValidationError as exc:
+                errors.append(f"{f.name}: {' '.join(exc.messages)}")
+        if errors:
+            raise ValidationError({"upload": errors})
+        if len(files) == 1 and self.duplicates:
+            found = self.duplicates[0]
+            raise ValidationError(
+                {
+                    "upload": format_html(
+                        'This picture is already in the library: <a href="{}">'
+                        "use the existing one</a>.",
+                        reverse("admin:media_image_change", args=[found.pk]),
+                    )
+                }
+            )
+        if not checked:
+            raise ValidationError({"upload": "Every file is already in the library."})
+        self.checked = checked
+        if len(checked) == 1 and not data.get("decorative") and not data.get("alt"):
+            self.add_error("alt", "Describe the picture, or mark it decorative.")
+        return data
+
+    def _post_clean(self):
+        pass  # the model's checks run per picture in save_model
+
+
+class FocalPointWidget(forms.NumberInput):
+    """A number input the focal point picker (media/focal.js) fills on click."""
+
+    def __init__(self, attrs=None):
+        super().__init__({"step": "0.01", "min": "0", "max": "1", **(attrs or {})})
+
+
+class ImageChangeForm(forms.ModelForm):
+    class Meta:
+        model = Image
+        fields = [
+            "alt",
+            "decorative",
+            "caption",
+            "credit",
+            "source_url",
+            "focal_x",
+            "focal_y",
+        ]
+        widgets = {"focal_x": FocalPointWidget(), "focal_y": FocalPointWidget()}
+
+
+@admin.register(Image)
+class ImageAdmin(admin.ModelAdmin):
+    list_display = ["thumbnail", "__str__", "credit", "size", "uploaded_at"]
+    list_display_links = ["thumbnail", "__str__"]
+    search_fields = ["caption", "alt", "credit"]
+    list_filter = ["decorative", "uploaded_at"]
+    readonly_fields = ["focal_picker", "size", "content_hash", "uploaded_at"]
+    list_per_page = 50
+
+    class Media:
+        js = ["media/focal.js"]
+        css = {"all": ["media/focal.css"]}
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = ImageChangeForm if obj else ImageAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return [(None, {"fields": ImageAddForm.Meta.fields})]
+        return [
+            (None, {"fields": ["focal_picker", "alt", "decorative", "caption"]}),
+            ("Credit", {"fields": ["credit", "source_url"]}),
+            ("Focal point", {"fields": ["focal_x", "focal_y"]}),
+            ("File", {"fields": ["size", "content_hash", "uploaded_at"]}),
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj else []
+
+    @admin.display(description="")
+    def thumbnail(self, obj: Image):
+        return format_html(
+            '<img src="{}" width="80" height="80" alt="" loading="lazy">',
+            renditions.url(obj, "160x160"),
+        )
+
+    @admin.display(description="Size")
+    def size(self, obj: Image) -> str:
+        return f"{obj.width} × {obj.height} px"
+
+    @admin.display(description="Picture (click to set the focal point)")
+    def focal_picker(self, obj: Image):
+        return format_html(
+            '<div class="focal-picker" data-focal-x="{}" data-focal-y="{}">'
+            '<img src="{}" alt="" width="{}" height="{}">'
+            '<span class="focal-picker__dot" aria-hidden="true"></span></div>',
+            obj.focal_x,
+            obj.focal_y,
+            renditions.url(obj, "640w"),
+            *renditions.output_size(obj, renditions.SPECS["640w"]),
+        )
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        fields = {
+            k: form.cleaned_data[k]
+            for k in ("alt", "decorative", "caption", "credit", "source_url")
+        }
+        (_first_name, first), *rest = form.checked
+        for name, value in fields.items():
+            setattr(obj, name, value)
+        prepare(first, obj)
+        obj.save()
+        added = 1
+        for _name, clean in rest:
+            prepare(clean, **fields).save()
+            added += 1
+        if form.duplicates:
+            messages.warning(
+                request,
+                f"{len(form.duplicates)} file(s) were already in the library and "
+                "were not added again.",
+            )
+        if added > 1:
+            messages.info(
+                request,
+                f"{added} pictures added: write the alt text of each "
+                "(the list's search finds them by caption).",
+            )

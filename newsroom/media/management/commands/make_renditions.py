@@ -1,0 +1,34 @@
+"""Make every rendition of the library's pictures ahead of readers."""
+
+from __future__ import annotations
+
+import time
+
+from django.core.management.base import BaseCommand
+
+from newsroom.media.models import Image
+from newsroom.media.renditions import ensure_all
+
+
+class Command(BaseCommand):
+    help = (
+        "Make the missing renditions of every library image (or of --key ones); "
+        "readers' first requests would make them otherwise."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--key", action="append", default=[], help="image key")
+
+    def handle(self, *args, key: list[str], **options):
+        images = Image.objects.order_by("pk")
+        if key:
+            images = images.filter(key__in=key)
+        started, made, count = time.monotonic(), 0, 0
+        for image in images.iterator():
+            made += ensure_all(image)
+            count += 1
+        took = time.monotonic() - started
+        self.stdout.write(
+            f"{made} renditions made for {count} images in {took:.1f} s"
+            + (f" ({made / took:.1f}/s)" if made and took else "")
+        )

@@ -1,0 +1,155 @@
+"""Renditions: resized and cropped copies of a library image, made once.
+
+A rendition's name says everything needed to make it again, and nothing a
+stranger could vary freely: ``r/<key>/<spec>.<ext>`` for a width (the
+picture's own ratio) or ``r/<key>/<focal>-<spec>.<ext>`` for a crop around
+the focal point. Only the specs listed here exist, in WebP and JPEG, so a
+request can make at most ``len(SPECS) * 2`` files per image. Files go through
+Django's default storage (``STORAGES["default"]``): var/media/ on one
+machine, any django-storages backend by configuration.
+
+Pillow is used directly: the specs are few and fixed, the crop follows our
+own focal point, names must be content-addressed, and Pillow is already a
+dependency (easy-thumbnails and sorl name files by options hashes of their
+own and keep a table of thumbnails; imagekit's "cachefile" strategies add
+a layer this needs none of).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from PIL import Image as PILImage
+
+from .models import Image
+
+WIDTHS = (320, 640, 960, 1280, 1920)
+CROPS = {
+    "16x9": ((320, 180), (640, 360), (960, 540), (1280, 720), (1200, 675)),
+    "4x3": ((1200, 900),),
+    "1x1": ((160, 160), (320, 320), (1200, 1200)),
+    "social": ((1200, 630),),
+}
+EXTENSIONS = {"webp": ("WEBP", "image/webp"), "jpg": ("JPEG", "image/jpeg")}
+QUALITY = {"webp": 78, "jpg": 82}
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A width (``640w``, ratio kept) or a box cropped to fill (``640x360``)."""
+
+    width: int
+    height: int = 0  # 0: the picture's own ratio
+
+    @property
+    def name(self) -> str:
+        return f"{self.width}x{self.height}" if self.height else f"{self.width}w"
+
+    @property
+    def is_crop(self) -> bool:
+        return bool(self.height)
+
+
+SPECS: dict[str, Spec] = {
+    s.name: s
+    for s in [Spec(w) for w in WIDTHS]
+    + [Spec(w, h) for boxes in CROPS.values() for (w, h) in boxes]
+}
+NAME_RE = re.compile(
+    r"^r/(?P<key>[0-9a-f]{16})/(?:(?P<focal>f\d{1,3}x\d{1,3})-)?"
+    r"(?P<spec>\d+[wx]\d*)\.(?P<ext>webp|jpg)$"
+)
+
+
+def crop_box(
+    width: int, height: int, ratio: float, fx: float, fy: float
+) -> tuple[int, int, int, int]:
+    """The largest box of ``ratio`` (w/h) in the picture, centred on the focal
+    point as far as the edges allow."""
+    if width / height > ratio:
+        cw, ch = round(height * ratio), height
+    else:
+        cw, ch = width, round(width / ratio)
+    left = min(max(round(fx * width - cw / 2), 0), width - cw)
+    top = min(max(round(fy * height - ch / 2), 0), height - ch)
+    return left, top, left + cw, top + ch
+
+
+def output_size(image: Image, spec: Spec) -> tuple[int, int]:
+    """The rendition's pixel size, known without making it (never upscaled)."""
+    if not spec.is_crop:
+        w = min(spec.width, image.width)
+        return w, max(1, round(image.height * w / image.width))
+    left, top, right, bottom = crop_box(
+        image.width, image.height, spec.width / spec.height, 0.5, 0.5
+    )
+    scale = min(1.0, (right - left) / spec.width)
+    return max(1, round(spec.width * scale)), max(1, round(spec.height * scale))
+
+
+def storage_name(image: Image, spec: Spec, ext: str) -> str:
+    prefix = f"{image.focal_code}-" if spec.is_crop else ""
+    return f"r/{image.key}/{prefix}{spec.name}.{ext}"
+
+
+def url(image: Image, spec_name: str, ext: str = "jpg") -> str:
+    """Our own origin's URL of a rendition (made on first request if need be)."""
+    return settings.MEDIA_URL + storage_name(image, SPECS[spec_name], ext)
+
+
+def render(image: Image, spec: Spec, ext: str) -> bytes:
+    """Make the rendition's bytes from the stored original."""
+    with default_storage.open(image.file.name, "rb") as fh:
+        picture = PILImage.open(fh)
+        target = output_size(image, spec)
+        if picture.format == "JPEG":
+            # Decode at the nearest 1/2, 1/4, 1/8 scale at or above the target:
+            # several times faster for big photographs.
+            picture.draft("RGB", (target[0] * 2, target[1] * 2))
+        picture.load()
+    sx, sy = picture.width / image.width, picture.height / image.height
+    if spec.is_crop:
+        left, top, right, bottom = crop_box(
+            image.width, image.height, spec.width / spec.height,
+            image.focal_x, image.focal_y,
+        )  # fmt: skip
+        box = (left * sx, top * sy, right * sx, bottom * sy)
+    else:
+        box = (0, 0, picture.width, picture.height)
+    has_alpha = picture.mode in ("RGBA", "LA", "PA") and ext == "webp"
+    picture = picture.convert("RGBA" if has_alpha else "RGB")
+    out = picture.resize(target, PILImage.Resampling.LANCZOS, box=box)
+    buf = io.BytesIO()
+    fmt = EXTENSIONS[ext][0]
+    if fmt == "JPEG":
+        out.save(buf, fmt, quality=QUALITY[ext], optimize=True, progressive=True)
+    else:
+        out.save(buf, fmt, quality=QUALITY[ext], method=4)
+    return buf.getvalue()
+
+
+def ensure(image: Image, spec: Spec, ext: str) -> str:
+    """The rendition's storage name, made and stored first if it is missing."""
+    name = storage_name(image, spec, ext)
+    if not default_storage.exists(name):
+        saved = default_storage.save(name, ContentFile(render(image, spec, ext)))
+        if saved != name:  # another process made it meanwhile: keep theirs
+            default_storage.delete(saved)
+    return name
+
+
+def ensure_all(image: Image) -> int:
+    """Every rendition of ``image`` (the command's and the importers' path)."""
+    made = 0
+    for spec in SPECS.values():
+        for ext in EXTENSIONS:
+            name = storage_name(image, spec, ext)
+            if not default_storage.exists(name):
+                ensure(image, spec, ext)
+                made += 1
+    return made

@@ -1,0 +1,148 @@
+"""Renditions: sizes, crops around the focal point, names, and how they are served."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.files.storage import default_storage
+from PIL import Image as PILImage
+
+from newsroom.media import renditions, samples
+from newsroom.media.library import add_image
+from newsroom.media.renditions import SPECS, crop_box
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def image():
+    img, _ = add_image(samples.photo(1600, 1000, seed=1), "p.jpg", alt="Shapes")
+    return img
+
+
+def _open(name: str) -> PILImage.Image:
+    with default_storage.open(name) as fh:
+        return PILImage.open(io.BytesIO(fh.read()))
+
+
+@pytest.mark.parametrize(
+    ("spec", "size"),
+    [
+        ("320w", (320, 200)),
+        ("1280w", (1280, 800)),
+        ("1920w", (1600, 1000)),  # never upscaled
+        ("640x360", (640, 360)),
+        ("160x160", (160, 160)),
+        ("1200x630", (1200, 630)),
+        ("1200x900", (1200, 900)),
+        ("1200x1200", (1000, 1000)),  # the largest square there is
+    ],
+)
+def test_rendition_sizes(image, spec, size):
+    """Each spec makes a file of the size its markup announces, in both formats."""
+    assert renditions.output_size(image, SPECS[spec]) == size
+    for ext, fmt in [("jpg", "JPEG"), ("webp", "WEBP")]:
+        made = _open(renditions.ensure(image, SPECS[spec], ext))
+        assert made.size == size
+        assert made.format == fmt
+
+
+def test_crop_box_follows_the_focal_point_within_the_edges():
+    """A square from a 1600×1000 picture sits on the focal point, clamped inside."""
+    assert crop_box(1600, 1000, 1.0, 0.5, 0.5) == (300, 0, 1300, 1000)
+    assert crop_box(1600, 1000, 1.0, 0.9, 0.5) == (600, 0, 1600, 1000)
+    assert crop_box(1600, 1000, 1.0, 0.0, 0.5) == (0, 0, 1000, 1000)
+    assert crop_box(1000, 1600, 16 / 9, 0.5, 0.1) == (0, 0, 1000, 562)
+
+
+def test_focal_point_moves_the_crop(image):
+    """A square crop with the focal point at the far right shows the right edge."""
+    src = _open(image.file.name).convert("RGB")
+    image.focal_x, image.focal_y = 1.0, 0.5
+    image.save()
+    made = _open(renditions.ensure(image, SPECS["160x160"], "jpg")).convert("RGB")
+    right_edge = src.crop((600, 0, 1600, 1000)).resize((160, 160))
+    diff = sum(
+        abs(a - b)
+        for a, b in zip(made.tobytes()[:3000], right_edge.tobytes()[:3000], strict=True)
+    )
+    assert diff / 3000 < 12  # the same region, give or take JPEG
+    assert "/f100x50-160x160." in renditions.url(image, "160x160")
+
+
+def test_served_made_once_and_cacheable_forever(client, image):
+    """The first request makes the file; both answers are immutable with the
+    right type; the name carries the content hash."""
+    url = renditions.url(image, "640x360", "webp")
+    assert image.content_hash[:16] in url
+    first = client.get(url)
+    assert first.status_code == 200
+    assert first["Content-Type"] == "image/webp"
+    assert "immutable" in first["Cache-Control"]
+    body = b"".join(first.streaming_content)
+    assert PILImage.open(io.BytesIO(body)).size == (640, 360)
+    again = client.get(url)
+    assert b"".join(again.streaming_content) == body
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "originals/{h2}/{hash}.jpg",  # originals are never served
+        "r/{key}/123w.jpg",  # not a spec
+        "r/{key}/640x360.jpg",  # a crop without its focal point
+        "r/{key}/f50x50-640w.jpg",  # a width with one
+        "r/{key}/640w.png",
+        "r/0000000000000000/640w.jpg",
+        "r/{key}/../../originals/640w.jpg",
+    ],
+)
+def test_unknown_names_are_404(client, image, path):
+    """Only listed specs of library images exist; anything else is a 404."""
+    h = image.content_hash
+    name = path.format(h2=h[:2], hash=h, key=image.key)
+    assert client.get("/media/" + name).status_code == 404
+
+
+def test_a_stale_focal_point_redirects_to_the_current_crop(client, image):
+    """A crop name with a focal point the editor has since moved redirects to
+    the current crop (a stranger cannot make one file per point)."""
+    response = client.get(f"/media/r/{image.key}/f10x10-640x360.jpg")
+    assert response.status_code == 302
+    assert response["Location"] == renditions.url(image, "640x360")
+    assert not default_storage.exists(f"r/{image.key}/f10x10-640x360.jpg")
+
+
+def test_markdown_library_pictures_become_figures_and_others_vanish(image):
+    """``![alt](image:N "caption")`` becomes our figure with srcset and the
+    caption; a picture from elsewhere is not hot-linked (it is dropped)."""
+    from newsroom.articles.rendering import render_markdown
+
+    html = render_markdown(
+        f'Before.\n\n![Shapes on a wall](image:{image.pk} "Seen at dawn")\n\n'
+        "![tracker](https://evil.example/pixel.gif)\n\n"
+        f"![gone](image:999999)\n\nAfter."
+    )
+    assert '<figure class="figure figure--body">' in html
+    assert f"/media/r/{image.key}/640w.webp 640w" in html
+    assert 'alt="Shapes"' in html  # the library's alt text
+    assert "Seen at dawn" in html
+    assert "evil.example" not in html and "<img" in html
+    assert html.count("<img") == 1
+    assert "<p><figure" not in html
+
+
+def test_make_renditions_makes_each_once(image):
+    """The command makes every spec in both formats, and nothing the second time."""
+    from django.core.management import call_command
+
+    for spec in SPECS.values():  # other tests may have made some already
+        for ext in ("jpg", "webp"):
+            default_storage.delete(renditions.storage_name(image, spec, ext))
+    out = io.StringIO()
+    call_command("make_renditions", stdout=out)
+    assert out.getvalue().startswith(f"{len(SPECS) * 2} renditions made for 1 images")
+    out = io.StringIO()
+    call_command("make_renditions", stdout=out)
+    assert out.getvalue().startswith("0 renditions made")

@@ -1,0 +1,138 @@
+"""Upload -> publish -> the picture on the article, its card, og:image, JSON-LD,
+the feeds and the API; and the admin's library (several files, duplicates)."""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from newsroom.articles.tests import factories as f
+from newsroom.media import samples
+from newsroom.media.checks import content_hash
+from newsroom.media.models import Image
+
+pytestmark = pytest.mark.django_db
+SITE = "https://news.example"
+MEDIA = "{http://search.yahoo.com/mrss/}"
+
+
+def _upload(admin_client, *files, **fields):
+    data = {
+        "upload": list(files),
+        "alt": "",
+        "caption": "",
+        "credit": "",
+        "source_url": "",
+        **fields,
+    }
+    return admin_client.post("/admin/media/image/add/", data)
+
+
+def _jpeg(name="dawn.jpg", seed=0, **kw) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, samples.photo(seed=seed, **kw), "image/jpeg")
+
+
+def test_upload_publish_and_the_picture_is_everywhere(admin_client, client, settings):
+    """An editor uploads a JPEG in the admin and sets it as an article's lead
+    image; the article page, the home card, og:image, JSON-LD, RSS, Atom and the
+    API all carry it, on our own origin with alt, caption and credit."""
+    settings.SITE_URL = SITE
+    response = _upload(
+        admin_client,
+        _jpeg(exif=samples.gps_exif()),
+        alt="Fishing boats at dawn",
+        caption="The harbour before the storm.",
+        credit="Photo: Desk / CC BY 4.0",
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    image = Image.objects.get()
+    story = f.article("Storm nears the coast", lead_image=image)
+    key = image.key
+
+    page = client.get(story.get_absolute_url()).content.decode()
+    lead = re.search(r'<figure class="figure story__lead">.*?</figure>', page, re.S)
+    assert lead, "no lead figure"
+    fig = lead.group(0)
+    assert f'srcset="/media/r/{key}/320w.webp 320w, /media/r/{key}/640w.webp' in fig
+    assert 'width="640" height="1024"' in fig  # rotated upright by its EXIF
+    assert 'alt="Fishing boats at dawn"' in fig and 'fetchpriority="high"' in fig
+    assert "The harbour before the storm." in fig and "Photo: Desk / CC BY 4.0" in fig
+    og = re.search(r'property="og:image" content="([^"]+)"', page).group(1)
+    assert og == f"{SITE}/media/r/{key}/f50x50-1200x630.jpg"
+    ld = json.loads(
+        re.search(r'<script type="application/ld\+json">(.*?)</script>', page).group(1)
+    )
+    assert len(ld["image"]) == 3 and ld["image"][0]["url"].endswith("-1200x675.jpg")
+    assert client.get(og.removeprefix(SITE)).status_code == 200
+
+    home = client.get("/").content.decode()
+    assert f"/media/r/{key}/f50x50-640x360.webp" in home
+    assert 'class="card card--lead card--pic"' in home
+
+    rss = ET.fromstring(client.get("/feeds/rss/").content)
+    content = rss.find(f"channel/item/{MEDIA}content")
+    assert content.get("url") == f"{SITE}/media/r/{key}/1280w.jpg"
+    assert content.find(f"{MEDIA}credit").text == "Photo: Desk / CC BY 4.0"
+    atom = client.get("/feeds/atom/").content.decode()
+    assert f"{SITE}/media/r/{key}/1280w.jpg" in atom
+
+    api = client.get(f"/api/v1/articles/{story.pk}").json()
+    assert api["image"]["alt"] == "Fishing boats at dawn"
+    assert api["image"]["credit"] == "Photo: Desk / CC BY 4.0"
+    assert api["image"]["renditions"]["640x360"].startswith(f"{SITE}/media/r/{key}/")
+
+
+def test_several_files_at_once_and_a_duplicate_is_offered(admin_client):
+    """Several files upload in one go; the same file again is not stored twice:
+    the form points to the picture already in the library."""
+    response = _upload(
+        admin_client, _jpeg("a.jpg", 1), _jpeg("b.jpg", 2), credit="Desk"
+    )
+    assert response.status_code == 302
+    assert Image.objects.count() == 2
+    assert set(Image.objects.values_list("credit", flat=True)) == {"Desk"}
+    again = _upload(admin_client, _jpeg("a-copy.jpg", 1), alt="Same")
+    assert again.status_code == 200
+    first = Image.objects.get(content_hash=content_hash(samples.photo(seed=1)))
+    assert "already in the library" in again.content.decode()
+    assert f"/admin/media/image/{first.pk}/change/" in again.content.decode()
+    assert Image.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("logo.svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>", "not a picture"),
+        ("photo.jpg", samples.photo(40, 40, fmt="PNG"), "is really a PNG"),
+    ],
+)
+def test_the_admin_refuses_with_the_reason(admin_client, name, data, message):
+    """A refused file comes back to the form with the reason, nothing stored."""
+    response = _upload(
+        admin_client, SimpleUploadedFile(name, data, "image/jpeg"), alt="x"
+    )
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Image.objects.exists()
+
+
+def test_alt_text_is_required_unless_decorative(admin_client):
+    """One picture without alt text is refused unless marked decorative."""
+    assert _upload(admin_client, _jpeg()).status_code == 200
+    assert _upload(admin_client, _jpeg(), decorative="on").status_code == 302
+
+
+def test_the_library_list_searches_captions_and_shows_thumbnails(admin_client):
+    """The admin list finds a picture by caption, credit or alt, with a thumbnail."""
+    _upload(admin_client, _jpeg(seed=5), alt="A red kite", caption="Over the ridge")
+    _upload(admin_client, _jpeg(seed=6), alt="A crowd", credit="Photo: Ana Lima")
+    admin_client.get("/admin/")  # shows (and so clears) the "added" messages
+    html = admin_client.get("/admin/media/image/?q=ridge").content.decode()
+    assert "Over the ridge" in html and "A crowd" not in html
+    assert re.search(r'<img src="/media/r/[0-9a-f]{16}/f50x50-160x160.jpg"', html)
+    html = admin_client.get("/admin/media/image/?q=Lima").content.decode()
+    assert "A crowd" in html and "Over the ridge" not in html
