@@ -27,6 +27,7 @@ from newsroom.articles.bulk import sqlite_bulk_writes
 
 from .fastrender import render
 from .importers import ReadContext, reader_for
+from .pictures import Pictures
 from .progress import make_progress
 from .records import BadRecord, Record, content_hash
 from .sources import SourceError, detect_format, fetch_url, is_url, list_files
@@ -57,6 +58,8 @@ class Summary:
     bad: int = 0
     comments: int = 0
     undated: int = 0
+    pictures: int = 0
+    pictures_failed: int = 0
     seconds: float = 0.0
     bad_records: list[BadRecord] = field(default_factory=list)
 
@@ -77,8 +80,13 @@ class Summary:
         return (
             f"{head}{self.read} read, {self.created} created, {self.updated} updated, "
             f"{self.unchanged} unchanged, {self.duplicates} duplicates, "
-            f"{self.bad} bad, {self.comments} comments, {self.undated} undated "
-            f"in {self.seconds:.1f}s ({self.rate:.0f} records/s)"
+            f"{self.bad} bad, {self.comments} comments, {self.undated} undated"
+            + (
+                f", {self.pictures} pictures ({self.pictures_failed} failed)"
+                if self.pictures or self.pictures_failed
+                else ""
+            )
+            + f" in {self.seconds:.1f}s ({self.rate:.0f} records/s)"
         )
 
 
@@ -114,11 +122,16 @@ def run_import(options: Options, *, err: TextIO | None = None) -> Summary:
             comment_writer=_comment_writer(options),
             undated=options.undated,
         )
-        records = _records(files, options, url, summary, err, progress)
+        pictures = Pictures()
+        records = _records(files, options, url, summary, err, progress, pictures)
         try:
             for batch in _prepared(_batches(records, batch_size), workers):
                 _write(writer, batch, summary, err)
                 progress.update(summary.read, None)
+            if not options.dry_run:
+                pictures.attach(err)
+                summary.pictures = pictures.added
+                summary.pictures_failed = pictures.failed
         finally:
             summary.seconds = time.monotonic() - started
             progress.close(summary)
@@ -147,7 +160,13 @@ class _materialise:
 
 
 def _records(
-    files, options: Options, url: str, summary: Summary, err: TextIO, progress
+    files,
+    options: Options,
+    url: str,
+    summary: Summary,
+    err: TextIO,
+    progress,
+    pictures: Pictures | None = None,
 ) -> Iterator[Record]:
     done = 0
     for path in files:
@@ -161,6 +180,8 @@ def _records(
                 if isinstance(item, BadRecord):
                     _bad(summary, item, err)
                 else:
+                    if pictures is not None:
+                        pictures.note(item, ctx, path)
                     yield item
                 if summary.read % 200 == 0:
                     progress.update(summary.read, done + ctx.bytes_done())

@@ -54,6 +54,12 @@ class Record:
     slug: str = ""
     dateline: str = ""
     image_url: str = ""
+    # The lead picture: an http(s) URL, a path beside the source file, or
+    # "wp-attachment:ID" / "wp-parent:ID" for a WordPress export's attachments
+    # (newsroom/ingest/pictures.py brings it in after the articles are written).
+    picture: str = ""
+    picture_alt: str = ""
+    picture_caption: str = ""
     comments: list[Comment] = field(default_factory=list)
     body_html: str = ""  # filled by the pipeline (render_markdown)
     content_hash: str = ""  # filled by the pipeline

@@ -13,6 +13,10 @@ from django.utils.safestring import SafeString, mark_safe
 from .models import Image
 from .renditions import CROPS, SPECS, WIDTHS, Spec, output_size, url
 
+# What the markup below reads from an Image: ``.only()`` these (as
+# ``lead_image__<field>``) to draw pictures without loading whole rows.
+MARKUP_FIELDS = ("key", "width", "height", "alt", "decorative", "focal_x", "focal_y")
+
 # A layout: the specs of its srcset and its sizes attribute.
 LAYOUTS: dict[str, tuple[tuple[str, ...], str]] = {
     "lead": (tuple(f"{w}w" for w in WIDTHS), "(min-width: 820px) 760px, 100vw"),

@@ -16,7 +16,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import localtime
 from django.views.decorators.http import require_GET
 
-from newsroom.articles.models import Author, Section, Tag
+from newsroom.articles.models import Article, Author, Section, Tag
+from newsroom.media.html import MARKUP_FIELDS, picture
 
 from .backends import get_backend
 from .backends.base import Sort
@@ -183,7 +184,8 @@ def _facets_html(groups: list[dict]) -> SafeString:
         out.append("</ul>")
         if group["more"]:
             out.append(
-                f'<p class="facet__more"><a href="{escape(group["more"])}">More</a></p>'
+                f'<p class="facet__more"><a href="{escape(group["more"])}">More '
+                f"{escape(group['title'].lower())}</a></p>"
             )
         out.append("</section>")
     return mark_safe("".join(out))  # every value above is escaped
@@ -207,6 +209,18 @@ def _pages(outcome: Outcome, links: _Links) -> dict:
     }
 
 
+def _pictures(hits) -> dict:
+    """The lead pictures of a page of hits, by slug, in one query."""
+    rows = (
+        Article.objects.filter(
+            slug__in=[h.slug for h in hits], lead_image__isnull=False
+        )
+        .select_related("lead_image")
+        .only("slug", *(f"lead_image__{f}" for f in MARKUP_FIELDS))
+    )
+    return {row.slug: row.lead_image for row in rows}
+
+
 def _hits_html(hits) -> SafeString:
     """The hit list, built here like the facets (every value escaped; the
     headline and snippet HTML come escaped from ``highlight``). URLs: one
@@ -216,9 +230,17 @@ def _hits_html(hits) -> SafeString:
     article = reverse("web:article", args=["SLUG"])
     section = reverse("web:section", args=["SLUG"])
     author = reverse("web:author", args=["SLUG"])
+    pictures = _pictures(hits)
     out = []
     for hit in hits:
-        out.append('<li class="card search-hit">\n')
+        image = pictures.get(hit.slug)
+        out.append(f'<li class="card search-hit{" card--pic" if image else ""}">\n')
+        if image is not None:
+            out.append(
+                f'<a class="search-hit__media" href="'
+                f'{escape(article.replace("SLUG", hit.slug))}" tabindex="-1" '
+                f'aria-hidden="true">{picture(image, "thumb")}</a>\n'
+            )
         if hit.section[1]:
             url = escape(section.replace("SLUG", hit.section[0]))
             out.append(

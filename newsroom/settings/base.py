@@ -142,6 +142,9 @@ MEDIA_ROOT = VAR_DIR / "media"
 # than this many bytes, or of more pixels than this, is refused.
 NEWSROOM_MEDIA_MAX_BYTES = env_int("NEWSROOM_MEDIA_MAX_BYTES", 25 * 1024 * 1024)
 NEWSROOM_MEDIA_MAX_PIXELS = env_int("NEWSROOM_MEDIA_MAX_PIXELS", 50_000_000)
+# Pictures an import names are fetched from public addresses only; networks
+# listed here ("10.0.0.0/8,192.168.1.0/24") are trusted as well (an intranet).
+NEWSROOM_FETCH_ALLOWED_NETWORKS = env_list("NEWSROOM_FETCH_ALLOWED_NETWORKS", [])
 
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"

@@ -61,9 +61,12 @@ def card(
     big: bool = False,
     compact: bool = False,
     lazy: bool = True,
+    level: int = 0,
 ) -> str:
     url = escape(article_url(a))
-    level = "2" if big else "3"
+    # h2 for the home's lead and for a list page's stories (under its h1);
+    # h3 under a block's own h2.
+    level = str(level or (2 if big else 3))
     byline = ", ".join(escape(au.name) for au in a.byline())
     if byline:
         byline = f'<span class="card__byline">{byline}</span> &middot; '
@@ -91,8 +94,9 @@ def cards(
     big: bool = False,
     compact: bool = False,
     lazy: bool = True,
+    level: int = 0,
 ) -> SafeString:
     """The cards of a list, every value escaped above."""
     return mark_safe(  # noqa: S308
-        "".join(card(a, shares, big, compact, lazy) for a in items)
+        "".join(card(a, shares, big, compact, lazy, level) for a in items)
     )

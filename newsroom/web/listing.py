@@ -14,6 +14,7 @@ from django.db import connections
 from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
+from newsroom.media.html import MARKUP_FIELDS
 from newsroom.numbers import is_int
 
 
@@ -104,9 +105,6 @@ def newest_in_sections(
     return out
 
 
-# A card's picture: what its markup needs (newsroom/media/html.py).
-IMAGE_FIELDS = ("key", "width", "height", "alt", "decorative", "focal_x", "focal_y")
-
 # What a card shows (newsroom/web/cards.py): fewer columns, fewer conversions.
 CARD_FIELDS = (
     "headline",
@@ -116,7 +114,7 @@ CARD_FIELDS = (
     "comment_count",
     "section__name",
     "section__slug",
-    *(f"lead_image__{f}" for f in IMAGE_FIELDS),
+    *(f"lead_image__{f}" for f in MARKUP_FIELDS),
 )
 
 

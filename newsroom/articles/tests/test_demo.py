@@ -1,5 +1,6 @@
 """The demo newsroom loads, is original, and loads only once."""
 
+import io
 import re
 
 import pytest
@@ -39,3 +40,25 @@ def test_loading_twice_adds_nothing():
     assert Article.objects.filter(status="draft").exists()
     again = load_demo()
     assert again == (0, created)
+
+
+@pytest.mark.django_db
+def test_every_demo_article_gets_a_credited_picture_once():
+    """After loading, each demo article has a lead picture with alt text and a
+    credit line; the four photographs carry their stated licences; loading
+    again adds none."""
+    from django.core.management import call_command
+
+    from newsroom.articles.models import Article
+
+    call_command("load_demo", stdout=io.StringIO())
+    articles = list(Article.objects.select_related("lead_image"))
+    assert articles and all(a.lead_image for a in articles)
+    assert all(a.lead_image.alt and a.lead_image.credit for a in articles)
+    credits = {a.source_id[:2]: a.lead_image.credit for a in articles}
+    assert credits["18"].endswith("/ CC0")  # coffee
+    assert "public domain" in credits["27"]  # Hubble
+    assert "drawn by code (CC0)" in credits["01"]
+    out = io.StringIO()
+    call_command("load_demo", stdout=out)
+    assert "0 pictures added" in out.getvalue()

@@ -23,6 +23,9 @@ class ReadContext:
     section: str = ""
     url: str = ""  # set when the source was fetched from a URL
     opened: list[Opened] = field(default_factory=list)
+    # A WordPress export's attachments by post id: {"url", "alt", "caption",
+    # "parent"}; read after the whole file, when pictures are brought in.
+    attachments: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def track(self, opened: Opened) -> Opened:
         self.opened.append(opened)

@@ -72,8 +72,21 @@ def extract_page(html: str, url: str = "") -> dict:
         "url": (meta.url if meta else "") or url,
         "description": (meta.description if meta else "") or "",
         "image": (meta.image if meta else "") or "",
+        "figure": lead_figure(html),
         "body": body,
     }
+
+
+_FIGURE_IMG = re.compile(
+    r"<figure\b[^>]*>.{0,4000}?<img\b[^>]*?\bsrc\s*=\s*[\"']([^\"'>\s]{1,2000})",
+    re.I | re.S,
+)
+
+
+def lead_figure(html: str) -> str:
+    """The src of the page's first ``<figure>`` picture (when there is no og:image)."""
+    match = _FIGURE_IMG.search(html[:500_000])
+    return match.group(1) if match else ""
 
 
 def decode(raw: bytes) -> str:
@@ -117,4 +130,5 @@ def read(path: Path, ctx: ReadContext) -> Iterator[Record | BadRecord]:
         section=ctx.section,
         authors=split_names(page["author"]),
         image_url=page["image"][:500] if page["image"].startswith("http") else "",
+        picture=page["image"] or page["figure"],
     )

@@ -47,7 +47,10 @@ def read(path: Path, ctx: ReadContext) -> Iterator[Record | BadRecord]:
         authors = [a.get("name", "") for a in entry.get("authors", []) if a.get("name")]
         tags = [t.get("term", "") for t in entry.get("tags", []) if t.get("term")]
         link = entry.get("link", "")
+        picture, picture_alt = _picture(entry)
         yield Record(
+            picture=picture,
+            picture_alt=picture_alt,
             position=position,
             headline=title[:300],
             body=body,
@@ -60,3 +63,15 @@ def read(path: Path, ctx: ReadContext) -> Iterator[Record | BadRecord]:
             tags=tags[1:] if not ctx.section and tags else tags,
             authors=split_names(authors or entry.get("author")),
         )
+
+
+def _picture(entry) -> tuple[str, str]:
+    """The entry's picture: Media RSS ``media:content``, else an image enclosure."""
+    for media in entry.get("media_content") or []:
+        kind = media.get("medium") or media.get("type", "").split("/")[0]
+        if kind == "image" and media.get("url"):
+            return media["url"], ""
+    for enclosure in entry.get("enclosures") or []:
+        if enclosure.get("type", "").startswith("image/") and enclosure.get("href"):
+            return enclosure["href"], ""
+    return "", ""

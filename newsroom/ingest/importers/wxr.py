@@ -90,8 +90,11 @@ def _post(
     listed: set[str],
     ctx: ReadContext,
 ) -> Record | None:
+    if _child(item, "post_type") == "attachment":
+        _attachment(item, ctx)
+        return None
     if _child(item, "post_type") not in ("post", ""):
-        return None  # pages, attachments, menu items: not articles
+        return None  # pages, menu items: not articles
     wp_status = _child(item, "status")
     if wp_status in ("trash", "auto-draft", "inherit"):
         return None
@@ -124,13 +127,16 @@ def _post(
         section, section_slug = ctx.section, ""
     creator = _child(item, "creator")
     link = _child(item, "link")
+    post_id = _child(item, "post_id")
+    thumbnail = _postmeta(item).get("_thumbnail_id", "")
     return Record(
+        picture=f"wp-attachment:{thumbnail}" if thumbnail else f"wp-parent:{post_id}",
         position=position,
         headline=title[:300],
         body=_child(item, "encoded", "purl.org/rss/1.0/modules/content").strip(),
         standfirst=" ".join(_child(item, "encoded", "excerpt").split())[:1000],
         source=f"wordpress:{site}"[:200],
-        source_id=_child(item, "post_id"),
+        source_id=post_id,
         url=link[:500] if link.startswith("http") and "?p=" not in link else "",
         published_at=published,
         status=WP_STATUS.get(wp_status, "draft"),
@@ -142,6 +148,27 @@ def _post(
         slug=_child(item, "post_name"),
         comments=_comments(item),
     )
+
+
+def _postmeta(item) -> dict[str, str]:
+    meta = {}
+    for m in item:
+        if _local(m.tag) == "postmeta":
+            meta[_child(m, "meta_key")] = _child(m, "meta_value")
+    return meta
+
+
+def _attachment(item, ctx: ReadContext) -> None:
+    """Remember an attachment (a featured image or a post's picture)."""
+    url = _child(item, "attachment_url") or _child(item, "guid")
+    if url:
+        ctx.attachments[_child(item, "post_id")] = {
+            "url": url,
+            "alt": _postmeta(item).get("_wp_attachment_image_alt", ""),
+            "caption": " ".join(_child(item, "encoded", "excerpt").split()),
+            "title": " ".join(html.unescape(_child(item, "title")).split()),
+            "parent": _child(item, "post_parent"),
+        }
 
 
 def _comments(item) -> list[Comment]:

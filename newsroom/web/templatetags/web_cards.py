@@ -13,11 +13,13 @@ register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def cards(context, items, big: bool = False, compact: bool = False) -> SafeString:
+def cards(
+    context, items, big: bool = False, compact: bool = False, level: int = 0
+) -> SafeString:
     """Cards for ``items``; share totals come from the view's ``share_totals``
     (one query for the whole page), or are fetched for these items."""
     items = list(items)
     totals = context.get("share_totals")
     if totals is None or any(a.pk not in totals for a in items):
         totals = share_totals(a.pk for a in items)
-    return _cards.cards(items, totals, big=big, compact=compact)
+    return _cards.cards(items, totals, big=big, compact=compact, level=level)
