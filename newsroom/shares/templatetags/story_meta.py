@@ -13,9 +13,9 @@ from django.utils.safestring import SafeString, mark_safe
 from newsroom.articles.jsonld import news_article, to_script
 from newsroom.articles.models import Article, Section
 from newsroom.media.describe import alt_text, image_version, social_image
+from newsroom.search.related import related_articles as _related
 
 from ..popular import most_lists as _most_lists
-from ..related import related_articles as _related
 
 register = template.Library()
 

@@ -4,7 +4,7 @@ import pytest
 from django.core.cache import cache
 
 from newsroom.articles.tests import factories as f
-from newsroom.shares import related
+from newsroom.search import related
 
 pytestmark = pytest.mark.django_db
 

@@ -16,13 +16,13 @@ from django.db.models import Count
 
 from newsroom.articles.models import Article
 
+from .backends import get_backend
+
 log = logging.getLogger(__name__)
 
 
 def _search_backend():
     try:
-        from newsroom.search.backends import get_backend
-
         return get_backend()
     except Exception:  # noqa: BLE001 - a broken index must not break pages
         log.warning("search backend unavailable", exc_info=True)
