@@ -232,7 +232,7 @@ NEWSROOM_IMPORT_PROGRESS_SECONDS = env_int("NEWSROOM_IMPORT_PROGRESS_SECONDS", 5
 NEWSROOM_IMPORT_SQLITE_CACHE_MB = env_int("NEWSROOM_IMPORT_SQLITE_CACHE_MB", 256)
 
 # Shares, read counts, popular lists, related, feeds and sitemaps
-# (newsroom.shares and newsroom/articles/{feeds,sitemaps,jsonld}.py; see
+# (newsroom.shares, search/related.py, web/jsonld.py, articles/{feeds,sitemaps}; see
 # docs/essentials.md). Read inside functions, never at import time.
 NEWSROOM_SHARES_CACHE_SECONDS = env_int("NEWSROOM_SHARES_CACHE_SECONDS", 30)
 NEWSROOM_READS_FLUSH_SECONDS = env_int("NEWSROOM_READS_FLUSH_SECONDS", 10)

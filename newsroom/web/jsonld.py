@@ -15,9 +15,8 @@ from django.conf import settings
 from django.templatetags.static import static
 from django.utils.safestring import SafeString, mark_safe
 
+from newsroom.articles.models import Article, ArticleNote
 from newsroom.media.describe import jsonld_images
-
-from .models import Article, ArticleNote
 
 # The characters json_script escapes so JSON cannot end the <script> element
 # or open a comment in it (</script>, <!--), whatever the headline says.

@@ -10,12 +10,12 @@ from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
-from newsroom.articles.jsonld import news_article, to_script
 from newsroom.articles.models import Article, Section
 from newsroom.media.describe import alt_text, image_version, social_image
 from newsroom.search.related import related_articles as _related
+from newsroom.shares.popular import most_lists as _most_lists
 
-from ..popular import most_lists as _most_lists
+from ..jsonld import news_article, to_script
 
 register = template.Library()
 
@@ -29,7 +29,7 @@ def article_jsonld(article: Article, notes=(), tags=()) -> SafeString:
     return to_script(data)
 
 
-@register.inclusion_tag("shares/_social_meta.html")
+@register.inclusion_tag("web/_social_meta.html")
 def social_meta(article: Article, tags=()) -> dict:
     base = settings.SITE_URL.rstrip("/")
     image = article.lead_image if article.lead_image_id else None
@@ -68,13 +68,13 @@ def article_head(article: Article, notes=(), tags=()) -> SafeString:
     html = cache.get(key)
     if html is None:
         html = render_to_string(
-            "shares/_social_meta.html", social_meta(article, tags)
+            "web/_social_meta.html", social_meta(article, tags)
         ) + article_jsonld(article, notes, tags)
         cache.set(key, html, settings.NEWSROOM_RELATED_CACHE_SECONDS)
     return mark_safe(html)  # noqa: S308 - rendered by our templates above
 
 
-@register.inclusion_tag("shares/_related.html")
+@register.inclusion_tag("web/_related.html")
 def related_articles(article: Article, limit: int = 4) -> dict:
     return {"related": _related(article, limit)}
 
