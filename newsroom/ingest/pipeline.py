@@ -23,7 +23,7 @@ from typing import TextIO
 from django.conf import settings
 from django.db import DatabaseError, connections
 
-from newsroom.articles.bulk import sqlite_bulk_writes
+from newsroom.db.bulk import sqlite_bulk_writes
 
 from .fastrender import render
 from .importers import ReadContext, reader_for

@@ -17,14 +17,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from newsroom.articles.bulk import (
+from newsroom.articles.models import Article, Byline
+from newsroom.db.bulk import (
     allocate_ids,
     field_defaults,
     insert_dicts,
     insert_rows,
     update_dicts,
 )
-from newsroom.articles.models import Article, Byline
 from newsroom.search.models import enqueue
 
 from .models import Provenance

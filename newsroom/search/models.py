@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from django.db import models
 from django.utils import timezone
 
-from newsroom.articles.bulk import datetime_adapter, insert_rows
+from newsroom.db.bulk import datetime_adapter, insert_rows
 
 
 class IndexChange(models.Model):

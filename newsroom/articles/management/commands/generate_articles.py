@@ -19,9 +19,9 @@ from django.db import IntegrityError, connection, transaction
 from django.utils.text import slugify
 
 from newsroom.articles import synthetic
-from newsroom.articles.bulk import allocate_ids, insert_rows, sqlite_bulk_writes
 from newsroom.articles.demo_loader import SECTIONS
 from newsroom.articles.models import Article, Author, Byline, Section, Tag
+from newsroom.db.bulk import allocate_ids, insert_rows, sqlite_bulk_writes
 from newsroom.search.models import enqueue
 
 
