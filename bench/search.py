@@ -153,8 +153,8 @@ def prepare(
 
 def pick_queries(seed: int) -> dict[str, list[str]]:
     """Query texts per class, from the generator's vocabulary by frequency."""
-    from newsroom.articles import synthetic
     from newsroom.articles.models import Article
+    from newsroom.ingest import synthetic
     from newsroom.search.query import FUNCTION_WORDS
 
     rng = random.Random(seed)

@@ -68,7 +68,7 @@ def bodies(count: int, seed: int) -> list[str]:
     import django
 
     django.setup()
-    from newsroom.articles.synthetic import (
+    from newsroom.ingest.synthetic import (
         ArchiveGenerator,
         default_end,
         load_vocabulary,

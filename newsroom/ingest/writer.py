@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from newsroom.articles.models import Article, Byline
+from newsroom.articles.signals import announce_written
 from newsroom.db.bulk import (
     allocate_ids,
     field_defaults,
@@ -25,7 +26,6 @@ from newsroom.db.bulk import (
     insert_rows,
     update_dicts,
 )
-from newsroom.search.models import enqueue
 
 from .models import Provenance
 from .records import Record
@@ -159,9 +159,7 @@ class Writer:
         self._resolve(creates, updates)
         self._create(creates, result)
         self._update(updates, result)
-        touched = result.article_ids
-        if touched:
-            enqueue(touched)
+        announce_written(Writer, result.article_ids)  # the search outbox
         placed += [(r, values["id"]) for r, values, _ in creates]
         if self.comment_writer is not None:
             result.comments = self.comment_writer.write(placed)
@@ -258,8 +256,13 @@ class Writer:
                 bylines.append((pk, author_id, position))
             for tag_id in self.names.tag_ids(record):
                 tag_rows.append((pk, tag_id))
-        insert_rows(Byline, ["article_id", "author_id", "position"], bylines)
-        insert_rows(Article.tags.through, ["article_id", "tag_id"], tag_rows)
+        insert_links(bylines, tag_rows)
+
+
+def insert_links(bylines: list[tuple], tag_rows: list[tuple]) -> None:
+    """Bylines (article, author, position) and tag links (article, tag) in bulk."""
+    insert_rows(Byline, ["article_id", "author_id", "position"], bylines)
+    insert_rows(Article.tags.through, ["article_id", "tag_id"], tag_rows)
 
 
 class Match:

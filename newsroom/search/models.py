@@ -36,8 +36,9 @@ class IndexChange(models.Model):
 def enqueue(article_ids: Iterable[int], op: str = IndexChange.Op.UPSERT) -> int:
     """Record that these articles changed; call inside the writing transaction.
 
-    Bulk writers (importers, generators, queryset.update) that bypass model
-    signals call this themselves. Returns the number of rows written.
+    Bulk writers that bypass model signals (importers, the generator) send
+    ``articles.signals.articles_written``, whose receiver calls this; code
+    inside search may call it directly. Returns the number of rows written.
     """
     # Plain rows, not model instances: a million-article import writes a
     # million of these, and bulk_create's per-field preparation cost more

@@ -18,6 +18,7 @@ from django.db.models.signals import (
 )
 
 from newsroom.articles.models import Article, Author, Byline, Section, Tag
+from newsroom.articles.signals import articles_written
 
 from .models import IndexChange, enqueue
 
@@ -50,6 +51,10 @@ def _tags_changed(sender, instance, action, reverse, pk_set, **kwargs) -> None:
         enqueue(list(articles.values_list("pk", flat=True)))
     elif action != "post_clear" and pk_set:
         enqueue(sorted(pk_set))
+
+
+def _articles_written(sender, article_ids, **kwargs) -> None:
+    enqueue(article_ids)
 
 
 def _byline_changed(sender, instance: Byline, raw=False, **kwargs) -> None:
@@ -86,6 +91,7 @@ def connect() -> None:
     m2m_changed.connect(
         _tags_changed, sender=Article.tags.through, dispatch_uid=f"{uid}.tags"
     )
+    articles_written.connect(_articles_written, dispatch_uid=f"{uid}.bulk")
     post_save.connect(_byline_changed, sender=Byline, dispatch_uid=f"{uid}.b.save")
     post_delete.connect(_byline_changed, sender=Byline, dispatch_uid=f"{uid}.b.del")
     for model in (Section, Tag, Author):

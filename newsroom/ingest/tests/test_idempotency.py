@@ -233,9 +233,7 @@ def test_progress_bar_on_a_terminal(tmp_path):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_sqlite_import_checkpoints_in_the_background_and_restores(
-    tmp_path, run_import, monkeypatch
-):
+def test_sqlite_import_checkpoints_in_the_background_and_restores(tmp_path, run_import):
     """On a WAL database, an import turns automatic checkpoints off for its
     connection (a thread checkpoints instead, so no batch commit waits on the
     disk), then restores SQLite's default and leaves every WAL frame copied
@@ -250,22 +248,23 @@ def test_sqlite_import_checkpoints_in_the_background_and_restores(
             pytest.skip("the test database is not in WAL mode")
     import threading
 
-    from newsroom.ingest import writer
+    from newsroom.articles.signals import articles_written
 
     seen = []  # (autocheckpoint, checkpoint thread alive) at each batch
-    enqueue = writer.enqueue
 
-    def watching(ids):
+    def watching(sender, article_ids, **kwargs):
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA wal_autocheckpoint")
             alive = any(t.name == "sqlite-checkpoint" for t in threading.enumerate())
             seen.append((cursor.fetchone()[0], alive))
-        return enqueue(ids)
 
-    monkeypatch.setattr(writer, "enqueue", watching)
+    articles_written.connect(watching)
     path = tmp_path / "many.jsonl"
     write_jsonl(path, [row(n) for n in range(1200)])
-    run = run_import(path, "--batch-size", "100")
+    try:
+        run = run_import(path, "--batch-size", "100")
+    finally:
+        articles_written.disconnect(watching)
     assert "1200 created" in run.out
     assert seen == [(0, True)] * 12
     assert not any(t.name == "sqlite-checkpoint" for t in threading.enumerate())

@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.management import CommandError, call_command
 
-from newsroom.articles import synthetic
 from newsroom.articles.models import Article, Byline, Section
 from newsroom.articles.rendering import render_markdown
+from newsroom.ingest import synthetic
 from newsroom.search.models import IndexChange
 
 END = datetime(2025, 6, 1, tzinfo=UTC)
@@ -260,7 +260,7 @@ def test_bad_arguments_are_clear_errors(args, message):
 @pytest.mark.django_db
 def test_tag_names_sharing_a_slug_link_once():
     """Two spellings of one tag are one Tag row and one link, not an error."""
-    from newsroom.articles.management.commands import generate_articles as cmd
+    from newsroom.ingest.management.commands import generate_articles as cmd
 
     g = gen(6)
     assert len({synthetic.slugify(t) for t in g.tags}) == len(g.tags)

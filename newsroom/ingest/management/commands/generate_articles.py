@@ -18,11 +18,12 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import IntegrityError, connection, transaction
 from django.utils.text import slugify
 
-from newsroom.articles import synthetic
 from newsroom.articles.demo_loader import SECTIONS
-from newsroom.articles.models import Article, Author, Byline, Section, Tag
+from newsroom.articles.models import Article, Author, Section, Tag
+from newsroom.articles.signals import announce_written
 from newsroom.db.bulk import allocate_ids, insert_rows, sqlite_bulk_writes
-from newsroom.search.models import enqueue
+from newsroom.ingest import synthetic
+from newsroom.ingest.writer import insert_links
 
 
 def ensure_sections() -> dict[str, int]:
@@ -86,7 +87,6 @@ def insert_batch(items, sections, authors, tags, outbox: bool) -> list[int]:
         if f.attname not in PER_ROW
     }
     stamp = connection.ops.adapt_datetimefield_value
-    TagLink = Article.tags.through
     with transaction.atomic():
         ids = allocate_ids(Article, len(items))
         rows = []
@@ -124,10 +124,9 @@ def insert_batch(items, sections, authors, tags, outbox: bool) -> list[int]:
             for tag_id in dict.fromkeys(tags[name] for name in a.tags)
         ]
         insert_rows(Article, [f.column for f in fields], rows)
-        insert_rows(Byline, ["article_id", "author_id", "position"], bylines)
-        insert_rows(TagLink, ["article_id", "tag_id"], links)
+        insert_links(bylines, links)
         if outbox:
-            enqueue(ids)
+            announce_written(Command, ids)  # the search outbox
     return ids
 
 
