@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from newsroom.api.api import api
+from newsroom.api_v1 import api
 
 admin.site.site_header = "Newsroom editors"
 admin.site.site_title = "Newsroom"

@@ -9,37 +9,21 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Annotated
 
-from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Field, Path, Query, Router, Schema
 
 from newsroom.api.caching import set_last_modified
-from newsroom.api.errors import ApiError, ErrorOut
+from newsroom.api.errors import ApiError
 from newsroom.api.pagination import keyset_page
+from newsroom.api.types import READ_ERRORS, ArticleId, Cursor, Limit, Slug
+from newsroom.core.links import absolute_url
 from newsroom.media.describe import api_image
 
 from .models import Article, ArticleNote, Author, Section, Tag
 
 router = Router(tags=["articles"])
-
-MAX_ID = 2**63 - 1
-SLUG_PATTERN = r"^[-a-zA-Z0-9_]+$"
-Slug = Annotated[str, Field(min_length=1, max_length=200, pattern=SLUG_PATTERN)]
-ArticleId = Annotated[int, Path(ge=1, le=MAX_ID, description="The article's id.")]
-Cursor = Annotated[
-    str | None,
-    Query(None, max_length=512, description="Opaque; from the previous page."),
-]
-Limit = Annotated[int, Query(20, ge=1, le=100, description="Items per page.")]
-
-# Errors every read route may answer with (the shape is the same for all).
-READ_ERRORS = {400: ErrorOut, 404: ErrorOut, 422: ErrorOut, 429: ErrorOut}
-
-
-def absolute(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
 
 
 class SectionOut(Schema):
@@ -49,7 +33,7 @@ class SectionOut(Schema):
 
     @staticmethod
     def resolve_url(obj: Section) -> str:
-        return absolute(obj.get_absolute_url())
+        return absolute_url(obj.get_absolute_url())
 
 
 class SectionDetailOut(SectionOut):
@@ -63,7 +47,7 @@ class TagOut(Schema):
 
     @staticmethod
     def resolve_url(obj: Tag) -> str:
-        return absolute(obj.get_absolute_url())
+        return absolute_url(obj.get_absolute_url())
 
 
 class AuthorOut(Schema):
@@ -73,7 +57,7 @@ class AuthorOut(Schema):
 
     @staticmethod
     def resolve_url(obj: Author) -> str:
-        return absolute(obj.get_absolute_url())
+        return absolute_url(obj.get_absolute_url())
 
 
 class AuthorDetailOut(AuthorOut):
@@ -125,11 +109,11 @@ class ArticleOut(Schema):
 
     @staticmethod
     def resolve_url(obj: Article) -> str:
-        return absolute(obj.get_absolute_url())
+        return absolute_url(obj.get_absolute_url())
 
     @staticmethod
     def resolve_api_url(obj: Article) -> str:
-        return absolute(f"/api/v1/articles/{obj.pk}")
+        return absolute_url(f"/api/v1/articles/{obj.pk}")
 
     @staticmethod
     def resolve_authors(obj: Article) -> list[Author]:

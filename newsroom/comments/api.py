@@ -23,8 +23,9 @@ from ninja.responses import Status
 from newsroom.api.errors import ApiError, ErrorOut
 from newsroom.api.pagination import decode_cursor, encode_cursor
 from newsroom.api.throttling import NetworkThrottle
-from newsroom.articles.api import MAX_ID, READ_ERRORS, ArticleId, Cursor, absolute
+from newsroom.api.types import MAX_ID, READ_ERRORS, ArticleId, Cursor
 from newsroom.articles.models import Article
+from newsroom.core.links import absolute_url
 from newsroom.net import client_network
 
 from . import moderation
@@ -133,7 +134,7 @@ def _comment_out(c: Comment, depth: int, article: Article) -> dict:
         "name": c.name,
         "body_html": c.body_html,
         "created_at": c.created_at,
-        "url": absolute(f"{article.get_absolute_url()}#comment-{c.pk}"),
+        "url": absolute_url(f"{article.get_absolute_url()}#comment-{c.pk}"),
     }
 
 
@@ -226,7 +227,7 @@ def challenge(request: HttpRequest, data: ChallengeIn):
     png = backend.render_png(challenge_id) if backend.supports_image else b""
     return {
         "challenge_id": _pack(issued.token, form_stamp(article.pk)),
-        "image_url": absolute(issued.image_url) if issued.image_url else "",
+        "image_url": absolute_url(issued.image_url) if issued.image_url else "",
         "image_png_base64": base64.b64encode(png).decode(),
         "question": issued.question,
         "expires_in": backend.timeout,

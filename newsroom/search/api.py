@@ -18,8 +18,9 @@ from django.urls import reverse
 from ninja import Field, Query, Router, Schema
 
 from newsroom.api.caching import set_max_age
-from newsroom.articles.api import READ_ERRORS, Slug, absolute
+from newsroom.api.types import READ_ERRORS, Slug
 from newsroom.articles.models import Article, Author, Section, Tag
+from newsroom.core.links import absolute_url
 from newsroom.numbers import is_int
 
 from .backends.base import Sort
@@ -113,8 +114,8 @@ def _hit(hit) -> dict:
         "headline": hit.headline,
         "headline_html": hit.headline_html or "",
         "snippet_html": hit.snippet_html or "",
-        "url": absolute(reverse("web:article", args=[hit.slug])),
-        "api_url": absolute(f"/api/v1/articles/{hit.id}"),
+        "url": absolute_url(reverse("web:article", args=[hit.slug])),
+        "api_url": absolute_url(f"/api/v1/articles/{hit.id}"),
         "published_at": hit.published_at,
         "section": {"slug": hit.section[0], "name": hit.section[1]},
         "authors": [{"slug": s, "name": n} for s, n in hit.authors],

@@ -8,7 +8,7 @@ from ninja import Field, Router, Schema
 
 from newsroom.api.caching import set_max_age
 from newsroom.api.errors import ApiError
-from newsroom.articles.api import READ_ERRORS, ArticleId
+from newsroom.api.types import READ_ERRORS, ArticleId
 from newsroom.articles.models import Article
 
 from .counters import share_counts

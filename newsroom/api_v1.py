@@ -1,9 +1,11 @@
 """The one place the public API is assembled: routers, limits, errors, caching.
 
-Each app owns its router (``<app>/api.py``) with its schemas; this module
-mounts them under one ``NinjaAPI`` with the rate limits, the error handlers
-and the cache validators every route shares. ``newsroom/urls.py`` mounts it
-at ``/api/v1/``.
+Each app owns its router (``<app>/api.py``) with its schemas, built from the
+toolkit in ``newsroom.api`` (errors, pagination, params, throttling, caching,
+shared types); this module, beside ``urls.py`` and above every app, mounts
+them under one ``NinjaAPI`` with the rate limits, the error handlers and the
+cache validators every route shares. ``newsroom/urls.py`` mounts it at
+``/api/v1/``.
 """
 
 from __future__ import annotations
@@ -14,10 +16,14 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.openapi.docs import Swagger
 
-from . import caching
-from .errors import install_handlers
-from .params import reject_unknown_query
-from .throttling import NetworkThrottle
+from newsroom.api import caching
+from newsroom.api.errors import install_handlers
+from newsroom.api.params import reject_unknown_query
+from newsroom.api.throttling import NetworkThrottle
+from newsroom.articles.api import router as articles_router
+from newsroom.comments.api import router as comments_router
+from newsroom.search.api import router as search_router
+from newsroom.shares.api import router as shares_router
 
 DESCRIPTION = """\
 Public, read-mostly JSON API of the newsroom: articles, sections, tags,
@@ -44,13 +50,6 @@ class NewsroomAPI(NinjaAPI):
 
 
 def build_api() -> NinjaAPI:
-    # Imported here so each app's router module can import newsroom.api
-    # helpers without a cycle.
-    from newsroom.articles.api import router as articles_router
-    from newsroom.comments.api import router as comments_router
-    from newsroom.search.api import router as search_router
-    from newsroom.shares.api import router as shares_router
-
     api = NewsroomAPI(
         title="Newsroom API",
         version="1",
