@@ -1,17 +1,16 @@
-"""RSS 2.0 and Atom feeds: site, section, tag, author, corrections, comments.
+"""RSS 2.0 and Atom feeds: site, section, tag, author, corrections.
 
 Each feed is a small ``django.contrib.syndication`` subclass; the Atom variant
 of each is the same class with ``feed_type`` swapped. Links are absolute on
 SITE_URL (not the request's host), so a feed read through a proxy or a cache
 still points at the public site. Authors' emails are never published.
+Per-article feeds of other apps (comments) come from ``registry.article_feeds``.
 """
 
 from __future__ import annotations
 
-from django.apps import apps
 from django.conf import settings
 from django.contrib.syndication.views import Feed
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
@@ -214,67 +213,6 @@ class CorrectionsFeed(NewsFeed):
 
     def item_categories(self, item: ArticleNote) -> list[str]:
         return [item.get_kind_display()]
-
-
-def comment_model():
-    """The comments app's ``Comment`` model, or None while it has none."""
-    try:
-        return apps.get_model("comments", "Comment")
-    except LookupError:
-        return None
-
-
-class ArticleCommentsFeed(NewsFeed):
-    """The approved comments on one public article, newest first."""
-
-    def get_object(self, request, slug: str) -> Article:
-        if comment_model() is None:
-            raise Http404("Comments are not available")
-        return get_object_or_404(Article.objects.published(), slug=slug)
-
-    def title(self, obj: Article) -> str:
-        return f"Comments on {obj.headline}"
-
-    def description(self, obj: Article) -> str:
-        return f"Approved reader comments on “{obj.headline}”"
-
-    def subtitle(self, obj: Article) -> str:
-        return self.description(obj)
-
-    def link(self, obj: Article) -> str:
-        return absolute(obj.get_absolute_url()) + "#comments"
-
-    def author_name(self, obj: Article) -> str:
-        return settings.SITE_NAME
-
-    def items(self, obj: Article):
-        model = comment_model()
-        approved = getattr(getattr(model, "Status", None), "APPROVED", "approved")
-        qs = model.objects.filter(article=obj, status=approved)
-        return qs.select_related("article").order_by("-created_at", "-id")[
-            : feed_size()
-        ]
-
-    def item_title(self, item) -> str:
-        return f"{item.name} on {item.article.headline}"
-
-    def item_description(self, item) -> str:
-        return item.body
-
-    def item_link(self, item) -> str:
-        return absolute(item.article.get_absolute_url()) + f"#comment-{item.pk}"
-
-    def item_guid(self, item) -> str:
-        return self.item_link(item)
-
-    def item_author_name(self, item) -> str:
-        return item.name
-
-    def item_pubdate(self, item):
-        return item.created_at
-
-    def item_updateddate(self, item):
-        return item.created_at
 
 
 def atom(feed_class: type[Feed]) -> type[Feed]:

@@ -2,9 +2,10 @@
 
 from django.urls import path
 
+from newsroom.core.registry import article_feeds
+
 from . import sitemaps
 from .feeds import (
-    ArticleCommentsFeed,
     ArticleFeed,
     AuthorFeed,
     CorrectionsFeed,
@@ -34,7 +35,12 @@ urlpatterns = [
     *_feeds("feeds/tag/<slug:slug>/", "tag", TagFeed),
     *_feeds("feeds/author/<slug:slug>/", "author", AuthorFeed),
     *_feeds("feeds/corrections/", "corrections", CorrectionsFeed),
-    *_feeds("feeds/article/<slug:slug>/comments/", "comments", ArticleCommentsFeed),
+    # Per-article feeds other apps register (the comments app: "comments").
+    *(
+        pattern
+        for name, feed in article_feeds.items()
+        for pattern in _feeds(f"feeds/article/<slug:slug>/{name}/", name, feed)
+    ),
     path("sitemap.xml", sitemaps.index, name="sitemap"),
     path("sitemap-news.xml", sitemaps.news, name="sitemap-news"),
     path(

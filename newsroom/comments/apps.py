@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class CommentsConfig(AppConfig):
     name = "newsroom.comments"
     label = "comments"
+
+    def ready(self) -> None:
+        from . import contributions
+
+        contributions.register()

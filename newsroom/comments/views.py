@@ -5,16 +5,16 @@ from __future__ import annotations
 from django.contrib import messages
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from newsroom.articles.models import Article
+from newsroom.core.registry import pages
 from newsroom.net import client_network
 from newsroom.numbers import is_int
-from newsroom.web.views import _article_context
 
 from . import moderation
 from .confirmation import get_backend
@@ -43,10 +43,8 @@ def _redisplay(
 ) -> HttpResponse:
     """The article page again, with the form as typed and the messages beside it."""
     article = Article.objects.with_byline().get(pk=article.pk)
-    context = _article_context(article)
-    context["comment_form"] = form
-    context["comment_notice"] = notice
-    response = render(request, "web/article.html", context, status=status)
+    extra = {"comment_form": form, "comment_notice": notice}
+    response = pages.get("article")(request, article, extra, status)
     response["X-Comment-Refusal"] = form.refusal or "invalid"
     return response
 

@@ -1,15 +1,13 @@
 """Comments carried by an export (WXR), written after their articles.
 
-Works with the comments app's ``Comment`` model when it exists; without it
-the importer imports the articles and counts the comments it had to leave.
+Works with what the comments app registers in ``registry.comment_import``
+(its ``Comment`` model and its recount); without it the importer imports the
+articles and counts the comments it had to leave.
 """
 
 from __future__ import annotations
 
-from django.apps import apps
-from django.db.models import Count, Q
-
-from newsroom.articles.models import Article
+from newsroom.core.registry import CommentImport, comment_import
 
 from .models import ImportedComment
 from .records import Record
@@ -23,16 +21,14 @@ STATUS_NAMES = {
 
 
 class CommentWriter:
-    def __init__(self, model) -> None:
-        self.model = model
+    def __init__(self, target: CommentImport) -> None:
+        self.model = target.model
+        self.recount = target.recount
 
     @classmethod
     def if_available(cls) -> CommentWriter | None:
-        try:
-            model = apps.get_model("comments", "Comment")
-        except LookupError:
-            return None
-        return cls(model)
+        target = comment_import.get("comments")
+        return cls(target) if target is not None else None
 
     def status_value(self, name: str) -> str:
         choices = self.model.Status
@@ -83,25 +79,6 @@ class CommentWriter:
         if touched:
             self.recount(touched)
         return created
-
-    def recount(self, article_ids: set[int]) -> None:
-        """Article.comment_count = approved comments, the comments app's way."""
-        try:
-            from newsroom.comments.moderation import recount
-        except ImportError:
-            recount = None
-        if recount is not None:
-            recount(article_ids)
-            return
-        approved = self.status_value("approved")
-        counts = dict(
-            self.model.objects.filter(article_id__in=article_ids)
-            .values("article_id")
-            .annotate(n=Count("id", filter=Q(status=approved)))
-            .values_list("article_id", "n")
-        )
-        for pk in article_ids:
-            Article.objects.filter(pk=pk).update(comment_count=counts.get(pk, 0))
 
 
 def _order(comment) -> tuple[int, str]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import FieldError
@@ -18,6 +17,7 @@ from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 
 from newsroom.articles.models import Article, Section
+from newsroom.core.registry import rankings
 
 from .models import ReadCount, ShareVisit
 from .reads import hour_of
@@ -44,23 +44,10 @@ def _shared_ranking(since: datetime, section_id: int | None) -> QuerySet:
     return qs.values("article_id").annotate(n=Count("id"))
 
 
-def _commented_ranking(since: datetime, section_id: int | None) -> QuerySet | None:
-    try:
-        comment = apps.get_model("comments", "Comment")
-    except LookupError:
-        return None  # the comments app has no model (yet): no list
-    approved = getattr(getattr(comment, "Status", None), "APPROVED", "approved")
-    qs = comment.objects.filter(status=approved, created_at__gte=since)
-    if section_id:
-        qs = qs.filter(article__section_id=section_id)
-    return qs.values("article_id").annotate(n=Count("id"))
-
-
-RANKINGS = {
-    "read": _read_ranking,
-    "shared": _shared_ranking,
-    "commented": _commented_ranking,
-}
+def register() -> None:
+    """The lists this app ranks itself; "commented" comes from the comments app."""
+    rankings.register("read", _read_ranking)
+    rankings.register("shared", _shared_ranking)
 
 
 def most(
@@ -71,13 +58,14 @@ def most(
     now: datetime | None = None,
 ) -> list[Article]:
     """The top public articles by ``kind`` over ``window``, each with ``.score``."""
-    if kind not in RANKINGS or window not in WINDOWS:
+    if kind not in KINDS or window not in WINDOWS:
         raise ValueError(f"unknown list {kind!r} / {window!r}")
+    rank = rankings.get(kind)
+    if rank is None:
+        return []  # no app ranks this kind (comments not installed)
     now = now or timezone.now()
     try:
-        ranking = RANKINGS[kind](_since(window, now), section.pk if section else None)
-        if ranking is None:
-            return []
+        ranking = rank(_since(window, now), section.pk if section else None)
         # A few spare rows: some top entries may have been unpublished since.
         top = list(ranking.order_by("-n", "-article_id")[: limit * 2])
     except FieldError:

@@ -5,3 +5,10 @@ class WebConfig(AppConfig):
     name = "newsroom.web"
     label = "web"
     verbose_name = "Web pages"
+
+    def ready(self) -> None:
+        from newsroom.core.registry import pages
+
+        from .views import render_article
+
+        pages.register("article", render_article)

@@ -39,7 +39,9 @@ from django.middleware.csrf import (
     _unmask_cipher_token,
 )
 
-from . import pagecache, slots
+from newsroom.core import slots
+
+from . import pagecache
 
 MAX_PAGES = 1000  # per process; a page is ~16-32 kB, so at most ~30 MB
 

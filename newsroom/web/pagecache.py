@@ -1,6 +1,6 @@
 """Reader pages rendered with markers, filled per request, offered to the front cache.
 
-Every reader page is rendered with markers (newsroom/web/slots.py) where a
+Every reader page is rendered with markers (newsroom/core/slots.py) where a
 visitor's own values go: CSRF fields, the comment form's confirmation code
 and fill-time stamp. :func:`respond` fills them for this request; when the
 request is an anonymous read of a canonical URL and the page cache is on
@@ -19,7 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 
-from . import slots
+from newsroom.core import slots
 
 ENVIRON_KEY = "newsroom.front_page"
 

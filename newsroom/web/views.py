@@ -12,7 +12,7 @@ from django.http import (
     HttpResponse,
     HttpResponsePermanentRedirect,
 )
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.views.decorators.http import require_GET, require_safe
@@ -141,7 +141,8 @@ def author(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def _article_context(article: Article) -> dict:
+def article_context(article: Article) -> dict:
+    """An article page's context: the article with its byline, tags and notes."""
     prefetch_related_objects(
         [article],
         Prefetch(
@@ -171,12 +172,12 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
     if obj is None:
         raise Http404("No such article")
     return pagecache.render(
-        request, "web/article.html", _article_context(obj), read_article=obj.pk
+        request, "web/article.html", article_context(obj), read_article=obj.pk
     )
 
 
 def _preview_response(request: HttpRequest, obj: Article) -> HttpResponse:
-    context = _article_context(obj)
+    context = article_context(obj)
     context["preview"] = True
     response = HttpResponse(render_to_string("web/article.html", context, request))
     # Never indexed, never cached, never leaking the link onwards.
@@ -184,6 +185,19 @@ def _preview_response(request: HttpRequest, obj: Article) -> HttpResponse:
     response["Cache-Control"] = "private, no-store"
     response["Referrer-Policy"] = "no-referrer"
     return response
+
+
+def render_article(
+    request: HttpRequest, article: Article, extra: dict, status: int = 200
+) -> HttpResponse:
+    """The article page with ``extra`` in its context, rendered for this request.
+
+    Registered as ``registry.pages["article"]``: the comments app shows the
+    page again with a refused form through it, without importing web.
+    """
+    context = article_context(article)
+    context.update(extra)
+    return render(request, "web/article.html", context, status=status)
 
 
 @staff_member_required

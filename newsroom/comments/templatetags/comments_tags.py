@@ -12,8 +12,8 @@ from newsroom.comments import moderation
 from newsroom.comments.confirmation import Challenge, get_backend
 from newsroom.comments.forms import CommentForm
 from newsroom.comments.models import Comment
+from newsroom.core import slots
 from newsroom.numbers import is_int
-from newsroom.web import slots
 
 register = template.Library()
 

@@ -69,7 +69,7 @@ def share_bar(context, article: Article) -> SafeString:
         )
         cache.set(key, html, settings.NEWSROOM_SHARES_CACHE_SECONDS)
     # The page's own CSRF value: the request's token, or the marker a page
-    # kept for several visitors fills per visitor (newsroom/web/slots.py).
+    # kept for several visitors fills per visitor (newsroom/core/slots.py).
     token = context.get("csrf_token")
     if token is None:
         request = context.get("request")

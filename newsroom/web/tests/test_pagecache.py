@@ -75,7 +75,7 @@ def test_django_renders_afresh_and_offers_the_page_only_when_cacheable(cached):
 def test_split_and_fill_put_each_visitor_values_in():
     """Markers split out as names; filling uses one challenge for all three
     code markers; text that only looks like a marker is left alone."""
-    from newsroom.web import slots
+    from newsroom.core import slots
 
     html = (
         f'<input value="{slots.CSRF}"><i>{slots.CODE_TOKEN}</i>'

@@ -6,6 +6,9 @@ string join, rendering the form again costs milliseconds. A marker is
 ``\\x00nr:NAME\\x00`` for a fixed set of names. Django's form fields refuse NUL,
 so readers and editors cannot type one; should imported text carry a marker
 anyway, it is filled with the same visitor's own values, never another's.
+
+The values other than the CSRF token come from ``registry.slot_values``,
+which the comments app fills; without it those markers are left empty.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from html import escape
+
+from .registry import slot_values
 
 CSRF = "\x00nr:csrf\x00"
 CODE_TOKEN = "\x00nr:code_token\x00"
@@ -54,19 +59,16 @@ class Live:
         if name == "csrf":
             return escape(str(self._csrf()))
         if name.startswith("code_"):
-            from newsroom.comments.confirmation import get_backend
-
-            challenge = get_backend().issue()
-            self._values.update(
-                code_token=escape(challenge.token),
-                code_question=escape(challenge.question),
-                code_image=escape(challenge.image_url),
-            )
+            # One challenge fills all three: {"token", "question", "image"}.
+            issue = slot_values.get("code")
+            challenge = issue() if issue else {}
+            for part in ("token", "question", "image"):
+                self._values[f"code_{part}"] = escape(challenge.get(part, ""))
             return self._values[name]
         if name.startswith("stamp."):
-            from newsroom.comments.forms import form_stamp
-
-            return escape(form_stamp(int(name.partition(".")[2])))
+            stamp_for = slot_values.get("stamp")
+            article_id = int(name.partition(".")[2])
+            return escape(stamp_for(article_id)) if stamp_for else ""
         raise KeyError(name)  # MARK admits no other name
 
 

@@ -1,0 +1,66 @@
+"""The comments feed of one article, registered as the article feed "comments".
+
+Served by the articles app at ``feeds/article/<slug>/comments/rss/`` (and
+``…/atom/``) from ``registry.article_feeds``; the articles app never imports
+this module.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.shortcuts import get_object_or_404
+
+from newsroom.articles.feeds import NewsFeed, feed_size
+from newsroom.articles.models import Article
+from newsroom.core.links import absolute_url
+
+from .models import Comment
+
+
+class ArticleCommentsFeed(NewsFeed):
+    """The approved comments on one public article, newest first."""
+
+    def get_object(self, request, slug: str) -> Article:
+        return get_object_or_404(Article.objects.published(), slug=slug)
+
+    def title(self, obj: Article) -> str:
+        return f"Comments on {obj.headline}"
+
+    def description(self, obj: Article) -> str:
+        return f"Approved reader comments on “{obj.headline}”"
+
+    def subtitle(self, obj: Article) -> str:
+        return self.description(obj)
+
+    def link(self, obj: Article) -> str:
+        return absolute_url(obj.get_absolute_url()) + "#comments"
+
+    def author_name(self, obj: Article) -> str:
+        return settings.SITE_NAME
+
+    def items(self, obj: Article):
+        qs = Comment.objects.filter(article=obj, status=Comment.Status.APPROVED)
+        return qs.select_related("article").order_by("-created_at", "-id")[
+            : feed_size()
+        ]
+
+    def item_title(self, item: Comment) -> str:
+        return f"{item.name} on {item.article.headline}"
+
+    def item_description(self, item: Comment) -> str:
+        return item.body
+
+    def item_link(self, item: Comment) -> str:
+        return absolute_url(item.article.get_absolute_url()) + f"#comment-{item.pk}"
+
+    def item_guid(self, item: Comment) -> str:
+        return self.item_link(item)
+
+    def item_author_name(self, item: Comment) -> str:
+        return item.name
+
+    def item_pubdate(self, item: Comment):
+        return item.created_at
+
+    def item_updateddate(self, item: Comment):
+        return item.created_at
