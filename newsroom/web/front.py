@@ -34,14 +34,11 @@ from django.middleware.csrf import (
     CSRF_ALLOWED_CHARS,
     CSRF_SECRET_LENGTH,
     CSRF_TOKEN_LENGTH,
-    InvalidTokenFormat,
-    _check_token_format,
-    _unmask_cipher_token,
 )
 
 from newsroom.core import slots
 
-from . import pagecache
+from . import csrf, pagecache
 
 MAX_PAGES = 1000  # per process; a page is ~16-32 kB, so at most ~30 MB
 
@@ -219,12 +216,10 @@ class FrontCache:
         if name in cookie:
             value = parse_cookie(cookie).get(name)
             if value is not None:
-                try:
-                    _check_token_format(value)
-                except InvalidTokenFormat:
+                if not csrf.is_token_format(value):
                     return _random_string()
                 if len(value) == CSRF_TOKEN_LENGTH:  # masked, as before Django 4
-                    value = _unmask_cipher_token(value)
+                    value = csrf.unmask(value)
                 return value
         return _random_string()
 
