@@ -57,8 +57,13 @@ test: install-test browser
 	  TEST_DATABASE_URL="$${TEST_DATABASE_URL:-$(PG_URL)}" $(BIN)/pytest -m "not browser" $(PYTEST_ARGS); \
 	else echo "== PostgreSQL tests skipped: no server answers at $${TEST_DATABASE_URL:-$(PG_URL)}"; fi
 
+# Style, layers and types (docs/architecture.md); CI runs it before the tests.
 lint: install-test
+	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/python scripts/private_imports.py newsroom
+	$(BIN)/mypy
 
 clean:
 	rm -rf var/static .pytest_cache
