@@ -6,7 +6,7 @@ RUN_ENV := DJANGO_SETTINGS_MODULE=newsroom.settings.prod NEWSROOM_HTTPS=false
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 AXE := .cache/node/node_modules/axe-core/axe.min.js
 
-.PHONY: run test install install-test browser migrate demo admin lint bench clean
+.PHONY: run test install install-test browser migrate demo admin lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

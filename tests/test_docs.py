@@ -30,3 +30,55 @@ def test_every_setting_read_from_the_environment_is_in_docs_settings():
     names -= {"DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE", "CI"}
     missing = sorted(n for n in names if f"`{n}`" not in docs)
     assert not missing, f"undocumented settings: {missing}"
+
+
+def _table_names(doc: str, section: str | None = None) -> list[str]:
+    """The backquoted names at the start of each table row (under ``section``)."""
+    text = (ROOT / "docs" / doc).read_text()
+    if section:
+        text = text.split(f"## {section}\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"^\| `([^`]+)`", text, flags=re.MULTILINE)
+
+
+def test_every_documented_command_exists():
+    """docs/commands.md names no manage.py command that is not there."""
+    from django.core.management import get_commands
+
+    documented = {row.split()[0] for row in _table_names("commands.md", "manage.py")}
+    assert "import_articles" in documented
+    stale = sorted(documented - set(get_commands()))
+    assert not stale, f"docs/commands.md lists commands that do not exist: {stale}"
+
+
+def test_make_targets_and_docs_agree():
+    """Every phony make target is in docs/commands.md, and every `make X`
+    written in the docs or the README is a target of the Makefile."""
+    makefile = (ROOT / "Makefile").read_text()
+    phony = set(re.search(r"^\.PHONY:(.*)$", makefile, re.MULTILINE)[1].split())
+    defined = set(re.findall(r"^([a-z][a-z-]*):", makefile, re.MULTILINE))
+    assert phony <= defined, f"phony but undefined: {sorted(phony - defined)}"
+    documented = {row.split()[1] for row in _table_names("commands.md", "make")}
+    missing = sorted(phony - documented)
+    assert not missing, f"make targets missing from docs/commands.md: {missing}"
+    written = set()
+    for path in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]:
+        written |= set(re.findall(r"`make ([a-z][a-z-]*)", path.read_text()))
+    stale = sorted(written - defined)
+    assert not stale, f"the docs name make targets that do not exist: {stale}"
+
+
+def test_every_documented_setting_exists():
+    """Each name in the first column of docs/settings.md is read somewhere."""
+    code = "\n".join(
+        p.read_text()
+        for pattern in ("newsroom/**/*.py", "conftest.py", "scripts/*", "Makefile")
+        for p in ROOT.glob(pattern)
+        if p.is_file()
+    )
+    text = (ROOT / "docs" / "settings.md").read_text()
+    names = set()
+    for cell in re.findall(r"^\| (`[^|]+)\|", text, flags=re.MULTILINE):
+        names |= set(re.findall(r"`([A-Z][A-Z0-9_]{2,})`", cell))
+    assert "NEWSROOM_SITE_URL" in names
+    stale = sorted(n for n in names if n not in code)
+    assert not stale, f"docs/settings.md lists settings nothing reads: {stale}"

@@ -297,3 +297,13 @@ def test_snippet_found_early_or_late_in_a_long_body(search_backend, index_now):
     late = search_backend.search(SearchRequest(parse("ferryman"))).hits[0]
     assert "<mark>ferryman</mark> sang" in late.snippet_html
     assert late.snippet_html.startswith("… ")
+
+
+def test_without_ranx_the_command_names_what_to_install(tmp_path, monkeypatch):
+    """On a `make run` install (no test extras) evaluate_search stops with one
+    line naming the package, not a ModuleNotFoundError traceback."""
+    from newsroom.search.management.commands import evaluate_search
+
+    monkeypatch.setattr(evaluate_search, "find_spec", lambda name: None)
+    with pytest.raises(CommandError, match=r"needs ranx: run `make install-test`"):
+        call_command("evaluate_search", str(tmp_path))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib.util import find_spec
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -33,6 +34,11 @@ class Command(BaseCommand):
     def handle(self, *args, dir: str, k: int, sort: str, **options) -> None:
         if k < 1:
             raise CommandError("--k must be at least 1")
+        if find_spec("ranx") is None:  # a test extra, not in `make run`'s install
+            raise CommandError(
+                "evaluate_search needs ranx: run `make install-test` "
+                "(or `pip install 'ranx>=0.3.20,<0.4'`)"
+            )
         try:
             paths = evaluation.collections_in(Path(dir))
         except evaluation.CollectionError as exc:
