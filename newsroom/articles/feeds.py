@@ -219,11 +219,3 @@ def atom(feed_class: type[Feed]) -> type[Feed]:
     """The same feed as Atom 1.0."""
     kind = MediaAtomFeed if feed_class.feed_type is MediaRssFeed else Atom1Feed
     return type(f"Atom{feed_class.__name__}", (feed_class,), {"feed_type": kind})
-
-
-def feed_paths(kind: str, slug: str | None = None) -> dict[str, str]:
-    """The RSS and Atom addresses of a feed, for ``<link rel=alternate>``."""
-    args = [slug] if slug else []
-    return {
-        fmt: reverse(f"articles:{kind}-{fmt}", args=args) for fmt in ("rss", "atom")
-    }

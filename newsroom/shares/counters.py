@@ -100,12 +100,3 @@ def share_totals(article_ids: Iterable[int]) -> dict[int, int]:
     )
     totals.update(rows)
     return totals
-
-
-def attach_share_totals(articles: Iterable[Article]) -> list[Article]:
-    """Set ``share_total`` on each article (one query for the whole list)."""
-    articles = list(articles)
-    totals = share_totals(a.pk for a in articles)
-    for a in articles:
-        a.share_total = totals.get(a.pk, 0)
-    return articles
