@@ -38,6 +38,7 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 # Junk or missing addresses all share this one network, so they share a budget
 # instead of each escaping it.
 UNKNOWN = "unknown"
+_NETWORK_KEY = "newsroom.client_network"
 
 
 def parse_ip(value: str) -> IPAddress | None:
@@ -139,10 +140,11 @@ def anonymise(ip: IPAddress | str | None) -> str:
 
 def client_network(request: HttpRequest) -> str:
     """The client's anonymised network: the one key for limits and counts."""
-    cached = getattr(request, "_newsroom_network", None)
+    # Kept in META (the WSGI environ), which the front cache's stand-in for a
+    # request has too; no header can write a key without the HTTP_ prefix.
+    cached = request.META.get(_NETWORK_KEY)
     if cached is None:
-        cached = anonymise(client_ip(request))
-        request._newsroom_network = cached  # type: ignore[attr-defined]
+        cached = request.META[_NETWORK_KEY] = anonymise(client_ip(request))
     return cached
 
 

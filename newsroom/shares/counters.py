@@ -3,7 +3,9 @@
 This module is the public API of the share counters (the JSON API uses it):
 
 - ``record_share(request, article, network)`` counts one share when it is the
-  first from this visitor for this article, network and day;
+  first from this visitor for this article, network and day, and the client's
+  network has not yet added NEWSROOM_SHARES_PER_NETWORK_DAY shares to this
+  article today;
 - ``share_counts(article_id)`` -> ``{network: count}`` with every network;
 - ``share_totals(article_ids)`` -> ``{article_id: total}`` in one query.
 """
@@ -21,6 +23,7 @@ from django.utils import timezone
 
 from newsroom import net
 from newsroom.articles.models import Article
+from newsroom.core.limits import hit
 
 from .models import Network, ShareCount, ShareVisit
 
@@ -33,19 +36,27 @@ def bar_cache_key(article_id: int) -> str:
     return f"shares:bar:{article_id}"
 
 
+DAY = 86400
+
+
+class _OverCap(Exception):
+    """The client's network has added its daily share of this article's count."""
+
+
 def record_share(request: HttpRequest, article: Article, network: str) -> bool:
     """Count a share unless this visitor already shared it there today.
 
     Returns True when the share was counted. The visit row's unique key is
     the guard: of two racing requests from one visitor exactly one inserts
     it, and only that one increments the counter (with F(), in the database,
-    so concurrent increments never overwrite each other).
+    so concurrent increments never overwrite each other). A new visitor is
+    then weighed against its network's daily cap for the article (all share
+    networks together, whatever user agents it sends); past the cap the visit
+    is rolled back and nothing counts.
     """
     if network not in Network.values:
         raise ValueError(f"unknown network {network!r}")
     if net.is_bot(request.META.get("HTTP_USER_AGENT", "")):
-        return False
-    if net.client_network(request) == net.UNKNOWN:
         return False
     now = timezone.now()
     key = net.visitor_key(request, timezone.localdate(now), article.pk, network)
@@ -54,6 +65,13 @@ def record_share(request: HttpRequest, article: Article, network: str) -> bool:
             ShareVisit.objects.create(
                 key=key, article_id=article.pk, network=network, created_at=now
             )
+            cap = settings.NEWSROOM_SHARES_PER_NETWORK_DAY
+            scope = f"shares-day:{article.pk}"
+            if (
+                cap > 0
+                and not hit(scope, net.client_network(request), cap, DAY).allowed
+            ):
+                raise _OverCap
             ShareCount.objects.bulk_create(
                 [ShareCount(article_id=article.pk, network=network, count=0)],
                 ignore_conflicts=True,
@@ -63,6 +81,8 @@ def record_share(request: HttpRequest, article: Article, network: str) -> bool:
             )
     except IntegrityError:
         # The visit row exists already: this visitor was counted today.
+        return False
+    except _OverCap:
         return False
     cache.delete_many([_cache_key(article.pk), bar_cache_key(article.pk)])
     return True

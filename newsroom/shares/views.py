@@ -1,4 +1,10 @@
-"""Share links: count, then send the reader on to the network's share dialog."""
+"""Share buttons: count on a POST, then send the reader on to the network's dialog.
+
+Each button is a small form that posts with its CSRF token, so a count needs
+the reader's own press on our page: a GET of a share URL (a link, a crawler,
+an ``<img>`` on someone else's page) only redirects and counts nothing, and a
+cross-site POST without the token is refused by CSRF.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ from django.http import (
     HttpResponseRedirect,
     JsonResponse,
 )
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from newsroom.articles.models import Article
 from newsroom.numbers import is_int
@@ -33,15 +39,19 @@ def _public_article(ref: str) -> Article:
     return article
 
 
-@require_GET
+@require_http_methods(["GET", "HEAD", "POST"])
 def share(request: HttpRequest, network: str, ref: str) -> HttpResponse:
-    """Count a share (once per visitor-day) and redirect to the network."""
+    """POST: count a share (once per visitor-day, within the network's daily
+    cap) and 303 to the network. GET: only the redirect, nothing counted."""
     if network not in Network.values or network == Network.COPY:
         raise Http404("No such network")
     article = _public_article(ref)
-    record_share(request, article, network)
+    if request.method == "POST":
+        record_share(request, article, network)
     url = public_url(article)
     response = ShareRedirect(share_target(network, url, article.headline))
+    if request.method == "POST":
+        response.status_code = 303  # see other: the network's page, by GET
     response["Cache-Control"] = "no-store"
     response["Referrer-Policy"] = "no-referrer"
     return response

@@ -162,12 +162,12 @@ def test_share_counts_list_every_network(client):
 
 
 def test_share_counts_follow_the_share_links(client):
-    """A share through the site's own share link shows in the API count."""
+    """A share through the site's own share button (a POST) shows in the API count."""
     a = f.article("Spread")
     before = share_counts(a.pk)["facebook"]
     ua = "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0"
     url = reverse("shares:share", args=["facebook", str(a.pk)])
-    client.get(url, HTTP_USER_AGENT=ua, REMOTE_ADDR="203.0.113.7")
+    client.post(url, HTTP_USER_AGENT=ua, REMOTE_ADDR="203.0.113.7")
     data = client.get(f"{API}/articles/{a.pk}/shares").json()
     facebook = next(n for n in data["networks"] if n["network"] == "facebook")
     assert facebook["count"] == before + 1

@@ -45,9 +45,9 @@ _CSRF_SLOT = "<!--csrf-slot-->"
 def share_bar(context, article: Article) -> SafeString:
     """The share bar, rendered once per article and count change, then cached.
 
-    It is on every article page, so its HTML (seven links, counts) is kept
-    for NEWSROOM_SHARES_CACHE_SECONDS (a counted share clears it); only the
-    CSRF field of the copy-link form is filled in per request.
+    It is on every article page, so its HTML (seven small forms, counts) is
+    kept for NEWSROOM_SHARES_CACHE_SECONDS (a counted share clears it); only
+    the forms' CSRF fields are filled in per request.
     """
     key = bar_cache_key(article.pk)
     html = cache.get(key)
@@ -75,7 +75,7 @@ def share_bar(context, article: Article) -> SafeString:
     field = format_html(
         '<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token
     )
-    return mark_safe(html.replace(_CSRF_SLOT, field, 1))  # noqa: S308
+    return mark_safe(html.replace(_CSRF_SLOT, field))  # noqa: S308 - every form
 
 
 @register.filter

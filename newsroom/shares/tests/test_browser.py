@@ -53,8 +53,9 @@ def test_clicking_copy_link_counts_once_and_not_again_the_same_day(
             == "(1)"
         )
         # The other buttons go through our own share links, never a script.
-        fb = page.locator("a.share__button--facebook")
-        assert fb.get_attribute("href") == f"/share/facebook/{a.pk}/"
+        fb = page.locator("form:has(button.share__button--facebook)")
+        assert fb.get_attribute("action") == f"/share/facebook/{a.pk}/"
+        assert fb.get_attribute("method") == "post"
         assert ShareCount.objects.get(article=a, network="copy").count == 1
         assert leaving == []
     finally:
@@ -62,10 +63,11 @@ def test_clicking_copy_link_counts_once_and_not_again_the_same_day(
 
 
 def test_a_network_button_counts_and_goes_to_the_network(browser, live_server):
-    """Clicking Facebook counts the share and heads for facebook.com (stopped
-    at the machine's edge by the test)."""
+    """Clicking Facebook, with scripts switched off, posts the button's form:
+    the share counts and a new tab heads for facebook.com (stopped at the
+    machine's edge by the test)."""
     a = f.article("A story for Facebook")
-    context = browser.new_context(user_agent=UA)
+    context = browser.new_context(user_agent=UA, java_script_enabled=False)
     page = context.new_page()
     page.set_default_timeout(15000)
     external = []
@@ -79,13 +81,13 @@ def test_a_network_button_counts_and_goes_to_the_network(browser, live_server):
     try:
         page.goto(live_server.url + a.get_absolute_url())
         with context.expect_page() as new_tab:
-            page.locator("a.share__button--facebook").click()
+            page.locator("button.share__button--facebook").click()
         new_tab.value.wait_for_url("https://www.facebook.com/**")
         assert len(external) == 1 and "sharer.php?u=" in external[0]
         assert ShareCount.objects.get(article=a, network="facebook").count == 1
         page.reload()
         assert (
-            page.locator("a.share__button--facebook .share__count").inner_text()
+            page.locator("button.share__button--facebook .share__count").inner_text()
             == "(1)"
         )
     finally:

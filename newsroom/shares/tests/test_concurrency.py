@@ -1,4 +1,4 @@
-"""Concurrent shares: every distinct visitor counts exactly once, no more."""
+"""Concurrent shares: each distinct visitor counts once, one network up to its cap."""
 
 import threading
 
@@ -45,7 +45,7 @@ def _hammer(url: str, visitors: list[tuple[str, str]]) -> list[int]:
             client = Client(REMOTE_ADDR=addr, HTTP_USER_AGENT=agent)
             start.wait(timeout=30)
             with slots:
-                status = client.get(url).status_code
+                status = client.post(url).status_code
                 connections.close_all()
             with lock:
                 statuses.append(status)
@@ -65,7 +65,7 @@ def test_100_concurrent_shares_from_distinct_visitors_add_exactly_100():
     a = f.article("A widely shared story")
     visitors = [(f"10.{i // 250}.{i % 250}.9", f"{UA} v{i}") for i in range(100)]
     statuses = _hammer(f"/share/facebook/{a.pk}/", visitors)
-    assert statuses == [302] * 100
+    assert statuses == [303] * 100
     assert share_counts(a.pk)["facebook"] == 100
     assert ShareVisit.objects.filter(article=a).count() == 100
 
@@ -74,5 +74,17 @@ def test_100_concurrent_shares_from_one_visitor_add_exactly_1():
     """The same visitor racing itself 100 times is still counted once."""
     a = f.article("A story shared by an eager reader")
     statuses = _hammer(f"/share/x/{a.pk}/", [("192.0.2.10", UA)] * 100)
-    assert statuses == [302] * 100
+    assert statuses == [303] * 100
     assert share_counts(a.pk)["x"] == 1
+
+
+def test_100_concurrent_shares_from_one_network_stop_at_the_cap(settings):
+    """100 'visitors' (user agents) of one /24 racing each other: exactly the
+    network's daily cap is counted, and only those visits are kept."""
+    settings.NEWSROOM_SHARES_PER_NETWORK_DAY = 10
+    a = f.article("A story one network tries to push")
+    visitors = [(f"192.0.2.{i}", f"{UA} v{i}") for i in range(100)]
+    statuses = _hammer(f"/share/telegram/{a.pk}/", visitors)
+    assert statuses == [303] * 100
+    assert share_counts(a.pk)["telegram"] == 10
+    assert ShareVisit.objects.filter(article=a).count() == 10

@@ -1,4 +1,5 @@
-"""Read counts: no write per view, batched flushes that add up exactly."""
+"""Read counts: no write per view, one per visitor-day, capped per network,
+batched flushes that add up exactly."""
 
 from datetime import timedelta
 
@@ -33,15 +34,20 @@ def test_an_article_view_writes_nothing_to_the_database(reader):
     assert not ReadCount.objects.exists()
 
 
+def visitor(n: int) -> Client:
+    """Another browser in the reader's /24."""
+    return Client(HTTP_USER_AGENT=f"{UA} v{n}", REMOTE_ADDR=f"203.0.113.{n}")
+
+
 def test_flush_adds_buffered_views_to_hourly_rows(reader):
     """A flush writes the batch; a later flush adds to the same hour's row."""
     a, b = f.article(), f.article()
-    for _ in range(3):
-        reader.get(a.get_absolute_url())
+    for n in range(3):
+        visitor(n).get(a.get_absolute_url())
     reader.get(b.get_absolute_url())
     assert reads.flush() == 4
     assert reads.buffer.pending() == 0
-    reader.get(a.get_absolute_url())
+    visitor(9).get(a.get_absolute_url())
     assert reads.flush() == 1
     counts = dict(ReadCount.objects.values_list("article_id", "count"))
     assert counts == {a.pk: 4, b.pk: 1}
@@ -53,10 +59,10 @@ def test_the_batch_size_triggers_a_flush(reader, settings):
     """With no flusher thread, reaching NEWSROOM_READS_FLUSH_EVERY flushes."""
     settings.NEWSROOM_READS_FLUSH_EVERY = 3
     a = f.article()
-    reader.get(a.get_absolute_url())
-    reader.get(a.get_absolute_url())
+    visitor(1).get(a.get_absolute_url())
+    visitor(2).get(a.get_absolute_url())
     assert not ReadCount.objects.exists()
-    reader.get(a.get_absolute_url())
+    visitor(3).get(a.get_absolute_url())
     assert ReadCount.objects.get(article=a).count == 3
 
 
@@ -65,6 +71,10 @@ def test_bots_prefetches_previews_and_heads_are_not_reads(reader, admin_client):
     a = f.article()
     Client(HTTP_USER_AGENT="Googlebot/2.1").get(a.get_absolute_url())
     reader.get(a.get_absolute_url(), HTTP_SEC_PURPOSE="prefetch")
+    reader.get(a.get_absolute_url(), HTTP_SEC_PURPOSE="prefetch;prerender")
+    reader.get(a.get_absolute_url(), HTTP_PURPOSE="prefetch")
+    reader.get(a.get_absolute_url(), HTTP_X_MOZ="prefetch")
+    reader.get(a.get_absolute_url(), HTTP_X_PURPOSE="preview")
     reader.head(a.get_absolute_url())
     admin_client.get(f"/preview/{a.pk}/", HTTP_USER_AGENT=UA)
     assert reads.buffer.pending() == 0
@@ -106,8 +116,8 @@ def test_the_flusher_thread_writes_views_in_the_background(reader, settings):
     settings.NEWSROOM_READS_FLUSH_SECONDS = 1
     try:
         with CaptureQueriesContext(connection) as ctx:
-            reader.get(a.get_absolute_url())
-            reader.get(a.get_absolute_url())
+            visitor(1).get(a.get_absolute_url())
+            visitor(2).get(a.get_absolute_url())
         assert _writes(ctx) == []
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -120,3 +130,51 @@ def test_the_flusher_thread_writes_views_in_the_background(reader, settings):
         settings.NEWSROOM_READS_FLUSH_SECONDS = 0
         reads.buffer.stop()
     assert reads.buffer._thread is None
+
+
+def test_a_visitor_counts_once_a_day_across_flushes_and_processes(reader):
+    """Reloads and repeat views (inside 30 minutes, or later that day) are one
+    read, even when another flush (as another worker would) sees them; the
+    same visitor's view of another article is its own read."""
+    a, b = f.article(), f.article()
+    for _ in range(5):
+        reader.get(a.get_absolute_url())
+    assert reads.buffer.pending() == 1
+    assert reads.flush() == 1
+    reader.get(a.get_absolute_url())  # a later view, as another process sees it
+    reader.get(b.get_absolute_url())
+    assert reads.flush() == 1
+    counts = dict(ReadCount.objects.values_list("article_id", "count"))
+    assert counts == {a.pk: 1, b.pk: 1}
+
+
+def test_one_network_adds_at_most_the_daily_cap_whatever_its_agents(settings):
+    """25 'visitors' (user agents) from one /24 add 20 reads to an article;
+    another /24 and another article are counted apart; 0 lifts the cap."""
+    settings.NEWSROOM_READS_PER_NETWORK_DAY = 20
+    a, b = f.article(), f.article()
+    for n in range(25):
+        visitor(n).get(a.get_absolute_url())
+    visitor(0).get(b.get_absolute_url())
+    Client(HTTP_USER_AGENT=UA, REMOTE_ADDR="198.51.100.1").get(a.get_absolute_url())
+    assert reads.flush() == 22
+    counts = dict(ReadCount.objects.values_list("article_id", "count"))
+    assert counts == {a.pk: 21, b.pk: 1}
+    settings.NEWSROOM_READS_PER_NETWORK_DAY = 0
+    visitor(99).get(a.get_absolute_url())
+    assert reads.flush() == 1
+
+
+def test_nothing_about_the_reader_is_kept_in_the_database(reader):
+    """After a flush the database holds numbers and hashes: no address, no
+    user agent."""
+    from newsroom.core.models import RateCounter, SpentToken
+
+    a = f.article()
+    reader.get(a.get_absolute_url())
+    reads.flush()
+    stored = " ".join(
+        str(list(m.objects.values()))
+        for m in (ReadCount, SpentToken, RateCounter, ShareVisit)
+    )
+    assert "Firefox" not in stored and "203.0.113.7" not in stored

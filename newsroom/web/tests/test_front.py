@@ -251,13 +251,16 @@ def test_changes_show_within_the_ttl(app, settings):
 
 
 def test_hits_count_reads_but_not_bots(app):
-    """Each cached view by a reader counts a read; a crawler's does not."""
+    """Each cached view by a reader counts a read (once per visitor); a
+    crawler's, a HEAD and a prefetch do not."""
     a = f.article("Counted story")
     url = a.get_absolute_url()
     reads.buffer.clear()
     call(app, url)
     call(app, url)
+    call(app, url, agent=BROWSER + " another")
     call(app, url, agent="Googlebot/2.1 (+http://www.google.com/bot.html)")
+    call(app, url, method="HEAD", agent=BROWSER + " a third")
     assert reads.buffer.pending() == 2
 
 

@@ -1,5 +1,7 @@
 /* newsroom share bar: the copy-link button copies the address and counts the
-   share through a POST; without this script the form still posts and counts. */
+   share through a POST (CSRF token in the form and in the X-CSRFToken header);
+   without this script the form still posts and counts. The network buttons are
+   plain forms: they post (and count) and open the network with no script. */
 (function () {
   "use strict";
   function copyText(text) {
@@ -24,6 +26,7 @@
     var bar = form.closest("[data-share]");
     var status = bar && bar.querySelector("[data-share-status]");
     var count = form.querySelector("[data-count]");
+    var token = form.querySelector("input[name=csrfmiddlewaretoken]");
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var url = form.getAttribute("data-copy-url");
@@ -36,7 +39,11 @@
         method: "POST",
         body: new FormData(form),
         credentials: "same-origin",
-        headers: { "Accept": "application/json", "X-Requested-With": "fetch" }
+        headers: {
+          "Accept": "application/json",
+          "X-Requested-With": "fetch",
+          "X-CSRFToken": token ? token.value : ""
+        }
       }).then(function (response) {
         if (!response.ok) { throw new Error("HTTP " + response.status); }
         return response.json();
