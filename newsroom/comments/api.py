@@ -1,26 +1,31 @@
 """Comments in the public API: read the approved thread, get a code, post.
 
-Posting goes through the comments app's own pieces, in the order its page
-uses them: ``CommentForm`` (fields, the minimum fill time and form age), the
-confirmation backend (``verify``, one guess per code), then
-``posting.post_comment`` (every guard rule, the moderation mode, the
-single-use spend). Nothing here decides what is acceptable on its own.
+Posting is an adapter over ``intake.take``, the one function that decides
+about a comment for the page and the API alike (code or proof-of-work, form
+checks, guard rules, moderation, single-use spends). Here it is parsed and
+presented, nothing more. The two write routes take only ``application/json``
+(415 otherwise: a cross-site form or ``text/plain`` fetch cannot send it
+without a CORS preflight) and refuse a browser's ``Origin`` that is neither
+the site's nor listed in ``NEWSROOM_API_CORS_ORIGINS`` (403).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 from datetime import datetime
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
+from ninja.decorators import decorate_view
 from ninja.responses import Status
 
-from newsroom.api.errors import ApiError, ErrorOut
+from newsroom.api.errors import ApiError, ErrorOut, json_error
 from newsroom.api.pagination import decode_cursor, encode_cursor
 from newsroom.api.throttling import NetworkThrottle
 from newsroom.api.types import MAX_ID, READ_ERRORS, ArticleId, Cursor
@@ -28,11 +33,11 @@ from newsroom.articles.models import Article
 from newsroom.core.links import absolute_url
 from newsroom.net import client_network
 
-from . import moderation
-from .confirmation import get_backend
+from . import intake, moderation
+from .confirmation import get_backend, proof, scope
 from .forms import CommentForm, form_stamp
+from .intake import Decision
 from .models import Comment
-from .posting import post_comment
 from .templatetags.comments_tags import threaded
 
 router = Router(tags=["comments"])
@@ -42,6 +47,7 @@ WRITE_ERRORS = {
     403: ErrorOut,
     404: ErrorOut,
     409: ErrorOut,
+    415: ErrorOut,
     422: ErrorOut,
     429: ErrorOut,
 }
@@ -52,10 +58,13 @@ REFUSALS = {
     "duplicate": (409, "duplicate"),
     "banned_words": (422, "banned_words"),
     "code_used": (409, "code_used"),
+    "closed": (409, "comments_closed"),
+    "too_many_wrong": (429, "too_many_wrong"),
 }
+FORM_REFUSALS = {"invalid", "honeypot", "stamp", "too_fast", "stamp_used"}
 # The page shows a new code at once; an API client asks for one.
 CODE_MESSAGES = {
-    "missing": "Give the answer to the challenge.",
+    "missing": "Give the answer to the challenge, or its proof of work.",
     "wrong": "That answer was not right; ask for a new challenge.",
     "expired": "That challenge has expired; ask for a new one.",
     "invalid": "That challenge could not be checked; ask for a new one.",
@@ -97,7 +106,10 @@ class ChallengeOut(Schema):
     challenge_id: str = Field(description="Send back with the answer.")
     image_url: str = Field(description="PNG of the code (expires with it).")
     image_png_base64: str = Field(description="The same PNG, inline.")
-    question: str = Field(description="A text alternative; its answer counts too.")
+    proof_of_work: dict = Field(
+        description="An ALTCHA challenge: solve it and send the payload as "
+        "`proof` instead of an answer (the comment then waits for a moderator)."
+    )
     expires_in: int = Field(description="Seconds the code stays valid.")
     min_wait_seconds: int = Field(description="Posting sooner is refused.")
 
@@ -109,7 +121,10 @@ class CommentIn(Schema):
     parent_id: int | None = Field(None, ge=1, le=MAX_ID)
     notify_replies: bool = False
     challenge_id: str = Field(min_length=1, max_length=1000)
-    answer: str = Field(min_length=1, max_length=40)
+    answer: str = Field("", max_length=40, description="The code in the image.")
+    proof: str = Field(
+        "", max_length=4000, description="A solved `proof_of_work`, base64."
+    )
 
 
 class PostedOut(Schema):
@@ -212,24 +227,73 @@ def _unpack(challenge_id: str) -> tuple[str, str]:
     return token[:200], stamp[:200]
 
 
+def same_site_json(view):
+    """415 unless the body is JSON; 403 for a browser on a foreign origin."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs):
+        if request.content_type != "application/json":
+            return json_error(
+                415,
+                "Send the body as application/json.",
+                "unsupported_media_type",
+            )
+        origin = request.headers.get("Origin", "")
+        if origin and not _origin_allowed(request, origin):
+            return json_error(
+                403,
+                "Comments can be posted from this site's own pages only.",
+                "origin_not_allowed",
+            )
+        return view(request, *args, **kwargs)
+
+    # The API's own view decorators find the operation through ``__self__``.
+    wrapped.__self__ = getattr(view, "__self__", None)  # type: ignore[attr-defined]
+    return wrapped
+
+
+def _origin_allowed(request: HttpRequest, origin: str) -> bool:
+    """The site's own origin, or one listed by name (a ``*`` allows reads only)."""
+    if origin in settings.NEWSROOM_API_CORS_ORIGINS:
+        return True
+    own = {f"{request.scheme}://{request.get_host()}"}
+    site = urlsplit(getattr(settings, "SITE_URL", ""))
+    if site.scheme and site.netloc:
+        own.add(f"{site.scheme}://{site.netloc}")
+    return origin in own
+
+
 @router.post(
     "/comments/challenge",
     response={200: ChallengeOut, **WRITE_ERRORS},
     throttle=[NetworkThrottle("write")],
     summary="A confirmation code to post one comment",
 )
+@decorate_view(same_site_json)
 def challenge(request: HttpRequest, data: ChallengeIn):
-    """Issues a code (image and text question) for posting on one article."""
+    """Issues a code (an image) and a proof-of-work for one article, bound to
+    it and to the client's network; minting is limited per network (429)."""
     article = _public_article(data.article_id)
+    network = client_network(request)
+    minted = intake.mint(network)
+    if not minted.allowed:
+        raise ApiError(
+            429,
+            "too_many_codes",
+            "Too many challenges from your network; wait and try again.",
+            headers={"Retry-After": str(minted.retry_after)},
+        )
     backend = get_backend()
     issued = backend.issue()
     challenge_id = backend.unsign(issued.token)
-    png = backend.render_png(challenge_id) if backend.supports_image else b""
+    where = scope(article.pk, network)
+    png = backend.render_png(challenge_id, where) if backend.supports_image else b""
+    image_url = f"{issued.image_url}?article={article.pk}" if issued.image_url else ""
     return {
         "challenge_id": _pack(issued.token, form_stamp(article.pk)),
-        "image_url": absolute_url(issued.image_url) if issued.image_url else "",
+        "image_url": absolute_url(image_url) if image_url else "",
         "image_png_base64": base64.b64encode(png).decode(),
-        "question": issued.question,
+        "proof_of_work": proof.create(article.pk, network),
         "expires_in": backend.timeout,
         "min_wait_seconds": int(settings.NEWSROOM_COMMENTS_MIN_FILL_SECONDS),
     }
@@ -241,11 +305,39 @@ def _form_error(form: CommentForm) -> ApiError:
         for field, messages in form.errors.items()
         for msg in messages
     ]
-    code = {"too_fast": "too_fast", "stamp": "challenge_expired"}.get(
-        form.refusal, "invalid"
-    )
+    code = {
+        "too_fast": "too_fast",
+        "stamp": "challenge_expired",
+        "stamp_used": "challenge_used",
+    }.get(form.refusal, "invalid")
     first = details[0]["message"] if details else "The comment was not accepted."
     return ApiError(422, code, first, details)
+
+
+def _refusal(decision: Decision) -> ApiError:
+    """The intake's refusal in the API's terms."""
+    refusal = decision.refusal
+    headers = {"Retry-After": str(decision.retry_after)} if decision.retry_after else {}
+    if refusal.startswith("code_") and refusal != "code_used":
+        reason = refusal.removeprefix("code_")
+        message = CODE_MESSAGES.get(reason, CODE_MESSAGES["invalid"])
+        return ApiError(
+            422,
+            refusal,
+            message,
+            [{"in": "body", "field": "answer", "message": message}],
+        )
+    if refusal in FORM_REFUSALS:
+        return _form_error(decision.form)
+    if refusal == "parent":
+        return ApiError(
+            422,
+            "parent",
+            "The comment you replied to is not shown on this article.",
+            [{"in": "body", "field": "parent_id"}],
+        )
+    status, code = REFUSALS.get(refusal, (decision.status, refusal))
+    return ApiError(status, code, decision.reason, headers=headers)
 
 
 @router.post(
@@ -254,14 +346,15 @@ def _form_error(form: CommentForm) -> ApiError:
     throttle=[NetworkThrottle("write")],
     summary="Post a comment (with the answer to a challenge)",
 )
+@decorate_view(same_site_json)
 def create_comment(request: HttpRequest, id: ArticleId, data: CommentIn):
-    """Every guard rule and the article's moderation mode apply, exactly as
-    on the article page; a held comment is stored but not shown yet."""
+    """Every rule of the article page applies (one intake for both): the
+    code or proof-of-work, the guard rules, the article's moderation mode. A
+    held comment is stored but not shown yet."""
     article = _public_article(id)
-    if not moderation.comments_open(article):
-        raise ApiError(409, "comments_closed", "Comments are closed on this article.")
     token, stamp = _unpack(data.challenge_id)
-    form = CommentForm(
+    decision = intake.take(
+        article,
         {
             "name": data.name,
             "email": data.email,
@@ -269,61 +362,16 @@ def create_comment(request: HttpRequest, id: ArticleId, data: CommentIn):
             "parent": data.parent_id or "",
             "notify_replies": data.notify_replies,
             "code": data.answer,
+            "altcha": data.proof,
             "token": token,
             "stamp": stamp,
             "homepage": "",
         },
-        article_id=article.pk,
-    )
-    if not form.is_valid():
-        raise _form_error(form)
-    backend = get_backend()
-    verdict = backend.verify(token, data.answer)
-    if not verdict.ok:
-        if verdict.challenge_id and verdict.reason == "wrong":
-            backend.spend(verdict.challenge_id)  # one guess per code, as the page
-        if verdict.reason == "used":
-            raise ApiError(409, "code_used", "That code was already used.")
-        message = CODE_MESSAGES.get(verdict.reason, CODE_MESSAGES["invalid"])
-        raise ApiError(
-            422,
-            f"code_{verdict.reason}",
-            message,
-            [{"in": "body", "field": "answer", "message": message}],
-        )
-    parent = None
-    if data.parent_id:
-        parent = Comment.objects.filter(
-            pk=data.parent_id, article=article, status=Comment.Status.APPROVED
-        ).first()
-        if parent is None:
-            raise ApiError(
-                422,
-                "parent",
-                "The comment you replied to is not shown on this article.",
-                [{"in": "body", "field": "parent_id"}],
-            )
-    clean = form.cleaned_data
-    result = post_comment(
-        article,
-        name=clean["name"],
-        email=clean["email"],
-        body=clean["body"],
-        parent=parent,
-        notify_replies=clean["notify_replies"] and bool(clean["email"]),
         network=client_network(request),
-        challenge_id=verdict.challenge_id,
     )
-    if result.comment is None:
-        status, code = REFUSALS.get(result.refusal, (result.status, result.refusal))
-        headers = {}
-        if status == 429:
-            limits = settings.NEWSROOM_COMMENTS_LIMITS
-            key = "RATE_NETWORK" if code == "rate_network" else "RATE_ARTICLE"
-            window = limits[key]
-            headers["Retry-After"] = str(int(window[1]))
-        raise ApiError(status, code, result.reason, headers=headers)
-    saved = result.comment
+    if not decision.accepted:
+        raise _refusal(decision)
+    saved = decision.comment
     shown = saved.status == Comment.Status.APPROVED
     return Status(
         201,
@@ -333,7 +381,7 @@ def create_comment(request: HttpRequest, id: ArticleId, data: CommentIn):
             "message": "Your comment is published."
             if shown
             else "Your comment is awaiting moderation.",
-            "comment": _comment_out(saved, 0 if parent is None else 1, article)
+            "comment": _comment_out(saved, 0 if saved.parent_id is None else 1, article)
             if shown
             else None,
         },

@@ -25,7 +25,7 @@ def code_slots() -> dict[str, str]:
     challenge = get_backend().issue()
     return {
         "token": challenge.token,
-        "question": challenge.question,
+        "question": "",  # no written question any more
         "image": challenge.image_url,
     }
 

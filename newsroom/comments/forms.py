@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 
 from django import forms
@@ -14,7 +15,10 @@ from .confirmation import Challenge, get_backend
 FORM_SALT = "newsroom.comments.form"
 FORM_MAX_AGE = 86400  # a form left open longer than a day is sent again
 CODE_MESSAGES = {
-    "missing": "Type the code from the image, or answer the question.",
+    "missing": (
+        "Type the code from the image, or let the automatic check "
+        "below the code finish."
+    ),
     "wrong": "That code was not right. Here is a new one: please try again.",
     "expired": "That code has expired (codes last 10 minutes). Here is a new one.",
     "invalid": "The code could not be checked. Here is a new one.",
@@ -23,13 +27,18 @@ CODE_MESSAGES = {
 
 
 def form_stamp(article_id: int) -> str:
-    return signing.Signer(salt=FORM_SALT).sign(f"{article_id}:{int(time.time())}")
+    """When the form was shown, signed; the nonce makes each one single-use."""
+    value = f"{article_id}:{int(time.time())}:{secrets.token_urlsafe(9)}"
+    return signing.Signer(salt=FORM_SALT).sign(value)
 
 
 def stamp_age(value: str, article_id: int) -> float | None:
     """Seconds since the form was first shown, or None when forged."""
     try:
-        article, issued = signing.Signer(salt=FORM_SALT).unsign(value).split(":")
+        article, issued, _nonce = (
+            signing.Signer(salt=FORM_SALT).unsign(value).split(":")
+        )
+        int(issued)
     except (signing.BadSignature, ValueError):
         return None
     if article != str(article_id):
@@ -106,6 +115,15 @@ class CommentForm(forms.Form):
                 "That was quick! Please check your comment and send it again."
             )
         return value
+
+    def stamp_used(self) -> None:
+        """The stamp was spent by an earlier post: the form is shown anew."""
+        self.refusal = self.refusal or "stamp_used"
+        self.add_error(
+            "stamp", "This form was already sent once; please check and send it again."
+        )
+        self.data = self.data.copy()
+        self.data["stamp"] = ""  # render_state mints a fresh one
 
     def code_error(self, reason: str) -> None:
         self.refusal = self.refusal or f"code_{reason}"

@@ -25,6 +25,8 @@ from .models import Ban, Comment
 from .text import count_links
 
 HOLD, REJECT = "hold", "reject"
+# Rules whose reason is about the comment's text: shown beside the body field.
+BODY_RULES = frozenset({"length", "duplicate", "banned_words"})
 
 
 @dataclass
@@ -125,6 +127,12 @@ def banned_network(sub: Submission) -> tuple[bool, str]:
         if banned.version == mine.version and mine.subnet_of(banned):
             return False, "Comments from your network are not accepted."
     return True, ""
+
+
+def retry_after(rule_name: str) -> int:
+    """Seconds a client refused by a rate rule should wait (the rule's window)."""
+    key = {"rate_network": "RATE_NETWORK", "rate_article": "RATE_ARTICLE"}[rule_name]
+    return int(limits()[key][1])
 
 
 def _recent(seconds: int):

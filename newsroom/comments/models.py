@@ -84,8 +84,11 @@ class Comment(models.Model):
         return f"{self.name} on {self.article_id}: {self.body[:50]}"
 
     def save(self, *args, **kwargs) -> None:
-        from .text import body_hash, render_body
+        from .text import body_hash, clean_text, render_body
 
+        # The page, the feeds and the API all show these stored strings.
+        self.name = clean_text(self.name)
+        self.body = clean_text(self.body)
         self.email = self.email.strip().lower()
         self.body_html = render_body(self.body)
         self.body_hash = body_hash(self.body)

@@ -38,17 +38,62 @@ def comments_open(article: Article) -> bool:
     return bool(settings.NEWSROOM_COMMENTS_ENABLED and article.comments_enabled)
 
 
-def initial_status(article: Article, email: str, held: bool) -> str:
+def initial_status(article: Article, *, held: bool, trusted: bool) -> str:
+    """Where a new comment starts.
+
+    "First-time" moderation trusts only what the site can check: ``trusted``
+    means the reader's browser carries the signed cookie of an earlier comment
+    of theirs that a moderator approved (:func:`trusted`). A claimed email
+    address proves nothing and changes nothing, so the answer to a post never
+    tells whether an address has commented before.
+    """
     if held:
         return Comment.Status.PENDING
     mode = mode_for(article)
     if mode == Article.Moderation.NONE:
         return Comment.Status.APPROVED
-    if mode == Article.Moderation.FIRST_TIME and email:
-        known = Comment.objects.filter(email=email, status=Comment.Status.APPROVED)
-        if known.exists():
-            return Comment.Status.APPROVED
+    if mode == Article.Moderation.FIRST_TIME and trusted:
+        return Comment.Status.APPROVED
     return Comment.Status.PENDING
+
+
+# --- the returning commenter's signed cookie ------------------------------------
+COMMENTER_COOKIE = "nr_commenter"
+COMMENTER_KEEP = 20  # ids of the browser's latest comments
+
+
+def commenter_ids(request) -> list[int]:
+    """The comment ids this browser's signed cookie lists (forged: none)."""
+    value = request.get_signed_cookie(
+        COMMENTER_COOKIE, default="", salt=COMMENTER_COOKIE, max_age=365 * 86400
+    )
+    return [int(i) for i in value.split(",") if i.isascii() and i.isdigit()][
+        -COMMENTER_KEEP:
+    ]
+
+
+def trusted(ids: list[int]) -> bool:
+    """True when one of these comments is approved: the reader has a record."""
+    return (
+        bool(ids)
+        and Comment.objects.filter(
+            pk__in=ids[-COMMENTER_KEEP:], status=Comment.Status.APPROVED
+        ).exists()
+    )
+
+
+def remember(response, request, ids: list[int], comment: Comment) -> None:
+    """Add the new comment to the browser's signed cookie."""
+    kept = (ids + [comment.pk])[-COMMENTER_KEEP:]
+    response.set_signed_cookie(
+        COMMENTER_COOKIE,
+        ",".join(str(i) for i in kept),
+        salt=COMMENTER_COOKIE,
+        max_age=365 * 86400,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure(),
+    )
 
 
 def recount(article_ids: Iterable[int]) -> None:
@@ -93,18 +138,39 @@ def _max_age() -> int:
     return int(settings.NEWSROOM_COMMENTS_LIMITS["LINK_MAX_AGE_DAYS"]) * 86400
 
 
+def state_of(comment: Comment) -> str:
+    """The comment's moderation state: its status and when it last changed."""
+    when = comment.moderated_at.isoformat() if comment.moderated_at else ""
+    return f"{comment.status}@{when}"
+
+
 def moderation_token(comment: Comment, action: str) -> str:
-    return signing.dumps({"c": comment.pk, "a": action}, salt=MODERATE_SALT)
+    """A link bound to the comment's state now: once that changes, it is dead."""
+    return signing.dumps(
+        {"c": comment.pk, "a": action, "s": state_of(comment)}, salt=MODERATE_SALT
+    )
 
 
-def read_moderation_token(token: str) -> tuple[int, str] | None:
+def read_moderation_token(token: str) -> tuple[int, str, str] | None:
     try:
         data = signing.loads(token, salt=MODERATE_SALT, max_age=_max_age())
     except signing.BadSignature:
         return None
     if not isinstance(data, dict) or data.get("a") not in ACTIONS:
         return None
-    return int(data["c"]), data["a"]
+    if not isinstance(data.get("c"), int) or not isinstance(data.get("s"), str):
+        return None
+    return data["c"], data["a"], data["s"]
+
+
+def apply_link(pk: int, action: str, state: str) -> bool:
+    """Act on an emailed link only while the comment is as it was when sent."""
+    with transaction.atomic():
+        comment = Comment.objects.select_for_update().filter(pk=pk).first()
+        if comment is None or state_of(comment) != state:
+            return False
+        set_status([comment], ACTIONS[action])
+    return True
 
 
 def unsubscribe_token(comment: Comment) -> str:

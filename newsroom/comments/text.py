@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
+from urllib.parse import urlsplit
 
 import nh3
 from django.utils.html import escape
@@ -20,6 +22,32 @@ LINK_RE = re.compile(
     re.IGNORECASE,
 )
 TRAILING = ".,;:!?)]}'\""
+# Characters that change how text around them is shown without being seen:
+# bidi embeddings, overrides, isolates and marks, zero-width spaces and
+# joiners, the word joiner and invisible operators, the BOM, soft hyphen,
+# Mongolian vowel separator and the Hangul fillers.
+INVISIBLE = re.compile(
+    "[\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\u3164\ufeff\uffa0]"
+)
+# A label that reads like an address: a scheme, "www.", or name.tld.
+LOOKS_LIKE_URL = re.compile(
+    r"(?i)(?:[a-z][a-z0-9+.-]*://|www\.|\b[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}\b)"
+)
+
+
+def clean_text(text: str) -> str:
+    """NFC, without the invisible characters that could make text spoof."""
+    return INVISIBLE.sub("", unicodedata.normalize("NFC", text or ""))
+
+
+def domain(url: str) -> str:
+    """The host a link really goes to (IDNA shown as punycode, lower case)."""
+    host = (urlsplit(url).hostname or "").rstrip(".")
+    try:
+        return host.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return host.lower()
 
 
 def count_links(text: str) -> int:
@@ -41,14 +69,19 @@ def _inline(paragraph: str) -> str:
                 url, tail = url[:-1], url[-1] + tail
             out.append(_link(url, url) + escape(tail))
         else:
-            out.append(_link(match.group("target"), match.group("label")))
+            target, label = match.group("target"), match.group("label")
+            out.append(_link(target, label))
+            if LOOKS_LIKE_URL.search(label):
+                # A label that looks like an address could name another one:
+                # the real destination is shown beside it.
+                out.append(f" [{escape(domain(target))}]")
         pos = match.end()
     out.append(escape(paragraph[pos:]))
     return "<br>".join("".join(out).split("\n"))
 
 
 def render_body(text: str) -> str:
-    text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    text = clean_text(text).replace("\r\n", "\n").replace("\r", "\n").strip()
     paragraphs = [p.strip() for p in re.split(r"\n[ \t]*\n", text) if p.strip()]
     html = "".join(f"<p>{_inline(p)}</p>" for p in paragraphs)
     return nh3.clean(

@@ -16,11 +16,10 @@ from newsroom.core.registry import pages
 from newsroom.net import client_network
 from newsroom.numbers import is_int
 
-from . import moderation
-from .confirmation import get_backend
+from . import intake, moderation
+from .confirmation import get_backend, proof, scope
 from .forms import CommentForm
 from .models import Comment
-from .posting import post_comment
 
 REPORTED_COOKIE = "nr_reported"
 POST_FIELDS = [
@@ -40,18 +39,19 @@ def _redisplay(
     form: CommentForm,
     status: int,
     notice: str = "",
+    retry_after: int = 0,
 ) -> HttpResponse:
     """The article page again, with the form as typed and the messages beside it."""
     article = Article.objects.with_byline().get(pk=article.pk)
     extra = {"comment_form": form, "comment_notice": notice}
     response = pages.get("article")(request, article, extra, status)
     response["X-Comment-Refusal"] = form.refusal or "invalid"
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
     return response
 
 
-@never_cache
-@require_POST
-def post(request: HttpRequest, article_id: int) -> HttpResponse:
+def _open_article(article_id: int) -> Article:
     # Only what posting needs; a redisplay fetches the full article itself.
     article = (
         Article.objects.published()
@@ -62,72 +62,49 @@ def post(request: HttpRequest, article_id: int) -> HttpResponse:
     )
     if article is None:
         raise Http404("No such article")
-    form = CommentForm(request.POST, article_id=article.pk)
-    if not moderation.comments_open(article):
-        form.is_valid()
-        form.refusal = "closed"
-        return _redisplay(
-            request, article, form, 403, "Comments are closed on this article."
-        )
+    return article
+
+
+@never_cache
+@require_POST
+def post(request: HttpRequest, article_id: int) -> HttpResponse:
+    """The form's adapter: parse, let :func:`intake.take` decide, present."""
+    article = _open_article(article_id)
+    network = client_network(request)
     if "new_code" in request.POST:
+        form = CommentForm(request.POST, article_id=article.pk)
         form.errors.clear()  # a new code is not a failed attempt: show no errors
         form.refusal = "new_code"
+        minted = intake.mint(network)
+        if not minted.allowed:
+            form.refusal = "too_many_codes"
+            notice = (
+                "Too many new codes from your network; please wait "
+                f"{minted.retry_after} seconds (what you typed is kept)."
+            )
+            return _redisplay(request, article, form, 429, notice, minted.retry_after)
         return _redisplay(request, article, form, 200)
-    valid = form.is_valid()
-    backend = get_backend()
-    verdict = backend.verify(
-        request.POST.get("token", ""), request.POST.get("code", "")
+    ids = moderation.commenter_ids(request)
+    decision = intake.take(
+        article, request.POST, network=network, trusted=moderation.trusted(ids)
     )
-    if not verdict.ok:
-        form.code_error(verdict.reason)
-        if verdict.challenge_id and verdict.reason == "wrong":
-            backend.spend(verdict.challenge_id)  # one guess per code
-    parent = None
-    if valid and form.cleaned_data.get("parent"):
-        parent = Comment.objects.filter(
-            pk=form.cleaned_data["parent"],
-            article=article,
-            status=Comment.Status.APPROVED,
-        ).first()
-        if parent is None:
-            form.add_error(
-                None,
-                "The comment you replied to is no longer shown; "
-                "your comment can be posted without it.",
-            )
-            form.refusal = form.refusal or "parent"
-            form.data = form.data.copy()
-            form.data["parent"] = ""
-    if not form.is_valid() or not verdict.ok:
-        return _redisplay(request, article, form, 400)
-    data = form.cleaned_data
-    result = post_comment(
-        article,
-        name=data["name"],
-        email=data["email"],
-        body=data["body"],
-        parent=parent,
-        notify_replies=data["notify_replies"] and bool(data["email"]),
-        network=client_network(request),
-        challenge_id=verdict.challenge_id,
-    )
-    if result.comment is None:
-        form.refusal = result.refusal
-        if result.refusal == "code_used":
-            form.code_error("used")
-        else:
-            form.add_error(
-                "body"
-                if result.refusal in {"length", "duplicate", "banned_words"}
-                else None,
-                result.reason,
-            )
-        return _redisplay(request, article, form, result.status)
-    if result.comment.status == Comment.Status.APPROVED:
+    if not decision.accepted:
+        # A reason the form shows beside its field is not repeated on top.
+        notice = "" if decision.in_form else decision.reason
+        return _redisplay(
+            request,
+            article,
+            decision.form,
+            decision.status,
+            notice,
+            decision.retry_after,
+        )
+    comment = decision.comment
+    if comment.status == Comment.Status.APPROVED:
         messages.success(
             request, "Thank you: your comment is published.", extra_tags="comments"
         )
-        anchor = f"#comment-{result.comment.pk}"
+        anchor = f"#comment-{comment.pk}"
     else:
         messages.info(
             request,
@@ -138,20 +115,44 @@ def post(request: HttpRequest, article_id: int) -> HttpResponse:
         anchor = "#comments"
     response = redirect(article.get_absolute_url() + anchor)
     response.status_code = 303
-    response["X-Comment-Id"] = str(result.comment.pk)
+    response["X-Comment-Id"] = str(comment.pk)
+    moderation.remember(response, request, ids, comment)
     return response
+
+
+def _too_many(minted) -> JsonResponse:
+    response = JsonResponse(
+        {
+            "error": "too_many_codes",
+            "message": "Too many new codes from your network; "
+            f"wait {minted.retry_after} seconds.",
+        },
+        status=429,
+    )
+    response["Retry-After"] = str(minted.retry_after)
+    return response
+
+
+def _article_param(request: HttpRequest) -> Article:
+    raw = request.GET.get("article", "")
+    if not is_int(raw) or not 0 < int(raw) < 2**53:
+        raise Http404("No such article")
+    return _open_article(int(raw))
 
 
 @never_cache
 @require_GET
-def code_new(request: HttpRequest) -> JsonResponse:
+def code_new(request: HttpRequest) -> HttpResponse:
     """A fresh code for the "new code" button when scripts run (typed text stays)."""
+    article = _article_param(request)
+    minted = intake.mint(client_network(request))
+    if not minted.allowed:
+        return _too_many(minted)
     challenge = get_backend().issue()
     return JsonResponse(
         {
             "token": challenge.token,
-            "image": challenge.image_url,
-            "question": challenge.question,
+            "image": f"{challenge.image_url}?article={article.pk}",
         }
     )
 
@@ -159,11 +160,28 @@ def code_new(request: HttpRequest) -> JsonResponse:
 @never_cache
 @require_GET
 def code_image(request: HttpRequest, token: str) -> HttpResponse:
+    """The code drawn for this article as seen from the requester's network."""
     backend = get_backend()
     challenge_id = backend.unsign(token)
     if challenge_id is None or not backend.supports_image:
         raise Http404("No such code (it may have expired)")
-    return HttpResponse(backend.render_png(challenge_id), content_type="image/png")
+    article = _article_param(request)
+    where = scope(article.pk, client_network(request))
+    return HttpResponse(
+        backend.render_png(challenge_id, where), content_type="image/png"
+    )
+
+
+@never_cache
+@require_GET
+def proof_challenge(request: HttpRequest, article_id: int) -> HttpResponse:
+    """A proof-of-work challenge for the widget (the accessible path)."""
+    article = _open_article(article_id)
+    network = client_network(request)
+    minted = intake.mint(network)
+    if not minted.allowed:
+        return _too_many(minted)
+    return JsonResponse(proof.create(article.pk, network))
 
 
 @never_cache
@@ -173,17 +191,21 @@ def moderate(request: HttpRequest, token: str) -> HttpResponse:
     parsed = moderation.read_moderation_token(token)
     if parsed is None:
         return TemplateResponse(request, "comments/link_invalid.html", status=400)
-    pk, action = parsed
+    pk, action, state = parsed
     comment = get_object_or_404(Comment.objects.select_related("article"), pk=pk)
+    # The link acts only on the comment as it was when the email was sent:
+    # after any change (by this link, another, or the admin) it does nothing.
+    stale = moderation.state_of(comment) != state
     done = False
-    if request.method == "POST":
-        moderation.set_status([comment], moderation.ACTIONS[action])
+    if request.method == "POST" and not stale:
+        done = moderation.apply_link(pk, action, state)
+        stale = not done
         comment.refresh_from_db()
-        done = True
     return TemplateResponse(
         request,
         "comments/moderate.html",
-        {"comment": comment, "action": action, "done": done},
+        {"comment": comment, "action": action, "done": done, "stale": stale},
+        status=409 if stale else 200,
     )
 
 

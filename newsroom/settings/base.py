@@ -204,6 +204,17 @@ NEWSROOM_COMMENTS_LIMITS = {
     "DUPLICATE_HOURS": 24,
     "MAX_DEPTH": 4,  # replies indent to this depth, deeper ones stay at it
     "LINK_MAX_AGE_DAYS": 7,  # moderation and unsubscribe links
+    "CODES_MINTED": (30, 600),  # new codes/challenges per network per seconds
+    "CODES_WRONG": (10, 600),  # wrong answers per network per seconds
+}
+# The accessible path: an ALTCHA proof-of-work instead of the image code.
+# HOLD: comments confirmed this way wait for a moderator.
+NEWSROOM_COMMENTS_POW = {
+    "ALGORITHM": "PBKDF2/SHA-256",
+    "COST": 1000,
+    "MAX_NUMBER": env_int("NEWSROOM_COMMENTS_POW_MAX_NUMBER", 2000),
+    "TIMEOUT": 600,
+    "HOLD": env_bool("NEWSROOM_COMMENTS_POW_HOLD", True),
 }
 # Guard rules by name; NEWSROOM_COMMENTS_RULES_OFF switches some off by env.
 NEWSROOM_COMMENTS_RULES = {

@@ -15,6 +15,7 @@ from newsroom.articles.models import Article
 from newsroom.articles.tests import factories as f
 from newsroom.comments.confirmation import answer_for
 from newsroom.comments.models import Ban, Comment
+from newsroom.net import anonymise
 
 pytestmark = pytest.mark.django_db
 
@@ -29,32 +30,34 @@ def _comment_settings(settings):
     settings.NEWSROOM_COMMENTS_MODERATORS = []
 
 
-def challenge(client, article: Article) -> dict:
+def challenge(client, article: Article, remote_addr: str = "203.0.113.5") -> dict:
     response = client.post(
         f"{API}/comments/challenge",
         {"article_id": article.pk},
         content_type="application/json",
+        REMOTE_ADDR=remote_addr,
     )
     assert response.status_code == 200, response.content
     return response.json()
 
 
-def answer(challenge_data: dict) -> str:
+def answer(challenge_data: dict, article: Article, network="203.0.113.0/24") -> str:
+    """The code a reader on ``network`` reads in the challenge's image."""
     raw = challenge_data["challenge_id"]
     token, _stamp = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
-    return answer_for(token)
+    return answer_for(token, article.pk, network)
 
 
 def post(
     client, article: Article, ch: dict | None = None, *, right: bool = True, **fields
 ):
-    ch = ch or challenge(client, article)
     remote_addr = fields.pop("remote_addr", "203.0.113.5")
+    ch = ch or challenge(client, article, remote_addr)
     data = {
         "name": "Ada Reader",
         "body": "A thoughtful comment about the story.",
         "challenge_id": ch["challenge_id"],
-        "answer": answer(ch) if right else "WRONG",
+        "answer": answer(ch, article, anonymise(remote_addr)) if right else "WRONG",
     }
     data.update(fields)
     return client.post(
@@ -117,17 +120,20 @@ def test_thread_pages_hold_whole_threads(client):
     assert names == [["root0", "reply0"], ["root1"], ["root2", "reply2"]]
 
 
-def test_challenge_has_an_image_a_question_and_a_working_image_url(client):
-    """The code comes as a PNG (inline and by URL) with a text question."""
+def test_challenge_has_an_image_a_proof_of_work_and_a_working_image_url(client):
+    """The code comes as a PNG (inline and by URL, the same picture for the
+    same network), with a proof-of-work instead of a written question."""
     a = f.article("Any")
     ch = challenge(client, a)
     png = base64.b64decode(ch["image_png_base64"])
     assert Image.open(io.BytesIO(png)).format == "PNG"
-    assert ch["question"].startswith("What is")
+    assert "question" not in ch
+    assert ch["proof_of_work"]["parameters"]["algorithm"] == "PBKDF2/SHA-256"
     assert ch["expires_in"] > 0 and ch["min_wait_seconds"] == 0
     path = ch["image_url"].split("://", 1)[1].split("/", 1)[1]
-    image = client.get("/" + path)
+    image = client.get("/" + path, REMOTE_ADDR="203.0.113.5")
     assert image.status_code == 200 and image["Content-Type"] == "image/png"
+    assert image.content == png
 
 
 def test_post_with_the_right_answer_publishes_in_mode_none(client):
@@ -147,15 +153,19 @@ def test_post_with_the_right_answer_publishes_in_mode_none(client):
     assert stored.network == "203.0.113.0/24"  # anonymised, as on the page
 
 
-def test_the_text_question_answer_counts_too(client):
-    """A reader who cannot see the image answers the question instead."""
+def test_a_solved_proof_of_work_posts_without_a_code_and_waits(client):
+    """A client that cannot see the image solves the proof-of-work instead;
+    the comment is stored for a moderator, even in mode "none"."""
+    from newsroom.comments.confirmation import proof
+
     a = f.article("Accessible")
     ch = challenge(client, a)
-    words = ch["question"].removeprefix("What is ").rstrip("?").split(" plus ")
-    from newsroom.comments.confirmation.image import WORDS
-
-    total = sum(WORDS.index(w) for w in words)
-    assert post(client, a, ch, answer=str(total)).status_code == 201
+    solved = proof.solve(ch["proof_of_work"])
+    response = post(client, a, ch, answer="", proof=solved)
+    assert response.status_code == 201, response.content
+    assert response.json()["status"] == "pending"
+    replay = post(client, a, ch, answer="", proof=solved, body="Another one.")
+    assert replay.status_code == 409  # spent, like a code
 
 
 @pytest.mark.parametrize("mode", ["all", "first"])
@@ -215,9 +225,9 @@ def test_challenge_for_another_article_is_refused(client):
     """A challenge is bound to the article it was asked for."""
     a, b = f.article("A"), f.article("B")
     ch = challenge(client, a)
-    response = post(client, b, ch)
+    response = post(client, b, ch, answer=answer(ch, a))
     assert response.status_code == 422
-    assert response.json()["error"]["code"] == "challenge_expired"
+    assert response.json()["error"]["code"] == "code_wrong"
 
 
 def test_forged_challenge_is_422(client):
@@ -349,7 +359,7 @@ def test_field_errors_name_the_json_fields(client):
         f"{API}/articles/{a.pk}/comments", {"name": 5}, content_type="application/json"
     )
     fields = {d["field"] for d in response.json()["error"]["details"]}
-    assert {"name", "body", "challenge_id", "answer"} <= fields
+    assert {"name", "body", "challenge_id"} <= fields
 
 
 def test_write_rate_limit_is_separate_and_answers_429(client, settings):
@@ -362,6 +372,7 @@ def test_write_rate_limit_is_separate_and_answers_429(client, settings):
         f"{API}/comments/challenge",
         {"article_id": a.pk},
         content_type="application/json",
+        REMOTE_ADDR="203.0.113.5",
     )
     assert blocked.status_code == 429 and int(blocked["Retry-After"]) >= 1
     assert client.get(f"{API}/articles/{a.pk}/comments").status_code == 200

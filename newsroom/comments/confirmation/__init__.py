@@ -9,9 +9,16 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from .base import BaseConfirmation, Challenge, Verdict
+from .base import BaseConfirmation, Challenge, Verdict, scope
 
-__all__ = ["BaseConfirmation", "Challenge", "Verdict", "answer_for", "get_backend"]
+__all__ = [
+    "BaseConfirmation",
+    "Challenge",
+    "Verdict",
+    "answer_for",
+    "get_backend",
+    "scope",
+]
 
 _DEFAULT = {"BACKEND": "newsroom.comments.confirmation.image.ImageCodeBackend"}
 _cache: dict[tuple, BaseConfirmation] = {}
@@ -27,8 +34,8 @@ def get_backend() -> BaseConfirmation:
     return _cache[key]
 
 
-def answer_for(token: str) -> str:
-    """The answer to a code, for tests only.
+def answer_for(token: str, article_id: int, network: str = "127.0.0.0/24") -> str:
+    """The answer to a code on one article from one network, for tests only.
 
     Works only when ``NEWSROOM_CONFIRMATION_TEST_HOOK`` is true, which only the
     test settings define; anywhere else it refuses, so production has no bypass.
@@ -39,4 +46,4 @@ def answer_for(token: str) -> str:
     challenge_id = backend.unsign(token, max_age=None)
     if challenge_id is None:
         raise ValueError("not a confirmation token")
-    return backend.code_for(challenge_id)
+    return backend.code_for(challenge_id, scope(article_id, network))

@@ -1,10 +1,12 @@
 """What every confirmation code backend does: issue, verify, spend once.
 
 Codes are stateless until they are spent: the token a form carries is the
-challenge id signed with a timestamp, and the answers are derived from that id
-with the site's secret key, so rendering a form writes nothing and any worker
-can draw the image. Spending a code writes a :class:`UsedCode` row (unique),
-in the same transaction as the comment, which is what makes it single-use.
+challenge id signed with a timestamp, and the answer is derived with the
+site's secret key from that id *and a scope*: the article and the reader's
+network (:func:`scope`). So rendering a form writes nothing, any worker can
+draw the image, and a code read on one network or for one article is wrong
+anywhere else. Spending a code writes a :class:`UsedCode` row (unique), in the
+same transaction as the comment, which is what makes it single-use.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ SALT = "newsroom.comments.confirmation"
 @dataclass(frozen=True)
 class Challenge:
     token: str
-    question: str
     image_url: str
 
 
@@ -35,6 +36,11 @@ class Verdict:
     challenge_id: str | None = None
 
 
+def scope(article_id: int, network: str) -> str:
+    """What a code is bound to: one article, seen from one network."""
+    return f"{int(article_id)}|{network}"
+
+
 def normalise(answer: str) -> str:
     """Case-insensitive, and forgiving of spaces readers type between characters."""
     return "".join(answer.split()).casefold()
@@ -42,38 +48,27 @@ def normalise(answer: str) -> str:
 
 class BaseConfirmation:
     supports_image = False
-    supports_question = False
 
     def __init__(self, options: dict) -> None:
         self.options = options
         self.timeout = int(options.get("TIMEOUT", 600))
 
     # --- to implement -------------------------------------------------------
-    def code_for(self, challenge_id: str) -> str:
+    def code_for(self, challenge_id: str, where: str) -> str:
+        """The answer to a challenge in one :func:`scope`."""
         raise NotImplementedError
-
-    def accepted_answers(self, challenge_id: str) -> set[str]:
-        """Every normalised answer that solves the challenge."""
-        return {normalise(self.code_for(challenge_id))}
-
-    def question_for(self, challenge_id: str) -> str:
-        return ""
 
     def image_url(self, token: str) -> str:
         return ""
 
     # --- shared -------------------------------------------------------------
-    def digest(self, challenge_id: str, purpose: str) -> bytes:
-        return salted_hmac(f"{SALT}.{purpose}", challenge_id).digest()
+    def digest(self, challenge_id: str, purpose: str, where: str = "") -> bytes:
+        return salted_hmac(f"{SALT}.{purpose}", f"{challenge_id}|{where}").digest()
 
     def issue(self) -> Challenge:
         challenge_id = secrets.token_urlsafe(12)
         token = signing.TimestampSigner(salt=SALT).sign(challenge_id)
-        return Challenge(
-            token=token,
-            question=self.question_for(challenge_id),
-            image_url=self.image_url(token),
-        )
+        return Challenge(token=token, image_url=self.image_url(token))
 
     def unsign(self, token: str, max_age: int | None = 0) -> str | None:
         """The challenge id in a token, or None when forged or (by default) expired."""
@@ -83,8 +78,8 @@ class BaseConfirmation:
         except signing.BadSignature:
             return None
 
-    def verify(self, token: str, answer: str) -> Verdict:
-        """Check an answer without spending the code."""
+    def verify(self, token: str, answer: str, where: str) -> Verdict:
+        """Check an answer in one :func:`scope` without spending the code."""
         if not token:
             return Verdict(False, "invalid")
         try:
@@ -98,8 +93,8 @@ class BaseConfirmation:
         given = normalise(answer or "")
         if not given:
             return Verdict(False, "missing", challenge_id)
-        if not any(
-            constant_time_compare(given, a) for a in self.accepted_answers(challenge_id)
+        if not constant_time_compare(
+            given, normalise(self.code_for(challenge_id, where))
         ):
             return Verdict(False, "wrong", challenge_id)
         return Verdict(True, "", challenge_id)

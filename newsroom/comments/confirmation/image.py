@@ -1,8 +1,13 @@
-"""A self-hosted image code drawn with Pillow, with a text question beside it.
+"""A self-hosted image code drawn with Pillow.
 
 The image is a few characters, each rotated and shifted, on a wavy, noisy
-background. Readers who cannot see it answer a short question written in words
-instead; either answer solves the same single-use challenge.
+background. There is no written alternative in the page: anything a page says
+in words a bot reads too. Readers who cannot see the image take the
+proof-of-work path instead (``confirmation/proof.py``, docs/comments.md).
+
+Blind guessing: ``len(ALPHABET) ** LENGTH`` codes (23**5, about 6.4 million)
+and one try per code, so a guess passes about once in 6.4 million; ``LENGTH``
+may not go below 3 (23**3 = 12,167, still more than 10,000).
 """
 
 from __future__ import annotations
@@ -11,61 +16,35 @@ import io
 import math
 import random
 
+from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from .base import BaseConfirmation, normalise
+from .base import BaseConfirmation
 
 # No look-alikes (0/O, 1/I/L, 2/Z, 5/S, 8/B), since case does not matter.
 ALPHABET = "ACDEFHJKMNPRTUVWXY34679"
-WORDS = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-]
 WIDTH, HEIGHT = 220, 70
 
 
 class ImageCodeBackend(BaseConfirmation):
     supports_image = True
-    supports_question = True
 
     def __init__(self, options: dict) -> None:
         super().__init__(options)
         self.length = int(options.get("LENGTH", 5))
+        if self.length < 3:
+            raise ImproperlyConfigured(
+                "NEWSROOM_CONFIRMATION LENGTH must be at least 3 "
+                "(blind guessing must pass less than 1 in 10,000)"
+            )
         self._fonts: dict[int, ImageFont.FreeTypeFont] = {}
 
-    def code_for(self, challenge_id: str) -> str:
-        digest = self.digest(challenge_id, "code")
+    def code_for(self, challenge_id: str, where: str) -> str:
+        # Each HMAC byte mod 23: the likeliest character has 12/256 instead of
+        # 1/23, so the best blind guess passes (12/256)**5, about 1 in 4.4 million.
+        digest = self.digest(challenge_id, "code", where)
         return "".join(ALPHABET[b % len(ALPHABET)] for b in digest[: self.length])
-
-    def _numbers(self, challenge_id: str) -> tuple[int, int]:
-        digest = self.digest(challenge_id, "question")
-        return 2 + digest[0] % 8, 1 + digest[1] % 9
-
-    def question_for(self, challenge_id: str) -> str:
-        a, b = self._numbers(challenge_id)
-        return f"What is {WORDS[a]} plus {WORDS[b]}?"
-
-    def accepted_answers(self, challenge_id: str) -> set[str]:
-        a, b = self._numbers(challenge_id)
-        return {normalise(self.code_for(challenge_id)), str(a + b), WORDS[a + b]}
 
     def image_url(self, token: str) -> str:
         return reverse("comments:code_image", args=[token])
@@ -80,10 +59,10 @@ class ImageCodeBackend(BaseConfirmation):
             )
         return self._fonts[size]
 
-    def render_png(self, challenge_id: str) -> bytes:
-        """The code as a distorted PNG; the same id always draws the same image."""
-        code = self.code_for(challenge_id)
-        rnd = random.Random(self.digest(challenge_id, "image"))
+    def render_png(self, challenge_id: str, where: str) -> bytes:
+        """The code as a distorted PNG; the same id and scope draw the same image."""
+        code = self.code_for(challenge_id, where)
+        rnd = random.Random(self.digest(challenge_id, "image", where))
         image = Image.new("RGB", (WIDTH, HEIGHT), (246, 243, 236))
         draw = ImageDraw.Draw(image)
         for _ in range(6):  # background clutter the glyphs sit on

@@ -121,7 +121,6 @@ def _blank_form(article, context, csrf) -> SafeString:
                     "stamp": slots.stamp(article.pk),
                     "challenge": Challenge(
                         token=slots.CODE_TOKEN,
-                        question=slots.CODE_QUESTION if probe.question else "",
                         image_url=slots.CODE_IMAGE if probe.image_url else "",
                     ),
                 },

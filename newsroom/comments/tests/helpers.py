@@ -13,6 +13,13 @@ def hidden(html: str, name: str) -> str:
     return match.group(1).replace("&amp;", "&")
 
 
+def _network(client) -> str:
+    """The network the test client posts from (REMOTE_ADDR, 127.0.0.1 by default)."""
+    from newsroom.net import anonymise
+
+    return anonymise(client.defaults.get("REMOTE_ADDR", "127.0.0.1"))
+
+
 def form_data(client, article, **fields) -> dict:
     """What a reader's browser would send: the page's hidden fields + the code."""
     html = client.get(article.get_absolute_url()).content.decode()
@@ -24,7 +31,7 @@ def form_data(client, article, **fields) -> dict:
         "parent": "",
         "stamp": hidden(html, "stamp"),
         "token": token,
-        "code": answer_for(token).lower(),
+        "code": answer_for(token, article.pk, _network(client)).lower(),
         "homepage": "",
     }
     data.update({k: v for k, v in fields.items()})

@@ -1,4 +1,4 @@
-"""The confirmation code: image, question, case, expiry, single use, no bypass."""
+"""The confirmation code: image, binding, case, expiry, single use, no bypass."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ import time
 
 import pytest
 from django.core import signing
+from django.core.exceptions import ImproperlyConfigured
 from PIL import Image
 
-from newsroom.comments.confirmation import answer_for, get_backend
+from newsroom.articles.tests import factories as f
+from newsroom.comments.confirmation import answer_for, get_backend, scope
 from newsroom.comments.confirmation.base import SALT
 
 pytestmark = pytest.mark.django_db
@@ -26,73 +28,99 @@ def test_code_is_case_insensitive_and_forgives_spaces():
     """A reader may type the code in lower case, with spaces between characters."""
     backend = get_backend()
     challenge = backend.issue()
-    code = answer_for(challenge.token)
+    code = answer_for(challenge.token, 1)
+    here = scope(1, "127.0.0.0/24")
     assert len(code) == 5
-    assert backend.verify(challenge.token, code.lower()).ok
-    assert backend.verify(challenge.token, " ".join(code)).ok
-    assert backend.verify(challenge.token, code.upper()).ok
+    assert backend.verify(challenge.token, code.lower(), here).ok
+    assert backend.verify(challenge.token, " ".join(code), here).ok
+    assert backend.verify(challenge.token, code.upper(), here).ok
+
+
+def test_a_code_is_bound_to_its_article_and_network():
+    """The answer read for one article on one network is wrong anywhere else."""
+    backend = get_backend()
+    token = backend.issue().token
+    code = answer_for(token, 1, "198.51.100.0/24")
+    assert backend.verify(token, code, scope(1, "198.51.100.0/24")).ok
+    assert backend.verify(token, code, scope(2, "198.51.100.0/24")).reason == "wrong"
+    assert backend.verify(token, code, scope(1, "203.0.113.0/24")).reason == "wrong"
 
 
 def test_wrong_missing_forged_and_expired_codes_are_refused_with_a_reason():
     """Each way a code can fail says which, so the reader gets the right message."""
     backend = get_backend()
     challenge = backend.issue()
-    assert backend.verify(challenge.token, "ZZZZZ").reason == "wrong"
-    assert backend.verify(challenge.token, "").reason == "missing"
-    assert backend.verify(challenge.token[:-2] + "xx", "x").reason == "invalid"
-    assert backend.verify("", "x").reason == "invalid"
+    here = scope(1, "127.0.0.0/24")
+    assert backend.verify(challenge.token, "ZZZZZ", here).reason == "wrong"
+    assert backend.verify(challenge.token, "", here).reason == "missing"
+    assert backend.verify(challenge.token[:-2] + "xx", "x", here).reason == "invalid"
+    assert backend.verify("", "x", here).reason == "invalid"
     old = _PastSigner(salt=SALT).sign("oldchallenge")
-    assert backend.verify(old, backend.code_for("oldchallenge")).reason == "expired"
+    answer = backend.code_for("oldchallenge", here)
+    assert backend.verify(old, answer, here).reason == "expired"
 
 
-def test_text_question_is_an_alternative_answer_in_digits_or_words():
-    """A screen-reader user can answer the written question instead of the image."""
+def test_there_is_no_written_question_to_answer():
+    """The page's alternative is not text a bot can read: no question, no sum."""
     backend = get_backend()
-    assert backend.supports_question
+    assert not hasattr(backend.issue(), "question")
     challenge = backend.issue()
-    question = challenge.question
-    words = question.removeprefix("What is ").removesuffix("?").split(" plus ")
-    from newsroom.comments.confirmation.image import WORDS
+    here = scope(1, "127.0.0.0/24")
+    # The old question's answers ("11", "eleven") are just wrong codes now.
+    assert not any(backend.verify(challenge.token, str(n), here).ok for n in range(20))
 
-    total = WORDS.index(words[0]) + WORDS.index(words[1])
-    assert backend.verify(challenge.token, str(total)).ok
-    assert backend.verify(challenge.token, WORDS[total].upper()).ok
-    assert not backend.verify(challenge.token, str(total + 1)).ok
+
+def test_blind_guessing_passes_less_than_once_in_ten_thousand():
+    """23 characters, 5 places, one try per code: about 1 in 6.4 million."""
+    from newsroom.comments.confirmation.image import ALPHABET, ImageCodeBackend
+
+    assert len(ALPHABET) ** get_backend().length > 6_000_000
+    assert len(ALPHABET) ** 3 > 10_000  # the shortest LENGTH allowed
+    with pytest.raises(ImproperlyConfigured):
+        ImageCodeBackend({"LENGTH": 2})
 
 
 def test_a_code_can_be_spent_once():
     """Spending records the code; the second spend of the same code fails."""
     backend = get_backend()
-    challenge_id = backend.verify(*_solved()).challenge_id
-    assert backend.spend(challenge_id) is True
-    assert backend.spend(challenge_id) is False
-
-
-def _solved() -> tuple[str, str]:
     challenge = get_backend().issue()
-    return challenge.token, answer_for(challenge.token)
+    answer = answer_for(challenge.token, 1)
+    verdict = backend.verify(challenge.token, answer, scope(1, "127.0.0.0/24"))
+    assert backend.spend(verdict.challenge_id) is True
+    assert backend.spend(verdict.challenge_id) is False
 
 
 def test_image_is_a_png_drawn_by_the_server_and_forged_tokens_get_404(client):
     """The code image comes from our own URL, is not cached, and needs a real token."""
+    a = f.article()
     challenge = get_backend().issue()
-    response = client.get(challenge.image_url)
+    url = f"{challenge.image_url}?article={a.pk}"
+    response = client.get(url)
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
     assert "no-store" in response["Cache-Control"]
     image = Image.open(io.BytesIO(response.content))
     assert image.size == (220, 70)
     # Drawn from the id: every worker draws the same picture for one code.
-    assert client.get(challenge.image_url).content == response.content
-    assert client.get("/comments/code/forged:abc:def.png").status_code == 404
+    assert client.get(url).content == response.content
+    # Another network sees another code for the same token.
+    elsewhere = client.get(url, REMOTE_ADDR="198.51.100.7").content
+    assert elsewhere != response.content
+    assert (
+        client.get(f"/comments/code/forged:abc:def.png?article={a.pk}").status_code
+        == 404
+    )
+    assert client.get(challenge.image_url).status_code == 404  # no article
 
 
-def test_new_code_endpoint_gives_a_fresh_token_image_and_question(client):
-    """The "new code" button's JSON: a different code each time."""
-    first = client.get("/comments/code/new").json()
-    second = client.get("/comments/code/new").json()
+def test_new_code_endpoint_gives_a_fresh_token_and_image(client):
+    """The "new code" button's JSON: a different code each time, and no question."""
+    a = f.article()
+    first = client.get(f"/comments/code/new?article={a.pk}").json()
+    second = client.get(f"/comments/code/new?article={a.pk}").json()
     assert first["token"] != second["token"]
-    assert first["image"].endswith(".png") and first["question"].startswith("What is")
+    assert first["image"].endswith(f".png?article={a.pk}")
+    assert set(first) == {"token", "image"}
 
 
 def test_answer_hook_refuses_when_the_test_setting_is_off(settings):
@@ -100,10 +128,10 @@ def test_answer_hook_refuses_when_the_test_setting_is_off(settings):
     token = get_backend().issue().token
     del settings.NEWSROOM_CONFIRMATION_TEST_HOOK
     with pytest.raises(PermissionError):
-        answer_for(token)
+        answer_for(token, 1)
     settings.NEWSROOM_CONFIRMATION_TEST_HOOK = "yes"  # only True itself opens it
     with pytest.raises(PermissionError):
-        answer_for(token)
+        answer_for(token, 1)
 
 
 def test_production_settings_define_no_bypass(monkeypatch, tmp_path):

@@ -42,9 +42,31 @@ def test_moderation_link_get_only_confirms_and_post_changes(client):
     assert done.status_code == 200 and b"approved" in done.content
     assert Comment.objects.get(pk=c.pk).status == Comment.Status.APPROVED
     assert count(a) == 1
+    c.refresh_from_db()  # a link sent now, for the comment as it is now
     reject = f"/comments/moderate/{moderation.moderation_token(c, 'reject')}/"
     client.post(reject)
     assert count(a) == 0
+
+
+def test_a_replayed_moderation_link_does_nothing(client):
+    """Approve, then reject: replaying the approve link leaves it rejected."""
+    a = f.article()
+    c = make(a, status=Comment.Status.PENDING)
+    approve = f"/comments/moderate/{moderation.moderation_token(c, 'approve')}/"
+    reject = f"/comments/moderate/{moderation.moderation_token(c, 'reject')}/"
+    assert client.post(approve).status_code == 200
+    assert Comment.objects.get(pk=c.pk).status == Comment.Status.APPROVED
+    # The reject link was sent with the same email: the state has changed since.
+    again = client.post(reject)
+    assert again.status_code == 409 and b"already" in again.content
+    assert Comment.objects.get(pk=c.pk).status == Comment.Status.APPROVED
+    moderation.set_status([c], Comment.Status.REJECTED)  # e.g. in the admin
+    replay = client.post(approve)
+    assert replay.status_code == 409
+    assert Comment.objects.get(pk=c.pk).status == Comment.Status.REJECTED
+    assert count(a) == 0
+    page = client.get(approve)
+    assert page.status_code == 409 and b'method="post"' not in page.content
 
 
 def test_forged_or_expired_moderation_links_are_refused(client, settings):

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 from django.db import OperationalError
+from django.test import Client
 
 from newsroom.articles.models import Article
 from newsroom.articles.tests import factories as f
+from newsroom.comments.intake import with_retry
 from newsroom.comments.models import Comment
-from newsroom.comments.posting import with_retry
 from newsroom.comments.tests.helpers import form_data, post
 
 pytestmark = pytest.mark.django_db
@@ -59,7 +60,7 @@ def test_wrong_code_keeps_every_field_and_shows_the_message_by_the_code(client):
     # The failed code is spent: trying it again with the right answer fails too.
     from newsroom.comments.confirmation import answer_for
 
-    data["code"] = answer_for(data["token"])
+    data["code"] = answer_for(data["token"], a.pk)
     again = client.post(f"/comments/post/{a.pk}/", data)
     assert again.status_code == 400 and again["X-Comment-Refusal"] == "code_used"
 
@@ -153,16 +154,28 @@ def test_mode_none_publishes_at_once_and_counts(client):
     assert "Zoë &lt;Reader&gt;" in html and "zoe@example.org" not in html
 
 
-def test_first_time_mode_holds_newcomers_only(client, settings):
-    """First-time commenters wait; once approved, the same email goes straight up."""
+def test_first_time_mode_trusts_the_signed_cookie_not_a_claimed_email(client, settings):
+    """A newcomer waits; once approved, their browser's signed cookie lets the
+    next comment up at once. Another browser claiming the same email waits,
+    and its answer is the same as for any unknown address."""
     settings.NEWSROOM_COMMENTS_MODERATION = "first"
     a = f.article()
     post(client, a, email="new@example.org", body="first words")
     assert Comment.objects.get().status == Comment.Status.PENDING
     Comment.objects.update(status=Comment.Status.APPROVED)
-    post(client, a, email="NEW@example.org", body="second words")
+    post(client, a, email="", body="second words, no email given")
     assert Comment.objects.latest("id").status == Comment.Status.APPROVED
-    post(client, a, email="", body="third words anonymous")
+    stranger = Client()
+    claimed = post(stranger, a, email="new@example.org", body="claiming words")
+    assert Comment.objects.latest("id").status == Comment.Status.PENDING
+    unknown = post(Client(), a, email="nobody@example.org", body="unknown words")
+    assert Comment.objects.latest("id").status == Comment.Status.PENDING
+    assert claimed.status_code == unknown.status_code == 303
+    assert claimed["Location"] == unknown["Location"]
+    # A forged cookie listing the approved comment is not trusted either.
+    forged = Client()
+    forged.cookies["nr_commenter"] = str(Comment.objects.first().pk)
+    post(forged, a, body="forged cookie words")
     assert Comment.objects.latest("id").status == Comment.Status.PENDING
 
 

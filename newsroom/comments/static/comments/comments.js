@@ -17,13 +17,11 @@
           form.querySelector("[data-code-token]").value = code.token;
           var image = box.querySelector("[data-code-image]");
           if (image) image.src = code.image;
-          var question = box.querySelector("[data-code-question]");
-          if (question) question.textContent = code.question;
           var input = box.querySelector("input[name=code]");
           input.value = "";
           input.focus();
           box.querySelector("[data-code-status]").textContent =
-            "A new code is shown. New question: " + code.question;
+            "A new code is shown.";
         })
         .catch(function () {
           // Fall back to the no-script way: the server keeps what was typed.

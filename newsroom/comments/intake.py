@@ -1,0 +1,310 @@
+"""One comment intake: every decision about a new comment is taken here.
+
+The article page's form (``views.post``) and the API (``api.create_comment``)
+are thin adapters: they parse what the client sent into plain fields, call
+:func:`take`, and present the :class:`Decision`. Nothing else decides whether
+a comment is stored, so no second copy of a rule can drift.
+
+The order: comments open; the network's wrong-answer budget; the fields, the
+honeypot and the fill-time stamp (``CommentForm``); the image code or the
+proof-of-work (one try each: a wrong answer spends it); the parent; then one
+write transaction that takes the locks, runs the guard rules, spends the code
+and the stamp, stores the comment and recounts. The rules that count rows
+(rate per network, duplicates) run inside that transaction, after the lock:
+
+* SQLite: the transaction begins IMMEDIATE (settings), which takes the
+  database's write lock at BEGIN, so writers run one after another;
+* PostgreSQL: ``pg_advisory_xact_lock`` on a hash of the network, and one on
+  the article and the text's hash, taken in a fixed order at the start.
+
+So N concurrent posts from one network with a limit of L store min(N, L), and
+identical concurrent texts store one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import OperationalError, connection, transaction
+
+from newsroom.articles.models import Article
+from newsroom.core import limits
+
+from . import guard, moderation
+from .confirmation import Verdict, get_backend, proof, scope
+from .forms import FORM_MAX_AGE, CommentForm
+from .models import Comment
+from .text import body_hash, clean_text
+
+RETRIES = 4
+# Defaults that no reader reaches; NEWSROOM_COMMENTS_LIMITS may override them.
+CODE_LIMITS = {"CODES_MINTED": (30, 600), "CODES_WRONG": (10, 600)}
+
+
+@dataclass
+class Decision:
+    """What the intake decided; the adapters present it."""
+
+    form: CommentForm
+    comment: Comment | None = None
+    refusal: str = ""  # a short code: "code_wrong", "rate_network", …
+    reason: str = ""  # a sentence for the reader
+    status: int = 400
+    retry_after: int = 0  # seconds, with status 429
+    field: str | None = None  # where the reason belongs in the form
+    in_form: bool = False  # the form already shows the reason (beside a field)
+
+    @property
+    def accepted(self) -> bool:
+        return self.comment is not None
+
+
+def _is_locked(exc: OperationalError) -> bool:
+    return "locked" in str(exc).lower() or "busy" in str(exc).lower()
+
+
+def with_retry(write, retries: int = RETRIES):
+    """Run ``write()`` in a transaction, again when SQLite says it is locked.
+
+    Under heavy load a writer may still meet "database is locked" past the
+    busy timeout; nothing is written twice, since the transaction either
+    committed or rolled back as a whole.
+    """
+    for attempt in range(retries + 1):
+        try:
+            with transaction.atomic():
+                return write()
+        except OperationalError as exc:
+            if attempt == retries or not _is_locked(exc):
+                raise
+            time.sleep(0.02 * (2**attempt) + random.random() * 0.02)
+
+
+def code_limit(name: str) -> tuple[int, int]:
+    count, seconds = settings.NEWSROOM_COMMENTS_LIMITS.get(name, CODE_LIMITS[name])
+    return int(count), int(seconds)
+
+
+def mint(network: str) -> limits.Hit:
+    """Count one new code or challenge for the network (the page's, the API's)."""
+    count, seconds = code_limit("CODES_MINTED")
+    return limits.hit("comments.mint", network, count, seconds)
+
+
+def wrong_budget_left(network: str) -> int:
+    """Seconds until the network may answer again, 0 when it may now."""
+    count, seconds = code_limit("CODES_WRONG")
+    if limits.peek("comments.wrong", network, seconds) < count:
+        return 0
+    return max(1, int(seconds - time.time() % seconds + 0.999))
+
+
+def _refuse(form: CommentForm, refusal: str, reason: str, status: int, **kw):
+    form.refusal = form.refusal or refusal
+    return Decision(form, refusal=refusal, reason=reason, status=status, **kw)
+
+
+def _confirm(fields: Mapping, article: Article, network: str) -> tuple[Verdict, str]:
+    """The verdict on the code, or on the proof-of-work when no code was typed."""
+    code = str(fields.get("code", "") or "")
+    solved = str(fields.get("altcha", "") or "")
+    if solved and not code.strip():
+        return proof.verify(solved, article.pk, network), "pow"
+    token = str(fields.get("token", "") or "")
+    return get_backend().verify(token, code, scope(article.pk, network)), "code"
+
+
+def _lock_key(text: str) -> int:
+    """A signed 64-bit key for ``pg_advisory_xact_lock``."""
+    digest = hashlib.blake2b(text.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _lock(network: str, article_id: int, text_hash: str) -> None:
+    """Serialise writers that the race-prone rules compare (PostgreSQL)."""
+    if connection.vendor != "postgresql":
+        return  # SQLite: BEGIN IMMEDIATE already holds the write lock
+    keys = sorted(
+        {_lock_key(f"net:{network}"), _lock_key(f"dup:{article_id}:{text_hash}")}
+    )
+    with connection.cursor() as cursor:
+        for key in keys:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+def take(
+    article: Article,
+    fields: Mapping,
+    *,
+    network: str,
+    trusted: bool = False,
+) -> Decision:
+    """Decide about one comment and store it when accepted.
+
+    ``fields`` are the form's names (name, email, body, parent, notify_replies,
+    code, token, altcha, stamp, homepage); ``trusted`` says the reader carries
+    the signed cookie of an earlier approved comment.
+    """
+    data = dict(fields.items()) if hasattr(fields, "items") else dict(fields)
+    for key in ("name", "body"):
+        if isinstance(data.get(key), str):
+            data[key] = clean_text(data[key])
+    form = CommentForm(data, article_id=article.pk)
+    if not moderation.comments_open(article):
+        form.is_valid()
+        return _refuse(
+            form, "closed", "Comments are closed on this article.", 403, field=None
+        )
+    wait = wrong_budget_left(network)
+    if wait:
+        form.is_valid()
+        reason = (
+            "Too many wrong codes from your network; "
+            f"please wait {wait} seconds and try again (what you typed is kept)."
+        )
+        form.add_error("code", reason)
+        return _refuse(
+            form,
+            "too_many_wrong",
+            reason,
+            429,
+            retry_after=wait,
+            field="code",
+            in_form=True,
+        )
+    valid = form.is_valid()
+    verdict, via = _confirm(data, article, network)
+    if not verdict.ok:
+        form.code_error(verdict.reason)
+        if verdict.reason == "wrong":
+            count, seconds = code_limit("CODES_WRONG")
+            limits.hit("comments.wrong", network, count, seconds)
+        if verdict.challenge_id and verdict.reason == "wrong":
+            with_retry(lambda: get_backend().spend(verdict.challenge_id))
+        return _refuse(
+            form,
+            f"code_{verdict.reason}",
+            form.errors["code"][0],
+            400,
+            field="code",
+            in_form=True,
+        )
+    if not valid:
+        return _refuse(
+            form, form.refusal or "invalid", _first_error(form), 400, in_form=True
+        )
+    clean = form.cleaned_data
+    parent = None
+    if clean.get("parent"):
+        parent = Comment.objects.filter(
+            pk=clean["parent"], article=article, status=Comment.Status.APPROVED
+        ).first()
+        if parent is None:
+            reason = (
+                "The comment you replied to is no longer shown; "
+                "your comment can be posted without it."
+            )
+            form.add_error(None, reason)
+            form.data = form.data.copy()
+            form.data["parent"] = ""
+            return _refuse(form, "parent", reason, 400, in_form=True)
+    return _write(form, article, parent, network, verdict, via, trusted)
+
+
+def _first_error(form: CommentForm) -> str:
+    for messages in form.errors.values():
+        if messages:
+            return str(messages[0])
+    return "The comment was not accepted."
+
+
+def _write(
+    form: CommentForm,
+    article: Article,
+    parent: Comment | None,
+    network: str,
+    verdict: Verdict,
+    via: str,
+    trusted: bool,
+) -> Decision:
+    clean = form.cleaned_data
+    sub = guard.Submission(
+        article=article,
+        name=clean["name"],
+        email=clean["email"],
+        body=clean["body"],
+        network=network,
+        body_hash=body_hash(clean["body"]),
+        parent_id=parent.pk if parent else None,
+    )
+    backend = get_backend()
+    hold_pow = via == "pow" and bool(proof.options()["HOLD"])
+
+    def write() -> Decision:
+        _lock(network, article.pk, sub.body_hash)
+        sub._bans = None  # a retried write reads the bans again
+        # One try per code: spent first, refused or not, so it can never be
+        # used to probe the rules again.
+        if not backend.spend(verdict.challenge_id):
+            form.code_error("used")
+            return _refuse(
+                form, "code_used", "That code was already used.", 400, in_form=True
+            )
+        outcome = guard.check(sub)
+        if outcome.refused:
+            rule, reason = outcome.rejected[0]
+            field = "body" if rule.name in guard.BODY_RULES else None
+            if field:
+                form.add_error(field, reason)
+            wait = guard.retry_after(rule.name) if rule.status == 429 else 0
+            return _refuse(
+                form,
+                rule.name,
+                reason,
+                rule.status,
+                retry_after=wait,
+                field=field,
+                in_form=bool(field),
+            )
+        if not limits.spend_once(f"comments.stamp:{clean['stamp']}", FORM_MAX_AGE):
+            form.stamp_used()
+            return _refuse(
+                form, "stamp_used", form.errors["stamp"][0], 400, in_form=True
+            )
+        status = moderation.initial_status(
+            article,
+            held=bool(outcome.held) or hold_pow,
+            trusted=trusted,
+        )
+        reasons = outcome.reasons + (["proof-of-work: no code"] if hold_pow else [])
+        comment = Comment(
+            article=article,
+            parent=parent,
+            name=sub.name,
+            email=sub.email,
+            body=sub.body,
+            network=network,
+            status=status,
+            reasons=reasons,
+            notify_replies=clean["notify_replies"] and bool(sub.email),
+        )
+        comment.save(force_insert=True)
+        if comment.status == Comment.Status.APPROVED:
+            moderation.recount([article.pk])
+        return Decision(form, comment=comment, status=201)
+
+    decision = with_retry(write)
+    saved = decision.comment
+    if saved is not None:
+        if saved.status == Comment.Status.APPROVED:
+            transaction.on_commit(lambda: moderation.notify_replies([saved.pk]))
+        else:
+            transaction.on_commit(lambda: moderation.notify_moderators(saved))
+        if random.random() < 0.005:  # spent codes older than their tokens are dead
+            backend.purge()
+    return decision

@@ -1,0 +1,224 @@
+"""The comment form played as an attacker would: each attack is refused.
+
+Every test here failed on the code before the one intake (issue 11): the bot
+answered the written question, guesses and new codes were unlimited, the
+guard rules raced, the API took text/plain from any origin, and names kept
+their bidi controls.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from newsroom.articles.models import Article
+from newsroom.articles.tests import factories as f
+from newsroom.comments.models import Comment
+from newsroom.comments.tests.helpers import form_data, hidden
+
+pytestmark = pytest.mark.django_db
+
+NUMBERS = "zero one two three four five six seven eight nine ten eleven twelve".split()
+
+
+def _bot_answers(text: str) -> list[str]:
+    """Every answer a bot could compute from the words of a page or JSON."""
+    answers = []
+    for a, b in re.findall(r"(?i)what is (\w+) plus (\w+)", text):
+        value = lambda w: NUMBERS.index(w.lower()) if w.lower() in NUMBERS else int(w)  # noqa: E731
+        answers.append(str(value(a) + value(b)))
+    return answers or ["11"]  # the old question's likeliest sum
+
+
+def test_a_bot_that_reads_the_page_and_answers_any_question_publishes_nothing(
+    client,
+):
+    """Nothing in the page or in /comments/code/new can be read off as an
+    answer; the bot's posts are all refused and nothing is stored."""
+    a = f.article(comment_moderation=Article.Moderation.NONE)
+    for _ in range(5):
+        page = client.get(a.get_absolute_url()).content.decode()
+        fresh = client.get(f"/comments/code/new?article={a.pk}").content.decode()
+        assert "plus" not in page.lower() and "question" not in fresh
+        for guess in _bot_answers(page + fresh):
+            response = client.post(
+                f"/comments/post/{a.pk}/",
+                {
+                    "name": "Bot",
+                    "body": "Buy cheap things at my shop.",
+                    "stamp": hidden(page, "stamp"),
+                    "token": hidden(page, "token"),
+                    "code": guess,
+                },
+            )
+            assert response.status_code in (400, 429)
+    assert not Comment.objects.exists()
+
+
+def test_fifty_blind_guesses_from_one_network_are_refused_then_429(client):
+    """Ten wrong answers are refused one by one; the rest get 429 with
+    Retry-After, and the form still holds what was typed."""
+    a = f.article()
+    statuses = []
+    for n in range(50):
+        data = form_data(client, a, code="ACDEF", body=f"My typed words {n}")
+        response = client.post(f"/comments/post/{a.pk}/", data)
+        statuses.append(response.status_code)
+    assert statuses[:10] == [400] * 10
+    assert statuses[10:] == [429] * 40
+    assert int(response["Retry-After"]) >= 1
+    assert "My typed words 49</textarea>" in response.content.decode()
+    # A right answer from the same network waits out the window too.
+    right = client.post(f"/comments/post/{a.pk}/", form_data(client, a))
+    assert right.status_code == 429
+    assert not Comment.objects.exists()
+    # Another network is not punished for this one.
+    other = Client(REMOTE_ADDR="198.51.100.9")
+    data = form_data(other, a)
+    assert other.post(f"/comments/post/{a.pk}/", data).status_code == 303
+
+
+def test_minting_codes_past_the_limit_is_429(client):
+    """30 new codes in ten minutes, then 429 with Retry-After, on every path
+    that mints: the JSON button, the no-script button and the API."""
+    a = f.article()
+    url = f"/comments/code/new?article={a.pk}"
+    assert all(client.get(url).status_code == 200 for _ in range(30))
+    blocked = client.get(url)
+    assert blocked.status_code == 429 and int(blocked["Retry-After"]) >= 1
+    data = form_data(client, a, body="Words I typed before asking")
+    data["new_code"] = "1"
+    page = client.post(f"/comments/post/{a.pk}/", data)
+    assert page.status_code == 429 and int(page["Retry-After"]) >= 1
+    assert "Words I typed before asking</textarea>" in page.content.decode()
+    api = client.post(
+        "/api/v1/comments/challenge",
+        {"article_id": a.pk},
+        content_type="application/json",
+    )
+    assert api.status_code == 429
+    assert client.get(f"/comments/challenge/{a.pk}/").status_code == 429
+
+
+def test_a_reused_fill_time_stamp_is_refused(client):
+    """The stamp is single-use: a second post carrying it is refused."""
+    a = f.article()
+    data = form_data(client, a)
+    assert client.post(f"/comments/post/{a.pk}/", data).status_code == 303
+    again = form_data(client, a, body="A different comment, same stamp.")
+    again["stamp"] = data["stamp"]
+    response = client.post(f"/comments/post/{a.pk}/", again)
+    assert response.status_code == 400
+    assert response["X-Comment-Refusal"] == "stamp_used"
+    assert Comment.objects.count() == 1
+
+
+def test_api_refuses_text_plain_and_foreign_origins(client):
+    """A cross-site page cannot post through the API: text/plain is 415, a
+    foreign Origin 403; the site's own origin is let through."""
+    a = f.article()
+    body = '{"name": "X", "body": "Cross-site words.", "challenge_id": "x"}'
+    url = f"/api/v1/articles/{a.pk}/comments"
+    plain = client.post(
+        url, body, content_type="text/plain", HTTP_ORIGIN="https://evil.example"
+    )
+    assert plain.status_code == 415
+    assert plain.json()["error"]["code"] == "unsupported_media_type"
+    foreign = client.post(
+        url, body, content_type="application/json", HTTP_ORIGIN="https://evil.example"
+    )
+    assert foreign.status_code == 403
+    own = client.post(
+        url, body, content_type="application/json", HTTP_ORIGIN="http://testserver"
+    )
+    assert own.status_code == 422  # through to the intake: the challenge is junk
+    minted = client.post(
+        "/api/v1/comments/challenge",
+        f'{{"article_id": {a.pk}}}',
+        content_type="text/plain",
+    )
+    assert minted.status_code == 415
+    assert not Comment.objects.exists()
+
+
+def test_a_bidi_name_renders_without_its_controls(client, settings):
+    """Overrides and zero-width characters are gone from the stored name and
+    body, the page and the feed; what shows is what was typed, in order."""
+    settings.NEWSROOM_COMMENTS_MODERATION = "none"
+    a = f.article()
+    data = form_data(
+        client,
+        a,
+        name="\u202eevil\u202c Ma\u200bry",
+        body="See \u2066gnp.exe\u2069 and [example.org](https://evil.example/x)",
+    )
+    assert client.post(f"/comments/post/{a.pk}/", data).status_code == 303
+    comment = Comment.objects.get()
+    assert comment.name == "evil Mary"
+    assert comment.body.startswith("See gnp.exe and")
+    page = client.get(a.get_absolute_url()).content.decode()
+    feed = client.get(f"/feeds/article/{a.slug}/comments/").content.decode()
+    for text in (page, feed):
+        assert not re.search("[\u200b-\u200f\u202a-\u202e\u2066-\u2069]", text)
+    assert "evil Mary" in page
+    # The label looks like a domain: the real one is shown beside it.
+    assert ">example.org</a> [evil.example]" in comment.body_html
+
+
+def _race(posts: list[tuple[Client, dict]], article) -> list[int]:
+    """Send every post at once (threads at a barrier); their statuses."""
+    barrier = threading.Barrier(len(posts))
+    statuses: list[int] = [0] * len(posts)
+
+    def send(n: int, client: Client, data: dict) -> None:
+        try:
+            barrier.wait()
+            statuses[n] = client.post(f"/comments/post/{article.pk}/", data).status_code
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=send, args=(n, c, d)) for n, (c, d) in enumerate(posts)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return statuses
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ten_concurrent_posts_with_a_limit_of_five_store_exactly_five(settings):
+    """The rate per network is decided inside the write transaction, so a
+    burst at a barrier cannot slip past it (SQLite and PostgreSQL)."""
+    settings.NEWSROOM_COMMENTS_LIMITS = {
+        **settings.NEWSROOM_COMMENTS_LIMITS,
+        "RATE_NETWORK": (5, 600),
+    }
+    a = f.article()
+    posts = []
+    for n in range(10):
+        client = Client(REMOTE_ADDR=f"203.0.113.{n + 1}")
+        data = form_data(client, a, body=f"Concurrent comment number {n} here")
+        posts.append((client, data))
+    statuses = _race(posts, a)
+    assert sorted(statuses) == [303] * 5 + [429] * 5
+    assert Comment.objects.filter(network="203.0.113.0/24").count() == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_identical_concurrent_texts_store_exactly_one():
+    """Four networks post the same words at once: one is stored."""
+    a = f.article()
+    posts = []
+    for n in range(4):
+        client = Client(REMOTE_ADDR=f"198.51.{n}.7")
+        data = form_data(client, a, body="The very same words, posted four times.")
+        posts.append((client, data))
+    statuses = _race(posts, a)
+    assert sorted(statuses) == [303] + [400] * 3
+    assert Comment.objects.count() == 1

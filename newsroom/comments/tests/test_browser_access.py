@@ -1,0 +1,161 @@
+"""In Chromium: the accessible path under a strict CSP, and a hostile origin.
+
+A reader who uses the keyboard only and cannot see images posts through the
+proof-of-work widget (vendored, no inline script, its worker from our own
+URL); a page on another origin cannot get a comment posted at all.
+"""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from newsroom.articles.models import Article
+from newsroom.articles.tests import factories as f
+from newsroom.comments.models import Comment
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# The policy issue 12 will send, and a stricter one without blob: workers;
+# the widget must work under both.
+POLICIES = [
+    "default-src 'self'; script-src 'self'; worker-src 'self' blob:",
+    "default-src 'self'; script-src 'self'; worker-src 'self'",
+]
+
+
+def _strict(page, url: str, policy: str) -> list[str]:
+    """Serve ``url`` with the strict CSP and no images; collect CSP complaints."""
+    complaints: list[str] = []
+    page.on(
+        "console",
+        lambda m: complaints.append(m.text) if "Content Security" in m.text else None,
+    )
+
+    def with_csp(route):
+        response = route.fetch()
+        headers = {**response.headers, "content-security-policy": policy}
+        route.fulfill(response=response, headers=headers)
+
+    page.route(url, with_csp)
+    page.route("**/*.png*", lambda route: route.abort())  # no image for this reader
+    return complaints
+
+
+def _tab_to(page, test: str, limit: int = 40) -> None:
+    """Press Tab until the focused element passes the JS ``test``."""
+    for _ in range(limit):
+        if page.evaluate(f"() => {{ const el = document.activeElement; {test} }}"):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"Tab never reached: {test}")
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_a_keyboard_only_reader_without_images_posts_a_comment(
+    page, live_server, policy
+):
+    """No mouse, no image, strict CSP: Tab to the fields, type, tick the
+    proof-of-work check with Space, send with Enter; the comment is stored for
+    moderation and the page says so."""
+    a = f.article("Library hours extended", comment_moderation="none")
+    url = live_server.url + a.get_absolute_url()
+    complaints = _strict(page, url, policy)
+    page.goto(url)
+    page.locator("#id_name").wait_for()
+    page.keyboard.press("Tab")
+    _tab_to(page, "return el && el.id === 'id_name';")
+    page.keyboard.type("Kim Listener")
+    _tab_to(page, "return el && el.id === 'id_body';")
+    page.keyboard.type("Longer hours help people who work late.")
+    _tab_to(page, "return el && el.closest && !!el.closest('altcha-widget');")
+    page.keyboard.press("Space")
+    page.wait_for_function(
+        "() => (document.querySelector('input[name=altcha]') || {}).value",
+        timeout=60000,
+    )
+    _tab_to(page, "return el && el.classList.contains('comment-form__submit');")
+    page.keyboard.press("Enter")
+    page.get_by_text("awaiting moderation").wait_for()
+    comment = Comment.objects.get()
+    assert comment.name == "Kim Listener"
+    assert comment.status == Comment.Status.PENDING  # mode "none", still held
+    assert "proof-of-work: no code" in comment.reasons
+    assert complaints == [], complaints
+
+
+def test_the_widget_comes_from_this_site_only(page, live_server):
+    """Every request the article page makes goes to the site's own origin."""
+    a = f.article("Self-hosted")
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append(r.url))
+    page.goto(live_server.url + a.get_absolute_url())
+    page.locator("altcha-widget").wait_for()
+    page.wait_for_load_state("networkidle")
+    assert seen and all(u.startswith(live_server.url) for u in seen), seen
+
+
+class _Attacker(BaseHTTPRequestHandler):
+    """A page on another origin that tries every way to post a comment."""
+
+    target = ""
+    article_id = 0
+
+    def do_GET(self):  # noqa: N802 - http.server's name
+        body = f"""<!doctype html><html><body>
+<form id="f" method="post" action="{self.target}/comments/post/{self.article_id}/">
+<input name="name" value="Mallory"><input name="body" value="Posted by a form.">
+</form>
+<script>
+const api = "{self.target}/api/v1/articles/{self.article_id}/comments";
+const payload = JSON.stringify({{name: "Mallory", body: "Posted cross-site.",
+                                 challenge_id: "x", answer: "ACDEF"}});
+window.results = [];
+Promise.allSettled([
+  fetch(api, {{method: "POST", mode: "no-cors", body: payload,
+              headers: {{"Content-Type": "text/plain"}}}}),
+  fetch(api, {{method: "POST", body: payload,
+              headers: {{"Content-Type": "application/json"}}}}),
+]).then(r => {{ window.results = r.map(x => x.status); window.done = true; }});
+</script></body></html>""".encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_page_on_another_origin_cannot_post_a_comment(page, live_server):
+    """text/plain and JSON fetches and a plain form post, from a second server
+    on another port: none of them stores a comment."""
+    a = f.article("Target", comment_moderation=Article.Moderation.NONE)
+    _Attacker.target = live_server.url
+    _Attacker.article_id = a.pk
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Attacker)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        origin = f"http://127.0.0.1:{server.server_address[1]}"
+        assert origin != live_server.url
+        statuses: list[int] = []
+        page.on(
+            "response",
+            lambda r: statuses.append(r.status) if "/comments" in r.url else None,
+        )
+        page.goto(origin + "/")
+        page.wait_for_function("() => window.done === true")
+        with page.expect_navigation():
+            page.evaluate("document.getElementById('f').submit()")
+        assert Comment.objects.count() == 0
+        # text/plain reaches the server and is refused (415); the JSON fetch
+        # is stopped at its preflight; the form fails the CSRF check (403).
+        assert 415 in statuses and 403 in statuses
+        assert not any(200 <= s < 300 for s in statuses if s != 204)
+    finally:
+        server.shutdown()
+        server.server_close()
