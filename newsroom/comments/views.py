@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from newsroom import net
 from newsroom.articles.models import Article
+from newsroom.core import limits
 from newsroom.core.registry import pages
 from newsroom.net import client_network
 from newsroom.numbers import is_int
@@ -120,6 +124,19 @@ def post(request: HttpRequest, article_id: int) -> HttpResponse:
     return response
 
 
+def _counts_as_report(request: HttpRequest, comment: Comment) -> bool:
+    if net.is_bot(request.META.get("HTTP_USER_AGENT", "")):
+        return False
+    visitor = net.visitor_key(request, timezone.localdate(), "report", comment.pk)
+    if not limits.spend_once(f"comments.report:{visitor}", 2 * 86400):
+        return False
+    count, seconds = settings.NEWSROOM_COMMENTS_LIMITS.get(
+        "REPORTS_PER_NETWORK", (3, 86400)
+    )
+    where = f"{net.client_network(request)}:{comment.pk}"
+    return limits.hit("comments.report", where, count, seconds).allowed
+
+
 def _too_many(minted) -> JsonResponse:
     response = JsonResponse(
         {
@@ -226,17 +243,25 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_POST
 def report(request: HttpRequest, pk: int) -> HttpResponse:
-    """A reader flags a comment; it joins the reported queue in the admin."""
+    """A reader flags a comment; it joins the reported queue in the admin.
+
+    A report counts once per visitor (``net.visitor_key``: the anonymised
+    network and the user agent, with a daily key), and one network adds at
+    most ``REPORTS_PER_NETWORK`` to a comment per day whatever user agents it
+    sends; bots and repeats from the same browser (signed cookie) add nothing.
+    Every reader still gets the same thank-you.
+    """
     comment = get_object_or_404(
         Comment.objects.select_related("article"), pk=pk, status=Comment.Status.APPROVED
     )
-    # A signed cookie remembers what this browser reported, so one reader
-    # pressing the button again does not count twice (no session write).
     seen = request.get_signed_cookie(REPORTED_COOKIE, default="", salt=REPORTED_COOKIE)
     ids = [i for i in seen.split(",") if is_int(i)]
     if str(comment.pk) not in ids:
-        Comment.objects.filter(pk=comment.pk).update(report_count=F("report_count") + 1)
         ids = (ids + [str(comment.pk)])[-50:]
+        if _counts_as_report(request, comment):
+            Comment.objects.filter(pk=comment.pk).update(
+                report_count=F("report_count") + 1
+            )
     messages.info(
         request,
         "Thank you: a moderator will look at this comment.",

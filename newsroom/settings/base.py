@@ -206,6 +206,7 @@ NEWSROOM_COMMENTS_LIMITS = {
     "LINK_MAX_AGE_DAYS": 7,  # moderation and unsubscribe links
     "CODES_MINTED": (30, 600),  # new codes/challenges per network per seconds
     "CODES_WRONG": (10, 600),  # wrong answers per network per seconds
+    "REPORTS_PER_NETWORK": (3, 86400),  # reports one network adds to a comment
 }
 # The accessible path: an ALTCHA proof-of-work instead of the image code.
 # HOLD: comments confirmed this way wait for a moderator.

@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core import mail, signing
 from django.core.management import call_command
+from django.test import Client
 
 from newsroom.articles.models import Article
 from newsroom.articles.tests import factories as f
@@ -176,8 +177,29 @@ def test_reply_posts_under_its_parent(client):
     )
 
 
-def test_report_counts_once_per_browser_and_joins_the_queue(client):
+def test_reports_count_once_per_visitor_and_a_network_adds_at_most_three(client):
+    """20 cookie-less reports with one user agent count once; 20 with 20 user
+    agents from one network count 3 (the cap); a bot's counts nothing."""
+    a = f.article()
+    c = make(a, status=Comment.Status.APPROVED)
+    url = f"/comments/{c.pk}/report/"
+    ua = "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0"
+    for _ in range(20):
+        assert Client().post(url, HTTP_USER_AGENT=ua).status_code == 303
+    assert Comment.objects.get(pk=c.pk).report_count == 1
+    for n in range(20):
+        Client().post(url, HTTP_USER_AGENT=f"{ua} build/{n}")
+    assert Comment.objects.get(pk=c.pk).report_count == 3
+    bot = Client(REMOTE_ADDR="198.51.100.4")
+    bot.post(url, HTTP_USER_AGENT="Googlebot/2.1 (+http://www.google.com/bot.html)")
+    assert Comment.objects.get(pk=c.pk).report_count == 3
+    Client(REMOTE_ADDR="198.51.100.4").post(url, HTTP_USER_AGENT=ua)
+    assert Comment.objects.get(pk=c.pk).report_count == 4
+
+
+def test_report_counts_once_per_browser_and_joins_the_queue():
     """Reporting is a POST; the same browser reporting twice counts once."""
+    client = Client(HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0")
     a = f.article()
     c = make(a)
     assert client.get(f"/comments/{c.pk}/report/").status_code == 405
