@@ -15,7 +15,7 @@ from newsroom.articles.models import Article
 from newsroom.articles.tests import factories as f
 from newsroom.comments.confirmation import answer_for
 from newsroom.comments.models import Ban, Comment
-from newsroom.net import anonymise
+from newsroom.comments.tests.helpers import _network
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +57,9 @@ def post(
         "name": "Ada Reader",
         "body": "A thoughtful comment about the story.",
         "challenge_id": ch["challenge_id"],
-        "answer": answer(ch, article, anonymise(remote_addr)) if right else "WRONG",
+        "answer": answer(ch, article, _network(client, REMOTE_ADDR=remote_addr))
+        if right
+        else "WRONG",
     }
     data.update(fields)
     return client.post(

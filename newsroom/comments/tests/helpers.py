@@ -13,11 +13,15 @@ def hidden(html: str, name: str) -> str:
     return match.group(1).replace("&amp;", "&")
 
 
-def _network(client) -> str:
-    """The network the test client posts from (REMOTE_ADDR, 127.0.0.1 by default)."""
-    from newsroom.net import anonymise
+def _network(client, **extra) -> str:
+    """The network the site sees for this test client (its defaults + extra),
+    by the site's own rule (newsroom.net, trusted proxies included)."""
+    from django.test import RequestFactory
 
-    return anonymise(client.defaults.get("REMOTE_ADDR", "127.0.0.1"))
+    from newsroom.net import client_network
+
+    meta = {**client.defaults, **extra}
+    return client_network(RequestFactory().get("/", **meta))
 
 
 def form_data(client, article, **fields) -> dict:
