@@ -28,6 +28,7 @@ import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import cast
 
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
@@ -86,8 +87,11 @@ def with_retry(write, retries: int = RETRIES):
 
 
 def code_limit(name: str) -> tuple[int, int]:
-    count, seconds = settings.NEWSROOM_COMMENTS_LIMITS.get(name, CODE_LIMITS[name])
-    return int(count), int(seconds)
+    limit = cast(
+        "tuple[int, int]",
+        settings.NEWSROOM_COMMENTS_LIMITS.get(name) or CODE_LIMITS[name],
+    )
+    return int(limit[0]), int(limit[1])
 
 
 def mint(network: str) -> limits.Hit:
@@ -189,7 +193,7 @@ def take(
         return _refuse(
             form,
             f"code_{verdict.reason}",
-            form.errors["code"][0],
+            str(form.errors["code"][0]),
             400,
             field="code",
             in_form=True,
@@ -210,8 +214,9 @@ def take(
                 "your comment can be posted without it."
             )
             form.add_error(None, reason)
-            form.data = form.data.copy()
-            form.data["parent"] = ""
+            data = dict(form.data.items())
+            data["parent"] = ""
+            form.data = data
             return _refuse(form, "parent", reason, 400, in_form=True)
     return _write(form, article, parent, network, verdict, via, trusted)
 
@@ -250,7 +255,7 @@ def _write(
         sub._bans = None  # a retried write reads the bans again
         # One try per code: spent first, refused or not, so it can never be
         # used to probe the rules again.
-        if not backend.spend(verdict.challenge_id):
+        if not backend.spend(verdict.challenge_id or ""):
             form.code_error("used")
             return _refuse(
                 form, "code_used", "That code was already used.", 400, in_form=True
@@ -274,7 +279,7 @@ def _write(
         if not limits.spend_once(f"comments.stamp:{clean['stamp']}", FORM_MAX_AGE):
             form.stamp_used()
             return _refuse(
-                form, "stamp_used", form.errors["stamp"][0], 400, in_form=True
+                form, "stamp_used", str(form.errors["stamp"][0]), 400, in_form=True
             )
         status = moderation.initial_status(
             article,

@@ -15,7 +15,7 @@ from newsroom.articles.models import Article
 from newsroom.articles.tests import factories as f
 from newsroom.comments.confirmation import answer_for
 from newsroom.comments.models import Ban, Comment
-from newsroom.comments.tests.helpers import _network
+from newsroom.comments.tests.helpers import client_network_of
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +57,9 @@ def post(
         "name": "Ada Reader",
         "body": "A thoughtful comment about the story.",
         "challenge_id": ch["challenge_id"],
-        "answer": answer(ch, article, _network(client, REMOTE_ADDR=remote_addr))
+        "answer": answer(
+            ch, article, client_network_of(client, REMOTE_ADDR=remote_addr)
+        )
         if right
         else "WRONG",
     }

@@ -13,7 +13,7 @@ def hidden(html: str, name: str) -> str:
     return match.group(1).replace("&amp;", "&")
 
 
-def _network(client, **extra) -> str:
+def client_network_of(client, **extra) -> str:
     """The network the site sees for this test client (its defaults + extra),
     by the site's own rule (newsroom.net, trusted proxies included)."""
     from django.test import RequestFactory
@@ -35,7 +35,7 @@ def form_data(client, article, **fields) -> dict:
         "parent": "",
         "stamp": hidden(html, "stamp"),
         "token": token,
-        "code": answer_for(token, article.pk, _network(client)).lower(),
+        "code": answer_for(token, article.pk, client_network_of(client)).lower(),
         "homepage": "",
     }
     data.update({k: v for k, v in fields.items()})
