@@ -18,13 +18,14 @@ from django.urls import reverse
 from ninja import Field, Query, Router, Schema
 
 from newsroom.api.caching import set_max_age
+from newsroom.api.errors import ApiError, ErrorOut
 from newsroom.api.types import READ_ERRORS, Slug
 from newsroom.articles.models import Article, Author, Section, Tag
 from newsroom.core.links import absolute_url
 from newsroom.numbers import is_int
 
-from .backends.base import Sort
-from .service import MAX_PAGE, PAGE_SIZE, read_params, run
+from .backends.base import IndexUnavailable, Sort
+from .service import MAX_PAGE, PAGE_SIZE, RETRY_AFTER, read_params, run
 
 router = Router(tags=["search"])
 
@@ -125,7 +126,7 @@ def _hit(hit) -> dict:
 
 @router.get(
     "/search",
-    response={200: SearchOut, **READ_ERRORS},
+    response={200: SearchOut, **READ_ERRORS, 503: ErrorOut},
     summary="Search public articles, as the results page does",
 )
 def search(
@@ -169,7 +170,15 @@ def search(
         if value not in (None, ""):
             given[key] = value.isoformat() if isinstance(value, date) else str(value)
     params = read_params(given)
-    outcome = run(params)
+    try:
+        outcome = run(params)
+    except IndexUnavailable:
+        raise ApiError(
+            503,
+            "search_unavailable",
+            "Search is not available on this server yet; try again shortly.",
+            headers={"Retry-After": str(RETRY_AFTER), "Cache-Control": "no-store"},
+        ) from None
     results = outcome.results
     hits = list(results.hits) if results else []
     # The index holds scheduled articles too and leaves "now" to the query;

@@ -167,6 +167,9 @@ def build_index(collection: Collection, path: Path) -> SearchBackend:
     with backend.writer(wait=10) as writer:
         writer.upsert(to_document(n, d) for n, d in enumerate(collection.docs, 1))
         writer.commit(0)
+        writer.seal(len(collection.docs))
+        if writer.created:
+            writer.make_live()
     return backend
 
 

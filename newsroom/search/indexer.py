@@ -23,6 +23,7 @@ from django.db import close_old_connections
 from django.db.models import Max
 from django.utils import timezone
 
+from . import nodes
 from .backends import get_backend
 from .backends.base import SearchBackend, Writer, WriterBusy
 from .documents import all_documents, documents_for
@@ -41,9 +42,16 @@ MAX_HOLES = 1000  # wider gaps are sequence jumps, not transactions in flight
 REBUILD_MARGIN = 1000  # outbox rows re-applied after a rebuild, for safety
 
 
+class Stopped(Exception):
+    """The indexer was asked to stop (SIGTERM) while waiting or filling."""
+
+
 class Indexer:
     def __init__(
-        self, backend: SearchBackend | None = None, batch_size: int = BATCH_SIZE
+        self,
+        backend: SearchBackend | None = None,
+        batch_size: int = BATCH_SIZE,
+        stop: Callable[[], bool] = lambda: False,
     ) -> None:
         self.backend = backend or get_backend()
         self.batch_size = batch_size
@@ -51,44 +59,113 @@ class Indexer:
         self.writer: Writer | None = None
         self.applied = 0
         self.holes: dict[int, object] = {}  # id -> created_at of the row after
+        self.stop = stop
+        self.started = timezone.now()
+        self.reported = 0.0  # monotonic time of the last heartbeat
 
     def open(self, wait: float | None = None) -> None:
-        """Take the writer lock (waiting up to ``wait`` s; None: forever)."""
-        self.writer = self.backend.writer(wait=wait)
-        if getattr(self.writer, "created", False):
-            # A brand-new index: fill it from the database, not the outbox,
-            # which may not go back to the first article.
-            high = _outbox_high()
-            self._fill(self.writer, max(0, high - REBUILD_MARGIN))
-        elif getattr(self.writer, "stale", False):
-            pending = self.backend.pending_generation()
-            if pending and pending != self.writer.generation:
-                self.adopt(pending)  # rebuild_search_index has just built one
-            else:
-                self._rebuild_stale()
+        """Take the writer lock (waiting up to ``wait`` s; None: forever, or
+        until ``stop()``), then make sure a complete, reachable index is live."""
+        try:
+            self.writer = self.backend.writer(wait=wait, stop=self.stop)
+        except WriterBusy:
+            if self.stop():
+                raise Stopped from None
+            raise
+        for name in self.backend.discard_unfinished():
+            log.warning("search index %s was left half filled; deleted it", name)
+        writer = self.writer
+        if writer.created:
+            # No index on this machine yet: fill it from the database (the
+            # outbox may not go back to the first article), then make it live.
+            log.warning(
+                "no search index here yet: filling %s from the database; "
+                "searches answer 503 until it is live",
+                writer.generation,
+            )
+            self.report(nodes.SearchNode.State.REBUILDING)
+            self._fill(writer, fill_watermark())
+            writer.make_live()
+        else:
+            reason = self._rebuild_reason()
+            if reason:
+                pending = self.backend.pending_generation()
+                if pending and pending != writer.generation:
+                    self.adopt(pending)  # rebuild_search_index has just built one
+                else:
+                    self._rebuild(reason)
         self._reset()
+        self.report()
 
-    def _rebuild_stale(self) -> None:
-        """The live index predates the current schema: build a new generation
-        from the database and adopt it. Searches read the old one meanwhile."""
+    def _rebuild_reason(self) -> str:
+        writer = self.writer
+        if writer.stale:
+            return "it was built by an older schema"
+        if writer.unfinished:
+            return "it is the empty leftover of a fill that never completed"
+        pruned = nodes.pruned_through()
+        if writer.last_outbox_id() < pruned:
+            return (
+                f"its outbox position #{writer.last_outbox_id()} is below what "
+                f"the outbox still holds (pruned through #{pruned})"
+            )
+        return ""
+
+    def _rebuild(self, reason: str) -> None:
+        """Build a new generation from the database and adopt it. Searches
+        read the old one meanwhile."""
         log.warning(
-            "search index %s was built by an older schema; rebuilding it",
+            "search index %s: %s; rebuilding it from the database",
             self.writer.generation,
+            reason,
         )
-        watermark = max(0, _outbox_high() - REBUILD_MARGIN)
+        self.report(nodes.SearchNode.State.REBUILDING)
         builder = self.backend.create_generation()
         try:
-            self._fill(builder, watermark)
+            self._fill(builder, fill_watermark())
         finally:
             builder.close()
         self.adopt(builder.generation)
+        log.warning("search index rebuilt: %s is live", builder.generation)
 
     def _reset(self) -> None:
         self.applied = self.writer.last_outbox_id()
         self.holes = {}
 
-    def close(self) -> None:
-        if self.writer is not None:
+    def report(self, state: str = "", force: bool = True) -> None:
+        """Tell the database where this node stands (a heartbeat)."""
+        now = time.monotonic()
+        if not force and now - self.reported < nodes.HEARTBEAT_SECONDS:
+            return
+        self.reported = now
+        generation = self.backend.live_generation()
+        applied = self.writer.last_outbox_id() if self.writer else 0
+        if generation != getattr(self.writer, "generation", None):
+            applied = self.backend.last_outbox_id()
+        nodes.report(
+            generation,
+            applied,
+            state or nodes.SearchNode.State.FOLLOWING,
+            started=self.started,
+        )
+
+    def check_reach(self) -> None:
+        """Rebuild when the outbox was pruned past this index's position
+        (this node was silent longer than NEWSROOM_SEARCH_NODE_TIMEOUT)."""
+        if self.watermark() < nodes.pruned_through():
+            self._rebuild(self._rebuild_reason() or "the outbox was pruned past it")
+            self._reset()
+            self.report()
+
+    def close(self, state: str = "") -> None:
+        if self.writer is None:
+            return
+        try:
+            if state:
+                self.report(state)
+        except Exception:  # noqa: BLE001 - the database may be what failed
+            log.exception("search indexer could not report its state")
+        finally:
             self.writer.close()
             self.writer = None
 
@@ -169,10 +246,18 @@ class Indexer:
         watermark: int,
         progress: Callable[[int], None] | None = None,
     ) -> int:
+        """Write every public article into a new generation, commit, seal.
+
+        Stops (``Stopped``) between batches when asked: the generation stays
+        unsealed, is never made live, and the next start discards it.
+        """
         count, batch = 0, []
         for doc in all_documents():
             batch.append(doc)
             if len(batch) >= 1000:
+                if self.stop():
+                    writer.rollback()
+                    raise Stopped
                 writer.upsert(batch)
                 count += len(batch)
                 batch = []
@@ -181,9 +266,20 @@ class Indexer:
         writer.upsert(batch)
         count += len(batch)
         writer.commit(watermark)
+        writer.seal(count)
         if progress:
             progress(count)
         return count
+
+
+def fill_watermark() -> int:
+    """The outbox position a fill from the database starts the index at.
+
+    Read before the articles: rows after it are replayed (with a margin for
+    transactions in flight), and never below what was pruned, since those
+    rows cannot be replayed and the fill has read what they pointed at.
+    """
+    return max(0, _outbox_high() - REBUILD_MARGIN, nodes.pruned_through())
 
 
 def _outbox_high() -> int:
@@ -199,7 +295,9 @@ def drain(
     indexer = Indexer(backend, batch_size)
     indexer.open(wait=wait)
     try:
-        return indexer.catch_up()
+        applied = indexer.catch_up()
+        indexer.report()
+        return applied
     finally:
         indexer.close()
 
@@ -211,24 +309,45 @@ def run(
     wait: float | None = None,
     batch_size: int = BATCH_SIZE,
 ) -> None:
-    """The indexer loop of ``manage.py run_indexer``: poll, apply, commit."""
-    indexer = Indexer(backend, batch_size)
-    indexer.open(wait=wait)
+    """The indexer loop of ``manage.py run_indexer``: poll, apply, commit.
+
+    ``stop()`` is checked while waiting for the writer lock, between fill
+    batches and between outbox batches, so a SIGTERM ends it within a batch
+    (a commit is never interrupted) and a standby indexer at once.
+    """
+    indexer = Indexer(backend, batch_size, stop=stop)
+    try:
+        indexer.open(wait=wait)
+    except Stopped:
+        log.warning("search indexer stopped before it took over")
+        indexer.close()
+        return
     log.info("search indexer holds the writer lock")
+    state = nodes.SearchNode.State.STOPPED
     try:
         while not stop():
             try:
+                indexer.report(force=False)
+                indexer.check_reach()
                 if indexer.step():
                     continue
+            except Stopped:
+                break
             except Exception:
                 log.exception("search indexer batch failed; retrying")
                 close_old_connections()
-                time.sleep(1.0)
+                _sleep(1.0, stop)
                 continue
             close_old_connections()
-            time.sleep(poll)
+            _sleep(poll, stop)
     finally:
-        indexer.close()
+        indexer.close(state)
+
+
+def _sleep(seconds: float, stop: Callable[[], bool]) -> None:
+    end = time.monotonic() + seconds
+    while not stop() and (left := end - time.monotonic()) > 0:
+        time.sleep(min(left, 0.1))
 
 
 def rebuild(
@@ -246,9 +365,7 @@ def rebuild(
     backend = backend or get_backend()
     if not backend.supports_generations:
         raise NotImplementedError(f"{backend.alias} cannot rebuild into a new index")
-    # Read the high-water mark before the articles: anything after it is
-    # replayed from the outbox (with a margin for transactions in flight).
-    watermark = max(0, _outbox_high() - REBUILD_MARGIN)
+    watermark = fill_watermark()
     builder = backend.create_generation()
     generation = builder.generation
     try:

@@ -49,6 +49,47 @@ def enqueue(article_ids: Iterable[int], op: str = IndexChange.Op.UPSERT) -> int:
     return len(rows)
 
 
+class SearchNode(models.Model):
+    """One machine's search index, as its indexer last reported it.
+
+    ``prune_search_outbox`` keeps every outbox row a live node (heartbeat
+    within ``NEWSROOM_SEARCH_NODE_TIMEOUT``) has not applied yet; a node
+    silent for longer is dropped from that rule and rebuilds when it returns.
+    """
+
+    class State(models.TextChoices):
+        FOLLOWING = "following", "Following the outbox"
+        REBUILDING = "rebuilding", "Rebuilding from the database"
+        STOPPED = "stopped", "Stopped"
+
+    name = models.CharField(max_length=200, unique=True)
+    generation = models.CharField(max_length=200, blank=True)
+    applied = models.BigIntegerField(default=0)  # the index's outbox watermark
+    state = models.CharField(max_length=12, choices=State.choices)
+    started_at = models.DateTimeField()
+    heartbeat = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} at #{self.applied} ({self.state})"
+
+
+class OutboxPrune(models.Model):
+    """Outbox rows up to ``pruned_through`` are gone (one row, id 1).
+
+    An index whose watermark is below it can no longer replay what it
+    missed and must rebuild from the database.
+    """
+
+    pruned_through = models.BigIntegerField(default=0)
+    pruned_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"outbox pruned through #{self.pruned_through}"
+
+
 class AliasGroup(models.Model):
     """Names for one thing: a search for any of them finds all of them."""
 

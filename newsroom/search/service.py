@@ -18,6 +18,9 @@ from .backends.base import Filters, SearchBackend, SearchRequest, SearchResults,
 from .query import SearchQuery, Word, clean, parse
 
 PAGE_SIZE = 10
+# Seconds a client is told to wait when this machine has no complete index
+# (its first fill is running): the results page and the API answer 503.
+RETRY_AFTER = 30
 MAX_PAGE = 100  # deeper pages cost more than any reader needs
 FEW_RESULTS = 3  # below this, offer "did you mean"
 # Long queries: when a query of at least RELAX_MIN_WORDS plain words finds
@@ -151,7 +154,8 @@ def run(
     use_aliases: bool = True,
 ) -> Outcome:
     """The results page's search. ``limit`` is the page size; ``details``
-    (facets, highlighting) and ``use_aliases`` are off for evaluation runs."""
+    (facets, highlighting) and ``use_aliases`` are off for evaluation runs.
+    Raises ``IndexUnavailable`` when this machine has no complete index."""
     backend = backend or get_backend()
     query = parse(params.q)
     if query.is_empty and not params.filters.active:

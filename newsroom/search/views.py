@@ -20,9 +20,17 @@ from newsroom.articles.models import Article, Author, Section, Tag
 from newsroom.media.html import MARKUP_FIELDS, picture
 
 from .backends import get_backend
-from .backends.base import Sort
+from .backends.base import IndexUnavailable, Sort
 from .query import clean
-from .service import MAX_PAGE, PAGE_SIZE, Outcome, Params, read_params, run
+from .service import (
+    MAX_PAGE,
+    PAGE_SIZE,
+    RETRY_AFTER,
+    Outcome,
+    Params,
+    read_params,
+    run,
+)
 
 SUGGEST_MAX_CHARS = 100
 
@@ -275,10 +283,27 @@ def _hits_html(hits) -> SafeString:
     return mark_safe("".join(out))  # every value above is escaped
 
 
+def unavailable(request: HttpRequest, query: str = "") -> HttpResponse:
+    """503: this machine has no complete index yet (never an empty result)."""
+    response = render(
+        request,
+        "search/unavailable.html",
+        {"query": query, "retry_after": RETRY_AFTER},
+        status=503,
+    )
+    response["Retry-After"] = str(RETRY_AFTER)
+    response["Cache-Control"] = "no-store"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
 @require_GET
 def results(request: HttpRequest) -> HttpResponse:
     params = read_params(request.GET)
-    outcome = run(params)
+    try:
+        outcome = run(params)
+    except IndexUnavailable:
+        return unavailable(request, params.q)
     links = _Links(params)
     more = request.GET.get("more", "")
     hits = outcome.results.hits if outcome.results else []
@@ -320,6 +345,14 @@ def suggest(request: HttpRequest) -> JsonResponse:
     """Headline and word suggestions for the search box, as JSON."""
     text = clean(request.GET.get("q", ""))[:SUGGEST_MAX_CHARS]
     backend = get_backend()
+    if not backend.usable():
+        response = JsonResponse(
+            {"q": text, "terms": [], "headlines": [], "error": "search_unavailable"},
+            status=503,
+        )
+        response["Retry-After"] = str(RETRY_AFTER)
+        response["Cache-Control"] = "no-store"
+        return response
     if len(text) < 2 or not backend.supports_suggest:
         found_terms, headlines = [], []
     else:

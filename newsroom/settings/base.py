@@ -275,3 +275,14 @@ NEWSROOM_API_CACHE_SECONDS = env_int("NEWSROOM_API_CACHE_SECONDS", 60)
 # Seconds an anonymous page (home, section, tag, author, article) is kept
 # rendered per process; share bar, comments and CSRF stay live. 0: off.
 NEWSROOM_PAGE_CACHE_SECONDS = env_int("NEWSROOM_PAGE_CACHE_SECONDS", 0)
+
+# --- Several app servers (newsroom.search.nodes; see docs/operations.md) -----
+# This machine's name among the search nodes (default: the host name). Two
+# index directories on one host need two names.
+NEWSROOM_NODE_NAME = env_str("NEWSROOM_NODE_NAME", "")
+# Seconds a node's indexer may be silent before prune_search_outbox stops
+# keeping rows for it (it then rebuilds from the database when it returns).
+NEWSROOM_SEARCH_NODE_TIMEOUT = env_int("NEWSROOM_SEARCH_NODE_TIMEOUT", 86400)
+# /readyz fails when this node's index is more than this many seconds behind
+# the outbox.
+NEWSROOM_SEARCH_MAX_LAG = env_int("NEWSROOM_SEARCH_MAX_LAG", 30)

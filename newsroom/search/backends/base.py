@@ -11,7 +11,7 @@ says it cannot do.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -121,11 +121,21 @@ class WriterBusy(Exception):
     """Another process holds the index writer."""
 
 
+class IndexUnavailable(Exception):
+    """This machine has no complete index to answer from (first fill still
+    running, or it crashed): the site answers 503, never an empty result."""
+
+
 class Writer:
     """Writes to one index generation; only one may exist at a time per index."""
 
     generation: str
-    created = False  # True when the live index was just created, empty
+    # True when there was no live index: this writer's generation is new and
+    # empty, to be filled, sealed and made live.
+    created = False
+    # True when the live index is the empty leftover of a fill that never
+    # completed (written before seals existed): rebuild it.
+    unfinished = False
     # True when the live index was built by an older version of the schema
     # or analysis (its terms would not match today's queries): the indexer
     # rebuilds it from the database before applying the outbox.
@@ -151,6 +161,9 @@ class Writer:
     def switch_to(self, generation: str) -> None:
         """Write to another generation (keeping the writer lock)."""
         raise NotImplementedError
+
+    def seal(self, documents: int) -> None:
+        """Mark this generation complete, once its fill has committed."""
 
     def make_live(self) -> None:
         """Atomically make this writer's generation the one searches read."""
@@ -210,10 +223,21 @@ class SearchBackend:
         raise NotImplementedError
 
     # Writing
-    def writer(self, wait: float | None = None) -> Writer:
+    def usable(self) -> bool:
+        """Whether a complete index is live here (else search raises
+        ``IndexUnavailable``)."""
+        return True
+
+    def writer(
+        self, wait: float | None = None, stop: Callable[[], bool] | None = None
+    ) -> Writer:
         """The writer for the live index; blocks up to ``wait`` seconds (None:
-        forever) for the lock, then raises ``WriterBusy``."""
+        forever, or until ``stop()``) for the lock, then raises ``WriterBusy``."""
         raise NotImplementedError
+
+    def discard_unfinished(self) -> list[str]:
+        """Delete generations a crash left half filled; returns their names."""
+        return []
 
     def create_generation(self) -> Writer:
         """A writer on a fresh, empty generation that nobody reads yet."""

@@ -13,7 +13,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 import tantivy
@@ -24,6 +24,7 @@ from .. import analysis, highlight, spelling
 from .base import (
     FacetValue,
     Hit,
+    IndexUnavailable,
     SearchBackend,
     SearchRequest,
     SearchResults,
@@ -119,9 +120,9 @@ class TantivyBackend(SearchBackend):
 
     # Search
     def search(self, request: SearchRequest) -> SearchResults:
+        if not self.usable():
+            raise IndexUnavailable(f"no complete search index under {self.store.root}")
         searcher = self.searcher()
-        if searcher is None:
-            return SearchResults(total=0, hits=[])
         now = request.now or timezone.now()
         compiled = self.compiler.compile(
             request.query, request.filters, now, request.aliases, request.fuzzy
@@ -413,9 +414,11 @@ class TantivyBackend(SearchBackend):
         return read_meta(searcher, self.schema)["outbox"]
 
     # Writing
-    def writer(self, wait: float | None = None) -> Writer:
+    def writer(
+        self, wait: float | None = None, stop: Callable[[], bool] | None = None
+    ) -> Writer:
         lock = FileLock(self.store.root / "writer.lock")
-        lock.acquire(wait)
+        lock.acquire(wait, stop)
         try:
             generation = self.store.live_generation()
             pending = self.store.pending_generation()
@@ -425,35 +428,68 @@ class TantivyBackend(SearchBackend):
                 self.store.point_to(pending)
                 self.store.clear_pending()
                 generation = pending
-            if generation is None:  # first run: an empty live index
-                generation = self.store.new_generation()
-                open_index(self.store.path(generation))
-                writer = TantivyWriter(
-                    self.store, generation, lock, self.heap_size, self.threads
-                )
-                writer.commit(0)
-                writer.make_live()
+            if generation is None:
+                # First run: a new generation the indexer fills from the
+                # database. It becomes live only once sealed, so a crash
+                # mid-fill leaves no live index (searches answer 503), never
+                # an empty one that looks complete.
+                writer = self._new_generation_writer(lock)
                 writer.created = True
                 return writer
-            return TantivyWriter(
+            writer = TantivyWriter(
                 self.store, generation, lock, self.heap_size, self.threads
             )
+            if not self.store.is_sealed(generation) and not self._legacy_ok(
+                writer.last_outbox_id(), writer.index.searcher().num_docs
+            ):
+                writer.unfinished = True
+            return writer
         except BaseException:
             lock.release()
             raise
 
-    def create_generation(self) -> Writer:
-        generation = self.store.new_generation()
-        open_index(self.store.path(generation))
-        return TantivyWriter(
-            self.store,
-            generation,
-            None,
-            self.heap_size,
-            self.threads,
-            fresh=True,
-            bulk=self.bulk,
+    @staticmethod
+    def _legacy_ok(applied: int, num_docs: int) -> bool:
+        """A generation from before seals existed: usable unless it is the
+        empty one a crashed first fill left (watermark 0, only metadata)."""
+        return applied > 0 or num_docs > 1
+
+    def usable(self) -> bool:
+        searcher = self.searcher()
+        if searcher is None:
+            return False
+        generation = self._generation
+        if generation is not None and self.store.is_sealed(generation):
+            return True
+        return self._legacy_ok(
+            read_meta(searcher, self.schema)["outbox"], searcher.num_docs
         )
+
+    def _new_generation_writer(self, lock: FileLock | None) -> TantivyWriter:
+        generation = self.store.new_generation()
+        building = self.store.build_lock(generation)
+        building.acquire(wait=0)
+        try:
+            open_index(self.store.path(generation))
+            return TantivyWriter(
+                self.store,
+                generation,
+                lock,
+                self.heap_size,
+                self.threads,
+                fresh=True,
+                bulk=self.bulk,
+                build_lock=building,
+            )
+        except BaseException:
+            building.release()
+            raise
+
+    def create_generation(self) -> Writer:
+        return self._new_generation_writer(None)
+
+    def discard_unfinished(self) -> list[str]:
+        return self.store.discard_unfinished()
 
     def request_swap(self, generation: str) -> None:
         self.store.request_swap(generation)

@@ -4,8 +4,14 @@ Layout under ``OPTIONS["PATH"]``::
 
     current -> gen-20250101T120000-1234   symlink, swapped atomically (rename)
     gen-.../                              one tantivy index per generation
+    gen-.../newsroom.json                 written once its fill has committed
+    .build-gen-....lock                   flock held while a fill runs
     pending                               a generation waiting to be adopted
     writer.lock                           flock: exactly one writer at a time
+
+A generation becomes live or pending only after its fill committed and it
+was sealed (``newsroom.json``). One that is neither, and whose build
+lock nobody holds, was left by a crash: the indexer discards it on start.
 
 The last outbox id applied lives in a metadata document (id 0) written in the
 same commit as the changes, because tantivy-py's commit takes no payload: a
@@ -16,10 +22,11 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import shutil
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,6 +39,9 @@ from .base import IndexDocument, Writer, WriterBusy
 # longer a regex keeping "U.S." and "2,500" whole (newsroom/search/analysis.py).
 SCHEMA_VERSION = 2
 META_ID = 0  # article ids start at 1
+SEAL = "newsroom.json"  # in a generation's directory: its fill completed
+
+log = logging.getLogger(__name__)
 TEXT_FIELDS = ("headline", "standfirst", "body", "meta")
 
 
@@ -150,9 +160,61 @@ class Store:
             (p for p in self.root.glob("gen-*") if p.is_dir()),
             key=lambda p: p.stat().st_mtime,
         )
-        old = [p for p in gens if p.name not in (live, pending)]
+        old = [
+            p for p in gens if p.name not in (live, pending) and self.is_sealed(p.name)
+        ]
         for p in old[: max(0, len(old) - (keep - 1))]:
             shutil.rmtree(p, ignore_errors=True)
+            self.build_lock(p.name).path.unlink(missing_ok=True)
+
+    def build_lock(self, generation: str) -> FileLock:
+        """Held by whoever fills ``generation`` until it is sealed."""
+        return FileLock(self.root / f".build-{generation}.lock")
+
+    def seal(self, generation: str, documents: int) -> None:
+        """Mark a generation complete: its fill has committed."""
+        path = self.path(generation)
+        tmp = path / f".{SEAL}.tmp"
+        data = {
+            "schema": SCHEMA_VERSION,
+            "documents": documents,
+            "sealed_at": datetime.now(UTC).isoformat(),
+        }
+        with open(tmp, "w") as handle:
+            json.dump(data, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path / SEAL)
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def is_sealed(self, generation: str) -> bool:
+        return (self.path(generation) / SEAL).exists()
+
+    def discard_unfinished(self) -> list[str]:
+        """Delete generations whose fill never completed (a crash or a kill
+        mid-fill): not live, not pending, not sealed, and not being filled."""
+        live, pending = self.live_generation(), self.pending_generation()
+        gone = []
+        for p in sorted(self.root.glob("gen-*")):
+            if not p.is_dir() or p.name in (live, pending) or self.is_sealed(p.name):
+                continue
+            lock = self.build_lock(p.name)
+            try:
+                lock.acquire(wait=0)
+            except WriterBusy:
+                continue  # a rebuild is filling it right now
+            try:
+                shutil.rmtree(p, ignore_errors=True)
+            finally:
+                lock.release()
+                lock.path.unlink(missing_ok=True)
+            log.warning("discarded search index %s: its fill never completed", p.name)
+            gone.append(p.name)
+        return gone
 
     def pending_generation(self) -> str | None:
         try:
@@ -184,7 +246,10 @@ class FileLock:
         self.path = path
         self.fd: int | None = None
 
-    def acquire(self, wait: float | None) -> None:
+    def acquire(
+        self, wait: float | None, stop: Callable[[], bool] | None = None
+    ) -> None:
+        """Wait up to ``wait`` s (None: forever, or until ``stop()`` is true)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         deadline = None if wait is None else time.monotonic() + wait
@@ -193,7 +258,8 @@ class FileLock:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                if deadline is not None and time.monotonic() >= deadline:
+                late = deadline is not None and time.monotonic() >= deadline
+                if late or (stop is not None and stop()):
                     os.close(fd)
                     raise WriterBusy(f"another process holds {self.path}") from None
                 time.sleep(0.05)
@@ -217,9 +283,11 @@ class TantivyWriter(Writer):
         *,
         fresh: bool = False,
         bulk: tuple[int, int] | None = None,
+        build_lock: FileLock | None = None,
     ) -> None:
         self.store = store
         self.lock = lock
+        self.build_lock = build_lock
         self.heap_size = heap_size
         self.threads = threads
         # A brand-new generation holds no article until its first commit:
@@ -227,6 +295,7 @@ class TantivyWriter(Writer):
         # ``bulk``: the heap and threads for filling it, larger than the
         # running indexer's.
         self.fresh = fresh
+        self.fresh_heap = bulk is not None
         self._open(generation, *(bulk or (heap_size, threads)))
 
     def _open(
@@ -275,10 +344,27 @@ class TantivyWriter(Writer):
 
     def switch_to(self, generation: str) -> None:
         self._close_writer()
-        self.fresh = False
+        self.fresh = self.fresh_heap = False
         self._open(generation)
 
+    def seal(self, documents: int) -> None:
+        self.store.seal(self.generation, documents)
+        self._release_build_lock()
+        if self.fresh_heap:
+            # Filled with the bulk heap and threads: follow the outbox with
+            # the running indexer's smaller ones.
+            self.switch_to(self.generation)
+
+    def _release_build_lock(self) -> None:
+        if self.build_lock is not None:
+            self.build_lock.release()
+            if self.store.is_sealed(self.generation):
+                self.build_lock.path.unlink(missing_ok=True)
+            self.build_lock = None
+
     def make_live(self) -> None:
+        if not self.store.is_sealed(self.generation):
+            raise RuntimeError(f"{self.generation} is not sealed: its fill is not done")
         self.store.point_to(self.generation)
         if self.store.pending_generation() == self.generation:
             self.store.clear_pending()
@@ -294,6 +380,7 @@ class TantivyWriter(Writer):
         try:
             self._close_writer()
         finally:
+            self._release_build_lock()
             if self.lock is not None:
                 self.lock.release()
                 self.lock = None

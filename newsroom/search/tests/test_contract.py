@@ -87,6 +87,9 @@ class BackendContract:
         with backend.writer(wait=5) as w:
             w.upsert(CORPUS)
             w.commit(42)
+            w.seal(len(CORPUS))
+            if w.created:
+                w.make_live()
         return backend
 
     def ids(self, backend, text: str, **kw) -> list[int]:
@@ -253,6 +256,7 @@ class BackendContract:
         with backend.create_generation() as g:
             g.upsert(CORPUS[:2])
             g.commit(7)
+            g.seal(2)
             name = g.generation
         assert backend.document_ids() == {1, 2, 3, 4, 5}  # still the old one
         with backend.writer(wait=5) as w:

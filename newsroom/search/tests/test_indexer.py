@@ -392,7 +392,9 @@ def test_rebuild_while_indexer_runs_and_searches_answer(search_backend, tmp_path
                 problems.append(repr(exc))
 
     try:
-        wait_for(lambda: found(search_backend, "harbour"), 20)
+        wait_for(
+            lambda: search_backend.usable() and found(search_backend, "harbour"), 20
+        )
         old = search_backend.live_generation()
         thread = threading.Thread(target=reader)
         thread.start()

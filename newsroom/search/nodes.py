@@ -1,0 +1,116 @@
+"""Search nodes: every machine's indexer reports where its index stands.
+
+A node is one index directory and the indexer that writes it. The indexer
+registers its name, live generation, applied outbox position and a
+heartbeat in the database (``SearchNode``), so that
+
+- ``prune_search_outbox`` never deletes rows a live node still needs;
+- a node whose position fell below what the outbox still holds knows it
+  must rebuild (``OutboxPrune`` says how far the outbox was cut);
+- ``manage.py search_status`` and ``/readyz`` can tell how far behind it is.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max, Min
+from django.utils import timezone
+
+from .models import IndexChange, OutboxPrune, SearchNode
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 2.0  # an idle indexer still reports this often
+
+
+def node_name() -> str:
+    """``NEWSROOM_NODE_NAME``, else the host name: unique per index directory."""
+    return getattr(settings, "NEWSROOM_NODE_NAME", "") or socket.gethostname()
+
+
+def node_timeout() -> timedelta:
+    return timedelta(seconds=settings.NEWSROOM_SEARCH_NODE_TIMEOUT)
+
+
+def report(
+    generation: str | None,
+    applied: int,
+    state: str = SearchNode.State.FOLLOWING,
+    *,
+    started: datetime | None = None,
+) -> None:
+    """Record this node's position and a heartbeat (one upsert)."""
+    now = timezone.now()
+    values = {
+        "generation": generation or "",
+        "applied": int(applied),
+        "state": state,
+        "heartbeat": now,
+    }
+    if started is not None:
+        values["started_at"] = started
+    SearchNode.objects.update_or_create(
+        name=node_name(), defaults=values, create_defaults={"started_at": now, **values}
+    )
+
+
+def live_nodes(now: datetime | None = None):
+    """Nodes heard from within the timeout, stopped ones too: an indexer
+    stopped for a restart or an upgrade must find its rows when it returns."""
+    cutoff = (now or timezone.now()) - node_timeout()
+    return SearchNode.objects.filter(heartbeat__gte=cutoff)
+
+
+def pruned_through() -> int:
+    """The highest outbox id that may have been deleted (0: none ever)."""
+    row = OutboxPrune.objects.filter(pk=1).values_list("pruned_through", flat=True)
+    return next(iter(row), 0)
+
+
+def prune_bound(fallback: int) -> tuple[int, list[SearchNode]]:
+    """The highest outbox id every live node has applied, and the nodes left
+    out of the rule because they have been silent too long. ``fallback`` (the
+    local index's position) applies when no node is live."""
+    cutoff = timezone.now() - node_timeout()
+    bound = live_nodes().aggregate(m=Min("applied"))["m"]
+    silent = list(SearchNode.objects.filter(heartbeat__lt=cutoff))
+    return (fallback if bound is None else bound), silent
+
+
+def record_prune(through: int) -> None:
+    with transaction.atomic():
+        row, _ = OutboxPrune.objects.select_for_update().get_or_create(
+            pk=1, defaults={"pruned_at": timezone.now()}
+        )
+        if through > row.pruned_through:
+            row.pruned_through = through
+            row.pruned_at = timezone.now()
+            row.save()
+
+
+@dataclass(frozen=True)
+class Lag:
+    rows: int  # outbox rows past the position
+    seconds: float  # age of the oldest of them (0 when none)
+
+
+def lag(applied: int) -> Lag:
+    """How far an index at outbox position ``applied`` is behind (two
+    indexed queries: the oldest unapplied row and the highest id)."""
+    first = (
+        IndexChange.objects.filter(id__gt=applied)
+        .order_by("id")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if first is None:
+        return Lag(0, 0.0)
+    high = IndexChange.objects.aggregate(m=Max("id"))["m"] or applied
+    seconds = max(0.0, (timezone.now() - first).total_seconds())
+    return Lag(max(0, high - applied), seconds)
