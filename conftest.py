@@ -121,6 +121,23 @@ def page(browser):
     context.close()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _empty_search_index():
+    """The session's default search index exists, empty and complete, as the
+    indexer's first fill leaves it on an empty database: pages that search
+    answer 200 with no hits instead of the 503 of a node with no index.
+    Search tests use an index of their own (``search_backend``)."""
+    from newsroom.search.backends import get_backend
+
+    backend = get_backend()
+    if backend.supports_generations and backend.live_generation() is None:
+        with backend.create_generation() as writer:
+            writer.commit(0)
+            writer.seal(0)
+            writer.make_live()
+    yield
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Each test starts with an empty cache (menus, counters, rate limits)."""

@@ -4,11 +4,14 @@ from django.contrib import admin
 from django.urls import include, path
 
 from newsroom.api_v1 import api
+from newsroom.web import health
 
 admin.site.site_header = "Newsroom editors"
 admin.site.site_title = "Newsroom"
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("search/", include("newsroom.search.urls")),

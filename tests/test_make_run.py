@@ -185,6 +185,10 @@ def test_the_longest_query_the_box_takes_is_answered(served):
     from urllib.parse import quote
 
     text = ("λέξη " * 400)[:2000]
+    # The indexer beside the server fills its first index; /readyz says when.
+    deadline = time.monotonic() + 90
+    while get(served + "/readyz")[0] != 200 and time.monotonic() < deadline:
+        time.sleep(0.2)
     status, _, body = get(served + "/search/?q=" + quote(text))
     assert status == 200, body[:300]
     assert 'name="q"' in body
