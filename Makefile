@@ -6,7 +6,7 @@ RUN_ENV := DJANGO_SETTINGS_MODULE=newsroom.settings.prod NEWSROOM_HTTPS=false
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 AXE := .cache/node/node_modules/axe-core/axe.min.js
 
-.PHONY: run test install install-test browser migrate demo admin lint clean
+.PHONY: run test install install-test browser services migrate demo admin lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,7 +49,19 @@ browser:
 	  npm install --silent --no-audit --no-fund --prefix .cache/node axe-core@4.14.1 >/dev/null \
 	  || echo "npm unavailable: accessibility checks will skip"; }
 
-test: install-test browser
+# Debian's nginx (the two-node test's load balancer, and `nginx -t` on deploy/)
+# and a Redis for the shared-state tests, started when none answers.
+services:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx) >/dev/null; \
+	  else echo "nginx missing and apt-get unavailable: nginx tests will skip"; fi; }
+	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || { \
+	  command -v redis-server >/dev/null 2>&1 && \
+	  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no >/dev/null \
+	  || echo "no Redis at 127.0.0.1:6379: Redis tests will skip"; }
+
+test: install-test browser services
 	@echo "== tests on SQLite"
 	$(BIN)/pytest $(PYTEST_ARGS)
 	@if $(BIN)/python scripts/pg_ready.py "$${TEST_DATABASE_URL:-$(PG_URL)}"; then \

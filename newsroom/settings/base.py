@@ -106,12 +106,31 @@ def database_from_url(url: str, var_dir: Path) -> dict:
 DATABASES = {"default": database_from_url(env_str("DATABASE_URL"), VAR_DIR)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "newsroom",
+
+def caches_from_url(url: str, prefix: str) -> dict:
+    """Django's own Redis cache when ``REDIS_URL`` is set: every process and
+    node then shares rate limits, single-use spends (newsroom.core.limits)
+    and the front cache's invalidation. Else a per-process cache, as on one
+    machine with one server process."""
+    if url:
+        return {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": url,
+                "KEY_PREFIX": prefix,
+                "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+            }
+        }
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "newsroom",
+        }
     }
-}
+
+
+REDIS_URL = env_str("REDIS_URL")
+CACHES = caches_from_url(REDIS_URL, env_str("NEWSROOM_CACHE_PREFIX", "newsroom"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {

@@ -18,16 +18,26 @@ only when Django answered 200 with no cookie other than the CSRF one. What the
 page shows otherwise (an edit, a newly approved comment, share counts, a new
 story in a list) is seen within the TTL; an article withdrawn is a 404 within
 the TTL.
+
+Invalidation: saving or deleting an article bumps a version number in the
+default cache (``invalidate``). Each process reads it at most every
+``VERSION_CHECK`` seconds and drops its kept pages when it moved. With
+``REDIS_URL`` set the default cache is shared, so an edit on one node
+empties every process's store on every node within about a second; with the
+per-process default cache only the process that saved is told, and the
+others fall back on the TTL, as on one machine.
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpResponse
 from django.http.cookie import parse_cookie
 from django.middleware.csrf import (
@@ -41,6 +51,23 @@ from newsroom.core import slots
 from . import csrf, pagecache
 
 MAX_PAGES = 1000  # per process; a page is ~16-32 kB, so at most ~30 MB
+VERSION_KEY = "front:version"
+VERSION_CHECK = 1.0  # seconds between looks at the shared version
+_UNSET = object()
+
+log = logging.getLogger(__name__)
+
+
+def invalidate() -> None:
+    """Tell every process (every node, with Redis) to drop its kept pages."""
+    try:
+        try:
+            cache.incr(VERSION_KEY)
+        except ValueError:  # no version yet
+            if not cache.add(VERSION_KEY, 1, timeout=None):
+                cache.incr(VERSION_KEY)
+    except Exception:  # noqa: BLE001 - a cache outage must not fail a save
+        log.warning("front cache invalidation not sent", exc_info=True)
 
 
 _CHARS = CSRF_ALLOWED_CHARS
@@ -100,6 +127,8 @@ class FrontCache:
         self.pages: dict[tuple, _Kept] = {}
         self._lock = threading.Lock()
         self._cookie_tail: tuple[int, str, str] | None = None
+        self._version: object = _UNSET
+        self._checked = 0.0
 
     # --- the WSGI callable ----------------------------------------------------
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
@@ -107,6 +136,8 @@ class FrontCache:
         if key is None:
             return self.app(environ, start_response)
         now = time.monotonic()
+        if now - self._checked >= VERSION_CHECK:
+            self.check_version(now)
         kept = self.pages.get(key)
         if kept is not None and kept.expires > now:
             return self.serve(kept, environ, start_response)
@@ -182,6 +213,18 @@ class FrontCache:
     def clear(self) -> None:
         with self._lock:
             self.pages.clear()
+
+    def check_version(self, now: float) -> None:
+        """Drop every kept page when the shared version moved."""
+        self._checked = now
+        try:
+            version = cache.get(VERSION_KEY)
+        except Exception:  # noqa: BLE001 - the cache is away: keep the TTL rule
+            return
+        if version != self._version:
+            if self._version is not _UNSET:
+                self.clear()
+            self._version = version
 
     # --- serving --------------------------------------------------------------
     def serve(
