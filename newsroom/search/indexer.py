@@ -62,6 +62,7 @@ class Indexer:
         self.stop = stop
         self.started = timezone.now()
         self.reported = 0.0  # monotonic time of the last heartbeat
+        self.checked = 0.0  # and of the last look at the outbox's reach
 
     def open(self, wait: float | None = None) -> None:
         """Take the writer lock (waiting up to ``wait`` s; None: forever, or
@@ -103,7 +104,9 @@ class Indexer:
             return "it was built by an older schema"
         if writer.unfinished:
             return "it is the empty leftover of a fill that never completed"
-        pruned = nodes.pruned_through()
+        pruned, epoch = nodes.outbox_state()
+        if writer.epoch != epoch:
+            return "the database was restored from a backup since it was built"
         if writer.last_outbox_id() < pruned:
             return (
                 f"its outbox position #{writer.last_outbox_id()} is below what "
@@ -151,8 +154,14 @@ class Indexer:
 
     def check_reach(self) -> None:
         """Rebuild when the outbox was pruned past this index's position
-        (this node was silent longer than NEWSROOM_SEARCH_NODE_TIMEOUT)."""
-        if self.watermark() < nodes.pruned_through():
+        (this node was silent longer than NEWSROOM_SEARCH_NODE_TIMEOUT) or
+        the database was restored. Looks at most every heartbeat."""
+        now = time.monotonic()
+        if now - self.checked < nodes.HEARTBEAT_SECONDS:
+            return
+        self.checked = now
+        pruned, epoch = nodes.outbox_state()
+        if self.watermark() < pruned or self.writer.epoch != epoch:
             self._rebuild(self._rebuild_reason() or "the outbox was pruned past it")
             self._reset()
             self.report()
@@ -252,6 +261,7 @@ class Indexer:
         unsealed, is never made live, and the next start discards it.
         """
         count, batch = 0, []
+        epoch = nodes.outbox_state()[1]
         for doc in all_documents():
             batch.append(doc)
             if len(batch) >= 1000:
@@ -266,7 +276,7 @@ class Indexer:
         writer.upsert(batch)
         count += len(batch)
         writer.commit(watermark)
-        writer.seal(count)
+        writer.seal(count, epoch)
         if progress:
             progress(count)
         return count

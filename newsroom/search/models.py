@@ -80,11 +80,14 @@ class OutboxPrune(models.Model):
     """Outbox rows up to ``pruned_through`` are gone (one row, id 1).
 
     An index whose watermark is below it can no longer replay what it
-    missed and must rebuild from the database.
+    missed and must rebuild from the database. ``epoch`` changes when the
+    database is restored from a backup: every index built before must
+    rebuild too (its outbox positions mean nothing any more).
     """
 
     pruned_through = models.BigIntegerField(default=0)
     pruned_at = models.DateTimeField()
+    epoch = models.CharField(max_length=40, blank=True, default="")
 
     def __str__(self) -> str:
         return f"outbox pruned through #{self.pruned_through}"

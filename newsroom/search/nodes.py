@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -69,8 +70,25 @@ def live_nodes(now: datetime | None = None):
 
 def pruned_through() -> int:
     """The highest outbox id that may have been deleted (0: none ever)."""
-    row = OutboxPrune.objects.filter(pk=1).values_list("pruned_through", flat=True)
-    return next(iter(row), 0)
+    return outbox_state()[0]
+
+
+def outbox_state() -> tuple[int, str]:
+    """(pruned through, epoch) in one query."""
+    row = OutboxPrune.objects.filter(pk=1).values_list("pruned_through", "epoch")
+    return next(iter(row), (0, ""))
+
+
+def new_epoch() -> str:
+    """After a restore: every index built before must rebuild."""
+    epoch = uuid.uuid4().hex
+    with transaction.atomic():
+        row, _ = OutboxPrune.objects.select_for_update().get_or_create(
+            pk=1, defaults={"pruned_at": timezone.now()}
+        )
+        row.epoch = epoch
+        row.save()
+    return epoch
 
 
 def prune_bound(fallback: int) -> tuple[int, list[SearchNode]]:

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "newsroom.shares",
     "newsroom.ingest",
     "newsroom.api",
+    "newsroom.ops",
     "ninja",  # only for its bundled Swagger UI files: API docs use no CDN
 ]
 

@@ -136,6 +136,8 @@ class Writer:
     # True when the live index is the empty leftover of a fill that never
     # completed (written before seals existed): rebuild it.
     unfinished = False
+    # The database epoch the generation was filled from (nodes.new_epoch).
+    epoch = ""
     # True when the live index was built by an older version of the schema
     # or analysis (its terms would not match today's queries): the indexer
     # rebuilds it from the database before applying the outbox.
@@ -162,7 +164,7 @@ class Writer:
         """Write to another generation (keeping the writer lock)."""
         raise NotImplementedError
 
-    def seal(self, documents: int) -> None:
+    def seal(self, documents: int, epoch: str = "") -> None:
         """Mark this generation complete, once its fill has committed."""
 
     def make_live(self) -> None:

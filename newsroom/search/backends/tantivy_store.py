@@ -171,13 +171,14 @@ class Store:
         """Held by whoever fills ``generation`` until it is sealed."""
         return FileLock(self.root / f".build-{generation}.lock")
 
-    def seal(self, generation: str, documents: int) -> None:
+    def seal(self, generation: str, documents: int, epoch: str = "") -> None:
         """Mark a generation complete: its fill has committed."""
         path = self.path(generation)
         tmp = path / f".{SEAL}.tmp"
         data = {
             "schema": SCHEMA_VERSION,
             "documents": documents,
+            "epoch": epoch,
             "sealed_at": datetime.now(UTC).isoformat(),
         }
         with open(tmp, "w") as handle:
@@ -193,6 +194,14 @@ class Store:
 
     def is_sealed(self, generation: str) -> bool:
         return (self.path(generation) / SEAL).exists()
+
+    def sealed_epoch(self, generation: str) -> str:
+        """The database epoch the generation was filled from ("" before any
+        restore, or for a generation older than seals)."""
+        try:
+            return json.loads((self.path(generation) / SEAL).read_text())["epoch"]
+        except (FileNotFoundError, KeyError, ValueError):
+            return ""
 
     def discard_unfinished(self) -> list[str]:
         """Delete generations whose fill never completed (a crash or a kill
@@ -312,6 +321,7 @@ class TantivyWriter(Writer):
         meta = read_meta(self.index.searcher(), self.schema)
         self._last = meta["outbox"]
         self.stale = meta["schema"] != SCHEMA_VERSION
+        self.epoch = self.store.sealed_epoch(generation)
 
     def upsert(self, docs: Iterable[IndexDocument]) -> None:
         add, delete = self._writer.add_document, self._writer.delete_documents_by_term
@@ -347,8 +357,9 @@ class TantivyWriter(Writer):
         self.fresh = self.fresh_heap = False
         self._open(generation)
 
-    def seal(self, documents: int) -> None:
-        self.store.seal(self.generation, documents)
+    def seal(self, documents: int, epoch: str = "") -> None:
+        self.store.seal(self.generation, documents, epoch)
+        self.epoch = epoch
         self._release_build_lock()
         if self.fresh_heap:
             # Filled with the bulk heap and threads: follow the outbox with

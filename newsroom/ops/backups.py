@@ -1,0 +1,163 @@
+"""Consistent backups and restores: the database, var/media, the secret key.
+
+A backup directory holds ``manifest.json``, the database (``newsroom.sqlite3``
+taken with SQLite's online backup API while the site runs, or
+``newsroom.pgdump`` from ``pg_dump --format=custom``, one consistent
+snapshot), ``media/`` and, only when asked, ``secret_key``. The directory
+and every file in it are the owner's only (0700/0600): it holds password
+hashes, sessions and commenters' addresses.
+
+The search index is not backed up: it is rebuilt from the database after a
+restore, and a restore starts a new database epoch so that every other
+node's index rebuilds too (``newsroom.search.nodes.new_epoch``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection, connections
+
+FORMAT = 1
+SQLITE_FILE = "newsroom.sqlite3"
+PG_FILE = "newsroom.pgdump"
+
+
+class BackupError(Exception):
+    pass
+
+
+def _private_dir(path: Path) -> None:
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
+
+
+def _pg_env() -> tuple[list[str], dict]:
+    db = connection.settings_dict
+    args = ["--host", str(db.get("HOST") or "localhost")]
+    if db.get("PORT"):
+        args += ["--port", str(db["PORT"])]
+    if db.get("USER"):
+        args += ["--username", str(db["USER"])]
+    env = {**os.environ}
+    if db.get("PASSWORD"):
+        env["PGPASSWORD"] = str(db["PASSWORD"])
+    return args, env
+
+
+def _run(cmd: list[str], env: dict) -> None:
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise BackupError(f"{cmd[0]} failed: {done.stderr.strip()[:2000]}")
+
+
+def backup(target: Path, with_secret_key: bool = False) -> dict:
+    """Write a backup into ``target`` (new or empty); returns the manifest."""
+    if target.exists() and any(target.iterdir()):
+        raise BackupError(f"{target} is not empty")
+    _private_dir(target)
+    old_umask = os.umask(0o077)
+    try:
+        vendor = connection.vendor
+        if vendor == "sqlite":
+            source = sqlite3.connect(connection.settings_dict["NAME"])
+            copy = sqlite3.connect(target / SQLITE_FILE)
+            try:
+                source.backup(copy)  # a consistent copy, writers or not
+            finally:
+                copy.close()
+                source.close()
+            database = SQLITE_FILE
+        elif vendor == "postgresql":
+            args, env = _pg_env()
+            name = connection.settings_dict["NAME"]
+            _run(
+                ["pg_dump", "--format=custom", "--no-owner", "--no-privileges"]
+                + args
+                + ["--file", str(target / PG_FILE), name],
+                env,
+            )
+            database = PG_FILE
+        else:
+            raise BackupError(f"no backup for the {vendor} database")
+        media = Path(settings.MEDIA_ROOT)
+        if media.is_dir():
+            shutil.copytree(
+                media, target / "media", symlinks=True, copy_function=shutil.copyfile
+            )
+        if with_secret_key:
+            (target / "secret_key").write_text(settings.SECRET_KEY)
+        manifest = {
+            "format": FORMAT,
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "database": vendor,
+            "file": database,
+            "media": media.is_dir(),
+            "secret_key": with_secret_key,
+        }
+        (target / "manifest.json").write_text(json.dumps(manifest, indent=2))
+        return manifest
+    finally:
+        os.umask(old_umask)
+
+
+def read_manifest(source: Path) -> dict:
+    try:
+        manifest = json.loads((source / "manifest.json").read_text())
+    except (FileNotFoundError, ValueError) as exc:
+        raise BackupError(f"{source} holds no readable manifest.json") from exc
+    if manifest.get("format") != FORMAT:
+        raise BackupError(f"unknown backup format {manifest.get('format')!r}")
+    return manifest
+
+
+def restore(source: Path, with_secret_key: bool = False) -> dict:
+    """Replace the database and var/media with the backup's."""
+    manifest = read_manifest(source)
+    vendor = connection.vendor
+    if manifest["database"] != vendor:
+        raise BackupError(
+            f"the backup is of a {manifest['database']} database, "
+            f"this site uses {vendor}"
+        )
+    connections.close_all()
+    if vendor == "sqlite":
+        copy = sqlite3.connect(source / manifest["file"])
+        target = sqlite3.connect(connection.settings_dict["NAME"])
+        try:
+            copy.backup(target)  # page by page, under the database's lock
+        finally:
+            target.close()
+            copy.close()
+    else:
+        args, env = _pg_env()
+        name = connection.settings_dict["NAME"]
+        _run(
+            ["pg_restore", "--clean", "--if-exists", "--no-owner", "--no-privileges"]
+            + args
+            + [
+                "--single-transaction",
+                "--dbname",
+                name,
+                str(source / manifest["file"]),
+            ],
+            env,
+        )
+    media = Path(settings.MEDIA_ROOT)
+    if manifest.get("media"):
+        if media.exists():
+            shutil.rmtree(media)
+        shutil.copytree(source / "media", media, symlinks=True)
+    if with_secret_key and manifest.get("secret_key"):
+        key_file = Path(settings.VAR_DIR) / "secret_key"
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write((source / "secret_key").read_text())
+    return manifest

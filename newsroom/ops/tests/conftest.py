@@ -1,0 +1,1 @@
+from newsroom.search.tests.conftest import search_backend  # noqa: F401
