@@ -160,6 +160,17 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     if counts:
         parts = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
         terminalreporter.write_line(f"browser tests (real Chromium): {parts}")
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    for outcome in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            if "two_nodes" in getattr(report, "keywords", {}) and (
+                report.when == "call" or outcome in ("skipped", "error")
+            ):
+                terminalreporter.write_line(
+                    f"two-node test (nginx, Redis) on {engine}: {outcome}"
+                )
 
 
 def pytest_collection_modifyitems(config, items) -> None:

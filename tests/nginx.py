@@ -37,8 +37,12 @@ def prefix_with(site: Path, prefix: Path) -> Path:
     shutil.copy("/etc/nginx/mime.types", conf / "mime.types")
     main = conf / "nginx.conf"
     tmp = prefix / "tmp"
+    # As root, nginx's workers would run as nobody and not read the test's
+    # private temporary directories.
+    user = "user root;" if os.geteuid() == 0 else ""
     main.write_text(
         f"""
+{user}
 daemon off;
 worker_processes 1;
 pid {prefix}/logs/nginx.pid;
@@ -80,6 +84,7 @@ def render_site(
     text = text.replace("listen 80;", f"listen {listen};")
     text = text.replace("/srv/newsroom/var", str(var))
     text = text.replace("/srv/newsroom/app", str(root))
+    prefix.mkdir(parents=True, exist_ok=True)
     site = prefix / "newsroom-site.conf"
     site.write_text(text)
     return site

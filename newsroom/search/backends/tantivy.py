@@ -88,6 +88,7 @@ class TantivyBackend(SearchBackend):
         self._index: tantivy.Index | None = None
         self._searcher: tantivy.Searcher | None = None
         self._stamp: tuple | None = None
+        self._usable = False
         self.facet_cache_seconds = float(
             self.options.get("FACET_CACHE_SECONDS", FACET_CACHE_SECONDS)
         )
@@ -114,7 +115,11 @@ class TantivyBackend(SearchBackend):
                     index.config_reader("manual", 0)
                     self._index, self._generation = index, generation
                 self._index.reload()
-                self._searcher = self._index.searcher()
+                searcher = self._index.searcher()
+                self._usable = self.store.is_sealed(generation) or self._legacy_ok(
+                    read_meta(searcher, self.schema)["outbox"], searcher.num_docs
+                )
+                self._searcher = searcher
                 self._stamp = stamp
         return self._searcher
 
@@ -455,15 +460,8 @@ class TantivyBackend(SearchBackend):
         return applied > 0 or num_docs > 1
 
     def usable(self) -> bool:
-        searcher = self.searcher()
-        if searcher is None:
-            return False
-        generation = self._generation
-        if generation is not None and self.store.is_sealed(generation):
-            return True
-        return self._legacy_ok(
-            read_meta(searcher, self.schema)["outbox"], searcher.num_docs
-        )
+        """A complete generation is live (checked once per index change)."""
+        return self.searcher() is not None and self._usable
 
     def _new_generation_writer(self, lock: FileLock | None) -> TantivyWriter:
         generation = self.store.new_generation()
