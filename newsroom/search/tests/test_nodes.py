@@ -26,6 +26,14 @@ from .conftest import backend_settings
 from .processes import IndexerProcess, wait_for
 
 
+@pytest.fixture(autouse=True)
+def _no_hole_grace(monkeypatch):
+    """On PostgreSQL earlier tests moved the id sequence on: the ids below
+    this test's first row look like transactions in flight and would hold
+    the watermark back for HOLE_GRACE seconds. None is in flight here."""
+    monkeypatch.setattr("newsroom.search.indexer.HOLE_GRACE", 0.0)
+
+
 def found(backend, text: str) -> list[int]:
     return [h.id for h in backend.search(SearchRequest(parse(text), limit=50)).hits]
 
