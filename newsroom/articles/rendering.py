@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 import secrets
+from html import escape as html_escape
 
 import markdown
 import nh3
@@ -77,6 +78,98 @@ def _library_images(html_text: str) -> tuple[str, dict[str, str]]:
     return "".join(out), figures
 
 
+# Python-Markdown applies an inline pattern one match at a time, rebuilding
+# the block's text after each, and scans ahead from every "[" for its
+# partner: a block with thousands of markup characters costs time quadratic
+# in its length (20 kB of "*[" took minutes). A block with more than
+# MAX_MARKUP_PER_BLOCK of them is shown as the plain text it is instead, so
+# the work is at most that many passes over each block: linear in the body.
+# Each list or quote level is a recursion: nesting is cut to these depths.
+# Ordinary text never comes near these limits.
+MAX_MARKUP_PER_BLOCK = 200
+MAX_QUOTE_DEPTH = 8
+MAX_INDENT = 40  # columns: ten list levels
+_BLOCKS = re.compile(r"(\n[ \t]*\n)")
+_MARKUP = re.compile(r"[\\`*_\[\]!<>&]|  \n")
+_DEEP_QUOTE = re.compile(rf"^(?:[ \t]{{0,3}}>){{{MAX_QUOTE_DEPTH + 1},}}", re.M)
+_DEEP_INDENT = re.compile(rf"^[ \t]{{{MAX_INDENT + 1},}}", re.M)
+
+
+def tame(text: str) -> tuple[str, dict[str, str]]:
+    """The Markdown with nesting cut, and its heaviest blocks set aside.
+
+    Returns the text to render and ``{placeholder: html}`` for the blocks
+    replaced by a placeholder word (their text, escaped). Linear: every regex
+    here only moves forward.
+    """
+    text = _DEEP_QUOTE.sub("> " * MAX_QUOTE_DEPTH, text)
+    text = _DEEP_INDENT.sub(" " * MAX_INDENT, text)
+    if (
+        "[" not in text
+        and "]" not in text
+        and (len(_MARKUP.findall(text)) <= MAX_MARKUP_PER_BLOCK)
+    ):
+        return text, {}
+    nonce = secrets.token_hex(8)
+    plain: dict[str, str] = {}
+    blocks = _BLOCKS.split(text)
+    for n in range(0, len(blocks), 2):
+        block = blocks[n]
+        if len(_MARKUP.findall(block)) > MAX_MARKUP_PER_BLOCK:
+            token = f"nrplain{nonce}n{n}"
+            plain[token] = html_escape(block.strip(), quote=False)
+            blocks[n] = token
+        elif "[" in block or "]" in block:
+            blocks[n] = balance(block)
+    return "".join(blocks), plain
+
+
+def balance(block: str) -> str:
+    """The block with every "[" that Python-Markdown would scan past its end
+    escaped: unmatched ones, ones nested deeper than two, and a "(" after
+    "]" with no ")" to close it. Then each scan stops at its partner, and the
+    scans add up to at most a few passes over the block.
+    """
+    escape: set[int] = set()
+    opened: list[int] = []  # "[" positions
+    parens: list[int] = []  # "(" positions
+    link_open: list[int] = []  # "(" right after a "]"
+    closed_parens: set[int] = set()
+    i, length = 0, len(block)
+    while i < length:
+        c = block[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "[":
+            if len(opened) >= 2:
+                escape.add(i)
+            else:
+                opened.append(i)
+        elif c == "]":
+            if opened:
+                opened.pop()
+            else:
+                escape.add(i)
+        elif c == "(":
+            parens.append(i)
+            if i and block[i - 1] == "]":
+                link_open.append(i)
+        elif c == ")" and parens:
+            closed_parens.add(parens.pop())
+        i += 1
+    escape.update(opened)
+    escape.update(p for p in link_open if p not in closed_parens)
+    if not escape:
+        return block
+    out, last = [], 0
+    for pos in sorted(escape):
+        out += [block[last:pos], "\\"]
+        last = pos
+    out.append(block[last:])
+    return "".join(out)
+
+
 def render_markdown(text: str) -> str:
     """Render Markdown to HTML that keeps paragraphs and quotes and nothing unsafe.
 
@@ -84,9 +177,12 @@ def render_markdown(text: str) -> str:
     ``<script>`` or ``onclick`` never reaches a reader. Library pictures
     (``![alt](image:42)``) become figures with srcset, made by us.
     """
+    source, plain = tame(text or "")
     html_text = markdown.markdown(
-        text or "", extensions=["sane_lists"], output_format="html"
+        source, extensions=["sane_lists"], output_format="html"
     )
+    if plain:
+        html_text = re.sub("|".join(plain), lambda m: plain[m.group()], html_text)
     html_text, figures = _library_images(html_text)
     cleaned = nh3.clean(
         html_text,

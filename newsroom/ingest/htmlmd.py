@@ -57,8 +57,15 @@ def html_to_markdown(fragment: str) -> str:
     return "\n\n".join(b for b in blocks if b.strip())
 
 
-def _inline(el) -> str:
-    """The text of an element with inline markup as Markdown."""
+MAX_QUOTE_DEPTH = 8  # deeper quotes are kept at this depth
+
+
+def _inline(el, marks: frozenset[str] = frozenset()) -> str:
+    """The text of an element with inline markup as Markdown.
+
+    A mark inside the same mark (``<b><b>x</b></b>``) adds nothing to the
+    Markdown but stars, so it is written once: nesting cannot pile them up.
+    """
     parts = [_text(el.text)]
     for child in el:
         tag = child.tag if isinstance(child.tag, str) else ""
@@ -66,16 +73,24 @@ def _inline(el) -> str:
             pass
         elif tag == "br":
             parts.append("\x00")  # a hard break, restored after spacing is tidied
-        elif tag in INLINE_MARK and (inner := _inline(child).strip()):
-            mark = INLINE_MARK[tag]
-            parts.append(f"{mark}{inner}{mark}")
-        elif tag == "a" and (inner := _inline(child).strip()):
-            href = (child.get("href") or "").strip()
-            parts.append(
-                f"[{inner}]({href})" if href.startswith(("http", "mailto:")) else inner
-            )
         elif tag:
-            parts.append(_inline(child))
+            # Each child is converted once: trying it as emphasis and again as
+            # plain text doubled the work per level (40 empty <b>s: forever).
+            mark = INLINE_MARK.get(tag, "")
+            fresh = mark and mark not in marks
+            text = _inline(child, marks | {mark} if fresh else marks)
+            inner = text.strip()
+            if fresh and inner:
+                parts.append(f"{mark}{inner}{mark}")
+            elif tag == "a" and inner:
+                href = (child.get("href") or "").strip()
+                parts.append(
+                    f"[{inner}]({href})"
+                    if href.startswith(("http", "mailto:"))
+                    else inner
+                )
+            else:
+                parts.append(text)
         parts.append(_text(child.tail))
     text = re.sub(r"[ \t]+", " ", "".join(parts))
     return re.sub(r" ?\x00 ?", "  \n", text)
@@ -111,7 +126,8 @@ def _block(el, blocks: list[str], prefix: str) -> None:
             continue
         flush()
         if tag == "blockquote":
-            _block(child, blocks, prefix + "> ")
+            deeper = len(prefix) < 2 * MAX_QUOTE_DEPTH
+            _block(child, blocks, prefix + "> " if deeper else prefix)
         elif tag in {"ul", "ol"}:
             items = [li for li in child if getattr(li, "tag", "") == "li"]
             lines = [

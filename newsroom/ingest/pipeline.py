@@ -30,7 +30,13 @@ from .importers import ReadContext, reader_for
 from .pictures import Pictures
 from .progress import make_progress
 from .records import BadRecord, Record, content_hash
-from .sources import SourceError, detect_format, fetch_url, is_url, list_files
+from .sources import (
+    SourceError,
+    detect_format,
+    fetch_url,
+    is_url,
+    list_files,
+)
 from .writer import BatchResult, Writer
 
 
@@ -113,7 +119,14 @@ def run_import(options: Options, *, err: TextIO | None = None) -> Summary:
     summary = Summary()
     started = time.monotonic()
     cache_mb = int(_setting("NEWSROOM_IMPORT_SQLITE_CACHE_MB", 256))
-    with sqlite_bulk_writes(cache_mb), _materialise(options.source) as (files, url):
+    with (
+        sqlite_bulk_writes(cache_mb),
+        _materialise(options.source) as (
+            files,
+            url,
+            root,
+        ),
+    ):
         total_bytes = sum(p.stat().st_size for p in files)
         progress = make_progress(options.progress, err, total_bytes)
         writer = Writer(
@@ -123,7 +136,7 @@ def run_import(options: Options, *, err: TextIO | None = None) -> Summary:
             undated=options.undated,
         )
         pictures = Pictures()
-        records = _records(files, options, url, summary, err, progress, pictures)
+        records = _records(files, options, url, root, summary, err, progress, pictures)
         try:
             for batch in _prepared(_batches(records, batch_size), workers):
                 _write(writer, batch, summary, err)
@@ -145,14 +158,16 @@ class _materialise:
         self.source = source
         self.tmp: str | None = None
 
-    def __enter__(self) -> tuple[list[Path], str]:
+    def __enter__(self) -> tuple[list[Path], str, Path | None]:
         if is_url(self.source):
             data = fetch_url(self.source)
             fd, self.tmp = tempfile.mkstemp(prefix="newsroom-import-")
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
-            return [Path(self.tmp)], self.source
-        return list_files(Path(self.source)), ""
+            return [Path(self.tmp)], self.source, None
+        path = Path(self.source)
+        root = path.resolve() if path.is_dir() else None
+        return list_files(path), "", root
 
     def __exit__(self, *exc) -> None:
         if self.tmp:
@@ -163,6 +178,7 @@ def _records(
     files,
     options: Options,
     url: str,
+    root,
     summary: Summary,
     err: TextIO,
     progress,
@@ -170,9 +186,9 @@ def _records(
 ) -> Iterator[Record]:
     done = 0
     for path in files:
-        fmt = options.fmt or detect_format(path)
-        ctx = ReadContext(section=options.section, url=url)
+        ctx = ReadContext(section=options.section, url=url, root=root)
         try:
+            fmt = options.fmt or detect_format(path)
             for item in reader_for(fmt)(path, ctx):
                 if options.limit is not None and summary.read >= options.limit:
                     return
@@ -188,7 +204,7 @@ def _records(
         except (OSError, SourceError, ValueError) as exc:
             # The file as a whole is unreadable: one line, then the next file.
             summary.read += 1
-            _bad(summary, BadRecord(path.name, f"cannot read: {exc}"), err)
+            _bad(summary, BadRecord(ctx.name(path), f"cannot read: {exc}"), err)
         done += path.stat().st_size
         progress.update(summary.read, done)
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
 import re
-import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
+
+from django.conf import settings
 
 FORMATS = ("jsonl", "csv", "rss", "wxr", "html", "textpage")
 GZIP_MAGIC = b"\x1f\x8b"
@@ -45,8 +48,51 @@ class Counted(io.RawIOBase):
         super().close()
 
 
+def max_bytes() -> int:
+    """Bytes read from one file, after gunzipping (a gzip bomb stops here)."""
+    return int(getattr(settings, "NEWSROOM_IMPORT_MAX_BYTES", 16 << 30))
+
+
+def max_record_bytes() -> int:
+    """Bytes of one record: a JSON line, a CSV row, one page."""
+    return int(getattr(settings, "NEWSROOM_IMPORT_MAX_RECORD_BYTES", 16 << 20))
+
+
+def max_document_bytes() -> int:
+    """Bytes of a file parsed whole (a feed), and of a fetched URL."""
+    return int(getattr(settings, "NEWSROOM_IMPORT_MAX_DOCUMENT_BYTES", 64 << 20))
+
+
+class Capped(io.RawIOBase):
+    """A stream that refuses to deliver more than ``cap`` bytes."""
+
+    def __init__(self, raw: BinaryIO, cap: int) -> None:
+        self.raw = raw
+        self.cap = cap
+        self.delivered = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        view = memoryview(buffer)
+        want = min(len(view), self.cap - self.delivered + 1)
+        n = self.raw.readinto(view[:want]) or 0
+        self.delivered += n
+        if self.delivered > self.cap:
+            raise SourceError(
+                f"more than {self.cap:,} bytes after decompression "
+                "(NEWSROOM_IMPORT_MAX_BYTES)"
+            )
+        return n
+
+    def close(self) -> None:
+        self.raw.close()
+        super().close()
+
+
 class Opened:
-    """A binary stream over a source's bytes, gunzipped when needed."""
+    """A binary stream over a source's bytes, gunzipped when needed, capped."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -54,9 +100,19 @@ class Opened:
         self.counter = Counted(path.open("rb"))
         buffered = io.BufferedReader(self.counter, buffer_size=1 << 20)
         if buffered.peek(2)[:2] == GZIP_MAGIC:
-            self.stream: BinaryIO = gzip.GzipFile(fileobj=buffered, mode="rb")
+            inner: BinaryIO = gzip.GzipFile(fileobj=buffered, mode="rb")
         else:
-            self.stream = buffered
+            inner = buffered
+        self.stream: BinaryIO = io.BufferedReader(
+            Capped(inner, max_bytes()), buffer_size=1 << 16
+        )
+
+    def read_whole(self, cap: int, what: str = "page") -> bytes:
+        """The whole (decompressed) content, refusing more than ``cap`` bytes."""
+        data = self.stream.read(cap + 1)
+        if len(data) > cap:
+            raise SourceError(f"{what} over {cap:,} bytes")
+        return data
 
     @property
     def done(self) -> int:
@@ -73,29 +129,73 @@ class Opened:
         self.close()
 
 
+def bounded_lines(stream: BinaryIO, cap: int) -> Iterator[bytes | None]:
+    """The stream's lines; None in place of a line longer than ``cap`` bytes.
+
+    An over-long line is skipped to its end in chunks, so one 8 GB line costs
+    no more memory than a short one.
+    """
+    while True:
+        line = stream.readline(cap + 1)
+        if not line:
+            return
+        if len(line) <= cap or line.endswith(b"\n") and len(line) == cap + 1:
+            yield line
+            continue
+        while line and not line.endswith(b"\n"):
+            line = stream.readline(1 << 20)
+        yield None
+
+
 def read_bytes(path: Path) -> bytes:
     with Opened(path) as opened:
-        return opened.stream.read()
+        return opened.read_whole(max_document_bytes(), "file")
 
 
-def fetch_url(url: str, timeout: float = 30) -> bytes:
-    """The body at ``url`` (a feed or a page), gunzipped when needed."""
-    request = urllib.request.Request(url, headers={"User-Agent": "newsroom-import/1"})
+def fetch_url(url: str) -> bytes:
+    """The body at ``url`` (a feed or a page), bounded (see newsroom.ingest.fetch)."""
+    from .fetch import FetchError, fetch
+
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            data = response.read()
-    except (OSError, ValueError) as exc:
-        raise SourceError(f"cannot fetch {url}: {exc}") from exc
-    return gzip.decompress(data) if data[:2] == GZIP_MAGIC else data
+        return fetch(
+            url,
+            max_bytes=max_document_bytes(),
+            seconds=float(getattr(settings, "NEWSROOM_IMPORT_FETCH_SECONDS", 60)),
+            max_redirects=int(getattr(settings, "NEWSROOM_IMPORT_FETCH_REDIRECTS", 5)),
+        ).body
+    except FetchError as exc:
+        raise SourceError(f"cannot fetch {url[:200]}: {exc}") from exc
+
+
+def shown(path: Path | str) -> str:
+    """A file name as printed: control and other invisible characters escaped."""
+    text = str(path)
+    if text.isprintable():
+        return text
+    return text.encode("unicode_escape", "backslashreplace").decode("ascii")
 
 
 def list_files(source: Path) -> list[Path]:
+    """The files to import: the file itself, or a directory's files.
+
+    In a directory, nothing outside it is read: symbolic links (to files or
+    directories) are skipped, as are hidden files.
+    """
     if source.is_dir():
-        return sorted(
-            p for p in source.rglob("*") if p.is_file() and not p.name.startswith(".")
-        )
+        root = source.resolve()
+        found = []
+        for folder, dirs, files in os.walk(root, followlinks=False):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in files:
+                path = Path(folder) / name
+                if name.startswith(".") or path.is_symlink() or not path.is_file():
+                    continue
+                if not path.resolve().is_relative_to(root):
+                    continue
+                found.append(path)
+        return sorted(found)
     if not source.exists():
-        raise SourceError(f"{source}: no such file or directory")
+        raise SourceError(f"{shown(source)}: no such file or directory")
     return [source]
 
 

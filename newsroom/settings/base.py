@@ -262,6 +262,18 @@ NEWSROOM_IMPORT_WORKERS = env_int("NEWSROOM_IMPORT_WORKERS", 1)
 NEWSROOM_IMPORT_DEFAULT_SECTION = env_str("NEWSROOM_IMPORT_DEFAULT_SECTION", "News")
 NEWSROOM_IMPORT_PROGRESS_SECONDS = env_int("NEWSROOM_IMPORT_PROGRESS_SECONDS", 5)
 NEWSROOM_IMPORT_SQLITE_CACHE_MB = env_int("NEWSROOM_IMPORT_SQLITE_CACHE_MB", 256)
+# Bounds on what an import reads (docs/import.md, "Bounded reading"): bytes of
+# one file after gunzipping, of one record (a line, a row, a page), of a file
+# parsed whole (a feed) or fetched from a URL; the fetch's deadline and redirects.
+NEWSROOM_IMPORT_MAX_BYTES = env_int("NEWSROOM_IMPORT_MAX_BYTES", 16 << 30)
+NEWSROOM_IMPORT_MAX_RECORD_BYTES = env_int("NEWSROOM_IMPORT_MAX_RECORD_BYTES", 16 << 20)
+NEWSROOM_IMPORT_MAX_DOCUMENT_BYTES = env_int(
+    "NEWSROOM_IMPORT_MAX_DOCUMENT_BYTES", 64 << 20
+)
+NEWSROOM_IMPORT_FETCH_SECONDS = env_int("NEWSROOM_IMPORT_FETCH_SECONDS", 60)
+NEWSROOM_IMPORT_FETCH_REDIRECTS = env_int("NEWSROOM_IMPORT_FETCH_REDIRECTS", 5)
+# Networks (CIDR) a fetch may reach besides public addresses (an intranet feed).
+NEWSROOM_FETCH_ALLOWED_NETWORKS = env_list("NEWSROOM_FETCH_ALLOWED_NETWORKS", [])
 
 # Shares, read counts, popular lists, related, feeds and sitemaps
 # (newsroom.shares, search/related.py, web/jsonld.py, articles/{feeds,sitemaps}; see

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..records import BadRecord, Record
-from ..sources import FORMATS, Opened
+from ..sources import FORMATS, Opened, shown
 
 Reader = Callable[[Path, "ReadContext"], Iterator[Record | BadRecord]]
 
@@ -22,10 +22,24 @@ Reader = Callable[[Path, "ReadContext"], Iterator[Record | BadRecord]]
 class ReadContext:
     section: str = ""
     url: str = ""  # set when the source was fetched from a URL
+    root: Path | None = None  # the directory imported, when it is one
     opened: list[Opened] = field(default_factory=list)
     # A WordPress export's attachments by post id: {"url", "alt", "caption",
     # "parent"}; read after the whole file, when pictures are brought in.
     attachments: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def relative(self, path: Path) -> str:
+        """The file's path under the imported directory (its name otherwise)."""
+        if self.root is not None:
+            try:
+                return path.relative_to(self.root).as_posix()
+            except ValueError:
+                pass
+        return path.name
+
+    def name(self, path: Path) -> str:
+        """The file as positions print it: relative, invisible characters escaped."""
+        return shown(self.relative(path))
 
     def track(self, opened: Opened) -> Opened:
         self.opened.append(opened)

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..records import BadRecord, Record, RecordProblem, parse_date, split_names
-from ..sources import Opened
+from ..sources import Opened, max_record_bytes
 from . import ReadContext
 
 
@@ -103,8 +103,9 @@ def decode(raw: bytes) -> str:
 
 
 def read(path: Path, ctx: ReadContext) -> Iterator[Record | BadRecord]:
+    position = ctx.name(path)
     with ctx.track(Opened(path)) as opened:
-        raw = opened.stream.read()
+        raw = opened.read_whole(max_record_bytes())
     try:
         page = extract_page(decode(raw), ctx.url)
         title = " ".join(page["title"].split())
@@ -114,16 +115,17 @@ def read(path: Path, ctx: ReadContext) -> Iterator[Record | BadRecord]:
             raise RecordProblem("no article text found")
         published = parse_date(page["date"]) if page["date"] else None
     except RecordProblem as exc:
-        yield BadRecord(path.name, str(exc))
+        yield BadRecord(position, str(exc))
         return
     url = page["url"] if re.match(r"^https?://", page["url"]) else ""
     yield Record(
-        position=path.name,
+        position=position,
         headline=title[:300],
         body=page["body"],
         source="html",
-        # Without a canonical URL the file name is the page's identity.
-        source_id="" if url else path.name[:200],
+        # Without a canonical URL the page's path under the import root is
+        # its identity ("a/index.html" and "b/index.html" are two pages).
+        source_id="" if url else ctx.relative(path)[:200],
         url=url[:500],
         standfirst=page["description"][:1000],
         published_at=published,

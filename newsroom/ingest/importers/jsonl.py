@@ -11,14 +11,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..records import BadRecord, Record, RecordProblem, parse_date, split_names
-from ..sources import Opened
+from ..sources import Opened, bounded_lines, max_record_bytes
 from . import ReadContext
 
 
 def read(path: Path, ctx: ReadContext) -> Iterator[Record | BadRecord]:
+    cap = max_record_bytes()
+    name = ctx.name(path)
     with ctx.track(Opened(path)) as opened:
-        for number, raw in enumerate(opened.stream, start=1):
-            position = f"{path.name}:{number}"
+        for number, raw in enumerate(bounded_lines(opened.stream, cap), start=1):
+            position = f"{name}:{number}"
+            if raw is None:
+                yield BadRecord(
+                    position,
+                    f"record over {cap:,} bytes (NEWSROOM_IMPORT_MAX_RECORD_BYTES)",
+                )
+                continue
             if not raw.strip():
                 continue
             try:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import calendar
+import io
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 from ..htmlmd import html_to_markdown
 from ..records import BadRecord, Record, split_names
-from ..sources import Opened
+from ..sources import Opened, max_document_bytes
 from . import ReadContext
 
 
@@ -17,15 +18,16 @@ def read(path: Path, ctx: ReadContext) -> Iterator[Record | BadRecord]:
     import feedparser
 
     with ctx.track(Opened(path)) as opened:
-        data = opened.stream.read()
-    feed = feedparser.parse(data)
+        data = opened.read_whole(max_document_bytes(), "feed")
+    # A stream, never bytes: feedparser opens bytes that name a file as a path.
+    feed = feedparser.parse(io.BytesIO(data))
     if feed.bozo and not feed.entries:
-        yield BadRecord(path.name, f"not a feed: {feed.get('bozo_exception')}")
+        yield BadRecord(ctx.name(path), f"not a feed: {feed.get('bozo_exception')}")
         return
     channel = feed.feed
     source = channel.get("link") or channel.get("title") or ctx.url or path.name
     for number, entry in enumerate(feed.entries, start=1):
-        position = f"{ctx.url or path.name}#entry{number}"
+        position = f"{ctx.url or ctx.name(path)}#entry{number}"
         title = " ".join((entry.get("title") or "").split())
         if not title:
             yield BadRecord(position, "missing title")

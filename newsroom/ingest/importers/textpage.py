@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..records import BadRecord, Record, content_hash, plain_to_markdown
-from ..sources import Opened
+from ..sources import Opened, max_record_bytes
 from . import ReadContext
 
 PROSE_MIN_WORDS = 8
@@ -119,22 +119,24 @@ def extract(text: str) -> tuple[str, list[str]]:
 
 def read(path: Path, ctx: ReadContext) -> Iterator[Record | BadRecord]:
     with ctx.track(Opened(path)) as opened:
-        raw = opened.stream.read()
+        raw = opened.read_whole(max_record_bytes())
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        yield BadRecord(path.name, f"invalid encoding (not UTF-8) at byte {exc.start}")
+        yield BadRecord(
+            ctx.name(path), f"invalid encoding (not UTF-8) at byte {exc.start}"
+        )
         return
     headline, paragraphs = extract(text)
     if not paragraphs:
-        yield BadRecord(path.name, "no article text found")
+        yield BadRecord(ctx.name(path), "no article text found")
         return
     if not headline:
-        yield BadRecord(path.name, "missing title")
+        yield BadRecord(ctx.name(path), "missing title")
         return
     body = plain_to_markdown(paragraphs)
     yield Record(
-        position=path.name,
+        position=ctx.name(path),
         headline=headline[:300],
         body=body,
         source="textpage",

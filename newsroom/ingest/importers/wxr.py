@@ -67,7 +67,7 @@ def read(path: Path, ctx: ReadContext) -> Iterator[Record | BadRecord]:
                     site = (el.text or "").strip()
                 elif name == "item":
                     number += 1
-                    position = f"{path.name}#item{number}"
+                    position = f"{ctx.name(path)}#item{number}"
                     try:
                         record = _post(
                             el, position, site or path.name, authors, listed, ctx
@@ -79,7 +79,7 @@ def read(path: Path, ctx: ReadContext) -> Iterator[Record | BadRecord]:
                             yield record
                     el.clear()  # keep memory flat on big exports
         except ET.ParseError as exc:
-            yield BadRecord(f"{path.name}:{exc.position[0]}", f"broken XML: {exc}")
+            yield BadRecord(f"{ctx.name(path)}:{exc.position[0]}", f"broken XML: {exc}")
 
 
 def _post(

@@ -1,0 +1,77 @@
+"""Markdown rendering does work linear in its input, whatever the input."""
+
+from __future__ import annotations
+
+import sys
+
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from newsroom.articles.rendering import MAX_MARKUP_PER_BLOCK, balance, render_markdown
+
+# Lines of Python executed per character of input, at most (ordinary articles
+# run about 4), plus a constant for Markdown's own setup.
+LINES_PER_CHAR = 100
+SETUP_LINES = 30_000
+
+
+def work(text: str) -> int:
+    """Python lines executed while rendering ``text`` (a count, not a time)."""
+    count = 0
+
+    def tracer(frame, event, arg):
+        nonlocal count
+        count += 1
+        return tracer
+
+    sys.settrace(tracer)
+    try:
+        render_markdown(text)
+    finally:
+        sys.settrace(None)
+    return count
+
+
+MARKUP = st.text(alphabet="[]()<>*_`!\\ a\n#>-&", max_size=3000)
+
+
+@settings(max_examples=40, deadline=None)
+@given(MARKUP)
+@example("[" * 150 + "a" * 1850)  # each "[" scanned to the end: quadratic
+@example("*[" * 1500)
+@example("[x](" * 750)
+@example("<a" * 1500)
+@example("\n".join("    " * i + "- x" for i in range(200)))  # recursion per level
+@example("\n".join(">" * i + " x" for i in range(200)))
+def test_rendering_work_is_linear_in_the_input(text):
+    """Bracket-heavy, nested and markup-dense text is rendered within a
+    budget of work proportional to its length."""
+    assert work(text) <= LINES_PER_CHAR * len(text) + SETUP_LINES
+
+
+def test_ordinary_markdown_renders_as_before():
+    """Links, emphasis, quotes, lists and code are untouched by the limits."""
+    html = render_markdown(
+        "A [link](https://example.org) and *this* with `[code]`.\n\n"
+        "> quoted\n\n- one\n- two\n\n[1] stays, as does [a [nested] one]."
+    )
+    assert '<a href="https://example.org" rel="noopener noreferrer">link</a>' in html
+    assert "<em>this</em>" in html and "<code>[code]</code>" in html
+    assert "<blockquote>" in html and "<li>two</li>" in html
+    assert "[1] stays, as does [a [nested] one]." in html
+
+
+def test_unmatched_brackets_show_as_typed():
+    """An unmatched "[" or "(" is escaped, which shows it exactly as typed."""
+    assert balance("see [1 and [2](x") == "see \\[1 and [2]\\(x"
+    assert render_markdown("see [1 and [2](x") == "<p>see [1 and [2](x</p>"
+
+
+def test_a_block_dense_with_markup_is_shown_as_its_text():
+    """Past MAX_MARKUP_PER_BLOCK markup characters a block is shown as the
+    plain text it is (escaped), the other blocks still as Markdown."""
+    dense = "*[" * MAX_MARKUP_PER_BLOCK
+    html = render_markdown(f"*Fine* paragraph.\n\n{dense}\n\n<script>x</script>")
+    assert html.startswith("<p><em>Fine</em> paragraph.</p>")
+    assert f"<p>{dense}</p>" in html
+    assert "<script>" not in html

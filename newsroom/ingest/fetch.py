@@ -1,0 +1,205 @@
+"""A bounded HTTP GET for things a stranger names: feeds, pages, images.
+
+:func:`fetch` reads one URL with an overall deadline (a slow drip cannot hold
+it past the deadline), a cap on the bytes it keeps (after gunzipping), and a
+cap on redirects. Only ``http`` and ``https`` are followed, and only to
+public addresses: every hop's host is resolved once, each of its addresses
+is checked, and the connection goes to the address that was checked (so a
+name that resolves to a public address for the check and a private one for
+the connection gets nowhere). An operator who imports from an intranet names
+those networks in ``NEWSROOM_FETCH_ALLOWED_NETWORKS``.
+
+The importers use it for URL sources; anything else that fetches what a
+stranger names (photos by URL) should too.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import socket
+import ssl
+import time
+import zlib
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+from django.conf import settings
+
+USER_AGENT = "newsroom-fetch/1"
+REDIRECTS = {301, 302, 303, 307, 308}
+CHUNK = 64 * 1024
+
+
+class FetchError(Exception):
+    """The URL was not read: refused, too big, too slow or broken."""
+
+
+@dataclass(frozen=True)
+class Fetched:
+    url: str  # the last URL, after redirects
+    status: int
+    content_type: str
+    body: bytes
+
+
+def _allowed_networks() -> list:
+    value = getattr(settings, "NEWSROOM_FETCH_ALLOWED_NETWORKS", []) or []
+    if isinstance(value, str):
+        value = [v for v in value.split(",") if v.strip()]
+    return [ipaddress.ip_network(v.strip(), strict=False) for v in value]
+
+
+def address_allowed(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """A public (globally routable, unicast) address, or one the operator allows."""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    if any(ip in net for net in _allowed_networks()):
+        return True
+    return ip.is_global and not ip.is_multicast and not ip.is_reserved
+
+
+def _resolve(host: str, port: int, deadline: float) -> str:
+    """One checked address for ``host``; refuses when any address is not public."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise FetchError(f"cannot resolve {host!r}: {exc}") from exc
+    if time.monotonic() > deadline:
+        raise FetchError("deadline passed")
+    addresses = []
+    for info in infos:
+        text = info[4][0].split("%", 1)[0]
+        ip = ipaddress.ip_address(text)
+        if not address_allowed(ip):
+            raise FetchError(f"{host!r} resolves to a non-public address ({ip})")
+        addresses.append(text)
+    if not addresses:
+        raise FetchError(f"cannot resolve {host!r}")
+    return addresses[0]
+
+
+class _Pinned(http.client.HTTPConnection):
+    """An HTTP connection to an address checked beforehand."""
+
+    def __init__(self, host, port, address, timeout) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self.address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self.address, self.port), self.timeout)
+
+
+class _PinnedTLS(http.client.HTTPSConnection):
+    def __init__(self, host, port, address, timeout) -> None:
+        super().__init__(
+            host, port, timeout=timeout, context=ssl.create_default_context()
+        )
+        self.address = address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+def _left(deadline: float) -> float:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise FetchError("deadline passed")
+    return left
+
+
+def fetch(
+    url: str,
+    *,
+    max_bytes: int,
+    seconds: float,
+    max_redirects: int = 5,
+    accept: str = "*/*",
+) -> Fetched:
+    """GET ``url`` within ``seconds`` overall, keeping at most ``max_bytes``.
+
+    Raises FetchError for a refused scheme or address, too many redirects, a
+    body over the cap (compressed or not), the deadline, or a network error.
+    """
+    deadline = time.monotonic() + seconds
+    for _hop in range(max_redirects + 1):
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise FetchError(f"refused: only http(s) URLs are fetched ({url[:200]!r})")
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError as exc:
+            raise FetchError(f"bad port in {url[:200]!r}") from exc
+        address = _resolve(parts.hostname, port, deadline)
+        cls = _PinnedTLS if parts.scheme == "https" else _Pinned
+        conn = cls(parts.hostname, port, address, timeout=_left(deadline))
+        path = parts.path or "/"
+        if parts.query:
+            path += "?" + parts.query
+        try:
+            conn.request(
+                "GET",
+                path,
+                headers={
+                    "User-Agent": USER_AGENT,
+                    "Accept": accept,
+                    "Accept-Encoding": "gzip",
+                },
+            )
+            sock = conn.sock  # getresponse() may hand it to the response
+            response = conn.getresponse()
+            if response.status in REDIRECTS:
+                location = response.getheader("Location") or ""
+                if not location:
+                    raise FetchError(f"redirect without a Location from {url[:200]!r}")
+                url = urljoin(url, location.strip())
+                continue
+            if response.status != 200:
+                raise FetchError(f"HTTP {response.status} from {url[:200]!r}")
+            body = _read(sock, response, max_bytes, deadline)
+            return Fetched(
+                url=url,
+                status=response.status,
+                content_type=response.getheader("Content-Type") or "",
+                body=body,
+            )
+        except (OSError, http.client.HTTPException) as exc:
+            raise FetchError(f"cannot fetch {url[:200]!r}: {exc}") from exc
+        finally:
+            conn.close()
+    raise FetchError(f"more than {max_redirects} redirects")
+
+
+def _read(sock, response, max_bytes: int, deadline: float) -> bytes:
+    length = response.getheader("Content-Length")
+    if length and length.isdigit() and int(length) > max_bytes:
+        raise FetchError(f"body of {int(length):,} bytes is over the cap")
+    gzipped = "gzip" in (response.getheader("Content-Encoding") or "").lower()
+    raw = bytearray()
+    while True:
+        if sock is not None:
+            sock.settimeout(_left(deadline))
+        chunk = response.read1(CHUNK)
+        if not chunk:
+            break
+        raw += chunk
+        if len(raw) > max_bytes:
+            raise FetchError(f"body over the cap of {max_bytes:,} bytes")
+        _left(deadline)
+    data = bytes(raw)
+    if gzipped or data[:2] == b"\x1f\x8b":
+        data = gunzip(data, max_bytes)
+    return data
+
+
+def gunzip(data: bytes, max_bytes: int) -> bytes:
+    """Gzip data expanded, refusing more than ``max_bytes`` of output."""
+    inflater = zlib.decompressobj(wbits=47)  # gzip or zlib header
+    try:
+        out = inflater.decompress(data, max_bytes + 1)
+    except zlib.error as exc:
+        raise FetchError(f"broken gzip body: {exc}") from exc
+    if len(out) > max_bytes or inflater.unconsumed_tail:
+        raise FetchError(f"body expands past the cap of {max_bytes:,} bytes")
+    return out

@@ -1,0 +1,111 @@
+"""Bounded reading: bombs, over-long records, paths posing as feeds, symlinks."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+
+from newsroom.articles.models import Article
+
+pytestmark = pytest.mark.django_db
+
+FEED = """<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
+<item><title>{title}</title><link>https://feed.example/{slug}</link>
+<description>Some words about it.</description></item></channel></rss>"""
+
+
+def line(n: int, title: str = "") -> str:
+    return json.dumps({"id": str(n), "title": title or f"Story {n}", "body": "Text."})
+
+
+def test_a_gzip_bomb_line_is_one_bad_record(tmp_path, run_import, settings):
+    """A gzipped JSON line that expands past the record cap is one bad record,
+    skipped without holding it; the records around it are imported."""
+    settings.NEWSROOM_IMPORT_MAX_RECORD_BYTES = 1 << 20
+    path = tmp_path / "bomb.jsonl.gz"
+    with gzip.open(path, "wb", compresslevel=9) as fh:
+        fh.write((line(1) + "\n").encode())
+        fh.write(b'{"title": "' + b"A" * (64 << 20) + b'"}\n')
+        fh.write((line(3) + "\n").encode())
+    assert path.stat().st_size < 200_000
+    run = run_import(path)
+    assert "2 created" in run.out and "1 bad" in run.out
+    assert "bomb.jsonl.gz:2" in run.bad_lines[0] and "over" in run.bad_lines[0]
+
+
+def test_a_file_expanding_past_the_file_cap_stops_there(tmp_path, run_import, settings):
+    """Past NEWSROOM_IMPORT_MAX_BYTES (after gunzipping) the file is one bad
+    record; what came before it stays imported."""
+    settings.NEWSROOM_IMPORT_MAX_BYTES = 1 << 20
+    path = tmp_path / "many.jsonl.gz"
+    with gzip.open(path, "wb") as fh:
+        fh.write((line(1) + "\n").encode())
+        for n in range(2, 40_000):
+            fh.write((line(n) + "\n").encode())
+    run = run_import(path)
+    assert "1 bad" in run.out
+    assert "NEWSROOM_IMPORT_MAX_BYTES" in run.bad_lines[-1]
+    assert Article.objects.filter(source_id="1").exists()
+
+
+def test_an_html_bomb_is_refused_before_parsing(tmp_path, run_import, settings):
+    """A 1 MB .html.gz that expands to hundreds of MB is one bad record."""
+    settings.NEWSROOM_IMPORT_MAX_RECORD_BYTES = 1 << 20
+    path = tmp_path / "page.html.gz"
+    with gzip.open(path, "wb", compresslevel=9) as fh:
+        fh.write(b"<html><body><p>" + b"a " * (32 << 20) + b"</p></body></html>")
+    run = run_import(path)
+    assert "1 bad" in run.out and "over" in run.bad_lines[0]
+    assert not Article.objects.exists()
+
+
+def test_a_feed_whose_body_is_a_path_is_not_opened(tmp_path, run_import):
+    """Feed bytes naming a local file are parsed as a (broken) feed, never
+    opened: the private file's story is not published."""
+    secret = tmp_path / "secret.xml"
+    secret.write_text(FEED.format(title="Private payroll", slug="p"))
+    secret.chmod(0o600)
+    feed = tmp_path / "innocent.rss"
+    feed.write_text(str(secret))
+    run = run_import(feed)
+    assert "1 bad" in run.out and "not a feed" in run.bad_lines[0]
+    assert not Article.objects.filter(headline__icontains="payroll").exists()
+
+
+def test_a_directory_import_stays_inside_the_directory(tmp_path, run_import):
+    """Symbolic links to files or directories outside the import root are
+    skipped; only the directory's own files are read."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "leak.rss").write_text(FEED.format(title="Leaked memo", slug="l"))
+    root = tmp_path / "import"
+    (root / "sub").mkdir(parents=True)
+    (root / "sub" / "own.rss").write_text(FEED.format(title="Own story", slug="o"))
+    (root / "link.rss").symlink_to(outside / "leak.rss")
+    (root / "dirlink").symlink_to(outside, target_is_directory=True)
+    run = run_import(root)
+    assert "1 created" in run.out
+    assert list(Article.objects.values_list("headline", flat=True)) == ["Own story"]
+
+
+def test_file_names_are_printed_escaped(tmp_path, run_import):
+    """A file name with control characters (an escape sequence for the
+    terminal) is printed with them escaped."""
+    root = tmp_path / "import"
+    root.mkdir()
+    (root / "evil\x1b[2J\x07.jsonl").write_text("not json\n")
+    run = run_import(root)
+    assert "\x1b" not in run.err and "\\x1b[2J\\x07.jsonl:1" in run.err
+
+
+def test_nested_empty_bold_converts_in_linear_time():
+    """40 nested empty <b> (a 630-byte feed entry) convert at once; each
+    element is converted once, and bold inside bold is written once."""
+    from newsroom.ingest.htmlmd import html_to_markdown
+
+    assert html_to_markdown("<p>" + "<b>" * 40 + "</b>" * 40 + "ok</p>") == "ok"
+    assert html_to_markdown("<p>" + "<b>" * 40 + "x" + "</b>" * 40 + "</p>") == (
+        "**x**"
+    )
