@@ -54,7 +54,12 @@ def test_a_reporter_submits_an_editor_publishes_and_readers_see_it(live_server, 
     sign_in(page, base, "eddie")
     page.goto(base + "/admin/articles/reviewqueue/")
     page.get_by_role("link", name="Review", exact=True).first.click()
-    assert "Ready for the desk." in page.content()
+    page.wait_for_url(re.compile(r"/change/$"))
+    # Read the story's workflow history once the form is there (content()
+    # taken mid-load can stop at a blocking script in the head).
+    history = page.locator(".field-workflow_history")
+    history.wait_for()
+    assert "Ready for the desk." in history.inner_text()
     page.locator("#id_status").select_option("published")
     page.locator("input[name=_save]").click()
     page.wait_for_url(re.compile(r"/admin/articles/article/$"))

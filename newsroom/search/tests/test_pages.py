@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from datetime import timedelta
 
 import pytest
@@ -163,8 +162,9 @@ def test_alias_group_from_admin_applies_and_says_so(client, search_backend, inde
     assert "Matched through" not in direct
 
 
-def test_suggest_json_fast(client, search_backend, index_now):
-    """GET /search/suggest gives words and headlines, in well under 10 ms."""
+def test_suggest_json(client, search_backend, index_now):
+    """GET /search/suggest gives words and headlines (its speed is measured in
+    bench/search.py's suggest class, not here: timed tests fail under load)."""
     f.article("Coalition fighters breach Raqqa wall", body="x")
     index_now()
     data = client.get("/search/suggest", {"q": "raq"}).json()
@@ -179,12 +179,6 @@ def test_suggest_json_fast(client, search_backend, index_now):
         "coalition fighters"
     ]
     assert client.get("/search/suggest", {"q": "r"}).json()["terms"] == []
-    timings = []
-    for _ in range(30):
-        start = time.perf_counter()
-        client.get("/search/suggest", {"q": "raq"})
-        timings.append(time.perf_counter() - start)
-    assert sorted(timings)[len(timings) // 2] < 0.010
 
 
 def test_query_log_without_personal_data_and_admin_report(
