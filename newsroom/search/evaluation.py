@@ -159,10 +159,13 @@ def to_document(number: int, doc: dict) -> IndexDocument:
     )
 
 
-def build_index(collection: Collection, path: Path) -> SearchBackend:
-    """The default backend's class and options, with the index under ``path``."""
+def build_index(
+    collection: Collection, path: Path, options: dict | None = None
+) -> SearchBackend:
+    """The default backend's class and options (``options`` override some,
+    to measure a ranking change), with the index under ``path``."""
     config = backend_config("default")
-    options = {**config.get("OPTIONS", {}), "PATH": str(path)}
+    options = {**config.get("OPTIONS", {}), **(options or {}), "PATH": str(path)}
     backend = load_backend(config["BACKEND"], "evaluation", options)
     with backend.writer(wait=10) as writer:
         writer.upsert(to_document(n, d) for n, d in enumerate(collection.docs, 1))
@@ -259,6 +262,7 @@ def evaluate(
     k: int = 10,
     sort: str = Sort.RELEVANCE,
     progress: Callable[[str], None] | None = None,
+    options: dict | None = None,
 ) -> Report:
     """Index the collection at ``path`` into a temporary index, run and score
     every query; the temporary index is deleted whatever happens."""
@@ -272,7 +276,7 @@ def evaluate(
     try:
         if progress:
             progress(f"{collection.name}: indexing {len(collection.docs)} documents")
-        backend = build_index(collection, tmp / "index")
+        backend = build_index(collection, tmp / "index", options)
         if progress:
             progress(f"{collection.name}: {len(collection.queries)} queries")
         runs, relaxed = run_queries(backend, collection, sort)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -30,8 +31,18 @@ class Command(BaseCommand):
             choices=list(evaluation.SORTS),
             help="ranking to evaluate (collections have no dates)",
         )
+        parser.add_argument(
+            "--option",
+            action="append",
+            default=[],
+            metavar="NAME=VALUE",
+            help="override one of the default backend's OPTIONS for this run "
+            "(a number or JSON value), to measure a ranking change",
+        )
 
-    def handle(self, *args, dir: str, k: int, sort: str, **options) -> None:
+    def handle(
+        self, *args, dir: str, k: int, sort: str, option: list[str], **options
+    ) -> None:
         if k < 1:
             raise CommandError("--k must be at least 1")
         if find_spec("ranx") is None:  # a test extra, not in `make run`'s install
@@ -39,6 +50,15 @@ class Command(BaseCommand):
                 "evaluate_search needs ranx: run `make install-test` "
                 "(or `pip install 'ranx>=0.3.20,<0.4'`)"
             )
+        overrides = {}
+        for item in option:
+            name, sep, value = item.partition("=")
+            if not sep or not name:
+                raise CommandError(f"--option {item!r}: expected NAME=VALUE")
+            try:
+                overrides[name] = json.loads(value)
+            except ValueError:
+                overrides[name] = value
         try:
             paths = evaluation.collections_in(Path(dir))
         except evaluation.CollectionError as exc:
@@ -47,7 +67,11 @@ class Command(BaseCommand):
         reports = []
         for path in paths:
             try:
-                reports.append(evaluation.evaluate(path, k=k, sort=sort, progress=err))
+                reports.append(
+                    evaluation.evaluate(
+                        path, k=k, sort=sort, progress=err, options=overrides
+                    )
+                )
             except evaluation.CollectionError as exc:
                 raise CommandError(str(exc)) from exc
         self.stdout.write(self.table(reports, k, sort))
