@@ -82,6 +82,9 @@ def main() -> None:
                 for n, d in enumerate(docs, 1)
             )
             w.commit(0)
+            w.seal(len(docs))  # a first fill is live only once sealed
+            if w.created:
+                w.make_live()
         label = {n: d["category"] for n, d in enumerate(docs, 1)}
         later = datetime(2030, 1, 1, tzinfo=UTC)
         per_section: dict[str, list[float]] = defaultdict(list)
