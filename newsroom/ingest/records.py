@@ -144,7 +144,9 @@ def split_names(value: object) -> list[str]:
 # Python-Markdown's escapable characters; "<" and entities need HTML escapes.
 _MD_INLINE = re.compile(r"([\\`*_\[\]])")
 _MD_NUMBERED = re.compile(r"^(\d+)(?=[.)]\s)")
-_ENTITY = re.compile(r"&(?=#?\w+;)")
+# Python-Markdown reads "&#65" (no semicolon) as a character too: escape any
+# "&" that a name or number follows.
+_ENTITY = re.compile(r"&(?=#|\w)")
 
 
 def plain_to_markdown(paragraphs: list[str]) -> str:

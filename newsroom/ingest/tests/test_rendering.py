@@ -89,6 +89,18 @@ def test_plain_text_survives_markdown(paragraphs):
     assert not re.search(r"<(ul|ol|h\d|em|strong|code|blockquote|a)\b", rendered)
 
 
+def test_plain_text_with_entity_like_words_shows_them_as_typed():
+    """ "&#65" or "&#0" in plain text is text, not a character reference (found
+    by the property test above: "&#0" rendered as U+FFFD)."""
+    for typed in ("&#0", "&#65", "AT&T", "&amp", "fish & chips"):
+        rendered = render_markdown(plain_to_markdown([typed]))
+        import html
+
+        assert html.unescape(rendered.removeprefix("<p>").removesuffix("</p>")) == (
+            typed
+        )
+
+
 def test_feed_html_becomes_markdown():
     """Feed HTML: paragraphs, emphasis, links, quotes and lists survive; scripts
     and unknown tags leave nothing but text."""
