@@ -192,3 +192,20 @@ def test_the_longest_query_the_box_takes_is_answered(served):
     status, _, body = get(served + "/search/?q=" + quote(text))
     assert status == 200, body[:300]
     assert 'name="q"' in body
+
+
+def test_pictures_are_served_from_media_with_long_cache(served):
+    """Under `make run` (granian, no nginx) the demo's pictures are on the home
+    page, and /media/ answers them, made on first request, cached forever;
+    /favicon.ico answers too."""
+    _, _, home = get(served + "/")
+    src = re.search(r'<img[^>]+src="(/media/r/[0-9a-f]{16}/[^"]+\.jpg)"', home)
+    assert src, "no picture on the home page"
+    with urllib.request.urlopen(served + src.group(1), timeout=30) as response:
+        assert response.status == 200
+        assert response.headers["Content-Type"] == "image/jpeg"
+        assert "immutable" in response.headers["Cache-Control"]
+        assert response.read(3) == b"\xff\xd8\xff"
+    assert get(served + "/media/originals/x.jpg")[0] == 404
+    with urllib.request.urlopen(served + "/favicon.ico", timeout=10) as response:
+        assert response.status == 200

@@ -136,3 +136,19 @@ def test_the_library_list_searches_captions_and_shows_thumbnails(admin_client):
     assert re.search(r'<img src="/media/r/[0-9a-f]{16}/f50x50-160x160.jpg"', html)
     html = admin_client.get("/admin/media/image/?q=Lima").content.decode()
     assert "A crowd" in html and "Over the ridge" not in html
+
+
+def test_editors_pick_the_lead_picture_and_author_photo_in_the_admin(admin_client):
+    """The story form offers the library's pictures as the lead image (search as
+    you type), and the author form a photo."""
+    _upload(admin_client, _jpeg(seed=9), alt="A kite", caption="Kite over the ridge")
+    form = admin_client.get("/admin/articles/article/add/").content.decode()
+    assert 'name="lead_image"' in form and "admin-autocomplete" in form
+    found = admin_client.get(
+        "/admin/autocomplete/",
+        {"term": "ridge", "app_label": "articles", "model_name": "article",
+         "field_name": "lead_image"},
+    ).json()  # fmt: skip
+    assert [r["text"] for r in found["results"]] == ["Kite over the ridge"]
+    author = admin_client.get("/admin/articles/author/add/").content.decode()
+    assert 'name="photo"' in author

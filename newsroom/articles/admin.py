@@ -182,7 +182,7 @@ class ArticleAdmin(SimpleHistoryAdmin):
     search_fields = ["headline", "standfirst", "slug"]
     date_hierarchy = "published_at"
     list_select_related = ["section"]
-    autocomplete_fields = ["tags"]
+    autocomplete_fields = ["tags", "lead_image"]
     prepopulated_fields = {"slug": ["headline"]}
     inlines = [BylineInline, ArticleNoteInline]
     readonly_fields = ["workflow_history"]
@@ -213,17 +213,20 @@ class ArticleAdmin(SimpleHistoryAdmin):
                     "published_at",
                     "section",
                     "tags",
-                    "image_url",
+                    "lead_image",
                 ],
                 "description": "Reporters submit a draft for review; editors "
-                "publish it now, or schedule it with a time in the future.",
+                "publish it now, or schedule it with a time in the future. "
+                "The lead picture comes from the media library (type a word of "
+                'its caption); in the body, <code>![alt](image:42 "caption")</code> '
+                "places library picture 42.",
             },
         ),
         ("Comments", {"fields": ["comments_enabled", "comment_moderation"]}),
         (
             "Provenance",
             {
-                "fields": ["source", "source_id", "canonical_url"],
+                "fields": ["source", "source_id", "canonical_url", "image_url"],
                 "classes": ["collapse"],
             },
         ),
@@ -409,4 +412,5 @@ class TagAdmin(admin.ModelAdmin):
 class AuthorAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "email"]
     search_fields = ["name"]
+    autocomplete_fields = ["photo"]
     prepopulated_fields = {"slug": ["name"]}
