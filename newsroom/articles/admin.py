@@ -22,6 +22,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from . import admin_desk  # noqa: F401 - registers the desk's own admins
 from .admin_desk import ArticleActionForm, bulk_actions, create_preview_link
 from .desk import Transition, mark_editing, others_editing
+from .forms import CleanTextForm, body_max_chars
 from .models import Article, ArticleNote, Author, Byline, Section, Tag
 from .rendering import render_markdown
 from .text import clean_text
@@ -45,6 +46,7 @@ class BylineInline(admin.TabularInline):
 
 class ArticleNoteInline(admin.StackedInline):
     model = ArticleNote
+    form = CleanTextForm
     extra = 0
     fields = ["kind", "text", "noted_at"]
 
@@ -128,6 +130,18 @@ class ArticleForm(forms.ModelForm):
                 "Scheduled needs a publication time in the future; Published "
                 "with no time goes live now."
             )
+
+    def clean_body(self) -> str:
+        # Rendering is linear, but a body this long is a mistake (a paste of
+        # a whole archive), and every save renders it again.
+        body = self.cleaned_data.get("body") or ""
+        limit = body_max_chars()
+        if len(body) > limit:
+            raise forms.ValidationError(
+                f"The body is {len(body):,} characters long; the most a story "
+                f"may have is {limit:,}. Split it into parts, or trim it."
+            )
+        return body
 
     def clean(self):
         data = super().clean()
@@ -395,6 +409,7 @@ class ArticleAdmin(SimpleHistoryAdmin):
 
 @admin.register(Section)
 class SectionAdmin(admin.ModelAdmin):
+    form = CleanTextForm
     list_display = ["name", "slug", "position"]
     list_editable = ["position"]
     search_fields = ["name"]
@@ -403,6 +418,7 @@ class SectionAdmin(admin.ModelAdmin):
 
 @admin.register(Tag)
 class TagAdmin(admin.ModelAdmin):
+    form = CleanTextForm
     list_display = ["name", "slug"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
@@ -410,6 +426,7 @@ class TagAdmin(admin.ModelAdmin):
 
 @admin.register(Author)
 class AuthorAdmin(admin.ModelAdmin):
+    form = CleanTextForm
     list_display = ["name", "slug", "email"]
     search_fields = ["name"]
     autocomplete_fields = ["photo"]

@@ -19,6 +19,7 @@ from newsroom.media.describe import FEED_SPEC, alt_text, rendition
 from newsroom.media.feeds import MediaAtomFeed, MediaRssFeed
 
 from .models import Article, ArticleNote, Author, Section, Tag
+from .text import clean_text
 
 
 def absolute(path: str) -> str:
@@ -81,10 +82,12 @@ class ArticleFeed(NewsFeed):
         return qs.order_by("-published_at", "-id")[: feed_size()]
 
     def item_title(self, item: Article) -> str:
-        return item.headline
+        # Cleaned again here: a control character stored before text was
+        # cleaned (a vertical tab) would make the whole feed invalid XML.
+        return clean_text(item.headline, multiline=False)
 
     def item_description(self, item: Article) -> str:
-        return item.standfirst or item.headline
+        return clean_text(item.standfirst or item.headline)
 
     def item_link(self, item: Article) -> str:
         return absolute(item.get_absolute_url())
@@ -189,10 +192,11 @@ class CorrectionsFeed(NewsFeed):
         )
 
     def item_title(self, item: ArticleNote) -> str:
-        return f"{item.get_kind_display()}: {item.article.headline}"
+        headline = clean_text(item.article.headline, multiline=False)
+        return f"{item.get_kind_display()}: {headline}"
 
     def item_description(self, item: ArticleNote) -> str:
-        return item.text
+        return clean_text(item.text)
 
     def item_link(self, item: ArticleNote) -> str:
         return absolute(item.article.get_absolute_url())

@@ -33,6 +33,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from .models import Article, Author, Section, Tag
+from .text import clean_text
 
 XML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n'
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
@@ -179,8 +180,14 @@ def news(request: HttpRequest) -> HttpResponse:
             f"<news:publication><news:name>{name}</news:name>"
             f"<news:language>{language}</news:language></news:publication>"
             f"<news:publication_date>{published_at.isoformat()}"
-            f"</news:publication_date><news:title>{escape(headline)}</news:title>"
+            f"</news:publication_date><news:title>{escape(one_line(headline))}"
+            "</news:title>"
             "</news:news></url>\n"
         )
     lines.append("</urlset>\n")
     return HttpResponse("".join(lines), content_type="application/xml")
+
+
+def one_line(text: str) -> str:
+    """Text stored before cleaning (a vertical tab) is still valid XML here."""
+    return clean_text(text, multiline=False)

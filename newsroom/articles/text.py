@@ -1,28 +1,47 @@
-"""Text as editors and importers hand it in, made safe to store and show."""
+"""Text as editors and importers hand it in, made safe to store and show.
+
+One rule for the admin forms and the importers: NFC (so the same words
+compare equal however they were typed), one kind of line ending, and no
+control characters: C0 and C1 controls (NUL included, which the page cache's
+markers begin with), lone surrogates and the noncharacters U+FFFE/U+FFFF,
+none of which XML 1.0 (feeds, sitemaps) admits.
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 
-# C0/C1 controls (tab and newline are handled apart), DEL, and the Unicode
-# line/paragraph separators, which break feeds and XML sitemaps.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
-_CONTROL_INLINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Line breaks of every kind: CRLF, CR, vertical tab and form feed (a word
+# processor's line break), NEL, and the Unicode line/paragraph separators.
+_BREAKS = re.compile("\r\n|[\r\x0b\x0c\x85\u2028\u2029]")
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_CONTROL_INLINE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 def clean_text(text: str, *, multiline: bool = True) -> str:
     """NFC, one kind of line ending, and no control characters.
 
-    In multi-line text, tab and newline stay; a vertical tab or form feed (a
-    word processor's line break) becomes a newline. In a one-line field every
-    control character, newlines included, becomes a space.
+    In multi-line text, tab and newline stay; every other line break becomes
+    a newline. In a one-line field every control character, newlines
+    included, becomes a space, and runs of whitespace one space.
     """
     if not text:
         return text
-    text = unicodedata.normalize("NFC", text)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _BREAKS.sub("\n", text)
     if multiline:
-        text = text.replace("\x0b", "\n").replace("\x0c", "\n")
-        return _CONTROL.sub("", text)
-    return " ".join(_CONTROL_INLINE.sub(" ", text).split())
+        text = _CONTROL.sub("", text)
+        return unicodedata.normalize("NFC", text)
+    text = _CONTROL_INLINE.sub(" ", text)
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def cut_at_word(text: str, limit: int) -> str:
+    """At most ``limit`` characters, cut at a word boundary with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    space = head.rfind(" ")
+    if space > limit // 2:
+        head = head[:space]
+    return head.rstrip(" ,;:.-") + "…"

@@ -3,9 +3,11 @@
 A fragment (the comment form) or a whole page is rendered with markers where
 a visitor's own values go, kept, and filled for each request: filling is a
 string join, rendering the form again costs milliseconds. A marker is
-``\\x00nr:NAME\\x00`` for a fixed set of names. Django's form fields refuse NUL,
-so readers and editors cannot type one; should imported text carry a marker
-anyway, it is filled with the same visitor's own values, never another's.
+``\\x00nr<NONCE>:NAME\\x00`` for a fixed set of names, where NONCE is random
+per process: no stored text can contain a marker, since nobody who writes text
+knows the nonce (and the text cleaning of forms and imports removes NUL
+anyway). A stamp's article id is at most 18 digits, so it is always a number
+``int()`` reads.
 
 The values other than the CSRF token come from ``registry.slot_values``,
 which the comments app fills; without it those markers are left empty.
@@ -14,23 +16,31 @@ which the comments app fills; without it those markers are left empty.
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Callable
 from html import escape
 
 from .registry import slot_values
 
-CSRF = "\x00nr:csrf\x00"
-CODE_TOKEN = "\x00nr:code_token\x00"
-CODE_QUESTION = "\x00nr:code_question\x00"
-CODE_IMAGE = "\x00nr:code_image\x00"
+NONCE = secrets.token_hex(12)
+CSRF = f"\x00nr{NONCE}:csrf\x00"
+CODE_TOKEN = f"\x00nr{NONCE}:code_token\x00"
+CODE_QUESTION = f"\x00nr{NONCE}:code_question\x00"
+CODE_IMAGE = f"\x00nr{NONCE}:code_image\x00"
 MARK = re.compile(
-    "\x00nr:(csrf|code_token|code_question|code_image|stamp\\.[0-9]+)\x00"
+    f"\x00nr{NONCE}:(csrf|code_token|code_question|code_image|stamp\\.[0-9]{{1,18}})\x00"
 )
+NAMES = re.compile(r"csrf|code_token|code_question|code_image|stamp\.[0-9]{1,18}")
 
 
 def stamp(article_id: int) -> str:
     """The marker for the comment form's fill-time stamp of one article."""
-    return f"\x00nr:stamp.{int(article_id)}\x00"
+    return f"\x00nr{NONCE}:stamp.{int(article_id)}\x00"
+
+
+def valid(parts: list[str]) -> bool:
+    """Parts from :func:`split` whose odd items are all marker names."""
+    return len(parts) % 2 == 1 and all(NAMES.fullmatch(p) for p in parts[1::2])
 
 
 def split(html: str) -> list[str]:

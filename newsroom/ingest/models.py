@@ -44,3 +44,14 @@ class ImportedComment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source}#{self.source_id} -> comment {self.comment_id}"
+
+
+class SourceClaim(models.Model):
+    """The import (a path or URL) that first used a source name."""
+
+    name = models.CharField(max_length=200, unique=True)
+    origin = models.CharField(max_length=500)
+    claimed_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} (from {self.origin})"

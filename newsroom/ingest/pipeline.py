@@ -25,11 +25,12 @@ from django.db import DatabaseError, connections
 
 from newsroom.db.bulk import sqlite_bulk_writes
 
+from .claims import Claims
 from .fastrender import render
 from .importers import ReadContext, reader_for
 from .pictures import Pictures
 from .progress import make_progress
-from .records import BadRecord, Record, content_hash
+from .records import BadRecord, Record, RecordProblem, content_hash
 from .sources import (
     SourceError,
     detect_format,
@@ -37,6 +38,7 @@ from .sources import (
     is_url,
     list_files,
 )
+from .validate import check
 from .writer import BatchResult, Writer
 
 
@@ -52,6 +54,9 @@ class Options:
     progress: str = "auto"  # auto / bar / lines / none
     comments: bool = True
     undated: datetime | None = None  # None: records with no date become drafts
+    skip_withheld: bool = False  # skip protected/private posts instead of drafts
+    overwrite: bool = False  # replace articles the desk edited since the import
+    source_name: str = ""  # --source: every record's source, claimed or not
 
 
 @dataclass
@@ -66,6 +71,8 @@ class Summary:
     undated: int = 0
     pictures: int = 0
     pictures_failed: int = 0
+    withheld: int = 0  # password-protected or private posts (drafts or skipped)
+    kept: int = 0  # edited by the desk since the import: left as they are
     seconds: float = 0.0
     bad_records: list[BadRecord] = field(default_factory=list)
 
@@ -76,13 +83,20 @@ class Summary:
         self.duplicates += result.duplicates
         self.comments += result.comments
         self.undated += len(result.undated)
+        self.kept += len(result.kept)
 
     @property
     def rate(self) -> float:
         return self.read / self.seconds if self.seconds else 0.0
 
-    def line(self, dry_run: bool = False) -> str:
+    def line(self, dry_run: bool = False, skip_withheld: bool = False) -> str:
         head = "dry run, nothing written: " if dry_run else ""
+        held = ""
+        if self.withheld:
+            what = "skipped" if skip_withheld else "kept as drafts"
+            held = f", {self.withheld} protected or private {what}"
+        if self.kept:
+            held += f", {self.kept} kept (edited since imported)"
         return (
             f"{head}{self.read} read, {self.created} created, {self.updated} updated, "
             f"{self.unchanged} unchanged, {self.duplicates} duplicates, "
@@ -92,7 +106,7 @@ class Summary:
                 if self.pictures or self.pictures_failed
                 else ""
             )
-            + f" in {self.seconds:.1f}s ({self.rate:.0f} records/s)"
+            + f"{held} in {self.seconds:.1f}s ({self.rate:.0f} records/s)"
         )
 
 
@@ -134,9 +148,16 @@ def run_import(options: Options, *, err: TextIO | None = None) -> Summary:
             dry_run=options.dry_run,
             comment_writer=_comment_writer(options),
             undated=options.undated,
+            overwrite=options.overwrite,
+        )
+        claims = Claims(
+            origin=url or str(Path(options.source).resolve()),
+            forced=options.source_name,
+            dry_run=options.dry_run,
         )
         pictures = Pictures()
         records = _records(files, options, url, root, summary, err, progress, pictures)
+        records = _claimed(records, claims, summary, err)
         try:
             for batch in _prepared(_batches(records, batch_size), workers):
                 _write(writer, batch, summary, err)
@@ -196,9 +217,23 @@ def _records(
                 if isinstance(item, BadRecord):
                     _bad(summary, item, err)
                 else:
+                    try:
+                        record = check(item)
+                    except RecordProblem as exc:
+                        _bad(summary, BadRecord(item.position, str(exc)), err)
+                        continue
+                    if record.withheld:
+                        summary.withheld += 1
+                        done_with = "skipped" if options.skip_withheld else "a draft"
+                        err.write(
+                            f"withheld {record.position}: {record.withheld} post, "
+                            f"{done_with}\n"
+                        )
+                        if options.skip_withheld:
+                            continue
                     if pictures is not None:
-                        pictures.note(item, ctx, path)
-                    yield item
+                        pictures.note(record, ctx, path)
+                    yield record
                 if summary.read % 200 == 0:
                     progress.update(summary.read, done + ctx.bytes_done())
         except (OSError, SourceError, ValueError) as exc:
@@ -267,6 +302,19 @@ def _done(summary: Summary, result: BatchResult, err: TextIO) -> None:
         err.write(f"duplicate {note}\n")
     for note in result.undated:
         err.write(f"undated {note}\n")
+    for note in result.kept:
+        err.write(f"kept {note}\n")
+
+
+def _claimed(records: Iterator[Record], claims, summary: Summary, err: TextIO):
+    """Records whose source this import may write to (see claims.py)."""
+    for record in records:
+        try:
+            claims.check(record)
+        except RecordProblem as exc:
+            _bad(summary, BadRecord(record.position, str(exc)), err)
+            continue
+        yield record
 
 
 def _comment_writer(options: Options):

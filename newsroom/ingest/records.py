@@ -61,6 +61,9 @@ class Record:
     picture_alt: str = ""
     picture_caption: str = ""
     comments: list[Comment] = field(default_factory=list)
+    # Why the source kept it from the public (a WordPress password or
+    # private post); such a record is imported as a draft, or skipped.
+    withheld: str = ""
     body_html: str = ""  # filled by the pipeline (render_markdown)
     content_hash: str = ""  # filled by the pipeline
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -59,6 +60,7 @@ class BatchResult:
     comments: int = 0
     notes: list[str] = field(default_factory=list)  # one per skipped duplicate
     undated: list[str] = field(default_factory=list)  # records with no date
+    kept: list[str] = field(default_factory=list)  # edited by the desk: untouched
 
 
 def url_key(url: str) -> str:
@@ -91,6 +93,7 @@ class Writer:
         dry_run: bool = False,
         comment_writer=None,
         undated: datetime | None = None,
+        overwrite: bool = False,
     ) -> None:
         # A record with no date is never stamped "now" (it would push the
         # whole front page, the feeds and the news sitemap aside): it becomes
@@ -99,6 +102,8 @@ class Writer:
         self.names = Names(default_section)
         self.dry_run = dry_run
         self.comment_writer = comment_writer
+        # Replace what the desk edited or withdrew since the import (--overwrite).
+        self.overwrite = overwrite
 
     def write(self, records: list[Record]) -> BatchResult:
         try:
@@ -152,6 +157,11 @@ class Writer:
                 )
             elif match.fingerprint == fp:
                 result.unchanged += 1
+            elif match.edited and not self.overwrite:
+                result.kept.append(
+                    f"{record.position}: article {match.id} was edited or withdrawn "
+                    "since it was imported; kept as it is (--overwrite replaces it)"
+                )
             else:
                 values = self._values(record, now, new=False)
                 values["id"] = match.id
@@ -236,6 +246,13 @@ class Writer:
         # expressions cost ~5 ms of Python per record (205 records/s).
         update_dicts(Article, UPDATE_FIELDS, [values for _, values, _ in updates])
         ids = [values["id"] for _, values, _ in updates]
+        # Each change an import makes is a revision in the article's history,
+        # so the desk sees it and can restore what was there before.
+        Article.history.bulk_history_create(
+            list(Article.objects.filter(id__in=ids)),
+            update=True,
+            default_change_reason="import",
+        )
         Byline.objects.filter(article_id__in=ids).delete()
         Article.tags.through.objects.filter(article_id__in=ids).delete()
         self._relations([(r, values["id"]) for r, values, _ in updates])
@@ -268,10 +285,10 @@ def insert_links(bylines: list[tuple], tag_rows: list[tuple]) -> None:
 class Match:
     """The parts of an existing article the writer needs to decide."""
 
-    __slots__ = ("id", "fingerprint")
+    __slots__ = ("id", "fingerprint", "edited")
 
-    def __init__(self, pk: int, fingerprint: str) -> None:
-        self.id, self.fingerprint = pk, fingerprint
+    def __init__(self, pk: int, fingerprint: str, edited: bool = False) -> None:
+        self.id, self.fingerprint, self.edited = pk, fingerprint, edited
 
 
 class Existing:
@@ -340,25 +357,51 @@ def _lookup(records: list[Record]) -> Existing:
         else {}
     )
     wanted_ids = {row[0] for row in rows} | set(url_rows.values())
-    fps = (
-        dict(
-            Provenance.objects.filter(article_id__in=wanted_ids).values_list(
-                "article_id", "fingerprint"
-            )
-        )
+    provenance = (
+        {
+            pk: (fp, at)
+            for pk, fp, at in Provenance.objects.filter(
+                article_id__in=wanted_ids
+            ).values_list("article_id", "fingerprint", "imported_at")
+        }
         if wanted_ids
         else {}
     )
+    fps = {pk: fp for pk, (fp, _) in provenance.items()}
+    edited = _edited_since_import(wanted_ids, provenance)
     for pk, source, source_id, chash in rows:
-        match = matches.setdefault(pk, Match(pk, fps.get(pk, "")))
+        match = matches.setdefault(pk, Match(pk, fps.get(pk, ""), pk in edited))
         if source_id:
             existing.by_sid[(source, source_id)] = match
         existing.by_hash.setdefault(chash, match)
     for key, pk in url_rows.items():
         if pk not in matches:
-            matches[pk] = Match(pk, fps.get(pk, ""))
+            matches[pk] = Match(pk, fps.get(pk, ""), pk in edited)
         existing.by_url[key] = matches[pk]
     return existing
+
+
+def _edited_since_import(ids: set[int], provenance: dict) -> set[int]:
+    """Articles the desk has touched since their import: not created by an
+    import at all, saved after it (a later ``updated_at``), or with a
+    revision by a user after it."""
+    if not ids:
+        return set()
+    out = {pk for pk in ids if pk not in provenance}
+    for pk, updated_at in Article.objects.filter(id__in=ids).values_list(
+        "id", "updated_at"
+    ):
+        if pk in provenance and updated_at > provenance[pk][1]:
+            out.add(pk)
+    revised = (
+        Article.history.filter(id__in=ids, history_user__isnull=False)
+        .values("id")
+        .annotate(last=Max("history_date"))
+    )
+    for row in revised:
+        if row["id"] in provenance and row["last"] > provenance[row["id"]][1]:
+            out.add(row["id"])
+    return out
 
 
 def unique_slugs(texts: Iterable[str], max_length: int = 180) -> list[str]:

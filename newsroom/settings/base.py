@@ -262,6 +262,8 @@ NEWSROOM_IMPORT_WORKERS = env_int("NEWSROOM_IMPORT_WORKERS", 1)
 NEWSROOM_IMPORT_DEFAULT_SECTION = env_str("NEWSROOM_IMPORT_DEFAULT_SECTION", "News")
 NEWSROOM_IMPORT_PROGRESS_SECONDS = env_int("NEWSROOM_IMPORT_PROGRESS_SECONDS", 5)
 NEWSROOM_IMPORT_SQLITE_CACHE_MB = env_int("NEWSROOM_IMPORT_SQLITE_CACHE_MB", 256)
+# Longest article body (characters) the admin and imports accept.
+NEWSROOM_ARTICLE_BODY_MAX_CHARS = env_int("NEWSROOM_ARTICLE_BODY_MAX_CHARS", 200_000)
 # Bounds on what an import reads (docs/import.md, "Bounded reading"): bytes of
 # one file after gunzipping, of one record (a line, a row, a page), of a file
 # parsed whole (a feed) or fetched from a URL; the fetch's deadline and redirects.
@@ -307,6 +309,8 @@ NEWSROOM_API_CACHE_SECONDS = env_int("NEWSROOM_API_CACHE_SECONDS", 60)
 # Seconds an anonymous page (home, section, tag, author, article) is kept
 # rendered per process; share bar, comments and CSRF stay live. 0: off.
 NEWSROOM_PAGE_CACHE_SECONDS = env_int("NEWSROOM_PAGE_CACHE_SECONDS", 0)
+# Bytes of pages the front cache keeps per process (oldest dropped first).
+NEWSROOM_PAGE_CACHE_BYTES = env_int("NEWSROOM_PAGE_CACHE_BYTES", 32 << 20)
 
 # --- Several app servers (newsroom.search.nodes; see docs/operations.md) -----
 # This machine's name among the search nodes (default: the host name). Two

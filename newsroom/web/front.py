@@ -3,9 +3,9 @@
 With NEWSROOM_PAGE_CACHE_SECONDS > 0, a reader page that Django rendered for
 an anonymous GET (no query string, no session or messages cookie; see
 ``pagecache.cacheable``) is kept in this process, split at its per-visitor
-markers, for that many seconds. A later request for the same host, scheme and
-path is answered from it without entering Django: the stored headers, and the
-body joined with this visitor's own values, computed as Django would:
+markers, for that many seconds. A later request for the same scheme and path
+is answered from it without entering Django: the stored headers, and the body
+joined with this visitor's own values, computed as Django would:
 
 - the CSRF secret from the visitor's ``csrftoken`` cookie (or a new one, set
   by ``Set-Cookie`` as Django's middleware does), masked afresh per response;
@@ -26,6 +26,13 @@ default cache (``invalidate``). Each process reads it at most every
 empties every process's store on every node within about a second; with the
 per-process default cache only the process that saved is told, and the
 others fall back on the TTL, as on one machine.
+
+The key is normalised: pages are built on SITE_URL, never on the request's
+host, so every allowed host (any port, any case) shares one entry, and a host
+Django would refuse goes to Django (a 400); the scheme is the socket's, or
+``X-Forwarded-Proto`` only behind a trusted proxy (NEWSROOM_TRUSTED_PROXIES).
+The store is bounded in bytes (NEWSROOM_PAGE_CACHE_BYTES), not entries, and
+expired pages leave it as soon as the cache is next used.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
 from django.http.cookie import parse_cookie
+from django.http.request import split_domain_port, validate_host
 from django.middleware.csrf import (
     CSRF_ALLOWED_CHARS,
     CSRF_SECRET_LENGTH,
@@ -47,10 +55,10 @@ from django.middleware.csrf import (
 )
 
 from newsroom.core import slots
+from newsroom.net import proxies_configured
 
 from . import csrf, pagecache
 
-MAX_PAGES = 1000  # per process; a page is ~16-32 kB, so at most ~30 MB
 VERSION_KEY = "front:version"
 VERSION_CHECK = 1.0  # seconds between looks at the shared version
 _UNSET = object()
@@ -68,6 +76,11 @@ def invalidate() -> None:
                 cache.incr(VERSION_KEY)
     except Exception:  # noqa: BLE001 - a cache outage must not fail a save
         log.warning("front cache invalidation not sent", exc_info=True)
+
+
+def budget() -> int:
+    """Bytes of pages one process keeps (NEWSROOM_PAGE_CACHE_BYTES)."""
+    return int(getattr(settings, "NEWSROOM_PAGE_CACHE_BYTES", 32 << 20))
 
 
 _CHARS = CSRF_ALLOWED_CHARS
@@ -99,7 +112,15 @@ def mask(secret: str) -> str:
 
 
 class _Kept:
-    __slots__ = ("expires", "status", "headers", "parts", "csrf", "read_article")
+    __slots__ = (
+        "expires",
+        "status",
+        "headers",
+        "parts",
+        "csrf",
+        "read_article",
+        "size",
+    )
 
     def __init__(self, expires, status, headers, parts, read_article) -> None:
         self.expires = expires
@@ -109,6 +130,11 @@ class _Kept:
         self.parts = [p.encode() if n % 2 == 0 else p for n, p in enumerate(parts)]
         self.csrf = "csrf" in parts[1::2]
         self.read_article = read_article
+        self.size = (
+            sum(len(p) for p in self.parts)
+            + sum(len(k) + len(v) for k, v in headers)
+            + 512  # the objects around them
+        )
 
 
 class _Reader:
@@ -124,7 +150,8 @@ class _Reader:
 class FrontCache:
     def __init__(self, app: Callable) -> None:
         self.app = app
-        self.pages: dict[tuple, _Kept] = {}
+        self.pages: dict[tuple, _Kept] = {}  # oldest first (one TTL for all)
+        self.bytes = 0
         self._lock = threading.Lock()
         self._cookie_tail: tuple[int, str, str] | None = None
         self._version: object = _UNSET
@@ -141,6 +168,9 @@ class FrontCache:
         kept = self.pages.get(key)
         if kept is not None and kept.expires > now:
             return self.serve(kept, environ, start_response)
+        if self.pages:
+            with self._lock:
+                self._expire(now)
         seen: list = []
 
         def remember(status, headers, exc_info=None):
@@ -168,10 +198,18 @@ class FrontCache:
             or getattr(settings, "MESSAGE_COOKIE_NAME", "messages") in cookie
         ):
             return None
+        host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+        domain, _port = split_domain_port(host)
+        if not domain or not validate_host(domain, settings.ALLOWED_HOSTS):
+            return None  # Django answers it (a 400)
+        scheme = environ.get("wsgi.url_scheme", "http")
+        if proxies_configured():
+            forwarded = environ.get("HTTP_X_FORWARDED_PROTO", "")
+            forwarded = forwarded.split(",")[-1].strip().lower()
+            if forwarded in ("http", "https"):
+                scheme = forwarded
         return (
-            environ.get("HTTP_HOST") or environ.get("SERVER_NAME", ""),
-            environ.get("wsgi.url_scheme", "http"),
-            environ.get("HTTP_X_FORWARDED_PROTO", ""),
+            scheme,
             environ.get("SCRIPT_NAME", ""),
             environ.get("PATH_INFO", ""),
         )
@@ -180,7 +218,7 @@ class FrontCache:
     def keep(
         self, key: tuple, page: pagecache.Page, status: str, headers: list, now: float
     ) -> None:
-        if not status.startswith("200"):
+        if not status.startswith("200") or not slots.valid(page.parts):
             return
         csrf_cookie = settings.CSRF_COOKIE_NAME
         kept_headers = []
@@ -199,20 +237,34 @@ class FrontCache:
             page.parts,
             page.read_article,
         )
+        limit = budget()
+        if entry.size > limit // 8:
+            return  # one huge page may not push out the whole store
         with self._lock:
-            if len(self.pages) >= MAX_PAGES:
-                self._evict(now)
+            self._drop(key)
+            self._expire(now)
+            while self.pages and self.bytes + entry.size > limit:
+                self._drop(next(iter(self.pages)))  # the oldest stored
             self.pages[key] = entry
+            self.bytes += entry.size
 
-    def _evict(self, now: float) -> None:
-        for k in [k for k, v in self.pages.items() if v.expires <= now]:
-            del self.pages[k]
-        while len(self.pages) >= MAX_PAGES:
-            del self.pages[next(iter(self.pages))]  # the oldest stored
+    def _drop(self, key: tuple) -> None:
+        old = self.pages.pop(key, None)
+        if old is not None:
+            self.bytes -= old.size
+
+    def _expire(self, now: float) -> None:
+        """Drop expired pages: they are the oldest, so from the front."""
+        while self.pages:
+            key = next(iter(self.pages))
+            if self.pages[key].expires > now:
+                return
+            self._drop(key)
 
     def clear(self) -> None:
         with self._lock:
             self.pages.clear()
+            self.bytes = 0
 
     def check_version(self, now: float) -> None:
         """Drop every kept page when the shared version moved."""

@@ -42,6 +42,10 @@ def read(path: Path, ctx: ReadContext) -> Iterator[Record | BadRecord]:
             except json.JSONDecodeError as exc:
                 yield BadRecord(position, f"not JSON: {exc.msg}")
                 continue
+            except (ValueError, RecursionError) as exc:
+                # 5,000 nested arrays, a 5,000-digit number.
+                yield BadRecord(position, f"not JSON we accept: {str(exc)[:120]}")
+                continue
             if not isinstance(obj, dict):
                 yield BadRecord(position, "not a JSON object")
                 continue
@@ -59,10 +63,30 @@ def _stem(path: Path) -> str:
     return name
 
 
+# Keys whose value must be one piece of text (or a number); "author" and
+# "tags" may be lists, other keys are ignored.
+SCALAR_KEYS = (
+    "id",
+    "title",
+    "body",
+    "published",
+    "category",
+    "url",
+    "source",
+    "status",
+    "standfirst",
+    "summary",
+    "dateline",
+)
+
+
 def from_mapping(
     obj: dict, position: str, *, default_source: str, ctx: ReadContext
 ) -> Record:
     """A record from the shared-data keys (shared by the JSONL and CSV readers)."""
+    for key in SCALAR_KEYS:
+        if isinstance(obj.get(key), dict | list):
+            raise RecordProblem(f"{key!r} is not text or a number")
     title = " ".join(str(obj.get("title") or "").split())
     if not title:
         raise RecordProblem("missing title")
@@ -74,6 +98,8 @@ def from_mapping(
     tags = obj.get("tags") or []
     if isinstance(tags, str):
         tags = [t.strip() for t in tags.split(",")]
+    if not isinstance(tags, list) or any(isinstance(t, dict | list) for t in tags):
+        raise RecordProblem("tags: expected a list of names or comma-separated text")
     return Record(
         position=position,
         headline=title[:300],

@@ -129,6 +129,11 @@ def _post(
     link = _child(item, "link")
     post_id = _child(item, "post_id")
     thumbnail = _postmeta(item).get("_thumbnail_id", "")
+    withheld = ""
+    if _child(item, "post_password"):
+        withheld = "password-protected"
+    elif wp_status == "private":
+        withheld = "private"
     return Record(
         picture=f"wp-attachment:{thumbnail}" if thumbnail else f"wp-parent:{post_id}",
         position=position,
@@ -139,7 +144,8 @@ def _post(
         source_id=post_id,
         url=link[:500] if link.startswith("http") and "?p=" not in link else "",
         published_at=published,
-        status=WP_STATUS.get(wp_status, "draft"),
+        status="draft" if withheld else WP_STATUS.get(wp_status, "draft"),
+        withheld=withheld,
         section=section,
         section_slug=section_slug,
         tags=tags,

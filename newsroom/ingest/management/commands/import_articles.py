@@ -57,6 +57,24 @@ class Command(BaseCommand):
             help="the publication date for records that have none (YYYY-MM-DD "
             "or an ISO date and time); without it they are imported as drafts",
         )
+        parser.add_argument(
+            "--overwrite",
+            action="store_true",
+            help="replace articles an editor changed or withdrew since the import",
+        )
+        parser.add_argument(
+            "--source",
+            dest="source_name",
+            default="",
+            metavar="NAME",
+            help="import every record under this source name, even one another "
+            "import created",
+        )
+        parser.add_argument(
+            "--skip-protected",
+            action="store_true",
+            help="skip password-protected and private posts (default: drafts)",
+        )
 
     def handle(self, *args, **opts) -> None:
         if opts["limit"] is not None and opts["limit"] < 0:
@@ -82,9 +100,14 @@ class Command(BaseCommand):
             workers=opts["workers"],
             progress=opts["progress"],
             undated=undated,
+            skip_withheld=opts["skip_protected"],
+            overwrite=opts["overwrite"],
+            source_name=opts["source_name"],
         )
         try:
             summary = run_import(options, err=self.stderr)
         except SourceError as exc:
             raise CommandError(str(exc)) from exc
-        self.stdout.write(summary.line(dry_run=options.dry_run))
+        self.stdout.write(
+            summary.line(dry_run=options.dry_run, skip_withheld=options.skip_withheld)
+        )

@@ -1,0 +1,43 @@
+"""Admin forms for sections, tags, authors and notes: text cleaned as imports clean it.
+
+The article form itself lives in admin.py (the desk's rules); it cleans its
+text fields with the same ``clean_text`` and checks the body's size with
+:func:`body_max_chars`.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+
+from .text import clean_text
+
+ONE_LINE = frozenset({"headline", "dateline", "name", "slug", "source", "source_id"})
+
+
+def body_max_chars() -> int:
+    return int(getattr(settings, "NEWSROOM_ARTICLE_BODY_MAX_CHARS", 200_000))
+
+
+def _cleaning(to_python, multiline: bool):
+    def clean_then_convert(value):
+        if isinstance(value, str):
+            value = clean_text(value, multiline=multiline)
+        return to_python(value)
+
+    return clean_then_convert
+
+
+class CleanTextForm(forms.ModelForm):
+    """Every text field is cleaned (control characters, line endings, NFC)
+    before Django's own validation sees it."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if isinstance(field, forms.CharField) and not isinstance(
+                field, forms.URLField | forms.EmailField
+            ):
+                field.to_python = _cleaning(
+                    field.to_python, multiline=name not in ONE_LINE
+                )

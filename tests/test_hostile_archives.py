@@ -1,0 +1,325 @@
+"""Hostile archives: after each one, the site still answers 200 everywhere.
+
+Each test builds its hostile file here (nothing is copied from ../shared/data),
+imports it with the real command, and then reads the home page, the section
+and article pages, the RSS and Atom feeds, the news sitemap and the admin
+login with the page cache on.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import xml.dom.minidom
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.cache import cache
+from django.core.management import call_command
+from django.test import Client
+
+from newsroom.articles.models import Article
+from newsroom.core import slots
+
+pytestmark = pytest.mark.django_db
+
+WXR = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"
+ xmlns:excerpt="http://wordpress.org/export/1.2/excerpt/"
+ xmlns:dc="http://purl.org/dc/elements/1.1/"
+ xmlns:wp="http://wordpress.org/export/1.2/">
+<channel><title>Blog</title><wp:base_site_url>https://blog.example</wp:base_site_url>
+<wp:category><wp:category_nicename>{nicename}</wp:category_nicename>
+<wp:cat_name><![CDATA[{category}]]></wp:cat_name></wp:category>
+{items}
+</channel></rss>"""
+
+ITEM = """<item><title>{title}</title><link>https://blog.example/{slug}/</link>
+<dc:creator>ed</dc:creator><content:encoded><![CDATA[<p>{body}</p>]]></content:encoded>
+<wp:post_id>{pid}</wp:post_id><wp:post_date_gmt>2024-05-01 10:00:00</wp:post_date_gmt>
+<wp:post_name>{slug}</wp:post_name><wp:status>publish</wp:status>
+<wp:post_type>post</wp:post_type><wp:post_password>{password}</wp:post_password>
+<category domain="category" nicename="{nicename}"><![CDATA[{category}]]></category>
+</item>"""
+
+
+def wxr(items: list[dict], category: str = "News", nicename: str = "news") -> str:
+    body = "".join(
+        ITEM.format(
+            **{
+                "password": "",
+                "body": "Words of the post.",
+                "category": category,
+                "nicename": nicename,
+                **item,
+            }
+        )
+        for item in items
+    )
+    return WXR.format(items=body, category=category, nicename=nicename)
+
+
+def rec(fields: dict) -> str:
+    """One JSON line, dated (an undated record would be a draft)."""
+    return json.dumps({"published": "2024-05-01T10:00:00Z", **fields})
+
+
+def run(source, *args) -> str:
+    out, err = io.StringIO(), io.StringIO()
+    call_command(
+        "import_articles", str(source), "--progress", "none", *args,
+        stdout=out, stderr=err,
+    )  # fmt: skip
+    return out.getvalue() + err.getvalue()
+
+
+def site_answers(settings) -> None:
+    """Home, section, article, feeds, sitemap and admin login all answer 200,
+    through the page cache, and feeds and sitemap are well-formed XML."""
+    settings.NEWSROOM_PAGE_CACHE_SECONDS = 30
+    cache.clear()
+    client = Client()
+    paths = ["/", "/feeds/rss/", "/feeds/atom/", "/sitemap-news.xml", "/admin/login/"]
+    public = Article.objects.published()
+    for article in public[:5]:
+        paths += [article.get_absolute_url(), article.section.get_absolute_url()]
+        paths += [f"/feeds/section/{article.section.slug}/rss/"]
+    for path in paths:
+        for _ in range(2):  # rendered, then from the page cache
+            response = client.get(path)
+            assert response.status_code == 200, (path, response.status_code)
+            body = response.content
+            assert slots.NONCE.encode() not in body
+        if path.startswith(("/feeds/", "/sitemap")):
+            xml.dom.minidom.parseString(body)
+
+
+def test_wordpress_export_with_a_japanese_category(tmp_path, settings):
+    """WordPress writes a non-ASCII term's slug percent-encoded; it becomes a
+    URL-safe slug, and a ``../../admin`` slug is made harmless, so the menu
+    (on every page, admin login included) still reverses."""
+    path = tmp_path / "export.wxr"
+    path.write_text(
+        wxr(
+            [{"title": "東京の朝", "slug": "%e6%9d%b1%e4%ba%ac", "pid": 1}],
+            category="ニュース",
+            nicename="%e3%83%8b%e3%83%a5%e3%83%bc%e3%82%b9",
+        )
+        + ""
+    )
+    assert "1 created" in run(path)
+    traversal = tmp_path / "traversal.wxr"
+    traversal.write_text(
+        wxr([{"title": "Up", "slug": "../../admin", "pid": 2}], "Up", "../../admin")
+    )
+    # Another file from the same site: the operator vouches for it.
+    assert "1 created" in run(traversal, "--source", "wordpress:https://blog.example")
+    for article in Article.objects.all():
+        assert "%" not in article.slug and "/" not in article.slug
+        assert "%" not in article.section.slug and "." not in article.section.slug
+    site_answers(settings)
+
+
+def test_a_record_carrying_page_cache_markers(tmp_path, settings):
+    """Text holding the page cache's marker characters (the old fixed form,
+    and a 4,400-digit stamp) is cleaned on import; pages stay 200 and no
+    visitor's token lands in a headline."""
+    path = tmp_path / "markers.jsonl"
+    stamp = "\x00nr:stamp." + "9" * 4400 + "\x00"
+    path.write_text(
+        rec({"id": "m1", "title": "Head \x00nr:csrf\x00 line", "body": stamp}) + "\n"
+    )
+    assert "1 created" in run(path)
+    article = Article.objects.get()
+    assert "\x00" not in article.headline and "\x00" not in article.body
+    site_answers(settings)
+    html = Client().get(article.get_absolute_url()).content.decode()
+    assert "Head nr:csrf line" in html
+
+
+def test_a_gzip_bomb(tmp_path, settings):
+    """A small .jsonl.gz expanding to one enormous line is one bad record."""
+    settings.NEWSROOM_IMPORT_MAX_RECORD_BYTES = 1 << 20
+    path = tmp_path / "bomb.jsonl.gz"
+    with gzip.open(path, "wb", compresslevel=9) as fh:
+        fh.write(rec({"id": "1", "title": "Fine", "body": "Ok."}).encode())
+        fh.write(b"\n" + b"[" * (64 << 20) + b"\n")
+    out = run(path)
+    assert "1 created" in out and "1 bad" in out
+    site_answers(settings)
+
+
+def test_a_feed_of_nested_bold(tmp_path, settings):
+    """40 nested empty <b> in a 630-byte feed import at once."""
+    path = tmp_path / "nested.rss"
+    nest = "&lt;b&gt;" * 40 + "&lt;/b&gt;" * 40
+    path.write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+        "<item><title>Nested</title><link>https://f.example/n</link>"
+        f"<description>{nest} Text after.</description></item></channel></rss>"
+    )
+    assert "1 created" in run(path)
+    assert Article.objects.get().body == "Text after."
+    site_answers(settings)
+
+
+def test_a_feed_whose_body_is_a_path(tmp_path, settings):
+    """A feed file that names a private local file does not publish it."""
+    secret = tmp_path / "secret.rss"
+    secret.write_text(
+        '<rss version="2.0"><channel><item><title>Payroll</title>'
+        "<link>https://x.example/p</link></item></channel></rss>"
+    )
+    secret.chmod(0o600)
+    feed = tmp_path / "feed.rss"
+    feed.write_text(str(secret))
+    assert "not a feed" in run(feed)
+    assert not Article.objects.exists()
+    site_answers(settings)
+
+
+def test_a_directory_with_symlinks_out(tmp_path, settings):
+    """Only the directory's own files are imported."""
+    outside = tmp_path / "outside.jsonl"
+    outside.write_text(rec({"id": "o", "title": "Outside", "body": "x"}))
+    root = tmp_path / "dir"
+    root.mkdir()
+    (root / "own.jsonl").write_text(rec({"id": "i", "title": "Own", "body": "y"}))
+    (root / "link.jsonl").symlink_to(outside)
+    (root / "up").symlink_to(tmp_path, target_is_directory=True)
+    assert "1 created" in run(root)
+    assert list(Article.objects.values_list("headline", flat=True)) == ["Own"]
+    site_answers(settings)
+
+
+def test_a_password_protected_post(tmp_path, settings):
+    """A protected WordPress post becomes a draft (or is skipped with
+    --skip-protected), with a line in the summary; it is never public."""
+    path = tmp_path / "protected.wxr"
+    path.write_text(
+        wxr(
+            [
+                {"title": "Open", "slug": "open", "pid": 1},
+                {"title": "Secret", "slug": "secret", "pid": 2, "password": "pw"},
+            ]
+        )
+    )
+    out = run(path)
+    assert "1 protected or private kept as drafts" in out
+    assert "withheld protected.wxr#item2: password-protected post, a draft" in out
+    secret = Article.objects.get(headline="Secret")
+    assert secret.status == Article.Status.DRAFT
+    assert not Article.objects.published().filter(pk=secret.pk).exists()
+    site_answers(settings)
+    assert Client().get(secret.get_absolute_url()).status_code == 404
+    skipped = tmp_path / "skip.wxr"
+    skipped.write_text(
+        wxr([{"title": "Hidden", "slug": "h", "pid": 9, "password": "p"}])
+    )
+    assert "1 protected or private skipped" in run(skipped, "--skip-protected")
+    assert not Article.objects.filter(headline="Hidden").exists()
+
+
+def test_an_article_withdrawn_then_reimported(tmp_path, settings):
+    """An article an editor withdrew (and edited) is left as it is by a
+    re-import with changed text; --overwrite replaces it, as a revision."""
+    path = tmp_path / "wire.jsonl"
+    record = {"id": "w1", "title": "Original", "body": "First text."}
+    path.write_text(rec(record) + "\n")
+    run(path)
+    article = Article.objects.get()
+    editor = User.objects.create_user("editor", is_staff=True)
+    article.status = Article.Status.DRAFT
+    article.headline = "Withdrawn by the desk"
+    article._history_user = editor
+    article.save()
+    path.write_text(rec({**record, "body": "Changed text."}) + "\n")
+    out = run(path)
+    assert "1 kept (edited since imported)" in out
+    article.refresh_from_db()
+    assert article.status == Article.Status.DRAFT
+    assert article.headline == "Withdrawn by the desk"
+    assert article.body == "First text."
+    site_answers(settings)
+    before = article.history.count()
+    assert "1 updated" in run(path, "--overwrite")
+    article.refresh_from_db()
+    assert article.body == "Changed text."
+    assert article.history.count() == before + 1
+    assert article.history.first().history_change_reason == "import"
+
+
+def test_a_headline_with_a_vertical_tab(tmp_path, settings):
+    """Word's line break (a vertical tab) in a headline or standfirst is
+    cleaned on import, and feeds and the news sitemap stay valid XML even for
+    text stored before the cleaning."""
+    path = tmp_path / "vt.jsonl"
+    path.write_text(
+        rec({"id": "v", "title": "Line\x0bbreak", "body": "B.", "standfirst": "S\x0bt"})
+        + "\n"
+    )
+    run(path)
+    article = Article.objects.get()
+    assert article.headline == "Line break" and article.standfirst == "S\nt"
+    Article.objects.filter(pk=article.pk).update(
+        headline="Stored\x0bearlier\x1b", standfirst="Old\x0c\x00text"
+    )
+    site_answers(settings)
+
+
+def test_a_file_cannot_claim_another_imports_source(tmp_path, settings):
+    """A second file naming the first import's source cannot overwrite its
+    articles, unless the operator says so with --source."""
+    first = tmp_path / "agency.jsonl"
+    first.write_text(
+        rec({"id": "1", "title": "Real", "body": "R.", "source": "agency"})
+    )
+    run(first)
+    forged = tmp_path / "forged.jsonl"
+    forged.write_text(
+        rec({"id": "1", "title": "Forged", "body": "F.", "source": "agency"})
+    )
+    out = run(forged)
+    assert "belongs to another import" in out and "1 bad" in out
+    assert Article.objects.get().headline == "Real"
+    assert "1 updated" in run(forged, "--source", "agency")
+    assert Article.objects.get().headline == "Forged"
+    site_answers(settings)
+
+
+def test_html_pages_without_canonical_urls_are_told_apart_by_path(tmp_path):
+    """a/index.html and b/index.html are two pages, not duplicates."""
+    for name in ("a", "b"):
+        folder = tmp_path / "site" / name
+        folder.mkdir(parents=True)
+        (folder / "index.html").write_text(
+            f"<html><head><title>Page {name}</title></head><body><article>"
+            f"<h1>Page {name}</h1><p>{'This is a long enough paragraph. ' * 8}"
+            f"About {name}.</p></article></body></html>"
+        )
+    run(tmp_path / "site")
+    assert sorted(Article.objects.values_list("source_id", flat=True)) == [
+        "a/index.html",
+        "b/index.html",
+    ]
+
+
+def test_pathological_json_records_are_bad_records(tmp_path):
+    """Deep nesting, a 5,000-digit number, tags: 5, year 1 and 9999 with an
+    offset, and a lone surrogate are each one bad record (or cleaned); the
+    run goes on to the good record at the end."""
+    lines = [
+        "[" * 5000 + "]" * 5000,
+        '{"id": "n", "title": "Big", "body": "x", "n": ' + "9" * 5000 + "}",
+        rec({"id": "t", "title": "Tags", "body": "x", "tags": 5}),
+        rec({"id": "y1", "title": "Y1", "published": "0001-01-01T00:00:00+05:00"}),
+        rec({"id": "y9", "title": "Y9", "published": "9999-12-31T23:00:00-05:00"}),
+        '{"id": "s", "title": "Lone \\ud800 surrogate", "body": "x"}',
+        rec({"id": "ok", "title": "Fine", "body": "x"}),
+    ]  # fmt: skip
+    path = tmp_path / "weird.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    out = run(path)
+    assert "7 read, 2 created" in out and "5 bad" in out
+    assert Article.objects.get(source_id="s").headline == "Lone surrogate"
