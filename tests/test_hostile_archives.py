@@ -263,7 +263,7 @@ def test_a_headline_with_a_vertical_tab(tmp_path, settings):
     article = Article.objects.get()
     assert article.headline == "Line break" and article.standfirst == "S\nt"
     Article.objects.filter(pk=article.pk).update(
-        headline="Stored\x0bearlier\x1b", standfirst="Old\x0c\x00text"
+        headline="Stored\x0bearlier\x1b", standfirst="Old\x0c\x01text"
     )
     site_answers(settings)
 

@@ -99,6 +99,10 @@ def test_expired_pages_leave_the_store(app, settings, monkeypatch):  # noqa: F81
 def test_text_cannot_carry_a_marker(app):  # noqa: F811
     """A headline holding the old fixed marker text (or a 4,400-digit stamp)
     stays text: no visitor's token is put into it, and the page is 200."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        pytest.skip("PostgreSQL text cannot hold NUL, so it cannot store a marker")
     a = f.article("Plain")
     for text in ["\x00nr:csrf\x00", "\x00nr:stamp." + "9" * 4400 + "\x00"]:
         Article.objects.filter(pk=a.pk).update(headline=f"Head {text} line")
