@@ -77,7 +77,9 @@ def build(base: Path, line_mb: int, page_mb: int) -> list[tuple[str, str]]:
         brackets = files / f"brackets-{kb}k.jsonl"
         body = "*[" * (kb * 512)
         brackets.write_text(
-            json.dumps({"id": "b", "title": "B", "body": body, "published": "2024"})
+            json.dumps(
+                {"id": "b", "title": "B", "body": body, "published": "2024-01-01"}
+            )
         )
         out.append((f"{kb} kB body of '*['", str(brackets)))
     return out
