@@ -38,6 +38,6 @@ class CleanTextForm(forms.ModelForm):
             if isinstance(field, forms.CharField) and not isinstance(
                 field, forms.URLField | forms.EmailField
             ):
-                field.to_python = _cleaning(
+                field.to_python = _cleaning(  # type: ignore[method-assign]
                     field.to_python, multiline=name not in ONE_LINE
                 )
