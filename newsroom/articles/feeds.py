@@ -5,6 +5,12 @@ of each is the same class with ``feed_type`` swapped. Links are absolute on
 SITE_URL (not the request's host), so a feed read through a proxy or a cache
 still points at the public site. Authors' emails are never published.
 Per-article feeds of other apps (comments) come from ``registry.article_feeds``.
+
+Descriptions are HTML to a feed reader (RSS ``<description>``, Atom
+``<summary type="html">``), so they are never raw input: plain text is
+escaped once (:func:`as_html`) and HTML goes through the page's sanitiser
+(:func:`newsroom.articles.rendering.sanitise_html`). Titles, names and Atom
+subtitles are text by the formats' definition and stay text.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.utils.html import escape
 
 from newsroom.media.describe import FEED_SPEC, alt_text, rendition
 from newsroom.media.feeds import MediaAtomFeed, MediaRssFeed
@@ -28,6 +35,11 @@ def absolute(path: str) -> str:
 
 def feed_size() -> int:
     return settings.NEWSROOM_FEED_ITEMS
+
+
+def as_html(text: str) -> str:
+    """Plain text as HTML that shows exactly that text (escaped once)."""
+    return str(escape(text or ""))
 
 
 def byline_text(article: Article) -> str:
@@ -53,6 +65,18 @@ class NewsFeed(Feed):
         slug = getattr(obj, "slug", None)
         return absolute(reverse(self.url_name, args=[slug] if slug else []))
 
+    def about(self, obj=None) -> str:
+        """What the feed is, as plain text (subclasses say)."""
+        return ""
+
+    def description(self, obj=None) -> str:
+        # RSS readers render a channel's <description> as HTML.
+        return as_html(self.about(obj))
+
+    def subtitle(self, obj=None) -> str:
+        # Atom's <subtitle> is text: the text itself.
+        return self.about(obj)
+
 
 class ArticleFeed(NewsFeed):
     """The latest public articles; subclasses narrow ``articles()``."""
@@ -62,11 +86,8 @@ class ArticleFeed(NewsFeed):
     def title(self, obj=None) -> str:
         return settings.SITE_NAME
 
-    def description(self, obj=None) -> str:
+    def about(self, obj=None) -> str:
         return f"Latest stories from {settings.SITE_NAME}"
-
-    def subtitle(self, obj=None) -> str:
-        return self.description(obj)
 
     def link(self, obj=None) -> str:
         return absolute(obj.get_absolute_url() if obj is not None else "/")
@@ -87,7 +108,7 @@ class ArticleFeed(NewsFeed):
         return clean_text(item.headline, multiline=False)
 
     def item_description(self, item: Article) -> str:
-        return clean_text(item.standfirst or item.headline)
+        return as_html(clean_text(item.standfirst or item.headline))
 
     def item_link(self, item: Article) -> str:
         return absolute(item.get_absolute_url())
@@ -127,7 +148,7 @@ class SectionFeed(ArticleFeed):
     def title(self, obj) -> str:
         return f"{obj.name} · {settings.SITE_NAME}"
 
-    def description(self, obj) -> str:
+    def about(self, obj) -> str:
         return obj.description or f"Latest {obj.name} stories"
 
     def articles(self, obj):
@@ -141,7 +162,7 @@ class TagFeed(ArticleFeed):
     def title(self, obj) -> str:
         return f"{obj.name} · {settings.SITE_NAME}"
 
-    def description(self, obj) -> str:
+    def about(self, obj) -> str:
         return f"Latest stories tagged {obj.name}"
 
     def articles(self, obj):
@@ -155,7 +176,7 @@ class AuthorFeed(ArticleFeed):
     def title(self, obj) -> str:
         return f"{obj.name} · {settings.SITE_NAME}"
 
-    def description(self, obj) -> str:
+    def about(self, obj) -> str:
         return f"Latest stories by {obj.name}"
 
     def articles(self, obj):
@@ -168,11 +189,8 @@ class CorrectionsFeed(NewsFeed):
     def title(self) -> str:
         return f"Corrections and updates · {settings.SITE_NAME}"
 
-    def description(self) -> str:
+    def about(self, obj=None) -> str:
         return f"Dated corrections and updates to {settings.SITE_NAME} stories"
-
-    def subtitle(self) -> str:
-        return self.description()
 
     def link(self) -> str:
         return absolute("/")
@@ -196,7 +214,7 @@ class CorrectionsFeed(NewsFeed):
         return f"{item.get_kind_display()}: {headline}"
 
     def item_description(self, item: ArticleNote) -> str:
-        return clean_text(item.text)
+        return as_html(clean_text(item.text))
 
     def item_link(self, item: ArticleNote) -> str:
         return absolute(item.article.get_absolute_url())

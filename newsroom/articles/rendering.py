@@ -194,3 +194,19 @@ def render_markdown(text: str) -> str:
     for token, markup in figures.items():
         cleaned = cleaned.replace(f"<p>{token}</p>", markup).replace(token, markup)
     return cleaned
+
+
+def sanitise_html(html: str) -> str:
+    """HTML cut down to the tags, attributes and URL schemes a page may show.
+
+    The one rule for HTML from anyone else: comment or feed text that is
+    already HTML (feeds pass it through again, so a row written by an
+    importer or by hand never reaches a feed reader raw).
+    """
+    return nh3.clean(
+        html or "",
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer",
+    )

@@ -10,8 +10,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.shortcuts import get_object_or_404
 
-from newsroom.articles.feeds import NewsFeed, feed_size
+from newsroom.articles.feeds import NewsFeed, as_html, feed_size
 from newsroom.articles.models import Article
+from newsroom.articles.rendering import sanitise_html
 from newsroom.core.links import absolute_url
 
 from .models import Comment
@@ -26,11 +27,8 @@ class ArticleCommentsFeed(NewsFeed):
     def title(self, obj: Article) -> str:
         return f"Comments on {obj.headline}"
 
-    def description(self, obj: Article) -> str:
+    def about(self, obj: Article) -> str:
         return f"Approved reader comments on “{obj.headline}”"
-
-    def subtitle(self, obj: Article) -> str:
-        return self.description(obj)
 
     def link(self, obj: Article) -> str:
         return absolute_url(obj.get_absolute_url()) + "#comments"
@@ -48,7 +46,11 @@ class ArticleCommentsFeed(NewsFeed):
         return f"{item.name} on {item.article.headline}"
 
     def item_description(self, item: Comment) -> str:
-        return item.body
+        # The page shows body_html (escaped text, links): the same, sanitised
+        # again here, or the escaped text when a row has none.
+        if item.body_html:
+            return sanitise_html(item.body_html)
+        return as_html(item.body)
 
     def item_link(self, item: Comment) -> str:
         return absolute_url(item.article.get_absolute_url()) + f"#comment-{item.pk}"
