@@ -6,11 +6,10 @@ Views and the API call ``run()``; it never raises on reader input.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 
 from django.http import QueryDict
 
-from newsroom.numbers import is_int
+from newsroom.core import params
 
 from . import aliases, analytics
 from .backends import get_backend
@@ -57,22 +56,9 @@ class Params:
 
 
 def _slug(value: str) -> str:
-    value = value.strip()[:120]
-    return value if all(c.isalnum() or c in "-_" for c in value) else ""
+    return params.slug(value) or ""
 
 
-def _int(value: str, low: int, high: int) -> int | None:
-    value = value.strip()
-    if is_int(value) and low <= int(value) <= high:
-        return int(value)
-    return None
-
-
-def _date(value: str) -> date | None:
-    try:
-        return date.fromisoformat(value.strip()[:10])
-    except ValueError:
-        return None
 
 
 def read_params(get: QueryDict) -> Params:
@@ -100,18 +86,18 @@ def read_params(get: QueryDict) -> Params:
     ):
         if raw and not ok:
             problems.append(f"Ignored an invalid {name}.")
-    year = _int(values["year"], 1, 9999) if values["year"] else None
-    month = _int(values["month"], 1, 12) if values["month"] and year else None
+    year = params.number(values["year"], 1, 9999) if values["year"] else None
+    month = params.number(values["month"], 1, 12) if values["month"] and year else None
     if values["year"] and year is None or values["month"] and year and not month:
         problems.append("Ignored an invalid year or month.")
-    date_from = _date(values["from"]) if values["from"] else None
-    date_to = _date(values["to"]) if values["to"] else None
+    date_from = params.day(values["from"]) if values["from"] else None
+    date_to = params.day(values["to"]) if values["to"] else None
     if (values["from"] and not date_from) or (values["to"] and not date_to):
         problems.append("Ignored a date that is not YYYY-MM-DD.")
     if date_from and date_to and date_from > date_to:
         date_from, date_to = date_to, date_from
-    sort = values["sort"] if values["sort"] in Sort.values else Sort.RECENT
-    page = _int(values["page"], 1, 10**9) or 1
+    sort = params.choice(values["sort"], Sort.values, Sort.RECENT)
+    page = params.number(values["page"], 1, 10**9) or 1
     if page > MAX_PAGE:
         problems.append(f"Results stop at page {MAX_PAGE}; narrow the search.")
         page = MAX_PAGE

@@ -12,10 +12,9 @@ from datetime import datetime
 
 from django.db import connections
 from django.db.models import Q, QuerySet
-from django.utils.dateparse import parse_datetime
 
+from newsroom.core import params
 from newsroom.media.html import MARKUP_FIELDS
-from newsroom.numbers import is_int
 
 
 @dataclass
@@ -29,13 +28,8 @@ def encode_cursor(published_at: datetime, pk: int) -> str:
 
 
 def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
-    if not cursor or "~" not in cursor:
-        return None
-    stamp, _, pk = cursor.rpartition("~")
-    when = parse_datetime(stamp.replace(" ", "+"))
-    if when is None or not is_int(pk):
-        return None
-    return when, int(pk)
+    """The position in ``cursor``; None (the first page) for anything crafted."""
+    return params.position(cursor)
 
 
 def keyset_page(queryset: QuerySet, cursor: str | None, size: int = 20) -> Page:
