@@ -60,6 +60,7 @@ def decode_cursor(cursor: str, kinds: list[type]) -> list[Any]:
         # One validated helper per kind (newsroom.core.params): an impossible
         # date, an offset past year 9999, a bool, a 65-bit id or a lone
         # surrogate is a 400, never a 500 from the database.
+        parsed: Any
         if kind is datetime:
             parsed = params.moment(value) if isinstance(value, str) else None
         elif kind is int:

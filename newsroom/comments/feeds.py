@@ -7,6 +7,8 @@ this module.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.shortcuts import get_object_or_404
 
@@ -27,7 +29,7 @@ class ArticleCommentsFeed(NewsFeed):
     def title(self, obj: Article) -> str:
         return f"Comments on {obj.headline}"
 
-    def about(self, obj: Article) -> str:
+    def about(self, obj: Any = None) -> str:
         return f"Approved reader comments on “{obj.headline}”"
 
     def link(self, obj: Article) -> str:

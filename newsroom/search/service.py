@@ -59,8 +59,6 @@ def _slug(value: str) -> str:
     return params.slug(value) or ""
 
 
-
-
 def read_params(get: QueryDict) -> Params:
     """Validated search parameters; anything invalid is dropped and named."""
     problems = []
