@@ -101,10 +101,12 @@ def site(settings, tmp_path):
 
 
 @pytest.mark.parametrize("before", CRAFTED_BEFORE)
-@pytest.mark.parametrize("page", LISTINGS)
-def test_crafted_before_cursor_is_the_first_page_not_a_500(client, site, page, before):
+@pytest.mark.parametrize("listing", LISTINGS)
+def test_crafted_before_cursor_is_the_first_page_not_a_500(
+    client, site, listing, before
+):
     """A listing treats a cursor it cannot read as no cursor: 200, first page."""
-    response = client.get(page, {"before": before})
+    response = client.get(listing, {"before": before})
     assert response.status_code == 200
     assert b"Story 2" in response.content
 
@@ -150,10 +152,10 @@ def answer(client: Client, url: str, query: dict) -> int:
 
 @pytest.mark.slow
 @FUZZ
-@given(page=st.sampled_from(LISTINGS), before=value)
-def test_listing_parameters_never_give_500(client, site, page, before):
+@given(listing=st.sampled_from(LISTINGS), before=value)
+def test_listing_parameters_never_give_500(client, site, listing, before):
     """Section, tag and author pages under any ``before`` value."""
-    assert answer(client, page, {"before": before}) < 500
+    assert answer(client, listing, {"before": before}) < 500
 
 
 SEARCH_NAMES = [

@@ -23,6 +23,8 @@ HOSTILE = (
     "<img src=x onerror=alert(1)><script>alert(2)</script>"
     '<a href="javascript:alert(3)">x</a><svg onload=alert(4)>'
 )
+# For fields of 80 to 100 characters (names).
+SHORT = "<img src=x onerror=alert(1)>"
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
@@ -76,7 +78,7 @@ def hostile_site(settings):
         standfirst=f"Standfirst {HOSTILE}",
     )
     Section.objects.filter(pk=story.section_id).update(description=f"Section {HOSTILE}")
-    Tag.objects.filter(slug="syria").update(name=f"Syria {HOSTILE}")
+    Tag.objects.filter(slug="syria").update(name=f"Syria {SHORT}")
     Author.objects.filter(slug="amira-haddad").update(
         name=f"Amira {HOSTILE}", bio=f"Bio {HOSTILE}"
     )
@@ -85,7 +87,7 @@ def hostile_site(settings):
     comment = apps.get_model("comments", "Comment")
     comment.objects.create(
         article=story,
-        name=f"Rana {HOSTILE}",
+        name=f"Rana {SHORT}",
         body=f"Reader says {HOSTILE} see javascript:alert(5)",
         status=comment.Status.APPROVED,
     )
@@ -155,7 +157,7 @@ class HTMLUnescape(HTMLParser):
 
 
 @pytest.mark.parametrize(
-    "page,feed",
+    "listing,feed",
     [
         ("/", "/feeds/"),
         ("/section/world/", "/feeds/section/world/"),
@@ -163,9 +165,9 @@ class HTMLUnescape(HTMLParser):
         ("/author/amira-haddad/", "/feeds/author/amira-haddad/"),
     ],
 )
-def test_listing_pages_link_their_feeds(client, hostile_site, page, feed):
+def test_listing_pages_link_their_feeds(client, hostile_site, listing, feed):
     """Home, section, tag and author pages name their RSS and Atom feeds."""
-    html = client.get(page).content.decode()
+    html = client.get(listing).content.decode()
     head = html.split("</head>", 1)[0]
     assert (
         '<link rel="alternate" type="application/rss+xml"' in head
