@@ -78,15 +78,7 @@ class StateFilter(admin.SimpleListFilter):
         return queryset
 
 
-def _cleaning(to_python, multiline: bool):
-    def convert(value):
-        value = to_python(value)
-        return clean_text(value, multiline=multiline) if value else value
-
-    return convert
-
-
-class ArticleForm(forms.ModelForm):
+class ArticleForm(CleanTextForm):
     """The article form, with the desk's rules: allowed states, a real time
     for a schedule, one kind of line ending, and no save over a newer one."""
 
@@ -105,13 +97,9 @@ class ArticleForm(forms.ModelForm):
     user = None  # set per request by ArticleAdmin.get_form
 
     def __init__(self, *args, **kwargs) -> None:
+        # CleanTextForm cleans while converting, so "changed?" compares
+        # cleaned text: a browser's CRLF line endings are not an edit.
         super().__init__(*args, **kwargs)
-        # Clean while converting, so "changed?" compares cleaned text: a
-        # browser's CRLF line endings are not an edit.
-        for name in ("headline", "standfirst", "body", "dateline"):
-            if name in self.fields:
-                field = self.fields[name]
-                field.to_python = _cleaning(field.to_python, name != "headline")
         when = self.fields.get("published_at")
         if when is not None and hasattr(when.widget, "widgets"):
             date, time = when.widget.widgets
@@ -154,8 +142,13 @@ class ArticleForm(forms.ModelForm):
                 "Set the time, or choose Published to go live now.",
             )
         if self.instance.pk and data.get("based_on"):
+            # The admin saves inside one transaction: locking the row here
+            # makes a second save based on the same version wait for the
+            # first and then see that it is stale (PostgreSQL; SQLite's
+            # IMMEDIATE transactions already serialise the two).
             current = (
-                Article.objects.filter(pk=self.instance.pk)
+                Article.objects.select_for_update()
+                .filter(pk=self.instance.pk)
                 .values_list("updated_at", flat=True)
                 .first()
             )

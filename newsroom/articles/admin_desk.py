@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -54,31 +54,38 @@ def _move(request, article: Article, status: str, note: str) -> None:
         )
 
 
-@admin.action(description="Publish selected stories now")
-def publish(modeladmin, request, queryset) -> None:
+def _bulk_move(modeladmin, request, queryset, status: str, verb: str) -> None:
     _require_publish(request)
     with transaction.atomic():
         rows = _editable(modeladmin, request, queryset)
         for article in rows:
-            _move(request, article, Article.Status.PUBLISHED, "bulk publish")
-    messages.success(request, f"Published {len(rows)} stories.")
+            _move(request, article, status, f"bulk {verb}")
+    messages.success(request, f"{verb.capitalize()}ed {len(rows)} stories.")
+
+
+@admin.action(description="Publish selected stories now")
+def publish(modeladmin, request, queryset) -> None:
+    _bulk_move(modeladmin, request, queryset, Article.Status.PUBLISHED, "publish")
 
 
 @admin.action(description="Unpublish selected stories (back to draft)")
 def unpublish(modeladmin, request, queryset) -> None:
-    _require_publish(request)
-    with transaction.atomic():
-        rows = _editable(modeladmin, request, queryset)
-        for article in rows:
-            _move(request, article, Article.Status.DRAFT, "bulk unpublish")
-    messages.success(request, f"Unpublished {len(rows)} stories.")
+    _bulk_move(modeladmin, request, queryset, Article.Status.DRAFT, "unpublish")
+
+
+def _chosen(request, name: str):
+    """The section or tag picked in the action bar; None when none or junk."""
+    field = ArticleActionForm().fields[name]
+    try:
+        return field.clean(request.POST.get(name) or None)
+    except ValidationError:
+        return None
 
 
 @admin.action(description="Move selected stories to the section chosen")
 def move_to_section(modeladmin, request, queryset) -> None:
     _require_publish(request)
-    form = ArticleActionForm(request.POST)
-    section = form.fields["section"].clean(request.POST.get("section") or None)
+    section = _chosen(request, "section")
     if section is None:
         messages.error(request, "Choose a section in the action bar first.")
         return
@@ -93,8 +100,7 @@ def move_to_section(modeladmin, request, queryset) -> None:
 @admin.action(description="Add the tag chosen to selected stories")
 def add_tag(modeladmin, request, queryset) -> None:
     _require_publish(request)
-    form = ArticleActionForm(request.POST)
-    tag = form.fields["tag"].clean(request.POST.get("tag") or None)
+    tag = _chosen(request, "tag")
     if tag is None:
         messages.error(request, "Choose a tag in the action bar first.")
         return
