@@ -19,6 +19,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
 from newsroom.core import params
+from newsroom.core.links import absolute_url
 
 from .errors import ApiError
 
@@ -113,5 +114,5 @@ def keyset_page(
     params = request.GET.copy()
     params["cursor"] = token
     params["limit"] = str(limit)
-    url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+    url = absolute_url(f"{request.path}?{params.urlencode()}")
     return Page(items=rows, cursor=token, next=url)

@@ -21,7 +21,7 @@ from newsroom.api.types import READ_ERRORS, ArticleId, Cursor, Limit, Slug
 from newsroom.core.links import absolute_url
 from newsroom.media.describe import api_image
 
-from .models import Article, ArticleNote, Author, Section, Tag
+from .models import Article, ArticleNote, ArticleQuerySet, Author, Section, Tag
 
 router = Router(tags=["articles"])
 
@@ -161,7 +161,7 @@ class AuthorPage(Schema):
     cursor: str | None
 
 
-def public_articles() -> QuerySet[Article]:
+def public_articles() -> ArticleQuerySet:
     """Public articles with what ``ArticleOut`` needs, in a fixed query count."""
     return (
         Article.objects.published()
@@ -248,7 +248,7 @@ def list_articles(
 
 
 def _one_article(response: HttpResponse, **lookup) -> Article:
-    obj = public_articles().filter(**lookup).first()
+    obj = public_articles().public_one(**lookup)
     if obj is None:
         raise ApiError(
             404, "not_found", f"No public article with that {next(iter(lookup))}."

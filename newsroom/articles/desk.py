@@ -18,6 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from newsroom.core.links import absolute_url
+
 # A reader who opens a story in the admin "has it open" this long after the
 # page was last loaded or pinged.
 EDITING_WINDOW = timedelta(minutes=2)
@@ -207,9 +209,7 @@ def create_preview_link(request, article) -> str:
         created_by=request.user,
         expires_at=timezone.now() + timedelta(days=PREVIEW_DAYS),
     )
-    return request.build_absolute_uri(
-        reverse("web:shared-preview", args=[preview_token(link)])
-    )
+    return absolute_url(reverse("web:shared-preview", args=[preview_token(link)]))
 
 
 def open_preview_token(token: str) -> PreviewLink | None:

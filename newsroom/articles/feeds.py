@@ -22,15 +22,12 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.html import escape
 
+from newsroom.core.links import absolute_url
 from newsroom.media.describe import FEED_SPEC, alt_text, rendition
 from newsroom.media.feeds import MediaAtomFeed, MediaRssFeed
 
 from .models import Article, ArticleNote, Author, Section, Tag
 from .text import clean_text
-
-
-def absolute(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
 
 
 def feed_size() -> int:
@@ -63,7 +60,7 @@ class NewsFeed(Feed):
 
     def feed_url(self, obj=None) -> str:
         slug = getattr(obj, "slug", None)
-        return absolute(reverse(self.url_name, args=[slug] if slug else []))
+        return absolute_url(reverse(self.url_name, args=[slug] if slug else []))
 
     def about(self, obj=None) -> str:
         """What the feed is, as plain text (subclasses say)."""
@@ -90,7 +87,7 @@ class ArticleFeed(NewsFeed):
         return f"Latest stories from {settings.SITE_NAME}"
 
     def link(self, obj=None) -> str:
-        return absolute(obj.get_absolute_url() if obj is not None else "/")
+        return absolute_url(obj.get_absolute_url() if obj is not None else "/")
 
     def author_name(self, obj=None) -> str:
         return settings.SITE_NAME
@@ -111,17 +108,17 @@ class ArticleFeed(NewsFeed):
         return as_html(clean_text(item.standfirst or item.headline))
 
     def item_link(self, item: Article) -> str:
-        return absolute(item.get_absolute_url())
+        return absolute_url(item.get_absolute_url())
 
     def item_guid(self, item: Article) -> str:
-        return absolute(item.get_absolute_url())
+        return absolute_url(item.get_absolute_url())
 
     def item_author_name(self, item: Article) -> str | None:
         return byline_text(item) or None
 
     def item_author_link(self, item: Article) -> str | None:
         byline = item.byline()
-        return absolute(byline[0].get_absolute_url()) if len(byline) == 1 else None
+        return absolute_url(byline[0].get_absolute_url()) if len(byline) == 1 else None
 
     def item_pubdate(self, item: Article):
         return item.published_at
@@ -193,7 +190,7 @@ class CorrectionsFeed(NewsFeed):
         return f"Dated corrections and updates to {settings.SITE_NAME} stories"
 
     def link(self) -> str:
-        return absolute("/")
+        return absolute_url("/")
 
     def author_name(self) -> str:
         return settings.SITE_NAME
@@ -217,10 +214,10 @@ class CorrectionsFeed(NewsFeed):
         return as_html(clean_text(item.text))
 
     def item_link(self, item: ArticleNote) -> str:
-        return absolute(item.article.get_absolute_url())
+        return absolute_url(item.article.get_absolute_url())
 
     def item_guid(self, item: ArticleNote) -> str:
-        return absolute(item.article.get_absolute_url()) + f"#note-{item.pk}"
+        return absolute_url(item.article.get_absolute_url()) + f"#note-{item.pk}"
 
     item_guid_is_permalink = False
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Q
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -81,6 +82,22 @@ class ArticleQuerySet(models.QuerySet):
             status__in=[Article.Status.PUBLISHED, Article.Status.SCHEDULED],
             published_at__lte=now,
         )
+
+    def public_one(self, **lookup) -> Article | None:
+        """The public article matching ``lookup``, or None.
+
+        The one way a page, feed or API route finds "the public article with
+        this slug/id": whatever narrowing (``only``, ``select_related``) the
+        caller chained before is kept.
+        """
+        return self.published().filter(**lookup).order_by().first()
+
+    def public_or_404(self, **lookup) -> Article:
+        """The public article matching ``lookup``; ``Http404`` otherwise."""
+        article = self.public_one(**lookup)
+        if article is None:
+            raise Http404("No such article")
+        return article
 
     def with_byline(self) -> ArticleQuerySet:
         return self.select_related("section", "lead_image").prefetch_related(

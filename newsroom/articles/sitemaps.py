@@ -32,6 +32,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from newsroom.core.links import absolute_url
+
 from .models import Article, Author, Section, Tag
 from .text import clean_text
 
@@ -39,10 +41,6 @@ XML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n'
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
 NEWS_MAX_URLS = 1000  # Google News reads at most 1,000 URLs per sitemap
-
-
-def absolute(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
 
 
 @dataclass(frozen=True)
@@ -83,7 +81,7 @@ def _url_prefix(url_name: str) -> tuple[str, str]:
     # Reverse once with a marker and splice slugs in: a reverse() per row
     # would dominate the cost of a 50,000-URL page.
     marker = "SLUG-MARKER"
-    path = absolute(reverse(url_name, args=[marker]))
+    path = absolute_url(reverse(url_name, args=[marker]))
     before, _, after = path.partition(marker)
     return before, after
 
@@ -115,7 +113,9 @@ def index(request: HttpRequest) -> HttpResponse:
     lines = [XML_HEAD, f'<sitemapindex xmlns="{SITEMAP_NS}">\n']
     for kind in KINDS.values():
         for number, lastmod in pages(kind):
-            loc = absolute(reverse("articles:sitemap-page", args=[kind.name, number]))
+            loc = absolute_url(
+                reverse("articles:sitemap-page", args=[kind.name, number])
+            )
             lines.append(f"<sitemap><loc>{escape(loc)}</loc>")
             if lastmod:
                 lines.append(f"<lastmod>{lastmod.isoformat()}</lastmod>")

@@ -135,7 +135,7 @@ class PostedOut(Schema):
 
 
 def _public_article(article_id: int) -> Article:
-    article = Article.objects.published().filter(pk=article_id).order_by().first()
+    article = Article.objects.public_one(pk=article_id)
     if article is None:
         raise ApiError(404, "not_found", "No public article with that id.")
     return article
@@ -199,7 +199,7 @@ def list_comments(
         next_cursor = encode_cursor([root.created_at, root.pk])
         more = request.GET.copy()
         more["cursor"] = next_cursor
-        next_url = request.build_absolute_uri(f"{request.path}?{more.urlencode()}")
+        next_url = absolute_url(f"{request.path}?{more.urlencode()}")
     items = [_comment_out(c, d, article) for thread in page for c, d in thread]
     return {
         "article_id": article.pk,

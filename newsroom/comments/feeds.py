@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.shortcuts import get_object_or_404
 
 from newsroom.articles.feeds import NewsFeed, as_html, feed_size
 from newsroom.articles.models import Article
@@ -24,7 +23,7 @@ class ArticleCommentsFeed(NewsFeed):
     """The approved comments on one public article, newest first."""
 
     def get_object(self, request, slug: str) -> Article:
-        return get_object_or_404(Article.objects.published(), slug=slug)
+        return Article.objects.public_or_404(slug=slug)
 
     def title(self, obj: Article) -> str:
         return f"Comments on {obj.headline}"

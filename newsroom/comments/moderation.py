@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from newsroom.articles.models import Article
+from newsroom.core.links import absolute_url
 
 from .models import Comment
 
@@ -185,10 +186,6 @@ def read_unsubscribe_token(token: str) -> int | None:
     return int(data["c"]) if isinstance(data, dict) and "c" in data else None
 
 
-def _absolute(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
-
-
 # --- email ----------------------------------------------------------------------
 def notify_moderators(comment: Comment) -> int:
     """One email per held comment, with signed approve and reject links."""
@@ -196,7 +193,7 @@ def notify_moderators(comment: Comment) -> int:
     if not moderators:
         return 0
     links = {
-        action: _absolute(
+        action: absolute_url(
             reverse("comments:moderate", args=[moderation_token(comment, action)])
         )
         for action in ACTIONS
@@ -242,7 +239,7 @@ def notify_replies(comment_ids: Iterable[int]) -> int:
         )
         if not claimed or (reply.email and reply.email == parent.email):
             continue
-        unsubscribe = _absolute(
+        unsubscribe = absolute_url(
             reverse("comments:unsubscribe", args=[unsubscribe_token(parent)])
         )
         message = EmailMessage(
@@ -250,7 +247,7 @@ def notify_replies(comment_ids: Iterable[int]) -> int:
             body=(
                 f"{reply.name} replied to your comment on "
                 f'"{reply.article.headline}":\n\n{reply.body}\n\n'
-                f"Read it: {_absolute(reply.get_absolute_url())}\n\n"
+                f"Read it: {absolute_url(reply.get_absolute_url())}\n\n"
                 f"Stop these emails: {unsubscribe}\n"
             ),
             to=[parent.email],

@@ -57,16 +57,7 @@ def _redisplay(
 
 def _open_article(article_id: int) -> Article:
     # Only what posting needs; a redisplay fetches the full article itself.
-    article = (
-        Article.objects.published()
-        .filter(pk=article_id)
-        .only(*POST_FIELDS)
-        .order_by()
-        .first()
-    )
-    if article is None:
-        raise Http404("No such article")
-    return article
+    return Article.objects.only(*POST_FIELDS).public_or_404(pk=article_id)
 
 
 @never_cache

@@ -5,7 +5,7 @@ URLs are absolute on SITE_URL (our own origin, never the picture's source).
 
 from __future__ import annotations
 
-from django.conf import settings
+from newsroom.core.links import absolute_url
 
 from .models import Image
 from .renditions import SPECS, output_size, url
@@ -16,14 +16,10 @@ SOCIAL_SPEC = "1200x630"
 FEED_SPEC = "1280w"
 
 
-def absolute(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
-
-
 def rendition(image: Image, spec: str, ext: str = "jpg") -> dict:
     width, height = output_size(image, SPECS[spec])
     return {
-        "url": absolute(url(image, spec, ext)),
+        "url": absolute_url(url(image, spec, ext)),
         "width": width,
         "height": height,
         "type": "image/webp" if ext == "webp" else "image/jpeg",

@@ -194,7 +194,7 @@ def search(
     if total > params.page * PAGE_SIZE and params.page < MAX_PAGE:
         more = request.GET.copy()
         more["page"] = str(params.page + 1)
-        next_url = request.build_absolute_uri(f"{request.path}?{more.urlencode()}")
+        next_url = absolute_url(f"{request.path}?{more.urlencode()}")
     set_max_age(
         response, min(SEARCH_CACHE_SECONDS, settings.NEWSROOM_API_CACHE_SECONDS)
     )

@@ -37,7 +37,7 @@ class SharesOut(Schema):
 def article_shares(request: HttpRequest, response: HttpResponse, id: ArticleId):
     """Counted through the site's own share links: at most one per visitor,
     article, network and day."""
-    if not Article.objects.published().filter(pk=id).exists():
+    if not Article.objects.published().filter(pk=id).exists():  # no row needed
         raise ApiError(404, "not_found", "No public article with that id.")
     counts = share_counts(id)
     # The counts are cached for NEWSROOM_SHARES_CACHE_SECONDS already.

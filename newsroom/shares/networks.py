@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlencode
 
-from django.conf import settings
-
 from newsroom.articles.models import Article
+from newsroom.core.links import absolute_url
 
 from .models import Network
 
@@ -52,4 +51,4 @@ def share_target(network: str, url: str, text: str) -> str:
 
 def public_url(article: Article) -> str:
     """The article's address on this site, absolute (what readers share)."""
-    return settings.SITE_URL.rstrip("/") + article.get_absolute_url()
+    return absolute_url(article.get_absolute_url())

@@ -31,12 +31,9 @@ class ShareRedirect(HttpResponseRedirect):
 
 
 def _public_article(ref: str) -> Article:
-    public = Article.objects.published().only("id", "slug", "headline")
-    article = public.filter(pk=int(ref)).first() if is_int(ref) else None
-    article = article or public.filter(slug=ref).first()
-    if article is None:
-        raise Http404("No such article")
-    return article
+    public = Article.objects.only("id", "slug", "headline")
+    article = public.public_one(pk=int(ref)) if is_int(ref) else None
+    return article or public.public_or_404(slug=ref)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

@@ -16,15 +16,12 @@ from django.templatetags.static import static
 from django.utils.safestring import SafeString, mark_safe
 
 from newsroom.articles.models import Article, ArticleNote
+from newsroom.core.links import absolute_url
 from newsroom.media.describe import jsonld_images
 
 # The characters json_script escapes so JSON cannot end the <script> element
 # or open a comment in it (</script>, <!--), whatever the headline says.
 _ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
-
-
-def _absolute(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
 
 
 def _iso(when) -> str | None:
@@ -38,7 +35,7 @@ def publisher_logo() -> dict:
         return {"@type": "ImageObject", "url": configured}
     return {
         "@type": "ImageObject",
-        "url": _absolute(static("newsroom/logo.png")),
+        "url": absolute_url(static("newsroom/logo.png")),
         "width": 600,
         "height": 60,
     }
@@ -46,7 +43,7 @@ def publisher_logo() -> dict:
 
 def news_article(article: Article, notes: Iterable[ArticleNote] = ()) -> dict:
     """The NewsArticle dict (uses ``with_byline()``'s prefetch for authors)."""
-    url = article.canonical_url or _absolute(article.get_absolute_url())
+    url = article.canonical_url or absolute_url(article.get_absolute_url())
     data: dict = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
@@ -62,7 +59,7 @@ def news_article(article: Article, notes: Iterable[ArticleNote] = ()) -> dict:
             {
                 "@type": "Person",
                 "name": author.name,
-                "url": _absolute(author.get_absolute_url()),
+                "url": absolute_url(author.get_absolute_url()),
             }
             for author in article.byline()
         ],

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import (
-    Http404,
     HttpRequest,
     HttpResponse,
     HttpResponsePermanentRedirect,
@@ -19,6 +17,7 @@ from django.views.decorators.http import require_GET, require_safe
 
 from newsroom.articles.desk import curated_ids, open_preview_token
 from newsroom.articles.models import Article, Author, Byline, Section, Tag
+from newsroom.core.links import absolute_url
 from newsroom.shares.counters import share_totals
 
 from . import pagecache
@@ -163,14 +162,10 @@ def article_context(article: Article) -> dict:
 def article(request: HttpRequest, slug: str) -> HttpResponse:
     # The Markdown source is not shown (body_html is): not read.
     obj = (
-        Article.objects.published()
-        .select_related("section", "lead_image")
+        Article.objects.select_related("section", "lead_image")
         .defer("body")
-        .filter(slug=slug)
-        .first()
+        .public_or_404(slug=slug)
     )
-    if obj is None:
-        raise Http404("No such article")
     return pagecache.render(
         request, "web/article.html", article_context(obj), read_article=obj.pk
     )
@@ -240,14 +235,13 @@ def favicon(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def robots_txt(request: HttpRequest) -> HttpResponse:
-    base = settings.SITE_URL.rstrip("/")
     lines = [
         "User-agent: *",
         "Disallow: /admin/",
         "Disallow: /search/",
         "Disallow: /share/",
-        f"Sitemap: {base}/sitemap.xml",
-        f"Sitemap: {base}/sitemap-news.xml",
+        f"Sitemap: {absolute_url('/sitemap.xml')}",
+        f"Sitemap: {absolute_url('/sitemap-news.xml')}",
         "",
     ]
     return HttpResponse("\n".join(lines), content_type="text/plain")

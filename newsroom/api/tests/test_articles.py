@@ -122,6 +122,22 @@ def test_cursor_pages_cover_every_article_once_without_offset(client):
     assert seen == expected
 
 
+def test_next_link_names_the_site_not_the_requests_host(client, settings):
+    """A `next` link is built on SITE_URL: a forged Host or X-Forwarded-Proto
+    can't point a cached API answer's link at another address."""
+    settings.SITE_URL = "https://news.example.org"
+    settings.ALLOWED_HOSTS = ["*"]
+    for i in range(3):
+        f.article(f"Story {i}")
+    data = client.get(
+        f"{API}/articles?limit=2",
+        HTTP_HOST="evil.example.net:8443",
+        HTTP_X_FORWARDED_PROTO="http",
+    ).json()
+    assert data["next"].startswith("https://news.example.org/api/v1/articles?")
+    assert "evil" not in data["next"]
+
+
 def test_next_link_keeps_the_filters(client):
     """The `next` link of a filtered list stays filtered."""
     for i in range(3):

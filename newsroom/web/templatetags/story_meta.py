@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
 from newsroom.articles.models import Article, Section
+from newsroom.core.links import absolute_url
 from newsroom.media.describe import alt_text, image_version, social_image
 from newsroom.search.related import related_articles as _related
 from newsroom.shares.popular import most_lists as _most_lists
@@ -31,14 +32,13 @@ def article_jsonld(article: Article, notes=(), tags=()) -> SafeString:
 
 @register.inclusion_tag("web/_social_meta.html")
 def social_meta(article: Article, tags=()) -> dict:
-    base = settings.SITE_URL.rstrip("/")
     image = article.lead_image if article.lead_image_id else None
     return {
         "image": social_image(image) if image else None,
         "image_alt": alt_text(image) if image else "",
         "article": article,
         "tags": tags,
-        "url": base + article.get_absolute_url(),
+        "url": absolute_url(article.get_absolute_url()),
         "SITE_NAME": settings.SITE_NAME,
     }
 
