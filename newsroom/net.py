@@ -32,6 +32,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
 
+from newsroom.core.conf import conf
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -83,7 +85,7 @@ def _trusted(spec: str) -> tuple[int, tuple[IPNetwork, ...]]:
 
 def trusted_proxies() -> tuple[int, tuple[IPNetwork, ...]]:
     """The trusted-proxy setting, parsed (and validated) once per value."""
-    value = getattr(settings, "NEWSROOM_TRUSTED_PROXIES", "")
+    value = conf.NEWSROOM_TRUSTED_PROXIES
     if isinstance(value, (list, tuple)):
         value = ",".join(value)
     return _trusted(str(value))

@@ -8,15 +8,15 @@ text fields with the same ``clean_text`` and checks the body's size with
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
 
+from .conf import conf
 from .text import clean_text
 
 ONE_LINE = frozenset({"headline", "dateline", "name", "slug", "source", "source_id"})
 
 
 def body_max_chars() -> int:
-    return int(getattr(settings, "NEWSROOM_ARTICLE_BODY_MAX_CHARS", 200_000))
+    return conf.NEWSROOM_ARTICLE_BODY_MAX_CHARS
 
 
 def _cleaning(to_python, multiline: bool):

@@ -257,7 +257,7 @@ def _origin_allowed(request: HttpRequest, origin: str) -> bool:
     if origin in settings.NEWSROOM_API_CORS_ORIGINS:
         return True
     own = {f"{request.scheme}://{request.get_host()}"}
-    site = urlsplit(getattr(settings, "SITE_URL", ""))
+    site = urlsplit(settings.SITE_URL)
     if site.scheme and site.netloc:
         own.add(f"{site.scheme}://{site.netloc}")
     return origin in own

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from newsroom.articles.models import Article
 
+from .conf import conf
 from .models import Ban, Comment
 from .text import count_links
 
@@ -91,7 +92,7 @@ def limits() -> dict:
 
 
 def enabled(name: str) -> bool:
-    return bool(getattr(settings, "NEWSROOM_COMMENTS_RULES", {}).get(name, True))
+    return bool(conf.NEWSROOM_COMMENTS_RULES.get(name, True))
 
 
 @rule("length", REJECT)

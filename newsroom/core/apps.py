@@ -7,3 +7,10 @@ class CoreConfig(AppConfig):
     name = "newsroom.core"
     label = "core"
     verbose_name = "Core"
+
+    def ready(self) -> None:
+        from django.core import checks
+
+        from .conf import check_settings
+
+        checks.register(check_settings)

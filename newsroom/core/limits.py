@@ -27,6 +27,7 @@ from django.core.cache import caches
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from .conf import conf
 from .models import RateCounter, SpentToken
 
 SHARED_CACHE_BACKENDS = (
@@ -48,7 +49,7 @@ class Hit:
 
 def store() -> str:
     """``"database"`` or the alias of a cache every process shares."""
-    forced = getattr(settings, "NEWSROOM_LIMITS_STORE", "")
+    forced = conf.NEWSROOM_LIMITS_STORE
     if forced:
         return forced
     backend = settings.CACHES.get("default", {}).get("BACKEND", "")

@@ -24,7 +24,7 @@ import zlib
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
-from django.conf import settings
+from .conf import conf
 
 USER_AGENT = "newsroom-fetch/1"
 REDIRECTS = {301, 302, 303, 307, 308}
@@ -44,7 +44,7 @@ class Fetched:
 
 
 def _allowed_networks() -> list:
-    value = getattr(settings, "NEWSROOM_FETCH_ALLOWED_NETWORKS", []) or []
+    value = conf.NEWSROOM_FETCH_ALLOWED_NETWORKS or []
     if isinstance(value, str):
         value = [v for v in value.split(",") if v.strip()]
     return [ipaddress.ip_network(v.strip(), strict=False) for v in value]

@@ -20,12 +20,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
-from django.conf import settings
 from django.db import DatabaseError, connections
 
 from newsroom.db.bulk import sqlite_bulk_writes
 
 from .claims import Claims
+from .conf import conf
 from .fastrender import render
 from .importers import ReadContext, reader_for
 from .pictures import Pictures
@@ -118,21 +118,15 @@ def prepare(records: list[Record]) -> list[Record]:
     return records
 
 
-def _setting(name: str, default):
-    return getattr(settings, name, default)
-
-
 def run_import(options: Options, *, err: TextIO | None = None) -> Summary:
     """Import ``options.source``; bad records go to ``err`` one line each."""
     err = err or sys.stderr
-    batch_size = options.batch_size or _setting("NEWSROOM_IMPORT_BATCH_SIZE", 1000)
-    workers = options.workers or _setting("NEWSROOM_IMPORT_WORKERS", 1)
-    default_section = options.section or _setting(
-        "NEWSROOM_IMPORT_DEFAULT_SECTION", "News"
-    )
+    batch_size = options.batch_size or conf.NEWSROOM_IMPORT_BATCH_SIZE
+    workers = options.workers or conf.NEWSROOM_IMPORT_WORKERS
+    default_section = options.section or conf.NEWSROOM_IMPORT_DEFAULT_SECTION
     summary = Summary()
     started = time.monotonic()
-    cache_mb = int(_setting("NEWSROOM_IMPORT_SQLITE_CACHE_MB", 256))
+    cache_mb = conf.NEWSROOM_IMPORT_SQLITE_CACHE_MB
     with (
         sqlite_bulk_writes(cache_mb),
         _materialise(options.source) as (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import TextIO
 
-from django.conf import settings
+from .conf import conf
 
 
 def make_progress(mode: str, stream: TextIO, total_bytes: int):
@@ -14,7 +14,7 @@ def make_progress(mode: str, stream: TextIO, total_bytes: int):
     if mode == "bar":
         return BarProgress(stream, total_bytes)
     if mode == "lines":
-        every = getattr(settings, "NEWSROOM_IMPORT_PROGRESS_SECONDS", 5.0)
+        every = conf.NEWSROOM_IMPORT_PROGRESS_SECONDS
         return LineProgress(stream, total_bytes, every)
     return NoProgress()
 

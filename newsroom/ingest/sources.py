@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from django.conf import settings
+from .conf import conf
 
 FORMATS = ("jsonl", "csv", "rss", "wxr", "html", "textpage")
 GZIP_MAGIC = b"\x1f\x8b"
@@ -50,17 +50,17 @@ class Counted(io.RawIOBase):
 
 def max_bytes() -> int:
     """Bytes read from one file, after gunzipping (a gzip bomb stops here)."""
-    return int(getattr(settings, "NEWSROOM_IMPORT_MAX_BYTES", 16 << 30))
+    return conf.NEWSROOM_IMPORT_MAX_BYTES
 
 
 def max_record_bytes() -> int:
     """Bytes of one record: a JSON line, a CSV row, one page."""
-    return int(getattr(settings, "NEWSROOM_IMPORT_MAX_RECORD_BYTES", 16 << 20))
+    return conf.NEWSROOM_IMPORT_MAX_RECORD_BYTES
 
 
 def max_document_bytes() -> int:
     """Bytes of a file parsed whole (a feed), and of a fetched URL."""
-    return int(getattr(settings, "NEWSROOM_IMPORT_MAX_DOCUMENT_BYTES", 64 << 20))
+    return conf.NEWSROOM_IMPORT_MAX_DOCUMENT_BYTES
 
 
 class Capped(io.RawIOBase):
@@ -160,8 +160,8 @@ def fetch_url(url: str) -> bytes:
         return fetch(
             url,
             max_bytes=max_document_bytes(),
-            seconds=float(getattr(settings, "NEWSROOM_IMPORT_FETCH_SECONDS", 60)),
-            max_redirects=int(getattr(settings, "NEWSROOM_IMPORT_FETCH_REDIRECTS", 5)),
+            seconds=float(conf.NEWSROOM_IMPORT_FETCH_SECONDS),
+            max_redirects=conf.NEWSROOM_IMPORT_FETCH_REDIRECTS,
         ).body
     except FetchError as exc:
         raise SourceError(f"cannot fetch {url[:200]}: {exc}") from exc

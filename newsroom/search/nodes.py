@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
+from .conf import conf
 from .models import IndexChange, OutboxPrune, SearchNode
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ HEARTBEAT_SECONDS = 2.0  # an idle indexer still reports this often
 
 def node_name() -> str:
     """``NEWSROOM_NODE_NAME``, else the host name: unique per index directory."""
-    return getattr(settings, "NEWSROOM_NODE_NAME", "") or socket.gethostname()
+    return conf.NEWSROOM_NODE_NAME or socket.gethostname()
 
 
 def node_timeout() -> timedelta:

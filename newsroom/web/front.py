@@ -44,6 +44,7 @@ import time
 from collections.abc import Callable, Iterable
 
 from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
 from django.http import HttpResponse
 from django.http.cookie import parse_cookie
@@ -58,6 +59,7 @@ from newsroom.core import slots
 from newsroom.net import proxies_configured
 
 from . import csrf, pagecache
+from .conf import conf
 
 VERSION_KEY = "front:version"
 VERSION_CHECK = 1.0  # seconds between looks at the shared version
@@ -80,7 +82,7 @@ def invalidate() -> None:
 
 def budget() -> int:
     """Bytes of pages one process keeps (NEWSROOM_PAGE_CACHE_BYTES)."""
-    return int(getattr(settings, "NEWSROOM_PAGE_CACHE_BYTES", 32 << 20))
+    return conf.NEWSROOM_PAGE_CACHE_BYTES
 
 
 _CHARS = CSRF_ALLOWED_CHARS
@@ -195,7 +197,7 @@ class FrontCache:
         # A substring test: a false positive only sends the request to Django.
         if cookie and (
             settings.SESSION_COOKIE_NAME in cookie
-            or getattr(settings, "MESSAGE_COOKIE_NAME", "messages") in cookie
+            or CookieStorage.cookie_name in cookie
         ):
             return None
         host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")

@@ -15,11 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 
 from newsroom.core import slots
+
+from .conf import conf
 
 ENVIRON_KEY = "newsroom.front_page"
 
@@ -34,7 +37,7 @@ class Page:
 
 
 def seconds() -> int:
-    return int(getattr(settings, "NEWSROOM_PAGE_CACHE_SECONDS", 0) or 0)
+    return conf.NEWSROOM_PAGE_CACHE_SECONDS
 
 
 def cacheable(request: HttpRequest) -> bool:
@@ -43,8 +46,7 @@ def cacheable(request: HttpRequest) -> bool:
         return False
     cookies = request.COOKIES
     return not (
-        settings.SESSION_COOKIE_NAME in cookies
-        or getattr(settings, "MESSAGE_COOKIE_NAME", "messages") in cookies
+        settings.SESSION_COOKIE_NAME in cookies or CookieStorage.cookie_name in cookies
     )
 
 

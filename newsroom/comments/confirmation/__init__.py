@@ -6,9 +6,9 @@ use :func:`get_backend` and check its ``supports_*`` flags.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.utils.module_loading import import_string
 
+from ..conf import conf
 from .base import BaseConfirmation, Challenge, Verdict, scope
 
 __all__ = [
@@ -26,7 +26,7 @@ _cache: dict[tuple, BaseConfirmation] = {}
 
 def get_backend() -> BaseConfirmation:
     """The configured backend (one instance per configuration)."""
-    config = getattr(settings, "NEWSROOM_CONFIRMATION", None) or _DEFAULT
+    config = conf.NEWSROOM_CONFIRMATION or _DEFAULT
     options = dict(config.get("OPTIONS", {}))
     key = (config["BACKEND"], tuple(sorted((k, str(v)) for k, v in options.items())))
     if key not in _cache:
@@ -40,7 +40,7 @@ def answer_for(token: str, article_id: int, network: str = "127.0.0.0/24") -> st
     Works only when ``NEWSROOM_CONFIRMATION_TEST_HOOK`` is true, which only the
     test settings define; anywhere else it refuses, so production has no bypass.
     """
-    if getattr(settings, "NEWSROOM_CONFIRMATION_TEST_HOOK", False) is not True:
+    if conf.NEWSROOM_CONFIRMATION_TEST_HOOK is not True:
         raise PermissionError("the confirmation test hook is off outside tests")
     backend = get_backend()
     challenge_id = backend.unsign(token, max_age=None)

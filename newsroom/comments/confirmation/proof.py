@@ -20,9 +20,9 @@ import secrets
 import time
 
 import altcha
-from django.conf import settings
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from ..conf import conf
 from .base import Verdict
 
 SALT = "newsroom.comments.pow"
@@ -37,7 +37,7 @@ PAYLOAD_MAX = 4000  # a real payload is well under 1,000 characters
 
 
 def options() -> dict:
-    return {**DEFAULTS, **getattr(settings, "NEWSROOM_COMMENTS_POW", {})}
+    return {**DEFAULTS, **conf.NEWSROOM_COMMENTS_POW}
 
 
 def _key(purpose: str) -> str:
