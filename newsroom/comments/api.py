@@ -33,12 +33,11 @@ from newsroom.articles.models import Article
 from newsroom.core.links import absolute_url
 from newsroom.net import client_network
 
-from . import intake, moderation
+from . import intake, moderation, threads
 from .confirmation import get_backend, proof, scope
 from .forms import CommentForm, form_stamp
 from .intake import Decision
 from .models import Comment
-from .templatetags.comments_tags import threaded
 
 router = Router(tags=["comments"])
 
@@ -87,6 +86,9 @@ class CommentOut(Schema):
     body_html: str = Field(description="Sanitised: paragraphs and links only.")
     created_at: datetime
     url: str
+    more_replies: int = Field(
+        0, description="On a top-level comment: its replies not in this page."
+    )
 
 
 class CommentPage(Schema):
@@ -156,7 +158,7 @@ def _comment_out(c: Comment, depth: int, article: Article) -> dict:
 @router.get(
     "/articles/{id}/comments",
     response={200: CommentPage, **READ_ERRORS},
-    summary="Approved comments of an article, threaded",
+    summary="Approved comments of an article, a page of whole threads",
 )
 def list_comments(
     request: HttpRequest,
@@ -166,49 +168,96 @@ def list_comments(
         Query("oldest", description="Order of the threads; replies read oldest first."),
     ],
     cursor: Cursor,
-    limit: Annotated[int, Query(50, ge=1, le=200, description="Threads per page.")],
+    limit: Annotated[
+        int | None,
+        Query(
+            None,
+            ge=1,
+            le=200,
+            description="Threads per page (default 50: "
+            "`NEWSROOM_COMMENTS_LIMITS['THREADS_PER_PAGE']`).",
+        ),
+    ],
+    thread: Annotated[
+        int | None,
+        Query(
+            None,
+            ge=1,
+            le=MAX_ID,
+            description="One thread only (its top-level comment's id), for "
+            "the replies a page leaves out (`more_replies`).",
+        ),
+    ],
+    skip: Annotated[
+        int,
+        Query(0, ge=0, le=10**7, description="With `thread`: replies to skip."),
+    ],
 ):
-    """Approved comments only, in reading order with their depth; a page holds
-    whole threads (a top-level comment and all its replies)."""
+    """Approved comments only, in reading order with their depth. A page holds
+    whole threads (a top-level comment with its replies, the first
+    `REPLIES_PER_THREAD` of them; `more_replies` on the top-level comment
+    counts the rest, which `thread` and `skip` page through, `REPLIES_PER_VIEW`
+    at a time). Pages are
+    keyset pages: a comment posted meanwhile never shifts or repeats one."""
     article = _public_article(id)
-    comments = list(
-        Comment.objects.approved()
-        .filter(article=article)
-        .only("pk", "parent_id", "name", "body_html", "created_at")
-    )
+    if thread is not None:
+        return _one_thread(request, article, thread, skip)
     newest = order == "newest"
-    depth_cap = int(settings.NEWSROOM_COMMENTS_LIMITS["MAX_DEPTH"])
-    threads: list[list[tuple[Comment, int]]] = []
-    for comment, depth in threaded(comments, newest, depth_cap):
-        if depth == 0:
-            threads.append([])
-        threads[-1].append((comment, depth))
+    start = None
     if cursor:
-        after = tuple(decode_cursor(cursor, [datetime, int]))
-
-        def beyond(thread: list[tuple[Comment, int]]) -> bool:
-            root = thread[0][0]
-            key = (root.created_at, root.pk)
-            return key < after if newest else key > after
-
-        threads = [t for t in threads if beyond(t)]
-    page, rest = threads[:limit], threads[limit:]
+        when, pk = decode_cursor(cursor, [datetime, int])
+        start = (when, pk)
+    listed = threads.page(article.pk, newest=newest, start=start, limit=limit)
     next_cursor = next_url = None
-    if rest:
-        root = page[-1][0][0]
-        next_cursor = encode_cursor([root.created_at, root.pk])
-        more = request.GET.copy()
-        more["cursor"] = next_cursor
-        next_url = absolute_url(f"{request.path}?{more.urlencode()}")
-    items = [_comment_out(c, d, article) for thread in page for c, d in thread]
+    if listed.next is not None:
+        next_cursor = encode_cursor(list(listed.next))
+        next_url = _url(request, cursor=next_cursor)
     return {
         "article_id": article.pk,
         "open": moderation.comments_open(article),
-        "count": len(comments),
-        "items": items,
+        "count": _count(article),
+        "items": [_item(t, c, d, article) for t in listed.threads for c, d in t.rows],
         "next": next_url,
         "cursor": next_cursor,
     }
+
+
+def _one_thread(request: HttpRequest, article: Article, root: int, skip: int) -> dict:
+    one = threads.thread(article.pk, root, skip)
+    if one is None:
+        raise ApiError(
+            404,
+            "not_found",
+            "No thread starts with that comment on this article.",
+            [{"in": "query", "field": "thread"}],
+        )
+    shown = len(one.rows) - 1
+    return {
+        "article_id": article.pk,
+        "open": moderation.comments_open(article),
+        "count": _count(article),
+        "items": [_item(one, c, d, article) for c, d in one.rows],
+        "next": _url(request, skip=str(skip + shown)) if one.hidden else None,
+        "cursor": None,
+    }
+
+
+def _count(article: Article) -> int:
+    return Comment.objects.approved().filter(article=article).order_by().count()
+
+
+def _item(t: threads.Thread, c: Comment, depth: int, article: Article) -> dict:
+    item = _comment_out(c, depth, article)
+    if c is t.root:
+        item["more_replies"] = t.hidden
+    return item
+
+
+def _url(request: HttpRequest, **values: str) -> str:
+    query = request.GET.copy()
+    for name, value in values.items():
+        query[name] = value
+    return absolute_url(f"{request.path}?{query.urlencode()}")
 
 
 def _pack(token: str, stamp: str) -> str:

@@ -69,6 +69,9 @@ class Comment(models.Model):
     moderated_at = models.DateTimeField(null=True, blank=True)
 
     objects = CommentQuerySet.as_manager()
+    # Set on the comments a page shows (newsroom.comments.threads): the
+    # comment a reply answers, for "replying to".
+    reply_to: Comment | None = None
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -20,7 +20,7 @@ from newsroom.core.registry import pages
 from newsroom.net import client_network
 from newsroom.numbers import is_int
 
-from . import intake, moderation
+from . import intake, moderation, threads
 from .confirmation import get_backend, proof, scope
 from .forms import CommentForm
 from .models import Comment
@@ -99,7 +99,7 @@ def post(request: HttpRequest, article_id: int) -> HttpResponse:
         messages.success(
             request, "Thank you: your comment is published.", extra_tags="comments"
         )
-        anchor = f"#comment-{comment.pk}"
+        anchor = threads.link(comment)
     else:
         messages.info(
             request,
@@ -258,7 +258,7 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
         "Thank you: a moderator will look at this comment.",
         extra_tags="comments",
     )
-    response = redirect(f"{comment.article.get_absolute_url()}#comment-{comment.pk}")
+    response = redirect(comment.article.get_absolute_url() + threads.link(comment))
     response.status_code = 303
     response.set_signed_cookie(
         REPORTED_COOKIE,

@@ -223,6 +223,9 @@ NEWSROOM_COMMENTS_LIMITS = {
     "RATE_ARTICLE": (60, 60),  # comments per article per seconds
     "DUPLICATE_HOURS": 24,
     "MAX_DEPTH": 4,  # replies indent to this depth, deeper ones stay at it
+    "THREADS_PER_PAGE": 50,  # whole threads per page of comments (page and API)
+    "REPLIES_PER_THREAD": 5,  # replies shown with a thread; "N more replies" after
+    "REPLIES_PER_VIEW": 250,  # replies a thread's own view shows at a time
     "LINK_MAX_AGE_DAYS": 7,  # moderation and unsubscribe links
     "CODES_MINTED": (30, 600),  # new codes/challenges per network per seconds
     "CODES_WRONG": (10, 600),  # wrong answers per network per seconds

@@ -14,7 +14,7 @@ from newsroom.articles.models import Article
 from newsroom.articles.tests import factories as f
 from newsroom.comments import moderation
 from newsroom.comments.models import Ban, Comment, UsedCode
-from newsroom.comments.templatetags.comments_tags import threaded
+from newsroom.comments.threads import threaded
 
 pytestmark = pytest.mark.django_db
 

@@ -1,0 +1,474 @@
+"""Comments come a page of whole threads at a time, on the page and in the API."""
+
+from __future__ import annotations
+
+import base64
+import html as htmlmod
+import json
+import re
+from datetime import timedelta
+from urllib.parse import quote, urljoin
+
+import pytest
+from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+
+from newsroom.articles.models import Article
+from newsroom.articles.tests import factories as f
+from newsroom.comments import moderation, threads
+from newsroom.comments.models import Comment
+
+from .helpers import post
+
+pytestmark = pytest.mark.django_db
+
+API = "/api/v1"
+T0 = timezone.now() - timedelta(days=30)
+IDS = re.compile(r'<li id="comment-(\d+)" class="comment comment--depth-(\d)"')
+NEXT = re.compile(r'class="comments__next" rel="next" href="([^"]+)"')
+PREVIOUS = re.compile(r'class="comments__previous" rel="prev" href="([^"]+)"')
+MORE = re.compile(r'class="comments__more-replies[^"]*"><a href="([^"]+)"')
+
+
+def comment(article, n: int, parent=None, minutes: float = 0, **fields) -> Comment:
+    return Comment(
+        article=article,
+        parent=parent,
+        name=f"Reader {n}",
+        body=f"Comment {n}",
+        body_html=f"<p>Comment {n}</p>",
+        body_hash=f"h{n}",
+        status=fields.pop("status", Comment.Status.APPROVED),
+        created_at=T0 + timedelta(minutes=minutes),
+        **fields,
+    )
+
+
+def build(article: Article, count: int = 120) -> dict[int, list[int]]:
+    """``count`` threads, one a minute, with 0-3 replies each (some nested);
+    returns each thread's comment ids in reading order."""
+    roots = Comment.objects.bulk_create(
+        [comment(article, i, minutes=i) for i in range(count)]
+    )
+    first = Comment.objects.bulk_create(
+        [
+            comment(article, 1000 + i, parent=r, minutes=i + 0.1)
+            for i, r in enumerate(roots)
+            if i % 3
+        ]
+    )
+    nested = Comment.objects.bulk_create(
+        [
+            comment(article, 2000 + n, parent=c, minutes=c.created_at.minute + 0.2)
+            for n, c in enumerate(first)
+            if n % 2
+        ]
+    )
+    # The reply to a reply was written later than its parent's sibling below.
+    late = Comment.objects.bulk_create(
+        [
+            comment(article, 3000 + i, parent=r, minutes=i + 0.5)
+            for i, r in enumerate(roots)
+            if i % 3 == 2
+        ]
+    )
+    moderation.recount([article.pk])
+    kids: dict[int, list[int]] = {}
+    for c in sorted(first + nested + late, key=lambda c: (c.created_at, c.pk)):
+        kids.setdefault(c.parent_id, []).append(c.pk)
+    out = {}
+    for r in roots:
+        order, stack = [], [r.pk]
+        while stack:
+            pk = stack.pop()
+            order.append(pk)
+            stack.extend(reversed(kids.get(pk, [])))
+        out[r.pk] = order
+    return out
+
+
+def read_pages(client, url: str) -> list[list[int]]:
+    """Follow the page's "more comments" link: each page's comment ids."""
+    pages = []
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200
+        page = response.content.decode()
+        pages.append([int(pk) for pk, _ in IDS.findall(page)])
+        link = NEXT.search(page)
+        url = href(url, link) if link else ""
+        assert len(pages) < 20
+    return pages
+
+
+def href(base: str, match) -> str:
+    """A link's target as the browser resolves it against the page's URL."""
+    return urljoin(base, htmlmod.unescape(match.group(1)))
+
+
+def split_threads(ids: list[int], by_root: dict[int, list[int]]) -> list[list[int]]:
+    """The page's ids cut into threads; fails if a thread is cut short."""
+    out, n = [], 0
+    while n < len(ids):
+        whole = by_root[ids[n]]  # the first id of a thread is its root
+        assert ids[n : n + len(whole)] == whole, "a thread split or out of order"
+        out.append(whole)
+        n += len(whole)
+    return out
+
+
+def test_120_threads_make_pages_of_50_50_and_20_whole_threads(client):
+    """Page 1 holds 50 whole threads, page 2 50, page 3 the last 20, oldest
+    first; each reply follows its thread, and every comment shows once."""
+    a = f.article()
+    by_root = build(a)
+    pages = read_pages(client, a.get_absolute_url())
+    split = [split_threads(p, by_root) for p in pages]
+    assert [len(p) for p in split] == [50, 50, 20]
+    assert [t[0] for p in split for t in p] == list(by_root)
+    seen = [pk for p in pages for pk in p]
+    assert sorted(seen) == sorted(pk for t in by_root.values() for pk in t)
+    assert len(seen) == len(set(seen))
+    page3 = client.get(a.get_absolute_url()).content.decode()
+    assert f"Total Comments ({a.__class__.objects.get(pk=a.pk).comment_count})" in page3
+
+
+def test_newest_first_pages_and_the_way_back(client):
+    """Newest first pages the threads in reverse; the "Newer comments" link
+    leads back over the same pages, and page 3 says the total of all comments."""
+    a = f.article()
+    by_root = build(a)
+    pages = read_pages(client, a.get_absolute_url() + "?comments=newest")
+    split = [split_threads(p, by_root) for p in pages]
+    assert [len(p) for p in split] == [50, 50, 20]
+    assert [t[0] for p in split for t in p] == list(reversed(by_root))
+    # Back from page 3 to page 2, then to page 1.
+    url = a.get_absolute_url() + "?comments=newest"
+    second = href(url, NEXT.search(client.get(url).content.decode()))
+    third = href(url, NEXT.search(client.get(second).content.decode()))
+    html3 = client.get(third).content.decode()
+    total = Article.objects.get(pk=a.pk).comment_count
+    assert f"Total Comments ({total})" in html3 and total > 120
+    back = href(url, PREVIOUS.search(html3))
+    assert "Newer comments" in html3
+    assert [int(pk) for pk, _ in IDS.findall(client.get(back).content.decode())] == (
+        pages[1]
+    )
+    html2 = client.get(back).content.decode()
+    first = href(url, PREVIOUS.search(html2))
+    assert "comments_from" not in first
+    assert [int(pk) for pk, _ in IDS.findall(client.get(first).content.decode())] == (
+        pages[0]
+    )
+
+
+@pytest.mark.parametrize("order", ["oldest", "newest"])
+def test_a_comment_arriving_between_page_loads_moves_nothing(client, order):
+    """A new thread and a new reply posted after page 1 was read: following
+    the pages repeats nothing and loses nothing that was there."""
+    a = f.article()
+    by_root = build(a)
+    url = a.get_absolute_url() + f"?comments={order}"
+    page1 = client.get(url).content.decode()
+    nxt = href(url, NEXT.search(page1))
+    roots = list(by_root)
+    target = roots[60]  # on page 2 either way
+    reply = comment(a, 9000, parent=Comment.objects.get(pk=target), minutes=1)
+    reply.created_at = timezone.now()
+    reply.save()
+    fresh = comment(a, 9001)
+    fresh.created_at = timezone.now()
+    fresh.save()
+    moderation.recount([a.pk])
+    rest = read_pages(client, nxt)
+    seen = [int(pk) for pk, _ in IDS.findall(page1)] + [pk for p in rest for pk in p]
+    assert len(seen) == len(set(seen)), "a comment repeated"
+    assert set(pk for t in by_root.values() for pk in t) <= set(seen)
+    assert reply.pk in seen
+    where = next(p for p in rest if reply.pk in p)
+    assert where.index(reply.pk) == where.index(target) + len(by_root[target])
+    assert (fresh.pk in seen) == (order == "oldest")  # newest: it is on page 1
+
+
+def test_long_threads_show_their_first_replies_then_more_a_window_at_a_time(
+    client, settings
+):
+    """With REPLIES_PER_THREAD 3, a thread of 9 replies shows 3 and a "6 more
+    replies" link; the thread's own view pages through the rest (4 at a time),
+    each once, in order, and leads back to the thread's page."""
+    settings.NEWSROOM_COMMENTS_LIMITS = {
+        **settings.NEWSROOM_COMMENTS_LIMITS,
+        "REPLIES_PER_THREAD": 3,
+        "REPLIES_PER_VIEW": 4,
+        "THREADS_PER_PAGE": 2,
+    }
+    a = f.article()
+    by_root = build(a, 6)
+    long_root = Comment.objects.get(pk=list(by_root)[2])
+    chain = [long_root]
+    assert len(by_root[long_root.pk]) == 4  # the root and 3 replies
+    for i in range(6):  # 3 + 6 = 9 replies, some nested
+        parent = chain[-1] if i % 2 else long_root
+        c = comment(a, 5000 + i, parent=parent, minutes=2 + (i + 1) / 10)
+        c.save()
+        chain.append(c)
+    moderation.recount([a.pk])
+    whole = threads.thread(a.pk, long_root.pk, 0, replies=100)
+    expected = [c.pk for c, _ in whole.rows]
+    assert len(expected) == 10
+    base = a.get_absolute_url()
+    page2 = read_pages(client, base)[1]
+    html = client.get(
+        href(base, NEXT.search(client.get(base).content.decode()))
+    ).content.decode()
+    assert page2[:4] == expected[:4]
+    assert "6 more replies" in html
+    seen = list(expected[:4])
+    url = href(base, MORE.search(html))
+    views = 0
+    while url:
+        views += 1
+        view = client.get(url).content.decode()
+        ids = [int(pk) for pk, _ in IDS.findall(view)]
+        assert ids[0] == long_root.pk
+        seen += ids[1:]
+        more = MORE.search(view)
+        url = href(base, more) if more else ""
+    assert seen == expected and views == 2
+    back = href(base, re.search(r'<a href="([^"]+)">Back to all comments</a>', view))
+    shown = [int(pk) for pk, _ in IDS.findall(client.get(back).content.decode())]
+    assert long_root.pk in shown
+
+
+def test_a_reply_posted_to_a_later_page_lands_on_that_page(client, settings):
+    """After posting a reply to a thread on page 3, the redirect shows page 3
+    with the new reply in its thread."""
+    settings.NEWSROOM_COMMENTS_MODERATION = "none"
+    a = f.article()
+    by_root = build(a)
+    target = list(by_root)[110]
+    response = post(client, a, parent=str(target))
+    assert response.status_code == 303
+    location = response["Location"]
+    assert "comments_from=" in location
+    new = int(response["X-Comment-Id"])
+    assert location.endswith(f"#comment-{new}")
+    shown = client.get(location.split("#")[0]).content.decode()
+    ids = [int(pk) for pk, _ in IDS.findall(shown)]
+    assert new in ids and ids.index(new) == ids.index(target) + len(by_root[target])
+
+
+def test_a_reply_past_the_shown_ones_lands_on_its_thread_view(client, settings):
+    """A reply that is not among the replies a page shows under its thread
+    redirects to the thread's own view, which shows it."""
+    settings.NEWSROOM_COMMENTS_MODERATION = "none"
+    a = f.article()
+    by_root = build(a, 3)
+    target = list(by_root)[0]
+    for i in range(6):
+        comment(a, 700 + i, parent=Comment.objects.get(pk=target), minutes=0.3).save()
+    response = post(client, a, parent=str(target))
+    location, new = response["Location"], int(response["X-Comment-Id"])
+    assert f"comments_thread={target}" in location
+    ids = [int(pk) for pk, _ in IDS.findall(client.get(location).content.decode())]
+    assert ids[0] == target and new in ids
+    first_page = client.get(a.get_absolute_url()).content.decode()
+    assert new not in [int(pk) for pk, _ in IDS.findall(first_page)]
+
+
+CRAFTED = [
+    "2026-02-30T00:00~1",
+    "9999-12-31T23:59:59-14:00~1",
+    "0001-01-01T00:00+14:00~1",
+    "2026-01-01T00:00~99999999999999999999999",
+    "2026-01-01T00:00~¹",
+    "\x00~1",
+    "%ED%A0%80~1",  # a lone surrogate, as a client can send it
+    "~",
+    "",
+]
+
+
+@pytest.mark.parametrize("value", CRAFTED)
+@pytest.mark.parametrize(
+    "name", ["comments_from", "comments_thread", "comments_skip", "reply"]
+)
+def test_crafted_comment_parameters_give_the_first_page(client, name, value):
+    """A page parameter the helpers do not accept is the first page: 200."""
+    a = f.article()
+    by_root = build(a, 60)
+    safe = "%" if value.startswith("%") else ""
+    response = client.get(f"{a.get_absolute_url()}?{name}={quote(value, safe=safe)}")
+    assert response.status_code == 200
+    ids = [int(pk) for pk, _ in IDS.findall(response.content.decode())]
+    assert ids[: len(by_root[list(by_root)[0]])] == by_root[list(by_root)[0]]
+
+
+def test_a_thread_id_that_is_a_reply_or_elsewhere_gives_the_page(client):
+    """``comments_thread`` naming a reply, another article's comment or no
+    comment shows the ordinary first page."""
+    a, b = f.article(), f.article()
+    by_root = build(a, 3)
+    other = build(b, 1)
+    first = list(by_root)[0]
+    for value in [by_root[list(by_root)[1]][1], list(other)[0], 10**12]:
+        html = client.get(a.get_absolute_url(), {"comments_thread": value})
+        assert html.status_code == 200
+        assert int(IDS.findall(html.content.decode())[0][0]) == first
+
+
+@given(
+    params=st.dictionaries(
+        st.sampled_from(
+            ["comments", "comments_from", "comments_thread", "comments_skip", "reply"]
+        ),
+        st.one_of(
+            st.text(max_size=40),
+            st.integers(min_value=-(2**70), max_value=2**70).map(str),
+            st.datetimes().map(lambda d: f"{d.isoformat()}~{d.microsecond}"),
+        ),
+    )
+)
+@hsettings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+def test_any_comment_parameters_never_give_a_500(client, params):
+    """Whatever a stranger writes in the comment parameters, the page answers
+    below 500 (the test client re-raises a view's exception)."""
+    a = Article.objects.filter(comment_count__gt=0).first() or f.article()
+    if not a.comment_count:
+        build(a, 3)
+    clean = {k: v.replace("\x00", "") for k, v in params.items()}
+    assert client.get(a.get_absolute_url(), clean).status_code < 500
+
+
+def test_a_page_costs_the_same_queries_whatever_the_comment_count(
+    client, django_assert_max_num_queries
+):
+    """Rendering a page of threads takes a fixed number of queries, and shows
+    50 threads, with 120 threads on the article as with 3."""
+    small, big = f.article(), f.article()
+    build(small, 3)
+    build(big, 120)
+    client.get(small.get_absolute_url())  # the kept form and the like, once
+    client.get(big.get_absolute_url())
+    with django_assert_max_num_queries(12) as counted:
+        client.get(small.get_absolute_url())
+    few = len(counted.captured_queries)
+    with django_assert_max_num_queries(few):
+        html = client.get(big.get_absolute_url()).content.decode()
+    assert len(re.findall(r'class="comment comment--depth-0"', html)) == 50
+
+
+def test_the_first_page_is_still_offered_to_the_front_cache(client, settings):
+    """The canonical article URL (page 1) is still kept by the front cache;
+    a later page (a query string) is not."""
+    from newsroom.web import pagecache
+
+    settings.NEWSROOM_PAGE_CACHE_SECONDS = 60
+    a = f.article()
+    build(a)
+    first = client.get(a.get_absolute_url())
+    assert pagecache.ENVIRON_KEY in first.wsgi_request.META
+    nxt = href(a.get_absolute_url(), NEXT.search(first.content.decode()))
+    assert pagecache.ENVIRON_KEY not in client.get(nxt).wsgi_request.META
+
+
+# --- the API -----------------------------------------------------------------
+
+
+def api_pages(client, url: str) -> list[dict]:
+    pages = []
+    while url:
+        data = client.get(url).json()
+        pages.append(data)
+        url = data["next"]
+        assert len(pages) < 20
+    return pages
+
+
+@pytest.mark.parametrize("order", ["oldest", "newest"])
+def test_api_pages_hold_50_whole_threads_with_a_next_cursor(client, order):
+    """The API pages the same way: 50, 50 and 20 whole threads, every comment
+    once, `next` and `cursor` null on the last page, `count` all of them."""
+    a = f.article()
+    by_root = build(a)
+    pages = api_pages(client, f"{API}/articles/{a.pk}/comments?order={order}")
+    assert pages[-1]["next"] is None and pages[-1]["cursor"] is None
+    split = [split_threads([c["id"] for c in p["items"]], by_root) for p in pages]
+    assert [len(p) for p in split] == [50, 50, 20]
+    roots = [t[0] for p in split for t in p]
+    assert roots == (list(by_root) if order == "oldest" else list(reversed(by_root)))
+    total = sum(len(t) for t in by_root.values())
+    assert all(p["count"] == total for p in pages)
+    depths = {c["id"]: c["depth"] for p in pages for c in p["items"]}
+    assert all(depths[root] == 0 for root in by_root)
+
+
+def test_api_thread_pages_through_replies_past_the_cap(client, settings):
+    """A thread longer than REPLIES_PER_THREAD says `more_replies` on its
+    top-level comment, and `thread`/`skip` (its `next`) give the rest."""
+    settings.NEWSROOM_COMMENTS_LIMITS = {
+        **settings.NEWSROOM_COMMENTS_LIMITS,
+        "REPLIES_PER_THREAD": 2,
+        "REPLIES_PER_VIEW": 2,
+    }
+    a = f.article()
+    root = comment(a, 1)
+    root.save()
+    for i in range(5):
+        comment(a, 10 + i, parent=root, minutes=i + 1).save()
+    data = client.get(f"{API}/articles/{a.pk}/comments").json()
+    assert len(data["items"]) == 3 and data["items"][0]["more_replies"] == 3
+    seen = [c["id"] for c in data["items"]]
+    pages = api_pages(client, f"{API}/articles/{a.pk}/comments?thread={root.pk}&skip=2")
+    assert len(pages) == 2
+    for p in pages:
+        assert p["items"][0]["id"] == root.pk
+        seen += [c["id"] for c in p["items"][1:]]
+    assert seen == [root.pk] + list(
+        Comment.objects.filter(parent=root)
+        .order_by("created_at")
+        .values_list("pk", flat=True)
+    )
+    missing = client.get(f"{API}/articles/{a.pk}/comments?thread={seen[1]}")
+    assert missing.status_code == 404
+
+
+def pack(values) -> str:
+    raw = json.dumps(values).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        pack(["2026-02-30T00:00:00", 1]),
+        pack(["9999-12-31T23:59:59-14:00", 1]),
+        pack(["\ud800", 1]),
+        pack(["2026-01-01T00:00:00", 2**64]),
+        pack(["2026-01-01T00:00:00", True]),
+        pack(["2026-01-01T00:00:00"]),
+        pack({"a": 1}),
+        "%%%",
+        "x" * 500,
+    ],
+)
+def test_api_crafted_cursor_is_400_bad_cursor(client, cursor):
+    """A cursor that is not one of ours is 400 with the API's error shape."""
+    a = f.article()
+    build(a, 3)
+    response = client.get(f"{API}/articles/{a.pk}/comments", {"cursor": cursor})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "bad_cursor"
+
+
+def test_api_overlong_cursor_is_refused_like_on_every_paged_route(client):
+    """A cursor longer than the shared `Cursor` type allows is a 422, not a 500."""
+    a = f.article()
+    response = client.get(f"{API}/articles/{a.pk}/comments", {"cursor": "x" * 600})
+    assert response.status_code == 422
