@@ -20,7 +20,7 @@ from .errors import json_error
 logger = logging.getLogger(__name__)
 
 PREFIX = "/api/"
-ALLOWED_METHODS = "GET, POST, OPTIONS"
+ALLOWED_METHODS = "GET, HEAD, POST, OPTIONS"
 ALLOWED_HEADERS = ("content-type", "if-none-match", "if-modified-since", "accept")
 EXPOSED_HEADERS = "ETag, Last-Modified, Retry-After, Link"
 PREFLIGHT_MAX_AGE = "600"
@@ -46,9 +46,25 @@ class ApiMiddleware:
         origin = request.headers.get("Origin", "")
         if request.method == "OPTIONS":
             response = self.preflight(request, origin)
+        elif request.method == "HEAD":
+            response = self.head(request)
         else:
             response = self.as_json(request, self.get_response(request))
         self.add_cors(response, origin)
+        return response
+
+    def head(self, request: HttpRequest) -> HttpResponse:
+        """HEAD is the GET's answer without its body (same status, headers,
+        ETag and Content-Length), as HTTP asks; the routes only know GET."""
+        request.method = "GET"
+        request.META["REQUEST_METHOD"] = "GET"
+        try:
+            response = self.as_json(request, self.get_response(request))
+        finally:
+            request.method = request.META["REQUEST_METHOD"] = "HEAD"
+        if not response.streaming:
+            response["Content-Length"] = str(len(response.content))
+            response.content = b""
         return response
 
     def preflight(self, request: HttpRequest, origin: str) -> HttpResponse:

@@ -163,10 +163,12 @@ class AuthorPage(Schema):
 
 def public_articles() -> ArticleQuerySet:
     """Public articles with what ``ArticleOut`` needs, in a fixed query count."""
-    return (
-        Article.objects.published()
-        .for_listing()
-        .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
+    return _for_out(Article.objects.published())
+
+
+def _for_out(qs: ArticleQuerySet) -> ArticleQuerySet:
+    return qs.for_listing().prefetch_related(
+        Prefetch("tags", queryset=Tag.objects.order_by("name"))
     )
 
 
@@ -243,8 +245,21 @@ def list_articles(
         cursor=cursor,
         limit=limit,
         descending=True,
+        # The whole archive: the merged per-status index scans; a filtered
+        # list starts from its section's, tag's or author's own rows.
+        head=None if (section or tag or author) else _newest_first,
     )
     return page
+
+
+def _newest_first(qs: ArticleQuerySet, size: int) -> list[Article]:
+    """The first ``size`` rows of the newest-first list without sorting every
+    public row: ids through one index range per status, then rows by key."""
+    ids = qs.newest_ids(size)
+    # By key alone: with the public filter repeated, SQLite would walk the
+    # date index again instead of looking the ids up.
+    rows = _for_out(Article.objects.order_by()).in_bulk(ids)
+    return [rows[pk] for pk in ids if pk in rows]
 
 
 def _one_article(response: HttpResponse, **lookup) -> Article:

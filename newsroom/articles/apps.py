@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_delete, post_migrate, post_save
 
 
 def _sync_roles(sender, **kwargs) -> None:
@@ -13,6 +13,12 @@ def _sync_roles(sender, **kwargs) -> None:
         sync_roles()
 
 
+def _content_changed(sender, **kwargs) -> None:
+    from newsroom.core import versions
+
+    versions.bump()
+
+
 class ArticlesConfig(AppConfig):
     name = "newsroom.articles"
     label = "articles"
@@ -22,3 +28,26 @@ class ArticlesConfig(AppConfig):
         # After every migrate, so a role picks up the permissions of apps and
         # models added since the data migration.
         post_migrate.connect(_sync_roles, dispatch_uid="newsroom.articles.roles")
+
+        # What readers see changed: kept pages, feeds, the menu and related
+        # stories start again (newsroom.core.versions), on every node.
+        from . import models
+        from .signals import articles_written
+
+        uid = "newsroom.articles.version"
+        for model in (
+            models.Article,
+            models.Section,
+            models.Tag,
+            models.Author,
+            models.Byline,
+            models.ArticleNote,
+        ):
+            name = model.__name__
+            post_save.connect(
+                _content_changed, sender=model, dispatch_uid=f"{uid}.s.{name}"
+            )
+            post_delete.connect(
+                _content_changed, sender=model, dispatch_uid=f"{uid}.d.{name}"
+            )
+        articles_written.connect(_content_changed, dispatch_uid=f"{uid}.bulk")

@@ -6,4 +6,7 @@ conf = AppSettings(
     "articles",
     # Longest Markdown body an editor's form accepts.
     NEWSROOM_ARTICLE_BODY_MAX_CHARS=Option(200_000, int, at_least(1)),
+    # Seconds a rendered feed is kept (shared by every process with Redis);
+    # any change to public content starts it again. 0 renders every request.
+    NEWSROOM_FEED_CACHE_SECONDS=Option(60, int, at_least(0)),
 )

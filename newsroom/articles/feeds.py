@@ -15,23 +15,37 @@ subtitles are text by the formats' definition and stay text.
 
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
 from django.contrib.syndication.views import Feed
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.cache import get_conditional_response, patch_cache_control, quote_etag
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.html import escape
+from django.utils.http import parse_http_date_safe
 
+from newsroom.core import versions
 from newsroom.core.links import absolute_url
 from newsroom.media.describe import FEED_SPEC, alt_text, rendition
 from newsroom.media.feeds import MediaAtomFeed, MediaRssFeed
 
+from .conf import conf
 from .models import Article, ArticleNote, Author, Section, Tag
 from .text import clean_text
 
 
 def feed_size() -> int:
     return settings.NEWSROOM_FEED_ITEMS
+
+
+def ordered_ids(public, size: int) -> list[int]:
+    """The ``size`` newest ids of ``public`` in one ordered query."""
+    ordered = public.order_by("-published_at", "-id")
+    return list(ordered.values_list("pk", flat=True)[:size])
 
 
 def as_html(text: str) -> str:
@@ -55,8 +69,45 @@ class NewsFeed(Feed):
 
     feed_type = Rss201rev2Feed
 
+    # Kept in the cache for NEWSROOM_FEED_CACHE_SECONDS, keyed by the
+    # content version (a per-article feed of another app may opt out).
+    kept = True
+
     def __init__(self, url_name: str) -> None:
         self.url_name = url_name
+
+    def __call__(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        """GET and HEAD only; a brief shared copy; 304 on a conditional GET.
+
+        A feed names the site by SITE_URL, never by the request, so one copy
+        serves every reader: its key is the feed's URL name, its arguments
+        and the content version (newsroom.core.versions), so a new,
+        withdrawn or deleted story shows at once on every node.
+        """
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
+        seconds = conf.NEWSROOM_FEED_CACHE_SECONDS if self.kept else 0
+        named = ":".join(f"{k}={v}" for k, v in sorted(kwargs.items()))
+        key = f"feeds:{versions.current()}:{self.url_name}:{named}"
+        body = cache.get(key) if seconds else None
+        if body is None:
+            made = super().__call__(request, *args, **kwargs)
+            body = (made.content, made["Content-Type"], made.get("Last-Modified"))
+            if seconds:
+                cache.set(key, body, seconds)
+        content, content_type, last_modified = body
+        response = HttpResponse(content, content_type=content_type)
+        etag = quote_etag(hashlib.blake2b(content, digest_size=12).hexdigest())
+        response["ETag"] = etag
+        if last_modified:
+            response["Last-Modified"] = last_modified
+        patch_cache_control(response, public=True, max_age=seconds)
+        return get_conditional_response(
+            request,
+            etag=etag,
+            last_modified=parse_http_date_safe(last_modified or ""),
+            response=response,
+        )
 
     def feed_url(self, obj=None) -> str:
         slug = getattr(obj, "slug", None)
@@ -95,9 +146,19 @@ class ArticleFeed(NewsFeed):
     def articles(self, obj):
         return Article.objects.published()
 
+    def newest(self, public, size: int) -> list[int]:
+        # The whole site: one range scan of the (status, date) index per
+        # public status, merged (a single query would sort every public row).
+        return public.newest_ids(size)
+
     def items(self, obj=None):
-        qs = self.articles(obj).with_byline().defer("body", "body_html")
-        return qs.order_by("-published_at", "-id")[: feed_size()]
+        # The newest N ids through an index, then those rows by key: the
+        # cost does not grow with the archive.
+        ids = self.newest(self.articles(obj), feed_size())
+        rows = (
+            Article.objects.with_byline().defer("body", "body_html").order_by()
+        ).in_bulk(ids)
+        return [rows[pk] for pk in ids if pk in rows]
 
     def item_title(self, item: Article) -> str:
         # Cleaned again here: a control character stored before text was
@@ -139,6 +200,12 @@ class ArticleFeed(NewsFeed):
 
 
 class SectionFeed(ArticleFeed):
+    # One section's, tag's or author's stories: the database starts from
+    # their own index (section, date; the tag's or author's rows), so the
+    # plain ordered query reads about N rows; splitting by status would walk
+    # the whole public index looking for this one's rows.
+    newest = staticmethod(ordered_ids)
+
     def get_object(self, request, slug: str) -> Section:
         return get_object_or_404(Section, slug=slug)
 
@@ -153,6 +220,12 @@ class SectionFeed(ArticleFeed):
 
 
 class TagFeed(ArticleFeed):
+    # One section's, tag's or author's stories: the database starts from
+    # their own index (section, date; the tag's or author's rows), so the
+    # plain ordered query reads about N rows; splitting by status would walk
+    # the whole public index looking for this one's rows.
+    newest = staticmethod(ordered_ids)
+
     def get_object(self, request, slug: str) -> Tag:
         return get_object_or_404(Tag, slug=slug)
 
@@ -167,6 +240,12 @@ class TagFeed(ArticleFeed):
 
 
 class AuthorFeed(ArticleFeed):
+    # One section's, tag's or author's stories: the database starts from
+    # their own index (section, date; the tag's or author's rows), so the
+    # plain ordered query reads about N rows; splitting by status would walk
+    # the whole public index looking for this one's rows.
+    newest = staticmethod(ordered_ids)
+
     def get_object(self, request, slug: str) -> Author:
         return get_object_or_404(Author, slug=slug)
 

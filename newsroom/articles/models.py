@@ -83,6 +83,21 @@ class ArticleQuerySet(models.QuerySet):
             published_at__lte=now,
         )
 
+    def newest_ids(self, size: int) -> list[int]:
+        """Ids of the ``size`` newest rows of this (public) queryset.
+
+        ``published()`` admits two statuses; with ``status IN (…)`` on the
+        index's first column SQLite cannot walk the index in date order and
+        sorts every public row instead (270 ms at 100,000 articles). One
+        ordered range scan per status, merged here, reads only ``size`` index
+        entries each. The order is ``-published_at, -id``, as a listing's.
+        """
+        keys: list[tuple] = []
+        for status in (Article.Status.PUBLISHED, Article.Status.SCHEDULED):
+            ordered = self.filter(status=status).order_by("-published_at", "-id")
+            keys += ordered.values_list("published_at", "pk")[:size]
+        return [pk for _, pk in sorted(keys, reverse=True)[:size]]
+
     def public_one(self, **lookup) -> Article | None:
         """The public article matching ``lookup``, or None.
 

@@ -22,6 +22,10 @@ from .models import Comment
 class ArticleCommentsFeed(NewsFeed):
     """The approved comments on one public article, newest first."""
 
+    # Comments change without the content version moving, and one article's
+    # feed is cheap: rendered on each request (still 304 when unchanged).
+    kept = False
+
     def get_object(self, request, slug: str) -> Article:
         return Article.objects.public_or_404(slug=slug)
 

@@ -15,6 +15,7 @@ from django.core.cache import cache
 from django.db.models import Count
 
 from newsroom.articles.models import Article
+from newsroom.core import versions
 
 from .backends import get_backend
 
@@ -82,7 +83,8 @@ def by_tags(article: Article, limit: int) -> list[int]:
 
 def related_articles(article: Article, limit: int = 4) -> list[dict]:
     """Up to ``limit`` related public articles as dicts for the template."""
-    key = f"shares:related:{article.pk}:{limit}"
+    # Keyed by the content version: a withdrawn story leaves every list at once.
+    key = f"search:related:{article.pk}:{limit}:{versions.current()}"
     items = cache.get(key)
     if items is not None:
         return items

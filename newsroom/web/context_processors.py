@@ -9,6 +9,7 @@ from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
 from newsroom.articles.models import Section
+from newsroom.core import versions
 
 from .links import section_url
 
@@ -16,16 +17,19 @@ MENU_CACHE_KEY = "web:menu-sections"
 
 
 def menu_sections() -> list[Section]:
-    sections = cache.get(MENU_CACHE_KEY)
+    # Keyed by the content version: a deleted or renamed section leaves the
+    # menu at once, not after the minute.
+    key = f"{MENU_CACHE_KEY}:{versions.current()}"
+    sections = cache.get(key)
     if sections is None:
         sections = list(Section.objects.only("name", "slug", "position"))
-        cache.set(MENU_CACHE_KEY, sections, 60)
+        cache.set(key, sections, 60)
     return sections
 
 
 def menu_html() -> SafeString:
     """The menu's ``<li>`` items, built once a minute instead of per page."""
-    key = f"{MENU_CACHE_KEY}:html:{get_script_prefix()}"
+    key = f"{MENU_CACHE_KEY}:html:{versions.current()}:{get_script_prefix()}"
     html = cache.get(key)
     if html is None:
         html = format_html_join(

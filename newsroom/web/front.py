@@ -55,13 +55,13 @@ from django.middleware.csrf import (
     CSRF_TOKEN_LENGTH,
 )
 
-from newsroom.core import slots
+from newsroom.core import slots, versions
 from newsroom.net import proxies_configured
 
 from . import csrf, pagecache
 from .conf import conf
 
-VERSION_KEY = "front:version"
+VERSION_KEY = versions.KEY  # kept pages go when public content changes
 VERSION_CHECK = 1.0  # seconds between looks at the shared version
 _UNSET = object()
 
@@ -70,14 +70,7 @@ log = logging.getLogger(__name__)
 
 def invalidate() -> None:
     """Tell every process (every node, with Redis) to drop its kept pages."""
-    try:
-        try:
-            cache.incr(VERSION_KEY)
-        except ValueError:  # no version yet
-            if not cache.add(VERSION_KEY, 1, timeout=None):
-                cache.incr(VERSION_KEY)
-    except Exception:  # noqa: BLE001 - a cache outage must not fail a save
-        log.warning("front cache invalidation not sent", exc_info=True)
+    versions.bump()
 
 
 def budget() -> int:
