@@ -1,13 +1,15 @@
 """Comment posting under load: 32 posters against the real server on SQLite.
 
-Starts gunicorn (2 workers, prod settings, plain HTTP on 127.0.0.1) over a
-fresh SQLite file in a temporary var dir, then 32 posters each loop for a fixed
-time: fetch a proof-of-work challenge (``/comments/challenge/<id>/``, the
-accessible path the ALTCHA widget takes), solve it with the ``altcha``
-package as the browser's worker would, post the comment with the solution.
-One post in 20 sends a tampered solution on purpose, so refusals are
-exercised. Every accepted comment waits for a moderator (the proof-of-work
-path holds), so each is stored as "pending".
+Starts the server (granian as ``make run`` does, or gunicorn with ``--server
+gunicorn``; 2 workers, prod settings, plain HTTP on 127.0.0.1) over a fresh
+SQLite file in a temporary var dir (or a fresh PostgreSQL database made on
+the server ``--database-url`` names, dropped afterwards), then 32 posters
+each loop for a fixed time: fetch a proof-of-work challenge
+(``/comments/challenge/<id>/``, the accessible path the ALTCHA widget takes),
+solve it with the ``altcha`` package as the browser's worker would, post the
+comment with the solution. One post in 20 sends a tampered solution on
+purpose, so refusals are exercised. Every accepted comment waits for a
+moderator (the proof-of-work path holds), so each is stored as "pending".
 
 What is not the server's cost: solving. The difficulty only sets how long the
 *client* searches (``MAX_NUMBER``); the server verifies any solution with one
@@ -24,7 +26,13 @@ Limits: every post comes from 127.0.0.1, one /24, so the per-network limits
 rightly refuse this flood; the run lifts them in a settings module of its own
 and says so. Every other rule and check stays on.
 
+Shared limits: with ``REDIS_URL`` in the environment the server keeps rate
+counters and single-use spends in Redis (newsroom.core.limits), as in a
+deployment with several nodes.
+
 Usage: .venv/bin/python bench/comments.py [--seconds 20] [--posters 32]
+       [--server granian|gunicorn] [--workers 2] [--threads 4]
+       [--database-url postgres://user@host:5432/db]
 """
 
 from __future__ import annotations
@@ -73,7 +81,7 @@ NEWSROOM_COMMENTS_LIMITS = {
 """
 
 
-def setup_env(var_dir: Path, port: int) -> dict:
+def setup_env(var_dir: Path, port: int, args) -> dict:
     (var_dir / "bench_settings.py").write_text(BENCH_SETTINGS)
     env = dict(os.environ)
     env.update(
@@ -88,12 +96,63 @@ def setup_env(var_dir: Path, port: int) -> dict:
             "SECRET_KEY": secrets.token_urlsafe(50),
             "NEWSROOM_COMMENTS_RULES_OFF": RULES_OFF,
             "NEWSROOM_BIND": f"127.0.0.1:{port}",
-            "WEB_CONCURRENCY": "2",
+            "WEB_CONCURRENCY": str(args.workers),
+            "GUNICORN_THREADS": str(args.threads),
             "LOG_LEVEL": "ERROR",
         }
     )
     env.pop("DATABASE_URL", None)
+    if args.database_url:
+        env["DATABASE_URL"] = args.database_url
     return env
+
+
+def fresh_database(url: str) -> tuple[str, str]:
+    """A new, empty PostgreSQL database on the server ``url`` names.
+
+    Returns its URL and its name (``drop_database`` removes it).
+    """
+    import psycopg
+
+    parts = urllib.parse.urlsplit(url)
+    name = f"bench_comments_{os.getpid()}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{name}")), name
+
+
+def drop_database(url: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def server_command(args, port: int) -> list[str]:
+    if args.server == "gunicorn":
+        return [
+            str(BIN / "gunicorn"),
+            "-c",
+            "newsroom/gunicorn_conf.py",
+            "newsroom.wsgi:application",
+        ]
+    return [
+        str(BIN / "granian"),
+        "--interface",
+        "wsgi",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(args.workers),
+        "--blocking-threads",
+        str(args.threads),
+        "--log-level",
+        "error",
+        "newsroom.wsgi:application",
+    ]
 
 
 def manage(env: dict, *args: str) -> None:
@@ -243,10 +302,19 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--posters", type=int, default=32)
     parser.add_argument("--keep", action="store_true", help="keep the var dir")
+    parser.add_argument("--server", choices=["granian", "gunicorn"], default="granian")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4, help="per worker")
+    parser.add_argument(
+        "--database-url", default="", help="a PostgreSQL server to bench on"
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="newsroom-bench-comments-"))
     port = free_port()
-    env = setup_env(tmp, port)
+    server_url, db_name = args.database_url, ""
+    if server_url:
+        args.database_url, db_name = fresh_database(server_url)
+    env = setup_env(tmp, port, args)
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
     sys.path.insert(0, str(tmp))  # bench_settings
@@ -256,7 +324,13 @@ def main() -> int:
     from newsroom.articles.models import Article, Section
     from newsroom.comments.forms import form_stamp
 
-    print(f"var dir {tmp} (SQLite, WAL); prod settings, plain HTTP on 127.0.0.1:{port}")
+    where = f"PostgreSQL database {db_name}" if db_name else "SQLite, WAL"
+    limits = "Redis" if env.get("REDIS_URL") else "the database"
+    print(
+        f"var dir {tmp} ({where}; limits and spends in {limits}); prod settings, "
+        f"{args.server} {args.workers} workers x {args.threads} threads, "
+        f"plain HTTP on 127.0.0.1:{port}"
+    )
     print(
         f"guard rules switched off for this run: {RULES_OFF}; per-network code "
         "limits lifted (CODES_MINTED, CODES_WRONG); proof-of-work MAX_NUMBER=1 "
@@ -270,12 +344,7 @@ def main() -> int:
     )
     log = open(tmp / "server.log", "w")  # noqa: SIM115 - closed below
     server = subprocess.Popen(
-        [
-            str(BIN / "gunicorn"),
-            "-c",
-            "newsroom/gunicorn_conf.py",
-            "newsroom.wsgi:application",
-        ],
+        server_command(args, port),
         cwd=ROOT,
         env=env,
         start_new_session=True,
@@ -340,6 +409,8 @@ def main() -> int:
         from django.db import connections
 
         connections.close_all()
+        if db_name:
+            drop_database(server_url, db_name)
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
 
@@ -355,7 +426,10 @@ def report(args, article, results, elapsed, server_cpu, client_cpu, load) -> int
     accepted = statuses.get(303, 0)
     refused = sum(refusals.values())
     five_xx = sum(n for s, n in statuses.items() if s >= 500)
-    print(f"{args.posters} posters for {elapsed:.1f} s, gunicorn 2 workers (gthread)")
+    print(
+        f"{args.posters} posters for {elapsed:.1f} s, {args.server} "
+        f"{args.workers} workers x {args.threads} threads"
+    )
     print(
         f"accepted posts/s: {accepted / elapsed:.1f}  (accepted {accepted}, "
         f"sent {results['sent']})"

@@ -249,10 +249,26 @@ def _write(
     )
     backend = get_backend()
     hold_pow = via == "pow" and bool(proof.options()["HOLD"])
+    # Work that needs no lock is done before the write transaction, which
+    # holds SQLite's one write lock (and on PostgreSQL this network's lock)
+    # for as short a time as it can: the bans (read once; a ban added during
+    # this post applies from the next), and the comment's cleaned and
+    # rendered text.
+    sub.bans()
+    comment = Comment(
+        article=article,
+        parent=parent,
+        name=sub.name,
+        email=sub.email,
+        body=sub.body,
+        network=network,
+        notify_replies=clean["notify_replies"] and bool(sub.email),
+    )
+    comment.prepare()
+    stamp = f"comments.stamp:{clean['stamp']}"
 
     def write() -> Decision:
         _lock(network, article.pk, sub.body_hash)
-        sub._bans = None  # a retried write reads the bans again
         # One try per code: spent first, refused or not, so it can never be
         # used to probe the rules again.
         if not backend.spend(verdict.challenge_id or ""):
@@ -276,28 +292,20 @@ def _write(
                 field=field,
                 in_form=bool(field),
             )
-        if not limits.spend_once(f"comments.stamp:{clean['stamp']}", FORM_MAX_AGE):
+        if not limits.spend_once(stamp, FORM_MAX_AGE):
             form.stamp_used()
             return _refuse(
                 form, "stamp_used", str(form.errors["stamp"][0]), 400, in_form=True
             )
-        status = moderation.initial_status(
+        comment.status = moderation.initial_status(
             article,
             held=bool(outcome.held) or hold_pow,
             trusted=trusted,
         )
-        reasons = outcome.reasons + (["proof-of-work: no code"] if hold_pow else [])
-        comment = Comment(
-            article=article,
-            parent=parent,
-            name=sub.name,
-            email=sub.email,
-            body=sub.body,
-            network=network,
-            status=status,
-            reasons=reasons,
-            notify_replies=clean["notify_replies"] and bool(sub.email),
+        comment.reasons = outcome.reasons + (
+            ["proof-of-work: no code"] if hold_pow else []
         )
+        comment.pk = None  # a retried write inserts afresh
         comment.save(force_insert=True)
         if comment.status == Comment.Status.APPROVED:
             moderation.recount([article.pk])

@@ -87,6 +87,20 @@ class Comment(models.Model):
         return f"{self.name} on {self.article_id}: {self.body[:50]}"
 
     def save(self, *args, **kwargs) -> None:
+        if getattr(self, "_prepared", None) != (self.name, self.body, self.email):
+            self.prepare()
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return f"{self.article.get_absolute_url()}#comment-{self.pk}"
+
+    def prepare(self) -> None:
+        """Clean the text and render it, as :meth:`save` would.
+
+        The intake calls this before its write transaction, so the rendering
+        is not done while the write lock is held; ``save`` then sees the same
+        text and does not do it again.
+        """
         from .text import body_hash, clean_text, render_body
 
         # The page, the feeds and the API all show these stored strings.
@@ -95,10 +109,7 @@ class Comment(models.Model):
         self.email = self.email.strip().lower()
         self.body_html = render_body(self.body)
         self.body_hash = body_hash(self.body)
-        super().save(*args, **kwargs)
-
-    def get_absolute_url(self) -> str:
-        return f"{self.article.get_absolute_url()}#comment-{self.pk}"
+        self._prepared = (self.name, self.body, self.email)
 
 
 class Ban(models.Model):

@@ -24,8 +24,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import connection, transaction
 
 from .conf import conf
 from .models import RateCounter, SpentToken
@@ -64,34 +63,34 @@ def _short(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
 def _count_in_db(key: str, window: int, period: int) -> int:
+    # One statement counts and answers, on SQLite and PostgreSQL alike: the
+    # upsert is atomic, so two processes can't both create the window's row.
     expires = datetime.fromtimestamp(window + period, tz=UTC)
-    with transaction.atomic():
-        updated = RateCounter.objects.filter(key=key, window=window).update(
-            count=F("count") + 1
+    q = connection.ops.quote_name
+    table = _table(RateCounter)
+    sql = (
+        f"INSERT INTO {table} ({q('key')}, {q('window')}, {q('count')}, "
+        f"{q('expires_at')}) VALUES (%s, %s, 1, %s) "
+        f"ON CONFLICT ({q('key')}, {q('window')}) "
+        f"DO UPDATE SET {q('count')} = {table}.{q('count')} + 1 "
+        f"RETURNING {q('count')}"
+    )
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute(
+            sql, [key, window, connection.ops.adapt_datetimefield_value(expires)]
         )
-        if not updated:
-            try:
-                with transaction.atomic():
-                    RateCounter.objects.create(
-                        key=key, window=window, count=1, expires_at=expires
-                    )
-            except IntegrityError:
-                # Another process created it between our UPDATE and INSERT.
-                RateCounter.objects.filter(key=key, window=window).update(
-                    count=F("count") + 1
-                )
-            else:
-                # A new window: a good moment to drop windows that are over.
-                RateCounter.objects.filter(
-                    expires_at__lt=expires - timedelta(seconds=period)
-                ).delete()
-        return (
-            RateCounter.objects.filter(key=key, window=window)
-            .values_list("count", flat=True)
-            .first()
-            or 1
-        )
+        count = int(cursor.fetchone()[0])
+        if count == 1:
+            # A new window: a good moment to drop windows that are over.
+            RateCounter.objects.filter(
+                expires_at__lt=expires - timedelta(seconds=period)
+            ).delete()
+    return count
 
 
 def _count_in_cache(alias: str, key: str, window: int, period: int) -> int:
@@ -129,12 +128,15 @@ def peek(scope: str, key: str, period: int) -> int:
     full = _short(f"{scope}:{key}")
     where = store()
     if where == "database":
-        return (
-            RateCounter.objects.filter(key=full, window=window)
-            .values_list("count", flat=True)
-            .first()
-            or 0
-        )
+        q = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {q('count')} FROM {_table(RateCounter)} "
+                f"WHERE {q('key')} = %s AND {q('window')} = %s",
+                [full, window],
+            )
+            row = cursor.fetchone()
+        return int(row[0]) if row else 0
     return int(caches[where].get(f"nr-rate:{full}:{window}") or 0)
 
 
@@ -144,21 +146,21 @@ def spend_once(token: str, ttl: int) -> bool:
     where = store()
     if where != "database":
         return bool(caches[where].add(f"nr-{full}", 1, timeout=max(1, int(ttl))))
+    # Insert, or take over a row whose time is over; a live row answers no
+    # row. One atomic statement, so of two concurrent spends one wins.
     now = datetime.now(tz=UTC)
-    try:
-        with transaction.atomic():
-            SpentToken.objects.create(
-                token=full, expires_at=now + timedelta(seconds=ttl)
-            )
-    except IntegrityError:
-        # Spent before; a row whose time is over may be reused once.
-        with transaction.atomic():
-            return bool(
-                SpentToken.objects.filter(token=full, expires_at__lt=now).update(
-                    expires_at=now + timedelta(seconds=ttl)
-                )
-            )
-    return True
+    adapt = connection.ops.adapt_datetimefield_value
+    q = connection.ops.quote_name
+    table = _table(SpentToken)
+    sql = (
+        f"INSERT INTO {table} ({q('token')}, {q('expires_at')}) VALUES (%s, %s) "
+        f"ON CONFLICT ({q('token')}) DO UPDATE SET "
+        f"{q('expires_at')} = excluded.{q('expires_at')} "
+        f"WHERE {table}.{q('expires_at')} < %s RETURNING 1"
+    )
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute(sql, [full, adapt(now + timedelta(seconds=ttl)), adapt(now)])
+        return cursor.fetchone() is not None
 
 
 def prune(now: datetime | None = None) -> int:

@@ -82,7 +82,7 @@ def database_from_url(url: str, var_dir: Path) -> dict:
         config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
         return config
     return {
-        "ENGINE": "django.db.backends.sqlite3",
+        "ENGINE": "newsroom.db.sqlite3",
         "NAME": str(var_dir / "newsroom.sqlite3"),
         # Keep connections: opening SQLite and running the PRAGMAs on every
         # request costs more than serving a cached page.

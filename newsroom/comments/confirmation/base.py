@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core import signing
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
@@ -100,15 +100,23 @@ class BaseConfirmation:
         return Verdict(True, "", challenge_id)
 
     def spend(self, challenge_id: str) -> bool:
-        """Mark a code used; False when it was already. Call inside the write."""
+        """Mark a code used; False when it was already. Call inside the write.
+
+        One ``INSERT … ON CONFLICT DO NOTHING``: no savepoint, and of two
+        concurrent spends exactly one inserts the row.
+        """
         from newsroom.comments.models import UsedCode
 
-        try:
-            with transaction.atomic():
-                UsedCode.objects.create(challenge_id=challenge_id)
-        except IntegrityError:
-            return False
-        return True
+        q = connection.ops.quote_name
+        sql = (
+            f"INSERT INTO {q(UsedCode._meta.db_table)} "
+            f"({q('challenge_id')}, {q('used_at')}) VALUES (%s, %s) "
+            f"ON CONFLICT ({q('challenge_id')}) DO NOTHING"
+        )
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+            cursor.execute(sql, [challenge_id, now])
+            return cursor.rowcount == 1
 
     def purge(self) -> int:
         """Forget spent codes old enough that their tokens have expired anyway."""
