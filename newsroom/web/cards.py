@@ -18,6 +18,23 @@ from newsroom.media.html import picture
 
 from .links import article_url, section_url
 
+# A card's standfirst is a teaser: at most this many characters, cut at a word.
+STANDFIRST_CHARS = 220
+
+
+def cut_at_word(text: str, limit: int) -> str:
+    """``text`` if it fits in ``limit`` characters, else its longest prefix
+    that ends at a word boundary, with an ellipsis (a hard cut only when one
+    word is longer than most of the limit)."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    space = head.rfind(" ")
+    if text[len(head)] != " " and space >= limit // 2:
+        head = head[:space]
+    return head.rstrip(" ,;:.-–—") + "…"
+
 
 def _dates(when) -> tuple[str, str]:
     if when is None:
@@ -72,7 +89,8 @@ def card(
         byline = f'<span class="card__byline">{byline}</span> &middot; '
     standfirst = ""
     if a.standfirst and not compact:
-        standfirst = f'<p class="card__standfirst">{escape(a.standfirst)}</p>\n  '
+        cut = cut_at_word(a.standfirst, STANDFIRST_CHARS)
+        standfirst = f'<p class="card__standfirst">{escape(cut)}</p>\n  '
     iso, day = _dates(a.published_at)
     media = _media(a, url, big, lazy and not big)
     classes = "card" + (" card--lead" if big else "") + (" card--pic" if media else "")
