@@ -199,64 +199,48 @@ class ArticleFeed(NewsFeed):
         return {"image": data}
 
 
-class SectionFeed(ArticleFeed):
-    # One section's, tag's or author's stories: the database starts from
-    # their own index (section, date; the tag's or author's rows), so the
-    # plain ordered query reads about N rows; splitting by status would walk
-    # the whole public index looking for this one's rows.
+class _OneOfFeed(ArticleFeed):
+    """The stories of one section, tag or author (``model``, matched on
+    ``field``).
+
+    The database starts from their own rows (the section's date index, the
+    tag's or author's links), so the plain ordered query reads about N rows;
+    splitting by status, as the site feed does, would walk the whole public
+    index looking for this one's rows.
+    """
+
+    model: type[Section] | type[Tag] | type[Author]
+    field: str
+    about_text: str
+
     newest = staticmethod(ordered_ids)
 
-    def get_object(self, request, slug: str) -> Section:
-        return get_object_or_404(Section, slug=slug)
+    def get_object(self, request, slug: str):
+        return get_object_or_404(self.model, slug=slug)
 
     def title(self, obj) -> str:
         return f"{obj.name} · {settings.SITE_NAME}"
 
     def about(self, obj) -> str:
-        return obj.description or f"Latest {obj.name} stories"
+        return self.about_text.format(name=obj.name)
 
     def articles(self, obj):
-        return Article.objects.published().filter(section=obj)
+        return Article.objects.published().filter(**{self.field: obj})
 
 
-class TagFeed(ArticleFeed):
-    # One section's, tag's or author's stories: the database starts from
-    # their own index (section, date; the tag's or author's rows), so the
-    # plain ordered query reads about N rows; splitting by status would walk
-    # the whole public index looking for this one's rows.
-    newest = staticmethod(ordered_ids)
-
-    def get_object(self, request, slug: str) -> Tag:
-        return get_object_or_404(Tag, slug=slug)
-
-    def title(self, obj) -> str:
-        return f"{obj.name} · {settings.SITE_NAME}"
+class SectionFeed(_OneOfFeed):
+    model, field, about_text = Section, "section", "Latest {name} stories"
 
     def about(self, obj) -> str:
-        return f"Latest stories tagged {obj.name}"
-
-    def articles(self, obj):
-        return Article.objects.published().filter(tags=obj)
+        return obj.description or super().about(obj)
 
 
-class AuthorFeed(ArticleFeed):
-    # One section's, tag's or author's stories: the database starts from
-    # their own index (section, date; the tag's or author's rows), so the
-    # plain ordered query reads about N rows; splitting by status would walk
-    # the whole public index looking for this one's rows.
-    newest = staticmethod(ordered_ids)
+class TagFeed(_OneOfFeed):
+    model, field, about_text = Tag, "tags", "Latest stories tagged {name}"
 
-    def get_object(self, request, slug: str) -> Author:
-        return get_object_or_404(Author, slug=slug)
 
-    def title(self, obj) -> str:
-        return f"{obj.name} · {settings.SITE_NAME}"
-
-    def about(self, obj) -> str:
-        return f"Latest stories by {obj.name}"
-
-    def articles(self, obj):
-        return Article.objects.published().filter(authors=obj)
+class AuthorFeed(_OneOfFeed):
+    model, field, about_text = Author, "authors", "Latest stories by {name}"
 
 
 class CorrectionsFeed(NewsFeed):
