@@ -84,3 +84,30 @@ def test_every_documented_setting_exists():
     assert "NEWSROOM_SITE_URL" in names
     stale = sorted(n for n in names if n not in code)
     assert not stale, f"docs/settings.md lists settings nothing reads: {stale}"
+
+
+def test_every_route_is_in_the_docs():
+    """Each URL pattern outside the admin appears in docs/*.md, with any
+    placeholder written as <name> or {name} (names may differ: `<id>` for
+    `<int:pk>`)."""
+    from django.urls import URLResolver, get_resolver
+
+    def walk(patterns, prefix=""):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                yield from walk(p.url_patterns, prefix + str(p.pattern))
+            else:
+                yield prefix + str(p.pattern)
+
+    placeholder = re.compile(r"<[^<>/]+>|\{[^{}/]+\}")
+    docs = placeholder.sub(
+        "<>", "\n".join(p.read_text() for p in (ROOT / "docs").glob("*.md"))
+    )
+    routes = sorted(set(walk(get_resolver().url_patterns)))
+    assert len(routes) > 50
+    missing = [
+        r
+        for r in routes
+        if not r.startswith("admin/") and "/" + placeholder.sub("<>", r) not in docs
+    ]
+    assert not missing, f"routes no page of docs/ names: {missing}"
