@@ -18,6 +18,11 @@ renders), it times --repeat GETs of:
 
 It prints the median and p95 in ms and the size of each answer. The
 figures quoted in docs/comments.md come from one run of this script.
+
+``--root DIR`` measures another checkout of the project with the same data
+(for example the code before paging, from ``git worktree add``): a checkout
+without ``newsroom/comments/threads.py`` has no pages, so only the article
+page and the API are timed, each with every comment.
 """
 
 from __future__ import annotations
@@ -33,7 +38,8 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent.parent
+ROOT = HERE
 GOAL_MS = 100
 WORDS = (
     "the council vote budget river bridge school nurses strike weather storm "
@@ -137,7 +143,10 @@ def main() -> None:
     parser.add_argument("--comments", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--root", default=str(HERE), help="the checkout to measure")
     args = parser.parse_args()
+    global ROOT
+    ROOT = Path(args.root).resolve()
     var = Path(args.var)
     os.environ.update(
         NEWSROOM_VAR_DIR=str(var),
@@ -162,19 +171,30 @@ def main() -> None:
     from django.test import Client
 
     from newsroom.articles.models import Article
-    from newsroom.comments import threads
     from newsroom.comments.models import Comment
 
     started = time.monotonic()
     article = Article.objects.get(pk=build(args.comments))
-    roots = threads.roots(article.pk).count()
+    top = Comment.objects.filter(article=article, parent=None).count()
     print(
-        f"{Comment.objects.filter(article=article).count():,} approved comments "
-        f"in {roots:,} threads, built in {time.monotonic() - started:.0f} s; "
-        f"load {os.getloadavg()[0]:.1f}; {args.repeat} renders each"
+        f"{ROOT}: {Comment.objects.filter(article=article).count():,} approved "
+        f"comments in {top:,} threads, built in {time.monotonic() - started:.0f} "
+        f"s; load {os.getloadavg()[0]:.1f}; {args.repeat} renders each"
     )
     settings.NEWSROOM_PAGE_CACHE_SECONDS = 0
-    settings.NEWSROOM_API_RATE_READ = "1000000/60"
+    settings.NEWSROOM_API_RATE_LIMITS = {"read": "1000000/60", "write": "20/60"}
+    if not (ROOT / "newsroom" / "comments" / "threads.py").exists():
+        url = article.get_absolute_url()
+        api = f"/api/v1/articles/{article.pk}/comments"
+        print(f"{'request':30} {'median ms':>10} {'p95 ms':>8} {'bytes':>11}")
+        for name, where in (("article page (no paging)", url), ("API", api)):
+            median, p95, size = timed(Client(), where, args.repeat)
+            print(f"{name:30} {median:10.1f} {p95:8.1f} {size:11,}")
+        if not args.keep:
+            shutil.rmtree(var, ignore_errors=True)
+        return
+    from newsroom.comments import threads
+
     shipped = dict(settings.NEWSROOM_COMMENTS_LIMITS)
     url = article.get_absolute_url()
     client = Client()
