@@ -1,28 +1,22 @@
 """Validators and cache headers: ETag, Last-Modified, 304, Cache-Control.
 
 The ETag is a hash of the exact JSON bytes, so it changes whenever anything a
-client could see changes, on every route alike. A route that knows when its
-resource last changed says so with ``set_last_modified``; that powers
-``If-Modified-Since`` for clients that keep dates rather than tags.
+client could see changes, on every route alike. No route sets Last-Modified
+today: each answer shows more than one row's date covers (counts, names), and
+a date that misses a change would earn a client a wrong 304. A route whose
+answer one date does cover may set the header; ``finish`` honours it.
 """
 
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import get_conditional_response
-from django.utils.http import http_date, parse_http_date_safe
+from django.utils.http import parse_http_date_safe
 
 CACHEABLE_METHODS = ("GET", "HEAD")
-
-
-def set_last_modified(response: HttpResponse, when: datetime | None) -> None:
-    """Record when the resource in ``response`` last changed (if known)."""
-    if when is not None:
-        response["Last-Modified"] = http_date(when.timestamp())
 
 
 def set_max_age(response: HttpResponse, seconds: int) -> None:

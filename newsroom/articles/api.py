@@ -14,7 +14,6 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Field, Path, Query, Router, Schema
 
-from newsroom.api.caching import set_last_modified
 from newsroom.api.errors import ApiError
 from newsroom.api.pagination import keyset_page
 from newsroom.api.types import READ_ERRORS, ArticleId, Cursor, Limit, Slug
@@ -268,7 +267,9 @@ def _one_article(response: HttpResponse, **lookup) -> Article:
         raise ApiError(
             404, "not_found", f"No public article with that {next(iter(lookup))}."
         )
-    set_last_modified(response, obj.updated_at)
+    # No Last-Modified: the answer shows more than this row (its comment
+    # count, its section's, tags' and authors' names), and none of those
+    # move updated_at. The exact ETag is the validator, as for lists.
     return obj
 
 

@@ -41,17 +41,26 @@ def test_list_etag_changes_when_an_article_is_published(client):
     assert client.get(f"{API}/articles", HTTP_IF_NONE_MATCH=etag).status_code == 200
 
 
-def test_last_modified_and_if_modified_since(client):
-    """Detail answers carry Last-Modified (the article's updated_at) and answer
-    304 to If-Modified-Since at or after it, 200 before it."""
+def test_if_modified_since_never_hides_a_change_the_date_does_not_show(client):
+    """An article's answer shows more than its own row (its comment count,
+    its section's and authors' names), and none of those move updated_at.
+    So a detail answer carries no Last-Modified, a client's If-Modified-Since
+    never earns a 304 that hides a new comment count or a renamed section,
+    and the exact ETag is the validator (it was: 304 with the old count)."""
     a = f.article("Dated")
-    response = client.get(f"{API}/articles/{a.pk}")
-    assert response["Last-Modified"] == http_date(a.updated_at.timestamp())
-    later = http_date((a.updated_at + timedelta(seconds=5)).timestamp())
-    earlier = http_date((a.updated_at - timedelta(days=1)).timestamp())
     url = f"{API}/articles/{a.pk}"
-    assert client.get(url, HTTP_IF_MODIFIED_SINCE=later).status_code == 304
-    assert client.get(url, HTTP_IF_MODIFIED_SINCE=earlier).status_code == 200
+    first = client.get(url)
+    assert "Last-Modified" not in first and first["ETag"]
+    since = http_date((timezone.now() + timedelta(seconds=5)).timestamp())
+    type(a).objects.filter(pk=a.pk).update(comment_count=1)  # a comment approved
+    a.section.name = "Renamed"
+    a.section.save()
+    after = client.get(url, HTTP_IF_MODIFIED_SINCE=since)
+    assert after.status_code == 200
+    assert after.json()["comment_count"] == 1
+    assert after.json()["section"]["name"] == "Renamed"
+    assert client.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 200
+    assert client.get(url, HTTP_IF_NONE_MATCH=after["ETag"]).status_code == 304
 
 
 def test_cache_control_comes_from_the_setting(client, settings):
