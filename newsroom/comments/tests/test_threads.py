@@ -472,3 +472,61 @@ def test_api_overlong_cursor_is_refused_like_on_every_paged_route(client):
     a = f.article()
     response = client.get(f"{API}/articles/{a.pk}/comments", {"cursor": "x" * 600})
     assert response.status_code == 422
+
+
+def test_reply_link_keeps_the_page_and_names_the_comment(client):
+    """ "Reply" on page 2 opens the form replying to that comment, still on
+    page 2 (the link keeps the page's start), without scripts."""
+    a = f.article()
+    by_root = build(a)
+    base = a.get_absolute_url()
+    page2_url = href(base, NEXT.search(client.get(base).content.decode()))
+    page2 = client.get(page2_url).content.decode()
+    target = list(by_root)[70]
+    link = re.search(rf'class="comment__reply" href="([^"]*reply={target})#', page2)
+    shown = client.get(href(page2_url, link)).content.decode()
+    assert "comments_from=" in link.group(1)
+    assert [int(pk) for pk, _ in IDS.findall(shown)] == [
+        int(pk) for pk, _ in IDS.findall(page2)
+    ]
+    name = Comment.objects.get(pk=target).name
+    assert f'Replying to <a href="#comment-{target}">{name}</a>' in shown
+    assert f'name="parent" value="{target}"' in shown
+
+
+def test_a_start_past_the_last_thread_says_so_and_links_back(client):
+    """A well-formed start after the last thread is an empty page that says
+    so and links to the first page, not "No comments yet"."""
+    a = f.article()
+    build(a, 3)
+    response = client.get(
+        a.get_absolute_url(), {"comments_from": "9999-01-01T00:00:00+00:00~1"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 200 and not IDS.findall(html)
+    assert "No comments here." in html and "No comments yet." not in html
+    assert "Total Comments (" in html
+
+
+def test_names_are_escaped_in_rows_and_more_replies_links(client, settings):
+    """Names that look like markup show as text in every place a row names
+    them: the name, "replying to", the hidden labels, "more replies"."""
+    settings.NEWSROOM_COMMENTS_LIMITS = {
+        **settings.NEWSROOM_COMMENTS_LIMITS,
+        "REPLIES_PER_THREAD": 1,
+    }
+    a = f.article()
+    evil = '<img src=x onerror="alert(1)">'
+    root = comment(a, 1)
+    root.name = evil
+    root.save()
+    for i in range(3):
+        reply = comment(a, 10 + i, parent=root, minutes=i + 1)
+        reply.name = evil
+        reply.save()
+    moderation.recount([a.pk])
+    html = client.get(a.get_absolute_url()).content.decode()
+    rows = html.split('<ol class="comments__list">', 1)[1].split("</ol>", 1)[0]
+    assert "<img" not in rows and 'onerror="' not in rows
+    assert rows.count("&lt;img src=x onerror=&quot;alert(1)&quot;&gt;") >= 5
+    assert "2 more replies" in html
