@@ -24,8 +24,10 @@ import hashlib
 import hmac
 import ipaddress
 import re
+from collections.abc import Mapping
 from datetime import date
 from functools import lru_cache
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -99,6 +101,21 @@ def proxies_configured() -> bool:
 
 def _is_trusted(ip: IPAddress | None, networks: tuple[IPNetwork, ...]) -> bool:
     return ip is not None and any(ip in net for net in networks)
+
+
+def from_trusted_proxy(meta: Mapping[str, Any]) -> bool:
+    """True when the request's forwarding headers (``X-Forwarded-For``,
+    ``X-Forwarded-Proto``) were written by a proxy the operator trusts.
+
+    No proxy configured: never. A count ("1"): always, since the operator
+    says every request comes through that many proxies. Addresses: only when
+    the socket peer is one of them; a client that reaches the server directly
+    writes its own headers.
+    """
+    count, networks = trusted_proxies()
+    if count:
+        return True
+    return _is_trusted(parse_ip(meta.get("REMOTE_ADDR", "")), networks)
 
 
 def client_ip(request: HttpRequest) -> IPAddress | None:

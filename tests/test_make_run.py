@@ -146,7 +146,8 @@ def test_home_section_and_seed_story_answer_200_with_every_region(served):
 
 
 def test_static_files_are_served_by_whitenoise_with_long_cache(served):
-    """The stylesheet's hashed URL is served with a far-future immutable cache."""
+    """The stylesheet's hashed URL is served with a far-future immutable cache;
+    the manifest (staticfiles.json) is not served."""
     _, _, home = get(served + "/")
     href = re.search(r'<link rel="stylesheet" href="(/static/[^"]+\.css)"', home)
     assert href, "no stylesheet link"
@@ -155,6 +156,8 @@ def test_static_files_are_served_by_whitenoise_with_long_cache(served):
     assert status == 200 and len(css) > 500
     assert "immutable" in headers.get("Cache-Control", ""), headers
     assert get(served + "/static/newsroom/no-such-file.css")[0] == 404
+    # collectstatic wrote the manifest beside the files; it is not served.
+    assert get(served + "/static/staticfiles.json")[0] == 404
 
 
 def test_debug_is_off_and_unknown_pages_are_plain_404s(served):

@@ -43,8 +43,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # X-Forwarded-Proto counts only from a trusted proxy (newsroom/net.py).
+    "newsroom.web.middleware.ProxyHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # WhiteNoise, without serving the manifest (staticfiles.json).
+    "newsroom.web.middleware.StaticFilesMiddleware",
     "newsroom.api.middleware.ApiMiddleware",  # CORS and JSON errors on /api/
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -82,6 +85,8 @@ def database_from_url(url: str, var_dir: Path) -> dict:
         config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
         return config
     return {
+        # Django's SQLite backend: writers queue on a lock file, and the file
+        # is created 0600 and var/ 0700 (newsroom/db/sqlite3).
         "ENGINE": "newsroom.db.sqlite3",
         "NAME": str(var_dir / "newsroom.sqlite3"),
         # Keep connections: opening SQLite and running the PRAGMAs on every
@@ -198,6 +203,12 @@ LOGGING = {
 # and CIDRs ("127.0.0.1,10.0.0.0/8"). Empty: none, and X-Forwarded-For is
 # ignored. One rule for comments, shares, reads, reports, the API and search.
 NEWSROOM_TRUSTED_PROXIES = env_str("NEWSROOM_TRUSTED_PROXIES", "")
+# X-Forwarded-Proto says "https" only through the same proxies: with none
+# configured, a client's own header must not make request.is_secure() true
+# (newsroom.web.middleware also drops it when another peer sent it).
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if NEWSROOM_TRUSTED_PROXIES.strip() else None
+)
 
 # Where rate limits and single-use spends live (newsroom/core/limits.py):
 # empty picks the default cache when it is shared (Redis), else the database;

@@ -30,13 +30,19 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def private_dir(path: Path) -> Path:
+    """``path`` as a directory, created owner-only (0700) when missing."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
 def secret_key_from_file(path: Path) -> str:
     """Return the key kept in ``path``, generating it on first use.
 
     The key never lives in the repository: the first run writes a random one
     with owner-only permissions, later runs (and every worker) read it back.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     try:
         return path.read_text().strip()
     except FileNotFoundError:

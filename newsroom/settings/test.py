@@ -10,11 +10,11 @@ from pathlib import Path
 
 from .base import *  # noqa: F403
 from .base import database_from_url
-from .env import env_str
+from .env import env_str, private_dir
 
 RUN_DIR = Path(tempfile.gettempdir()) / f"newsroom-test-{os.getpid()}"
 VAR_DIR = RUN_DIR / "var"
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+private_dir(VAR_DIR)
 
 DEBUG = False
 SECRET_KEY = "test-only-not-secret"  # noqa: S105 - test settings only

@@ -56,7 +56,7 @@ from django.middleware.csrf import (
 )
 
 from newsroom.core import slots, versions
-from newsroom.net import proxies_configured
+from newsroom.net import from_trusted_proxy
 
 from . import csrf, pagecache
 from .conf import conf
@@ -198,7 +198,7 @@ class FrontCache:
         if not domain or not validate_host(domain, settings.ALLOWED_HOSTS):
             return None  # Django answers it (a 400)
         scheme = environ.get("wsgi.url_scheme", "http")
-        if proxies_configured():
+        if from_trusted_proxy(environ):
             forwarded = environ.get("HTTP_X_FORWARDED_PROTO", "")
             forwarded = forwarded.split(",")[-1].strip().lower()
             if forwarded in ("http", "https"):

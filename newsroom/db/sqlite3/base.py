@@ -14,6 +14,14 @@ connection's ``timeout`` it gives up with SQLite's own "database is locked",
 so nothing changes for callers. Writers that take no file lock (autocommit
 statements, other programs) still meet SQLite's lock, which stays the truth:
 the file lock only orders the queue, it guards nothing by itself.
+
+The database file holds password hashes, sessions and commenters' emails.
+SQLite creates a missing file with the process umask (usually 0644,
+world-readable) and gives its ``-wal`` and ``-shm`` files the database file's
+own mode, so the file is created 0600 before SQLite opens it (its directory,
+``var/``, 0700 when missing): all three are then owner-only. An existing file
+keeps the mode its operator gave it; ``newsroom.W005`` warns when others can
+read it.
 """
 
 from __future__ import annotations
@@ -22,6 +30,9 @@ import fcntl
 import os
 import threading
 import time
+
+from pathlib import Path
+from typing import Any
 
 from django.db import OperationalError
 from django.db.backends.sqlite3 import base
@@ -36,9 +47,25 @@ def _process_lock(path: str) -> threading.Lock:
         return _process_locks.setdefault(path, threading.Lock())
 
 
+def create_private(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 (its directory 0700) if missing."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     _queue_fd: int | None = None
     _queued: threading.Lock | None = None
+
+    def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
+        name = str(conn_params.get("database", ""))
+        if name and not self.is_in_memory_db() and not name.startswith("file:"):
+            create_private(Path(name))
+        return super().get_new_connection(conn_params)
 
     def _lock_path(self) -> str | None:
         name = str(self.settings_dict["NAME"])

@@ -1,0 +1,141 @@
+"""The project's own system checks: settings an operator can get wrong.
+
+Django's ``check --deploy`` knows Django's settings; these know ours, and how
+they combine. Each returns a warning (``newsroom.W0xx``) with what to do; an
+operator who means it silences one with ``SILENCED_SYSTEM_CHECKS``. See
+docs/operations.md, "Checks".
+"""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Tags, Warning, register
+
+from newsroom.net import proxies_configured
+
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1", ".localhost", "testserver"}
+
+
+@register(Tags.security, deploy=True)
+def check_hsts_preload(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """W001: HSTS preload is on (a commitment for every subdomain, for months)."""
+    if not getattr(settings, "SECURE_HSTS_PRELOAD", False):
+        return []
+    return [
+        Warning(
+            "HSTS preload is on: once the domain is on the browsers' preload "
+            "list, every host under it must serve HTTPS, and leaving the list "
+            "takes months.",
+            hint="Turn NEWSROOM_HSTS_PRELOAD off unless every subdomain serves "
+            "HTTPS and you mean to submit the domain; then silence newsroom.W001.",
+            id="newsroom.W001",
+        )
+    ]
+
+
+@register(Tags.security)
+def check_proxy_header(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """W002: X-Forwarded-Proto trusted with no trusted proxy named."""
+    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None) and not proxies_configured():
+        return [
+            Warning(
+                "SECURE_PROXY_SSL_HEADER is set but NEWSROOM_TRUSTED_PROXIES is "
+                "empty: any client can send the header and be taken for HTTPS.",
+                hint="Name the proxies in NEWSROOM_TRUSTED_PROXIES (the settings "
+                "then trust the header from them only), or unset the header.",
+                id="newsroom.W002",
+            )
+        ]
+    return []
+
+
+@register(Tags.security, deploy=True)
+def check_redirect_behind_proxy(
+    app_configs: Any = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """W003: HTTPS redirect on, but no proxy may say a request came over HTTPS."""
+    if getattr(settings, "SECURE_SSL_REDIRECT", False) and not getattr(
+        settings, "SECURE_PROXY_SSL_HEADER", None
+    ):
+        return [
+            Warning(
+                "The site redirects plain HTTP to HTTPS but trusts no proxy's "
+                "X-Forwarded-Proto: behind a TLS-terminating proxy every request "
+                "looks like plain HTTP and is redirected forever.",
+                hint="Behind a proxy, set NEWSROOM_TRUSTED_PROXIES (1, or its "
+                "addresses). If the server itself terminates TLS, silence "
+                "newsroom.W003.",
+                id="newsroom.W003",
+            )
+        ]
+    return []
+
+
+@register(Tags.security)
+def check_debug(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """W004: DEBUG on for a site that answers to a public host name."""
+    if not settings.DEBUG:
+        return []
+    public = sorted(set(settings.ALLOWED_HOSTS) - LOCAL_HOSTS)
+    if not public:
+        return []
+    return [
+        Warning(
+            f"DEBUG is on while the site answers to {', '.join(public)}: error "
+            "pages show settings, code and request data to anyone.",
+            hint="Use DJANGO_SETTINGS_MODULE=newsroom.settings.prod (DEBUG is "
+            "always off there).",
+            id="newsroom.W004",
+        )
+    ]
+
+
+def _open_to_others(path: Path) -> bool:
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return bool(stat.S_IMODE(mode) & 0o077)
+
+
+def _sqlite_files() -> Iterable[Path]:
+    for db in settings.DATABASES.values():
+        if not str(db.get("ENGINE", "")).endswith("sqlite3"):
+            continue
+        name = str(db.get("NAME", ""))
+        if not name or name == ":memory:" or name.startswith("file:"):
+            continue
+        for suffix in ("", "-wal", "-shm"):
+            yield Path(name + suffix)
+
+
+@register(Tags.security)
+def check_private_files(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """W005: the SQLite files readable by others; W006: var/ open to others."""
+    found: list[CheckMessage] = []
+    for path in _sqlite_files():
+        if _open_to_others(path):
+            found.append(
+                Warning(
+                    f"{path} can be read by other users: it holds password "
+                    "hashes, sessions and commenters' emails.",
+                    hint=f"chmod 600 {path}",
+                    id="newsroom.W005",
+                )
+            )
+    var = Path(getattr(settings, "VAR_DIR", "") or ".")
+    if getattr(settings, "VAR_DIR", None) and _open_to_others(var):
+        found.append(
+            Warning(
+                f"{var} (the database, secret key and search index) is open to "
+                "other users.",
+                hint=f"chmod 700 {var}",
+                id="newsroom.W006",
+            )
+        )
+    return found

@@ -1,0 +1,151 @@
+"""Settings an operator can't get wrong (issue 12, item 8): private files,
+opt-in HSTS preload, proxy headers trusted only from trusted proxies, no
+static manifest served, and the project's own checks (newsroom.W0xx)."""
+
+from __future__ import annotations
+
+import secrets
+import stat
+from pathlib import Path
+
+from django.conf import settings
+from django.core.checks import run_checks
+from django.http import HttpResponse
+from django.test import Client, RequestFactory
+
+from .test_deploy import run_prod
+
+MODES = (
+    "import os, stat; from django.db import connection; "
+    "c = connection.cursor(); c.execute('CREATE TABLE t (x)'); "
+    "c.execute('INSERT INTO t VALUES (1)'); "
+    "name = connection.settings_dict['NAME']; "
+    "paths = [os.path.dirname(name), name, name + '-wal', name + '-shm']; "
+    "print(' '.join(oct(stat.S_IMODE(os.stat(p).st_mode)) for p in paths))"
+)
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_a_fresh_var_dir_and_its_sqlite_files_are_owner_only(tmp_path):
+    """With a fresh var/ (and SECRET_KEY from the environment, so nothing
+    else makes var/ first), the first connection creates var/ 0700 and the
+    database, its -wal and its -shm 0600; the check then reports nothing,
+    and reports W005/W006 once an operator opens them to others."""
+    var = tmp_path / "var"
+    env = {"SECRET_KEY": secrets.token_urlsafe(50), "NEWSROOM_TRUSTED_PROXIES": "1"}
+    done = run_prod(var, "shell", "--verbosity", "0", "-c", MODES, **env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["0o700", "0o600", "0o600", "0o600"]
+    clean = run_prod(var, "check", "--deploy", "--fail-level", "WARNING", **env)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    (var / "newsroom.sqlite3").chmod(0o644)
+    var.chmod(0o755)
+    opened = run_prod(var, "check", **env)
+    assert "newsroom.W005" in opened.stderr and "newsroom.W006" in opened.stderr
+
+
+PRINT_HSTS = (
+    "from django.conf import settings as s; "
+    "print(s.SECURE_HSTS_PRELOAD, s.SECURE_HSTS_INCLUDE_SUBDOMAINS, "
+    "s.SECURE_HSTS_SECONDS > 0)"
+)
+
+
+def test_hsts_preload_and_subdomains_are_opt_in(tmp_path):
+    """Prod sends HSTS, but preload and includeSubDomains only when the
+    operator sets NEWSROOM_HSTS_PRELOAD / NEWSROOM_HSTS_INCLUDE_SUBDOMAINS;
+    preload on is then named by check --deploy (newsroom.W001)."""
+    shell = ("shell", "--verbosity", "0", "-c", PRINT_HSTS)
+    default = run_prod(tmp_path / "var", *shell)
+    assert default.stdout.split() == ["False", "False", "True"], default.stderr
+    opted = {"NEWSROOM_HSTS_PRELOAD": "1", "NEWSROOM_HSTS_INCLUDE_SUBDOMAINS": "1"}
+    on = run_prod(tmp_path / "var", *shell, **opted)
+    assert on.stdout.split() == ["True", "True", "True"], on.stderr
+    checked = run_prod(
+        tmp_path / "var", "check", "--deploy", NEWSROOM_TRUSTED_PROXIES="1", **opted
+    )
+    assert "newsroom.W001" in checked.stderr, checked.stderr
+
+
+FORGED = (
+    "from django.test import Client; "
+    "r = Client(REMOTE_ADDR='{peer}').get('/robots.txt', "
+    "HTTP_HOST='localhost', HTTP_X_FORWARDED_PROTO='https'); "
+    "print(r.status_code)"
+)
+
+
+def test_a_forged_forwarded_proto_is_not_https_without_trusted_proxies(tmp_path):
+    """Under the prod settings (HTTPS on), X-Forwarded-Proto: https from a
+    client, with no trusted proxy configured, is still plain HTTP: the
+    request is redirected to HTTPS. From a trusted proxy's address the header
+    counts (no redirect); from any other peer it does not."""
+
+    def status(peer: str, **env: str) -> str:
+        code = FORGED.format(peer=peer)
+        done = run_prod(
+            tmp_path / "var", "shell", "--verbosity", "0", "-c", code, **env
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    assert status("203.0.113.9") == "301"
+    proxy = {"NEWSROOM_TRUSTED_PROXIES": "127.0.0.1"}
+    assert status("127.0.0.1", **proxy) == "200"
+    assert status("203.0.113.9", **proxy) == "301"
+
+
+def test_the_proxy_middleware_drops_the_header_of_an_untrusted_peer(settings):
+    """With proxies named by address, request.is_secure() believes the
+    header only when the socket peer is one of them."""
+    from newsroom.web.middleware import ProxyHeadersMiddleware
+
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.NEWSROOM_TRUSTED_PROXIES = "10.0.0.0/8"
+    seen = []
+
+    def view(request):
+        seen.append(request.is_secure())
+        return HttpResponse()
+
+    middleware = ProxyHeadersMiddleware(view)
+    rf = RequestFactory()
+    for peer in ("198.51.100.7", "10.1.2.3"):
+        middleware(rf.get("/", REMOTE_ADDR=peer, HTTP_X_FORWARDED_PROTO="https"))
+    assert seen == [False, True]
+
+
+def test_the_static_manifest_is_not_served():
+    """WhiteNoise serves the files under STATIC_ROOT but not staticfiles.json
+    (the map of every file and hash): 404, while a file beside it is 200."""
+    root = Path(settings.STATIC_ROOT)
+    (root / "staticfiles.json").write_text('{"paths": {}, "version": "1.1"}')
+    (root / "beside.css").write_text("body { color: black }")
+    client = Client()  # a new handler: WhiteNoise scans STATIC_ROOT afresh
+    assert client.get("/static/beside.css").status_code == 200
+    assert client.get("/static/staticfiles.json").status_code == 404
+
+
+def test_project_checks_warn_about_each_misconfiguration(settings):
+    """The project's own checks name each careless setting: preload (W001),
+    a proxy header with no trusted proxy (W002), an HTTPS redirect nothing
+    can satisfy behind a proxy (W003), DEBUG on a public host (W004)."""
+    settings.SECURE_HSTS_PRELOAD = True
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.NEWSROOM_TRUSTED_PROXIES = ""
+    settings.DEBUG = True
+    settings.ALLOWED_HOSTS = ["news.example.org", "localhost"]
+    ids = {m.id for m in run_checks(include_deployment_checks=True)}
+    assert {"newsroom.W001", "newsroom.W002", "newsroom.W004"} <= ids
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_PROXY_SSL_HEADER = None
+    ids = {m.id for m in run_checks(include_deployment_checks=True)}
+    assert "newsroom.W003" in ids and "newsroom.W002" not in ids
+    settings.SECURE_HSTS_PRELOAD = False
+    settings.DEBUG = False
+    settings.SECURE_SSL_REDIRECT = False
+    ids = {m.id for m in run_checks(include_deployment_checks=True)}
+    assert not {i for i in ids if i.startswith("newsroom.")}, ids
