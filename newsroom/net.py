@@ -157,6 +157,16 @@ def anonymise(ip: IPAddress | str | None) -> str:
     return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
 
 
+def network_address(request: HttpRequest) -> str:
+    """The client's network as one address (its first): for a store that
+    wants an address, such as django-axes' login lockout. Unknown clients
+    share ``0.0.0.0``, as they share ``UNKNOWN``."""
+    network = client_network(request)
+    if network == UNKNOWN:
+        return "0.0.0.0"
+    return str(ipaddress.ip_network(network).network_address)
+
+
 def client_network(request: HttpRequest) -> str:
     """The client's anonymised network: the one key for limits and counts."""
     # Kept in META (the WSGI environ), which the front cache's stand-in for a

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -19,7 +20,8 @@ SITE_NAME = env_str("NEWSROOM_SITE_NAME", "The Newsroom")
 SITE_URL = env_str("NEWSROOM_SITE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with optional TOTP sign-in (NEWSROOM_ADMIN_TOTP).
+    "newsroom.web.admin_apps.NewsroomAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -29,6 +31,9 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "django.contrib.humanize",
     "simple_history",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "newsroom.core",
     "newsroom.media",
     "newsroom.articles",
@@ -53,9 +58,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified()
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",  # the locked-out page (a 429)
 ]
 
 ROOT_URLCONF = "newsroom.urls"
@@ -137,6 +144,29 @@ def caches_from_url(url: str, prefix: str) -> dict:
 
 REDIS_URL = env_str("REDIS_URL")
 CACHES = caches_from_url(REDIS_URL, env_str("NEWSROOM_CACHE_PREFIX", "newsroom"))
+
+# --- The admin's sign-in (newsroom/web/admin_site.py; docs/desk.md) ----------
+# django-axes first: it refuses a locked-out account or network before any
+# password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failures before a lockout, counted per account and, separately, per client
+# network (newsroom.net: a forged X-Forwarded-For changes nothing).
+AXES_FAILURE_LIMIT = env_int("NEWSROOM_ADMIN_LOGIN_FAILURES", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("NEWSROOM_ADMIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "newsroom.net.network_address"
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+# A success does not wipe the failures: a valid account of one's own must not
+# reset the count of guesses at another's.
+AXES_RESET_ON_SUCCESS = False
+# Staff sign in with a password and a code from an authenticator app
+# (django-otp TOTP; enrol with manage.py enrol_totp). Off: password only.
+NEWSROOM_ADMIN_TOTP = env_bool("NEWSROOM_ADMIN_TOTP", False)
+OTP_TOTP_ISSUER = SITE_NAME
 
 AUTH_PASSWORD_VALIDATORS = [
     {

@@ -100,8 +100,7 @@ def test_counts_follow_every_status_change():
 
 def test_admin_queue_bulk_approve_and_ban(client):
     """Staff approve from the queue in bulk and ban a network; reasons are shown."""
-    User.objects.create_superuser("mod", "mod@example.org", "pw")
-    client.login(username="mod", password="pw")
+    client.force_login(User.objects.create_superuser("mod", "mod@example.org", "pw"))
     a = f.article()
     held = [
         make(
@@ -267,8 +266,7 @@ def test_spent_codes_are_purged_once_expired():
 
 def test_admin_status_edit_and_data_export_keep_things_right(client):
     """A status changed by hand in the admin recounts; the export is JSON."""
-    User.objects.create_superuser("mod", "mod@example.org", "pw")
-    client.login(username="mod", password="pw")
+    client.force_login(User.objects.create_superuser("mod", "mod@example.org", "pw"))
     a = f.article()
     c = make(a, status=Comment.Status.PENDING, email="x@example.org")
     form = client.get(f"/admin/comments/comment/{c.pk}/change/")

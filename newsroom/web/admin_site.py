@@ -1,0 +1,98 @@
+"""The admin site: Django's, with optional TOTP two-factor sign-in.
+
+``NEWSROOM_ADMIN_TOTP`` (read per request, never at import) makes the admin
+ask staff for a one-time code from an enrolled authenticator (django-otp's
+TOTP devices; ``manage.py enrol_totp``) besides the password: a session
+signed in with the password alone is not let in. Off, it is Django's admin.
+Repeated failures are locked out by django-axes (settings ``AXES_*``), per
+account and per client network (``newsroom.net``), whatever this setting.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib.admin import AdminSite
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.signals import user_login_failed
+from django.db import transaction
+from django.http import HttpRequest
+from django_otp import devices_for_user
+
+
+def totp_required() -> bool:
+    return bool(getattr(settings, "NEWSROOM_ADMIN_TOTP", False))
+
+
+class TOTPLoginForm(AdminAuthenticationForm):
+    """The admin's login form plus the current code of an enrolled device.
+
+    A wrong code after a right password is a failed sign-in like a wrong
+    password (``user_login_failed``, so django-axes counts it), and each
+    device throttles its own wrong codes (django-otp).
+    """
+
+    otp_token = forms.CharField(
+        label="Code from your authenticator app",
+        max_length=16,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}
+        ),
+    )
+    error_messages = {
+        **AdminAuthenticationForm.error_messages,
+        "bad_code": "That code is not right (or was used already). Enter the "
+        "current code from your authenticator app.",
+    }
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        user = self.get_user()
+        token = (cleaned.get("otp_token") or "").strip()
+        if user is not None and token:
+            # Rows locked: one code is spent once, even by two requests at
+            # once; a wrong code's throttle step is committed, not rolled back.
+            with transaction.atomic():
+                devices = devices_for_user(user, confirmed=True, for_verify=True)
+                matched = next(
+                    (
+                        d
+                        for d in devices
+                        if d.verify_is_allowed()[0] and d.verify_token(token)
+                    ),
+                    None,
+                )
+            if matched is not None:
+                # django_otp's login signal keeps it in the session.
+                user.otp_device = matched  # type: ignore[attr-defined]
+                return cleaned
+        user_login_failed.send(
+            sender=__name__,
+            credentials={"username": cleaned.get("username", "")},
+            request=self.request,
+        )
+        raise forms.ValidationError(self.error_messages["bad_code"], code="bad_code")
+
+
+class NewsroomAdminSite(AdminSite):
+    site_header = "Newsroom editors"
+    site_title = "Newsroom"
+
+    # Read per request: the setting may change under a running test.
+    @property
+    def login_form(self) -> Any:  # type: ignore[override]
+        return TOTPLoginForm if totp_required() else None
+
+    @property
+    def login_template(self) -> str | None:  # type: ignore[override]
+        return "admin/login_totp.html" if totp_required() else None
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        allowed = super().has_permission(request)
+        if allowed and totp_required():
+            # django_otp's middleware says whether this session gave a code.
+            verified = getattr(request.user, "is_verified", None)
+            return bool(verified and verified())
+        return allowed
