@@ -24,7 +24,7 @@ LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1", ".localhost", "testserv
 @register(Tags.security, deploy=True)
 def check_hsts_preload(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """W001: HSTS preload is on (a commitment for every subdomain, for months)."""
-    if not getattr(settings, "SECURE_HSTS_PRELOAD", False):
+    if not settings.SECURE_HSTS_PRELOAD:
         return []
     return [
         Warning(
@@ -41,7 +41,7 @@ def check_hsts_preload(app_configs: Any = None, **kwargs: Any) -> list[CheckMess
 @register(Tags.security)
 def check_proxy_header(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """W002: X-Forwarded-Proto trusted with no trusted proxy named."""
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None) and not proxies_configured():
+    if settings.SECURE_PROXY_SSL_HEADER and not proxies_configured():
         return [
             Warning(
                 "SECURE_PROXY_SSL_HEADER is set but NEWSROOM_TRUSTED_PROXIES is "
@@ -59,9 +59,7 @@ def check_redirect_behind_proxy(
     app_configs: Any = None, **kwargs: Any
 ) -> list[CheckMessage]:
     """W003: HTTPS redirect on, but no proxy may say a request came over HTTPS."""
-    if getattr(settings, "SECURE_SSL_REDIRECT", False) and not getattr(
-        settings, "SECURE_PROXY_SSL_HEADER", None
-    ):
+    if settings.SECURE_SSL_REDIRECT and not settings.SECURE_PROXY_SSL_HEADER:
         return [
             Warning(
                 "The site redirects plain HTTP to HTTPS but trusts no proxy's "
@@ -128,8 +126,8 @@ def check_private_files(app_configs: Any = None, **kwargs: Any) -> list[CheckMes
                     id="newsroom.W005",
                 )
             )
-    var = Path(getattr(settings, "VAR_DIR", "") or ".")
-    if getattr(settings, "VAR_DIR", None) and _open_to_others(var):
+    var = Path(settings.VAR_DIR)  # the project's base settings define it
+    if _open_to_others(var):
         found.append(
             Warning(
                 f"{var} (the database, secret key and search index) is open to "

@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib.admin import AdminSite
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.signals import user_login_failed
@@ -21,9 +20,11 @@ from django.db import transaction
 from django.http import HttpRequest
 from django_otp import devices_for_user
 
+from .conf import conf
+
 
 def totp_required() -> bool:
-    return bool(getattr(settings, "NEWSROOM_ADMIN_TOTP", False))
+    return bool(conf.NEWSROOM_ADMIN_TOTP)
 
 
 class TOTPLoginForm(AdminAuthenticationForm):

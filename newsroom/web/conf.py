@@ -8,4 +8,6 @@ conf = AppSettings(
     NEWSROOM_PAGE_CACHE_SECONDS=Option(0, int, at_least(0)),
     # Bytes of rendered pages one process keeps at most.
     NEWSROOM_PAGE_CACHE_BYTES=Option(32 << 20, int, at_least(0)),
+    # Staff sign in to the admin with a TOTP code besides the password.
+    NEWSROOM_ADMIN_TOTP=Option(False, bool),
 )
