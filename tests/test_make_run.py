@@ -169,7 +169,8 @@ def test_debug_is_off_and_unknown_pages_are_plain_404s(served):
 
 def test_the_front_cache_gives_each_reader_their_own_form(served):
     """`make run` keeps pages in the front cache, yet two readers of the same
-    story get different CSRF cookies and confirmation codes, every time."""
+    story get different CSRF cookies and confirmation codes, every time, and
+    the same Content-Security-Policy and Permissions-Policy."""
     url = served + raqqa_url()
     seen = []
     for _ in range(3):
@@ -178,6 +179,9 @@ def test_the_front_cache_gives_each_reader_their_own_form(served):
         code = re.search(r'name="token" value="([^"]+)"', story).group(1)
         cookie = headers.get("Set-Cookie", "").split(";")[0]
         assert cookie.startswith("csrftoken=") and "\x00" not in story
+        # The kept page carries the site's policies as Django sent them.
+        assert "script-src 'self'" in headers.get("Content-Security-Policy", "")
+        assert "camera=()" in headers.get("Permissions-Policy", "")
         seen.append((code, cookie))
     assert len({c for c, _ in seen}) == 3 and len({k for _, k in seen}) == 3
 

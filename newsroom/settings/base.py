@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 
 from .env import env_bool, env_int, env_list, env_str
 
@@ -45,12 +46,17 @@ INSTALLED_APPS = [
     "newsroom.api",
     "newsroom.ops",
     "ninja",  # only for its bundled Swagger UI files: API docs use no CDN
+    "csp",
 ]
 
 MIDDLEWARE = [
     # X-Forwarded-Proto counts only from a trusted proxy (newsroom/net.py).
     "newsroom.web.middleware.ProxyHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy and Permissions-Policy on every response, static
+    # files included (newsroom/web/middleware.py; docs/operations.md).
+    "csp.middleware.CSPMiddleware",
+    "newsroom.web.middleware.PermissionsPolicyMiddleware",
     # WhiteNoise, without serving the manifest (staticfiles.json).
     "newsroom.web.middleware.StaticFilesMiddleware",
     "newsroom.api.middleware.ApiMiddleware",  # CORS and JSON errors on /api/
@@ -144,6 +150,46 @@ def caches_from_url(url: str, prefix: str) -> dict:
 
 REDIS_URL = env_str("REDIS_URL")
 CACHES = caches_from_url(REDIS_URL, env_str("NEWSROOM_CACHE_PREFIX", "newsroom"))
+
+# --- What a page may load and do (docs/operations.md, "Browser policies") ----
+# No inline script or style anywhere: every script and stylesheet is a file
+# under /static/. Share buttons post to /share/, which redirects to the
+# network's share page; browsers check form-action on those redirects, so the
+# networks of newsroom/shares/networks.py are listed (a test keeps them in
+# step). The API's Swagger UI relaxes styles and images for itself only.
+SHARE_FORM_TARGETS = [
+    "https://www.facebook.com",
+    "https://x.com",
+    "https://www.linkedin.com",
+    "https://wa.me",
+    "https://api.whatsapp.com",  # where wa.me sends on
+    "https://t.me",
+    "mailto:",
+]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "worker-src": [SELF],  # the ALTCHA proof-of-work's worker file
+        "manifest-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF, *SHARE_FORM_TARGETS],
+    },
+}
+# Features no page uses, refused to every frame (the Permissions-Policy header).
+NEWSROOM_PERMISSIONS_POLICY = env_str(
+    "NEWSROOM_PERMISSIONS_POLICY",
+    "accelerometer=(), autoplay=(), camera=(), display-capture=(), "
+    "geolocation=(), gyroscope=(), magnetometer=(), microphone=(), midi=(), "
+    "payment=(), publickey-credentials-get=(), usb=(), xr-spatial-tracking=()",
+)
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 
 # --- The admin's sign-in (newsroom/web/admin_site.py; docs/desk.md) ----------
 # django-axes first: it refuses a locked-out account or network before any

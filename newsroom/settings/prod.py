@@ -27,7 +27,6 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS and env_bool(
 )
 SECURE_HSTS_PRELOAD = HTTPS and env_bool("NEWSROOM_HSTS_PRELOAD", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Django's advice to include subdomains and preload: off on purpose (above).
 SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]

@@ -10,4 +10,6 @@ conf = AppSettings(
     NEWSROOM_PAGE_CACHE_BYTES=Option(32 << 20, int, at_least(0)),
     # Staff sign in to the admin with a TOTP code besides the password.
     NEWSROOM_ADMIN_TOTP=Option(False, bool),
+    # The Permissions-Policy header on every response; empty: none sent.
+    NEWSROOM_PERMISSIONS_POLICY=Option("", str),
 )

@@ -6,6 +6,9 @@
   The settings name the header (``SECURE_PROXY_SSL_HEADER``) only when proxies
   are configured at all; this covers a client that reaches the server past
   the proxy.
+- :class:`PermissionsPolicyMiddleware` sends ``Permissions-Policy``
+  (``NEWSROOM_PERMISSIONS_POLICY``) on every response, as ``csp``'s middleware
+  does the Content-Security-Policy; the front cache keeps both with a page.
 - :class:`StaticFilesMiddleware` is WhiteNoise, except that the manifest
   (``staticfiles.json``, every static file's name and hash) is not served.
 """
@@ -20,6 +23,8 @@ from whitenoise.middleware import WhiteNoiseMiddleware
 
 from newsroom.net import from_trusted_proxy
 
+from .conf import conf
+
 FORWARDED_PROTO = "HTTP_X_FORWARDED_PROTO"
 
 
@@ -31,6 +36,18 @@ class ProxyHeadersMiddleware:
         if FORWARDED_PROTO in request.META and not from_trusted_proxy(request.META):
             del request.META[FORWARDED_PROTO]
         return self.get_response(request)
+
+
+class PermissionsPolicyMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        policy = conf.NEWSROOM_PERMISSIONS_POLICY
+        if policy and "Permissions-Policy" not in response:
+            response["Permissions-Policy"] = policy
+        return response
 
 
 class StaticFilesMiddleware(WhiteNoiseMiddleware):
