@@ -30,7 +30,6 @@ import fcntl
 import os
 import threading
 import time
-
 from pathlib import Path
 from typing import Any
 
