@@ -303,7 +303,7 @@ def get_article_by_slug(
 def list_sections(request: HttpRequest, cursor: Cursor, limit: Limit):
     return keyset_page(
         request,
-        Section.objects.all(),
+        Section.objects.public(),
         fields=["position", "name", "id"],
         kinds=[int, str, int],
         cursor=cursor,
@@ -315,7 +315,7 @@ def list_sections(request: HttpRequest, cursor: Cursor, limit: Limit):
 def list_tags(request: HttpRequest, cursor: Cursor, limit: Limit):
     return keyset_page(
         request,
-        Tag.objects.all(),
+        Tag.objects.public(),
         fields=["name", "id"],
         kinds=[str, int],
         cursor=cursor,
@@ -329,7 +329,7 @@ def list_tags(request: HttpRequest, cursor: Cursor, limit: Limit):
 def list_authors(request: HttpRequest, cursor: Cursor, limit: Limit):
     return keyset_page(
         request,
-        Author.objects.all(),
+        Author.objects.public(),
         fields=["name", "id"],
         kinds=[str, int],
         cursor=cursor,

@@ -216,7 +216,8 @@ class _OneOfFeed(ArticleFeed):
     newest = staticmethod(ordered_ids)
 
     def get_object(self, request, slug: str):
-        return get_object_or_404(self.model, slug=slug)
+        # Public only while it has a published article (else 404).
+        return get_object_or_404(self.model.objects.public(), slug=slug)
 
     def title(self, obj) -> str:
         return f"{obj.name} · {settings.SITE_NAME}"

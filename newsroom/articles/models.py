@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -14,6 +14,33 @@ from simple_history.models import HistoricalRecords
 from .rendering import render_markdown
 
 
+class PublicByArticlesQuerySet(models.QuerySet):
+    """Sections, tags and authors are public only while a published article
+    has them: one made for a draft or a scheduled story (a name still under
+    embargo) is unknown to readers, the API, pages and feeds alike."""
+
+    article_field = ""  # the Article lookup that reaches this model
+
+    def public(self, now=None) -> models.QuerySet:
+        # Exists() rather than a join: one row each, no DISTINCT.
+        articles = Article.objects.published(now).filter(
+            **{self.article_field: OuterRef("pk")}
+        )
+        return self.filter(Exists(articles))
+
+
+class SectionQuerySet(PublicByArticlesQuerySet):
+    article_field = "section"
+
+
+class TagQuerySet(PublicByArticlesQuerySet):
+    article_field = "tags"
+
+
+class AuthorQuerySet(PublicByArticlesQuerySet):
+    article_field = "authors"
+
+
 class Section(models.Model):
     name = models.CharField(max_length=80, unique=True)
     slug = models.SlugField(max_length=80, unique=True)
@@ -21,6 +48,8 @@ class Section(models.Model):
     position = models.PositiveSmallIntegerField(
         default=100, help_text="Order on the home page and in the menu."
     )
+
+    objects = SectionQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "name"]
@@ -35,6 +64,8 @@ class Section(models.Model):
 class Tag(models.Model):
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
+
+    objects = TagQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -59,6 +90,8 @@ class Author(models.Model):
         related_name="+",
         help_text="Shown on the author page and beside bylines.",
     )
+
+    objects = AuthorQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

@@ -20,11 +20,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import (
     BigIntegerField,
-    Exists,
     ExpressionWrapper,
     F,
     Max,
-    OuterRef,
     QuerySet,
 )
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -52,14 +50,12 @@ class Kind:
     def queryset(self) -> QuerySet:
         if self.name == "articles":
             return Article.objects.published()
-        # Tags and authors with at least one public story; Exists() rather
-        # than a join keeps one row per tag without DISTINCT.
-        public = Article.objects.published()
+        # Sections, tags and authors with at least one public story.
         if self.name == "tags":
-            return Tag.objects.filter(Exists(public.filter(tags=OuterRef("pk"))))
+            return Tag.objects.public()
         if self.name == "authors":
-            return Author.objects.filter(Exists(public.filter(authors=OuterRef("pk"))))
-        return Section.objects.all()
+            return Author.objects.public()
+        return Section.objects.public()
 
 
 KINDS = {

@@ -3,7 +3,8 @@
 Same engine, query language, filters, facets, snippets and sort as
 ``/search/``: the parameters go through ``service.read_params`` and the search
 through ``service.run``, exactly as the page does. Only articles that are
-public *now* are returned (the index also holds scheduled ones).
+public *now* are returned: the index holds only those, and ``run`` checks the
+hits against the database in case the indexer lags.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from ninja import Field, Query, Router, Schema
 from newsroom.api.caching import set_max_age
 from newsroom.api.errors import ApiError, ErrorOut
 from newsroom.api.types import READ_ERRORS, Slug
-from newsroom.articles.models import Article, Author, Section, Tag
+from newsroom.articles.models import Author, Section, Tag
 from newsroom.core.links import absolute_url
 from newsroom.numbers import is_int
 
@@ -180,15 +181,9 @@ def search(
             headers={"Retry-After": str(RETRY_AFTER), "Cache-Control": "no-store"},
         ) from None
     results = outcome.results
+    # service.run checked the hits against the database (public now) and
+    # took the ones it dropped off the total.
     hits = list(results.hits) if results else []
-    # The index holds scheduled articles too and leaves "now" to the query;
-    # the database has the last word on what is public.
-    public = set(
-        Article.objects.published()
-        .filter(pk__in=[h.id for h in hits])
-        .values_list("pk", flat=True)
-    )
-    hits = [h for h in hits if h.id in public]
     total = results.total if results else 0
     next_url = None
     if total > params.page * PAGE_SIZE and params.page < MAX_PAGE:

@@ -12,17 +12,15 @@ import html
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 
-from django.db.models import Max, Prefetch, QuerySet
+from django.db.models import Max, Min, Prefetch, QuerySet
+from django.utils import timezone
 
 from newsroom.articles.models import Article, Byline
 
 from .backends.base import IndexDocument
 
-# Far enough ahead that every scheduled article is included: the index holds
-# scheduled articles with their time, and searches filter on "now".
-_FOREVER = datetime(9999, 1, 1, tzinfo=UTC)
 _BLOCK_END = re.compile(r"</(?:p|blockquote|li|h\d|pre|figure|figcaption)>|<br\s*/?>")
 _TAG = re.compile(r"<[^>]+>")
 _COLUMNS = (
@@ -38,10 +36,12 @@ _COLUMNS = (
 _CHUNK = 500  # ids per query: under SQLite's and PostgreSQL's parameter limits
 
 
-def indexable() -> QuerySet:
-    """Public now or later: ``published()`` with the time check left to search."""
+def indexable(now: datetime | None = None) -> QuerySet:
+    """What the index holds: articles public ``now``. A scheduled article is
+    indexed when it comes due (``Indexer`` wakes at the next due time), so
+    suggestions, spelling, facets and counts never see embargoed words."""
     return (
-        Article.objects.published(now=_FOREVER)
+        Article.objects.published(now=now)
         .select_related("section")
         .prefetch_related(
             "tags",
@@ -126,12 +126,37 @@ def _documents(rows: list[tuple]) -> list[IndexDocument]:
     ]
 
 
-def _public() -> QuerySet:
-    return Article.objects.published(now=_FOREVER)
+def _public(now: datetime | None) -> QuerySet:
+    return Article.objects.published(now=now or timezone.now())
 
 
-def documents_for(ids: Iterable[int]) -> dict[int, IndexDocument]:
-    """Documents for those ids that are (or will be) public; others are absent."""
+def next_due(after: datetime, among: Iterable[int] | None = None) -> datetime | None:
+    """The earliest release time after ``after`` of an article that is
+    published or scheduled (of those ids, if given; None: nothing waits)."""
+    waiting = Article.objects.filter(
+        status__in=[Article.Status.PUBLISHED, Article.Status.SCHEDULED],
+        published_at__gt=after,
+    )
+    if among is not None:
+        ids = sorted(set(among))
+        if len(ids) <= _CHUNK:  # a mass withdrawal: ask without the list
+            waiting = waiting.filter(pk__in=ids)
+    return waiting.aggregate(m=Min("published_at"))["m"]
+
+
+def came_due(since: datetime, now: datetime) -> list[int]:
+    """Ids of the articles whose release time passed in ``(since, now]``."""
+    return list(
+        Article.objects.published(now=now)
+        .filter(published_at__gt=since)
+        .values_list("pk", flat=True)
+    )
+
+
+def documents_for(
+    ids: Iterable[int], now: datetime | None = None
+) -> dict[int, IndexDocument]:
+    """Documents for those ids that are public ``now``; others are absent."""
     ids = sorted(set(ids))
     out: dict[int, IndexDocument] = {}
     for start in range(0, len(ids), _CHUNK):
@@ -140,7 +165,7 @@ def documents_for(ids: Iterable[int]) -> dict[int, IndexDocument]:
         # instead of every public article's index entry (without them a
         # batch cost grew with the archive: ~17 ms at 100k, ~170 at 1M).
         rows = list(
-            _public()
+            _public(now)
             .filter(pk__in=chunk, pk__gte=chunk[0], pk__lte=chunk[-1])
             .order_by()
             .values_list(*_COLUMNS)
@@ -149,18 +174,21 @@ def documents_for(ids: Iterable[int]) -> dict[int, IndexDocument]:
     return out
 
 
-def all_documents(chunk: int = 2000) -> Iterator[IndexDocument]:
-    """Every indexable article, in id order, a window of ``chunk`` ids a time.
+def all_documents(
+    chunk: int = 2000, now: datetime | None = None
+) -> Iterator[IndexDocument]:
+    """Every article public ``now``, in id order, ``chunk`` ids at a time.
 
     Windows of ids (``pk`` between two bounds), not ``pk > last LIMIT n``:
     SQLite then reads the window alone, where the LIMIT form walked and
     sorted every public article again for each chunk.
     """
+    now = now or timezone.now()
     high = Article.objects.aggregate(m=Max("pk"))["m"] or 0
     last = 0
     while last < high:
         rows = list(
-            _public()
+            _public(now)
             .filter(pk__gt=last, pk__lte=last + chunk)
             .order_by("pk")
             .values_list(*_COLUMNS)

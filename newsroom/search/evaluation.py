@@ -192,6 +192,7 @@ def run_queries(
             limit=depth,
             details=False,
             use_aliases=False,
+            check_public=False,
         )
         hits = outcome.results.hits if outcome.results else []
         out[qid] = {ids[h.id - 1]: float(depth - rank) for rank, h in enumerate(hits)}

@@ -6,6 +6,12 @@ loses nothing: on restart the indexer resumes after the watermark it finds in
 the index, and re-applying a row is harmless because a row only says "look
 at this article again" and the indexer reads the article's current state.
 
+The index holds only what is public now. A row for an article scheduled
+for later is applied as "not public" (nothing is indexed) and the article's
+time is noted: the indexer wakes at the next due time and adds every
+article released since the last such sweep (``Writer.due``, kept in the
+index's metadata, so a restart misses none).
+
 On PostgreSQL ids are handed out before commit, so a row with a smaller id
 can become visible after a larger one. Such gaps ("holes") hold the
 watermark back and are re-checked each batch until filled, or until the row
@@ -17,7 +23,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import close_old_connections
 from django.db.models import Max
@@ -26,7 +32,7 @@ from django.utils import timezone
 from . import nodes
 from .backends import get_backend
 from .backends.base import SearchBackend, Writer, WriterBusy
-from .documents import all_documents, documents_for
+from .documents import all_documents, came_due, documents_for, next_due
 from .models import IndexChange
 
 log = logging.getLogger(__name__)
@@ -40,6 +46,9 @@ MAX_BATCH_SIZE = 8000
 HOLE_GRACE = 30.0  # seconds
 MAX_HOLES = 1000  # wider gaps are sequence jumps, not transactions in flight
 REBUILD_MARGIN = 1000  # outbox rows re-applied after a rebuild, for safety
+# A generation whose metadata says nothing about due articles (None) sweeps
+# from here: every public article, once.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class Stopped(Exception):
@@ -63,6 +72,7 @@ class Indexer:
         self.started = timezone.now()
         self.reported = 0.0  # monotonic time of the last heartbeat
         self.checked = 0.0  # and of the last look at the outbox's reach
+        self.next_due: datetime | None = None  # the next scheduled release
 
     def open(self, wait: float | None = None) -> None:
         """Take the writer lock (waiting up to ``wait`` s; None: forever, or
@@ -134,6 +144,7 @@ class Indexer:
     def _reset(self) -> None:
         self.applied = self.writer.last_outbox_id()
         self.holes = {}
+        self.next_due = next_due(self.writer.due or _EPOCH)
 
     def report(self, state: str = "", force: bool = True) -> None:
         """Tell the database where this node stands (a heartbeat)."""
@@ -199,12 +210,16 @@ class Indexer:
                 self.holes.pop(row[0], None)
             rows += filled
         self._note_holes(rows)
-        if not rows:
+        now = timezone.now()
+        sweep = self.next_due is not None and self.next_due <= now
+        due = came_due(self.writer.due or _EPOCH, now) if sweep else []
+        if not rows and not sweep:
             return 0
         try:
-            self._apply({article_id for _, article_id, _ in rows})
-            self.applied = max(self.applied, max(r[0] for r in rows))
-            self.writer.commit(self.watermark())
+            self._apply({article_id for _, article_id, _ in rows} | set(due), now)
+            if rows:
+                self.applied = max(self.applied, max(r[0] for r in rows))
+            self.writer.commit(self.watermark(), due=now)
         except Exception:
             self.writer.rollback()
             self.batch = self.batch_size
@@ -214,7 +229,9 @@ class Indexer:
             if full
             else self.batch_size
         )
-        return len(rows)
+        if sweep:
+            self.next_due = next_due(now)
+        return len(rows) + len(due)
 
     def watermark(self) -> int:
         return min(self.holes) - 1 if self.holes else self.applied
@@ -229,10 +246,17 @@ class Indexer:
         cutoff = timezone.now() - timedelta(seconds=HOLE_GRACE)
         self.holes = {h: c for h, c in self.holes.items() if c > cutoff}
 
-    def _apply(self, article_ids: set[int]) -> None:
-        docs = documents_for(sorted(article_ids))
-        self.writer.delete(pk for pk in article_ids if pk not in docs)
+    def _apply(self, article_ids: set[int], now: datetime) -> None:
+        """Index what is public ``now``; remove the rest. A row for an
+        article scheduled later moves the next wake-up to its time."""
+        docs = documents_for(sorted(article_ids), now)
+        gone = [pk for pk in article_ids if pk not in docs]
+        self.writer.delete(gone)
         self.writer.upsert(docs.values())
+        if gone:
+            later = next_due(now, among=gone)
+            if later and (self.next_due is None or later < self.next_due):
+                self.next_due = later
 
     def catch_up(self) -> int:
         total = 0
@@ -262,7 +286,8 @@ class Indexer:
         """
         count, batch = 0, []
         epoch = nodes.outbox_state()[1]
-        for doc in all_documents():
+        now = timezone.now()  # articles released later are swept when due
+        for doc in all_documents(now=now):
             batch.append(doc)
             if len(batch) >= 1000:
                 if self.stop():
@@ -275,7 +300,7 @@ class Indexer:
                     progress(count)
         writer.upsert(batch)
         count += len(batch)
-        writer.commit(watermark)
+        writer.commit(watermark, due=now)
         writer.seal(count, epoch)
         if progress:
             progress(count)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from django.http import QueryDict
 
+from newsroom.articles.models import Article
 from newsroom.core import params
 
 from . import aliases, analytics
@@ -117,6 +118,28 @@ def read_params(get: QueryDict) -> Params:
     )
 
 
+def public_only(results: SearchResults) -> SearchResults:
+    """The hits the database says are public now (one query for the page's
+    ids): while the indexer lags, a withdrawn story is still in the index.
+    The total loses the hits dropped, so a page never counts what it hides."""
+    if not results.hits:
+        return results
+    public = set(
+        Article.objects.published()
+        .filter(pk__in=[h.id for h in results.hits])
+        .values_list("pk", flat=True)
+    )
+    hits = [h for h in results.hits if h.id in public]
+    if len(hits) == len(results.hits):
+        return results
+    dropped = len(results.hits) - len(hits)
+    return SearchResults(
+        total=max(len(hits), results.total - dropped),
+        hits=hits,
+        facets=results.facets,
+    )
+
+
 @dataclass
 class Outcome:
     params: Params
@@ -136,9 +159,11 @@ def run(
     limit: int = PAGE_SIZE,
     details: bool = True,
     use_aliases: bool = True,
+    check_public: bool = True,
 ) -> Outcome:
     """The results page's search. ``limit`` is the page size; ``details``
-    (facets, highlighting) and ``use_aliases`` are off for evaluation runs.
+    (facets, highlighting) and ``use_aliases`` are off for evaluation runs,
+    and ``check_public`` for indexes of documents that are not articles.
     Raises ``IndexUnavailable`` when this machine has no complete index."""
     backend = backend or get_backend()
     query = parse(params.q)
@@ -147,7 +172,7 @@ def run(
     groups = aliases.groups() if backend.supports_aliases and use_aliases else ()
 
     def ask(q: SearchQuery, fuzzy: bool = False) -> SearchResults:
-        return backend.search(
+        found = backend.search(
             SearchRequest(
                 query=q,
                 filters=params.filters,
@@ -160,6 +185,7 @@ def run(
                 fuzzy=fuzzy,
             )
         )
+        return public_only(found) if check_public else found
 
     results = ask(query)
     outcome = Outcome(params, query, results)

@@ -22,7 +22,8 @@ def menu_sections() -> list[Section]:
     key = f"{MENU_CACHE_KEY}:{versions.current()}"
     sections = cache.get(key)
     if sections is None:
-        sections = list(Section.objects.only("name", "slug", "position"))
+        # Sections with a published article (an empty one's page is a 404).
+        sections = list(Section.objects.public().only("name", "slug", "position"))
         cache.set(key, sections, 60)
     return sections
 

@@ -103,11 +103,9 @@ def _listing(
 
 @require_safe
 def section(request: HttpRequest, slug: str) -> HttpResponse:
-    # The menu's cached sections first: a cached section page then needs no
-    # query at all (a section created since is still found in the database).
-    obj = next((s for s in menu_sections() if s.slug == slug), None)
-    if obj is None:
-        obj = get_object_or_404(Section, slug=slug)
+    # Public only while it has a published article (not the menu's copy,
+    # kept for a minute: a section emptied since is a 404 at once).
+    obj = get_object_or_404(Section.objects.public(), slug=slug)
     return _listing(
         request,
         Article.objects.published().filter(section=obj),
@@ -121,7 +119,7 @@ def section(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_safe
 def tag(request: HttpRequest, slug: str) -> HttpResponse:
-    obj = get_object_or_404(Tag, slug=slug)
+    obj = get_object_or_404(Tag.objects.public(), slug=slug)
     return _listing(
         request, Article.objects.published().filter(tags=obj), obj.name, "tag", obj
     )
@@ -129,7 +127,7 @@ def tag(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_safe
 def author(request: HttpRequest, slug: str) -> HttpResponse:
-    obj = get_object_or_404(Author, slug=slug)
+    obj = get_object_or_404(Author.objects.public(), slug=slug)
     return _listing(
         request,
         Article.objects.published().filter(authors=obj),

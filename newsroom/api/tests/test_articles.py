@@ -189,13 +189,15 @@ def test_detail_of_non_public_article_is_404(client, status):
 
 
 def test_sections_tags_authors_page_with_cursors(client):
-    """Sections come in menu order, tags and authors by name, all paged."""
-    for name in ("World", "Sport", "Culture"):
-        f.section(name)
-    for name in ("Zinc", "Apple", "Mango"):
-        f.tag(name)
-    for name in ("Yara Z", "Ben A", "Kim M"):
-        f.author(name)
+    """Sections come in menu order, tags and authors by name, all paged
+    (each has a published article: only those are listed)."""
+    for section, tag, author in zip(
+        ("World", "Sport", "Culture"),
+        ("Zinc", "Apple", "Mango"),
+        ("Yara Z", "Ben A", "Kim M"),
+        strict=True,
+    ):
+        f.article(section_name=section, tags=(tag,), authors=(author,))
 
     def walk(path: str) -> list[str]:
         names, url = [], f"{API}/{path}?limit=2"

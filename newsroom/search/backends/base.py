@@ -142,6 +142,9 @@ class Writer:
     # or analysis (its terms would not match today's queries): the indexer
     # rebuilds it from the database before applying the outbox.
     stale = False
+    # Up to when articles that came due (scheduled) were added: the indexer
+    # adds those released after it. None: not known (a new generation).
+    due: datetime | None = None
 
     def upsert(self, docs: Iterable[IndexDocument]) -> None:
         raise NotImplementedError
@@ -149,8 +152,9 @@ class Writer:
     def delete(self, ids: Iterable[int]) -> None:
         raise NotImplementedError
 
-    def commit(self, last_outbox_id: int) -> None:
-        """Make changes visible, recording ``last_outbox_id`` in the same commit."""
+    def commit(self, last_outbox_id: int, due: datetime | None = None) -> None:
+        """Make changes visible, recording ``last_outbox_id`` (and ``due``,
+        when given) in the same commit."""
         raise NotImplementedError
 
     def rollback(self) -> None:

@@ -16,6 +16,8 @@ lock nobody holds, was left by a crash: the indexer discards it on start.
 The last outbox id applied lives in a metadata document (id 0) written in the
 same commit as the changes, because tantivy-py's commit takes no payload: a
 commit is all or nothing, so the index and its watermark cannot disagree.
+The same document's ``ts`` says up to when scheduled articles that came due
+were added (``Writer.due``).
 """
 
 from __future__ import annotations
@@ -37,7 +39,10 @@ from .base import IndexDocument, Writer, WriterBusy
 
 # 2: tokens are runs of letters and digits (tantivy's simple tokenizer), no
 # longer a regex keeping "U.S." and "2,500" whole (newsroom/search/analysis.py).
-SCHEMA_VERSION = 2
+# 3: only articles public now; scheduled ones are added when due, and the
+# metadata document records up to when that was done (an index of version 2
+# holds scheduled articles, whose words suggest and spelling would offer).
+SCHEMA_VERSION = 3
 META_ID = 0  # article ids start at 1
 SEAL = "newsroom.json"  # in a generation's directory: its fill completed
 
@@ -109,9 +114,14 @@ def open_index(path: Path) -> tantivy.Index:
 def read_meta(searcher: tantivy.Searcher, schema: tantivy.Schema) -> dict:
     hits = searcher.search(tantivy.Query.term_query(schema, "id", META_ID), 1).hits
     if not hits:
-        return {"outbox": 0, "schema": SCHEMA_VERSION}
+        return {"outbox": 0, "schema": SCHEMA_VERSION, "due": None}
     doc = searcher.doc(hits[0][1])
-    return {"outbox": doc.get_first("outbox") or 0, "schema": doc.get_first("schema")}
+    due = doc.get_first("ts")
+    return {
+        "outbox": doc.get_first("outbox") or 0,
+        "schema": doc.get_first("schema"),
+        "due": None if due is None else datetime.fromtimestamp(due, tz=UTC),
+    }
 
 
 class Store:
@@ -320,6 +330,7 @@ class TantivyWriter(Writer):
         self.index.reload()
         meta = read_meta(self.index.searcher(), self.schema)
         self._last = meta["outbox"]
+        self.due = meta["due"]
         self.stale = meta["schema"] != SCHEMA_VERSION
         self.epoch = self.store.sealed_epoch(generation)
 
@@ -334,14 +345,21 @@ class TantivyWriter(Writer):
         for pk in ids:
             self._writer.delete_documents_by_term("id", int(pk))
 
-    def commit(self, last_outbox_id: int | None = None) -> None:
+    def commit(
+        self, last_outbox_id: int | None = None, due: datetime | None = None
+    ) -> None:
         if last_outbox_id is not None:
             self._last = int(last_outbox_id)
+        if due is not None:
+            self.due = due
         self._writer.delete_documents_by_term("id", META_ID)
         meta = tantivy.Document()
         meta.add_integer("id", META_ID)
         meta.add_integer("outbox", self._last)
         meta.add_integer("schema", SCHEMA_VERSION)
+        if self.due is not None:
+            # Whole seconds, rounded down: a second swept twice is harmless.
+            meta.add_integer("ts", int(self.due.timestamp()))
         self._writer.add_document(meta)
         self._writer.commit()
         self.fresh = False  # committed documents exist now: upserts must replace

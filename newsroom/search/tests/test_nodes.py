@@ -17,7 +17,12 @@ from newsroom.articles.tests import factories as f
 from newsroom.search import nodes
 from newsroom.search.backends import get_backend, reset_backends
 from newsroom.search.backends.base import IndexUnavailable, SearchRequest
-from newsroom.search.backends.tantivy_store import META_ID, open_index, tantivy
+from newsroom.search.backends.tantivy_store import (
+    META_ID,
+    SCHEMA_VERSION,
+    open_index,
+    tantivy,
+)
 from newsroom.search.indexer import drain
 from newsroom.search.models import IndexChange, SearchNode
 from newsroom.search.query import parse
@@ -97,7 +102,7 @@ def test_empty_live_index_left_by_a_crashed_fill_is_rebuilt(
     meta = tantivy.Document()
     meta.add_integer("id", META_ID)
     meta.add_integer("outbox", 0)
-    meta.add_integer("schema", 2)
+    meta.add_integer("schema", SCHEMA_VERSION)
     writer.add_document(meta)
     writer.commit()
     writer.wait_merging_threads()
