@@ -149,3 +149,27 @@ def test_project_checks_warn_about_each_misconfiguration(settings):
     settings.SECURE_SSL_REDIRECT = False
     ids = {m.id for m in run_checks(include_deployment_checks=True)}
     assert not {i for i in ids if i.startswith("newsroom.")}, ids
+
+
+def test_a_proxy_nobody_named_is_logged_once(settings, caplog):
+    """Forwarded requests from a loopback or private peer while
+    NEWSROOM_TRUSTED_PROXIES is empty are named in one warning per process
+    (every visitor would share the proxy's budget); a public peer's header,
+    or a configured proxy, says nothing."""
+    from newsroom.web.middleware import ProxyHeadersMiddleware
+
+    settings.NEWSROOM_TRUSTED_PROXIES = ""
+    middleware = ProxyHeadersMiddleware(lambda request: HttpResponse())
+    rf = RequestFactory()
+    forwarded = {"HTTP_X_FORWARDED_FOR": "203.0.113.5"}
+    with caplog.at_level("WARNING", logger="newsroom.web.middleware"):
+        middleware(rf.get("/", REMOTE_ADDR="93.184.216.34", **forwarded))
+        assert not caplog.records
+        for _ in range(3):
+            middleware(rf.get("/", REMOTE_ADDR="127.0.0.1", **forwarded))
+        assert len(caplog.records) == 1
+        assert "NEWSROOM_TRUSTED_PROXIES" in caplog.records[0].getMessage()
+        settings.NEWSROOM_TRUSTED_PROXIES = "1"
+        quiet = ProxyHeadersMiddleware(lambda request: HttpResponse())
+        quiet(rf.get("/", REMOTE_ADDR="127.0.0.1", **forwarded))
+        assert len(caplog.records) == 1
