@@ -5,6 +5,12 @@ A rule carries a verdict for when it fails: ``reject`` refuses the comment
 moderator with the reason attached. Each rule can be switched off by name in
 ``NEWSROOM_COMMENTS_RULES``. Counters are database queries, so limits hold
 across every server process.
+
+The rules that count rows (rate per network and per article, duplicates) must
+run inside the intake's write transaction, under its lock. Building their SQL
+is most of their cost, so :func:`prepare` runs the rules once before the lock:
+each counting query is compiled then (``Submission.reaches``) and only
+executed by :func:`check` inside the transaction.
 """
 
 from __future__ import annotations
@@ -16,7 +22,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Q
+from django.db import connection
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from newsroom.articles.models import Article
@@ -40,6 +47,25 @@ class Submission:
     body_hash: str
     parent_id: int | None = None
     _bans: list[tuple[str, str]] | None = None
+    _compiled: dict[str, tuple[str, tuple]] = field(default_factory=dict)
+    _preparing: bool = False
+
+    def reaches(self, key: str, rows: Callable[[], QuerySet], count: int) -> bool:
+        """True when ``rows()`` has at least ``count`` rows.
+
+        The query is compiled once per submission (in :func:`prepare`, before
+        the write lock) and run each time it is asked, inside the lock.
+        """
+        if key not in self._compiled:
+            query = rows().order_by().values_list("pk", flat=True)[:count]
+            sql, params = query.query.sql_with_params()
+            self._compiled[key] = (sql, tuple(params))
+        if self._preparing:
+            return False
+        sql, params = self._compiled[key]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return len(cursor.fetchall()) >= count
 
     def bans(self) -> list[tuple[str, str]]:
         """(kind, value) of bans that may apply: this email, every network.
@@ -145,7 +171,9 @@ def _recent(seconds: int):
 @rule("rate_network", REJECT, 429)
 def rate_network(sub: Submission) -> tuple[bool, str]:
     count, seconds = limits()["RATE_NETWORK"]
-    if sub.network and _recent(seconds).filter(network=sub.network).count() >= count:
+    if sub.network and sub.reaches(
+        "rate_network", lambda: _recent(seconds).filter(network=sub.network), count
+    ):
         return False, f"Too many comments from your network; wait {seconds} seconds."
     return True, ""
 
@@ -153,20 +181,25 @@ def rate_network(sub: Submission) -> tuple[bool, str]:
 @rule("rate_article", REJECT, 429)
 def rate_article(sub: Submission) -> tuple[bool, str]:
     count, seconds = limits()["RATE_ARTICLE"]
-    if _recent(seconds).filter(article=sub.article).count() >= count:
+    if sub.reaches(
+        "rate_article", lambda: _recent(seconds).filter(article=sub.article), count
+    ):
         return False, f"This article gets many comments right now; wait {seconds} s."
     return True, ""
 
 
 @rule("duplicate", REJECT)
 def duplicate(sub: Submission) -> tuple[bool, str]:
-    since = timezone.now() - timedelta(hours=limits()["DUPLICATE_HOURS"])
-    where = Q(article=sub.article)
-    if sub.network:
-        where |= Q(network=sub.network)
-    if Comment.objects.filter(
-        where, body_hash=sub.body_hash, created_at__gte=since
-    ).exists():
+    def rows() -> QuerySet:
+        since = timezone.now() - timedelta(hours=limits()["DUPLICATE_HOURS"])
+        where = Q(article=sub.article)
+        if sub.network:
+            where |= Q(network=sub.network)
+        return Comment.objects.filter(
+            where, body_hash=sub.body_hash, created_at__gte=since
+        )
+
+    if sub.reaches("duplicate", rows, 1):
         return False, "This comment has already been posted."
     return True, ""
 
@@ -204,6 +237,19 @@ def links(sub: Submission) -> tuple[bool, str]:
     if n > limits()["LINKS_MAX"]:
         return False, f"{n} links (more than {limits()['LINKS_MAX']})"
     return True, ""
+
+
+def prepare(sub: Submission) -> None:
+    """Do, before the write lock, what needs no lock: read the bans and
+    compile the counting queries (their windows start from now)."""
+    sub.bans()
+    sub._preparing = True
+    try:
+        for r in RULES:
+            if enabled(r.name):
+                r.check(sub)
+    finally:
+        sub._preparing = False
 
 
 def check(sub: Submission) -> Outcome:

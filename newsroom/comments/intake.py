@@ -252,9 +252,9 @@ def _write(
     # Work that needs no lock is done before the write transaction, which
     # holds SQLite's one write lock (and on PostgreSQL this network's lock)
     # for as short a time as it can: the bans (read once; a ban added during
-    # this post applies from the next), and the comment's cleaned and
-    # rendered text.
-    sub.bans()
+    # this post applies from the next), the rules' counting queries (compiled
+    # here, run inside), and the comment's cleaned and rendered text.
+    guard.prepare(sub)
     comment = Comment(
         article=article,
         parent=parent,

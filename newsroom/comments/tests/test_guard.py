@@ -132,3 +132,28 @@ def test_each_rule_can_be_switched_off(settings):
         "banned_words": False,
     }
     assert not guard.check(sub(a, body="casino")).refused
+
+
+def test_prepared_counting_rules_count_rows_stored_after_they_were_prepared(
+    settings,
+):
+    """``guard.prepare`` compiles the counting queries without running them
+    for good: rows stored between prepare (before the write lock) and check
+    (inside it) are counted, so the rate and duplicate rules still hold."""
+    settings.NEWSROOM_COMMENTS_LIMITS = {
+        **settings.NEWSROOM_COMMENTS_LIMITS,
+        "RATE_NETWORK": (2, 60),
+    }
+    a = f.article()
+    stored(a, body="first of two")
+    s = sub(a, body="Earlier words here")
+    guard.prepare(s)
+    assert not guard.check(s).refused  # one row so far, and no duplicate
+    stored(a, body="Earlier words here")  # a concurrent writer got in first
+    outcome = guard.check(s)
+    assert outcome.refused
+    assert outcome.rejected[0][0].name == "rate_network"
+    settings.NEWSROOM_COMMENTS_RULES = {"rate_network": False}
+    s = sub(a, body="Earlier words here")
+    guard.prepare(s)
+    assert guard.check(s).rejected[0][0].name == "duplicate"
