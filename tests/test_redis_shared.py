@@ -173,3 +173,44 @@ def test_an_edit_empties_every_process_front_cache(shared_cache, settings):
     finally:
         signals.request_started.connect(close_old_connections)
         signals.request_finished.connect(close_old_connections)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_post_retried_after_database_is_locked_is_not_taken_for_a_replay(
+    shared_cache, client, monkeypatch, settings
+):
+    """With spends in Redis, the intake's retry after "database is locked"
+    stores the comment: the first try's stamp spend, which the rolled-back
+    transaction cannot undo, is not counted against it. The stamp stays
+    single-use: posting the same form again is refused."""
+    from django.db import OperationalError
+
+    from newsroom.articles.tests import factories as f
+    from newsroom.comments.models import Comment
+    from newsroom.comments.tests.helpers import form_data
+    from newsroom.core import limits
+
+    assert limits.store() == "default"
+    settings.NEWSROOM_COMMENTS_MIN_FILL_SECONDS = 0
+    article = f.article()
+    real_save, calls = Comment.save, []
+
+    def locked_once(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("database is locked")
+        return real_save(self, *args, **kwargs)
+
+    monkeypatch.setattr(Comment, "save", locked_once)
+    data = form_data(client, article)
+    response = client.post(f"/comments/post/{article.pk}/", data)
+    assert response.status_code == 303, response.get("X-Comment-Refusal")
+    assert len(calls) == 2
+    assert Comment.objects.filter(article=article).count() == 1
+    again = form_data(
+        client, article, stamp=data["stamp"], body="Other words, the same form."
+    )
+    replay = client.post(f"/comments/post/{article.pk}/", again)
+    assert replay.status_code == 400
+    assert replay["X-Comment-Refusal"] == "stamp_used"
+    assert Comment.objects.filter(article=article).count() == 1

@@ -266,6 +266,10 @@ def _write(
     )
     comment.prepare()
     stamp = f"comments.stamp:{clean['stamp']}"
+    # In a shared cache the stamp's spend is not undone when a try rolls back
+    # ("database is locked"): the retry must not take its own spend for a replay.
+    stamp_spent: list[bool] = []
+    spends_in_cache = limits.store() != "database"
 
     def write() -> Decision:
         _lock(network, article.pk, sub.body_hash)
@@ -292,11 +296,13 @@ def _write(
                 field=field,
                 in_form=bool(field),
             )
-        if not limits.spend_once(stamp, FORM_MAX_AGE):
+        if not stamp_spent and not limits.spend_once(stamp, FORM_MAX_AGE):
             form.stamp_used()
             return _refuse(
                 form, "stamp_used", str(form.errors["stamp"][0]), 400, in_form=True
             )
+        if spends_in_cache:
+            stamp_spent.append(True)
         comment.status = moderation.initial_status(
             article,
             held=bool(outcome.held) or hold_pow,
