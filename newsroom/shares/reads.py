@@ -31,7 +31,7 @@ import logging
 import os
 import threading
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, connections, transaction
@@ -64,14 +64,30 @@ def is_prefetch(meta: dict) -> bool:
     return any(word in said for word in PREFETCH_WORDS)
 
 
-# One view waiting in the buffer: (article id, visitor key) -> (hour, network).
+# One view waiting in the buffer: (article id, visitor key) -> (hour, network,
+# the visitor's 30-minute key or "").
 View = tuple[int, str]
+# Repeat views inside this window never count. The daily visitor key already
+# makes a whole day one read; only around midnight, when that key changes, a
+# second key that does not name the day (kept for the window only) is spent.
+REPEAT_WINDOW = timedelta(minutes=30)
+_UNDATED = date(1970, 1, 1)  # the 30-minute key's "day": the same every day
+
+
+def repeat_key(request, article_id: int, now: datetime) -> str:
+    """The visitor's key for the repeat window, only within the window of
+    local midnight (before it, to remember; after it, to check); else ""."""
+    local = timezone.localtime(now)
+    since = local - local.replace(hour=0, minute=0, second=0, microsecond=0)
+    if REPEAT_WINDOW <= since <= timedelta(days=1) - REPEAT_WINDOW:
+        return ""
+    return net.visitor_key(request, _UNDATED, "read-repeat", article_id)
 
 
 class ReadBuffer:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._views: dict[View, tuple[datetime, str]] = {}
+        self._views: dict[View, tuple[datetime, str, str]] = {}
         # Reads already accepted (spent, within the cap) but not yet written,
         # after a failed write: written by the next flush.
         self._accepted: Counter[tuple[int, datetime]] = Counter()
@@ -81,13 +97,18 @@ class ReadBuffer:
         self._last_prune: datetime | None = None
 
     def add(
-        self, article_id: int, visitor: str, network: str, when: datetime | None = None
+        self,
+        article_id: int,
+        visitor: str,
+        network: str,
+        when: datetime | None = None,
+        repeat: str = "",
     ) -> None:
         """Note a view; the same visitor's repeat views in this process are one."""
         when = hour_of(when or timezone.now())
         with self._lock:
             self._ensure_worker()
-            self._views.setdefault((article_id, visitor), (when, network))
+            self._views.setdefault((article_id, visitor), (when, network, repeat))
             full = len(self._views) >= settings.NEWSROOM_READS_FLUSH_EVERY
         if full:
             if self._thread is not None:
@@ -193,7 +214,7 @@ class ReadBuffer:
         prune_stats(now)
 
 
-def _accept(views: dict[View, tuple[datetime, str]]) -> Counter:
+def _accept(views: dict[View, tuple[datetime, str, str]]) -> Counter:
     """The views that count: first from their visitor, within the network's cap.
 
     A view is spent before the cap is checked, so a visitor past the cap is
@@ -206,8 +227,15 @@ def _accept(views: dict[View, tuple[datetime, str]]) -> Counter:
     # Views of an article deleted since are dropped, not retried.
     alive = set(Article.objects.filter(pk__in=ids).values_list("pk", flat=True))
     cap = settings.NEWSROOM_READS_PER_NETWORK_DAY
-    for (article_id, visitor), (hour, network) in views.items():
-        if article_id not in alive or not limits.spend_once(f"read:{visitor}", DAY):
+    window = int(REPEAT_WINDOW.total_seconds())
+    for (article_id, visitor), (hour, network, repeat) in views.items():
+        if article_id not in alive:
+            continue
+        # The repeat key first: a reload just after midnight must not spend
+        # the new day's key, so the reader's first view later that day counts.
+        if repeat and not limits.spend_once(f"read-repeat:{repeat}", window):
+            continue  # the same reader a few minutes before midnight
+        if not limits.spend_once(f"read:{visitor}", DAY):
             continue
         if (
             cap > 0
@@ -231,7 +259,9 @@ def prune_stats(now: datetime | None = None) -> tuple[int, int]:
 buffer = ReadBuffer()
 
 
-def record_read(request: HttpRequest | None, article_id: int) -> bool:
+def record_read(
+    request: HttpRequest | None, article_id: int, now: datetime | None = None
+) -> bool:
     """Note one view of an article by a reader (bots and prefetches skipped).
 
     ``request`` may be the front cache's stand-in: only ``method`` and
@@ -245,9 +275,9 @@ def record_read(request: HttpRequest | None, article_id: int) -> bool:
     # No address (a unix socket without a named proxy): the one "unknown"
     # network, which shares one daily cap, so it cannot escape it.
     network = net.client_network(request)
-    now = timezone.now()
+    now = now or timezone.now()
     visitor = net.visitor_key(request, timezone.localdate(now), "read", article_id)
-    buffer.add(article_id, visitor, network, now)
+    buffer.add(article_id, visitor, network, now, repeat_key(request, article_id, now))
     return True
 
 

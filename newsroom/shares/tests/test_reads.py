@@ -178,3 +178,33 @@ def test_nothing_about_the_reader_is_kept_in_the_database(reader):
         for m in (ReadCount, SpentToken, RateCounter, ShareVisit)
     )
     assert "Firefox" not in stored and "203.0.113.7" not in stored
+
+
+def test_a_repeat_view_across_midnight_inside_30_minutes_is_one_read():
+    """The visitor key changes with the day, so without more a view at 23:50
+    and the same reader's reload at 00:05 were two reads. Repeat views inside
+    30 minutes never count, midnight or not; a view 40 minutes into the new
+    day is that day's read."""
+    from django.test import RequestFactory
+
+    a = f.article()
+    request = RequestFactory().get(
+        a.get_absolute_url(), HTTP_USER_AGENT=UA, REMOTE_ADDR="203.0.113.9"
+    )
+    midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    assert reads.record_read(request, a.pk, now=midnight - timedelta(minutes=10))
+    assert reads.flush() == 1
+    assert reads.record_read(request, a.pk, now=midnight + timedelta(minutes=5))
+    assert reads.flush() == 0
+    # Another reader at the same minutes is their own read.
+    other = RequestFactory().get(
+        a.get_absolute_url(), HTTP_USER_AGENT=UA, REMOTE_ADDR="198.51.100.7"
+    )
+    assert reads.record_read(other, a.pk, now=midnight + timedelta(minutes=5))
+    assert reads.flush() == 1
+    # The first reader, well into the new day: the new day's one read.
+    later = RequestFactory().get(
+        a.get_absolute_url(), HTTP_USER_AGENT=UA, REMOTE_ADDR="203.0.113.9"
+    )
+    assert reads.record_read(later, a.pk, now=midnight + timedelta(minutes=40))
+    assert reads.flush() == 1
