@@ -36,7 +36,7 @@ from django.db import OperationalError, connection, transaction
 from newsroom.articles.models import Article
 from newsroom.core import limits
 
-from . import guard, moderation
+from . import confirm_email, guard, moderation
 from .confirmation import Verdict, get_backend, proof, scope
 from .forms import FORM_MAX_AGE, CommentForm
 from .models import Comment
@@ -324,6 +324,15 @@ def _write(
             transaction.on_commit(lambda: moderation.notify_replies([saved.pk]))
         else:
             transaction.on_commit(lambda: moderation.notify_moderators(saved))
+            if (
+                saved.email
+                and not trusted
+                and moderation.mode_for(article) == Article.Moderation.FIRST_TIME
+            ):
+                # Whether known or not, the answer is the same; the link goes
+                # out after it (at most once a day per address).
+                email = saved.email
+                transaction.on_commit(lambda: confirm_email.send_link(email))
         if random.random() < 0.005:  # spent codes older than their tokens are dead
             backend.purge()
     return decision

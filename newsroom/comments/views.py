@@ -20,7 +20,7 @@ from newsroom.core.registry import pages
 from newsroom.net import client_network
 from newsroom.numbers import is_int
 
-from . import intake, moderation, threads
+from . import confirm_email, intake, moderation, threads
 from .confirmation import get_backend, proof, scope
 from .forms import CommentForm
 from .models import Comment
@@ -80,9 +80,10 @@ def post(request: HttpRequest, article_id: int) -> HttpResponse:
             return _redisplay(request, article, form, 429, notice, minted.retry_after)
         return _redisplay(request, article, form, 200)
     ids = moderation.commenter_ids(request)
-    decision = intake.take(
-        article, request.POST, network=network, trusted=moderation.trusted(ids)
+    trusted = moderation.trusted(ids) or confirm_email.is_confirmed(
+        request, request.POST.get("email", "")
     )
+    decision = intake.take(article, request.POST, network=network, trusted=trusted)
     if not decision.accepted:
         # A reason the form shows beside its field is not repeated on top.
         notice = "" if decision.in_form else decision.reason
@@ -215,6 +216,20 @@ def moderate(request: HttpRequest, token: str) -> HttpResponse:
         {"comment": comment, "action": action, "done": done, "stale": stale},
         status=409 if stale else 200,
     )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def confirm_address(request: HttpRequest, token: str) -> HttpResponse:
+    """An emailed address link: GET asks to confirm, POST remembers it here."""
+    email = confirm_email.read_token(token)
+    if email is None:
+        return TemplateResponse(request, "comments/link_invalid.html", status=400)
+    done = request.method == "POST"
+    response = TemplateResponse(request, "comments/confirm_email.html", {"done": done})
+    if done:
+        confirm_email.remember(response, request, email)
+    return response
 
 
 @csrf_exempt  # mail clients' one-click POST (RFC 8058) carries no CSRF token

@@ -1,0 +1,144 @@
+"""An email address confirmed by a signed link (issue 11 item 5).
+
+A first comment with an address waits for a moderator and mails that address
+one signed link; confirming it (a POST, never a GET) lets later posts from the
+same browser *with that address* skip first-time moderation. The answer to a
+post never tells whether an address is known.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core import mail, signing
+from django.test import Client
+
+from newsroom.articles.tests import factories as f
+from newsroom.comments import confirm_email
+from newsroom.comments.models import Comment
+from newsroom.comments.tests.helpers import post
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _first_time(settings):
+    settings.NEWSROOM_COMMENTS_MODERATION = "first"
+
+
+def _links_to(address: str) -> list[str]:
+    return [
+        m.group(0)
+        for message in mail.outbox
+        if message.to == [address]
+        for m in [re.search(r"https?://\S+/comments/confirm/\S+/", message.body)]
+        if m
+    ]
+
+
+def _post(client, article, capture, **fields):
+    with capture(execute=True):
+        return post(client, article, **fields)
+
+
+def test_a_confirmed_address_from_the_same_browser_skips_first_time_moderation(
+    client, django_capture_on_commit_callbacks
+):
+    """First post waits and mails one link; its GET changes nothing, its POST
+    does; then the same browser with the same address is published at once,
+    while another address or another browser still waits."""
+    a = f.article()
+    first = _post(
+        client, a, django_capture_on_commit_callbacks, email="Ada@Example.org"
+    )
+    assert first.status_code == 303
+    assert Comment.objects.get().status == Comment.Status.PENDING
+    links = _links_to("ada@example.org")
+    assert len(links) == 1
+    path = "/" + links[0].split("/", 3)[3]
+    page = client.get(path)
+    assert page.status_code == 200 and b"Confirm my address" in page.content
+    assert confirm_email.COOKIE not in client.cookies  # a GET confirms nothing
+    assert client.post(path).status_code == 200
+    # The confirmation is for that address only (this browser has no
+    # approved comment yet, so nothing else trusts it).
+    _post(
+        client,
+        a,
+        django_capture_on_commit_callbacks,
+        email="bo@example.org",
+        body="Same browser, another address.",
+    )
+    assert Comment.objects.latest("id").status == Comment.Status.PENDING
+    _post(
+        Client(),
+        a,
+        django_capture_on_commit_callbacks,
+        email="ada@example.org",
+        body="Another browser claiming the address.",
+    )
+    assert Comment.objects.latest("id").status == Comment.Status.PENDING
+    _post(
+        client,
+        a,
+        django_capture_on_commit_callbacks,
+        email="ada@example.org",
+        body="A second thought, now confirmed.",
+    )
+    assert Comment.objects.latest("id").status == Comment.Status.APPROVED
+
+
+def test_the_answer_is_the_same_and_an_address_is_mailed_once_a_day(
+    client, django_capture_on_commit_callbacks
+):
+    """Posts with a fresh and an already-mailed address get the same answer;
+    the address gets no second link the same day (no mail bombing)."""
+    a = f.article()
+    one = _post(
+        Client(),
+        a,
+        django_capture_on_commit_callbacks,
+        email="cy@example.org",
+        body="First words from Cy.",
+    )
+    two = _post(
+        Client(),
+        a,
+        django_capture_on_commit_callbacks,
+        email="cy@example.org",
+        body="Second words from Cy.",
+    )
+    new = _post(
+        Client(),
+        a,
+        django_capture_on_commit_callbacks,
+        email="di@example.org",
+        body="First words from Di.",
+    )
+    assert one.status_code == two.status_code == new.status_code == 303
+    assert one["Location"] == two["Location"] == new["Location"]
+    assert len(_links_to("cy@example.org")) == 1
+    assert len(_links_to("di@example.org")) == 1
+
+
+def test_forged_expired_and_foreign_links_and_cookies_are_refused(client, settings):
+    """A tampered or expired link answers 400 and sets nothing; a link signed
+    for another purpose is not a confirmation; a forged cookie trusts nobody."""
+    token = confirm_email.make_token("ed@example.org")
+    assert client.post(f"/comments/confirm/{token}x/").status_code == 400
+    other = signing.dumps({"e": "ed@example.org"}, salt="another.purpose")
+    assert client.post(f"/comments/confirm/{other}/").status_code == 400
+    assert confirm_email.COOKIE not in client.cookies
+    old = signing.dumps({"e": "ed@example.org"}, salt=confirm_email.SALT, compress=True)
+    settings_max = confirm_email.MAX_AGE
+    try:
+        confirm_email.MAX_AGE = -1
+        assert client.post(f"/comments/confirm/{old}/").status_code == 400
+    finally:
+        confirm_email.MAX_AGE = settings_max
+    forged = Client()
+    forged.cookies[confirm_email.COOKIE] = confirm_email.tag("ed@example.org")
+    a = f.article()
+    post(forged, a, email="ed@example.org")
+    assert Comment.objects.get().status == Comment.Status.PENDING
