@@ -266,6 +266,7 @@ class Poster(threading.Thread):
                 errors += 1
                 conn.close()
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        conn.close()  # a server's graceful stop waits for open connections
         with self.lock:
             self.results["statuses"].update(statuses)
             self.results["refusals"].update(refusals)
@@ -396,7 +397,11 @@ def main() -> int:
         load = os.getloadavg()[0]
     finally:
         os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # a worker that will not stop
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=30)
         log.close()
     text = (tmp / "server.log").read_text(errors="replace")
     print(
