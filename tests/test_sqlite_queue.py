@@ -99,3 +99,29 @@ def test_a_writer_that_waits_past_the_timeout_is_told_the_database_is_locked(
     # The turn was not kept: this thread writes at once.
     with transaction.atomic():
         SpentToken.objects.create(token="e", expires_at="2099-01-01T00:00Z")
+
+
+def test_without_a_usable_lock_file_writes_go_on_through_sqlites_own_lock(
+    monkeypatch, caplog
+):
+    """A lock file that can't be opened (another user's, a read-only
+    directory) costs the queue, never a write: SQLite's lock still orders
+    writers, and a warning says so."""
+    from newsroom.db.sqlite3 import base
+
+    real_open = os.open
+
+    def refuse_lock_file(path, *args, **kwargs):
+        if str(path).endswith(".lock"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(base.os, "open", refuse_lock_file)
+    monkeypatch.setattr(base, "_warned", set())
+    done, errors = threading.Event(), []
+    thread = threading.Thread(target=_write_in_thread, args=("f", done, errors))
+    thread.start()
+    thread.join(timeout=20)
+    assert done.is_set() and not errors
+    assert SpentToken.objects.filter(token="f").exists()
+    assert "no write queue" in caplog.text

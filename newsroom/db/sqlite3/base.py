@@ -27,6 +27,7 @@ read it.
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import threading
 import time
@@ -39,11 +40,21 @@ from django.db.backends.sqlite3 import base
 POLL = 0.0005  # seconds between tries on another process's file lock
 _process_locks: dict[str, threading.Lock] = {}
 _guard = threading.Lock()
+_warned: set[str] = set()
+log = logging.getLogger(__name__)
 
 
 def _process_lock(path: str) -> threading.Lock:
     with _guard:
         return _process_locks.setdefault(path, threading.Lock())
+
+
+def _warn_once(path: str, exc: OSError) -> None:
+    with _guard:
+        if path in _warned:
+            return
+        _warned.add(path)
+    log.warning("no write queue for %s (%s): SQLite's busy handler queues", path, exc)
 
 
 def create_private(path: Path) -> None:
@@ -81,9 +92,18 @@ class DatabaseWrapper(base.DatabaseWrapper):
         lock = _process_lock(path)
         if not lock.acquire(timeout=timeout):
             raise OperationalError("database is locked")
+        if self._queue_fd is None:
+            try:
+                # flock needs no write access: another user's file will do.
+                self._queue_fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o600)
+            except OSError as exc:
+                # No lock file to share (a read-only directory, a file this
+                # user may not read): SQLite's busy handler still queues
+                # writers, only more slowly.
+                lock.release()
+                _warn_once(path, exc)
+                return
         try:
-            if self._queue_fd is None:
-                self._queue_fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
             while True:
                 try:
                     fcntl.flock(self._queue_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
