@@ -70,7 +70,14 @@ class TantivyBackend(SearchBackend):
         super().__init__(alias, options)
         self.store = Store(self.options["PATH"])
         self.schema = build_schema()
-        self.compiler = Compiler(self.schema, self.options.get("BOOSTS"))
+        self.compiler = Compiler(
+            self.schema,
+            self.options.get("BOOSTS"),
+            proximity=(
+                int(self.options.get("PROXIMITY_SLOP", 8)),
+                float(self.options.get("PROXIMITY_WEIGHT", 0.0)),
+            ),
+        )
         self.heap_size = int(self.options.get("HEAP_SIZE", 64_000_000))
         self.threads = int(self.options.get("THREADS", 1))
         # Filling a new generation (rebuild, first run) is a bulk load: a

@@ -58,10 +58,18 @@ def _boolean(parts: list[tuple[Occur, Query]]) -> Query:
 
 class Compiler:
     def __init__(
-        self, schema: tantivy.Schema, boosts: dict[str, float] | None = None
+        self,
+        schema: tantivy.Schema,
+        boosts: dict[str, float] | None = None,
+        proximity: tuple[int, float] = (0, 0.0),
     ) -> None:
         self.schema = schema
         self.boosts = {**DEFAULT_BOOSTS, **(boosts or {})}
+        # Term proximity (an experiment, off by default): each pair of
+        # neighbouring query words found within ``slop`` positions of each
+        # other adds ``weight`` x its phrase score (a sequential-dependence
+        # model's ordered windows). docs/search.md, "Ranking experiments".
+        self.proximity_slop, self.proximity_weight = proximity
 
     # Atoms
     def atom(self, atom: Atom, fuzzy: bool = False) -> Query | None:
@@ -151,6 +159,8 @@ class Compiler:
                     (Occur.Must, _boolean([(Occur.Should, o) for o in options]))
                 )
         positive = bool(parts)
+        if positive and self.proximity_weight > 0:
+            parts += self._proximity(q)
         for atom in q.exclude:
             c = self.atom(atom)
             if c is not None:
@@ -160,6 +170,26 @@ class Compiler:
         if not positive:  # only exclusions: everything but those
             parts.append((Occur.Must, Query.all_query()))
         return Query.boolean_query(parts), groups, positive
+
+    def _proximity(self, q: SearchQuery) -> list[tuple[Occur, Query]]:
+        words = [
+            t
+            for clause in q.must
+            for atom in clause.atoms
+            if isinstance(atom, Word) and not atom.prefix
+            for t in analysis.analyze_word(atom.text)
+            if t not in STOPWORDS
+        ]
+        out = []
+        for first, second in list(zip(words, words[1:], strict=False))[:16]:
+            for name in ("headline", "body"):
+                near = Query.phrase_query(
+                    self.schema, name, [first, second], slop=self.proximity_slop
+                )
+                out.append(
+                    (Occur.Should, Query.boost_query(near, self.proximity_weight))
+                )
+        return out
 
     def public(self, now: datetime) -> Query:
         """Articles out by ``now`` (scheduled ones have a later ``ts``)."""
