@@ -9,7 +9,7 @@ from . import aliases, analytics
 from .models import AliasGroup, SearchQuery
 
 PERIODS = [
-    (1, "Last 24 hours"),
+    (1, "Today"),
     (7, "Last 7 days"),
     (30, "Last 30 days"),
     (365, "Last year"),
@@ -51,7 +51,7 @@ class SearchQueryAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
             "periods": PERIODS,
             "days": days,
-            "total": analytics.period(days).count(),
+            "total": analytics.total(days),
             "top": analytics.top_queries(days),
             "zero": analytics.zero_result_queries(days),
         }

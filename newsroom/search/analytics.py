@@ -1,26 +1,43 @@
-"""The query log: what readers searched and how many results they got.
+"""The query log: what readers searched, as daily aggregates.
 
-Only the normalised words and the result count are kept: no IP address, no
-user, no session. Rows are buffered in the process and written in one
-``bulk_create`` every ``FLUSH_SECONDS`` or ``FLUSH_ROWS``, so a search costs
-no database write; a killed process loses at most that buffer.
+One row per normalised query and day: searches, how many found nothing, the
+most results one found. No IP address, user, session or user agent is
+kept. So that a script cannot put its string at the top of "Top queries",
+one network counts at most ``NEWSROOM_SEARCH_ANALYTICS_PER_NETWORK`` times
+per query per day: the counter's key is a keyed hash of network, query and
+day (``core.limits``), never the network itself. Days older than
+``NEWSROOM_SEARCH_ANALYTICS_DAYS`` are deleted on a flush, at most once a day
+per process.
+
+Counts are buffered in the process and added to the rows every
+``FLUSH_SECONDS`` or ``FLUSH_ROWS`` searches, so a search costs no write of
+its own to the log; a killed process loses at most that buffer.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Max, QuerySet
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max, QuerySet, Sum
+from django.db.models.functions import Greatest
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
+from newsroom.core import limits
+
+from .conf import conf
 from .models import SearchQuery
 
 FLUSH_SECONDS = 5.0
 FLUSH_ROWS = 100
-_buffer: list[SearchQuery] = []
-_state = {"flushed": time.monotonic()}
+DAY = 86400
+# (query, day) -> [searches, zero hits, most results]
+_buffer: dict[tuple[str, date], list[int]] = {}
+_state: dict[str, float] = {"flushed": time.monotonic()}
+_pruned: dict[str, date] = {}  # "day": the last day this process pruned
 _lock = threading.Lock()
 
 
@@ -28,13 +45,34 @@ def normalise(text: str) -> str:
     return " ".join(text.lower().split())[:200]
 
 
-def record(query_text: str, results: int, when: datetime | None = None) -> None:
+def _counts(network: str, query: str, day: date) -> bool:
+    """Whether this network's search still counts for ``query`` today."""
+    key = salted_hmac(
+        "newsroom.search.analytics", f"{network}\x1f{query}\x1f{day.isoformat()}"
+    ).hexdigest()
+    cap = conf.NEWSROOM_SEARCH_ANALYTICS_PER_NETWORK
+    return limits.hit("search.log", key, cap, DAY).allowed
+
+
+def record(
+    query_text: str,
+    results: int,
+    when: datetime | None = None,
+    network: str | None = None,
+) -> None:
+    """Count one search (``network``: the searcher's, for the per-network cap;
+    None counts unconditionally, for scripts and tests)."""
     text = normalise(query_text)
     if not text:
         return
-    row = SearchQuery(query=text, results=results, searched_at=when or timezone.now())
+    day = timezone.localdate(when or timezone.now())
+    if network is not None and not _counts(network, text, day):
+        return
     with _lock:
-        _buffer.append(row)
+        row = _buffer.setdefault((text, day), [0, 0, 0])
+        row[0] += 1
+        row[1] += results == 0
+        row[2] = max(row[2], results)
         due = (
             len(_buffer) >= FLUSH_ROWS
             or time.monotonic() - _state["flushed"] > FLUSH_SECONDS
@@ -44,32 +82,69 @@ def record(query_text: str, results: int, when: datetime | None = None) -> None:
 
 
 def flush() -> int:
+    """Add the buffered counts to their rows; returns the rows touched."""
     with _lock:
-        rows = _buffer[:]
+        rows = dict(_buffer)
         _buffer.clear()
         _state["flushed"] = time.monotonic()
-    if rows:
-        SearchQuery.objects.bulk_create(rows, batch_size=500)
+    for (query, day), (searches, zero, most) in rows.items():
+        _add(query, day, searches, zero, most)
+    prune()
     return len(rows)
+
+
+def _add(query: str, day: date, searches: int, zero: int, most: int) -> None:
+    changes = {
+        "searches": F("searches") + searches,
+        "zero_hits": F("zero_hits") + zero,
+        "results": Greatest(F("results"), most),
+    }
+    row = SearchQuery.objects.filter(query=query, day=day)
+    if row.update(**changes):
+        return
+    try:
+        with transaction.atomic():
+            SearchQuery.objects.create(
+                query=query, day=day, searches=searches, zero_hits=zero, results=most
+            )
+    except IntegrityError:  # another process created it meanwhile
+        row.update(**changes)
+
+
+def prune(today: date | None = None, force: bool = False) -> int:
+    """Delete days past the retention; at most once a day unless ``force``."""
+    today = today or timezone.localdate()
+    if not force and _pruned.get("day") == today:
+        return 0
+    _pruned["day"] = today
+    cutoff = today - timedelta(days=conf.NEWSROOM_SEARCH_ANALYTICS_DAYS)
+    deleted, _ = SearchQuery.objects.filter(day__lt=cutoff).delete()
+    return deleted
 
 
 def discard() -> None:
     """Drop the unwritten buffer (tests start clean)."""
     with _lock:
         _buffer.clear()
+        _pruned.clear()
 
 
 def period(days: int) -> QuerySet:
+    """Rows of the last ``days`` days (1: today only)."""
     return SearchQuery.objects.filter(
-        searched_at__gte=timezone.now() - timedelta(days=days)
+        day__gt=timezone.localdate() - timedelta(days=days)
     )
+
+
+def total(days: int) -> int:
+    return period(days).aggregate(n=Sum("searches"))["n"] or 0
 
 
 def top_queries(days: int = 7, limit: int = 50) -> list[dict]:
     return list(
         period(days)
         .values("query")
-        .annotate(searches=Count("id"), results=Max("results"))
+        .annotate(searches=Sum("searches"), results=Max("results"))
         .order_by("-searches", "query")[:limit]
     )
 
@@ -77,8 +152,8 @@ def top_queries(days: int = 7, limit: int = 50) -> list[dict]:
 def zero_result_queries(days: int = 7, limit: int = 50) -> list[dict]:
     return list(
         period(days)
-        .filter(results=0)
+        .filter(zero_hits__gt=0)
         .values("query")
-        .annotate(searches=Count("id"))
+        .annotate(searches=Sum("zero_hits"))
         .order_by("-searches", "query")[:limit]
     )

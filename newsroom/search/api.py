@@ -23,6 +23,7 @@ from newsroom.api.errors import ApiError, ErrorOut
 from newsroom.api.types import READ_ERRORS, Slug
 from newsroom.articles.models import Author, Section, Tag
 from newsroom.core.links import absolute_url
+from newsroom.net import client_network
 from newsroom.numbers import is_int
 
 from .backends.base import IndexUnavailable, Sort
@@ -172,7 +173,7 @@ def search(
             given[key] = value.isoformat() if isinstance(value, date) else str(value)
     params = read_params(given)
     try:
-        outcome = run(params)
+        outcome = run(params, network=client_network(request))
     except IndexUnavailable:
         raise ApiError(
             503,

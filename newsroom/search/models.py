@@ -117,19 +117,27 @@ class AliasGroup(models.Model):
 
 
 class SearchQuery(models.Model):
-    """One search a reader made: the words and how many results, nothing else.
+    """What readers searched on one day: the normalised words, how many
+    searches, how many found nothing, and the most results one found.
 
-    No IP address, user, session or user agent is stored.
+    No IP address, user, session or user agent is stored; one network
+    counts at most ``NEWSROOM_SEARCH_ANALYTICS_PER_NETWORK`` times a query a
+    day, so a script cannot push its string to the top (analytics.py).
     """
 
-    query = models.CharField(max_length=200, db_index=True)
-    results = models.PositiveIntegerField()
-    searched_at = models.DateTimeField(db_index=True)
+    query = models.CharField(max_length=200)
+    day = models.DateField(db_index=True)
+    searches = models.PositiveIntegerField(default=0)
+    zero_hits = models.PositiveIntegerField(default=0)
+    results = models.PositiveIntegerField(default=0)
 
     class Meta:
-        ordering = ["-searched_at"]
+        ordering = ["-day", "-searches"]
         verbose_name = "search query"
         verbose_name_plural = "search queries"
+        constraints = [
+            models.UniqueConstraint(fields=["query", "day"], name="search_query_day")
+        ]
 
     def __str__(self) -> str:
-        return f"{self.query!r} ({self.results})"
+        return f"{self.query!r} on {self.day} ({self.searches})"

@@ -9,6 +9,8 @@ The language, all of it:
   ``flood OR fire city`` means ``(flood OR fire) AND city``)
 * ``pref*``          any word starting with ``pref`` (at least 2 letters)
 
+At most ``MAX_TERMS`` words in all (``SearchQuery.dropped`` counts the rest).
+
 Anything else is text: a lone ``-``, ``OR`` at either end, an unbalanced
 quote (the phrase runs to the end), brackets, control characters, emoji. The
 AST keeps the reader's words verbatim; each backend analyses them with its own
@@ -25,6 +27,10 @@ from dataclasses import dataclass, field
 # ranks such queries by any of their words); past this, text is cut.
 MAX_QUERY_CHARS = 2000
 MAX_CLAUSES = 128
+# Words a query may use in all (each word of a phrase, of an OR chain and of
+# an exclusion counts): the engine's cost grows with them, a reader's
+# question rarely has more. The rest are dropped and the page says so.
+MAX_TERMS = 64
 MIN_PREFIX = 2
 # English function words: left out of a relaxed (any-word) query, where they
 # would match nearly every article and only add noise to the ranking.
@@ -78,6 +84,12 @@ class SearchQuery:
     must: tuple[Clause, ...] = ()
     exclude: tuple[Atom, ...] = ()
     raw: str = field(default="", compare=False)
+    dropped: int = field(default=0, compare=False)  # words past MAX_TERMS
+
+    def size(self) -> int:
+        """Words in the query: each word of a phrase counts, exclusions too."""
+        atoms = [*self.atoms(), *self.exclude]
+        return sum(len(a.words) if isinstance(a, Phrase) else 1 for a in atoms)
 
     @property
     def is_empty(self) -> bool:
@@ -225,7 +237,36 @@ def parse(text: str) -> SearchQuery:
         else:
             must.append([atom])
         negate = join_next = False
-    clauses = tuple(Clause(tuple(dict.fromkeys(c))) for c in must[:MAX_CLAUSES])
+    budget = [MAX_TERMS]
+    clauses = []
+    for c in must[:MAX_CLAUSES]:
+        atoms = _within(dict.fromkeys(c), budget)
+        if atoms:
+            clauses.append(Clause(atoms))
+    excluded = _within(dict.fromkeys(exclude[:MAX_CLAUSES]), budget)
+    words = sum(_cost(a) for c in must for a in dict.fromkeys(c))
+    words += sum(_cost(a) for a in dict.fromkeys(exclude))
+    kept = sum(_cost(a) for c in clauses for a in c.atoms)
+    kept += sum(_cost(a) for a in excluded)
     return SearchQuery(
-        must=clauses, exclude=tuple(dict.fromkeys(exclude))[:MAX_CLAUSES], raw=text
+        must=tuple(clauses), exclude=excluded, raw=text, dropped=max(0, words - kept)
     )
+
+
+def _cost(atom: Atom) -> int:
+    return len(atom.words) if isinstance(atom, Phrase) else 1
+
+
+def _within(atoms, budget: list[int]) -> tuple[Atom, ...]:
+    """The atoms that fit in what is left of the budget (a phrase is cut to
+    it), in order; ``budget[0]`` goes down by what they use."""
+    kept: list[Atom] = []
+    for atom in atoms:
+        left = budget[0]
+        if left <= 0:
+            break
+        if isinstance(atom, Phrase) and len(atom.words) > left:
+            atom = Phrase(atom.words[:left]) if left > 1 else Word(atom.words[0])
+        kept.append(atom)
+        budget[0] -= _cost(atom)
+    return tuple(kept)

@@ -15,14 +15,17 @@ from newsroom.core import params
 from . import aliases, analytics
 from .backends import get_backend
 from .backends.base import Filters, SearchBackend, SearchRequest, SearchResults, Sort
-from .query import SearchQuery, Word, clean, parse
+from .query import MAX_TERMS, SearchQuery, Word, clean, parse
 
 PAGE_SIZE = 10
 # Seconds a client is told to wait when this machine has no complete index
 # (its first fill is running): the results page and the API answer 503.
 RETRY_AFTER = 30
 MAX_PAGE = 100  # deeper pages cost more than any reader needs
-FEW_RESULTS = 3  # below this, offer "did you mean"
+# Spelling help (respelling, then typo-tolerant matching) only for queries
+# of at most this many words that found nothing: a pasted paragraph of
+# unknown words would otherwise cost a lookup per word.
+SPELL_MAX_WORDS = 3
 # Long queries: when a query of at least RELAX_MIN_WORDS plain words finds
 # fewer than RELAX_BELOW articles with all of them, rank by any of them
 # instead (BM25: more and rarer words first). Questions typed in full
@@ -160,10 +163,13 @@ def run(
     details: bool = True,
     use_aliases: bool = True,
     check_public: bool = True,
+    network: str | None = None,
 ) -> Outcome:
     """The results page's search. ``limit`` is the page size; ``details``
     (facets, highlighting) and ``use_aliases`` are off for evaluation runs,
     and ``check_public`` for indexes of documents that are not articles.
+    ``network`` (the searcher's) caps how often one network counts in the
+    query log.
     Raises ``IndexUnavailable`` when this machine has no complete index."""
     backend = backend or get_backend()
     query = parse(params.q)
@@ -194,20 +200,25 @@ def run(
         if retry.total > results.total:
             outcome.results, outcome.relaxed = retry, True
     words = [a.text for a in query.atoms() if isinstance(a, Word) and not a.prefix]
-    if results.total < FEW_RESULTS and words and backend.supports_spelling:
+    short = words and query.size() <= SPELL_MAX_WORDS
+    if short and results.total == 0 and backend.supports_spelling:
         fixes = backend.spelling(words)
         if fixes:
             better = query.replace_words(fixes)
-            if results.total == 0 and not outcome.relaxed:
-                retry = ask(better)
-                if retry.total:
-                    outcome.results, outcome.respelled = retry, better.to_text()
+            retry = ask(better)
+            if retry.total:
+                outcome.results, outcome.respelled = retry, better.to_text()
             else:
                 outcome.did_you_mean = better.to_text()
-    if outcome.results.total == 0 and words and backend.supports_fuzzy:
+    if short and outcome.results.total == 0 and backend.supports_fuzzy:
         retry = ask(query, fuzzy=True)
         if retry.total:
             outcome.results, outcome.fuzzy = retry, True
+    if query.dropped:
+        params.problems.append(
+            f"Searched for the first {MAX_TERMS} words only; "
+            f"{query.dropped} more were left out."
+        )
     if log and params.page == 1 and params.q:
-        analytics.record(params.q, outcome.results.total)
+        analytics.record(params.q, outcome.results.total, network=network)
     return outcome

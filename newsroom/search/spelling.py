@@ -1,8 +1,11 @@
 """Respelling words from the index vocabulary ("Raqa" -> "raqqa").
 
-Engine-agnostic: a backend gives candidate terms with document counts (for
-tantivy, the terms of the ``spell`` field that share the word's first two
-letters, widened to the first letter when those give nothing).
+Engine-agnostic: a backend finds the vocabulary words near a word (tantivy:
+a fuzzy term query, a Levenshtein automaton run over the term dictionary,
+then the matched articles' own words) and gives document counts. Only a
+handful of candidates are ever compared here, never the vocabulary.
+The site asks only for short queries that found nothing
+(``service.SPELL_MAX_WORDS``).
 """
 
 from __future__ import annotations
@@ -33,13 +36,18 @@ def distance(a: str, b: str, limit: int) -> int:
     return prev[-1]
 
 
-def best(word: str, freq: int, candidates: Iterable[tuple[str, int]]) -> str | None:
+def best(
+    word: str,
+    freq: int,
+    candidates: Iterable[tuple[str, int]],
+    limit: int | None = None,
+) -> str | None:
     """The closest well-attested candidate, if clearly better than ``word``.
 
     A known word is only respelled when the candidate is much more common
     (five times), so rare real words are left alone.
     """
-    limit = max_distance(word)
+    limit = max_distance(word) if limit is None else limit
     if limit == 0:
         return None
     scored = []
@@ -55,17 +63,24 @@ def best(word: str, freq: int, candidates: Iterable[tuple[str, int]]) -> str | N
 def respell(
     words: Iterable[str],
     freq: Callable[[str], int],
-    candidates: Callable[[str], list[tuple[str, int]]],
+    near: Callable[[str, int], Iterable[str]],
 ) -> dict[str, str]:
-    """For each word (already folded to the vocabulary's form), a better one."""
+    """For each word (already folded to the vocabulary's form), a better one.
+
+    ``near(word, d)`` gives vocabulary words within edit distance ``d``
+    (maybe more; they are checked here). Distance 1 is tried first: a
+    common word two edits away never hides the one-letter typo's fix.
+    """
     out: dict[str, str] = {}
     for word in dict.fromkeys(words):
-        if max_distance(word) == 0:
+        limit = max_distance(word)
+        if limit == 0:
             continue
         count = freq(word)
-        choice = best(word, count, candidates(word[:2]))
-        if choice is None and count == 0:
-            choice = best(word, count, candidates(word[:1]))
-        if choice:
-            out[word] = choice
+        for d in range(1, limit + 1):
+            found = [(t, freq(t)) for t in set(near(word, d)) if t != word]
+            choice = best(word, count, found, d)
+            if choice:
+                out[word] = choice
+                break
     return out

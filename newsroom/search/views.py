@@ -17,10 +17,13 @@ from django.utils.timezone import localtime
 from django.views.decorators.http import require_GET
 
 from newsroom.articles.models import Article, Author, Section, Tag
+from newsroom.core import limits
 from newsroom.media.html import MARKUP_FIELDS, picture
+from newsroom.net import client_network
 
 from .backends import get_backend
 from .backends.base import IndexUnavailable, Sort
+from .conf import conf
 from .query import clean
 from .service import (
     MAX_PAGE,
@@ -33,6 +36,7 @@ from .service import (
 )
 
 SUGGEST_MAX_CHARS = 100
+RATE_PERIOD = 60  # seconds: NEWSROOM_SEARCH_RATE and _SUGGEST_RATE are per minute
 
 
 FACET_SHOWN = 10  # values per facet on the page; "More" shows the rest
@@ -297,11 +301,28 @@ def unavailable(request: HttpRequest, query: str = "") -> HttpResponse:
     return response
 
 
+def _limited(request: HttpRequest, scope: str, rate: int) -> limits.Hit:
+    """Count this request against its network's budget for ``scope``."""
+    return limits.hit(scope, client_network(request), rate, RATE_PERIOD)
+
+
 @require_GET
 def results(request: HttpRequest) -> HttpResponse:
     params = read_params(request.GET)
+    counted = _limited(request, "search.page", conf.NEWSROOM_SEARCH_RATE)
+    if not counted.allowed:
+        response = render(
+            request,
+            "search/limited.html",
+            {"query": params.q, "retry_after": counted.retry_after},
+            status=429,
+        )
+        response["Retry-After"] = str(counted.retry_after)
+        response["Cache-Control"] = "no-store"
+        response["X-Robots-Tag"] = "noindex"
+        return response
     try:
-        outcome = run(params)
+        outcome = run(params, network=client_network(request))
     except IndexUnavailable:
         return unavailable(request, params.q)
     links = _Links(params)
@@ -344,6 +365,15 @@ def results(request: HttpRequest) -> HttpResponse:
 def suggest(request: HttpRequest) -> JsonResponse:
     """Headline and word suggestions for the search box, as JSON."""
     text = clean(request.GET.get("q", ""))[:SUGGEST_MAX_CHARS]
+    counted = _limited(request, "search.suggest", conf.NEWSROOM_SUGGEST_RATE)
+    if not counted.allowed:
+        response = JsonResponse(
+            {"q": text, "terms": [], "headlines": [], "error": "rate_limited"},
+            status=429,
+        )
+        response["Retry-After"] = str(counted.retry_after)
+        response["Cache-Control"] = "no-store"
+        return response
     backend = get_backend()
     if not backend.usable():
         response = JsonResponse(

@@ -33,6 +33,7 @@ from .base import (
     Writer,
 )
 from .tantivy_query import Compiler
+from .tantivy_spelling import near_words
 from .tantivy_store import (
     META_ID,
     FileLock,
@@ -379,7 +380,7 @@ class TantivyBackend(SearchBackend):
         fixes = spelling.respell(
             folded,
             freq=lambda w: searcher.doc_freq("spell", w),
-            candidates=lambda p: searcher.terms_with_prefix("spell", p, limit=5000),
+            near=lambda w, d: near_words(searcher, self.schema, w, d),
         )
         return {folded[w]: fix for w, fix in fixes.items()}
 

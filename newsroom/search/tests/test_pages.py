@@ -184,25 +184,29 @@ def test_suggest_json(client, search_backend, index_now):
 def test_query_log_without_personal_data_and_admin_report(
     client, search_backend, index_now
 ):
-    """Searches are logged with their result counts and nothing personal; the
-    admin shows top and zero-result queries for a chosen period."""
+    """Searches are counted per query and day with their result counts and
+    nothing personal; the admin shows top and zero-result queries for a
+    chosen period."""
     f.article("Harbour", body="harbour")
     index_now()
     for q in ("Harbour", "harbour ", "zzzxq", "harbour"):
         page(client, q=q)
     page(client, q="harbour", page=2)  # later pages are not new searches
     analytics.flush()
-    rows = list(SearchQuery.objects.values("query", "results"))
-    assert sorted((r["query"], r["results"]) for r in rows) == [
-        ("harbour", 1),
-        ("harbour", 1),
-        ("harbour", 1),
-        ("zzzxq", 0),
+    rows = list(SearchQuery.objects.values("query", "searches", "zero_hits", "results"))
+    assert sorted(
+        (r["query"], r["searches"], r["zero_hits"], r["results"]) for r in rows
+    ) == [
+        ("harbour", 3, 0, 1),
+        ("zzzxq", 1, 1, 0),
     ]
     fields = {f.name for f in SearchQuery._meta.get_fields()}
-    assert fields == {"id", "query", "results", "searched_at"}
+    assert fields == {"id", "query", "day", "searches", "zero_hits", "results"}
     SearchQuery.objects.create(
-        query="ancient", results=0, searched_at=timezone.now() - timedelta(days=20)
+        query="ancient",
+        day=timezone.localdate() - timedelta(days=20),
+        searches=1,
+        zero_hits=1,
     )
     editor = get_user_model().objects.create_superuser("ed", "ed@example.com", "pw")
     client.force_login(editor)

@@ -1,0 +1,149 @@
+"""Search cost stays bounded under hostile use: a cap on words, spelling
+help only for short queries that find nothing, a per-network rate limit, and
+a query log a script cannot flood."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from newsroom.articles.tests import factories as f
+from newsroom.search import analytics, service
+from newsroom.search.models import SearchQuery
+from newsroom.search.query import MAX_TERMS, parse
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_word_cap_counts_or_chains_phrases_and_exclusions():
+    """A query keeps at most MAX_TERMS words, whether they are separate,
+    OR-joined, in a phrase or excluded; the rest are counted as dropped."""
+    words = [f"w{n}" for n in range(200)]
+    for text in (
+        " ".join(words),
+        " OR ".join(words[:150]),
+        '"' + " ".join(words) + '"',
+        " ".join(f"-{w}" for w in words),
+    ):
+        q = parse(text)
+        assert q.size() == MAX_TERMS, text[:40]
+        assert q.dropped > 0
+    small = parse('a OR b "c d" -e')
+    assert small.size() == 5 and small.dropped == 0
+
+
+def test_the_page_says_when_words_were_left_out(client, search_backend, index_now):
+    """Past the cap, the page and the API say how many words were left out."""
+    f.article("Harbour cranes idle")
+    index_now()
+    text = " OR ".join(["harbour"] + [f"zz{n}" for n in range(99)])
+    html = client.get("/search/", {"q": text}).content.decode()
+    assert f"Searched for the first {MAX_TERMS} words only; 36 more" in html
+    assert "Harbour cranes idle" in html.replace("<mark>", "").replace("</mark>", "")
+    short = " ".join(["harbour"] + [f"q{n}" for n in range(99)])  # 390 chars
+    api = client.get("/api/v1/search", {"q": short}).json()
+    assert f"Searched for the first {MAX_TERMS} words only; 36 more" in " ".join(
+        api["notices"]
+    )
+
+
+def test_a_one_letter_typo_is_corrected(client, search_backend, index_now):
+    """A one-letter typo of a public word (missing, extra, changed or swapped
+    letter) is respelled to it, on the page and in the API."""
+    f.article("Parliament debates the budget", body="Ministers spoke.")
+    f.article("Parliament recess begins", body="Members left.")
+    index_now()
+    for typo in ("parliment", "parlliament", "parliamant", "parliaemnt"):
+        api = client.get("/api/v1/search", {"q": typo}).json()
+        assert api["respelled"] == "parliament", typo
+        assert api["total"] == 2, typo
+    html = client.get("/search/", {"q": "budgte"}).content.decode()
+    assert "Showing results for" in html and "<strong>budget</strong>" in html
+
+
+def test_spelling_help_only_for_short_queries_that_find_nothing(
+    search_backend, index_now, monkeypatch
+):
+    """The spelling lookup runs for a query of at most three words with no
+    hit; never for a long one, nor for one that found something."""
+    f.article("Parliament debates the budget")
+    index_now()
+    asked = []
+    original = search_backend.spelling
+
+    def spy(words):
+        asked.append(list(words))
+        return original(words)
+
+    monkeypatch.setattr(search_backend, "spelling", spy)
+    run = lambda q: service.run(service.Params(q=q), search_backend, log=False)  # noqa: E731
+    assert run("parliment").respelled == "parliament"
+    assert asked == [["parliment"]]
+    run("parliament")  # found: no help needed
+    run("parliment budgte zzqx wwqy")  # four words
+    run(" ".join(f"qq{n}x" for n in range(300)))
+    run(" OR ".join(f"qq{n}x" for n in range(300)))
+    assert asked == [["parliment"]]
+
+
+def test_search_and_suggest_are_rate_limited_per_network(
+    client, search_backend, index_now, settings
+):
+    """Past NEWSROOM_SEARCH_RATE searches a minute from one network the page
+    answers 429 with Retry-After and a readable page; suggest answers 429 as
+    JSON; another network is not affected."""
+    settings.NEWSROOM_SEARCH_RATE = 3
+    settings.NEWSROOM_SUGGEST_RATE = 2
+    f.article("Harbour cranes idle")
+    index_now()
+    here = {"REMOTE_ADDR": "203.0.113.7"}
+    for _ in range(3):
+        assert client.get("/search/", {"q": "harbour"}, **here).status_code == 200
+    refused = client.get("/search/", {"q": "harbour"}, **here)
+    assert refused.status_code == 429
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    assert "Too many searches" in refused.content.decode()
+    assert refused["Content-Type"].startswith("text/html")
+    other = client.get("/search/", {"q": "harbour"}, REMOTE_ADDR="198.51.100.9")
+    assert other.status_code == 200
+    for _ in range(2):
+        assert client.get("/search/suggest", {"q": "har"}, **here).status_code == 200
+    limited = client.get("/search/suggest", {"q": "har"}, **here)
+    assert limited.status_code == 429 and limited["Retry-After"]
+    assert limited.json()["error"] == "rate_limited"
+
+
+def test_spam_from_one_network_moves_a_query_by_at_most_three(
+    client, search_backend, index_now, settings
+):
+    """500 searches for one string from one network count at most 3 times;
+    readers from three other networks count once each."""
+    settings.NEWSROOM_SEARCH_RATE = 10_000
+    f.article("Harbour cranes idle")
+    index_now()
+    for _ in range(500):
+        client.get("/search/", {"q": "buy pills now"}, REMOTE_ADDR="203.0.113.7")
+    for n in range(3):
+        client.get("/search/", {"q": "harbour"}, REMOTE_ADDR=f"198.51.{n}.1")
+    analytics.flush()
+    counts = dict(SearchQuery.objects.values_list("query", "searches"))
+    assert counts == {"buy pills now": 3, "harbour": 3}
+    assert SearchQuery.objects.get(query="buy pills now").zero_hits == 3
+
+
+def test_rows_past_the_retention_are_pruned_automatically(settings):
+    """Days older than NEWSROOM_SEARCH_ANALYTICS_DAYS are deleted by the next
+    flush, with no job to run."""
+    settings.NEWSROOM_SEARCH_ANALYTICS_DAYS = 90
+    today = timezone.localdate()
+    SearchQuery.objects.create(query="old", day=today - timedelta(days=91), searches=1)
+    SearchQuery.objects.create(query="kept", day=today - timedelta(days=89), searches=1)
+    analytics.discard()
+    analytics.record("fresh", 2)
+    analytics.flush()
+    assert set(SearchQuery.objects.values_list("query", flat=True)) == {
+        "kept",
+        "fresh",
+    }
