@@ -16,6 +16,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import localtime
 from django.views.decorators.http import require_GET
 
+from newsroom.api.throttling import parse_rate
 from newsroom.articles.models import Article, Author, Section, Tag
 from newsroom.core import limits
 from newsroom.media.html import MARKUP_FIELDS, picture
@@ -36,7 +37,6 @@ from .service import (
 )
 
 SUGGEST_MAX_CHARS = 100
-RATE_PERIOD = 60  # seconds: NEWSROOM_SEARCH_RATE and _SUGGEST_RATE are per minute
 
 
 FACET_SHOWN = 10  # values per facet on the page; "More" shows the rest
@@ -301,9 +301,11 @@ def unavailable(request: HttpRequest, query: str = "") -> HttpResponse:
     return response
 
 
-def _limited(request: HttpRequest, scope: str, rate: int) -> limits.Hit:
-    """Count this request against its network's budget for ``scope``."""
-    return limits.hit(scope, client_network(request), rate, RATE_PERIOD)
+def _limited(request: HttpRequest, scope: str, rate: str) -> limits.Hit:
+    """Count this request against its network's budget for ``scope``
+    (``rate``: "count/seconds")."""
+    count, seconds = parse_rate(rate)
+    return limits.hit(scope, client_network(request), count, seconds)
 
 
 @require_GET

@@ -91,11 +91,11 @@ def test_spelling_help_only_for_short_queries_that_find_nothing(
 def test_search_and_suggest_are_rate_limited_per_network(
     client, search_backend, index_now, settings
 ):
-    """Past NEWSROOM_SEARCH_RATE searches a minute from one network the page
+    """Past NEWSROOM_SEARCH_RATE ("count/seconds") searches from one network the page
     answers 429 with Retry-After and a readable page; suggest answers 429 as
     JSON; another network is not affected."""
-    settings.NEWSROOM_SEARCH_RATE = 3
-    settings.NEWSROOM_SUGGEST_RATE = 2
+    settings.NEWSROOM_SEARCH_RATE = "3/60"
+    settings.NEWSROOM_SUGGEST_RATE = "2/60"
     f.article("Harbour cranes idle")
     index_now()
     here = {"REMOTE_ADDR": "203.0.113.7"}
@@ -120,7 +120,7 @@ def test_spam_from_one_network_moves_a_query_by_at_most_three(
 ):
     """500 searches for one string from one network count at most 3 times;
     readers from three other networks count once each."""
-    settings.NEWSROOM_SEARCH_RATE = 10_000
+    settings.NEWSROOM_SEARCH_RATE = "10000/60"
     f.article("Harbour cranes idle")
     index_now()
     for _ in range(500):
