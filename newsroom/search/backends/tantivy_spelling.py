@@ -35,7 +35,7 @@ def near_words(
             (Occur.MustNot, Query.term_query(schema, "id", META_ID)),
         ]
     )
-    found: set[str] = set()
+    tokens: set[str] = set()
     for _, addr in searcher.search(query, NEAR_DOCS, count=False).hits:
         doc = searcher.doc(addr)
         display = json.loads(doc.get_first("display") or b"{}")
@@ -45,9 +45,12 @@ def near_words(
             [doc.get_first("headline") or "", doc.get_first("standfirst") or ""]
             + [n for n in names if n]
         )
-        for token in set(
-            analysis.analyze(analysis.vocabulary_text(text), analysis.FOLDED)
-        ):
-            if token != word and spelling.distance(word, token, d) <= d:
-                found.add(token)
-    return found
+        tokens.update(analysis.analyze(analysis.vocabulary_text(text), analysis.FOLDED))
+    size = len(word)
+    return {
+        token
+        for token in tokens
+        if token != word
+        and abs(len(token) - size) <= d
+        and spelling.distance(word, token, d) <= d
+    }

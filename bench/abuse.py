@@ -1,0 +1,315 @@
+"""Abuse benchmark: the worst searches a visitor can send, and what they do
+to everyone else.
+
+    .venv/bin/python bench/abuse.py --count 100000 [--seconds 10] [--var DIR]
+
+1. The site of ``bench/search.py``: ``generate_articles --count N --seed S
+   --no-outbox`` into a temporary var dir (SQLite, prod settings), then
+   ``rebuild_search_index`` (``--var DIR --no-rebuild`` reuses one).
+2. The worst queries of up to 2,000 characters (``query.MAX_QUERY_CHARS``):
+   ``or`` as many OR-joined common words as fit (363 in the issue's
+   report), ``spelling-bait`` a long run of misspelt words, ``spell-3``
+   three misspelt long words (the most that still get spelling help),
+   ``phrases`` quoted phrases of common words, ``prefix`` two-letter
+   prefixes (``ab*``), and ``normal`` one common word for comparison.
+   Each is sent through the results page in process (``django.test.Client``:
+   parsing, search, relaxed retry, spelling, facets, snippets, the public
+   check, the template); p50/p99 per type. Goal: each < 100 ms.
+3. The real server (gunicorn, 2 workers, prod settings): "other readers"
+   (``wrk -c2``: ordinary one-word searches and article pages) alone, then
+   again while six clients (``wrk -c6``) send the worst query of step 2
+   without pause. Prints the readers' baseline p99, loaded p99 and the
+   ratio. Goal: ratio <= 2.
+
+The per-network rate limits are lifted for the run (a settings module in
+the var dir): every client here is 127.0.0.1, and the point is the cost of
+the queries themselves (as from many networks); with the limits on, one
+network gets 60 searches a minute. Everything started is stopped by PID.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("bench_search", ROOT / "bench/search.py")
+bench = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench)
+
+LIMIT_CHARS = 2000
+SETTINGS = """from newsroom.settings.prod import *  # noqa: F403
+
+# bench/abuse.py: every client is 127.0.0.1; measure the queries, not the limiter.
+NEWSROOM_SEARCH_RATE = "100000000/60"
+NEWSROOM_SUGGEST_RATE = "100000000/60"
+"""
+
+
+def fill(words: list[str], joiner: str, limit: int = LIMIT_CHARS) -> tuple[str, int]:
+    """As many of ``words`` joined by ``joiner`` as fit in ``limit`` chars."""
+    out: list[str] = []
+    size = 0
+    for word in words:
+        extra = len(word) + (len(joiner) if out else 0)
+        if size + extra > limit:
+            break
+        out.append(word)
+        size += extra
+    return joiner.join(out), len(out)
+
+
+def misspell(word: str, rng: random.Random) -> str:
+    """One edit: swap two neighbours, drop, double or change a letter."""
+    i = rng.randrange(1, len(word) - 1)
+    kind = rng.randrange(4)
+    if kind == 0:
+        return word[: i - 1] + word[i] + word[i - 1] + word[i + 1 :]
+    if kind == 1:
+        return word[:i] + word[i + 1 :]
+    if kind == 2:
+        return word[:i] + word[i] + word[i:]
+    return word[:i] + rng.choice("aeiouy") + word[i + 1 :]
+
+
+def worst_queries(seed: int) -> dict[str, list[str]]:
+    from newsroom.ingest import synthetic
+    from newsroom.search.query import FUNCTION_WORDS
+
+    rng = random.Random(seed)
+    vocab = [w.lower() for w in synthetic.load_vocabulary().words if w.isalpha()]
+    content = [w for w in vocab if w not in FUNCTION_WORDS]
+    common = content[:300]
+    short = [w for w in vocab[:3000] if len(w) <= 3] or common
+    longer = [w for w in content[:5000] if len(w) >= 7]
+    out: dict[str, list[str]] = {}
+    out["normal"] = rng.sample(common, 10)
+    ors = []
+    for _ in range(10):
+        pool = short + common
+        rng.shuffle(pool)
+        text, n = fill(list(dict.fromkeys(pool)), " OR ")
+        ors.append(text)
+    out["or"] = ors
+    out["spelling-bait"] = [
+        fill([misspell(w, rng) for w in rng.sample(longer, 400)], " ")[0]
+        for _ in range(10)
+    ]
+    out["spell-3"] = [
+        " ".join(misspell(w, rng) for w in rng.sample(longer, 3)) for _ in range(10)
+    ]
+    out["phrases"] = [
+        fill(
+            ['"' + " ".join(rng.sample(common[:60], 3)) + '"' for _ in range(300)],
+            " ",
+        )[0]
+        for _ in range(10)
+    ]
+    out["prefix"] = [
+        fill([w[:2] + "*" for w in rng.sample(common, 300)], " OR ")[0]
+        for _ in range(10)
+    ]
+    return out
+
+
+def in_process(queries: dict[str, list[str]], rounds: int) -> dict[str, dict]:
+    """Each query type through the whole results page, in this process."""
+    from django.test import Client
+
+    client = Client()
+    out = {}
+    for name, texts in queries.items():
+        for text in texts:  # warm up (index pages, caches)
+            assert client.get("/search/", {"q": text}).status_code == 200
+        times = []
+        for _ in range(rounds):
+            for text in texts:
+                started = time.perf_counter()
+                response = client.get("/search/", {"q": text})
+                times.append((time.perf_counter() - started) * 1000)
+                assert response.status_code == 200, (name, response.status_code)
+        words = statistics.median(len(t.split()) for t in texts)
+        chars = max(len(t) for t in texts)
+        out[name] = {
+            "p50": bench.pct(times, 50),
+            "p99": bench.pct(times, 99),
+            "max": max(times),
+            "words": words,
+            "chars": chars,
+        }
+        print(
+            f"  {name:14} {words:5.0f} words, <= {chars:4} chars: p50 "
+            f"{out[name]['p50']:7.2f} ms  p99 {out[name]['p99']:7.2f} ms  "
+            f"max {out[name]['max']:7.2f}",
+            flush=True,
+        )
+    return out
+
+
+def readers_paths() -> list[str]:
+    from newsroom.articles.models import Article
+    from newsroom.ingest import synthetic
+
+    rng = random.Random(3)
+    vocab = [w.lower() for w in synthetic.load_vocabulary().words if w.isalpha()]
+    words = [w for w in vocab[100:3000] if len(w) >= 4]
+    searches = [
+        "/search/?" + urllib.parse.urlencode({"q": w}) for w in rng.sample(words, 30)
+    ]
+    slugs = list(
+        Article.objects.published()
+        .order_by("-published_at")[:2000]
+        .values_list("slug", flat=True)
+    )
+    articles = [f"/article/{s}/" for s in rng.sample(slugs, min(30, len(slugs)))]
+    return searches + articles
+
+
+def under_load(
+    env: dict, var: Path, readers: list[str], worst: str, seconds: int
+) -> dict:
+    port = bench.free_port()
+    server = bench.start_server(env, port, var / "bench-abuse-server.log", "gthread")
+    try:
+        bench.wait_for_port(port, server)
+        base = f"http://127.0.0.1:{port}"
+        for path in readers + ["/search/?" + urllib.parse.urlencode({"q": worst})]:
+            with urllib.request.urlopen(base + path, timeout=60) as r:
+                assert r.status == 200
+        alone = bench.wrk(base, readers, seconds, 2, var / "readers.lua")
+        print(
+            f"  readers alone:  {alone['rps']:6.0f} req/s  p50 {alone['p50']:7.2f}"
+            f" ms  p99 {alone['p99']:7.2f} ms  failed {alone['failed']}",
+            flush=True,
+        )
+        abuse: dict = {}
+
+        def attack() -> None:
+            abuse.update(
+                bench.wrk(
+                    base,
+                    ["/search/?" + urllib.parse.urlencode({"q": worst})],
+                    seconds + 4,
+                    6,
+                    var / "abuse.lua",
+                )
+            )
+
+        attacker = threading.Thread(target=attack)
+        attacker.start()
+        time.sleep(2)  # the attack is running before the readers start
+        loaded = bench.wrk(base, readers, seconds, 2, var / "readers.lua")
+        attacker.join()
+        print(
+            f"  readers loaded: {loaded['rps']:6.0f} req/s  p50 {loaded['p50']:7.2f}"
+            f" ms  p99 {loaded['p99']:7.2f} ms  failed {loaded['failed']}",
+            flush=True,
+        )
+        print(
+            f"  attackers (6 connections, worst query): {abuse['rps']:6.0f} req/s"
+            f"  p50 {abuse['p50']:7.2f} ms  p99 {abuse['p99']:7.2f} ms"
+            f"  non-2xx/timeouts {abuse['failed']}",
+            flush=True,
+        )
+        return {"alone": alone, "loaded": loaded, "abuse": abuse}
+    finally:
+        bench.stop(server)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seconds", type=int, default=10, help="wrk time per pass")
+    parser.add_argument("--rounds", type=int, default=5, help="in-process passes")
+    parser.add_argument("--var", type=Path, help="reuse this var dir (kept)")
+    parser.add_argument("--no-rebuild", action="store_true")
+    parser.add_argument("--no-server", action="store_true", help="in process only")
+    args = parser.parse_args()
+    if not args.no_server and not Path(bench.WRK).exists():
+        raise SystemExit("wrk is not installed (apt-get install wrk)")
+    var = args.var or Path(tempfile.mkdtemp(prefix="newsroom-bench-abuse-"))
+    var.mkdir(parents=True, exist_ok=True)
+    (var / "bench_abuse_settings.py").write_text(SETTINGS)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "SECRET_KEY", "DEBUG", "REDIS_URL"}
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="bench_abuse_settings",
+        PYTHONPATH=os.pathsep.join([str(var), str(ROOT)]),
+        NEWSROOM_HTTPS="false",
+        NEWSROOM_VAR_DIR=str(var),
+        LOG_LEVEL="ERROR",
+    )
+    try:
+        built = bench.prepare(env, var, args.count, args.seed, args.no_rebuild)
+        os.environ.update(
+            {
+                k: env[k]
+                for k in (
+                    "DJANGO_SETTINGS_MODULE",
+                    "NEWSROOM_HTTPS",
+                    "NEWSROOM_VAR_DIR",
+                )
+            }
+        )
+        os.environ.pop("DATABASE_URL", None)
+        os.environ.pop("REDIS_URL", None)
+        sys.path[:0] = [str(var), str(ROOT)]
+        import django
+
+        django.setup()
+        from django.conf import settings
+
+        settings.ALLOWED_HOSTS = ["*"]
+        queries = worst_queries(args.seed)
+        print(
+            f"{built.get('docs', args.count):,} articles; "
+            f"load average {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
+        print("in process, whole results page:", flush=True)
+        measured = in_process(queries, args.rounds)
+        worst_name = max(
+            (k for k in measured if k != "normal"), key=lambda k: measured[k]["p50"]
+        )
+        print(f"worst query type: {worst_name}", flush=True)
+        if not args.no_server:
+            print("server (gunicorn, 2 workers):", flush=True)
+            loaded = under_load(
+                env, var, readers_paths(), queries[worst_name][0], args.seconds
+            )
+            ratio = loaded["loaded"]["p99"] / max(loaded["alone"]["p99"], 0.001)
+            print(
+                f"readers' p99: baseline {loaded['alone']['p99']:.2f} ms, with six "
+                f"clients sending '{worst_name}' {loaded['loaded']['p99']:.2f} ms: "
+                f"ratio {ratio:.2f} (goal <= 2)",
+                flush=True,
+            )
+        slow = [k for k, v in measured.items() if v["p99"] >= 100]
+        print(
+            "goal < 100 ms per query type (p99): "
+            + ("met" if not slow else f"not met for {', '.join(slow)}"),
+            flush=True,
+        )
+        print(f"load average at the end {os.getloadavg()}", flush=True)
+    finally:
+        if args.var is None:
+            shutil.rmtree(var, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
