@@ -9,7 +9,8 @@ The language, all of it:
   ``flood OR fire city`` means ``(flood OR fire) AND city``)
 * ``pref*``          any word starting with ``pref`` (at least 2 letters)
 
-At most ``MAX_TERMS`` words in all (``SearchQuery.dropped`` counts the rest).
+At most ``MAX_TERMS`` words in all, ``MAX_PREFIXES`` of them prefixes
+(``SearchQuery.dropped`` counts the rest).
 
 Anything else is text: a lone ``-``, ``OR`` at either end, an unbalanced
 quote (the phrase runs to the end), brackets, control characters, emoji. The
@@ -31,6 +32,10 @@ MAX_CLAUSES = 128
 # an exclusion counts): the engine's cost grows with them, a reader's
 # question rarely has more. The rest are dropped and the page says so.
 MAX_TERMS = 64
+# Prefix searches (``pref*``) a query may use: each expands to up to 50 terms
+# in three fields, so 64 of them cost ~0.4 s at 100,000 articles
+# (bench/abuse.py). Past this they are left out like words past MAX_TERMS.
+MAX_PREFIXES = 4
 MIN_PREFIX = 2
 # English function words: left out of a relaxed (any-word) query, where they
 # would match nearly every article and only add noise to the ranking.
@@ -237,6 +242,17 @@ def parse(text: str) -> SearchQuery:
         else:
             must.append([atom])
         negate = join_next = False
+    seen = [0]
+
+    def allowed(atom: Atom) -> bool:
+        if isinstance(atom, Word) and atom.prefix:
+            seen[0] += 1
+            return seen[0] <= MAX_PREFIXES
+        return True
+
+    must = [left for c in must if (left := [a for a in c if allowed(a)])]
+    exclude = [a for a in exclude if allowed(a)]
+    over = max(0, seen[0] - MAX_PREFIXES)
     budget = [MAX_TERMS]
     clauses = []
     for c in must[:MAX_CLAUSES]:
@@ -246,10 +262,13 @@ def parse(text: str) -> SearchQuery:
     excluded = _within(dict.fromkeys(exclude[:MAX_CLAUSES]), budget)
     words = sum(_cost(a) for c in must for a in dict.fromkeys(c))
     words += sum(_cost(a) for a in dict.fromkeys(exclude))
-    kept = sum(_cost(a) for c in clauses for a in c.atoms)
-    kept += sum(_cost(a) for a in excluded)
+    used = sum(_cost(a) for c in clauses for a in c.atoms)
+    used += sum(_cost(a) for a in excluded)
     return SearchQuery(
-        must=tuple(clauses), exclude=excluded, raw=text, dropped=max(0, words - kept)
+        must=tuple(clauses),
+        exclude=excluded,
+        raw=text,
+        dropped=max(0, words - used) + over,
     )
 
 

@@ -148,3 +148,15 @@ def test_rows_past_the_retention_are_pruned_automatically(settings):
         "kept",
         "fresh",
     }
+
+
+def test_prefix_searches_are_capped():
+    """At most MAX_PREFIXES prefix searches (word*) a query, in AND, OR and
+    exclusions alike; the others are left out and counted."""
+    from newsroom.search.query import MAX_PREFIXES, Word
+
+    q = parse(" OR ".join(f"ab{n}*" for n in range(100)))
+    prefixes = [a for a in q.atoms() if isinstance(a, Word) and a.prefix]
+    assert len(prefixes) == MAX_PREFIXES and q.dropped >= 96
+    mixed = parse("ab* cd* ef* gh* ij* harbour -kl*")
+    assert mixed.to_text() == "ab* cd* ef* gh* harbour" and mixed.dropped == 2
