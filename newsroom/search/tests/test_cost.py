@@ -160,3 +160,19 @@ def test_prefix_searches_are_capped():
     assert len(prefixes) == MAX_PREFIXES and q.dropped >= 96
     mixed = parse("ab* cd* ef* gh* ij* harbour -kl*")
     assert mixed.to_text() == "ab* cd* ef* gh* harbour" and mixed.dropped == 2
+
+
+@pytest.mark.parametrize("value", ["60", "0/60", "sixty/60", "60/"])
+def test_a_malformed_search_rate_fails_manage_py_check(value):
+    """NEWSROOM_SEARCH_RATE must be "count/seconds" with both positive: any
+    other value stops `manage.py check` naming the setting (newsroom.E100),
+    instead of a 500 on the first search."""
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+    from django.test import override_settings
+
+    with override_settings(NEWSROOM_SEARCH_RATE=value):
+        with pytest.raises(SystemCheckError) as caught:
+            call_command("check")
+    assert "newsroom.E100" in str(caught.value)
+    assert "NEWSROOM_SEARCH_RATE" in str(caught.value)
