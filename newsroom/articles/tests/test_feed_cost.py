@@ -115,7 +115,7 @@ def test_a_withdrawn_story_leaves_a_kept_feed_at_once(client, kept_feeds):
     assert b"Stays up" not in client.get("/feeds/atom/").content
 
 
-@pytest.mark.parametrize("method", ["post", "put", "delete", "patch"])
+@pytest.mark.parametrize("method", ["post", "put", "delete", "patch", "trace"])
 def test_feeds_accept_get_and_head_only(client, method):
     """A feed is read, never written: other methods get 405 with Allow."""
     f.article("A story")
@@ -162,3 +162,17 @@ def test_a_withdrawn_story_leaves_related_stories_at_once():
     other.status = Article.Status.DRAFT
     other.save()
     assert related_articles(shown) == []
+
+
+def test_a_deleted_sections_page_is_a_404_at_once(client):
+    """The section page reads the kept menu first; a section deleted after
+    the menu was kept answers 404 on the next request (it was a 500 for a
+    minute)."""
+    f.article("A story", section_name="Weather")
+    weather = Section.objects.get(slug="weather")
+    Article.objects.filter(section=weather).update(section=f.section("World"))
+    assert client.get("/section/weather/").status_code in (200, 404)
+    client.get("/")  # the menu is kept
+    weather.delete()
+    assert client.get("/section/weather/").status_code == 404
+    assert client.get("/").status_code == 200
