@@ -9,7 +9,8 @@ The language, all of it:
   ``flood OR fire city`` means ``(flood OR fire) AND city``)
 * ``pref*``          any word starting with ``pref`` (at least 2 letters)
 
-At most ``MAX_TERMS`` words in all, ``MAX_PREFIXES`` of them prefixes
+At most ``MAX_TERMS`` words in all, ``MAX_PREFIXES`` of them prefixes and
+``MAX_ALTERNATIVES`` in one OR chain
 (``SearchQuery.dropped`` counts the rest).
 
 Anything else is text: a lone ``-``, ``OR`` at either end, an unbalanced
@@ -36,6 +37,11 @@ MAX_TERMS = 64
 # in three fields, so 64 of them cost ~0.4 s at 100,000 articles
 # (bench/abuse.py). Past this they are left out like words past MAX_TERMS.
 MAX_PREFIXES = 4
+# Alternatives in one OR chain: each is a scorer on every field over a union
+# of their matches, so 64 common words OR-joined cost ~2x a plain search at
+# 100,000 articles (bench/abuse.py, "or"); a reader's chain of synonyms is
+# far shorter. Past this they are left out like words past MAX_TERMS.
+MAX_ALTERNATIVES = 16
 MIN_PREFIX = 2
 # English function words: left out of a relaxed (any-word) query, where they
 # would match nearly every article and only add noise to the ranking.
@@ -256,7 +262,9 @@ def parse(text: str) -> SearchQuery:
     budget = [MAX_TERMS]
     clauses = []
     for c in must[:MAX_CLAUSES]:
-        atoms = _within(dict.fromkeys(c), budget)
+        atoms = _within(
+            dict.fromkeys(list(dict.fromkeys(c))[:MAX_ALTERNATIVES]), budget
+        )
         if atoms:
             clauses.append(Clause(atoms))
     excluded = _within(dict.fromkeys(exclude[:MAX_CLAUSES]), budget)

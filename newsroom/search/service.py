@@ -15,7 +15,15 @@ from newsroom.core import params
 from . import aliases, analytics
 from .backends import get_backend
 from .backends.base import Filters, SearchBackend, SearchRequest, SearchResults, Sort
-from .query import MAX_TERMS, SearchQuery, Word, clean, parse
+from .query import (
+    MAX_ALTERNATIVES,
+    MAX_PREFIXES,
+    MAX_TERMS,
+    SearchQuery,
+    Word,
+    clean,
+    parse,
+)
 
 PAGE_SIZE = 10
 # Seconds a client is told to wait when this machine has no complete index
@@ -216,8 +224,9 @@ def run(
             outcome.results, outcome.fuzzy = retry, True
     if query.dropped:
         params.problems.append(
-            f"Searched for the first {MAX_TERMS} words only; "
-            f"{query.dropped} more were left out."
+            f"Searched for {query.size()} words only; {query.dropped} more were "
+            f"left out (at most {MAX_TERMS} a search, {MAX_ALTERNATIVES} joined "
+            f"by OR, {MAX_PREFIXES} word* searches)."
         )
     if log and params.page == 1 and params.q:
         analytics.record(params.q, outcome.results.total, network=network)
