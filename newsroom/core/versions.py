@@ -2,13 +2,17 @@
 
 Caches of views derived from many articles (kept pages, feeds, the section
 menu, related stories) put :func:`current` in their keys or compare it, so a
-withdrawal, a deletion or a new story empties them at once, on every process
-and every node when the cache is shared (Redis), instead of after their
-time-to-live. The articles app bumps it from its model signals and from the
-bulk writers' ``articles_written``.
+withdrawal, a deletion or a new story empties them at once on every process,
+and on every node, instead of after their time-to-live. The articles app
+bumps it from its model signals and from the bulk writers'
+``articles_written``.
 
-Reading it is one cache get; :func:`current` keeps the value for
-``LOCAL_SECONDS`` in the process so a busy page does not ask per fragment.
+It lives where the rate limits live (``core.limits``): in Redis when the
+cache is shared, else in the database, so the worker processes of one
+machine without Redis see the same number (a per-process cache would not).
+A bump is one counter upsert, inside the saving transaction on the database.
+:func:`current` keeps the value for ``LOCAL_SECONDS`` in each thread, so a
+busy process asks about once a second.
 """
 
 from __future__ import annotations
@@ -19,8 +23,14 @@ import time
 
 from django.core.cache import cache
 
-KEY = "content:version"
-LOCAL_SECONDS = 1.0  # how stale one process's copy may be
+from . import limits
+
+KEY = "content:version"  # also the front cache's VERSION_KEY
+SCOPE, NAME = "content-version", "all"
+# One counter window of ten years: the count is the version. When a window
+# turns over the count starts again, which is a change like any other.
+PERIOD = 10 * 365 * 86400
+LOCAL_SECONDS = 1.0  # how stale one thread's copy may be
 
 log = logging.getLogger(__name__)
 _local = threading.local()
@@ -29,24 +39,32 @@ _local = threading.local()
 def bump() -> None:
     """Tell every process that public content changed."""
     try:
+        limits.hit(SCOPE, NAME, 1 << 62, PERIOD)
+    except Exception:  # noqa: BLE001 - a store outage must not fail a save
+        log.warning("content version not bumped", exc_info=True)
+    # The front cache watches KEY in the cache itself: it serves kept pages
+    # outside Django's request cycle, where no database query belongs. With
+    # Redis that reaches every process; without it, this process only (the
+    # kept pages' own lifetime bounds the others, as before).
+    try:
         try:
             cache.incr(KEY)
         except ValueError:  # no version yet
             if not cache.add(KEY, 1, timeout=None):
                 cache.incr(KEY)
-    except Exception:  # noqa: BLE001 - a cache outage must not fail a save
-        log.warning("content version not bumped", exc_info=True)
+    except Exception:  # noqa: BLE001
+        log.warning("front cache invalidation not sent", exc_info=True)
     _local.__dict__.clear()
 
 
 def current(fresh: bool = False) -> int:
-    """The shared version (0 before the first change, or with no cache)."""
+    """The shared version (0 before the first change)."""
     now = time.monotonic()
     if not fresh and now - getattr(_local, "at", -LOCAL_SECONDS) < LOCAL_SECONDS:
         return _local.value
     try:
-        value = cache.get(KEY) or 0
-    except Exception:  # noqa: BLE001 - the cache is away: the TTLs still hold
-        value = 0
+        value = limits.peek(SCOPE, NAME, PERIOD)
+    except Exception:  # noqa: BLE001 - the store is away: the TTLs still hold
+        value = getattr(_local, "value", 0)
     _local.value, _local.at = value, now
     return value
