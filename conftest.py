@@ -114,6 +114,26 @@ def axe_violations(page, axe_source: str, impacts=("serious", "critical")) -> li
     ]
 
 
+def wait_until(page, expression: str, timeout: float = 15.0) -> object:
+    """Poll a script expression in the page until it is truthy; its value.
+
+    Playwright's ``wait_for_function`` polls by evaluating the string inside the
+    page, which the site's CSP (no 'unsafe-eval') refuses whenever the first
+    check is false: the test then fails by timing, not by behaviour.
+    ``page.evaluate`` goes through the driver, which the policy does not cover.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = page.evaluate(expression)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout:g} s: {expression}")
+        time.sleep(0.05)
+
+
 @pytest.fixture
 def page(browser):
     context = browser.new_context()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import wait_until
 from newsroom.articles.models import Author
 from newsroom.articles.tests import factories as f
 from newsroom.media import samples
@@ -86,9 +87,10 @@ def test_lead_image_loads_without_layout_shift(live_server, browser, story, widt
         page.goto(live_server.url + story.get_absolute_url())
         img = page.locator(".story__lead img")
         img.wait_for()
-        page.wait_for_function(
+        wait_until(
+            page,
             "document.querySelector('.story__lead img').complete "
-            "&& document.querySelector('.story__lead img').naturalWidth > 0"
+            "&& document.querySelector('.story__lead img').naturalWidth > 0",
         )
         info = img.evaluate(
             "i => ({src: i.currentSrc, w: i.clientWidth, h: i.clientHeight,"

@@ -14,6 +14,7 @@ import re
 
 import pytest
 
+from conftest import wait_until
 from newsroom.articles.models import Article
 from newsroom.articles.tests import factories as f
 from newsroom.articles.tests.desk_helpers import account
@@ -112,9 +113,10 @@ def test_the_comment_form_proof_of_work_path_works_under_the_policy(
     tab.fill("#id_body", "Works without any inline script.")
     tab.locator("altcha-widget input[type=checkbox]").focus()
     tab.keyboard.press("Space")  # its tick mark covers the box from the mouse
-    tab.wait_for_function(
+    wait_until(
+        tab,
         "() => (document.querySelector('input[name=altcha]') || {}).value",
-        timeout=60000,
+        timeout=60,
     )
     assert violations(tab, refused) == []
     tab.locator(".comment-form__submit").click()

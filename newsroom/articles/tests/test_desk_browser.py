@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from conftest import wait_until
 from newsroom.articles.models import Article
 from newsroom.articles.tests import factories as f
 
@@ -83,9 +84,10 @@ def test_the_article_form_has_no_serious_accessibility_violation(
     page.goto(live_server.url + "/admin/articles/article/add/")
     page.locator(".desk-preview").wait_for()
     page.wait_for_load_state("load")
-    page.wait_for_function(
+    wait_until(
+        page,
         "[...document.querySelectorAll('.select2-selection')]"
-        ".every(e => e.getAttribute('aria-label'))"
+        ".every(e => e.getAttribute('aria-label'))",
     )
     found = axe_violations(page, axe_source)
     assert found == [], found

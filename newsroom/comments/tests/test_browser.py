@@ -7,6 +7,7 @@ import re
 import pytest
 from django.core import mail
 
+from conftest import wait_until
 from newsroom.articles.models import Article
 from newsroom.articles.tests import factories as f
 from newsroom.comments.confirmation import answer_for
@@ -75,8 +76,8 @@ def test_wrong_code_then_right_code_then_approval_then_reply_then_replay(
     # "New code" (script on) swaps the code and leaves the text alone.
     before = page.input_value("input[name=token]")
     page.click("button[name=new_code]")
-    page.wait_for_function(
-        f"document.querySelector('input[name=token]').value !== {before!r}"
+    wait_until(
+        page, f"document.querySelector('input[name=token]').value !== {before!r}"
     )
     assert page.input_value("#id_body") == "The bridge vote was long overdue."
 

@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from conftest import wait_until
 from newsroom.articles.models import Article
 from newsroom.articles.tests import factories as f
 from newsroom.comments.models import Comment
@@ -72,9 +73,10 @@ def test_a_keyboard_only_reader_without_images_posts_a_comment(
     page.keyboard.type("Longer hours help people who work late.")
     _tab_to(page, "return el && el.closest && !!el.closest('altcha-widget');")
     page.keyboard.press("Space")
-    page.wait_for_function(
+    wait_until(
+        page,
         "() => (document.querySelector('input[name=altcha]') || {}).value",
-        timeout=60000,
+        timeout=60,
     )
     _tab_to(page, "return el && el.classList.contains('comment-form__submit');")
     page.keyboard.press("Enter")
@@ -148,7 +150,7 @@ def test_a_page_on_another_origin_cannot_post_a_comment(page, live_server):
             lambda r: statuses.append(r.status) if "/comments" in r.url else None,
         )
         page.goto(origin + "/")
-        page.wait_for_function("() => window.done === true")
+        wait_until(page, "() => window.done === true")
         with page.expect_navigation():
             page.evaluate("document.getElementById('f').submit()")
         assert Comment.objects.count() == 0

@@ -2,6 +2,7 @@
 
 import pytest
 
+from conftest import wait_until
 from newsroom.articles.tests import factories as f
 from newsroom.shares.models import ShareCount
 
@@ -37,9 +38,10 @@ def test_clicking_copy_link_counts_once_and_not_again_the_same_day(
         with page.expect_response(lambda r: "/share/copy/" in r.url) as first:
             button.click()
         assert first.value.json()["counted"] is True
-        page.wait_for_function(
+        wait_until(
+            page,
             "document.querySelector('.share__button--copy .share__count')"
-            ".textContent === '(1)'"
+            ".textContent === '(1)'",
         )
         status = page.locator("[data-share-status]").inner_text()
         assert status == "Link copied." or status.startswith("Copy this link: ")
