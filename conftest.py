@@ -162,11 +162,15 @@ def _empty_search_index():
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Each test starts with an empty cache (menus, counters, rate limits)."""
+    """Each test starts with an empty cache (menus, counters, rate limits) and
+    no remembered refusals (``core.limits`` keeps them per process)."""
     from django.core.cache import caches
+
+    from newsroom.core import limits
 
     for cache in caches.all():
         cache.clear()
+    limits.forget()
     yield
 
 

@@ -13,6 +13,12 @@ Redis backend, set up when ``REDIS_URL`` is set), else in the database
 ``NEWSROOM_LIMITS_STORE`` forces one: ``"database"`` or a cache alias.
 Keys are built by the callers from a scope and ``newsroom.net.client_network``,
 so nothing personal is stored.
+
+A refusal is remembered in the process until its window ends: a network that
+keeps sending after its first 429 is refused again without a write to the
+store (a database write on SQLite), so a flood costs the site as little as
+possible. A fixed window's count only grows, so the answer can't change
+before the window ends; :func:`forget` clears the memo (tests call it).
 """
 
 from __future__ import annotations
@@ -44,6 +50,26 @@ class Hit:
     count: int
     limit: int
     retry_after: int  # seconds until the window ends (at least 1)
+
+
+# (store, key, limit, period) -> the end of the window in which it was refused.
+_refused: dict[tuple[str, str, int, int], float] = {}
+REFUSED_MAX = 10_000  # entries; a full memo first drops windows that are over
+
+
+def forget() -> None:
+    """Drop this process's memo of refusals (the store keeps its counts)."""
+    _refused.clear()
+
+
+def _remember_refusal(memo: tuple[str, str, int, int], until: float) -> None:
+    if len(_refused) >= REFUSED_MAX:
+        now = time.time()
+        for stale in [k for k, end in _refused.items() if end <= now]:
+            del _refused[stale]
+        if len(_refused) >= REFUSED_MAX:
+            _refused.clear()
+    _refused[memo] = until
 
 
 def store() -> str:
@@ -113,11 +139,19 @@ def hit(scope: str, key: str, limit: int, period: int) -> Hit:
     window = int(now // period * period)
     full = _short(f"{scope}:{key}")
     where = store()
+    retry = max(1, int(window + period - now + 0.999))
+    memo = (where, full, limit, period)
+    until = _refused.get(memo)
+    if until is not None:
+        if now < until:
+            return Hit(allowed=False, count=limit + 1, limit=limit, retry_after=retry)
+        _refused.pop(memo, None)
     if where == "database":
         count = _count_in_db(full, window, period)
     else:
         count = _count_in_cache(where, full, window, period)
-    retry = max(1, int(window + period - now + 0.999))
+    if count > limit:
+        _remember_refusal(memo, window + period)
     return Hit(allowed=count <= limit, count=count, limit=limit, retry_after=retry)
 
 

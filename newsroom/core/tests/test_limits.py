@@ -41,9 +41,10 @@ def _at_a_barrier(n: int, work) -> list:
 def test_a_limit_allows_exactly_limit_hits_then_says_how_long_to_wait():
     outcomes = [limits.hit("t", "192.0.2.0/24", 3, 60) for _ in range(5)]
     assert [o.allowed for o in outcomes] == [True, True, True, False, False]
-    assert [o.count for o in outcomes] == [1, 2, 3, 4, 5]
+    assert [o.count for o in outcomes] == [1, 2, 3, 4, 4]
     assert 1 <= outcomes[-1].retry_after <= 60
-    assert limits.peek("t", "192.0.2.0/24", 60) == 5
+    # The first refusal is stored; the next is answered from the process's memo.
+    assert limits.peek("t", "192.0.2.0/24", 60) == 4
     # Other keys and other scopes have budgets of their own.
     assert limits.hit("t", "198.51.100.0/24", 3, 60).allowed
     assert limits.hit("u", "192.0.2.0/24", 3, 60).allowed
@@ -54,7 +55,50 @@ def test_concurrent_hits_are_all_counted_in_the_database():
     """12 threads at a barrier: exactly ``limit`` are allowed, none is lost."""
     results = _at_a_barrier(12, lambda: limits.hit("race", "net", 5, 60).allowed)
     assert sorted(results) == [False] * 7 + [True] * 5
-    assert RateCounter.objects.get().count == 12
+    # Every allowed hit is stored, and at least one refusal; later refusals
+    # may be answered from the memo without a write.
+    assert 6 <= RateCounter.objects.get().count <= 12
+
+
+@pytest.mark.django_db
+def test_a_refused_network_is_refused_again_without_a_write_until_its_window_ends(
+    monkeypatch, django_assert_num_queries
+):
+    """After its first 429 a network costs no store write for the rest of the
+    window (a flood of refusals was a database write each on SQLite); the next
+    window counts again, and other keys, scopes and limits are not affected."""
+    now = [1_000_000.0]
+    monkeypatch.setattr(limits.time, "time", lambda: now[0])
+    assert [limits.hit("flood", "net", 2, 60).allowed for _ in range(3)] == [
+        True,
+        True,
+        False,
+    ]
+    with django_assert_num_queries(0):
+        refused = [limits.hit("flood", "net", 2, 60) for _ in range(50)]
+    assert not any(h.allowed for h in refused)
+    assert 1 <= refused[-1].retry_after <= 60
+    assert limits.peek("flood", "net", 60) == 3
+    assert limits.hit("flood", "other-net", 2, 60).allowed
+    assert limits.hit("flood", "net", 100, 60).allowed  # another limit
+    now[0] += 60  # the next window
+    assert limits.hit("flood", "net", 2, 60).allowed
+    limits.forget()
+    now[0] += 60
+    assert [limits.hit("flood", "net", 2, 60).allowed for _ in range(3)] == [
+        True,
+        True,
+        False,
+    ]
+    assert limits.hit("flood", "net", 2, 60).allowed is False
+
+
+def test_the_memo_of_refusals_is_bounded(monkeypatch):
+    """A flood from many networks can't grow the memo without bound."""
+    monkeypatch.setattr(limits, "REFUSED_MAX", 100)
+    for n in range(250):
+        limits._remember_refusal(("database", f"k{n}", 1, 60), 10**12)
+    assert len(limits._refused) <= 100
 
 
 @pytest.mark.django_db(transaction=True)
