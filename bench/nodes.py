@@ -1,28 +1,38 @@
 """Several app servers: replication lag, one node against two, a rebuild.
 
     .venv/bin/python bench/nodes.py [--database-url postgres://postgres@127.0.0.1:5432/test]
-        [--seed-count 2000] [--rate 50] [--seconds 20] [--readers 4]
-        [--rebuild-count 100000]
+        [--seed-count 2000] [--rate 50] [--writer-procs 3] [--writers 3]
+        [--seconds 20]
+        [--read-rate 20] [--readers 4] [--wrk-seconds 10] [--rebuild-count 100000]
 
 A fresh PostgreSQL database (created beside the one in --database-url and
 dropped at the end), two nodes as in tests/test_two_nodes.py (granian with
 one worker plus run_indexer, each with its own var/ under /tmp) and Debian's
 nginx in front with the shipped site file, Redis for the shared cache.
 
-1. Lag: this process saves ``--rate`` published edits a second for
-   ``--seconds`` (a new word in a headline, through the model, so the
-   outbox row is in the same transaction) while ``--readers`` threads search
-   through nginx. Each node's ``/readyz`` reports the outbox position its
-   live searcher has applied; an edit is searchable on a node once that
-   position reaches the edit's outbox row. Lag p50/p99 per node; every
-   search answer that was not 200 is counted (goal: none, and p99 < 2 s).
+1. Lag: ``--writer-procs`` processes of ``--writers`` threads save
+   ``--rate`` published edits a second between them for ``--seconds`` (a new
+   headline, through the model, so the outbox row is in the same
+   transaction), each edit due at a fixed time: the achieved rate and how
+   late edits started are reported. Meanwhile readers search through nginx
+   at ``--read-rate`` a second (open loop, each from an address of its own
+   in X-Forwarded-For, as distinct readers are), and every node's
+   ``/readyz`` is polled: it reports the outbox position the node's live
+   searcher has applied, so an edit is searchable there once that position
+   reaches the edit's outbox row (an upper bound: the position waits for
+   every earlier row). Lag p50/p99 per node from commit; every search and
+   every ``/readyz`` answer that was not 200 is counted (goal: none, and
+   p99 < 2 s).
 2. Throughput: wrk on the results page against node a alone, then through
-   nginx against both (2 cores: two nodes on one machine share them).
+   nginx against both (2 cores: two nodes on one machine share them). Each
+   request comes from its own address (a wrk script), and the rendered
+   nginx site's per-address search limit is raised: wrk is one address.
 3. Rebuild: ``generate_articles --count N --no-outbox`` into the database,
-   then ``rebuild_search_index`` on node b while readers search it; the
-   rebuild's wall time and what the readers got meanwhile.
+   then ``rebuild_search_index`` on node b while readers search it and its
+   ``/readyz`` is polled; the rebuild's wall time and what readers got.
 
-Everything started is stopped by PID; /tmp dirs and the database are removed.
+Load averages are printed beside each phase. Everything started is stopped
+by PID; /tmp dirs and the database are removed.
 """
 
 from __future__ import annotations
@@ -30,47 +40,30 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.error
-import urllib.request
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from nodes_load import Readers, Watcher, Writers, get, pct, reader_address  # noqa: E402
+
 from tests.nginx import nginx_binary, prefix_with, render_site  # noqa: E402
 
 # tests.test_two_nodes (Node, free_port) is imported once Django is set up.
 
-
-def get(url: str, timeout: float = 10) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
-    except OSError:
-        return 0, b""
+WRK = shutil.which("wrk") or "/usr/bin/wrk"
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
 
 
-def position(node) -> int | None:
-    status, body = get(node.url + "/readyz", timeout=5)
-    try:
-        return json.loads(body)["checks"]["search_lag"]["position"]
-    except (ValueError, KeyError):
-        return None
-
-
-def pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(len(values) * p))] if values else 0.0
+def load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]  # beside every figure
 
 
 def fresh_database(url: str) -> str:
@@ -96,105 +89,90 @@ def drop_database(url: str, target: str) -> None:
         )
 
 
-class Readers:
-    """Threads searching ``base`` for a rotating word; statuses counted."""
-
-    def __init__(self, base: str, n: int, words: list[str]) -> None:
-        self.base, self.words = base, words
-        self.stop = threading.Event()
-        self.statuses: dict[int, int] = {}
-        self.lock = threading.Lock()
-        self.threads = [threading.Thread(target=self.run, args=(i,)) for i in range(n)]
-
-    def run(self, i: int) -> None:
-        k = i
-        while not self.stop.is_set():
-            word = self.words[k % len(self.words)]
-            k += 1
-            status, _ = get(f"{self.base}/search/?q={word}", timeout=30)
-            with self.lock:
-                self.statuses[status] = self.statuses.get(status, 0) + 1
-
-    def __enter__(self) -> Readers:
-        for t in self.threads:
-            t.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop.set()
-        for t in self.threads:
-            t.join()
-
-
-def lag_run(nodes: list, proxy: str, rate: int, seconds: int, readers: int):
+def lag_run(nodes: list, proxy: str, args) -> dict:
     from newsroom.articles.models import Article
-    from newsroom.search.models import IndexChange
 
     ids = list(
         Article.objects.published().order_by("-pk").values_list("pk", flat=True)[:500]
     )
-    edits: list[tuple[int, float]] = []  # (outbox id, commit time)
-    seen: dict[str, dict[int, float]] = {n.name: {} for n in nodes}
-    done = threading.Event()
-
-    def watch(node) -> None:
-        mine = seen[node.name]
-        while not done.is_set() or len(mine) < len(edits):
-            pos = position(node)
-            now = time.monotonic()
-            if pos is not None:
-                for row, _ in list(edits):
-                    if row <= pos and row not in mine:
-                        mine[row] = now
-            if done.is_set() and now - end > 30:
-                break
-            time.sleep(0.01)
-
-    end = float("inf")
-    watchers = [threading.Thread(target=watch, args=(n,)) for n in nodes]
+    writers = Writers(
+        args.writer_procs, args.writers, args.rate, args.rate * args.seconds, ids
+    )
+    watchers = [Watcher(n) for n in nodes]
+    out: dict = {"load_before": load()}
+    writers.spawn()
     for w in watchers:
-        w.start()
-    with Readers(proxy, readers, ["harbour", "council", "river", "election"]) as r:
-        start = time.monotonic()
-        for n in range(rate * seconds):
-            due = start + n / rate
-            pause = due - time.monotonic()
-            if pause > 0:
-                time.sleep(pause)
-            article = Article.objects.get(pk=ids[n % len(ids)])
-            article.headline = f"Bench edit {uuid.uuid4().hex[:10]}"
-            article.save()
-            committed = time.monotonic()
-            row = IndexChange.objects.filter(article_id=article.pk).order_by("-id")
-            edits.append((row.values_list("id", flat=True).first(), committed))
-        sent = time.monotonic() - start
-        end = time.monotonic()
-        done.set()
+        w.__enter__()
+    try:
+        with Readers(proxy, args.readers, args.read_rate) as r:
+            took = writers.collect()
+            out["load_during"] = load()
+        time.sleep(5)  # the last edits reach the nodes
+    finally:
         for w in watchers:
-            w.join()
-    out = {"edits": len(edits), "edits_per_s": round(len(edits) / sent, 1)}
-    for node in nodes:
-        lags = [seen[node.name][row] - t for row, t in edits if row in seen[node.name]]
+            w.__exit__()
+    edits = writers.edits
+    out.update(
+        edits=len(edits),
+        errors=writers.errors,
+        asked_per_s=args.rate,
+        edits_per_s=round(len(edits) / took, 1) if took > 0 else None,
+        start_late_p99_ms=round(pct([e[2] for e in edits], 0.99) * 1000, 1),
+        save_p50_ms=round(pct([e[3] for e in edits], 0.5) * 1000, 1),
+        save_p99_ms=round(pct([e[3] for e in edits], 0.99) * 1000, 1),
+    )
+    for node, w in zip(nodes, watchers, strict=True):
+        lags = []
+        for row, committed, _, _ in edits:
+            seen = w.seen_at(row, committed)
+            if seen is not None:
+                lags.append(seen - committed)
         out[node.name] = {
             "applied": len(lags),
             "p50_s": round(pct(lags, 0.5), 3),
             "p99_s": round(pct(lags, 0.99), 3),
             "max_s": round(max(lags), 3) if lags else None,
+            "readyz_statuses": w.statuses,
         }
-    out["reader_statuses"] = r.statuses
+    out["readers"] = r.summary()
     return out
 
 
-def wrk(url: str, seconds: int, connections: int = 8) -> float:
-    done = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", url],
+LUA = """
+local words = {"harbour", "council", "river", "election"}
+local n = 0
+request = function()
+  n = n + 1
+  local r = math.random
+  local addr = "10." .. r(0, 249) .. "." .. r(0, 249) .. "." .. r(1, 249)
+  local path = "/search/?q=" .. words[(n % #words) + 1]
+  return wrk.format("GET", path, {["X-Forwarded-For"] = addr})
+end
+"""
+
+
+def wrk(url: str, seconds: int, script: Path, connections: int = 8) -> dict:
+    """One wrk run on the results page: requests/s, p50/p99 ms, non-200s."""
+    if not Path(WRK).exists():
+        raise SystemExit("wrk is missing: apt-get install wrk")
+    script.write_text(LUA)
+    out = subprocess.run(
+        [WRK, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+        + ["--timeout", "10s", "-s", str(script), url],
         capture_output=True,
         text=True,
+        timeout=seconds + 60,
+    ).stdout
+    result: dict = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))}
+    for p in ("50", "99"):
+        value, unit = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s|m)\b", out).groups()
+        result[f"p{p}_ms"] = round(float(value) * UNITS[unit], 1)
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    errors = re.search(r"Socket errors:.*?timeout (\d+)", out)
+    result["failed"] = (int(bad.group(1)) if bad else 0) + (
+        int(errors.group(1)) if errors else 0
     )
-    for line in done.stdout.splitlines():
-        if line.startswith("Requests/sec:"):
-            return float(line.split()[1])
-    return 0.0
+    return result
 
 
 def main() -> None:
@@ -204,11 +182,17 @@ def main() -> None:
     )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
     parser.add_argument("--seed-count", type=int, default=2000)
-    parser.add_argument("--rate", type=int, default=50)
+    parser.add_argument("--rate", type=int, default=50, help="edits a second")
+    parser.add_argument("--writer-procs", type=int, default=3)
+    parser.add_argument("--writers", type=int, default=3, help="threads per proc")
     parser.add_argument("--seconds", type=int, default=20)
-    parser.add_argument("--readers", type=int, default=4)
+    parser.add_argument("--read-rate", type=float, default=20, help="searches/s")
+    parser.add_argument("--readers", type=int, default=4, help="reader threads")
     parser.add_argument("--wrk-seconds", type=int, default=10)
     parser.add_argument("--rebuild-count", type=int, default=100000)
+    parser.add_argument(
+        "--indexer-args", default="", help="extra run_indexer arguments"
+    )
     args = parser.parse_args()
 
     url = fresh_database(args.database_url)
@@ -233,7 +217,7 @@ def main() -> None:
 
     nodes = [Node("node-a", tmp, env), Node("node-b", tmp, env)]
     proxy_proc = None
-    report: dict = {"load_before": os.getloadavg(), "cores": os.cpu_count()}
+    report: dict = {"cores": os.cpu_count(), "args": vars(args)}
     try:
         a, b = nodes
         for step in (
@@ -252,6 +236,9 @@ def main() -> None:
             f"127.0.0.1:{port}",
             a.var,
         )
+        # Every request of this bench reaches nginx from 127.0.0.1: its
+        # per-address search limit (10/s) would answer most of them 429.
+        site.write_text(site.read_text().replace("rate=10r/s", "rate=100000r/s"))
         proxy_proc = subprocess.Popen(
             [
                 nginx_binary(),
@@ -265,7 +252,7 @@ def main() -> None:
         )
         proxy = f"http://127.0.0.1:{port}"
         for node in nodes:
-            node.start_indexer()
+            node.start_indexer(*args.indexer_args.split())
             node.start_web()
         for node in nodes:
             deadline = time.monotonic() + 300
@@ -273,14 +260,19 @@ def main() -> None:
                 if time.monotonic() > deadline:
                     raise SystemExit(f"{node.name} not ready:\n{node.logs()}")
                 time.sleep(0.5)
+        for node in nodes:  # the first search imports and opens: not measured
+            get(node.url + "/search/?q=warmup", client=reader_address())
 
-        report["lag"] = lag_run(nodes, proxy, args.rate, args.seconds, args.readers)
+        report["lag"] = lag_run(nodes, proxy, args)
         print(json.dumps({"lag": report["lag"]}, indent=1), flush=True)
 
-        page = "/search/?q=council"
-        report["wrk_one_node_rps"] = wrk(a.url + page, args.wrk_seconds)
-        report["wrk_two_nodes_nginx_rps"] = wrk(proxy + page, args.wrk_seconds)
-        print(json.dumps({k: report[k] for k in report if k.startswith("wrk")}))
+        if args.wrk_seconds:
+            script = tmp / "readers.lua"
+            report["wrk_load_before"] = load()
+            report["wrk_one_node"] = wrk(a.url + "/", args.wrk_seconds, script)
+            report["wrk_two_nodes_nginx"] = wrk(proxy + "/", args.wrk_seconds, script)
+            report["wrk_load_after"] = load()
+            print(json.dumps({k: report[k] for k in report if k.startswith("wrk")}))
 
         if args.rebuild_count:
             started = time.monotonic()
@@ -291,17 +283,24 @@ def main() -> None:
                 "--seed",
                 "2",
                 "--no-outbox",
+                timeout=3600,
             )
             assert done.returncode == 0, done.stderr
             report["generate_s"] = round(time.monotonic() - started, 1)
-            with Readers(b.url, args.readers, ["harbour", "council"]) as r:
+            report["rebuild_load_before"] = load()
+            with (
+                Watcher(b, interval=0.2) as w,
+                Readers(b.url, args.readers, args.read_rate) as r,
+            ):
                 started = time.monotonic()
-                done = b.manage("rebuild_search_index", "--wait", "600")
+                done = b.manage("rebuild_search_index", "--wait", "600", timeout=3600)
                 report["rebuild_s"] = round(time.monotonic() - started, 1)
             assert done.returncode == 0, done.stderr
+            report["rebuild_load_after"] = load()
             report["rebuild_output"] = done.stdout.strip().splitlines()[-1]
-            report["rebuild_reader_statuses"] = r.statuses
-        report["load_after"] = os.getloadavg()
+            report["rebuild_readers"] = r.summary()
+            report["rebuild_readyz_statuses"] = w.statuses
+        report["load_after"] = load()
         print(json.dumps(report, indent=1))
     finally:
         for node in nodes:

@@ -127,20 +127,22 @@ class Node:
             "web.log",
         )
 
-    def start_indexer(self) -> None:
+    def start_indexer(self, *extra: str) -> None:
         self.indexer = self._spawn(
-            [sys.executable, "manage.py", "run_indexer", "--poll", "0.05"],
+            [sys.executable, "manage.py", "run_indexer", "--poll", "0.05", *extra],
             "indexer.log",
         )
 
-    def manage(self, *args: str, **env: str) -> subprocess.CompletedProcess:
+    def manage(
+        self, *args: str, timeout: float = 120, **env: str
+    ) -> subprocess.CompletedProcess:
         return subprocess.run(
             [sys.executable, "manage.py", *args],
             cwd=ROOT,
             env={**self.env, **env},
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=timeout,
         )
 
     def found(self, word: str, base: str | None = None) -> bool | None:
