@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
-from django.db import models, transaction
+from django.db import DEFAULT_DB_ALIAS, models, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
+
+from newsroom.db.prepared import Prepared
 
 from .rendering import render_markdown
 
@@ -366,6 +370,37 @@ class ArticleNote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.article}: {self.text[:60]}"
+
+
+_PUBLIC_BY_PK = Prepared(
+    lambda fields, pk, now: (
+        Article.objects.published(now=now)
+        .filter(pk=pk)
+        .order_by()
+        .values_list(*fields)[:1]
+    ),
+    pk=int,
+    now=datetime,
+)
+
+
+def public_fields(pk: int, fields: tuple[str, ...]) -> Article | None:
+    """The public article with this id, only ``fields`` loaded, or None.
+
+    The same question as ``Article.objects.only(*fields).public_one(pk=pk)``
+    (one definition of public: ``ArticleQuerySet.published``), compiled once
+    per thread (``newsroom.db.prepared``): the comment intake asks it twice a
+    post, and building it through the ORM cost 0.8 ms each time.
+    """
+    if not 0 < pk < 2**63:  # no such id (and none the database could take)
+        return None
+    names = tuple(
+        f.attname
+        for f in Article._meta.concrete_fields
+        if f.attname in fields or f.name in fields or f.primary_key
+    )
+    rows = _PUBLIC_BY_PK.rows(names, pk=pk, now=timezone.now())
+    return Article.from_db(DEFAULT_DB_ALIAS, list(names), rows[0]) if rows else None
 
 
 # The desk's models live beside the article (see desk.py).

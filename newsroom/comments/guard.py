@@ -8,9 +8,10 @@ across every server process.
 
 The rules that count rows (rate per network and per article, duplicates) must
 run inside the intake's write transaction, under its lock. Building their SQL
-is most of their cost, so :func:`prepare` runs the rules once before the lock:
-each counting query is compiled then (``Submission.reaches``) and only
-executed by :func:`check` inside the transaction.
+through the ORM was most of their cost, so each is a
+:class:`newsroom.db.prepared.Prepared` query, built once per thread and run
+with this submission's values; the bans are read the same way, before the
+lock (:func:`prepare`).
 """
 
 from __future__ import annotations
@@ -19,14 +20,14 @@ import ipaddress
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from newsroom.articles.models import Article
+from newsroom.db.prepared import Prepared
 
 from .conf import conf
 from .models import Ban, Comment
@@ -35,6 +36,62 @@ from .text import count_links
 HOLD, REJECT = "hold", "reject"
 # Rules whose reason is about the comment's text: shown beside the body field.
 BODY_RULES = frozenset({"length", "duplicate", "banned_words"})
+
+
+def _first_ids(rows: QuerySet, count: int) -> QuerySet:
+    return rows.order_by().values_list("pk", flat=True)[:count]
+
+
+# The counting rules' queries: ``count`` (the LIMIT) is their shape, the rest
+# are values swapped in per run.
+RECENT_FROM_NETWORK = Prepared(
+    lambda count, since, network: _first_ids(
+        Comment.objects.filter(created_at__gte=since, network=network), count
+    ),
+    since=datetime,
+    network=str,
+)
+RECENT_ON_ARTICLE = Prepared(
+    lambda count, since, article: _first_ids(
+        Comment.objects.filter(created_at__gte=since, article_id=article), count
+    ),
+    since=datetime,
+    article=int,
+)
+SAME_TEXT = Prepared(
+    lambda count, since, article, text, network: _first_ids(
+        Comment.objects.filter(
+            Q(article_id=article) | Q(network=network),
+            body_hash=text,
+            created_at__gte=since,
+        ),
+        count,
+    ),
+    since=datetime,
+    article=int,
+    text=str,
+    network=str,
+)
+SAME_TEXT_ON_ARTICLE = Prepared(
+    lambda count, since, article, text: _first_ids(
+        Comment.objects.filter(
+            article_id=article, body_hash=text, created_at__gte=since
+        ),
+        count,
+    ),
+    since=datetime,
+    article=int,
+    text=str,
+)
+BANS = Prepared(
+    lambda: Ban.objects.filter(kind=Ban.Kind.NETWORK).values_list("kind", "value")
+)
+BANS_AND_EMAIL = Prepared(
+    lambda email: Ban.objects.filter(
+        Q(kind=Ban.Kind.NETWORK) | Q(kind=Ban.Kind.EMAIL, value=email)
+    ).values_list("kind", "value"),
+    email=str,
+)
 
 
 @dataclass
@@ -47,25 +104,11 @@ class Submission:
     body_hash: str
     parent_id: int | None = None
     _bans: list[tuple[str, str]] | None = None
-    _compiled: dict[str, tuple[str, tuple]] = field(default_factory=dict)
-    _preparing: bool = False
 
-    def reaches(self, key: str, rows: Callable[[], QuerySet], count: int) -> bool:
-        """True when ``rows()`` has at least ``count`` rows.
-
-        The query is compiled once per submission (in :func:`prepare`, before
-        the write lock) and run each time it is asked, inside the lock.
-        """
-        if key not in self._compiled:
-            query = rows().order_by().values_list("pk", flat=True)[:count]
-            sql, params = query.query.sql_with_params()
-            self._compiled[key] = (sql, tuple(params))
-        if self._preparing:
-            return False
-        sql, params = self._compiled[key]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return len(cursor.fetchall()) >= count
+    def reaches(self, query: Prepared, count: int, **values) -> bool:
+        """True when ``query`` finds at least ``count`` rows (run it inside
+        the write transaction, under the intake's lock)."""
+        return len(query.rows(count, **values)) >= count
 
     def bans(self) -> list[tuple[str, str]]:
         """(kind, value) of bans that may apply: this email, every network.
@@ -73,10 +116,11 @@ class Submission:
         One query for both ban rules, however many run.
         """
         if self._bans is None:
-            where = Q(kind=Ban.Kind.NETWORK)
             if self.email:
-                where |= Q(kind=Ban.Kind.EMAIL, value=self.email)
-            self._bans = list(Ban.objects.filter(where).values_list("kind", "value"))
+                rows = BANS_AND_EMAIL.rows(email=self.email)
+            else:
+                rows = BANS.rows()
+            self._bans = [(kind, value) for kind, value in rows]
         return self._bans
 
 
@@ -162,17 +206,15 @@ def retry_after(rule_name: str) -> int:
     return int(limits()[key][1])
 
 
-def _recent(seconds: int):
-    return Comment.objects.filter(
-        created_at__gte=timezone.now() - timedelta(seconds=seconds)
-    )
+def _since(seconds: float) -> datetime:
+    return timezone.now() - timedelta(seconds=seconds)
 
 
 @rule("rate_network", REJECT, 429)
 def rate_network(sub: Submission) -> tuple[bool, str]:
     count, seconds = limits()["RATE_NETWORK"]
     if sub.network and sub.reaches(
-        "rate_network", lambda: _recent(seconds).filter(network=sub.network), count
+        RECENT_FROM_NETWORK, count, since=_since(seconds), network=sub.network
     ):
         return False, f"Too many comments from your network; wait {seconds} seconds."
     return True, ""
@@ -182,7 +224,7 @@ def rate_network(sub: Submission) -> tuple[bool, str]:
 def rate_article(sub: Submission) -> tuple[bool, str]:
     count, seconds = limits()["RATE_ARTICLE"]
     if sub.reaches(
-        "rate_article", lambda: _recent(seconds).filter(article=sub.article), count
+        RECENT_ON_ARTICLE, count, since=_since(seconds), article=sub.article.pk
     ):
         return False, f"This article gets many comments right now; wait {seconds} s."
     return True, ""
@@ -190,16 +232,26 @@ def rate_article(sub: Submission) -> tuple[bool, str]:
 
 @rule("duplicate", REJECT)
 def duplicate(sub: Submission) -> tuple[bool, str]:
-    def rows() -> QuerySet:
-        since = timezone.now() - timedelta(hours=limits()["DUPLICATE_HOURS"])
-        where = Q(article=sub.article)
-        if sub.network:
-            where |= Q(network=sub.network)
-        return Comment.objects.filter(
-            where, body_hash=sub.body_hash, created_at__gte=since
+    since = _since(limits()["DUPLICATE_HOURS"] * 3600)
+    found = (
+        sub.reaches(
+            SAME_TEXT,
+            1,
+            since=since,
+            article=sub.article.pk,
+            text=sub.body_hash,
+            network=sub.network,
         )
-
-    if sub.reaches("duplicate", rows, 1):
+        if sub.network
+        else sub.reaches(
+            SAME_TEXT_ON_ARTICLE,
+            1,
+            since=since,
+            article=sub.article.pk,
+            text=sub.body_hash,
+        )
+    )
+    if found:
         return False, "This comment has already been posted."
     return True, ""
 
@@ -240,16 +292,9 @@ def links(sub: Submission) -> tuple[bool, str]:
 
 
 def prepare(sub: Submission) -> None:
-    """Do, before the write lock, what needs no lock: read the bans and
-    compile the counting queries (their windows start from now)."""
+    """Do, before the write lock, what needs no lock: read the bans (a ban
+    added during this post applies from the next one)."""
     sub.bans()
-    sub._preparing = True
-    try:
-        for r in RULES:
-            if enabled(r.name):
-                r.check(sub)
-    finally:
-        sub._preparing = False
 
 
 def check(sub: Submission) -> Outcome:

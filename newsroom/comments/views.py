@@ -14,7 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from newsroom import net
-from newsroom.articles.models import Article
+from newsroom.articles.models import Article, public_fields
 from newsroom.core import limits
 from newsroom.core.registry import pages
 from newsroom.net import client_network
@@ -26,15 +26,15 @@ from .forms import CommentForm
 from .models import Comment
 
 REPORTED_COOKIE = "nr_reported"
-POST_FIELDS = [
-    "pk",
+POST_FIELDS = (
+    "id",
     "slug",
     "headline",
     "status",
     "published_at",
     "comments_enabled",
     "comment_moderation",
-]
+)
 
 
 def _redisplay(
@@ -57,7 +57,10 @@ def _redisplay(
 
 def _open_article(article_id: int) -> Article:
     # Only what posting needs; a redisplay fetches the full article itself.
-    return Article.objects.only(*POST_FIELDS).public_or_404(pk=article_id)
+    article = public_fields(article_id, POST_FIELDS)
+    if article is None:
+        raise Http404("No such article")
+    return article
 
 
 @never_cache

@@ -137,9 +137,9 @@ def test_each_rule_can_be_switched_off(settings):
 def test_prepared_counting_rules_count_rows_stored_after_they_were_prepared(
     settings,
 ):
-    """``guard.prepare`` compiles the counting queries without running them
-    for good: rows stored between prepare (before the write lock) and check
-    (inside it) are counted, so the rate and duplicate rules still hold."""
+    """``guard.prepare`` (before the write lock) counts nothing for good:
+    rows stored between prepare and check (inside the lock) are counted by
+    the prepared queries, so the rate and duplicate rules still hold."""
     settings.NEWSROOM_COMMENTS_LIMITS = {
         **settings.NEWSROOM_COMMENTS_LIMITS,
         "RATE_NETWORK": (2, 60),
