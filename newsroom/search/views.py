@@ -7,8 +7,10 @@ import threading
 import time
 from urllib.parse import quote_plus, urlencode
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import dateformat
 from django.utils.html import conditional_escape, escape
@@ -308,21 +310,30 @@ def _limited(request: HttpRequest, scope: str, rate: str) -> limits.Hit:
     return limits.hit(scope, client_network(request), count, seconds)
 
 
+def _refused(request: HttpRequest, counted: limits.Hit) -> HttpResponse:
+    """429 with a readable page of its own: no parsing, no context processors,
+    no menu, so a flood of refusals costs the other readers little."""
+    page = render_to_string(
+        "search/limited.html",
+        {
+            "SITE_NAME": settings.SITE_NAME,
+            "query": request.GET.get("q", "")[:200],
+            "retry_after": counted.retry_after,
+        },
+    )
+    response = HttpResponse(page, status=429)
+    response["Retry-After"] = str(counted.retry_after)
+    response["Cache-Control"] = "no-store"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
 @require_GET
 def results(request: HttpRequest) -> HttpResponse:
-    params = read_params(request.GET)
     counted = _limited(request, "search.page", conf.NEWSROOM_SEARCH_RATE)
     if not counted.allowed:
-        response = render(
-            request,
-            "search/limited.html",
-            {"query": params.q, "retry_after": counted.retry_after},
-            status=429,
-        )
-        response["Retry-After"] = str(counted.retry_after)
-        response["Cache-Control"] = "no-store"
-        response["X-Robots-Tag"] = "noindex"
-        return response
+        return _refused(request, counted)
+    params = read_params(request.GET)
     try:
         outcome = run(params, network=client_network(request))
     except IndexUnavailable:

@@ -98,6 +98,27 @@ def test_spelling_help_only_for_short_queries_that_find_nothing(
     assert asked == [["parliment"]]
 
 
+def test_a_flood_of_refused_searches_costs_no_query_and_echoes_safely(
+    client, search_backend, index_now, settings, django_assert_num_queries
+):
+    """After a network's first 429, its further searches are refused with no
+    database query at all (no count written, no menu, no session), and the
+    page still names the search, escaped and cut to 200 characters."""
+    settings.NEWSROOM_SEARCH_RATE = "1/3600"
+    f.article("Harbour cranes idle")
+    index_now()
+    here = {"REMOTE_ADDR": "203.0.113.7"}
+    assert client.get("/search/", {"q": "harbour"}, **here).status_code == 200
+    assert client.get("/search/", {"q": "harbour"}, **here).status_code == 429
+    hostile = "<script>alert(1)</script>" + "x" * 3000
+    with django_assert_num_queries(0):
+        refused = client.get("/search/", {"q": hostile}, **here)
+    assert refused.status_code == 429
+    page = refused.content.decode()
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert "x" * 200 not in page and "Too many searches" in page
+
+
 def test_search_and_suggest_are_rate_limited_per_network(
     client, search_backend, index_now, settings
 ):
