@@ -29,7 +29,7 @@ from django.db import close_old_connections
 from django.db.models import Max
 from django.utils import timezone
 
-from . import nodes
+from . import nodes, wake
 from .backends import get_backend
 from .backends.base import SearchBackend, Writer, WriterBusy
 from .documents import all_documents, came_due, documents_for, next_due
@@ -344,11 +344,14 @@ def run(
     wait: float | None = None,
     batch_size: int = BATCH_SIZE,
 ) -> None:
-    """The indexer loop of ``manage.py run_indexer``: poll, apply, commit.
+    """The indexer loop of ``manage.py run_indexer``: wait, apply, commit.
 
-    ``stop()`` is checked while waiting for the writer lock, between fill
-    batches and between outbox batches, so a SIGTERM ends it within a batch
-    (a commit is never interrupted) and a standby indexer at once.
+    It waits at most ``poll`` seconds between looks at an idle outbox, and
+    on PostgreSQL wakes as soon as a transaction that wrote outbox rows
+    commits (``wake``). ``stop()`` is checked while waiting for the writer
+    lock, between fill batches and between outbox batches, so a SIGTERM ends
+    it within a batch (a commit is never interrupted) and a standby indexer
+    at once.
     """
     indexer = Indexer(backend, batch_size, stop=stop)
     try:
@@ -359,6 +362,7 @@ def run(
         return
     log.info("search indexer holds the writer lock")
     state = nodes.SearchNode.State.STOPPED
+    waiter = wake.Waiter()
     try:
         while not stop():
             try:
@@ -374,8 +378,9 @@ def run(
                 _sleep(1.0, stop)
                 continue
             close_old_connections()
-            _sleep(poll, stop)
+            waiter.wait(poll, stop)
     finally:
+        waiter.close()
         indexer.close(state)
 
 

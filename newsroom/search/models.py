@@ -14,6 +14,8 @@ from django.utils import timezone
 
 from newsroom.db.bulk import datetime_adapter, insert_rows
 
+from . import wake
+
 
 class IndexChange(models.Model):
     class Op(models.TextChoices):
@@ -46,6 +48,8 @@ def enqueue(article_ids: Iterable[int], op: str = IndexChange.Op.UPSERT) -> int:
     now = datetime_adapter()(timezone.now())
     rows = [(int(pk), str(op), now) for pk in article_ids]
     insert_rows(IndexChange, ["article_id", "op", "created_at"], rows)
+    if rows:
+        wake.notify()  # the indexers apply it as soon as this commits
     return len(rows)
 
 
