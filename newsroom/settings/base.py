@@ -55,7 +55,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy and Permissions-Policy on every response, static
     # files included (newsroom/web/middleware.py; docs/operations.md).
-    "csp.middleware.CSPMiddleware",
+    "newsroom.web.middleware.CSPMiddleware",
     "newsroom.web.middleware.PermissionsPolicyMiddleware",
     # WhiteNoise, without serving the manifest (staticfiles.json).
     "newsroom.web.middleware.StaticFilesMiddleware",

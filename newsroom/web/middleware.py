@@ -12,6 +12,10 @@
   does the Content-Security-Policy; the front cache keeps both with a page.
 - :class:`StaticFilesMiddleware` is WhiteNoise, except that the manifest
   (``staticfiles.json``, every static file's name and hash) is not served.
+- :class:`CSPMiddleware` is django-csp's, with the site's policy built once:
+  django-csp builds the header string anew for every response (0.1 ms of
+  CPU each, measured on the comment intake); when no view decorator and no
+  nonce vary it, it is the same string, kept until a setting changes.
 """
 
 from __future__ import annotations
@@ -19,8 +23,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from csp import middleware as csp_middleware
+from csp.constants import HEADER, HEADER_REPORT_ONLY
+from csp.utils import build_policy
+from django.conf import settings
 from django.contrib.staticfiles.storage import staticfiles_storage
+from django.core.signals import setting_changed
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from whitenoise.middleware import WhiteNoiseMiddleware
 
 from newsroom.net import from_trusted_proxy, parse_ip, proxies_configured
@@ -87,3 +97,64 @@ class StaticFilesMiddleware(WhiteNoiseMiddleware):
             # Past the static files to Django's own URLs, which answer 404.
             return self.get_response(request)
         return super().__call__(request)
+
+
+# What a view or a nonce sets to vary the policy of one response.
+_CSP_VARIES = (
+    "_csp_config",
+    "_csp_update",
+    "_csp_replace",
+    "_csp_config_ro",
+    "_csp_update_ro",
+    "_csp_replace_ro",
+)
+_CSP_SETTINGS = ("CONTENT_SECURITY_POLICY", "CONTENT_SECURITY_POLICY_REPORT_ONLY")
+_csp_kept: dict[str, tuple[str, tuple[str, ...]]] = {}
+
+
+def _csp_policy(name: str) -> tuple[str, tuple[str, ...]]:
+    """The header built from setting ``name`` alone, and its excluded prefixes."""
+    kept = _csp_kept.get(name)
+    if kept is None:
+        config = getattr(settings, name, None) or {}
+        prefixes = tuple(config.get("EXCLUDE_URL_PREFIXES", None) or ())
+        policy = build_policy(report_only=name != "CONTENT_SECURITY_POLICY")
+        kept = _csp_kept[name] = (policy, prefixes)
+    return kept
+
+
+def _forget_csp(setting: str, **kwargs) -> None:
+    if setting in _CSP_SETTINGS:
+        _csp_kept.clear()
+
+
+setting_changed.connect(_forget_csp, dispatch_uid="newsroom.web.csp")
+
+
+class CSPMiddleware(csp_middleware.CSPMiddleware):
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
+        varies = getattr(request, "_csp_nonce", None) is not None or any(
+            getattr(response, name, None) is not None for name in _CSP_VARIES
+        )
+        if varies or settings.DEBUG:
+            return super().process_response(request, response)
+        path = request.path_info
+        for name, header, exempt in (
+            (_CSP_SETTINGS[0], HEADER, "_csp_exempt"),
+            (_CSP_SETTINGS[1], HEADER_REPORT_ONLY, "_csp_exempt_ro"),
+        ):
+            policy, prefixes = _csp_policy(name)
+            if (
+                policy
+                and header not in response
+                and getattr(response, exempt, False) is False
+                and not path.startswith(prefixes)
+            ):
+                response[header] = policy
+        # As django-csp does: a nonce asked for after this point is an error.
+        request.csp_nonce = csp_middleware.CheckableLazyObject(  # type: ignore[attr-defined]
+            self._csp_nonce_post_response
+        )
+        return response

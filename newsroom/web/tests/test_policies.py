@@ -116,3 +116,27 @@ def test_no_template_has_inline_script_or_style():
         found += [(path.name, m) for m in re.findall(r'\sstyle="[^"]*"', text)]
         found += [(path.name, m) for m in re.findall(r"\son[a-z]+=\"", text)]
     assert not found, found
+
+
+def test_the_policy_built_once_follows_a_changed_setting(settings):
+    """The header is built once and kept (newsroom.web.middleware), so a
+    changed CONTENT_SECURITY_POLICY or a new report-only policy must reach
+    the next response; the kept string is django-csp's own."""
+    from csp.utils import build_policy
+
+    client = Client()
+    assert client.get("/robots.txt")["Content-Security-Policy"] == build_policy()
+    policy = settings.CONTENT_SECURITY_POLICY
+    settings.CONTENT_SECURITY_POLICY = {
+        **policy,
+        "DIRECTIVES": {**policy["DIRECTIVES"], "img-src": ["'self'", "data:"]},
+    }
+    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = {
+        "DIRECTIVES": {"default-src": ["'none'"]}
+    }
+    response = client.get("/robots.txt")
+    assert directives(response["Content-Security-Policy"])["img-src"] == (
+        "'self' data:"
+    )
+    ro = response["Content-Security-Policy-Report-Only"]
+    assert directives(ro)["default-src"] == "'none'"
