@@ -23,7 +23,9 @@ to everyone else.
    (a settings module in the var dir; the cost of the queries themselves,
    as from many networks), then with the site's limits, each client named
    by an X-Forwarded-For (the bench is the trusted proxy): the readers from
-   many networks, the six attackers from one.
+   many networks, the six attackers from one. ``--pairs N`` alternates the
+   two passes N times and reports the medians of their p99s (on a shared
+   machine another job's burst then spoils one pass, not the ratio).
 
 Everything started is stopped by PID.
 """
@@ -205,6 +207,52 @@ def readers_paths() -> list[str]:
     return searches + articles
 
 
+def _one_pair(
+    base: str, readers: list[str], worst: str, seconds: int, var: Path, limited: bool
+) -> dict:
+    """Readers alone, then readers beside six attackers; one pass each."""
+    alone = bench.wrk(base, readers, seconds, 2, var / "readers.lua")
+    print(
+        f"  readers alone:  {alone['rps']:6.0f} req/s  p50 {alone['p50']:7.2f}"
+        f" ms  p99 {alone['p99']:7.2f} ms  failed {alone['failed']}",
+        flush=True,
+    )
+    abuse: dict = {}
+
+    def attack() -> None:
+        if limited:
+            bench.LUA = ATTACK_LUA
+        abuse.update(
+            bench.wrk(
+                base,
+                ["/search/?" + urllib.parse.urlencode({"q": worst})],
+                seconds + 4,
+                6,
+                var / "abuse.lua",
+            )
+        )
+
+    attacker = threading.Thread(target=attack)
+    attacker.start()
+    time.sleep(2)  # the attack is running before the readers start
+    if limited:
+        bench.LUA = READERS_LUA
+    loaded = bench.wrk(base, readers, seconds, 2, var / "readers.lua")
+    attacker.join()
+    print(
+        f"  readers loaded: {loaded['rps']:6.0f} req/s  p50 {loaded['p50']:7.2f}"
+        f" ms  p99 {loaded['p99']:7.2f} ms  failed {loaded['failed']}",
+        flush=True,
+    )
+    print(
+        f"  attackers (6 connections, worst query): {abuse['rps']:6.0f} req/s"
+        f"  p50 {abuse['p50']:7.2f} ms  p99 {abuse['p99']:7.2f} ms"
+        f"  non-2xx/timeouts {abuse['failed']}",
+        flush=True,
+    )
+    return {"alone": alone, "loaded": loaded, "abuse": abuse}
+
+
 def under_load(
     env: dict,
     var: Path,
@@ -212,6 +260,7 @@ def under_load(
     worst: str,
     seconds: int,
     limited: bool = False,
+    pairs: int = 1,
 ) -> dict:
     port = bench.free_port()
     if limited:
@@ -229,46 +278,16 @@ def under_load(
             )
             with urllib.request.urlopen(ask, timeout=60) as r:
                 assert r.status == 200
-        alone = bench.wrk(base, readers, seconds, 2, var / "readers.lua")
-        print(
-            f"  readers alone:  {alone['rps']:6.0f} req/s  p50 {alone['p50']:7.2f}"
-            f" ms  p99 {alone['p99']:7.2f} ms  failed {alone['failed']}",
-            flush=True,
-        )
-        abuse: dict = {}
-
-        def attack() -> None:
-            if limited:
-                bench.LUA = ATTACK_LUA
-            abuse.update(
-                bench.wrk(
-                    base,
-                    ["/search/?" + urllib.parse.urlencode({"q": worst})],
-                    seconds + 4,
-                    6,
-                    var / "abuse.lua",
-                )
-            )
-
-        attacker = threading.Thread(target=attack)
-        attacker.start()
-        time.sleep(2)  # the attack is running before the readers start
-        if limited:
-            bench.LUA = READERS_LUA
-        loaded = bench.wrk(base, readers, seconds, 2, var / "readers.lua")
-        attacker.join()
-        print(
-            f"  readers loaded: {loaded['rps']:6.0f} req/s  p50 {loaded['p50']:7.2f}"
-            f" ms  p99 {loaded['p99']:7.2f} ms  failed {loaded['failed']}",
-            flush=True,
-        )
-        print(
-            f"  attackers (6 connections, worst query): {abuse['rps']:6.0f} req/s"
-            f"  p50 {abuse['p50']:7.2f} ms  p99 {abuse['p99']:7.2f} ms"
-            f"  non-2xx/timeouts {abuse['failed']}",
-            flush=True,
-        )
-        return {"alone": alone, "loaded": loaded, "abuse": abuse}
+        passes: list[dict] = []
+        for _ in range(pairs):
+            passes.append(_one_pair(base, readers, worst, seconds, var, limited))
+        return {
+            key: {
+                m: statistics.median(p[key][m] for p in passes)
+                for m in ("rps", "p50", "p99", "failed")
+            }
+            for key in ("alone", "loaded", "abuse")
+        } | {"passes": passes}
     finally:
         bench.LUA = PLAIN_LUA
         bench.stop(server)
@@ -283,6 +302,13 @@ def main() -> None:
     parser.add_argument("--var", type=Path, help="reuse this var dir (kept)")
     parser.add_argument("--no-rebuild", action="store_true")
     parser.add_argument("--no-server", action="store_true", help="in process only")
+    parser.add_argument(
+        "--pairs",
+        type=int,
+        default=1,
+        help="alternate readers-alone and readers-loaded passes this many times and "
+        "take the medians (a shared machine's bursts hit one pass, not all)",
+    )
     args = parser.parse_args()
     if not args.no_server and not Path(bench.WRK).exists():
         raise SystemExit("wrk is not installed (apt-get install wrk)")
@@ -338,7 +364,12 @@ def main() -> None:
         if not args.no_server:
             print("server (gunicorn, 2 workers):", flush=True)
             loaded = under_load(
-                env, var, readers_paths(), queries[worst_name][0], args.seconds
+                env,
+                var,
+                readers_paths(),
+                queries[worst_name][0],
+                args.seconds,
+                pairs=args.pairs,
             )
             ratio = loaded["loaded"]["p99"] / max(loaded["alone"]["p99"], 0.001)
             print(
@@ -356,6 +387,7 @@ def main() -> None:
                 queries[worst_name][0],
                 args.seconds,
                 limited=True,
+                pairs=args.pairs,
             )
             ratio = limited["loaded"]["p99"] / max(limited["alone"]["p99"], 0.001)
             print(
