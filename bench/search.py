@@ -218,7 +218,7 @@ def engine_latency(queries: dict[str, list[str]], rounds: int) -> dict[str, dict
     backend = get_backend()
     # Engine figures are uncached: facet counts are computed for every
     # request (the server reuses them for a few seconds; see docs/search.md).
-    backend.facet_cache_seconds = 0
+    backend.counter.cache_seconds = 0
     out = {}
     for name, texts in queries.items():
         if name == "suggest":

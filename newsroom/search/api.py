@@ -64,12 +64,18 @@ class FacetOut(Schema):
 class SearchOut(Schema):
     q: str
     query: str = Field(description="The query as understood (normalised).")
-    total: int
+    total: int = Field(description="Exact, or an estimate when total_exact is false.")
+    total_exact: bool
+    total_min: int = Field(description="The exact count is at least this.")
+    total_max: int = Field(description="The exact count is at most this.")
     page: int
     page_size: int
     hits: list[SearchHitOut]
     facets: dict[str, list[FacetOut]] = Field(
         description="section, author, tag (slugs) and month (YYYYMM)."
+    )
+    facets_over: int | None = Field(
+        description="Facet counts are of the newest this many matches (null: all)."
     )
     sort: SortName
     respelled: str = Field(description="Nothing matched q; these hits are for this.")
@@ -198,10 +204,14 @@ def search(
         "q": params.q,
         "query": outcome.query.to_text(),
         "total": total,
+        "total_exact": results.total_exact if results else True,
+        "total_min": results.total_min if results else 0,
+        "total_max": results.total_max if results else 0,
         "page": params.page,
         "page_size": PAGE_SIZE,
         "hits": [_hit(h) for h in hits],
         "facets": _labels(results.facets) if results else {},
+        "facets_over": results.facets_over if results else None,
         "sort": params.sort,
         "respelled": outcome.respelled,
         "did_you_mean": outcome.did_you_mean,

@@ -5,7 +5,7 @@ Views and the API call ``run()``; it never raises on reader input.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.http import QueryDict
 
@@ -144,10 +144,12 @@ def public_only(results: SearchResults) -> SearchResults:
     if len(hits) == len(results.hits):
         return results
     dropped = len(results.hits) - len(hits)
-    return SearchResults(
+    return replace(
+        results,
         total=max(len(hits), results.total - dropped),
+        total_min=max(0, results.total_min - dropped),
+        total_max=max(len(hits), results.total_max - dropped),
         hits=hits,
-        facets=results.facets,
     )
 
 

@@ -168,10 +168,16 @@ def _facet_groups(outcome: Outcome, links: _Links, more: str = "") -> list[dict]
     return groups
 
 
-def _facets_html(groups: list[dict]) -> SafeString:
+def _facets_html(groups: list[dict], over: int | None = None) -> SafeString:
     """The facet sidebar, built here: a template loop over ~50 values with
-    their conditions cost more than the search itself."""
+    their conditions cost more than the search itself. ``over``: the counts
+    are of the newest ``over`` matches only (see tantivy_counts.py)."""
     out = []
+    if groups and over is not None:
+        out.append(
+            f'<p class="facet__scope">Counts in the newest {over:,} '
+            f"match{'es' if over != 1 else ''}</p>"
+        )
     for group in groups:
         out.append(
             f'<section class="facet facet--{group["key"]}">'
@@ -347,7 +353,10 @@ def results(request: HttpRequest) -> HttpResponse:
         "params": params,
         "hits": hits,
         "hits_html": _hits_html(hits),
-        "facets_html": _facets_html(_facet_groups(outcome, links, more)),
+        "facets_html": _facets_html(
+            _facet_groups(outcome, links, more),
+            outcome.results.facets_over if outcome.results else None,
+        ),
         "sorts": [
             {
                 "label": label,

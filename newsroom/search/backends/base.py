@@ -109,6 +109,15 @@ class SearchResults:
     total: int
     hits: list[Hit]
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+    # When counting every match would cost more than the search (hundreds of
+    # thousands at 1M articles), ``total`` is an estimate ("about N") and the
+    # exact count is known to lie in [total_min, total_max].
+    total_exact: bool = True
+    total_min: int = 0
+    total_max: int = 0
+    # Facet counts over the newest ``facets_over`` matches only (None: every
+    # match); the page and the API say so.
+    facets_over: int | None = None
 
 
 @dataclass

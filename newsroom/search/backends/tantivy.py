@@ -11,8 +11,6 @@ import json
 import math
 import os
 import threading
-import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
@@ -22,7 +20,6 @@ from tantivy import Occur, Query
 
 from .. import analysis, highlight, spelling
 from .base import (
-    FacetValue,
     Hit,
     IndexUnavailable,
     SearchBackend,
@@ -31,6 +28,13 @@ from .base import (
     Sort,
     Suggestions,
     Writer,
+)
+from .tantivy_counts import (
+    COMMON_MIN_DOCS,
+    EXACT_MAX,
+    Counter,
+    strip_common,
+    upper_bound,
 )
 from .tantivy_query import Compiler
 from .tantivy_spelling import near_words
@@ -44,13 +48,11 @@ from .tantivy_store import (
     read_meta,
 )
 
-FACET_SIZE = 30
-# Facet counts walk every match (a few ms at 100k articles, tens at 1M for a
-# common word) and do not depend on sort or page: the same query and filters
-# within a few seconds reuse them (paging, re-sorting, popular queries). A new
-# index commit changes the reader stamp and so the key.
+# Totals and facet counts (tantivy_counts.py) do not depend on sort or page:
+# the same query and filters within a few seconds reuse them (paging,
+# re-sorting, popular queries). A new index commit changes the reader stamp
+# and so the key.
 FACET_CACHE_SECONDS = 5.0
-FACET_CACHE_SIZE = 256
 SNIPPET_CHARS = 240
 SNIPPET_SCAN_CHARS = 1200  # text searched for a snippet before the whole body
 
@@ -101,10 +103,12 @@ class TantivyBackend(SearchBackend):
         self._searcher: tantivy.Searcher | None = None
         self._stamp: tuple | None = None
         self._usable = False
-        self.facet_cache_seconds = float(
-            self.options.get("FACET_CACHE_SECONDS", FACET_CACHE_SECONDS)
+        self.common_min_docs = int(self.options.get("COMMON_MIN_DOCS", COMMON_MIN_DOCS))
+        self.counter = Counter(
+            self.schema,
+            float(self.options.get("FACET_CACHE_SECONDS", FACET_CACHE_SECONDS)),
+            int(self.options.get("EXACT_COUNT_MAX", EXACT_MAX)),
         )
-        self._facet_cache: OrderedDict[tuple, tuple[float, dict]] = OrderedDict()
 
     # The reader: reload only when something changed on disk
     def searcher(self) -> tantivy.Searcher | None:
@@ -141,13 +145,14 @@ class TantivyBackend(SearchBackend):
             raise IndexUnavailable(f"no complete search index under {self.store.root}")
         searcher = self.searcher()
         now = request.now or timezone.now()
+        query = strip_common(searcher, request.query, self.common_min_docs)
         compiled = self.compiler.compile(
-            request.query, request.filters, now, request.aliases, request.fuzzy
+            query, request.filters, now, request.aliases, request.fuzzy
         )
         sort = request.sort
         if compiled.text is None and sort in (Sort.RECENT, Sort.RELEVANCE):
             sort = Sort.NEWEST  # nothing to score: browse by date
-        total, scored = self._ranked(searcher, compiled.query, sort, request, now)
+        known, seen, scored = self._ranked(searcher, compiled, sort, request, now)
         hits = [self._hit(searcher, score, addr) for score, addr in scored]
         if hits and compiled.text is not None and request.highlight:
             self._highlight(searcher, compiled.text, hits, scored)
@@ -156,44 +161,78 @@ class TantivyBackend(SearchBackend):
             for hit in hits:
                 if hit.id not in direct:
                     hit.via_alias = list(compiled.alias_groups)
-        facets = (
-            self._cached_facets(searcher, compiled.query, request)
-            if request.facets
-            else {}
+        fields = [k for k, v in self.compiler.boosts.items() if v > 0]
+        high = upper_bound(
+            searcher, query, fields, bool(compiled.alias_groups) or request.fuzzy
         )
-        return SearchResults(total=total, hits=hits, facets=facets)
+        counts = self.counter.counts(
+            searcher,
+            self._stamp,
+            (query, request.filters, request.aliases, request.fuzzy, request.now),
+            compiled.query,
+            high=high,
+            known=known,
+            seen=seen,
+            facets=request.facets,
+            now=now,
+        )
+        return SearchResults(
+            total=counts.total,
+            hits=hits,
+            facets=counts.facets,
+            total_exact=counts.exact,
+            total_min=counts.low,
+            total_max=counts.high,
+            facets_over=counts.over,
+        )
 
-    def _ranked(self, searcher, query, sort, request, now):
+    def _ranked(self, searcher, compiled, sort, request, now):
+        """(the exact total if every match was seen, else None; how many
+        matches were seen; the page's scored hits)."""
         offset, limit = max(0, request.offset), max(1, request.limit)
         if sort in (Sort.NEWEST, Sort.OLDEST):
             order = tantivy.Order.Desc if sort == Sort.NEWEST else tantivy.Order.Asc
             res = searcher.search(
-                query,
+                compiled.query,
                 limit,
                 count=True,
                 order_by_field="ts",
                 offset=offset,
                 order=order,
             )
-            return res.count, [(0.0, addr) for _, addr in res.hits]
-        if sort == Sort.RELEVANCE or offset + limit > self.window:
-            res = searcher.search(query, limit, count=True, offset=offset)
-            return res.count, res.hits
+            return res.count, res.count, [(0.0, addr) for _, addr in res.hits]
+        # The best hits by BM25, tantivy's own score, without a count (a count
+        # visits every match; top-k alone skips with block-max WAND). The
+        # ranking query has no public rule: hits dated after now are dropped
+        # here (the index holds public articles; this is the second guard).
+        query = compiled.rank or compiled.query
+        now_ts = now.timestamp()
+        recent = sort == Sort.RECENT and offset + limit <= self.window
+        wanted = self.window if recent else limit
+        res = searcher.search(
+            query, wanted, count=False, offset=0 if recent else offset
+        )
+        stamps = searcher.fast_field_values("ts", [addr for _, addr in res.hits])
+        hits = [
+            (score, addr, ts or 0)
+            for (score, addr), ts in zip(res.hits, stamps, strict=True)
+            if (ts or 0) <= now_ts
+        ]
+        seen = len(hits) + (0 if recent else offset)
+        known = None
+        if len(res.hits) < wanted and (recent or offset == 0 or res.hits):
+            known = seen
+        if not recent:
+            return known, seen, [(score, addr) for score, addr, _ in hits]
         # Recency-aware relevance: rescore the best ``window`` BM25 hits with
         # score * (1 + weight * 0.5 ** (age_days / half_life)).
-        res = searcher.search(query, self.window, count=True)
-        hits = res.hits
-        if not hits:
-            return res.count, []
-        stamps = searcher.fast_field_values("ts", [addr for _, addr in hits])
-        now_ts = now.timestamp()
         blended = []
-        for (score, addr), ts in zip(hits, stamps, strict=True):
-            age_days = max(0.0, (now_ts - (ts or 0)) / 86400)
+        for score, addr, ts in hits:
+            age_days = max(0.0, (now_ts - ts) / 86400)
             decay = math.pow(0.5, age_days / self.half_life) if self.half_life else 0
             blended.append((score * (1 + self.recency_weight * decay), addr))
         blended.sort(key=lambda h: -h[0])
-        return res.count, blended[offset : offset + limit]
+        return known, seen, blended[offset : offset + limit]
 
     def _hit(self, searcher, score: float, addr) -> Hit:
         doc = searcher.doc(addr)
@@ -284,46 +323,6 @@ class TantivyBackend(SearchBackend):
         res = searcher.search(q, len(ids), count=False)
         values = searcher.fast_field_values("id", [a for _, a in res.hits])
         return {int(v) for v in values if v is not None}
-
-    def _cached_facets(self, searcher, query, request: SearchRequest) -> dict:
-        key = (
-            self._stamp,
-            request.query,
-            request.filters,
-            request.aliases,
-            request.fuzzy,
-            request.now,
-        )
-        now = time.monotonic()
-        with self._lock:
-            found = self._facet_cache.get(key)
-        if found and now - found[0] < self.facet_cache_seconds:
-            return dict(found[1])  # shared lists of frozen values: read only
-        facets = self._facets(searcher, query)
-        if self.facet_cache_seconds <= 0:
-            return facets
-        with self._lock:
-            self._facet_cache[key] = (now, facets)
-            self._facet_cache.move_to_end(key)
-            while len(self._facet_cache) > FACET_CACHE_SIZE:
-                self._facet_cache.popitem(last=False)
-        return dict(facets)
-
-    def _facets(self, searcher, query) -> dict[str, list[FacetValue]]:
-        aggs = {
-            "section": {"terms": {"field": "section", "size": FACET_SIZE}},
-            "tag": {"terms": {"field": "tags", "size": FACET_SIZE}},
-            "author": {"terms": {"field": "authors", "size": FACET_SIZE}},
-            "month": {"terms": {"field": "ym", "size": 1200}},
-        }
-        raw = searcher.aggregate(query, aggs)
-        out = {}
-        for name in aggs:
-            buckets = raw.get(name, {}).get("buckets", [])
-            out[name] = [
-                FacetValue(str(b["key"]), int(b["doc_count"])) for b in buckets
-            ]
-        return out
 
     # Help for readers
     def suggest(self, text: str, limit: int = 5, now=None) -> Suggestions:
@@ -511,43 +510,8 @@ class TantivyBackend(SearchBackend):
         return self.store.live_generation()
 
 
-_MLT_STOPWORDS = {
-    "the",
-    "and",
-    "for",
-    "that",
-    "with",
-    "was",
-    "were",
-    "are",
-    "from",
-    "this",
-    "have",
-    "has",
-    "had",
-    "but",
-    "not",
-    "its",
-    "his",
-    "her",
-    "their",
-    "they",
-    "said",
-    "says",
-    "will",
-    "would",
-    "been",
-    "which",
-    "who",
-    "after",
-    "than",
-    "also",
-    "into",
-    "more",
-    "over",
-    "about",
-    "when",
-    "what",
-    "there",
-    "them",
-}
+_MLT_STOPWORDS = frozenset(
+    "the and for that with was were are from this have has "
+    "had but not its his her their they said says will would "
+    "been which who after than also into more over about when what there them".split()
+)

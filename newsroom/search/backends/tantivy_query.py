@@ -46,6 +46,9 @@ class Compiled:
     text: Query | None  # text part only: highlighting and "matched directly"
     base: Query | None  # text part without aliases (None when no alias used)
     alias_groups: list[str] = field(default_factory=list)
+    # What ranks the top-k: the text alone when there are no filters (flat
+    # when it can be, for WAND); the caller drops hits dated after ``now``.
+    rank: Query | None = None
 
 
 def _boolean(parts: list[tuple[Occur, Query]]) -> Query:
@@ -191,6 +194,26 @@ class Compiler:
                 )
         return out
 
+    def flat(self, q: SearchQuery) -> Query | None:
+        """The same BM25 sum as ``text_query`` for one clause of single-term
+        words (one word, an OR, a relaxed question), as one flat disjunction
+        of term queries: the shape tantivy's block-max WAND can prune, so
+        the top few hundred never visit every match. None for other shapes."""
+        if len(q.must) != 1 or q.exclude or self.proximity_weight > 0:
+            return None
+        parts = []
+        for atom in q.must[0].atoms:
+            if not isinstance(atom, Word) or atom.prefix:
+                return None
+            tokens = analysis.analyze_word(atom.text)
+            if len(tokens) > 1:
+                return None
+            for name, boost in self.boosts.items():
+                if tokens and boost > 0:
+                    term = Query.term_query(self.schema, name, tokens[0])
+                    parts.append((Occur.Should, Query.boost_query(term, boost)))
+        return Query.boolean_query(parts) if parts else None
+
     def public(self, now: datetime) -> Query:
         """Articles out by ``now`` (scheduled ones have a later ``ts``)."""
         return Query.range_query(
@@ -258,9 +281,13 @@ class Compiler:
         # without), while the scheduled articles are few.
         parts.append((Occur.MustNot, self.future(now)))
         parts.append((Occur.MustNot, Query.term_query(self.schema, "id", META_ID)))
+        rank = None
+        if positive and not f.active:
+            rank = (None if used or fuzzy else self.flat(q)) or text
         return Compiled(
             query=Query.boolean_query(parts),
             text=text if positive else None,
             base=base,
             alias_groups=used,
+            rank=rank,
         )

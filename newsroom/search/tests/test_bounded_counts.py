@@ -1,0 +1,176 @@
+"""Searches that match most of the archive stay cheap (issue 16): the top-k
+is ranked by a query tantivy can prune and is not counted, totals past a
+bound are estimates within a stated range, facets past it count the newest
+matches only (and say so), long questions leave out words most articles
+have. Each test fails if its shortcut silently stops applying."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from newsroom.articles.tests import factories as f
+from newsroom.search import aliases, analytics
+from newsroom.search.backends import get_backend, reset_backends
+from newsroom.search.backends.base import Filters, SearchRequest, Sort
+from newsroom.search.backends.tantivy_counts import strip_common
+from newsroom.search.indexer import drain
+from newsroom.search.query import Clause, Word, parse
+
+pytestmark = pytest.mark.django_db
+
+MONTHS = 6
+PER_MONTH = 6  # "flood" articles a month; one in three also says "storm"
+
+
+@pytest.fixture
+def small_bounds(tmp_path, settings):
+    """An index where counting more than 4 matches is "too many" and the
+    recency window is 5 hits, so 36 articles show what 1M articles do (and
+    long questions leave out common words however small the archive)."""
+    settings.NEWSROOM_SEARCH_BACKENDS = {
+        "default": {
+            "BACKEND": "newsroom.search.backends.tantivy.TantivyBackend",
+            "OPTIONS": {
+                "PATH": str(tmp_path / "search"),
+                "HEAP_SIZE": 15_000_000,
+                "EXACT_COUNT_MAX": 4,
+                "RESCORE_WINDOW": 5,
+                "FACET_CACHE_SECONDS": 0,
+                "COMMON_MIN_DOCS": 0,
+            },
+        }
+    }
+    aliases.clear()
+    analytics.discard()
+    now = timezone.now()
+    for month in range(MONTHS):
+        for n in range(PER_MONTH):
+            f.article(
+                f"Flood report {month}-{n}",
+                body="flood water" + (" storm" if n % 3 == 0 else ""),
+                section_name="World" if n % 2 else "Business",
+                published_at=now - timedelta(days=31 * month + n + 1),
+            )
+    f.article("Quiet harbour", body="calm sea", published_at=now - timedelta(days=2))
+    backend = get_backend()
+    drain(backend, wait=10)
+    yield backend
+    reset_backends()
+
+
+class Spy:
+    """The real searcher, recording what each search asked for."""
+
+    def __init__(self, searcher) -> None:
+        self.searcher, self.calls = searcher, []
+
+    def search(self, query, limit=10, **kw):
+        self.calls.append((repr(query), kw.get("count", True)))
+        return self.searcher.search(query, limit, **kw)
+
+    def __getattr__(self, name):
+        return getattr(self.searcher, name)
+
+
+def exact_count(backend, text: str) -> int:
+    compiled = backend.compiler.compile(parse(text), Filters(), timezone.now())
+    return backend.searcher().search(compiled.query, 1, count=True).count
+
+
+def test_the_top_k_is_a_flat_uncounted_disjunction(small_bounds, monkeypatch):
+    """One word, an OR and a relaxed question are ranked by one flat OR of
+    boosted term queries (no nested boolean, no range: the shape block-max
+    WAND prunes), searched with count=False; scores equal the full query's."""
+    backend = small_bounds
+    spy = Spy(backend.searcher())
+    monkeypatch.setattr(backend, "searcher", lambda: spy)
+    for text in ("flood", "flood OR storm", "flood storm water harbour"):
+        q = parse(text)
+        q = q.relaxed() if len(q.must) > 2 else q
+        spy.calls.clear()
+        request = SearchRequest(q, sort=Sort.RELEVANCE, limit=50, highlight=False)
+        got = backend.search(request)
+        shape, counted = spy.calls[0]
+        assert counted is False, text
+        assert shape.count("BooleanQuery") == 1 and "Must" not in shape, shape
+        assert "RangeQuery" not in shape
+        full = spy.searcher.search(
+            backend.compiler.compile(q, Filters(), timezone.now()).query,
+            50,
+        )
+        assert [round(h.score, 4) for h in got.hits] == [
+            round(s, 4) for s, _ in full.hits
+        ]
+
+
+def test_a_large_total_is_an_estimate_within_its_stated_bounds(small_bounds):
+    """Past EXACT_COUNT_MAX matches the total says it is an estimate, and the
+    exact count (counted here by tantivy) lies within [total_min, total_max];
+    a handful of matches is counted exactly."""
+    backend = small_bounds
+    for text in ("flood", "flood water", "storm OR harbour"):
+        got = backend.search(SearchRequest(parse(text), facets=True))
+        exact = exact_count(backend, text)
+        assert got.total_exact is False, text
+        assert got.total_min <= exact <= got.total_max, (text, got, exact)
+        assert got.total_min <= got.total <= got.total_max
+    few = backend.search(SearchRequest(parse("harbour"), facets=True))
+    assert (few.total, few.total_exact, few.facets_over) == (1, True, None)
+
+
+def test_facets_past_the_bound_count_the_newest_matches_and_say_so(
+    small_bounds, client
+):
+    """Facets of a search with too many matches are exact counts over the
+    newest whole months only: facets_over is how many matches those are,
+    the sections' counts add up to it, and the page and the API say so."""
+    backend = small_bounds
+    got = backend.search(SearchRequest(parse("flood"), facets=True))
+    assert got.facets_over is not None and 0 < got.facets_over < MONTHS * PER_MONTH
+    assert sum(v.count for v in got.facets["section"]) == got.facets_over
+    months = {v.key for v in got.facets["month"]}
+    assert 0 < len(months) < MONTHS
+    newest = sorted(
+        (
+            h.published_at
+            for h in backend.search(
+                SearchRequest(parse("flood"), sort=Sort.NEWEST, limit=50)
+            ).hits
+        ),
+        reverse=True,
+    )
+    assert len(newest) == MONTHS * PER_MONTH
+    cut = newest[got.facets_over - 1]
+    assert all(f"{d.year}{d.month:02d}" in months for d in newest[: got.facets_over])
+    assert all(d < cut for d in newest[got.facets_over :])
+    html = client.get("/search/", {"q": "flood"}).content.decode()
+    assert f"Counts in the newest {got.facets_over:,} matches" in html
+    assert "About <strong>" in html
+    data = client.get("/api/v1/search", {"q": "flood"}).json()
+    assert data["facets_over"] == got.facets_over
+    assert data["total_exact"] is False
+    assert data["total_min"] <= exact_count(backend, "flood") <= data["total_max"]
+
+
+def test_long_questions_leave_out_words_most_articles_have(small_bounds):
+    """In an any-word query of four or more words, a word found in more than
+    COMMON_SHARE of the articles' bodies is left out when two others that
+    some article has are left; an AND query and short queries keep every
+    word."""
+    backend = small_bounds
+    searcher = backend.searcher()
+    q = parse("flood harbour calm sea").relaxed()
+    assert strip_common(searcher, q, 0).must == (
+        Clause((Word("harbour"), Word("calm"), Word("sea"))),
+    )
+    assert strip_common(searcher, q) == q  # a small archive keeps every word
+    assert strip_common(searcher, parse("flood harbour calm sea"), 0) == parse(
+        "flood harbour calm sea"
+    )
+    short = parse("flood harbour calm").relaxed()
+    assert strip_common(searcher, short, 0) == short
+    got = backend.search(SearchRequest(q, limit=50))
+    assert [h.headline for h in got.hits] == ["Quiet harbour"]
