@@ -14,8 +14,9 @@ and the stamp, stores the comment and recounts. The rules that count rows
 
 * SQLite: the transaction begins IMMEDIATE (settings), which takes the
   database's write lock at BEGIN, so writers run one after another;
-* PostgreSQL: ``pg_advisory_xact_lock`` on a hash of the network, and one on
-  the article and the text's hash, taken in a fixed order at the start.
+* PostgreSQL: ``pg_advisory_xact_lock`` on what each switched-on counting
+  rule compares (the network; the article; the text on the article and from
+  the network), taken in a fixed order at the start.
 
 So N concurrent posts from one network with a limit of L store min(N, L), and
 identical concurrent texts store one.
@@ -129,12 +130,26 @@ def _lock_key(text: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
+def lock_names(network: str, article_id: int, text_hash: str) -> list[str]:
+    """What a post must hold on PostgreSQL: one lock per set of rows a
+    switched-on counting rule compares (docs/comments.md, "One intake")."""
+    names = []
+    if guard.enabled("rate_network"):
+        names.append(f"net:{network}")  # every post from the network
+    if guard.enabled("rate_article"):
+        names.append(f"art:{article_id}")  # every post on the article
+    if guard.enabled("duplicate"):
+        # The same words on this article, or from this network anywhere.
+        names += [f"dup:{article_id}:{text_hash}", f"dupnet:{network}:{text_hash}"]
+    return names
+
+
 def _lock(network: str, article_id: int, text_hash: str) -> None:
     """Serialise writers that the race-prone rules compare (PostgreSQL)."""
     if connection.vendor != "postgresql":
         return  # SQLite: BEGIN IMMEDIATE already holds the write lock
     keys = sorted(
-        {_lock_key(f"net:{network}"), _lock_key(f"dup:{article_id}:{text_hash}")}
+        {_lock_key(name) for name in lock_names(network, article_id, text_hash)}
     )
     with connection.cursor() as cursor:
         for key in keys:

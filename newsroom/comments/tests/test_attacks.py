@@ -191,23 +191,67 @@ def _race(posts: list[tuple[Client, dict]], article) -> list[int]:
     return statuses
 
 
-@pytest.mark.django_db(transaction=True)
-def test_ten_concurrent_posts_with_a_limit_of_five_store_exactly_five(settings):
-    """The rate per network is decided inside the write transaction, so a
-    burst at a barrier cannot slip past it (SQLite and PostgreSQL)."""
+def _burst_of_ten(settings, limit: str, address: str):
+    """Ten different comments at once, ``limit`` set to five; the article and
+    the statuses. ``address`` is formatted with n, the poster's number."""
     settings.NEWSROOM_COMMENTS_LIMITS = {
         **settings.NEWSROOM_COMMENTS_LIMITS,
-        "RATE_NETWORK": (5, 600),
+        limit: (5, 600),
     }
     a = f.article()
     posts = []
     for n in range(10):
-        client = Client(REMOTE_ADDR=f"203.0.113.{n + 1}")
+        client = Client(REMOTE_ADDR=address.format(n=n))
         data = form_data(client, a, body=f"Concurrent comment number {n} here")
         posts.append((client, data))
-    statuses = _race(posts, a)
+    return a, _race(posts, a)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ten_concurrent_posts_with_a_limit_of_five_store_exactly_five(settings):
+    """The rate per network is decided inside the write transaction, so a
+    burst at a barrier cannot slip past it (SQLite and PostgreSQL)."""
+    _, statuses = _burst_of_ten(settings, "RATE_NETWORK", "203.0.113.1{n}")
     assert sorted(statuses) == [303] * 5 + [429] * 5
     assert Comment.objects.filter(network="203.0.113.0/24").count() == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ten_concurrent_posts_on_an_article_with_a_limit_of_five_store_five(settings):
+    """The rate per article holds under a burst from ten networks too: on
+    PostgreSQL the post takes the article's lock when the rule is on (it
+    took only the network's, so these ten ran side by side)."""
+    a, statuses = _burst_of_ten(settings, "RATE_ARTICLE", "198.51.{n}.9")
+    assert sorted(statuses) == [303] * 5 + [429] * 5
+    assert Comment.objects.filter(article=a).count() == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_network_posting_the_same_words_on_four_articles_stores_one(settings):
+    """With the network's rate rule off, the duplicate rule still sees the
+    same words from one network on other articles (its own lock)."""
+    settings.NEWSROOM_COMMENTS_RULES = {"rate_network": False, "rate_article": False}
+    articles = [f.article() for _ in range(4)]
+    barrier = threading.Barrier(4)
+    statuses = [0] * 4
+
+    def send(n: int) -> None:
+        client = Client(REMOTE_ADDR="203.0.113.40")
+        data = form_data(client, articles[n], body="Same words on every story.")
+        try:
+            barrier.wait()
+            url = f"/comments/post/{articles[n].pk}/"
+            statuses[n] = client.post(url, data).status_code
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [303] + [400] * 3
+    assert Comment.objects.count() == 1
 
 
 @pytest.mark.django_db(transaction=True)
