@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/nodes.py [--database-url postgres://postgres@127.0.0.1:5432/test]
         [--seed-count 2000] [--rate 50] [--writer-procs 3] [--writers 3]
-        [--seconds 20]
-        [--read-rate 20] [--readers 4] [--wrk-seconds 10] [--rebuild-count 100000]
+        [--seconds 20] [--read-rate 20] [--readers 4] [--wrk-seconds 10]
+        [--rebuild-count 100000] [--lock /work/bench.lock]
 
 A fresh PostgreSQL database (created beside the one in --database-url and
 dropped at the end), two nodes as in tests/test_two_nodes.py (granian with
@@ -31,13 +31,17 @@ nginx in front with the shipped site file, Redis for the shared cache.
    then ``rebuild_search_index`` on node b while readers search it and its
    ``/readyz`` is polled; the rebuild's wall time and what readers got.
 
-Load averages are printed beside each phase. Everything started is stopped
-by PID; /tmp dirs and the database are removed.
+With ``--lock``, the machine's benchmark lock is held for each measured
+phase (not while it sets up or generates articles). Load averages and, for
+the lag phase, the CPU each part used are printed beside the figures.
+Everything started is stopped by PID; /tmp dirs and the database are removed.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import json
 import os
 import re
@@ -52,7 +56,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from nodes_load import Readers, Watcher, Writers, get, pct, reader_address  # noqa: E402
+from nodes_load import (  # noqa: E402
+    CpuMeter,
+    Readers,
+    Watcher,
+    Writers,
+    get,
+    pct,
+    reader_address,
+)
 
 from tests.nginx import nginx_binary, prefix_with, render_site  # noqa: E402
 
@@ -60,6 +72,21 @@ from tests.nginx import nginx_binary, prefix_with, render_site  # noqa: E402
 
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+@contextlib.contextmanager
+def held(path: str):
+    """flock ``path`` (the machine's benchmark lock) for a measured phase
+    only; nothing when no path is given."""
+    if not path:
+        yield
+        return
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def load() -> list[float]:
@@ -89,7 +116,7 @@ def drop_database(url: str, target: str) -> None:
         )
 
 
-def lag_run(nodes: list, proxy: str, args) -> dict:
+def lag_run(nodes: list, proxy: str, args, roots: dict, database: str) -> dict:
     from newsroom.articles.models import Article
 
     ids = list(
@@ -104,13 +131,15 @@ def lag_run(nodes: list, proxy: str, args) -> dict:
     for w in watchers:
         w.__enter__()
     try:
-        with Readers(proxy, args.readers, args.read_rate) as r:
-            took = writers.collect()
-            out["load_during"] = load()
+        with CpuMeter(roots, database) as cpu:
+            with Readers(proxy, args.readers, args.read_rate) as r:
+                took = writers.collect()
+                out["load_during"] = load()
         time.sleep(5)  # the last edits reach the nodes
     finally:
         for w in watchers:
             w.__exit__()
+    out["cpu"] = cpu.report()
     edits = writers.edits
     out.update(
         edits=len(edits),
@@ -132,7 +161,7 @@ def lag_run(nodes: list, proxy: str, args) -> dict:
             "p50_s": round(pct(lags, 0.5), 3),
             "p99_s": round(pct(lags, 0.99), 3),
             "max_s": round(max(lags), 3) if lags else None,
-            "readyz_statuses": w.statuses,
+            "readyz": w.summary(),
         }
     out["readers"] = r.summary()
     return out
@@ -192,6 +221,9 @@ def main() -> None:
     parser.add_argument("--rebuild-count", type=int, default=100000)
     parser.add_argument(
         "--indexer-args", default="", help="extra run_indexer arguments"
+    )
+    parser.add_argument(
+        "--lock", default="", help="flock this file for each measured phase only"
     )
     args = parser.parse_args()
 
@@ -263,15 +295,25 @@ def main() -> None:
         for node in nodes:  # the first search imports and opens: not measured
             get(node.url + "/search/?q=warmup", client=reader_address())
 
-        report["lag"] = lag_run(nodes, proxy, args)
+        roots = {
+            f"{n.name} {p}": getattr(n, p).pid
+            for n in nodes
+            for p in ("web", "indexer")
+        }
+        roots["nginx"] = proxy_proc.pid
+        with held(args.lock):
+            report["lag"] = lag_run(nodes, proxy, args, roots, url.rsplit("/", 1)[1])
         print(json.dumps({"lag": report["lag"]}, indent=1), flush=True)
 
         if args.wrk_seconds:
             script = tmp / "readers.lua"
-            report["wrk_load_before"] = load()
-            report["wrk_one_node"] = wrk(a.url + "/", args.wrk_seconds, script)
-            report["wrk_two_nodes_nginx"] = wrk(proxy + "/", args.wrk_seconds, script)
-            report["wrk_load_after"] = load()
+            with held(args.lock):
+                report["wrk_load_before"] = load()
+                report["wrk_one_node"] = wrk(a.url + "/", args.wrk_seconds, script)
+                report["wrk_two_nodes_nginx"] = wrk(
+                    proxy + "/", args.wrk_seconds, script
+                )
+                report["wrk_load_after"] = load()
             print(json.dumps({k: report[k] for k in report if k.startswith("wrk")}))
 
         if args.rebuild_count:
@@ -287,19 +329,20 @@ def main() -> None:
             )
             assert done.returncode == 0, done.stderr
             report["generate_s"] = round(time.monotonic() - started, 1)
-            report["rebuild_load_before"] = load()
             with (
+                held(args.lock),
                 Watcher(b, interval=0.2) as w,
                 Readers(b.url, args.readers, args.read_rate) as r,
             ):
+                report["rebuild_load_before"] = load()
                 started = time.monotonic()
                 done = b.manage("rebuild_search_index", "--wait", "600", timeout=3600)
                 report["rebuild_s"] = round(time.monotonic() - started, 1)
+                report["rebuild_load_after"] = load()
             assert done.returncode == 0, done.stderr
-            report["rebuild_load_after"] = load()
             report["rebuild_output"] = done.stdout.strip().splitlines()[-1]
             report["rebuild_readers"] = r.summary()
-            report["rebuild_readyz_statuses"] = w.statuses
+            report["rebuild_readyz"] = w.summary()
         report["load_after"] = load()
         print(json.dumps(report, indent=1))
     finally:

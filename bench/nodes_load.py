@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import bisect
 import json
+import os
 import random
+import resource
 import threading
 import time
 import urllib.error
 import urllib.request
 import uuid
+from pathlib import Path
 
 WORDS = ["harbour", "council", "river", "election"]
 
@@ -98,15 +101,18 @@ class Watcher:
         self.times: list[float] = []
         self.positions: list[int] = []  # running maximum
         self.statuses: dict[int, int] = {}
+        self.took: list[float] = []
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.run)
 
     def run(self) -> None:
         best = 0
         while not self.stop.is_set():
+            sent = time.monotonic()
             status, body = get(self.node.url + "/readyz", timeout=5)
             now = time.monotonic()
             self.statuses[status] = self.statuses.get(status, 0) + 1
+            self.took.append(now - sent)
             try:
                 best = max(best, json.loads(body)["checks"]["search_lag"]["position"])
             except (ValueError, KeyError, TypeError):
@@ -114,6 +120,16 @@ class Watcher:
             self.times.append(now)
             self.positions.append(best)
             time.sleep(self.interval)
+
+    def summary(self) -> dict:
+        """The answers, and how long one took (what the lag figures include
+        beyond the replication itself: an edit counts as seen when the
+        answer that shows it arrives)."""
+        return {
+            "statuses": self.statuses,
+            "p50_ms": round(pct(self.took, 0.5) * 1000, 1),
+            "p99_ms": round(pct(self.took, 0.99) * 1000, 1),
+        }
 
     def seen_at(self, row: int, after: float) -> float | None:
         """When /readyz first answered with ``row`` applied, at or after ``after``."""
@@ -216,3 +232,122 @@ class Writers:
             self.errors += errors
         self.edits.sort(key=lambda e: e[1])
         return max((e[1] for e in self.edits), default=self.start) - self.start
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+
+
+def processes() -> list[tuple[int, int, str]]:
+    """(pid, parent pid, command line) of every process."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            cmd = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        out.append((int(stat.parent.name), parent, cmd.decode(errors="replace")))
+    return out
+
+
+def machine_busy() -> float:
+    """CPU seconds the whole machine spent busy since boot (all cores)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split()[1:9]]
+    return (sum(fields) - fields[3] - fields[4]) / TICK  # less idle, iowait
+
+
+class CpuMeter:
+    """CPU seconds used while it runs: each group of processes (a root pid
+    and its descendants, sampled every half second so short-lived ones
+    count), the database's backends for ``database``, this process (readers
+    and watchers), its waited-for children (the writers) and the machine."""
+
+    def __init__(self, roots: dict[str, int], database: str) -> None:
+        self.roots, self.database = roots, database
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.group: dict[int, str] = {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run)
+
+    def sample(self) -> None:
+        procs = processes()
+        kids: dict[int, list[int]] = {}
+        for pid, parent, _ in procs:
+            kids.setdefault(parent, []).append(pid)
+        for name, root in self.roots.items():
+            todo = [root]
+            while todo:
+                pid = todo.pop()
+                self.group[pid] = name
+                todo += kids.get(pid, [])
+        for pid, _, cmd in procs:
+            if cmd.startswith("postgres: ") and f" {self.database} " in cmd:
+                self.group[pid] = "postgres"
+        for pid in self.group:
+            if (cpu := cpu_seconds(pid)) is not None:
+                self.first.setdefault(pid, 0.0)  # born during the run
+                self.last[pid] = cpu
+
+    def run(self) -> None:
+        while not self.stop.wait(0.5):
+            self.sample()
+
+    def __enter__(self) -> CpuMeter:
+        self.started = time.monotonic()
+        self.base = (
+            resource.getrusage(resource.RUSAGE_SELF),
+            resource.getrusage(resource.RUSAGE_CHILDREN),
+            machine_busy(),
+        )
+        self.sample()
+        self.first = dict(self.last)  # what existed counts from now
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join()
+        self.sample()
+        self.seconds = time.monotonic() - self.started
+        self.end = (
+            resource.getrusage(resource.RUSAGE_SELF),
+            resource.getrusage(resource.RUSAGE_CHILDREN),
+            machine_busy(),
+        )
+
+    def report(self) -> dict:
+        """CPU seconds per group, and as cores (seconds / wall seconds)."""
+        own, kids, busy = self.base
+        now, children, busy_now = self.end
+        used: dict[str, float] = {
+            "bench readers+watchers": now.ru_utime
+            + now.ru_stime
+            - own.ru_utime
+            - own.ru_stime,
+            "writers": children.ru_utime
+            + children.ru_stime
+            - kids.ru_utime
+            - kids.ru_stime,
+        }
+        for pid, name in self.group.items():
+            if pid in self.last:
+                delta = self.last[pid] - self.first.get(pid, 0.0)
+                used[name] = used.get(name, 0.0) + delta
+        used["machine"] = busy_now - busy
+        used["others"] = used["machine"] - sum(
+            v for k, v in used.items() if k != "machine"
+        )
+        return {
+            "wall_s": round(self.seconds, 1),
+            "cpu_s": {k: round(v, 1) for k, v in used.items()},
+            "cores": {k: round(v / self.seconds, 2) for k, v in used.items()},
+        }

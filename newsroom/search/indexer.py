@@ -216,10 +216,21 @@ class Indexer:
         if not rows and not sweep:
             return 0
         try:
+            started = time.monotonic()
             self._apply({article_id for _, article_id, _ in rows} | set(due), now)
             if rows:
                 self.applied = max(self.applied, max(r[0] for r in rows))
+            applied = time.monotonic()
             self.writer.commit(self.watermark(), due=now)
+            log.debug(
+                "applied %d outbox rows to %d (%d held back): read %.0f ms, "
+                "commit %.0f ms",
+                len(rows),
+                self.watermark(),
+                self.applied - self.watermark(),
+                (applied - started) * 1000,
+                (time.monotonic() - applied) * 1000,
+            )
         except Exception:
             self.writer.rollback()
             self.batch = self.batch_size
