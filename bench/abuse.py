@@ -26,6 +26,11 @@ to everyone else.
    many networks, the six attackers from one. ``--pairs N`` alternates the
    two passes N times and reports the medians of their p99s (on a shared
    machine another job's burst then spoils one pass, not the ratio).
+   ``--nginx`` adds the pass as deployed: the shipped nginx site in front
+   (its per-address burst guard, then the app's per-network limits), the six
+   attackers in a network namespace with an address of their own
+   (``bench/edge.py``), the readers from 127.0.0.1 standing for many readers
+   and so left out of nginx's per-address guard.
 
 Everything started is stopped by PID.
 """
@@ -40,7 +45,6 @@ import shutil
 import statistics
 import sys
 import tempfile
-import threading
 import time
 import urllib.parse
 import urllib.request
@@ -50,9 +54,11 @@ ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("bench_search", ROOT / "bench/search.py")
 bench = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench)
+_spec = importlib.util.spec_from_file_location("bench_edge", ROOT / "bench/edge.py")
+edge = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(edge)
 
 LIMIT_CHARS = 2000
-PLAIN_LUA = bench.LUA
 SETTINGS = """from newsroom.settings.prod import *  # noqa: F403
 
 # bench/abuse.py: every client is 127.0.0.1; measure the queries, not the limiter.
@@ -65,29 +71,10 @@ LIMITED = """from newsroom.settings.prod import *  # noqa: F403
 
 NEWSROOM_TRUSTED_PROXIES = "127.0.0.1"
 """
+
+
 # Readers come from many networks (one per request, as a crowd does); the
 # six attackers from one.
-READERS_LUA = """
-local paths = {%s}
-local n = 0
-request = function()
-  n = n + 1
-  local a, b = n %% 250, math.floor(n / 250) %% 250
-  wrk.headers["X-Forwarded-For"] = "10." .. a .. "." .. b .. ".1"
-  return wrk.format("GET", paths[(n %% #paths) + 1])
-end
-"""
-ATTACK_LUA = """
-local paths = {%s}
-local n = 0
-request = function()
-  n = n + 1
-  wrk.headers["X-Forwarded-For"] = "203.0.113.9"
-  return wrk.format("GET", paths[(n %% #paths) + 1])
-end
-"""
-
-
 def fill(words: list[str], joiner: str, limit: int = LIMIT_CHARS) -> tuple[str, int]:
     """As many of ``words`` joined by ``joiner`` as fit in ``limit`` chars."""
     out: list[str] = []
@@ -207,92 +194,6 @@ def readers_paths() -> list[str]:
     return searches + articles
 
 
-def _one_pair(
-    base: str, readers: list[str], worst: str, seconds: int, var: Path, limited: bool
-) -> dict:
-    """Readers alone, then readers beside six attackers; one pass each."""
-    alone = bench.wrk(base, readers, seconds, 2, var / "readers.lua")
-    print(
-        f"  readers alone:  {alone['rps']:6.0f} req/s  p50 {alone['p50']:7.2f}"
-        f" ms  p99 {alone['p99']:7.2f} ms  failed {alone['failed']}",
-        flush=True,
-    )
-    abuse: dict = {}
-
-    def attack() -> None:
-        if limited:
-            bench.LUA = ATTACK_LUA
-        abuse.update(
-            bench.wrk(
-                base,
-                ["/search/?" + urllib.parse.urlencode({"q": worst})],
-                seconds + 4,
-                6,
-                var / "abuse.lua",
-            )
-        )
-
-    attacker = threading.Thread(target=attack)
-    attacker.start()
-    time.sleep(2)  # the attack is running before the readers start
-    if limited:
-        bench.LUA = READERS_LUA
-    loaded = bench.wrk(base, readers, seconds, 2, var / "readers.lua")
-    attacker.join()
-    print(
-        f"  readers loaded: {loaded['rps']:6.0f} req/s  p50 {loaded['p50']:7.2f}"
-        f" ms  p99 {loaded['p99']:7.2f} ms  failed {loaded['failed']}",
-        flush=True,
-    )
-    print(
-        f"  attackers (6 connections, worst query): {abuse['rps']:6.0f} req/s"
-        f"  p50 {abuse['p50']:7.2f} ms  p99 {abuse['p99']:7.2f} ms"
-        f"  non-2xx/timeouts {abuse['failed']}",
-        flush=True,
-    )
-    return {"alone": alone, "loaded": loaded, "abuse": abuse}
-
-
-def under_load(
-    env: dict,
-    var: Path,
-    readers: list[str],
-    worst: str,
-    seconds: int,
-    limited: bool = False,
-    pairs: int = 1,
-) -> dict:
-    port = bench.free_port()
-    if limited:
-        env = {**env, "DJANGO_SETTINGS_MODULE": "bench_abuse_limited"}
-        bench.LUA = READERS_LUA
-    server = bench.start_server(env, port, var / "bench-abuse-server.log", "gthread")
-    try:
-        bench.wait_for_port(port, server)
-        base = f"http://127.0.0.1:{port}"
-        warm = readers + ["/search/?" + urllib.parse.urlencode({"q": worst})]
-        for n, path in enumerate(warm):
-            # A network per request: the limits are not what is warmed up.
-            ask = urllib.request.Request(
-                base + path, headers={"X-Forwarded-For": f"192.0.2.{n % 250}"}
-            )
-            with urllib.request.urlopen(ask, timeout=60) as r:
-                assert r.status == 200
-        passes: list[dict] = []
-        for _ in range(pairs):
-            passes.append(_one_pair(base, readers, worst, seconds, var, limited))
-        return {
-            key: {
-                m: statistics.median(p[key][m] for p in passes)
-                for m in ("rps", "p50", "p99", "failed")
-            }
-            for key in ("alone", "loaded", "abuse")
-        } | {"passes": passes}
-    finally:
-        bench.LUA = PLAIN_LUA
-        bench.stop(server)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=100_000)
@@ -302,6 +203,12 @@ def main() -> None:
     parser.add_argument("--var", type=Path, help="reuse this var dir (kept)")
     parser.add_argument("--no-rebuild", action="store_true")
     parser.add_argument("--no-server", action="store_true", help="in process only")
+    parser.add_argument(
+        "--nginx",
+        action="store_true",
+        help="a third pass as deployed: the shipped nginx site in front, the six "
+        "attackers from a network namespace of their own (needs root, ip, nginx)",
+    )
     parser.add_argument(
         "--pairs",
         type=int,
@@ -363,7 +270,7 @@ def main() -> None:
         print(f"worst query type: {worst_name}", flush=True)
         if not args.no_server:
             print("server (gunicorn, 2 workers):", flush=True)
-            loaded = under_load(
+            loaded = edge.under_load(
                 env,
                 var,
                 readers_paths(),
@@ -380,7 +287,7 @@ def main() -> None:
                 flush=True,
             )
             print("server with the site's rate limits (attackers one network):")
-            limited = under_load(
+            limited = edge.under_load(
                 env,
                 var,
                 readers_paths(),
@@ -394,6 +301,29 @@ def main() -> None:
                 f"readers' p99, rate limits on: baseline "
                 f"{limited['alone']['p99']:.2f} ms, loaded "
                 f"{limited['loaded']['p99']:.2f} ms: ratio {ratio:.2f} (goal <= 2)",
+                flush=True,
+            )
+        if not args.no_server and args.nginx:
+            print(
+                "as deployed (shipped nginx site; attackers from their own "
+                "address, readers' address exempt from nginx's burst guard):",
+                flush=True,
+            )
+            deployed = edge.under_load(
+                env,
+                var,
+                readers_paths(),
+                queries[worst_name][0],
+                args.seconds,
+                pairs=args.pairs,
+                edge=True,
+            )
+            ratio = deployed["loaded"]["p99"] / max(deployed["alone"]["p99"], 0.001)
+            print(
+                "readers' p99, as deployed: baseline "
+                f"{deployed['alone']['p99']:.2f} ms, "
+                f"loaded {deployed['loaded']['p99']:.2f} ms: ratio {ratio:.2f} "
+                "(goal <= 2)",
                 flush=True,
             )
         slow = [k for k, v in measured.items() if v["p99"] >= 100]

@@ -354,11 +354,18 @@ end
 
 
 def wrk(
-    base: str, paths: list[str], seconds: int, connections: int, script: Path
+    base: str,
+    paths: list[str],
+    seconds: int,
+    connections: int,
+    script: Path,
+    prefix: list[str] | tuple[str, ...] = (),
 ) -> dict:
+    """``prefix``: a command to run wrk under (``ip netns exec NAME``)."""
     script.write_text(LUA % ", ".join(json.dumps(p) for p in paths))
     out = subprocess.run(
         [
+            *prefix,
             WRK,
             "-t2",
             f"-c{connections}",

@@ -267,11 +267,24 @@ NEWSROOM_SEARCH_BACKENDS = {
     }
 }
 
+LOG_LEVEL = env_str("LOG_LEVEL", "WARNING").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
+    "filters": {
+        # A flood of refusals (429) is logged once per route and network a minute.
+        "refusals": {"()": "newsroom.web.logs.RefusalsOncePerMinute"},
+    },
+    "handlers": {
+        # The level is the handler's too: Django's own loggers ("django",
+        # level INFO) hand their records to this handler past the root's level.
+        "console": {
+            "class": "logging.StreamHandler",
+            "level": LOG_LEVEL,
+            "filters": ["refusals"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
 
 # --- Who the client is (newsroom/net.py; see docs/operations.md) -------------
