@@ -90,6 +90,14 @@ class sqlite_bulk_writes:
                 # Copy the rest and shrink the WAL file back to nothing (it
                 # grew to about WAL_RESTART_FRAMES pages); waits for readers.
                 cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                # Planner statistics for what was written. With none (SQLite
+                # never gathers them itself) the search page's check of its
+                # ten hit ids read every public article through the
+                # (status, published_at) index at 1,000,000 articles: 190 ms
+                # a page instead of ten primary-key lookups. Sampled
+                # (analysis_limit), ANALYZE takes ~0.2 s at that size.
+                cursor.execute("PRAGMA analysis_limit = 1000")
+                cursor.execute("ANALYZE")
         except DatabaseError:
             if exc[0] is None:  # leaving normally: say so; else keep the real error
                 raise

@@ -169,7 +169,7 @@ class TantivyBackend(SearchBackend):
             searcher,
             self._stamp,
             (query, request.filters, request.aliases, request.fuzzy, request.now),
-            compiled.query,
+            compiled.count or compiled.query,
             high=high,
             known=known,
             seen=seen,

@@ -34,7 +34,7 @@ from .. import analysis
 from ..query import Phrase, SearchQuery, Word
 from .base import FacetValue
 
-EXACT_MAX = 20_000  # matches counted (and faceted) exactly
+EXACT_MAX = 5_000  # matches counted (and faceted) exactly
 FACET_SIZE = 30
 CACHE_SIZE = 256
 ARCHIVE_SECONDS = 30.0  # months of the archive re-read at most this often

@@ -49,6 +49,7 @@ class Compiled:
     # What ranks the top-k: the text alone when there are no filters (flat
     # when it can be, for WAND); the caller drops hits dated after ``now``.
     rank: Query | None = None
+    count: Query | None = None  # ``query`` in the form cheapest to count
 
 
 def _boolean(parts: list[tuple[Occur, Query]]) -> Query:
@@ -284,10 +285,17 @@ class Compiler:
         rank = None
         if positive and not f.active:
             rank = (None if used or fuzzy else self.flat(q)) or text
+        guards = parts[-2:]  # the public rule and the metadata document
         return Compiled(
             query=Query.boolean_query(parts),
             text=text if positive else None,
             base=base,
             alias_groups=used,
             rank=rank,
+            # Counting the flat form within a window of the newest articles
+            # seeks half as much as the nested one (2.3 against 5.5 ms for a
+            # long question at 1M).
+            count=Query.boolean_query([(Occur.Must, rank), *guards])
+            if rank is not None
+            else None,
         )
