@@ -1,8 +1,8 @@
 """Several app servers: replication lag, one node against two, a rebuild.
 
     .venv/bin/python bench/nodes.py [--database-url postgres://postgres@127.0.0.1:5432/test]
-        [--seed-count 2000] [--rate 50] [--writer-procs 3] [--writers 3]
-        [--seconds 20] [--read-rate 20] [--readers 4] [--wrk-seconds 10]
+        [--seed-count 2000] [--rate 50] [--writer-procs 4] [--writers 4]
+        [--seconds 20] [--read-rate 20] [--readers 12] [--wrk-seconds 10]
         [--rebuild-count 100000] [--lock /work/bench.lock]
 
 A fresh PostgreSQL database (created beside the one in --database-url and
@@ -212,11 +212,11 @@ def main() -> None:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
     parser.add_argument("--seed-count", type=int, default=2000)
     parser.add_argument("--rate", type=int, default=50, help="edits a second")
-    parser.add_argument("--writer-procs", type=int, default=3)
-    parser.add_argument("--writers", type=int, default=3, help="threads per proc")
+    parser.add_argument("--writer-procs", type=int, default=4)
+    parser.add_argument("--writers", type=int, default=4, help="threads per proc")
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--read-rate", type=float, default=20, help="searches/s")
-    parser.add_argument("--readers", type=int, default=4, help="reader threads")
+    parser.add_argument("--readers", type=int, default=12, help="reader threads")
     parser.add_argument("--wrk-seconds", type=int, default=10)
     parser.add_argument("--rebuild-count", type=int, default=100000)
     parser.add_argument(
