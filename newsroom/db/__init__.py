@@ -1,1 +1,2 @@
-"""Database helpers shared by every app: bulk SQL and SQLite tuning (no models)."""
+"""Database helpers shared by every app (no models): bulk SQL, queries built
+once and run with new values (``prepared``), SQLite tuning."""
