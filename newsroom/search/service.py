@@ -224,6 +224,11 @@ def run(
         retry = ask(query, fuzzy=True)
         if retry.total:
             outcome.results, outcome.fuzzy = retry, True
+    for phrase in outcome.results.narrowed:
+        params.problems.append(
+            f"{phrase} is made of words most articles have: it was looked for "
+            "in headlines, standfirsts and names, not in article texts."
+        )
     if query.dropped:
         params.problems.append(
             f"Searched for {query.size()} words only; {query.dropped} more were "

@@ -118,6 +118,8 @@ class SearchResults:
     # Facet counts over the newest ``facets_over`` matches only (None: every
     # match); the page and the API say so.
     facets_over: int | None = None
+    # Phrases of very common words looked for outside article bodies only.
+    narrowed: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -32,7 +32,9 @@ from .base import (
 from .tantivy_counts import (
     COMMON_MIN_DOCS,
     EXACT_MAX,
+    PHRASE_BODY_MAX_DOCS,
     Counter,
+    costly_phrases,
     strip_common,
     upper_bound,
 )
@@ -104,6 +106,9 @@ class TantivyBackend(SearchBackend):
         self._stamp: tuple | None = None
         self._usable = False
         self.common_min_docs = int(self.options.get("COMMON_MIN_DOCS", COMMON_MIN_DOCS))
+        self.phrase_body_max = int(
+            self.options.get("PHRASE_BODY_MAX_DOCS", PHRASE_BODY_MAX_DOCS)
+        )
         self.counter = Counter(
             self.schema,
             float(self.options.get("FACET_CACHE_SECONDS", FACET_CACHE_SECONDS)),
@@ -146,8 +151,9 @@ class TantivyBackend(SearchBackend):
         searcher = self.searcher()
         now = request.now or timezone.now()
         query = strip_common(searcher, request.query, self.common_min_docs)
+        narrow = costly_phrases(searcher, query, self.phrase_body_max)
         compiled = self.compiler.compile(
-            query, request.filters, now, request.aliases, request.fuzzy
+            query, request.filters, now, request.aliases, request.fuzzy, narrow
         )
         sort = request.sort
         if compiled.text is None and sort in (Sort.RECENT, Sort.RELEVANCE):
@@ -184,6 +190,7 @@ class TantivyBackend(SearchBackend):
             total_min=counts.low,
             total_max=counts.high,
             facets_over=counts.over,
+            narrowed=[p.to_text() for p in query.atoms() if p in narrow],
         )
 
     def _ranked(self, searcher, compiled, sort, request, now):

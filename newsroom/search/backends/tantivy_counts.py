@@ -48,6 +48,7 @@ ARCHIVE_SECONDS = 30.0  # months of the archive re-read at most this often
 # cost little time.
 COMMON_SHARE = 0.2
 COMMON_MIN_DOCS = 50_000
+PHRASE_BODY_MAX_DOCS = 50_000  # see costly_phrases
 LONG_MIN_WORDS = 4
 LONG_KEEP = 2
 HAS = ("headline", "body")
@@ -135,6 +136,27 @@ def strip_common(
     if found < LONG_KEEP or len(kept) == len(atoms):
         return query
     return SearchQuery(must=(type(query.must[0])(tuple(kept)),), raw=query.raw)
+
+
+def costly_phrases(
+    searcher: tantivy.Searcher, query: SearchQuery, max_docs: int
+) -> frozenset:
+    """Phrases whose every word is in more than ``max_docs`` bodies.
+
+    A phrase is checked by reading the positions of its words in every body
+    that has them all; at 1,000,000 articles a phrase like "the budget"
+    cost 100-400 ms that way (bench/search.py, "phrase"), the rest of a page
+    ~10. Such phrases are looked for in headlines, standfirsts and names
+    only, and the page says so."""
+    found = set()
+    for atom in query.atoms():
+        if isinstance(atom, Phrase):
+            tokens = atom_tokens(atom) or []
+            if len(tokens) > 1 and all(
+                searcher.doc_freq("body", t) > max_docs for t in tokens
+            ):
+                found.add(atom)
+    return frozenset(found)
 
 
 def window_months(

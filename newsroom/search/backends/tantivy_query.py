@@ -76,22 +76,30 @@ class Compiler:
         self.proximity_slop, self.proximity_weight = proximity
 
     # Atoms
-    def atom(self, atom: Atom, fuzzy: bool = False) -> Query | None:
+    def atom(
+        self, atom: Atom, fuzzy: bool = False, narrow: frozenset = frozenset()
+    ) -> Query | None:
         if isinstance(atom, Phrase):
             tokens = analysis.analyze(" ".join(atom.words))
-            return self.tokens(tokens)
+            return self.tokens(tokens, skip=("body",) if atom in narrow else ())
         if atom.prefix:
             tokens = analysis.analyze(atom.text, analysis.FOLDED)
             return self.tokens(tokens, prefix=True)
         return self.tokens(analysis.analyze_word(atom.text), fuzzy=fuzzy)
 
     def tokens(
-        self, tokens: list[str], prefix: bool = False, fuzzy: bool = False
+        self,
+        tokens: list[str],
+        prefix: bool = False,
+        fuzzy: bool = False,
+        skip: tuple[str, ...] = (),
     ) -> Query | None:
         if not tokens:
             return None
         parts = []
         for name, boost in self.boosts.items():
+            if name in skip:
+                continue
             q = self._field(name, tokens, prefix, fuzzy)
             if q is not None and boost > 0:
                 parts.append((Occur.Should, Query.boost_query(q, boost)))
@@ -146,7 +154,11 @@ class Compiler:
 
     # The whole query
     def text_query(
-        self, q: SearchQuery, aliases: dict, fuzzy: bool
+        self,
+        q: SearchQuery,
+        aliases: dict,
+        fuzzy: bool,
+        narrow: frozenset = frozenset(),
     ) -> tuple[Query | None, list[str], bool]:
         """(query, alias groups used, has positive part)."""
         parts: list[tuple[Occur, Query]] = []
@@ -157,7 +169,7 @@ class Compiler:
                 expanded, label = self.expand(atom, aliases)
                 if label and len(expanded) > 1:
                     groups.append(label)
-                options += [c for a in expanded if (c := self.atom(a, fuzzy))]
+                options += [c for a in expanded if (c := self.atom(a, fuzzy, narrow))]
             if options:
                 parts.append(
                     (Occur.Must, _boolean([(Occur.Should, o) for o in options]))
@@ -262,11 +274,19 @@ class Compiler:
         return out
 
     def compile(
-        self, q: SearchQuery, f: Filters, now: datetime, groups=(), fuzzy: bool = False
+        self,
+        q: SearchQuery,
+        f: Filters,
+        now: datetime,
+        groups=(),
+        fuzzy: bool = False,
+        narrow: frozenset = frozenset(),
     ) -> Compiled:
+        """``narrow``: phrases looked for outside the body only (see
+        ``tantivy_counts.costly_phrases``)."""
         aliases = self.alias_map(groups)
-        text, used, positive = self.text_query(q, aliases, fuzzy)
-        base = self.text_query(q, {}, fuzzy)[0] if used else None
+        text, used, positive = self.text_query(q, aliases, fuzzy, narrow)
+        base = self.text_query(q, {}, fuzzy, narrow)[0] if used else None
         parts = [
             (Occur.Must, Query.const_score_query(x, 0.0)) for x in self.filters(f, now)
         ]

@@ -40,6 +40,7 @@ def small_bounds(tmp_path, settings):
                 "RESCORE_WINDOW": 5,
                 "FACET_CACHE_SECONDS": 0,
                 "COMMON_MIN_DOCS": 0,
+                "PHRASE_BODY_MAX_DOCS": 10,
             },
         }
     }
@@ -174,3 +175,21 @@ def test_long_questions_leave_out_words_most_articles_have(small_bounds):
     assert strip_common(searcher, short, 0) == short
     got = backend.search(SearchRequest(q, limit=50))
     assert [h.headline for h in got.hits] == ["Quiet harbour"]
+
+
+def test_phrases_of_very_common_words_skip_bodies_and_say_so(small_bounds, client):
+    """A phrase whose every word is in more than PHRASE_BODY_MAX_DOCS bodies
+    is looked for in headlines, standfirsts and names only (the costly
+    positions are the bodies'), and the page and the API say so; a phrase
+    with a rarer word is still found in bodies."""
+    backend = small_bounds
+    common = backend.search(SearchRequest(parse('"flood water"')))
+    assert (common.total, common.narrowed) == (0, ['"flood water"'])
+    heads = SearchRequest(parse('"flood report"'), limit=50)  # in headlines
+    assert backend.search(heads).total == 36
+    rare = backend.search(SearchRequest(parse('"calm sea"')))
+    assert (rare.total, rare.narrowed) == (1, [])
+    html = client.get("/search/", {"q": '"flood water"'}).content.decode()
+    assert "is made of words most articles have" in html
+    data = client.get("/api/v1/search", {"q": '"flood water"'}).json()
+    assert any("most articles have" in n for n in data["notices"])
