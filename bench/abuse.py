@@ -31,6 +31,10 @@ to everyone else.
    attackers in a network namespace with an address of their own
    (``bench/edge.py``), the readers from 127.0.0.1 standing for many readers
    and so left out of nginx's per-address guard.
+   The attackers' wrk runs at niceness 19 (``--attack-nice``) in every pass:
+   on one machine the attack's client would take the server's CPU, which an
+   attacker's own machines don't; the server's cost of each attack request is
+   what is measured.
 
 Everything started is stopped by PID.
 """
@@ -210,6 +214,14 @@ def main() -> None:
         "attackers from a network namespace of their own (needs root, ip, nginx)",
     )
     parser.add_argument(
+        "--attack-nice",
+        type=int,
+        default=edge.ATTACK_NICE,
+        help="niceness of the attackers' wrk (default 19; 0 runs it like the "
+        "readers'): on one machine the attack's own client takes CPU from the "
+        "server, which attackers elsewhere don't",
+    )
+    parser.add_argument(
         "--pairs",
         type=int,
         default=1,
@@ -217,6 +229,7 @@ def main() -> None:
         "take the medians (a shared machine's bursts hit one pass, not all)",
     )
     args = parser.parse_args()
+    edge.ATTACK_NICE = args.attack_nice
     if not args.no_server and not Path(bench.WRK).exists():
         raise SystemExit("wrk is not installed (apt-get install wrk)")
     var = args.var or Path(tempfile.mkdtemp(prefix="newsroom-bench-abuse-"))
