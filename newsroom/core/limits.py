@@ -93,7 +93,7 @@ def _table(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def _count_in_db(key: str, window: int, period: int) -> int:
+def _count_in_db(key: str, window: int, period: int, amount: int = 1) -> int:
     # One statement counts and answers, on SQLite and PostgreSQL alike: the
     # upsert is atomic, so two processes can't both create the window's row.
     expires = datetime.fromtimestamp(window + period, tz=UTC)
@@ -101,17 +101,18 @@ def _count_in_db(key: str, window: int, period: int) -> int:
     table = _table(RateCounter)
     sql = (
         f"INSERT INTO {table} ({q('key')}, {q('window')}, {q('count')}, "
-        f"{q('expires_at')}) VALUES (%s, %s, 1, %s) "
+        f"{q('expires_at')}) VALUES (%s, %s, %s, %s) "
         f"ON CONFLICT ({q('key')}, {q('window')}) "
-        f"DO UPDATE SET {q('count')} = {table}.{q('count')} + 1 "
+        f"DO UPDATE SET {q('count')} = {table}.{q('count')} + excluded.{q('count')} "
         f"RETURNING {q('count')}"
     )
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.execute(
-            sql, [key, window, connection.ops.adapt_datetimefield_value(expires)]
+            sql,
+            [key, window, amount, connection.ops.adapt_datetimefield_value(expires)],
         )
         count = int(cursor.fetchone()[0])
-        if count == 1:
+        if count == amount:
             # A new window: a good moment to drop windows that are over.
             RateCounter.objects.filter(
                 expires_at__lt=expires - timedelta(seconds=period)
@@ -119,21 +120,27 @@ def _count_in_db(key: str, window: int, period: int) -> int:
     return count
 
 
-def _count_in_cache(alias: str, key: str, window: int, period: int) -> int:
+def _count_in_cache(
+    alias: str, key: str, window: int, period: int, amount: int = 1
+) -> int:
     cache = caches[alias]
     full_key = f"nr-rate:{key}:{window}"
     # add() is atomic in a shared cache; incr() then counts without races.
-    if cache.add(full_key, 1, timeout=period + 5):
-        return 1
+    if cache.add(full_key, amount, timeout=period + 5):
+        return amount
     try:
-        return cache.incr(full_key)
+        return cache.incr(full_key, amount)
     except ValueError:  # expired between add() and incr()
-        cache.add(full_key, 1, timeout=period + 5)
-        return 1
+        cache.add(full_key, amount, timeout=period + 5)
+        return amount
 
 
-def hit(scope: str, key: str, limit: int, period: int) -> Hit:
-    """Count one event of ``scope`` for ``key``; allowed while count <= limit."""
+def hit(scope: str, key: str, limit: int, period: int, amount: int = 1) -> Hit:
+    """Count one event of ``scope`` for ``key``; allowed while count <= limit.
+
+    ``amount`` counts several events at once (a buffered batch); the answer
+    is about the last of them, and :func:`allowed_of` says how many fit."""
+    amount = max(1, int(amount))
     period = max(1, int(period))
     now = time.time()
     window = int(now // period * period)
@@ -144,15 +151,24 @@ def hit(scope: str, key: str, limit: int, period: int) -> Hit:
     until = _refused.get(memo)
     if until is not None:
         if now < until:
-            return Hit(allowed=False, count=limit + 1, limit=limit, retry_after=retry)
+            return Hit(
+                allowed=False, count=limit + amount, limit=limit, retry_after=retry
+            )
         _refused.pop(memo, None)
     if where == "database":
-        count = _count_in_db(full, window, period)
+        count = _count_in_db(full, window, period, amount)
     else:
-        count = _count_in_cache(where, full, window, period)
+        count = _count_in_cache(where, full, window, period, amount)
     if count > limit:
         _remember_refusal(memo, window + period)
     return Hit(allowed=count <= limit, count=count, limit=limit, retry_after=retry)
+
+
+def allowed_of(outcome: Hit, amount: int) -> int:
+    """How many of the ``amount`` events counted by ``outcome`` were within
+    the limit (the first ones are)."""
+    before = outcome.count - amount
+    return max(0, min(amount, outcome.limit - before))
 
 
 def peek(scope: str, key: str, period: int) -> int:

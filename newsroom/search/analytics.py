@@ -9,9 +9,12 @@ day (``core.limits``), never the network itself. Days older than
 ``NEWSROOM_SEARCH_ANALYTICS_DAYS`` are deleted on a flush, at most once a day
 per process.
 
-Counts are buffered in the process and added to the rows every
-``FLUSH_SECONDS`` or ``FLUSH_ROWS`` searches, so a search costs no write of
-its own to the log; a killed process loses at most that buffer.
+Counts are buffered in the process, per query, day and network, and added
+to the rows every ``FLUSH_SECONDS`` or ``FLUSH_ROWS`` searches. The
+per-network cap is applied then too, one counter update per network and
+query for the whole batch, so a search costs no write of its own (it cost
+one for the cap, a write transaction on SQLite). A killed process loses at
+most that buffer.
 """
 
 from __future__ import annotations
@@ -34,8 +37,8 @@ from .models import SearchQuery
 FLUSH_SECONDS = 5.0
 FLUSH_ROWS = 100
 DAY = 86400
-# (query, day) -> [searches, zero hits, most results]
-_buffer: dict[tuple[str, date], list[int]] = {}
+# (query, day) -> {network or None: [searches, zero hits, most results]}
+_buffer: dict[tuple[str, date], dict[str | None, list[int]]] = {}
 _state: dict[str, float] = {"flushed": time.monotonic()}
 _pruned: dict[str, date] = {}  # "day": the last day this process pruned
 _lock = threading.Lock()
@@ -45,13 +48,16 @@ def normalise(text: str) -> str:
     return " ".join(text.lower().split())[:200]
 
 
-def _counts(network: str, query: str, day: date) -> bool:
-    """Whether this network's search still counts for ``query`` today."""
+def _counted(network: str, query: str, day: date, searches: int) -> int:
+    """How many of ``searches`` by this network for ``query`` on ``day`` still
+    count under the per-network cap (each is counted against it)."""
     key = salted_hmac(
         "newsroom.search.analytics", f"{network}\x1f{query}\x1f{day.isoformat()}"
     ).hexdigest()
     cap = conf.NEWSROOM_SEARCH_ANALYTICS_PER_NETWORK
-    return limits.hit("search.log", key, cap, DAY).allowed
+    return limits.allowed_of(
+        limits.hit("search.log", key, cap, DAY, amount=searches), searches
+    )
 
 
 def record(
@@ -66,10 +72,8 @@ def record(
     if not text:
         return
     day = timezone.localdate(when or timezone.now())
-    if network is not None and not _counts(network, text, day):
-        return
     with _lock:
-        row = _buffer.setdefault((text, day), [0, 0, 0])
+        row = _buffer.setdefault((text, day), {}).setdefault(network, [0, 0, 0])
         row[0] += 1
         row[1] += results == 0
         row[2] = max(row[2], results)
@@ -87,8 +91,24 @@ def flush() -> int:
         rows = dict(_buffer)
         _buffer.clear()
         _state["flushed"] = time.monotonic()
-    for (query, day), (searches, zero, most) in rows.items():
-        _add(query, day, searches, zero, most)
+    if not rows:
+        prune()
+        return 0
+    # One write transaction for the batch (a lock-file turn on SQLite).
+    with transaction.atomic():
+        for (query, day), networks in rows.items():
+            searches = zero = most = 0
+            for network, (n, n_zero, n_most) in networks.items():
+                kept = n if network is None else _counted(network, query, day, n)
+                if not kept:
+                    continue
+                searches += kept
+                # The batch's searches found the same or nearly (one query, one
+                # day): its zero-hit share is kept in proportion.
+                zero += round(n_zero * kept / n)
+                most = max(most, n_most)
+            if searches:
+                _add(query, day, searches, zero, most)
     prune()
     return len(rows)
 

@@ -93,6 +93,31 @@ def test_a_refused_network_is_refused_again_without_a_write_until_its_window_end
     assert limits.hit("flood", "net", 2, 60).allowed is False
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize("shared_cache", [False, True])
+def test_a_batch_is_counted_at_once_and_says_how_many_of_it_fit(settings, shared_cache):
+    """``hit(amount=n)`` adds n in one update, in the database or a shared
+    cache; ``allowed_of`` says how many of the batch were within the limit;
+    once over, a further batch fits nowhere."""
+    if shared_cache:
+        settings.CACHES = {
+            **settings.CACHES,
+            "shared": {
+                "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                "LOCATION": "limits-batch-test",
+            },
+        }
+        settings.NEWSROOM_LIMITS_STORE = "shared"
+        caches["shared"].clear()
+    first = limits.hit("batch", "k", 5, 60, amount=2)
+    assert first.allowed and first.count == 2 and limits.allowed_of(first, 2) == 2
+    second = limits.hit("batch", "k", 5, 60, amount=4)
+    assert not second.allowed and limits.allowed_of(second, 4) == 3
+    third = limits.hit("batch", "k", 5, 60, amount=3)
+    assert limits.allowed_of(third, 3) == 0
+    assert limits.peek("batch", "k", 60) == 6  # the third came from the memo
+
+
 def test_the_memo_of_refusals_is_bounded(monkeypatch):
     """A flood from many networks can't grow the memo without bound."""
     monkeypatch.setattr(limits, "REFUSED_MAX", 100)

@@ -165,6 +165,37 @@ def test_spam_from_one_network_moves_a_query_by_at_most_three(
     assert SearchQuery.objects.get(query="buy pills now").zero_hits == 3
 
 
+def test_a_search_writes_only_its_rate_count_and_the_cap_holds_across_flushes(
+    client, search_backend, index_now, settings
+):
+    """The analytics cap is applied when the buffer is flushed, not per search:
+    a search's only write is its network's rate count (the cap was a second
+    write transaction per search on SQLite). Spread over several flushes, one
+    network still counts at most 3 times a query a day, and zero-hit searches
+    keep their share."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.NEWSROOM_SEARCH_RATE = "10000/60"
+    f.article("Harbour cranes idle")
+    index_now()
+    here = {"REMOTE_ADDR": "203.0.113.7"}
+    client.get("/search/", {"q": "harbour"}, **here)  # warm: menus, names
+    analytics.flush()
+    with CaptureQueriesContext(connection) as seen:
+        assert client.get("/search/", {"q": "cranes"}, **here).status_code == 200
+    writes = [q["sql"] for q in seen.captured_queries if q["sql"].startswith("INSERT")]
+    assert len(writes) == 1 and "search.page" in writes[0], writes
+    analytics.flush()
+    for _ in range(3):
+        for _ in range(2):
+            client.get("/search/", {"q": "zzqx nothing"}, **here)
+        analytics.flush()
+    counts = dict(SearchQuery.objects.values_list("query", "searches"))
+    assert counts["cranes"] == 1 and counts["zzqx nothing"] == 3
+    assert SearchQuery.objects.get(query="zzqx nothing").zero_hits == 3
+
+
 def test_rows_past_the_retention_are_pruned_automatically(settings):
     """Days older than NEWSROOM_SEARCH_ANALYTICS_DAYS are deleted by the next
     flush, with no job to run."""
