@@ -19,11 +19,12 @@ most that buffer.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from datetime import date, datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F, Max, QuerySet, Sum
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -42,6 +43,7 @@ _buffer: dict[tuple[str, date], dict[str | None, list[int]]] = {}
 _state: dict[str, float] = {"flushed": time.monotonic()}
 _pruned: dict[str, date] = {}  # "day": the last day this process pruned
 _lock = threading.Lock()
+log = logging.getLogger(__name__)
 
 
 def normalise(text: str) -> str:
@@ -82,7 +84,12 @@ def record(
             or time.monotonic() - _state["flushed"] > FLUSH_SECONDS
         )
     if due:
-        flush()
+        # The log is a side effect of the reader's search: a write that fails
+        # here (table locked too long, disk full) loses this batch, not the page.
+        try:
+            flush()
+        except DatabaseError:
+            log.warning("search analytics: a batch of counts was lost", exc_info=True)
 
 
 def flush() -> int:

@@ -238,3 +238,31 @@ def test_a_malformed_search_rate_fails_manage_py_check(value):
             call_command("check")
     assert "newsroom.E100" in str(caught.value)
     assert "NEWSROOM_SEARCH_RATE" in str(caught.value)
+
+
+def test_a_failing_analytics_write_never_fails_the_readers_search(
+    client, search_backend, index_now, settings, monkeypatch, caplog
+):
+    """The query log is a side effect: when its flush cannot write (its table
+    gone, the disk full, the database refusing), the reader whose search
+    happened to trigger the flush still gets the results page, the lost batch
+    is logged, and the next flush counts again."""
+    from django.db import connection
+
+    settings.NEWSROOM_SEARCH_RATE = "10000/60"
+    f.article("Harbour cranes idle")
+    index_now()
+    monkeypatch.setattr(analytics, "FLUSH_SECONDS", -1.0)  # every search flushes
+    table = SearchQuery._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {table} RENAME TO {table}_away")
+    try:
+        with caplog.at_level("WARNING", logger="newsroom.search.analytics"):
+            page = client.get("/search/", {"q": "harbour"}, REMOTE_ADDR="203.0.113.9")
+        assert page.status_code == 200 and b"cranes idle" in page.content
+        assert "lost" in caplog.text
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE {table}_away RENAME TO {table}")
+    client.get("/search/", {"q": "cranes"}, REMOTE_ADDR="203.0.113.9")
+    assert dict(SearchQuery.objects.values_list("query", "searches")) == {"cranes": 1}
