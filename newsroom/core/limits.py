@@ -19,18 +19,29 @@ keeps sending after its first 429 is refused again without a write to the
 store (a database write on SQLite), so a flood costs the site as little as
 possible. A fixed window's count only grows, so the answer can't change
 before the window ends; :func:`forget` clears the memo (tests call it).
+
+``hit(..., slack=n)`` lets a process hold up to ``n - 1`` counts of a key
+before it writes them, for limits that can afford a few events over (search,
+not comments): in one process the limit stays exact (its own unwritten counts
+are added to the store's count it last read), the counts of every key are
+written together at most ``FLUSH_SECONDS`` apart, in one transaction, and
+across P processes a window admits at most ``limit + (P - 1) * (n - 1)``.
+A search was a database write transaction each on SQLite.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from .conf import conf
 from .models import RateCounter, SpentToken
@@ -57,9 +68,22 @@ _refused: dict[tuple[str, str, int, int], float] = {}
 REFUSED_MAX = 10_000  # entries; a full memo first drops windows that are over
 
 
+# (store, key, limit, period) -> [window, counts not yet written, the
+# store's count when this process last wrote]; for ``hit(slack=n)``.
+_held: dict[tuple[str, str, int, int], list[int]] = {}
+_held_lock = threading.Lock()
+_written = [time.monotonic()]
+FLUSH_SECONDS = 1.0
+HELD_MAX = 10_000  # keys; past it every held count is written at once
+log = logging.getLogger(__name__)
+
+
 def forget() -> None:
-    """Drop this process's memo of refusals (the store keeps its counts)."""
+    """Drop this process's memo of refusals and its unwritten counts (the
+    store keeps what was written)."""
     _refused.clear()
+    with _held_lock:
+        _held.clear()
 
 
 def _remember_refusal(memo: tuple[str, str, int, int], until: float) -> None:
@@ -93,7 +117,9 @@ def _table(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def _count_in_db(key: str, window: int, period: int, amount: int = 1) -> int:
+def _count_in_db(
+    key: str, window: int, period: int, amount: int = 1, prune: bool = True
+) -> int:
     # One statement counts and answers, on SQLite and PostgreSQL alike: the
     # upsert is atomic, so two processes can't both create the window's row.
     expires = datetime.fromtimestamp(window + period, tz=UTC)
@@ -112,7 +138,7 @@ def _count_in_db(key: str, window: int, period: int, amount: int = 1) -> int:
             [key, window, amount, connection.ops.adapt_datetimefield_value(expires)],
         )
         count = int(cursor.fetchone()[0])
-        if count == amount:
+        if prune and count == amount:
             # A new window: a good moment to drop windows that are over.
             RateCounter.objects.filter(
                 expires_at__lt=expires - timedelta(seconds=period)
@@ -135,11 +161,22 @@ def _count_in_cache(
         return amount
 
 
-def hit(scope: str, key: str, limit: int, period: int, amount: int = 1) -> Hit:
+def _count(
+    where: str, full: str, window: int, period: int, amount: int, prune: bool = True
+) -> int:
+    if where == "database":
+        return _count_in_db(full, window, period, amount, prune)
+    return _count_in_cache(where, full, window, period, amount)
+
+
+def hit(
+    scope: str, key: str, limit: int, period: int, amount: int = 1, slack: int = 0
+) -> Hit:
     """Count one event of ``scope`` for ``key``; allowed while count <= limit.
 
     ``amount`` counts several events at once (a buffered batch); the answer
-    is about the last of them, and :func:`allowed_of` says how many fit."""
+    is about the last of them, and :func:`allowed_of` says how many fit.
+    ``slack`` > 1 lets the process write its counts later (module docstring)."""
     amount = max(1, int(amount))
     period = max(1, int(period))
     now = time.time()
@@ -155,13 +192,91 @@ def hit(scope: str, key: str, limit: int, period: int, amount: int = 1) -> Hit:
                 allowed=False, count=limit + amount, limit=limit, retry_after=retry
             )
         _refused.pop(memo, None)
-    if where == "database":
-        count = _count_in_db(full, window, period, amount)
+    if slack > 1:
+        count = _held_count(memo, window, period, amount, slack)
     else:
-        count = _count_in_cache(where, full, window, period, amount)
+        count = _count(where, full, window, period, amount)
     if count > limit:
         _remember_refusal(memo, window + period)
     return Hit(allowed=count <= limit, count=count, limit=limit, retry_after=retry)
+
+
+def _held_count(memo, window: int, period: int, amount: int, slack: int) -> int:
+    """The key's count with this process's unwritten counts: written now when
+    they reach ``slack`` or pass the limit, else with the next flush."""
+    where, full, limit, _ = memo
+    with _held_lock:
+        held = _held.get(memo)
+        if held is None or held[0] != window:
+            held = _held[memo] = [window, 0, 0]
+        held[1] += amount
+        count = held[2] + held[1]
+        due = held[1] >= slack or count > limit
+        if due:
+            amount, held[1] = held[1], 0
+        stale = time.monotonic() - _written[0] > FLUSH_SECONDS or len(_held) > HELD_MAX
+    if due:
+        try:
+            count = _count(where, full, window, period, amount)
+        except BaseException:
+            _hold_again(memo, window, amount)
+            raise
+        with _held_lock:
+            if held[0] == window:
+                held[2] = max(held[2], count)
+            count = held[2] + held[1]
+    if stale:
+        write_held()
+    return count
+
+
+def _hold_again(memo, window: int, amount: int) -> None:
+    with _held_lock:
+        held = _held.get(memo)
+        if held is not None and held[0] == window:
+            held[1] += amount
+
+
+def write_held() -> int:
+    """Write every count this process holds, in one transaction; drop keys
+    whose window is over. Returns the keys written. A failed write keeps the
+    counts for the next try and never fails the caller's request."""
+    now = time.time()
+    with _held_lock:
+        _written[0] = time.monotonic()
+        batch = [(memo, h[0], h[1]) for memo, h in _held.items() if h[1]]
+        for memo, h in list(_held.items()):
+            h[1] = 0
+            if h[0] + memo[3] <= now:
+                del _held[memo]
+    if not batch:
+        return 0
+    counted: list[tuple] = []
+    in_db = any(memo[0] == "database" for memo, _, _ in batch)
+    try:
+        with transaction.atomic() if in_db else contextlib.nullcontext():
+            for memo, window, amount in batch:
+                where, full, _, period = memo
+                count = _count(where, full, window, period, amount, prune=False)
+                counted.append((memo, window, count))
+            if in_db and any(
+                count == n for (_, _, count), (_, _, n) in zip(counted, batch)
+            ):
+                # A new window among them: drop windows that are over, once.
+                RateCounter.objects.filter(expires_at__lt=datetime.now(tz=UTC)).delete()
+    except DatabaseError:
+        log.warning(
+            "limits: held counts not written, kept for the next try", exc_info=True
+        )
+        for memo, window, amount in batch:
+            _hold_again(memo, window, amount)
+        return 0
+    with _held_lock:
+        for memo, window, count in counted:
+            held = _held.get(memo)
+            if held is not None and held[0] == window:
+                held[2] = max(held[2], count)
+    return len(counted)
 
 
 def allowed_of(outcome: Hit, amount: int) -> int:

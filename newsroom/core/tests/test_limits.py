@@ -186,3 +186,75 @@ def test_the_store_is_the_database_unless_the_default_cache_is_shared(settings):
         }
     }
     assert limits.store() == "default"
+
+
+@pytest.mark.django_db
+def test_held_counts_keep_one_process_exact_and_are_written_together(
+    monkeypatch, django_assert_num_queries
+):
+    """With ``slack`` a process writes a key's counts when they reach the
+    slack or pass the limit, and every other key's at the next flush, in one
+    transaction; within the process the limit is as exact as without."""
+    monkeypatch.setattr(limits, "FLUSH_SECONDS", 3600.0)
+    limits.write_held()
+    with django_assert_num_queries(0):
+        first = [limits.hit("s", "net", 5, 60, slack=3) for _ in range(2)]
+    assert [h.count for h in first] == [1, 2] and all(h.allowed for h in first)
+    third = limits.hit("s", "net", 5, 60, slack=3)  # reaches the slack: written
+    assert third.count == 3 and limits.peek("s", "net", 60) == 3
+    rest = [limits.hit("s", "net", 5, 60, slack=3) for _ in range(3)]
+    assert [h.allowed for h in rest] == [True, True, False]  # exactly 5 allowed
+    assert limits.peek("s", "net", 60) == 6  # the refusal wrote what was held
+    with django_assert_num_queries(0):
+        for n in range(10):
+            assert limits.hit("s", f"other-{n}", 5, 60, slack=3).allowed
+    assert limits.peek("s", "other-0", 60) == 0
+    with django_assert_num_queries(10 + 3):  # ten upserts, one prune, a savepoint pair
+        assert limits.write_held() == 10
+    assert [limits.peek("s", f"other-{n}", 60) for n in range(10)] == [1] * 10
+    assert limits.write_held() == 0  # nothing held twice
+
+
+@pytest.mark.django_db
+def test_held_counts_bound_what_several_processes_admit(monkeypatch):
+    """Three processes (each its own memory of held counts) sharing one store
+    admit at most limit + (P - 1) * (slack - 1) in a window, and once each has
+    written, every one refuses."""
+    monkeypatch.setattr(limits, "FLUSH_SECONDS", 3600.0)
+    memories = [{}, {}, {}]
+    allowed = 0
+    for _ in range(30):
+        for memory in memories:
+            monkeypatch.setattr(limits, "_held", memory)
+            monkeypatch.setattr(limits, "_refused", {})
+            allowed += limits.hit("p", "net", 10, 60, slack=4).allowed
+    assert 10 <= allowed <= 10 + 2 * 3
+    for memory in memories:
+        monkeypatch.setattr(limits, "_held", memory)
+        limits.write_held()
+    assert limits.peek("p", "net", 60) == 90  # every event counted once
+
+
+@pytest.mark.django_db
+def test_a_failed_write_of_held_counts_keeps_them_and_fails_no_request(
+    monkeypatch, caplog
+):
+    """The flush runs inside some reader's request: when the store refuses the
+    write, the request goes on, the counts stay held and the next flush
+    writes them."""
+    from django.db import connection
+
+    monkeypatch.setattr(limits, "FLUSH_SECONDS", 3600.0)
+    limits.write_held()
+    assert limits.hit("f", "net", 5, 60, slack=3).allowed
+    table = RateCounter._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {table} RENAME TO {table}_away")
+    try:
+        with caplog.at_level("WARNING", logger="newsroom.core.limits"):
+            assert limits.write_held() == 0
+        assert "kept for the next try" in caplog.text
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE {table}_away RENAME TO {table}")
+    assert limits.write_held() == 1 and limits.peek("f", "net", 60) == 1
