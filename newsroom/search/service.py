@@ -6,11 +6,16 @@ Views and the API call ``run()``; it never raises on reader input.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from django.http import QueryDict
+from django.utils import timezone
 
 from newsroom.articles.models import Article
 from newsroom.core import params
+from newsroom.db.prepared import Prepared
+from newsroom.media.html import MARKUP_FIELDS
+from newsroom.media.models import Image
 
 from . import aliases, analytics
 from .backends import get_backend
@@ -129,17 +134,55 @@ def read_params(get: QueryDict) -> Params:
     )
 
 
-def public_only(results: SearchResults) -> SearchResults:
+# The page's check of its hits, with their lead pictures, in one query built
+# once per thread (``newsroom.db.prepared``): two ORM queries cost ~2.5 ms of
+# a ~8 ms page. Ids go in CHUNK at a time, a short page padded with its first.
+CHUNK = 20
+_PUBLIC_WITH_PICTURES = Prepared(
+    lambda now, **ids: (
+        Article.objects.published(now=now)
+        .filter(pk__in=list(ids.values()))
+        .order_by()
+        .values_list(
+            "pk", "lead_image_id", *(f"lead_image__{f}" for f in MARKUP_FIELDS)
+        )
+    ),
+    now=datetime,
+    **{f"id{i}": int for i in range(CHUNK)},
+)
+
+
+def public_pictures(ids: list[int]) -> dict[int, Image | None]:
+    """The public ones of ``ids`` (published and their time has come, now),
+    each with its lead picture (None: it has none), ready for
+    ``media.html.picture``."""
+    now = timezone.now()
+    out: dict[int, Image | None] = {}
+    for start in range(0, len(ids), CHUNK):
+        part = ids[start : start + CHUNK]
+        padded = part + [part[0]] * (CHUNK - len(part))
+        values = {f"id{i}": pk for i, pk in enumerate(padded)}
+        for pk, image_id, *fields in _PUBLIC_WITH_PICTURES.rows(now=now, **values):
+            out[pk] = (
+                None
+                if image_id is None
+                else Image(id=image_id, **dict(zip(MARKUP_FIELDS, fields, strict=True)))
+            )
+    return out
+
+
+def public_only(
+    results: SearchResults, pictures: dict[int, Image | None] | None = None
+) -> SearchResults:
     """The hits the database says are public now (one query for the page's
     ids): while the indexer lags, a withdrawn story is still in the index.
-    The total loses the hits dropped, so a page never counts what it hides."""
+    The total loses the hits dropped, so a page never counts what it hides.
+    ``pictures``, when given, receives the public hits' lead pictures."""
     if not results.hits:
         return results
-    public = set(
-        Article.objects.published()
-        .filter(pk__in=[h.id for h in results.hits])
-        .values_list("pk", flat=True)
-    )
+    public = public_pictures([h.id for h in results.hits])
+    if pictures is not None:
+        pictures.update(public)
     hits = [h for h in results.hits if h.id in public]
     if len(hits) == len(results.hits):
         return results
@@ -162,6 +205,8 @@ class Outcome:
     fuzzy: bool = False  # results from typo-tolerant matching
     relaxed: bool = False  # results match some of the words, not all
     did_you_mean: str = ""
+    # Lead pictures of the hits checked public, by article id (None: none).
+    pictures: dict[int, Image | None] = field(default_factory=dict)
 
 
 def run(
@@ -186,6 +231,7 @@ def run(
     if query.is_empty and not params.filters.active:
         return Outcome(params, query, None)
     groups = aliases.groups() if backend.supports_aliases and use_aliases else ()
+    pictures: dict[int, Image | None] = {}
 
     def ask(q: SearchQuery, fuzzy: bool = False) -> SearchResults:
         found = backend.search(
@@ -201,10 +247,10 @@ def run(
                 fuzzy=fuzzy,
             )
         )
-        return public_only(found) if check_public else found
+        return public_only(found, pictures) if check_public else found
 
     results = ask(query)
-    outcome = Outcome(params, query, results)
+    outcome = Outcome(params, query, results, pictures=pictures)
     if results.total < RELAX_BELOW and query.plain_words() >= RELAX_MIN_WORDS:
         retry = ask(query.relaxed())
         if retry.total > results.total:

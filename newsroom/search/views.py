@@ -19,9 +19,9 @@ from django.utils.timezone import localtime
 from django.views.decorators.http import require_GET
 
 from newsroom.api.throttling import parse_rate
-from newsroom.articles.models import Article, Author, Section, Tag
+from newsroom.articles.models import Author, Section, Tag
 from newsroom.core import limits
-from newsroom.media.html import MARKUP_FIELDS, picture
+from newsroom.media.html import picture
 from newsroom.net import client_network
 
 from .backends import get_backend
@@ -230,31 +230,19 @@ def _pages(outcome: Outcome, links: _Links) -> dict:
     }
 
 
-def _pictures(hits) -> dict:
-    """The lead pictures of a page of hits, by slug, in one query."""
-    rows = (
-        Article.objects.filter(
-            slug__in=[h.slug for h in hits], lead_image__isnull=False
-        )
-        .select_related("lead_image")
-        .only("slug", *(f"lead_image__{f}" for f in MARKUP_FIELDS))
-    )
-    return {row.slug: row.lead_image for row in rows}
-
-
-def _hits_html(hits) -> SafeString:
+def _hits_html(hits, pictures: dict) -> SafeString:
     """The hit list, built here like the facets (every value escaped; the
     headline and snippet HTML come escaped from ``highlight``). URLs: one
-    ``reverse()`` per pattern, then the slug put in (slugs need no quoting)."""
+    ``reverse()`` per pattern, then the slug put in (slugs need no quoting).
+    ``pictures``: lead pictures by article id, read with the public check."""
     if not hits:
         return mark_safe("")
     article = reverse("web:article", args=["SLUG"])
     section = reverse("web:section", args=["SLUG"])
     author = reverse("web:author", args=["SLUG"])
-    pictures = _pictures(hits)
     out = []
     for hit in hits:
-        image = pictures.get(hit.slug)
+        image = pictures.get(hit.id)
         out.append(f'<li class="card search-hit{" card--pic" if image else ""}">\n')
         if image is not None:
             out.append(
@@ -357,7 +345,7 @@ def results(request: HttpRequest) -> HttpResponse:
         "outcome": outcome,
         "params": params,
         "hits": hits,
-        "hits_html": _hits_html(hits),
+        "hits_html": _hits_html(hits, outcome.pictures),
         "facets_html": _facets_html(
             _facet_groups(outcome, links, more),
             outcome.results.facets_over if outcome.results else None,
