@@ -249,12 +249,27 @@ def run(
         )
         return public_only(found, pictures) if check_public else found
 
-    results = ask(query)
-    outcome = Outcome(params, query, results, pictures=pictures)
-    if results.total < RELAX_BELOW and query.plain_words() >= RELAX_MIN_WORDS:
-        retry = ask(query.relaxed())
-        if retry.total > results.total:
-            outcome.results, outcome.relaxed = retry, True
+    long_question = query.plain_words() >= RELAX_MIN_WORDS
+    every_word = (
+        backend.matches_at_least(
+            SearchRequest(query, filters=params.filters, aliases=groups), RELAX_BELOW
+        )
+        if long_question
+        else RELAX_BELOW
+    )
+    relaxed = ask(query.relaxed()) if every_word < RELAX_BELOW else None
+    if relaxed is not None and relaxed.total > every_word:
+        # Too few articles have every word (a cheap probe counted them): the
+        # relaxed search answers, and the all-words search is never run.
+        results = relaxed
+        outcome = Outcome(params, query, results, relaxed=True, pictures=pictures)
+    else:
+        results = ask(query)
+        outcome = Outcome(params, query, results, pictures=pictures)
+        if long_question and relaxed is None and results.total < RELAX_BELOW:
+            retry = ask(query.relaxed())  # hits withdrawn since they were indexed
+            if retry.total > results.total:
+                outcome.results, outcome.relaxed = retry, True
     words = [a.text for a in query.atoms() if isinstance(a, Word) and not a.prefix]
     short = words and query.size() <= SPELL_MAX_WORDS
     if short and results.total == 0 and backend.supports_spelling:

@@ -12,7 +12,7 @@ says it cannot do.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from django.db import models
@@ -215,6 +215,12 @@ class SearchBackend:
     # Reading
     def search(self, request: SearchRequest) -> SearchResults:
         raise NotImplementedError
+
+    def matches_at_least(self, request: SearchRequest, n: int) -> int:
+        """How many documents match ``request``, counted up to ``n`` only: a
+        cheap probe (no facets, highlights or total past ``n``)."""
+        probe = replace(request, offset=0, limit=n, facets=False, highlight=False)
+        return min(n, self.search(probe).total)
 
     def suggest(
         self, text: str, limit: int = 5, now: datetime | None = None

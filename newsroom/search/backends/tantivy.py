@@ -150,11 +150,7 @@ class TantivyBackend(SearchBackend):
             raise IndexUnavailable(f"no complete search index under {self.store.root}")
         searcher = self.searcher()
         now = request.now or timezone.now()
-        query = strip_common(searcher, request.query, self.common_min_docs)
-        narrow = costly_phrases(searcher, query, self.phrase_body_max)
-        compiled = self.compiler.compile(
-            query, request.filters, now, request.aliases, request.fuzzy, narrow
-        )
+        query, narrow, compiled = self._compile(searcher, request, now)
         sort = request.sort
         if compiled.text is None and sort in (Sort.RECENT, Sort.RELEVANCE):
             sort = Sort.NEWEST  # nothing to score: browse by date
@@ -192,6 +188,31 @@ class TantivyBackend(SearchBackend):
             facets_over=counts.over,
             narrowed=[p.to_text() for p in query.atoms() if p in narrow],
         )
+
+    def matches_at_least(self, request: SearchRequest, n: int) -> int:
+        """Top-``n`` uncounted (block-max WAND may skip), no documents read:
+        the long-question check costs a fraction of a search."""
+        if not self.usable():
+            raise IndexUnavailable(f"no complete search index under {self.store.root}")
+        searcher = self.searcher()
+        now = request.now or timezone.now()
+        compiled = self._compile(searcher, request, now)[2]
+        res = searcher.search(compiled.rank or compiled.query, n, count=False)
+        stamps = searcher.fast_field_values("ts", [addr for _, addr in res.hits])
+        if all((ts or 0) <= now.timestamp() for ts in stamps):
+            return len(res.hits)
+        # Some are dated after now: ask again with the public rule.
+        return len(searcher.search(compiled.query, n, count=False).hits)
+
+    def _compile(self, searcher, request: SearchRequest, now):
+        """(the query as searched, its phrases narrowed to headlines and
+        names, the compiled tantivy queries)."""
+        query = strip_common(searcher, request.query, self.common_min_docs)
+        narrow = costly_phrases(searcher, query, self.phrase_body_max)
+        compiled = self.compiler.compile(
+            query, request.filters, now, request.aliases, request.fuzzy, narrow
+        )
+        return query, narrow, compiled
 
     def _ranked(self, searcher, compiled, sort, request, now):
         """(the exact total if every match was seen, else None; how many

@@ -307,3 +307,29 @@ def test_without_ranx_the_command_names_what_to_install(tmp_path, monkeypatch):
     monkeypatch.setattr(evaluate_search, "find_spec", lambda name: None)
     with pytest.raises(CommandError, match=r"needs ranx: run `make install-test`"):
         call_command("evaluate_search", str(tmp_path))
+
+
+@pytest.mark.django_db
+def test_a_long_question_few_articles_fully_match_costs_one_search(
+    search_backend, index_now, monkeypatch
+):
+    """Whether enough articles have every word is asked with a cheap probe
+    (top ten, uncounted, no documents read), so a long question that few
+    articles fully match runs one search, the relaxed one, not the full
+    all-words search (with facets and highlights) first; it was two, and
+    the first was a third of a long question's page at 1,000,000 articles.
+    Where the relaxed search finds no more than every word did, the
+    all-words results are shown and not called relaxed."""
+    f.article("Harbour cranes idle", body="harbour cranes idle tonight at the quay")
+    f.article("Ferry resumes", body="The harbour ferry runs again.")
+    index_now()
+    asked = []
+    real = search_backend.search
+    monkeypatch.setattr(search_backend, "search", lambda r: asked.append(r) or real(r))
+    outcome = service.run(service.Params(q="why harbour cranes idle today"), log=False)
+    assert outcome.relaxed and outcome.results.total == 2
+    assert len(asked) == 1 and asked[0].query != parse("why harbour cranes idle today")
+    asked.clear()
+    outcome = service.run(service.Params(q="cranes idle tonight quay"), log=False)
+    assert not outcome.relaxed and outcome.results.total == 1
+    assert [r.query for r in asked][-1] == parse("cranes idle tonight quay")
