@@ -260,7 +260,8 @@ def write_held() -> int:
                 count = _count(where, full, window, period, amount, prune=False)
                 counted.append((memo, window, count))
             if in_db and any(
-                count == n for (_, _, count), (_, _, n) in zip(counted, batch)
+                count == n
+                for (_, _, count), (_, _, n) in zip(counted, batch, strict=True)
             ):
                 # A new window among them: drop windows that are over, once.
                 RateCounter.objects.filter(expires_at__lt=datetime.now(tz=UTC)).delete()

@@ -7,8 +7,9 @@ file arrives (no layout shift).
 
 from __future__ import annotations
 
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+
+from newsroom.core.html import escape
 
 from .models import Image
 from .renditions import CROPS, SPECS, WIDTHS, Spec, output_size, url

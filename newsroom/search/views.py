@@ -13,7 +13,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import dateformat
-from django.utils.html import conditional_escape, escape
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import localtime
 from django.views.decorators.http import require_GET
@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET
 from newsroom.api.throttling import parse_rate
 from newsroom.articles.models import Author, Section, Tag
 from newsroom.core import limits
+from newsroom.core.html import escape
 from newsroom.media.html import picture
 from newsroom.net import client_network
 

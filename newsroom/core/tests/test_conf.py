@@ -73,3 +73,29 @@ def test_every_app_declares_its_settings_and_every_default_passes_its_check():
             assert isinstance(option.default, kinds), name
             assert option.check is None or option.check(option.default) is None, name
     assert _errors() == []
+
+
+def test_the_fast_escape_gives_djangos_output_for_hostile_and_lazy_values():
+    """newsroom.core.html.escape is a drop-in for django.utils.html.escape on
+    the results page and pictures: same text, safe, lazy strings resolved."""
+    from django.utils import html as django_html
+    from django.utils.functional import lazy
+    from django.utils.safestring import SafeString
+
+    from newsroom.core.html import escape
+
+    hostile = [
+        '<script>alert("x")</script>',
+        "O'Brien & Sons",
+        "\u202eevil\u202c",
+        "a\x00b",
+        "",
+        42,
+        3.5,
+        None,
+        SafeString("<b>already safe</b>"),
+        lazy(lambda: "<i>lazy</i> & 'late'", str)(),
+    ]
+    for value in hostile:
+        ours = escape(value)
+        assert ours == django_html.escape(value) and isinstance(ours, SafeString)
