@@ -333,6 +333,19 @@ def children(pid: int) -> list[int]:
     return sorted(out)
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU these processes have used (from /proc/PID/stat)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -390,6 +403,7 @@ def wrk(
         timeout=seconds + 60,
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    done = int(re.search(r"(\d+) requests in", out).group(1))
     lat = {}
     for p in ("50", "99"):
         value, unit = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s|m)\b", out).groups()
@@ -397,7 +411,13 @@ def wrk(
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errors = re.search(r"Socket errors:.*?timeout (\d+)", out)
     failed = (int(bad.group(1)) if bad else 0) + (int(errors.group(1)) if errors else 0)
-    return {"rps": rps, "p50": lat["50"], "p99": lat["99"], "failed": failed}
+    return {
+        "rps": rps,
+        "p50": lat["50"],
+        "p99": lat["99"],
+        "failed": failed,
+        "requests": done,
+    }
 
 
 def end_to_end(
@@ -421,9 +441,14 @@ def end_to_end(
             for path in paths:  # each worker sees each query once or twice
                 with urllib.request.urlopen(base + path, timeout=30) as r:
                     assert r.status == 200
+            # The server's CPU per request at saturation: steadier than req/s
+            # on a machine whose other work and page cache come and go.
+            workers = children(server.pid)
+            used = cpu_seconds(workers)
             r = results[name] = wrk(
                 base, paths, seconds, connections, var / "bench-search.lua"
             )
+            r["cpu_ms"] = (cpu_seconds(workers) - used) * 1000 / max(1, r["requests"])
             if light:
                 # Latency of a request when the server is not saturated: with
                 # 16 connections on 2 workers a request mostly waits its turn
@@ -436,7 +461,8 @@ def end_to_end(
                     failed=r["failed"] + calm["failed"],
                 )
             print(
-                f"  page   {name:10} {r['rps']:7,.0f} req/s  p50 {r['p50']:7.2f} ms"
+                f"  page   {name:10} {r['rps']:7,.0f} req/s ({r['cpu_ms']:.2f} ms "
+                f"server CPU a request)  p50 {r['p50']:7.2f} ms"
                 f"  p99 {r['p99']:7.2f} ms; with {light} connections p50 "
                 f"{r.get('light_p50', 0):6.2f} ms p99 {r.get('light_p99', 0):6.2f}"
                 f"  failed {r['failed']}",
@@ -474,9 +500,10 @@ def print_table(args, built: dict, engine: dict, page: dict, memory: dict) -> No
     print(
         f"| query class | median hits | engine p50 ms | p95 | p99 | page p50 ms "
         f"(c{args.light}) | page p99 ms (c{args.light}) | page req/s "
-        f"(c{args.connections}) | page p50 ms (c{args.connections}) | failed |"
+        f"(c{args.connections}) | server CPU ms a request | page p50 ms "
+        f"(c{args.connections}) | failed |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name in CLASSES:
         e, p = engine.get(name), page.get(name)
         if e is None:
@@ -493,11 +520,12 @@ def print_table(args, built: dict, engine: dict, page: dict, memory: dict) -> No
                 f"{p.get('light_p50', float('nan')):.2f}",
                 f"{p.get('light_p99', float('nan')):.2f}",
                 f"{p['rps']:,.0f}",
+                f"{p['cpu_ms']:.2f}",
                 f"{p['p50']:.2f}",
                 str(p["failed"]),
             ]
             if p
-            else ["-"] * 5
+            else ["-"] * 6
         )
         print("| " + " | ".join(cells) + " |")
     if memory:
