@@ -38,6 +38,7 @@ from .tantivy_counts import (
     strip_common,
     upper_bound,
 )
+from .tantivy_highlight import highlight_hits
 from .tantivy_query import Compiler
 from .tantivy_spelling import near_words
 from .tantivy_store import (
@@ -55,8 +56,6 @@ from .tantivy_store import (
 # re-sorting, popular queries). A new index commit changes the reader stamp
 # and so the key.
 FACET_CACHE_SECONDS = 5.0
-SNIPPET_CHARS = 240
-SNIPPET_SCAN_CHARS = 1200  # text searched for a snippet before the whole body
 
 
 class TantivyBackend(SearchBackend):
@@ -157,7 +156,7 @@ class TantivyBackend(SearchBackend):
         known, seen, scored = self._ranked(searcher, compiled, sort, request, now)
         hits = [self._hit(searcher, score, addr) for score, addr in scored]
         if hits and compiled.text is not None and request.highlight:
-            self._highlight(searcher, compiled.text, hits, scored)
+            highlight_hits(searcher, self.schema, compiled.text, hits)
         if hits and compiled.base is not None:
             direct = self._ids_matching(searcher, compiled.base, [h.id for h in hits])
             for hit in hits:
@@ -281,69 +280,6 @@ class TantivyBackend(SearchBackend):
         )
         hit._doc = doc  # reused by highlighting, dropped after
         return hit
-
-    def _highlight(self, searcher, text_query, hits, scored) -> None:
-        gens = {}
-        for name, chars in (
-            ("headline", 1000),
-            ("body", SNIPPET_CHARS),
-            ("standfirst", SNIPPET_CHARS),
-        ):
-            gen = tantivy.SnippetGenerator.create(
-                searcher, text_query, self.schema, name
-            )
-            gen.set_max_num_chars(chars)
-            gens[name] = gen
-        for hit in hits:
-            doc = hit.__dict__.pop("_doc")
-            head = gens["headline"].snippet_from_doc(doc)
-            if head.highlighted():
-                hit.headline_html = self._marked(head, hit.headline)
-            # The body's opening, then the (short) standfirst, and the whole
-            # body only when neither matched: scanning a long body is the
-            # costly step (~0.5 ms a hit), needed for few hits.
-            body = doc.get_first("body") or ""
-            standfirst = doc.get_first("standfirst") or ""
-            for name, whole, full in (
-                ("body", body, False),
-                ("standfirst", standfirst, True),
-                ("body", body, True),
-            ):
-                snip = self._snippet(gens[name], name, whole, doc, full)
-                if snip is not None and snip.highlighted():
-                    hit.snippet_html = self._marked(snip, whole)
-                    break
-        for hit in hits:
-            hit.__dict__.pop("_doc", None)
-
-    @staticmethod
-    def _snippet(gen, name: str, whole: str, doc, full: bool) -> tantivy.Snippet | None:
-        """The best fragment of the opening text (``full=False``) or of the
-        whole text: tokenizing a whole long body costs about 0.5 ms a hit,
-        and a matched word is nearly always in the first paragraphs."""
-        if not whole:
-            return None
-        if len(whole) <= SNIPPET_SCAN_CHARS:
-            # Short: the opening is the whole text, looked at once only.
-            return None if full and name == "body" else gen.snippet_from_doc(doc)
-        if full:
-            return gen.snippet_from_doc(doc)
-        cut = whole.rfind(" ", 0, SNIPPET_SCAN_CHARS)  # never half a word
-        head = tantivy.Document()
-        head.add_text(name, whole[: cut if cut > 0 else SNIPPET_SCAN_CHARS])
-        return gen.snippet_from_doc(head)
-
-    @staticmethod
-    def _marked(snippet: tantivy.Snippet, whole: str):
-        fragment = snippet.fragment()
-        rng = snippet.fragment_range()
-        ranges = [(r.start, r.end) for r in snippet.highlighted()]
-        return highlight.mark(
-            fragment,
-            ranges,
-            lead=rng.start > 0,
-            trail=rng.end < len(whole.encode()),
-        )
 
     def _ids_matching(self, searcher, query, ids: list[int]) -> set[int]:
         only = Query.term_set_query(self.schema, "id", ids)

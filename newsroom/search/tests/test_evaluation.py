@@ -285,7 +285,7 @@ def test_snippet_found_early_or_late_in_a_long_body(search_backend, index_now):
     ellipsis; a word only past the scanned opening is still found and
     highlighted from the whole body."""
     from newsroom.search.backends.base import SearchRequest
-    from newsroom.search.backends.tantivy import SNIPPET_SCAN_CHARS
+    from newsroom.search.backends.tantivy_highlight import SNIPPET_SCAN_CHARS
 
     filler = "Quiet streets and closed shops. " * (SNIPPET_SCAN_CHARS // 20)
     f.article("Early story", body="The lighthouse keeper waved. " + filler)
