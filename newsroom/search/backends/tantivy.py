@@ -7,6 +7,7 @@ changed and only then reloads. See docs/search.md for the options.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -35,6 +36,7 @@ from .tantivy_counts import (
     PHRASE_BODY_MAX_DOCS,
     Counter,
     costly_phrases,
+    counts_pool,
     strip_common,
     upper_bound,
 )
@@ -108,6 +110,8 @@ class TantivyBackend(SearchBackend):
         self.phrase_body_max = int(
             self.options.get("PHRASE_BODY_MAX_DOCS", PHRASE_BODY_MAX_DOCS)
         )
+        # Counts and facets beside the top-k, on a small per-process pool.
+        self.counts_beside = bool(self.options.get("COUNTS_BESIDE", True))
         self.counter = Counter(
             self.schema,
             float(self.options.get("FACET_CACHE_SECONDS", FACET_CACHE_SECONDS)),
@@ -153,6 +157,32 @@ class TantivyBackend(SearchBackend):
         sort = request.sort
         if compiled.text is None and sort in (Sort.RECENT, Sort.RELEVANCE):
             sort = Sort.NEWEST  # nothing to score: browse by date
+        fields = [k for k, v in self.compiler.boosts.items() if v > 0]
+        high = upper_bound(
+            searcher, query, fields, bool(compiled.alias_groups) or request.fuzzy
+        )
+        count = functools.partial(
+            self.counter.counts,
+            searcher,
+            self._stamp,
+            (query, request.filters, request.aliases, request.fuzzy, request.now),
+            compiled.count or compiled.query,
+            high=high,
+            facets=request.facets,
+            now=now,
+        )
+        # Many possible matches and a ranked sort: the window's counts and
+        # facets run on another thread beside the top-k and the highlighting
+        # (tantivy lets go of the GIL), so the page waits for the longer of
+        # the two, not their sum. Only the top-k can say the total is exact
+        # (it saw every match); then the early answer is dropped.
+        early = None
+        if (
+            self.counts_beside
+            and sort in (Sort.RECENT, Sort.RELEVANCE)
+            and high > self.counter.exact_max
+        ):
+            early = counts_pool().submit(count, known=None, seen=0)
         known, seen, scored = self._ranked(searcher, compiled, sort, request, now)
         hits = [self._hit(searcher, score, addr) for score, addr in scored]
         if hits and compiled.text is not None and request.highlight:
@@ -162,21 +192,10 @@ class TantivyBackend(SearchBackend):
             for hit in hits:
                 if hit.id not in direct:
                     hit.via_alias = list(compiled.alias_groups)
-        fields = [k for k, v in self.compiler.boosts.items() if v > 0]
-        high = upper_bound(
-            searcher, query, fields, bool(compiled.alias_groups) or request.fuzzy
-        )
-        counts = self.counter.counts(
-            searcher,
-            self._stamp,
-            (query, request.filters, request.aliases, request.fuzzy, request.now),
-            compiled.count or compiled.query,
-            high=high,
-            known=known,
-            seen=seen,
-            facets=request.facets,
-            now=now,
-        )
+        if early is not None and known is None:
+            counts = early.result().at_least(seen)
+        else:
+            counts = count(known=known, seen=seen)
         return SearchResults(
             total=counts.total,
             hits=hits,

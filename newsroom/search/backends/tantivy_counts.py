@@ -21,10 +21,12 @@ ms with tantivy's block-max WAND (docs/search.md, "At 1,000,000"). So:
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import tantivy
@@ -52,6 +54,7 @@ PHRASE_BODY_MAX_DOCS = 50_000  # see costly_phrases
 LONG_MIN_WORDS = 4
 LONG_KEEP = 2
 HAS = ("headline", "body")
+COUNT_THREADS = 4  # a process's threads for counts beside the top-k
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,13 @@ class Counts:
     high: int = 0
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
     over: int | None = None  # facets counted over the newest ``over`` matches
+
+    def at_least(self, seen: int) -> Counts:
+        """These counts, knowing at least ``seen`` documents match (an
+        estimate made before the top-k had seen them is raised to it)."""
+        if self.exact or seen <= self.low:
+            return self
+        return replace(self, low=seen, total=min(self.high, max(self.total, seen)))
 
 
 def read_archive(searcher: tantivy.Searcher) -> Archive:
@@ -277,6 +287,22 @@ class Counter:
                 while len(self._cache) > CACHE_SIZE:
                     self._cache.popitem(last=False)
         return result[0], dict(values)
+
+
+_pool: dict[int, ThreadPoolExecutor] = {}
+_pool_lock = threading.Lock()
+
+
+def counts_pool() -> ThreadPoolExecutor:
+    """This process's pool for counts beside the top-k (made after a fork)."""
+    pid = os.getpid()
+    with _pool_lock:
+        if pid not in _pool:
+            _pool.clear()
+            _pool[pid] = ThreadPoolExecutor(
+                max_workers=COUNT_THREADS, thread_name_prefix="search-counts"
+            )
+        return _pool[pid]
 
 
 def _round(n: int) -> int:

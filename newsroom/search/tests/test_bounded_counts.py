@@ -193,3 +193,45 @@ def test_phrases_of_very_common_words_skip_bodies_and_say_so(small_bounds, clien
     assert "is made of words most articles have" in html
     data = client.get("/api/v1/search", {"q": '"flood water"'}).json()
     assert any("most articles have" in n for n in data["notices"])
+
+
+def test_counts_run_beside_the_top_k_and_equal_counts_after_it(
+    small_bounds, monkeypatch
+):
+    """Past EXACT_COUNT_MAX possible matches the window's counts and facets
+    are computed on another thread while the top-k is ranked and
+    highlighted (so a page waits for the longer of the two, not their sum),
+    and the page gets exactly what counting after the top-k gives: total,
+    bounds, facets and their scope. A handful of matches is still counted
+    on the reader's thread, after the top-k, exactly."""
+    import threading
+
+    backend = small_bounds
+    threads: list[str] = []
+    real = backend.counter.counts
+
+    def counts(*args, **kwargs):
+        threads.append(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(backend.counter, "counts", counts)
+    texts = ("flood", "flood water", "storm OR harbour", "calm sea")
+    for sort in (Sort.RECENT, Sort.RELEVANCE):
+        for text in texts:
+            request = SearchRequest(parse(text), sort=sort, facets=True)
+            backend.counts_beside = False
+            threads.clear()
+            after = backend.search(request)
+            assert threads == [threading.current_thread().name]
+            backend.counts_beside = True
+            threads.clear()
+            beside = backend.search(request)
+            few = text == "calm sea"
+            assert [t.startswith("search-counts") for t in threads] == [not few], text
+            for name in ("total", "total_exact", "total_min", "total_max"):
+                assert getattr(beside, name) == getattr(after, name), (text, name)
+            assert (
+                beside.facets == after.facets
+                and beside.facets_over == after.facets_over
+            )
+            assert [h.id for h in beside.hits] == [h.id for h in after.hits]
