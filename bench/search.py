@@ -298,6 +298,10 @@ def start_server(
             str(Path(PY).parent / "gunicorn"),
             "-c",
             "newsroom/gunicorn_conf.py",
+            # No recycling mid-run: a worker replaced after max_requests
+            # would take its CPU with it and start with cold caches.
+            "--max-requests",
+            "0",
             "newsroom.wsgi:application",
         ],
         cwd=ROOT,
