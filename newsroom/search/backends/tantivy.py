@@ -171,16 +171,15 @@ class TantivyBackend(SearchBackend):
             facets=request.facets,
             now=now,
         )
-        # Many possible matches and a ranked sort: the window's counts and
-        # facets run on another thread beside the top-k and the highlighting
-        # (tantivy lets go of the GIL), so the page waits for the longer of
-        # the two, not their sum. Only the top-k can say the total is exact
-        # (it saw every match); then the early answer is dropped.
+        # Many possible matches, a ranked sort, nothing cached: counts and facets
+        # run beside the top-k and highlighting (tantivy lets go of the GIL);
+        # dropped if the top-k saw every match (then the total is exact).
+        beside = sort in (Sort.RECENT, Sort.RELEVANCE) and high > self.counter.exact_max
         early = None
         if (
-            self.counts_beside
-            and sort in (Sort.RECENT, Sort.RELEVANCE)
-            and high > self.counter.exact_max
+            beside
+            and self.counts_beside
+            and not count(cached_only=True, known=None, seen=0)
         ):
             early = counts_pool().submit(count, known=None, seen=0)
         known, seen, scored = self._ranked(searcher, compiled, sort, request, now)
@@ -196,6 +195,7 @@ class TantivyBackend(SearchBackend):
             counts = early.result().at_least(seen)
         else:
             counts = count(known=known, seen=seen)
+        assert counts is not None  # only cached_only answers None
         return SearchResults(
             total=counts.total,
             hits=hits,

@@ -227,9 +227,11 @@ class Counter:
         seen: int,
         facets: bool,
         now: datetime,
-    ) -> Counts:
+        cached_only: bool = False,
+    ) -> Counts | None:
         """``known``: the exact total when the top-k held every match;
-        ``seen``: how many matches the top-k saw (at least that many)."""
+        ``seen``: how many matches the top-k saw (at least that many).
+        ``cached_only``: None unless the answer is in the cache (no search)."""
         if known is not None and not facets:
             return Counts(known, low=known, high=known)
         window = None
@@ -239,9 +241,12 @@ class Counter:
                 self.archive(searcher, stamp), self.exact_max / share, now
             )
         months = tuple(window[0]) if window else None
-        n, values = self._aggregate(
-            searcher, (stamp, months, facets, *key), query, months, facets
+        found = self._aggregate(
+            searcher, (stamp, months, facets, *key), query, months, facets, cached_only
         )
+        if found is None:
+            return None
+        n, values = found
         if window is None:
             return Counts(n if known is None else known, low=n, high=n, facets=values)
         low = max(n, seen)
@@ -249,7 +254,7 @@ class Counter:
         estimate = min(high, max(low, _round(scaled)))
         return Counts(estimate, exact=False, low=low, high=high, facets=values, over=n)
 
-    def _aggregate(self, searcher, key, query, months, facets):
+    def _aggregate(self, searcher, key, query, months, facets, cached_only=False):
         at = time.monotonic()
         if self.cache_seconds > 0:
             with self._lock:
@@ -257,6 +262,8 @@ class Counter:
             if found and at - found[0] < self.cache_seconds:
                 n, values = found[1]
                 return n, dict(values)  # shared lists of frozen values: read only
+        if cached_only:
+            return None
         if months is not None:
             only = Query.term_set_query(self.schema, "ym", list(months))
             query = Query.boolean_query(
