@@ -235,7 +235,9 @@ class Counter:
         if known is not None and not facets:
             return Counts(known, low=known, high=known)
         window = None
-        if known is None and high > self.exact_max:
+        # Past the bound the facets count the newest months' matches, also
+        # when the top-k counted every match (date sorts): the total is exact.
+        if high > self.exact_max and (known is None or known > self.exact_max):
             share = high / max(1, searcher.num_docs)
             window = window_months(
                 self.archive(searcher, stamp), self.exact_max / share, now
@@ -249,6 +251,8 @@ class Counter:
         n, values = found
         if window is None:
             return Counts(n if known is None else known, low=n, high=n, facets=values)
+        if known is not None:
+            return Counts(known, low=known, high=known, facets=values, over=n)
         low = max(n, seen)
         scaled = round(n * searcher.num_docs / max(1, window[1]))
         estimate = min(high, max(low, _round(scaled)))

@@ -245,3 +245,22 @@ def test_counts_run_beside_the_top_k_and_equal_counts_after_it(
     again = backend.search(request)
     assert [t.startswith("search-counts") for t in threads] == [True, False]
     assert (again.total, again.facets) == (first.total, first.facets)
+
+
+def test_date_sorted_searches_keep_an_exact_total_and_bounded_facets(
+    small_bounds, client
+):
+    """Sorted newest or oldest first, the top-k counts every match, so the
+    total is exact; the facets are still counted over the newest months'
+    matches past EXACT_COUNT_MAX, and the page says so (they were counted
+    over every match: ~22 ms of facets a page for a common word at 1M)."""
+    backend = small_bounds
+    ranked = backend.search(SearchRequest(parse("flood"), facets=True))
+    for sort in (Sort.NEWEST, Sort.OLDEST):
+        got = backend.search(SearchRequest(parse("flood"), sort=sort, facets=True))
+        assert got.total_exact and got.total == exact_count(backend, "flood")
+        assert got.facets_over == ranked.facets_over and got.facets_over < got.total
+        assert got.facets == ranked.facets
+    html = client.get("/search/", {"q": "flood", "sort": "newest"}).content.decode()
+    assert f"Counts in the newest {ranked.facets_over:,} matches" in html
+    assert f"<strong>{MONTHS * PER_MONTH}</strong> results" in html
