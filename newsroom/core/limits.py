@@ -68,8 +68,9 @@ _refused: dict[tuple[str, str, int, int], float] = {}
 REFUSED_MAX = 10_000  # entries; a full memo first drops windows that are over
 
 
-# (store, key, limit, period) -> [window, counts not yet written, the
-# store's count when this process last wrote]; for ``hit(slack=n)``.
+# (store, key, limit, period) -> [window, counts not yet written, other
+# processes' counts seen in the store (a lower bound), counts being written
+# now, counts this process has written]; for ``hit(slack=n)``.
 _held: dict[tuple[str, str, int, int], list[int]] = {}
 _held_lock = threading.Lock()
 _written = [time.monotonic()]
@@ -202,38 +203,54 @@ def hit(
 
 
 def _held_count(memo, window: int, period: int, amount: int, slack: int) -> int:
-    """The key's count with this process's unwritten counts: written now when
-    they reach ``slack`` or pass the limit, else with the next flush."""
+    """This event's place in the window: every event this process counted
+    before it, plus the other processes' counts seen in the store. Its
+    process's counts are written when they reach ``slack`` or pass the
+    limit, else with the next flush."""
     where, full, limit, _ = memo
     with _held_lock:
         held = _held.get(memo)
         if held is None or held[0] != window:
-            held = _held[memo] = [window, 0, 0]
+            held = _held[memo] = [window, 0, 0, 0, 0]
         held[1] += amount
-        count = held[2] + held[1]
+        count = held[2] + held[3] + held[4] + held[1]
         due = held[1] >= slack or count > limit
-        if due:
+        if due:  # on their way: still counted by the threads asking meanwhile
             amount, held[1] = held[1], 0
+            held[3] += amount
+            others = held[2]
         stale = time.monotonic() - _written[0] > FLUSH_SECONDS or len(_held) > HELD_MAX
     if due:
         try:
-            count = _count(where, full, window, period, amount)
+            stored = _count(where, full, window, period, amount)
         except BaseException:
             _hold_again(memo, window, amount)
             raise
         with _held_lock:
-            if held[0] == window:
-                held[2] = max(held[2], count)
-            count = held[2] + held[1]
+            _written_back(held, window, amount, stored)
+            count += max(0, held[2] - others)  # others' events before it
     if stale:
         write_held()
     return count
 
 
+def _written_back(held: list[int], window: int, amount: int, stored: int) -> None:
+    """``amount`` reached the store, which then held ``stored``: of that,
+    whatever this process may have written is not the others' (under the
+    lock)."""
+    if held[0] != window:
+        return
+    held[3] -= amount
+    held[4] += amount
+    held[2] = max(held[2], stored - held[4] - held[3])
+
+
 def _hold_again(memo, window: int, amount: int) -> None:
+    """A write failed: its counts go back to waiting."""
     with _held_lock:
         held = _held.get(memo)
         if held is not None and held[0] == window:
+            held[3] -= amount
             held[1] += amount
 
 
@@ -246,9 +263,16 @@ def write_held() -> int:
         _written[0] = time.monotonic()
         batch = [(memo, h[0], h[1]) for memo, h in _held.items() if h[1]]
         for memo, h in list(_held.items()):
+            h[3] += h[1]
             h[1] = 0
             if h[0] + memo[3] <= now:
                 del _held[memo]
+        entries = {memo: _held.get(memo) for memo, _, _ in batch}
+        if len(_held) > HELD_MAX:
+            # A flood of networks: forget them (a network's next count is
+            # written at its slack and reads the store again), so the table
+            # stays bounded.
+            _held.clear()
     if not batch:
         return 0
     counted: list[tuple] = []
@@ -273,10 +297,10 @@ def write_held() -> int:
             _hold_again(memo, window, amount)
         return 0
     with _held_lock:
-        for memo, window, count in counted:
-            held = _held.get(memo)
-            if held is not None and held[0] == window:
-                held[2] = max(held[2], count)
+        for (memo, window, count), (_, _, amount) in zip(counted, batch, strict=True):
+            held = entries[memo]
+            if held is not None:
+                _written_back(held, window, amount, count)
     return len(counted)
 
 
