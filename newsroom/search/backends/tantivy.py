@@ -84,6 +84,10 @@ class TantivyBackend(SearchBackend):
                 float(self.options.get("PROXIMITY_WEIGHT", 0.0)),
             ),
         )
+        # The long-question probe looks in article texts alone: an AND of
+        # single terms, ~1.5 ms at 1M against ~8.6 across every field.
+        self.probe = Compiler(self.schema, {k: 0 for k in self.compiler.boosts})
+        self.probe.boosts["body"] = self.compiler.boosts["body"] or 1.0
         self.heap_size = int(self.options.get("HEAP_SIZE", 64_000_000))
         self.threads = int(self.options.get("THREADS", 1))
         # Filling a new generation (rebuild, first run) is a bulk load: a
@@ -208,13 +212,16 @@ class TantivyBackend(SearchBackend):
         )
 
     def matches_at_least(self, request: SearchRequest, n: int) -> int:
-        """Top-``n`` uncounted (block-max WAND may skip), no documents read:
-        the long-question check costs a fraction of a search."""
+        """Top-``n`` uncounted, no documents read. Plain words are looked
+        for in article texts only (a lower bound on the matches, see
+        ``self.probe``; exclusions count there too, and the page retries)."""
         if not self.usable():
             raise IndexUnavailable(f"no complete search index under {self.store.root}")
         searcher = self.searcher()
         now = request.now or timezone.now()
-        compiled = self._compile(searcher, request, now)[2]
+        plain = request.query.plain_words() == len(request.query.must)
+        compiler = self.probe if plain and not request.fuzzy else self.compiler
+        compiled = self._compile(searcher, request, now, compiler)[2]
         res = searcher.search(compiled.rank or compiled.query, n, count=False)
         stamps = searcher.fast_field_values("ts", [addr for _, addr in res.hits])
         if all((ts or 0) <= now.timestamp() for ts in stamps):
@@ -222,12 +229,12 @@ class TantivyBackend(SearchBackend):
         # Some are dated after now: ask again with the public rule.
         return len(searcher.search(compiled.query, n, count=False).hits)
 
-    def _compile(self, searcher, request: SearchRequest, now):
+    def _compile(self, searcher, request: SearchRequest, now, compiler=None):
         """(the query as searched, its phrases narrowed to headlines and
         names, the compiled tantivy queries)."""
         query = strip_common(searcher, request.query, self.common_min_docs)
         narrow = costly_phrases(searcher, query, self.phrase_body_max)
-        compiled = self.compiler.compile(
+        compiled = (compiler or self.compiler).compile(
             query, request.filters, now, request.aliases, request.fuzzy, narrow
         )
         return query, narrow, compiled
