@@ -233,9 +233,7 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-    },
+    "staticfiles": {"BACKEND": "newsroom.web.storage.StaticStorage"},
 }
 MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"
