@@ -10,6 +10,7 @@ from .. import highlight
 
 SNIPPET_CHARS = 240
 SNIPPET_SCAN_CHARS = 1200  # text searched for a snippet before the whole body
+CLOSING = ".!?\"')’” ".encode()  # what may end a text after its last word
 
 
 def highlight_hits(searcher, schema, text_query, hits) -> None:
@@ -29,14 +30,17 @@ def highlight_hits(searcher, schema, text_query, hits) -> None:
         head = gens["headline"].snippet_from_doc(doc)
         if head.highlighted():
             hit.headline_html = _marked(head, hit.headline)
-        # The body's opening, then the (short) standfirst, and the whole
-        # body only when neither matched: scanning a long body is the
-        # costly step (~0.5 ms a hit), needed for few hits.
+        # The (short) standfirst, the page's snippet when nothing matches,
+        # then the body's opening, and the whole body only when neither
+        # matched: a snippet of the standfirst costs ~9 us, of the body's
+        # opening ~72 us, of a whole long body ~0.5 ms. At 1M the standfirst
+        # matched in two hits of three (bench/search.py), so most hits never
+        # scan the body.
         body = doc.get_first("body") or ""
         standfirst = doc.get_first("standfirst") or ""
         for name, whole, full in (
-            ("body", body, False),
             ("standfirst", standfirst, True),
+            ("body", body, False),
             ("body", body, True),
         ):
             snip = _snippet(gens[name], name, whole, doc, full)
@@ -68,9 +72,9 @@ def _marked(snippet: tantivy.Snippet, whole: str):
     fragment = snippet.fragment()
     rng = snippet.fragment_range()
     ranges = [(r.start, r.end) for r in snippet.highlighted()]
-    return highlight.mark(
-        fragment,
-        ranges,
-        lead=rng.start > 0,
-        trail=rng.end < len(whole.encode()),
-    )
+    data = whole.encode()
+    rest = data[rng.end :]
+    if rest and len(rest) <= 3 and not rest.strip(CLOSING):
+        # Only the closing stop was left out: shown, with no ellipsis.
+        fragment, rest = fragment + rest.decode("utf-8", "ignore"), b""
+    return highlight.mark(fragment, ranges, lead=rng.start > 0, trail=bool(rest))
