@@ -12,22 +12,17 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import dateformat
-from django.utils.html import conditional_escape
-from django.utils.safestring import SafeString, mark_safe
-from django.utils.timezone import localtime
 from django.views.decorators.http import require_GET
 
 from newsroom.api.throttling import parse_rate
 from newsroom.articles.models import Author, Section, Tag
 from newsroom.core import limits
-from newsroom.core.html import escape
-from newsroom.media.html import picture
 from newsroom.net import client_network
 
 from .backends import get_backend
 from .backends.base import IndexUnavailable, Sort
 from .conf import conf
+from .page import content_html, facets_html, hits_html
 from .query import clean
 from .service import (
     MAX_PAGE,
@@ -170,49 +165,6 @@ def _facet_groups(outcome: Outcome, links: _Links, more: str = "") -> list[dict]
     return groups
 
 
-def _facets_html(groups: list[dict], over: int | None = None) -> SafeString:
-    """The facet sidebar, built here: a template loop over ~50 values with
-    their conditions cost more than the search itself. ``over``: the counts
-    are of the newest ``over`` matches only (see tantivy_counts.py)."""
-    out = []
-    if groups and over is not None:
-        out.append(
-            f'<p class="facet__scope">Counts in the newest {over:,} '
-            f"match{'es' if over != 1 else ''}</p>"
-        )
-    for group in groups:
-        out.append(
-            f'<section class="facet facet--{group["key"]}">'
-            f'<h2 class="facet__title">{group["title"]}</h2>'
-            '<ul class="facet__list">'
-        )
-        for item in group["items"]:
-            css = "facet__item"
-            if item.get("month"):
-                css += " facet__item--month"
-            url, label = escape(item["url"]), escape(item["label"])
-            if item["active"]:
-                out.append(
-                    f'<li class="{css} facet__item--active"><a href="{url}" '
-                    f'aria-current="true" title="Remove this filter">{label}'
-                    f'</a> <span class="facet__count">{item["count"]}</span> '
-                    '<span aria-hidden="true">&times;</span></li>'
-                )
-            else:
-                out.append(
-                    f'<li class="{css}"><a href="{url}">{label}</a> '
-                    f'<span class="facet__count">{item["count"]}</span></li>'
-                )
-        out.append("</ul>")
-        if group["more"]:
-            out.append(
-                f'<p class="facet__more"><a href="{escape(group["more"])}">More '
-                f"{escape(group['title'].lower())}</a></p>"
-            )
-        out.append("</section>")
-    return mark_safe("".join(out))  # every value above is escaped
-
-
 def _pages(outcome: Outcome, links: _Links) -> dict:
     total, page = outcome.results.total, outcome.params.page
     last = min(MAX_PAGE, max(1, -(-total // PAGE_SIZE)))
@@ -229,60 +181,6 @@ def _pages(outcome: Outcome, links: _Links) -> dict:
         "numbers": [{"n": n, "url": link(n), "current": n == page} for n in window],
         "first_index": (page - 1) * PAGE_SIZE + 1,
     }
-
-
-def _hits_html(hits, pictures: dict) -> SafeString:
-    """The hit list, built here like the facets (every value escaped; the
-    headline and snippet HTML come escaped from ``highlight``). URLs: one
-    ``reverse()`` per pattern, then the slug put in (slugs need no quoting).
-    ``pictures``: lead pictures by article id, read with the public check."""
-    if not hits:
-        return mark_safe("")
-    article = reverse("web:article", args=["SLUG"])
-    section = reverse("web:section", args=["SLUG"])
-    author = reverse("web:author", args=["SLUG"])
-    out = []
-    for hit in hits:
-        image = pictures.get(hit.id)
-        out.append(f'<li class="card search-hit{" card--pic" if image else ""}">\n')
-        if image is not None:
-            out.append(
-                f'<a class="search-hit__media" href="'
-                f'{escape(article.replace("SLUG", hit.slug))}" tabindex="-1" '
-                f'aria-hidden="true">{picture(image, "thumb")}</a>\n'
-            )
-        if hit.section[1]:
-            url = escape(section.replace("SLUG", hit.section[0]))
-            out.append(
-                f'<p class="card__kicker"><a href="{url}">'
-                f"{escape(hit.section[1])}</a></p>\n"
-            )
-        out.append(
-            '<h2 class="card__headline search-hit__headline"><a href="'
-            f'{escape(article.replace("SLUG", hit.slug))}">'
-            f"{conditional_escape(hit.headline_html)}</a></h2>\n"
-            '<p class="search-hit__snippet">'
-            f"{conditional_escape(hit.snippet_html)}</p>\n"
-            '<p class="card__meta">'
-        )
-        if hit.authors:
-            names = ", ".join(
-                f'<a href="{escape(author.replace("SLUG", slug))}">{escape(name)}</a>'
-                for slug, name in hit.authors
-            )
-            out.append(f'<span class="card__byline">{names}</span> &middot; ')
-        when = localtime(hit.published_at)
-        out.append(
-            f'<time datetime="{when.isoformat()}">'
-            f"{dateformat.format(when, 'j M Y')}</time></p>\n"
-        )
-        for group in hit.via_alias:
-            out.append(
-                '<p class="search-hit__alias">Matched through the alias '
-                f"group {escape(group)}</p>\n"
-            )
-        out.append("</li>\n")
-    return mark_safe("".join(out))  # every value above is escaped
 
 
 def unavailable(request: HttpRequest, query: str = "") -> HttpResponse:
@@ -346,8 +244,8 @@ def results(request: HttpRequest) -> HttpResponse:
         "outcome": outcome,
         "params": params,
         "hits": hits,
-        "hits_html": _hits_html(hits, outcome.pictures),
-        "facets_html": _facets_html(
+        "hits_html": hits_html(hits, outcome.pictures),
+        "facets_html": facets_html(
             _facet_groups(outcome, links, more),
             outcome.results.facets_over if outcome.results else None,
         ),
@@ -372,6 +270,7 @@ def results(request: HttpRequest) -> HttpResponse:
     }
     if outcome.results is not None:
         context["pages"] = _pages(outcome, links)
+    context["content_html"] = content_html(context)
     response = render(request, "search/results.html", context)
     response["X-Robots-Tag"] = "noindex"
     return response
