@@ -11,10 +11,10 @@ title, the head and the frame. What the page shows is unchanged.
 from __future__ import annotations
 
 from django.urls import reverse
-from django.utils import dateformat
+from django.utils.dates import MONTHS_3
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timezone import localtime
+from django.utils.timezone import get_current_timezone
 
 from newsroom.core.html import escape
 from newsroom.media.html import picture
@@ -72,6 +72,16 @@ def hits_html(hits, pictures: dict) -> SafeString:
     ``pictures``: lead pictures by article id, read with the public check."""
     if not hits:
         return mark_safe("")
+    # What ``localtime`` and ``date:"j M Y"`` give, with the zone and the
+    # month names looked up once a page, not once a hit.
+    zone = get_current_timezone()
+    months: dict[int, str] = {}
+
+    def month(m: int) -> str:
+        if m not in months:
+            months[m] = str(MONTHS_3[m]).title()
+        return months[m]
+
     article = reverse("web:article", args=["SLUG"])
     section = reverse("web:section", args=["SLUG"])
     author = reverse("web:author", args=["SLUG"])
@@ -105,10 +115,10 @@ def hits_html(hits, pictures: dict) -> SafeString:
                 for slug, name in hit.authors
             )
             out.append(f'<span class="card__byline">{names}</span> &middot; ')
-        when = localtime(hit.published_at)
+        when = hit.published_at.astimezone(zone)
         out.append(
             f'<time datetime="{when.isoformat()}">'
-            f"{dateformat.format(when, 'j M Y')}</time></p>\n"
+            f"{when.day} {month(when.month)} {when.year:04d}</time></p>\n"
         )
         for group in hit.via_alias:
             out.append(
