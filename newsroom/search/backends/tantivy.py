@@ -54,10 +54,11 @@ from .tantivy_store import (
 )
 
 # Totals and facet counts (tantivy_counts.py) do not depend on sort or page:
-# the same query and filters within a few seconds reuse them (paging,
-# re-sorting, popular queries). A new index commit changes the reader stamp
-# and so the key.
-FACET_CACHE_SECONDS = 5.0
+# the same query and filters reuse them (paging, re-sorting, popular
+# queries). A new index commit changes the reader stamp and so the key, and
+# an entry ends when an article in the index comes due (Counter.due): the
+# counts are those of a fresh search, and the time only bounds the memory.
+FACET_CACHE_SECONDS = 60.0
 
 
 class TantivyBackend(SearchBackend):

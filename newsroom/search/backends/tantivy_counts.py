@@ -21,6 +21,7 @@ ms with tantivy's block-max WAND (docs/search.md, "At 1,000,000"). So:
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
@@ -195,7 +196,9 @@ def window_months(
 
 
 class Counter:
-    """Totals and facets for a search, with a short per-process cache."""
+    """Totals and facets for a search, with a per-process cache: an entry
+    holds while the index reader is the same (it is in the key) and no
+    article in it comes due (``due``), at most ``cache_seconds``."""
 
     def __init__(
         self, schema: tantivy.Schema, cache_seconds: float, exact_max: int = EXACT_MAX
@@ -204,8 +207,26 @@ class Counter:
         self.cache_seconds = cache_seconds
         self.exact_max = exact_max
         self._lock = threading.Lock()
-        self._cache: OrderedDict[tuple, tuple[float, tuple]] = OrderedDict()
+        self._cache: OrderedDict[tuple, tuple[float, tuple, float]] = OrderedDict()
         self._archive: tuple[tuple | None, float, Archive | None] = (None, 0.0, None)
+        self._due: tuple[tuple | None, float, float] = (None, 0.0, 0.0)
+
+    def due(self, searcher: tantivy.Searcher, stamp, now: float) -> float:
+        """Until when counts made at ``now`` on this reader hold: the time
+        of its next article dated after ``now`` (the public rule leaves it
+        out until then; inf: none). The reader is in every cache key, so a
+        change to the index is a new key; this bounds the rest."""
+        seen, made, until = self._due
+        if seen == stamp and made <= now < until:
+            return until
+        later = Query.range_query(
+            self.schema, "ts", tantivy.FieldType.Integer, int(now) + 1, None
+        )
+        res = searcher.search(later, 1, order_by_field="ts", order=tantivy.Order.Asc)
+        stamps = searcher.fast_field_values("ts", [a for _, a in res.hits])
+        until = float(stamps[0]) if stamps and stamps[0] is not None else math.inf
+        self._due = (stamp, float(int(now)), until)
+        return until
 
     def archive(self, searcher: tantivy.Searcher, stamp) -> Archive:
         seen, at, found = self._archive
@@ -244,7 +265,14 @@ class Counter:
             )
         months = tuple(window[0]) if window else None
         found = self._aggregate(
-            searcher, (stamp, months, facets, *key), query, months, facets, cached_only
+            searcher,
+            (stamp, months, facets, *key),
+            query,
+            months,
+            facets,
+            cached_only,
+            lambda: self.due(searcher, stamp, now.timestamp()),
+            now.timestamp(),
         )
         if found is None:
             return None
@@ -258,12 +286,15 @@ class Counter:
         estimate = min(high, max(low, _round(scaled)))
         return Counts(estimate, exact=False, low=low, high=high, facets=values, over=n)
 
-    def _aggregate(self, searcher, key, query, months, facets, cached_only=False):
+    def _aggregate(
+        self, searcher, key, query, months, facets, cached_only, due, now: float
+    ):
+        """``due()``: until when the counts hold; ``now``: the request's time."""
         at = time.monotonic()
         if self.cache_seconds > 0:
             with self._lock:
                 found = self._cache.get(key)
-            if found and at - found[0] < self.cache_seconds:
+            if found and at - found[0] < self.cache_seconds and now < found[2]:
                 n, values = found[1]
                 return n, dict(values)  # shared lists of frozen values: read only
         if cached_only:
@@ -293,7 +324,7 @@ class Counter:
         result = (int(raw["n"]["value"] or 0), values)
         if self.cache_seconds > 0:
             with self._lock:
-                self._cache[key] = (at, result)
+                self._cache[key] = (at, result, due())
                 self._cache.move_to_end(key)
                 while len(self._cache) > CACHE_SIZE:
                     self._cache.popitem(last=False)
