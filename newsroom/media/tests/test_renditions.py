@@ -146,3 +146,19 @@ def test_make_renditions_makes_each_once(image):
     out = io.StringIO()
     call_command("make_renditions", stdout=out)
     assert out.getvalue().startswith("0 renditions made")
+
+
+def test_a_pictures_edit_or_deletion_moves_the_content_version(image):
+    """Kept pages (front, sections, articles) show a picture's alt text and
+    crop; they start again when the content version moves, so an edit to a
+    picture, or its deletion, moves it as an article's edit does (they kept
+    the old alt text until their time ran out)."""
+    from newsroom.core import versions
+
+    before = versions.current(fresh=True)
+    image.alt = "Coloured shapes on a table"
+    image.save()
+    edited = versions.current(fresh=True)
+    assert edited > before
+    image.delete()
+    assert versions.current(fresh=True) > edited
