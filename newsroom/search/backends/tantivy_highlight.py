@@ -6,16 +6,24 @@ from __future__ import annotations
 
 import tantivy
 
-from .. import highlight
+from .. import analysis, highlight
+from ..query import Phrase
 
 SNIPPET_CHARS = 240
 SNIPPET_SCAN_CHARS = 1200  # text searched for a snippet before the whole body
+# A snippet of the standfirst is enough when it shows this many of the
+# query's words (or all, if fewer): past two, a long question would read
+# every hit's body again for little.
+WANTED_MAX = 2
 CLOSING = ".!?\"')’” ".encode()  # what may end a text after its last word
 
 
-def highlight_hits(searcher, schema, text_query, hits) -> None:
+def highlight_hits(searcher, schema, text_query, hits, query=None) -> None:
     """Marked headlines and snippets for ``hits`` (each carrying its loaded
-    document as ``_doc``, dropped here)."""
+    document as ``_doc``, dropped here). ``query`` (the parsed search): how
+    many different words a snippet should show before the body is read."""
+    words = len(_query_words(query)) if query is not None else 1
+    wanted = max(1, min(WANTED_MAX, words))
     gens = {}
     for name, chars in (
         ("headline", 1000),
@@ -31,24 +39,53 @@ def highlight_hits(searcher, schema, text_query, hits) -> None:
         if head.highlighted():
             hit.headline_html = _marked(head, hit.headline)
         # The (short) standfirst, the page's snippet when nothing matches,
-        # then the body's opening, and the whole body only when neither
-        # matched: a snippet of the standfirst costs ~9 us, of the body's
-        # opening ~72 us, of a whole long body ~0.5 ms. At 1M the standfirst
-        # matched in two hits of three (bench/search.py), so most hits never
-        # scan the body.
+        # when it shows enough of the query's words (``wanted``); else the
+        # body's opening if it shows more; the whole body only when neither
+        # matched. A snippet of the standfirst costs ~9 us, of the body's
+        # opening ~72 us, of a whole long body ~0.5 ms: at 1M most hits never
+        # scan the body (bench/search.py).
         body = doc.get_first("body") or ""
         standfirst = doc.get_first("standfirst") or ""
+        best, most = None, 0
         for name, whole, full in (
             ("standfirst", standfirst, True),
             ("body", body, False),
             ("body", body, True),
         ):
-            snip = _snippet(gens[name], name, whole, doc, full)
-            if snip is not None and snip.highlighted():
-                hit.snippet_html = _marked(snip, whole)
+            if full and name == "body" and best is not None:
                 break
+            snip = _snippet(gens[name], name, whole, doc, full)
+            if snip is None or not snip.highlighted():
+                continue
+            shown = _words_shown(snip)
+            if shown > most:
+                best, most = (snip, whole), shown
+            if most >= wanted:
+                break
+        if best is not None:
+            hit.snippet_html = _marked(*best)
     for hit in hits:
         hit.__dict__.pop("_doc", None)
+
+
+def _query_words(query) -> set[str]:
+    """The different words (stems) a search looks for, phrases' included."""
+    out: set[str] = set()
+    for atom in query.atoms():
+        if isinstance(atom, Phrase):
+            out.update(analysis.analyze(" ".join(atom.words)))
+        elif not atom.prefix:
+            out.update(analysis.analyze_word(atom.text))
+    return out
+
+
+def _words_shown(snippet: tantivy.Snippet) -> int:
+    """How many different words a snippet marks (by their stems)."""
+    data = snippet.fragment().encode()
+    words = {
+        data[r.start : r.end].decode("utf-8", "ignore") for r in snippet.highlighted()
+    }
+    return len({s for w in words for s in analysis.analyze_word(w)} or words)
 
 
 def _snippet(gen, name: str, whole: str, doc, full: bool) -> tantivy.Snippet | None:

@@ -386,3 +386,32 @@ def test_a_snippet_is_the_standfirst_when_it_has_a_matched_word(
     snippets = {h.headline: h.snippet_html for h in hits}
     assert snippets["Port news"] == "The <mark>lighthouse</mark> reopens for visitors."
     assert snippets["Coast news"] == "A <mark>lighthouse</mark> stands on the point."
+
+
+@pytest.mark.django_db
+def test_a_snippet_shows_more_of_the_query_than_a_standfirst_with_one_word(
+    search_backend, index_now
+):
+    """The standfirst is the snippet when it shows two of the query's words
+    (or its only one); when it shows fewer than the body's opening, the
+    opening is shown, so a phrase found in the text is not traded for one
+    of its words in the standfirst."""
+    from newsroom.search.backends.base import SearchRequest
+
+    f.article(
+        "Vote news",
+        standfirst="The budget is late again.",
+        body="Tonight the budget vote was lost by two.",
+    )
+    f.article(
+        "Both words",
+        standfirst="A budget vote tonight.",
+        body="The budget vote was lost by two votes.",
+    )
+    index_now()
+    hits = search_backend.search(SearchRequest(parse('"budget vote"'))).hits
+    snippets = {h.headline: h.snippet_html for h in hits}
+    assert snippets["Vote news"].startswith(
+        "Tonight the <mark>budget</mark> <mark>vote</mark> was lost"
+    )
+    assert snippets["Both words"] == "A <mark>budget</mark> <mark>vote</mark> tonight."
