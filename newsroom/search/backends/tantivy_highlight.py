@@ -57,7 +57,7 @@ def highlight_hits(searcher, schema, text_query, hits, query=None) -> None:
             snip = _snippet(gens[name], name, whole, doc, full)
             if snip is None or not snip.highlighted():
                 continue
-            shown = _words_shown(snip)
+            shown = 1 if wanted == 1 else _words_shown(snip)
             if shown > most:
                 best, most = (snip, whole), shown
             if most >= wanted:
