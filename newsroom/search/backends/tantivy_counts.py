@@ -323,8 +323,9 @@ class Counter:
         }
         result = (int(raw["n"]["value"] or 0), values)
         if self.cache_seconds > 0:
+            until = due()  # a search at most once per reader: not under the lock
             with self._lock:
-                self._cache[key] = (at, result, due())
+                self._cache[key] = (at, result, until)
                 self._cache.move_to_end(key)
                 while len(self._cache) > CACHE_SIZE:
                     self._cache.popitem(last=False)
