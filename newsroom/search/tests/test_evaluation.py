@@ -361,6 +361,18 @@ def test_the_long_question_probe_reads_article_texts_only(search_backend, index_
     assert all(h.headline.startswith("Lighthouse") for h in outcome.results.hits)
 
 
+def _snippets(backend, index_now, text: str, *articles) -> dict[str, str]:
+    """Each (headline, standfirst, body) indexed, then ``text`` searched:
+    the hits' snippets by headline."""
+    from newsroom.search.backends.base import SearchRequest
+
+    for headline, standfirst, body in articles:
+        f.article(headline, standfirst=standfirst, body=body)
+    index_now()
+    hits = backend.search(SearchRequest(parse(text))).hits
+    return {h.headline: h.snippet_html for h in hits}
+
+
 @pytest.mark.django_db
 def test_a_snippet_is_the_standfirst_when_it_has_a_matched_word(
     search_backend, index_now
@@ -369,21 +381,21 @@ def test_a_snippet_is_the_standfirst_when_it_has_a_matched_word(
     nothing matches, is looked at first (~9 us a hit); the body's opening
     (~72 us: the costly step, most of a page's highlighting at 1M) only
     when the standfirst has no matched word, then the whole body."""
-    from newsroom.search.backends.base import SearchRequest
-
-    f.article(
-        "Port news",
-        standfirst="The lighthouse reopens for visitors.",
-        body="The lighthouse keeper waved from the gallery.",
+    snippets = _snippets(
+        search_backend,
+        index_now,
+        "lighthouse",
+        (
+            "Port news",
+            "The lighthouse reopens for visitors.",
+            "The lighthouse keeper waved from the gallery.",
+        ),
+        (
+            "Coast news",
+            "Visitors return to the coast.",
+            "A lighthouse stands on the point.",
+        ),
     )
-    f.article(
-        "Coast news",
-        standfirst="Visitors return to the coast.",
-        body="A lighthouse stands on the point.",
-    )
-    index_now()
-    hits = search_backend.search(SearchRequest(parse("lighthouse"))).hits
-    snippets = {h.headline: h.snippet_html for h in hits}
     assert snippets["Port news"] == "The <mark>lighthouse</mark> reopens for visitors."
     assert snippets["Coast news"] == "A <mark>lighthouse</mark> stands on the point."
 
@@ -396,21 +408,21 @@ def test_a_snippet_shows_more_of_the_query_than_a_standfirst_with_one_word(
     (or its only one); when it shows fewer than the body's opening, the
     opening is shown, so a phrase found in the text is not traded for one
     of its words in the standfirst."""
-    from newsroom.search.backends.base import SearchRequest
-
-    f.article(
-        "Vote news",
-        standfirst="The budget is late again.",
-        body="Tonight the budget vote was lost by two.",
+    snippets = _snippets(
+        search_backend,
+        index_now,
+        '"budget vote"',
+        (
+            "Vote news",
+            "The budget is late again.",
+            "Tonight the budget vote was lost by two.",
+        ),
+        (
+            "Both words",
+            "A budget vote tonight.",
+            "The budget vote was lost by two votes.",
+        ),
     )
-    f.article(
-        "Both words",
-        standfirst="A budget vote tonight.",
-        body="The budget vote was lost by two votes.",
-    )
-    index_now()
-    hits = search_backend.search(SearchRequest(parse('"budget vote"'))).hits
-    snippets = {h.headline: h.snippet_html for h in hits}
     assert snippets["Vote news"].startswith(
         "Tonight the <mark>budget</mark> <mark>vote</mark> was lost"
     )
