@@ -215,12 +215,14 @@ class TantivyBackend(SearchBackend):
     def matches_at_least(self, request: SearchRequest, n: int) -> int:
         """Top-``n`` uncounted, no documents read. Plain words are looked
         for in article texts only (a lower bound on the matches, see
-        ``self.probe``; exclusions count there too, and the page retries)."""
+        ``self.probe``); with an exclusion every field is asked, or a word
+        excluded but only in headlines would be counted."""
         if not self.usable():
             raise IndexUnavailable(f"no complete search index under {self.store.root}")
         searcher = self.searcher()
         now = request.now or timezone.now()
-        plain = request.query.plain_words() == len(request.query.must)
+        q = request.query
+        plain = q.plain_words() == len(q.must) and not q.exclude
         compiler = self.probe if plain and not request.fuzzy else self.compiler
         compiled = self._compile(searcher, request, now, compiler)[2]
         res = searcher.search(compiled.rank or compiled.query, n, count=False)

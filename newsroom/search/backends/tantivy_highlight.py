@@ -1,6 +1,7 @@
 """Highlighting for the tantivy backend: headlines and snippets with the
-matched words marked (``highlight.mark`` escapes everything). Moved out of
-``tantivy.py`` unchanged."""
+matched words marked (``highlight.mark`` escapes everything). The snippet
+is the standfirst's when it shows enough of the query's words, else the
+body's opening, else the whole body's (see ``highlight_hits``)."""
 
 from __future__ import annotations
 

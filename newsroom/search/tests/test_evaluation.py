@@ -427,3 +427,28 @@ def test_a_snippet_shows_more_of_the_query_than_a_standfirst_with_one_word(
         "Tonight the <mark>budget</mark> <mark>vote</mark> was lost"
     )
     assert snippets["Both words"] == "A <mark>budget</mark> <mark>vote</mark> tonight."
+
+
+@pytest.mark.django_db
+def test_an_excluded_word_in_headlines_keeps_the_probe_exact(
+    search_backend, index_now, monkeypatch
+):
+    """A question with an exclusion is probed on every field: looked for in
+    texts only, ``-word`` would not see a word found in headlines alone, so
+    the probe would count articles the search then leaves out, and a crafted
+    question would cost three searches (probe, all words, relaxed) instead
+    of a probe and one."""
+    for n in range(service.RELAX_BELOW):
+        f.article(f"Lighthouse beacon {n}", body="keeper storm night ferry")
+    f.article("Quiet coast", body="keeper storm night")
+    index_now()
+    asked = []
+    real = search_backend.search
+    monkeypatch.setattr(search_backend, "search", lambda r: asked.append(r) or real(r))
+    outcome = service.run(
+        service.Params(q="keeper storm night ferry -lighthouse"), log=False
+    )
+    assert outcome.relaxed and [h.headline for h in outcome.results.hits] == [
+        "Quiet coast"
+    ]
+    assert len(asked) == 1
