@@ -162,3 +162,15 @@ def test_a_pictures_edit_or_deletion_moves_the_content_version(image):
     assert edited > before
     image.delete()
     assert versions.current(fresh=True) > edited
+
+
+def test_a_reader_making_renditions_does_not_move_the_content_version(client, image):
+    """Only an editor's save moves the version: a stranger asking for new
+    sizes of a picture (each made on first request) cannot empty every
+    node's kept pages."""
+    from newsroom.core import versions
+
+    before = versions.current(fresh=True)
+    for spec in ("640x360", "320w", "160x160"):
+        assert client.get(renditions.url(image, spec, "webp")).status_code == 200
+    assert versions.current(fresh=True) == before
