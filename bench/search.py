@@ -285,16 +285,40 @@ def engine_latency(queries: dict[str, list[str]], rounds: int) -> dict[str, dict
 
 
 def start_server(
-    env: dict, port: int, log: Path, worker_class: str
+    env: dict,
+    port: int,
+    log: Path,
+    worker_class: str,
+    server: str = "gunicorn",
+    workers: int = 2,
+    threads: int = 4,
 ) -> subprocess.Popen:
     server_env = {
         **env,
         "NEWSROOM_BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "2",
+        "WEB_CONCURRENCY": str(workers),
         "GUNICORN_WORKER_CLASS": worker_class,
+        "GUNICORN_THREADS": str(threads),
     }
-    return subprocess.Popen(
-        [
+    if server == "granian":  # as scripts/serve starts it
+        command = [
+            str(Path(PY).parent / "granian"),
+            "--interface",
+            "wsgi",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--blocking-threads",
+            str(threads),
+            "--log-level",
+            "error",
+            "newsroom.wsgi:application",
+        ]
+    else:
+        command = [
             str(Path(PY).parent / "gunicorn"),
             "-c",
             "newsroom/gunicorn_conf.py",
@@ -303,7 +327,9 @@ def start_server(
             "--max-requests",
             "0",
             "newsroom.wsgi:application",
-        ],
+        ]
+    return subprocess.Popen(
+        command,
         cwd=ROOT,
         env=server_env,
         stdout=log.open("a"),
@@ -431,10 +457,18 @@ def end_to_end(
     seconds: int,
     connections: int,
     light: int,
-    worker_class: str,
+    args: argparse.Namespace,
 ) -> tuple[dict, dict]:
     port = free_port()
-    server = start_server(env, port, var / "bench-search-server.log", worker_class)
+    server = start_server(
+        env,
+        port,
+        var / "bench-search-server.log",
+        args.worker_class,
+        args.server,
+        args.workers,
+        args.threads,
+    )
     results, memory = {}, {}
     try:
         wait_for_port(port, server)
@@ -497,7 +531,7 @@ def print_table(args, built: dict, engine: dict, page: dict, memory: dict) -> No
     print(
         f"engine: the page's request in-process, facet cache off, {PER_CLASS} "
         f"queries x {args.rounds} rounds; page: wrk -t2 -d{args.seconds}s, "
-        f"gunicorn 2 {args.worker_class} workers, -c{args.connections} for "
+        f"{server_label(args)}, -c{args.connections} for "
         f"req/s (and its p50), "
         f"-c{args.light} for p50/p99"
     )
@@ -569,6 +603,14 @@ def print_table(args, built: dict, engine: dict, page: dict, memory: dict) -> No
         print(line)
 
 
+def server_label(args: argparse.Namespace) -> str:
+    if args.server == "granian":
+        return f"granian {args.workers} workers x {args.threads} blocking threads"
+    return (
+        f"gunicorn {args.workers} {args.worker_class} workers x {args.threads} threads"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=100_000)
@@ -587,6 +629,19 @@ def main() -> None:
         "--worker-class",
         default="gthread",
         help="gunicorn worker class (gthread, as configured, or sync)",
+    )
+    parser.add_argument(
+        "--server",
+        choices=("gunicorn", "granian"),
+        default="gunicorn",
+        help="the application server (granian as scripts/serve starts it)",
+    )
+    parser.add_argument("--workers", type=int, default=2, help="server processes")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=4,
+        help="threads per process (gunicorn's threads, granian's blocking threads)",
     )
     parser.add_argument(
         "--no-rebuild",
@@ -652,7 +707,7 @@ def main() -> None:
                 args.seconds,
                 args.connections,
                 args.light,
-                args.worker_class,
+                args,
             )
         )
     finally:
