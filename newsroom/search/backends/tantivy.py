@@ -59,6 +59,29 @@ from .tantivy_store import (
 # an entry ends when an article in the index comes due (Counter.due): the
 # counts are those of a fresh search, and the time only bounds the memory.
 FACET_CACHE_SECONDS = 60.0
+# A word in at least this share of article texts is ranked with its text
+# clause optional (Compiler.pruned): below it the text's postings cost less
+# than the detour.
+PRUNE_MIN_SHARE = 0.05
+
+
+def bm25_constants(explanation) -> tuple[int, float] | None:
+    """(N, k1) from a tantivy explanation with a term query in it."""
+    found: dict[str, float] = {}
+
+    def walk(node: dict) -> None:
+        text = node.get("description", "")
+        if text.startswith("N, total number of docs"):
+            found["n"] = node["value"]
+        elif text.startswith("k1,"):
+            found["k1"] = node["value"]
+        for child in node.get("details") or ():
+            walk(child)
+
+    walk(json.loads(explanation.to_json()))
+    if "n" not in found or "k1" not in found:
+        return None
+    return int(found["n"]), float(found["k1"])
 
 
 class TantivyBackend(SearchBackend):
@@ -101,6 +124,10 @@ class TantivyBackend(SearchBackend):
         self.half_life = float(self.options.get("RECENCY_HALF_LIFE_DAYS", 30))
         self.recency_weight = float(self.options.get("RECENCY_WEIGHT", 1.0))
         self.window = int(self.options.get("RESCORE_WINDOW", 200))
+        self.prune_min_share = float(
+            self.options.get("PRUNE_MIN_SHARE", PRUNE_MIN_SHARE)
+        )
+        self._bm25: tuple = (None, 0, 0.0)  # (reader, BM25's N and k1)
         # more_like_this: the article's best words by tf-idf. On BBC News
         # (bench/related.py) P@5 in the same section was 0.870 with 25 words,
         # 0.891 with 50 and 0.908 with 100 (docs/search.md, "Related").
@@ -265,9 +292,7 @@ class TantivyBackend(SearchBackend):
         now_ts = now.timestamp()
         recent = sort == Sort.RECENT and offset + limit <= self.window
         wanted = self.window if recent else limit
-        res = searcher.search(
-            query, wanted, count=False, offset=0 if recent else offset
-        )
+        res = self._top(searcher, compiled, query, wanted, 0 if recent else offset)[0]
         stamps = searcher.fast_field_values("ts", [addr for _, addr in res.hits])
         hits = [
             (score, addr, ts or 0)
@@ -289,6 +314,43 @@ class TantivyBackend(SearchBackend):
             blended.append((score * (1 + self.recency_weight * decay), addr))
         blended.sort(key=lambda h: -h[0])
         return known, seen, blended[offset : offset + limit]
+
+    def _top(self, searcher, compiled, query, wanted: int, offset: int):
+        """(tantivy's best ``wanted`` after ``offset`` by ``query``, whether
+        they came through ``compiled.pruned``: one common word, its text
+        clause optional, used when that gives the same hits)."""
+        if compiled.pruned is not None:
+            field, token, boost = compiled.optional
+            df = searcher.doc_freq(field, token)
+            if df >= self.prune_min_share * searcher.num_docs:
+                res = searcher.search(
+                    compiled.pruned, wanted, count=False, offset=offset
+                )
+                if len(res.hits) == wanted:
+                    ceiling = self._bm25_ceiling(searcher, compiled, res, df, boost)
+                    # An article with the word in its text alone scores at
+                    # most ``ceiling``: below the last hit, it is not missed.
+                    if ceiling is not None and res.hits[-1][0] > ceiling:
+                        return res, True
+        return searcher.search(query, wanted, count=False, offset=offset), False
+
+    def _bm25_ceiling(self, searcher, compiled, res, df: int, boost: float):
+        """The most one term query scores: boost x idf x (k1 + 1), tantivy's
+        BM25 as tf grows without bound. idf counts the segments' documents,
+        deleted ones included (N), which only an explanation tells: read
+        once per reader. None if no explanation names N."""
+        held, n, k1 = self._bm25
+        if held is not searcher:
+            for _, addr in res.hits[:3]:
+                found = bm25_constants(compiled.pruned.explain(searcher, addr))
+                if found:
+                    n, k1 = found
+                    self._bm25 = (searcher, n, k1)  # one tuple: no torn reads
+                    break
+            else:
+                return None
+        idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+        return boost * idf * (k1 + 1) * (1 + 1e-6)
 
     def _hit(self, searcher, score: float, addr) -> Hit:
         doc = searcher.doc(addr)

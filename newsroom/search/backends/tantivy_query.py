@@ -50,6 +50,10 @@ class Compiled:
     # when it can be, for WAND); the caller drops hits dated after ``now``.
     rank: Query | None = None
     count: Query | None = None  # ``query`` in the form cheapest to count
+    # ``rank`` for one word, with its article-text clause optional (see
+    # ``Compiler.pruned``), and that clause's (field, token, boost).
+    pruned: Query | None = None
+    optional: tuple[str, str, float] | None = None
 
 
 def _boolean(parts: list[tuple[Occur, Query]]) -> Query:
@@ -227,6 +231,43 @@ class Compiler:
                     parts.append((Occur.Should, Query.boost_query(term, boost)))
         return Query.boolean_query(parts) if parts else None
 
+    def pruned(self, q: SearchQuery) -> tuple[Query, tuple[str, str, float]] | None:
+        """One word's ``flat`` sum with its body clause optional: only
+        articles with the word in a headline, standfirst or name are
+        visited, and the body's BM25 is added to theirs.
+
+        tantivy-py collects every match (it gives no threshold to prune
+        with), so a word in most article texts costs a visit of most of the
+        index; its other fields hold a fraction of that. The best k of this
+        query are the best k of the whole sum when the k-th score is above
+        the most the body clause alone can score (``bm25_ceiling``): an
+        article with the word in its text only scores no more than that.
+        The caller checks this and asks the whole sum when it fails.
+        None where it does not apply (not one single-term word)."""
+        if len(q.must) != 1 or len(q.must[0].atoms) != 1:
+            return None
+        flat = self.flat(q)
+        boost = self.boosts.get("body", 0)
+        if flat is None or boost <= 0:
+            return None
+        (atom,) = q.must[0].atoms
+        token = analysis.analyze_word(atom.text)[0]
+        others = [
+            (Occur.Should, Query.boost_query(self._term(n, token), b))
+            for n, b in self.boosts.items()
+            if n != "body" and b > 0
+        ]
+        if not others:
+            return None
+        body = Query.boost_query(Query.term_query(self.schema, "body", token), boost)
+        query = Query.boolean_query(
+            [(Occur.Must, Query.boolean_query(others)), (Occur.Should, body)]
+        )
+        return query, ("body", token, boost)
+
+    def _term(self, name: str, token: str) -> Query:
+        return Query.term_query(self.schema, name, token)
+
     def public(self, now: datetime) -> Query:
         """Articles out by ``now`` (scheduled ones have a later ``ts``)."""
         return Query.range_query(
@@ -306,6 +347,7 @@ class Compiler:
         if positive and not f.active:
             rank = (None if used or fuzzy else self.flat(q)) or text
         guards = parts[-2:]  # the public rule and the metadata document
+        pruned = self.pruned(q) if rank is not None and not used and not fuzzy else None
         return Compiled(
             query=Query.boolean_query(parts),
             text=text if positive else None,
@@ -318,4 +360,6 @@ class Compiler:
             count=Query.boolean_query([(Occur.Must, rank), *guards])
             if rank is not None
             else None,
+            pruned=pruned[0] if pruned else None,
+            optional=pruned[1] if pruned else None,
         )
