@@ -13,8 +13,10 @@
 3. Engine only, in this process: the results page's request (sort recent, ten
    hits, facets, highlighting) through the backend, facet cache off;
    p50/p95/p99.
-4. End to end: gunicorn with 2 worker processes (newsroom/gunicorn_conf.py,
-   prod settings, NEWSROOM_HTTPS=false), ``wrk -t2 -c16 --latency`` for a
+4. End to end: the server as ``make run`` serves (granian, 2 worker
+   processes with 2 blocking threads each, as scripts/serve; ``--server
+   gunicorn`` for newsroom/gunicorn_conf.py's gthread workers; prod settings,
+   NEWSROOM_HTTPS=false), ``wrk -t2 -c16 --latency`` for a
    fixed time per class with a Lua script rotating that class's queries
    (requests/s at saturation), then ``-c2`` (latency p50/p99 of a server
    that is not queueing); then RSS, PSS and anonymous memory per process.
@@ -289,9 +291,9 @@ def start_server(
     port: int,
     log: Path,
     worker_class: str,
-    server: str = "gunicorn",
+    server: str = "granian",
     workers: int = 2,
-    threads: int = 4,
+    threads: int = 2,
 ) -> subprocess.Popen:
     server_env = {
         **env,
@@ -633,15 +635,16 @@ def main() -> None:
     parser.add_argument(
         "--server",
         choices=("gunicorn", "granian"),
-        default="gunicorn",
-        help="the application server (granian as scripts/serve starts it)",
+        default="granian",
+        help="the application server: granian as scripts/serve (make run) "
+        "starts it, or gunicorn as newsroom/gunicorn_conf.py sets it",
     )
     parser.add_argument("--workers", type=int, default=2, help="server processes")
     parser.add_argument(
         "--threads",
         type=int,
-        default=4,
-        help="threads per process (gunicorn's threads, granian's blocking threads)",
+        help="threads per process: granian's blocking threads (2, as "
+        "scripts/serve) or gunicorn's threads (4, as gunicorn_conf.py)",
     )
     parser.add_argument(
         "--no-rebuild",
@@ -659,6 +662,8 @@ def main() -> None:
     parser.add_argument("--var", type=Path, help="reuse this var dir (kept)")
     parser.add_argument("--no-server", action="store_true", help="engine figures only")
     args = parser.parse_args()
+    if args.threads is None:
+        args.threads = 2 if args.server == "granian" else 4
     if not args.no_server and not Path(WRK).exists():
         raise SystemExit("wrk is not installed (apt-get install wrk)")
     var = args.var or Path(tempfile.mkdtemp(prefix="newsroom-bench-search-"))
