@@ -47,7 +47,7 @@ class Compiled:
     base: Query | None  # text part without aliases (None when no alias used)
     alias_groups: list[str] = field(default_factory=list)
     # What ranks the top-k: the text alone when there are no filters (flat
-    # when it can be, for WAND); the caller drops hits dated after ``now``.
+    # when it can be); the caller drops hits dated after ``now``.
     rank: Query | None = None
     count: Query | None = None  # ``query`` in the form cheapest to count
     # ``rank`` for one word, with its article-text clause optional (see
@@ -214,8 +214,9 @@ class Compiler:
     def flat(self, q: SearchQuery) -> Query | None:
         """The same BM25 sum as ``text_query`` for one clause of single-term
         words (one word, an OR, a relaxed question), as one flat disjunction
-        of term queries: the shape tantivy's block-max WAND can prune, so
-        the top few hundred never visit every match. None for other shapes."""
+        of term queries: the shape tantivy's block-max WAND can prune (which
+        tantivy-py's collector does not let it do: ``pruned``). None for
+        other shapes."""
         if len(q.must) != 1 or q.exclude or self.proximity_weight > 0:
             return None
         parts = []
