@@ -274,9 +274,7 @@ def test_date_sorted_searches_keep_an_exact_total_and_bounded_facets(
     assert f"<strong>{MONTHS * PER_MONTH}</strong> results" in html
 
 
-def test_the_long_question_probe_asks_the_rarer_words_first(
-    small_bounds, monkeypatch
-):
+def test_the_long_question_probe_asks_the_rarer_words_first(small_bounds, monkeypatch):
     """Whether ten articles have every word of a long question is asked
     first without the words most texts have (at 1M seeking in their
     postings was most of the probe: 1.9 ms, 0.7 without). Fewer than ten

@@ -16,6 +16,7 @@ from django.core.management import CommandError, call_command
 
 from newsroom.articles.tests import factories as f
 from newsroom.search import evaluation, service
+from newsroom.search.backends.base import SearchRequest
 from newsroom.search.query import Clause, Word, parse
 
 # A tiny collection of our own. Queries 1-3 have at most three words, so the
@@ -427,6 +428,27 @@ def test_a_snippet_shows_more_of_the_query_than_a_standfirst_with_one_word(
         "Tonight the <mark>budget</mark> <mark>vote</mark> was lost"
     )
     assert snippets["Both words"] == "A <mark>budget</mark> <mark>vote</mark> tonight."
+
+
+@pytest.mark.django_db
+def test_a_snippet_of_an_or_search_is_the_standfirst_with_either_word(
+    search_backend, index_now
+):
+    """``budget OR vote`` asks for either word: a standfirst with one of them
+    is the snippet, and the body's opening is not read for the other (for
+    an OR, that read was ~0.5 ms a page at 1M: eight hits in ten). Both
+    words typed, the opening that shows both is still preferred."""
+    article = (
+        "Vote news",
+        "The budget is late again.",
+        "Tonight the budget vote was lost by two.",
+    )
+    either = _snippets(search_backend, index_now, "budget OR vote", article)
+    assert either["Vote news"] == "The <mark>budget</mark> is late again."
+    both = search_backend.search(SearchRequest(parse("budget vote"))).hits
+    assert both[0].snippet_html.startswith(
+        "Tonight the <mark>budget</mark> <mark>vote</mark> was lost"
+    )
 
 
 @pytest.mark.django_db
