@@ -219,7 +219,14 @@ class TantivyBackend(SearchBackend):
         known, seen, scored = self._ranked(searcher, compiled, sort, request, now)
         hits = [self._hit(searcher, score, addr) for score, addr in scored]
         if hits and compiled.text is not None and request.highlight:
-            highlight_hits(searcher, self.schema, compiled.text, hits, query)
+            highlight_hits(
+                searcher,
+                self.schema,
+                compiled.text,
+                hits,
+                query,
+                exact=not compiled.alias_groups and not request.fuzzy,
+            )
         if hits and compiled.base is not None:
             direct = self._ids_matching(searcher, compiled.base, [h.id for h in hits])
             for hit in hits:

@@ -20,11 +20,17 @@ WANTED_MAX = 2
 CLOSING = ".!?\"')’” ".encode()  # what may end a text after its last word
 
 
-def highlight_hits(searcher, schema, text_query, hits, query=None) -> None:
+def highlight_hits(
+    searcher, schema, text_query, hits, query=None, exact: bool = False
+) -> None:
     """Marked headlines and snippets for ``hits`` (each carrying its loaded
     document as ``_doc``, dropped here). ``query`` (the parsed search): how
-    many different words a snippet should show before the body is read."""
+    many different words a snippet should show before the body is read.
+    ``exact``: the text query looks for ``query``'s words and nothing else
+    (no aliases, no fuzzy matching), so a body's opening that cannot hold
+    more of them than the standfirst showed is not tokenized (``_probes``)."""
     wanted = max(1, min(WANTED_MAX, _words_wanted(query)))
+    probes = _probes(query) if exact and query is not None else None
     gens = {}
     for name, chars in (
         ("headline", 1000),
@@ -55,6 +61,10 @@ def highlight_hits(searcher, schema, text_query, hits, query=None) -> None:
         ):
             if full and name == "body" and best is not None:
                 break
+            if probes is not None and name == "body" and not full:
+                opening = whole[:SNIPPET_SCAN_CHARS]
+                if _could_show(probes, opening) <= most:
+                    continue  # it cannot show more: not tokenized (~72 us)
             snip = _snippet(gens[name], name, whole, doc, full)
             if snip is None or not snip.highlighted():
                 continue
@@ -79,6 +89,32 @@ def _words_wanted(query) -> int:
     if len(query.must) == 1 and 1 < len(query.must[0].atoms) < LONG_MIN_WORDS:
         return 1
     return len(_query_words(query))
+
+
+def _probes(query) -> list[str | None] | None:
+    """Per word the query looks for, a text a body holding it must contain
+    (lowercase): its stem without the last letter, which the English
+    stemmer may have changed ("injury" is "injuri"). None where that is not
+    certain (short, not plain ASCII letters). None for all if the query has
+    a prefix (its words are not known here)."""
+    if any(getattr(a, "prefix", False) for a in query.atoms()):
+        return None
+    out: list[str | None] = []
+    for stem in _query_words(query):
+        probe = stem[:-1]
+        out.append(
+            probe if len(probe) >= 3 and probe.isascii() and probe.isalpha() else None
+        )
+    return out
+
+
+def _could_show(probes: list[str | None], text: str) -> int:
+    """How many of the query's words ``text`` may hold, at most. Text that
+    is not plain ASCII (folded letters) may hold any of them."""
+    if not text.isascii():
+        return len(probes)
+    lower = text.lower()
+    return sum(1 for p in probes if p is None or p in lower)
 
 
 def _query_words(query) -> set[str]:
