@@ -57,6 +57,7 @@ from collections import Counter
 from pathlib import Path
 
 from comment_posters import run_posters
+from servers import granian_command
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
@@ -138,22 +139,7 @@ def server_command(args, port: int) -> list[str]:
             "newsroom/gunicorn_conf.py",
             "newsroom.wsgi:application",
         ]
-    return [
-        str(BIN / "granian"),
-        "--interface",
-        "wsgi",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(args.workers),
-        "--blocking-threads",
-        str(args.threads),
-        "--log-level",
-        "error",
-        "newsroom.wsgi:application",
-    ]
+    return granian_command(BIN, port, args.workers, args.threads)
 
 
 def manage(env: dict, *args: str) -> None:

@@ -37,6 +37,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from servers import granian_command
+
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
@@ -238,22 +240,12 @@ def server_command(server: str, port: int) -> list[str]:
             "newsroom/gunicorn_conf.py",
             "newsroom.wsgi:application",
         ]
-    return [
-        str(bin_dir / "granian"),
-        "--interface",
-        "wsgi",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(os.cpu_count() or 1),
-        "--blocking-threads",
-        os.environ.get("GRANIAN_BLOCKING_THREADS", "2"),
-        "--log-level",
-        "error",
-        "newsroom.wsgi:application",
-    ]
+    return granian_command(
+        bin_dir,
+        port,
+        os.cpu_count() or 1,
+        int(os.environ.get("GRANIAN_BLOCKING_THREADS", "2")),
+    )
 
 
 def start_server(

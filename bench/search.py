@@ -44,6 +44,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from servers import granian_command
+
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
@@ -303,22 +305,7 @@ def start_server(
         "GUNICORN_THREADS": str(threads),
     }
     if server == "granian":  # as scripts/serve starts it
-        command = [
-            str(Path(PY).parent / "granian"),
-            "--interface",
-            "wsgi",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--blocking-threads",
-            str(threads),
-            "--log-level",
-            "error",
-            "newsroom.wsgi:application",
-        ]
+        command = granian_command(Path(PY).parent, port, workers, threads)
     else:
         command = [
             str(Path(PY).parent / "gunicorn"),
