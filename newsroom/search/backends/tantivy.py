@@ -369,7 +369,10 @@ class TantivyBackend(SearchBackend):
         held, n, k1 = self._bm25
         if held is not searcher:
             for _, addr in res.hits[:3]:
-                found = bm25_constants(compiled.pruned.explain(searcher, addr))
+                try:
+                    found = bm25_constants(compiled.pruned.explain(searcher, addr))
+                except ValueError:  # no explanation: the whole sum answers
+                    found = None
                 if found:
                     n, k1 = found
                     self._bm25 = (searcher, n, k1)  # one tuple: no torn reads
