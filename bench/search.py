@@ -62,6 +62,24 @@ NEWSROOM_SUGGEST_RATE = "100000000/60"
 """
 
 
+def bench_env(var: Path, root: Path) -> dict:
+    """The environment of ``root``'s manage.py and server on the var dir
+    ``var`` (its bench settings; no database URL, Redis or secret of ours)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "SECRET_KEY", "DEBUG", "REDIS_URL"}
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="bench_search_settings",
+        PYTHONPATH=os.pathsep.join([str(var), str(root)]),
+        NEWSROOM_HTTPS="false",
+        NEWSROOM_VAR_DIR=str(var),
+        LOG_LEVEL="ERROR",
+    )
+    return env
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -656,18 +674,7 @@ def main() -> None:
     var = args.var or Path(tempfile.mkdtemp(prefix="newsroom-bench-search-"))
     var.mkdir(parents=True, exist_ok=True)
     (var / "bench_search_settings.py").write_text(SETTINGS)
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "SECRET_KEY", "DEBUG", "REDIS_URL"}
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="bench_search_settings",
-        PYTHONPATH=os.pathsep.join([str(var), str(ROOT)]),
-        NEWSROOM_HTTPS="false",
-        NEWSROOM_VAR_DIR=str(var),
-        LOG_LEVEL="ERROR",
-    )
+    env = bench_env(var, ROOT)
     try:
         built = prepare(env, var, args.count, args.seed, args.no_rebuild)
         os.environ.update(

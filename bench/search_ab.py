@@ -31,6 +31,7 @@ from pathlib import Path
 from search import (
     CLASSES,
     SETTINGS,
+    bench_env,
     children,
     cpu_seconds,
     free_port,
@@ -45,22 +46,10 @@ PY = sys.executable
 
 
 def server(root: Path, var: Path, port: int, log: Path) -> subprocess.Popen:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "SECRET_KEY", "DEBUG", "REDIS_URL"}
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="bench_search_settings",
-        PYTHONPATH=os.pathsep.join([str(var), str(root)]),
-        NEWSROOM_HTTPS="false",
-        NEWSROOM_VAR_DIR=str(var),
-        LOG_LEVEL="ERROR",
-    )
     return subprocess.Popen(
         granian_command(Path(PY).parent, port, 1, 1),
         cwd=root,
-        env=env,
+        env=bench_env(var, root),
         stdout=log.open("a"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
