@@ -251,3 +251,67 @@ def test_a_text_only_article_that_outscores_the_pruned_hits_is_not_missed(
         SearchRequest(parse("lantern"), sort="relevance", limit=3)
     ).hits
     assert all(h.headline.startswith("Evening report") for h in page)
+
+
+def test_hostile_words_on_the_fast_paths_get_a_page_never_a_500(
+    client, search_backend, index_now
+):
+    """Words a stranger types where the pruned word, the rarer-words probe
+    and the opening check apply (a word in every text): case, possessive,
+    prefix, exclusion, repeats, bidi controls, a 2,000-character word,
+    digits, an OR of one word. Each page is a 200; the pruned word and its
+    upper-case form find the same articles."""
+    for n in range(12):
+        f.article(f"Harbour notice {n}", body="The harbour was quiet. " * (1 + n % 3))
+    index_now()
+    hostile = [
+        "harbour",
+        "HARBOUR",
+        "harbour's",
+        "harbour*",
+        "-harbour",
+        "harbour harbour harbour harbour harbour",
+        "harbour quiet notice was the ferry",
+        "\u202eharbour",
+        "harbour\u200b",
+        "h" * 2000,
+        "2,500",
+        "harbour OR harbour",
+    ]
+    for q in hostile:
+        response = client.get("/search/", {"q": q})
+        assert response.status_code == 200, q
+    same = {
+        q: re.findall(r'href="/(?:news|article)[^"]*"', page(client, q=q))
+        for q in ("harbour", "HARBOUR")
+    }
+    assert same["harbour"] and same["harbour"] == same["HARBOUR"]
+
+
+def test_a_refused_explanation_lets_the_whole_sum_answer(search_backend, index_now):
+    """The pruned word's ceiling needs N from tantivy's explanation; if
+    tantivy refuses one (ValueError), the ceiling is unknown and the whole
+    sum answers: never a 500 (the old code let the error through)."""
+    from types import SimpleNamespace
+
+    for n in range(12):
+        f.article(f"Harbour notice {n}", body="The harbour was quiet.")
+    index_now()
+
+    class Refusing:
+        def explain(self, searcher, addr):
+            raise ValueError("Document #(0) does not match")
+
+    searcher = search_backend.searcher()
+    res = searcher.search(parse_query(search_backend, "harbour"), 5, count=False)
+    search_backend._bm25 = (None, 0, 0.0)
+    compiled = SimpleNamespace(pruned=Refusing())
+    assert search_backend._bm25_ceiling(searcher, compiled, res, 12, 1.0) is None
+
+
+def parse_query(backend, text: str):
+    from django.utils import timezone
+
+    return backend._compile(
+        backend.searcher(), SearchRequest(parse(text)), timezone.now()
+    )[2].query
