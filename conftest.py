@@ -162,15 +162,18 @@ def _empty_search_index():
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Each test starts with an empty cache (menus, counters, rate limits) and
-    no remembered refusals (``core.limits`` keeps them per process)."""
+    """Each test starts with an empty cache (menus, counters, rate limits), no
+    remembered refusals (``core.limits`` keeps them per process) and no kept
+    results-page frame (``search.frame``)."""
     from django.core.cache import caches
 
     from newsroom.core import limits
+    from newsroom.search import frame
 
     for cache in caches.all():
         cache.clear()
     limits.forget()
+    frame.clear()
     yield
 
 

@@ -22,6 +22,7 @@ from newsroom.net import client_network
 from .backends import get_backend
 from .backends.base import IndexUnavailable, Sort
 from .conf import conf
+from .frame import results_page
 from .page import content_html, facets_html, hits_html
 from .query import clean
 from .service import (
@@ -270,8 +271,7 @@ def results(request: HttpRequest) -> HttpResponse:
     }
     if outcome.results is not None:
         context["pages"] = _pages(outcome, links)
-    context["content_html"] = content_html(context)
-    response = render(request, "search/results.html", context)
+    response = results_page(request, params.q, content_html(context))
     response["X-Robots-Tag"] = "noindex"
     return response
 
