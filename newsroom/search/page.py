@@ -10,11 +10,14 @@ title, the head and the frame. What the page shows is unchanged.
 
 from __future__ import annotations
 
-from django.urls import reverse
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.dates import MONTHS_3
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import get_current_timezone
+from django.utils.translation import get_language
 
 from newsroom.core.html import escape
 from newsroom.media.html import picture
@@ -72,19 +75,11 @@ def hits_html(hits, pictures: dict) -> SafeString:
     ``pictures``: lead pictures by article id, read with the public check."""
     if not hits:
         return mark_safe("")
-    # What ``localtime`` and ``date:"j M Y"`` give, with the zone and the
-    # month names looked up once a page, not once a hit.
+    # What ``localtime`` and ``date:"j M Y"`` give, with the zone looked up
+    # once a page and the month names once a language.
     zone = get_current_timezone()
-    months: dict[int, str] = {}
-
-    def month(m: int) -> str:
-        if m not in months:
-            months[m] = str(MONTHS_3[m]).title()
-        return months[m]
-
-    article = reverse("web:article", args=["SLUG"])
-    section = reverse("web:section", args=["SLUG"])
-    author = reverse("web:author", args=["SLUG"])
+    months = _months()
+    article, section, author = _patterns()
     out = []
     for hit in hits:
         image = pictures.get(hit.id)
@@ -118,7 +113,7 @@ def hits_html(hits, pictures: dict) -> SafeString:
         when = hit.published_at.astimezone(zone)
         out.append(
             f'<time datetime="{when.isoformat()}">'
-            f"{when.day} {month(when.month)} {when.year:04d}</time></p>\n"
+            f"{when.day} {months[when.month]} {when.year:04d}</time></p>\n"
         )
         for group in hit.via_alias:
             out.append(
@@ -127,6 +122,41 @@ def hits_html(hits, pictures: dict) -> SafeString:
             )
         out.append("</li>\n")
     return mark_safe("".join(out))  # every value above is escaped
+
+
+def _patterns() -> tuple[str, str, str]:
+    """The article, section and author URLs with "SLUG" for the slug: three
+    ``reverse()`` calls (~30 us each) once per script prefix and URLconf,
+    not once a page."""
+    key = (get_script_prefix(), get_urlconf())
+    found = _PATTERNS.get(key)
+    if found is None:
+        found = _PATTERNS[key] = (
+            reverse("web:article", args=["SLUG"]),
+            reverse("web:section", args=["SLUG"]),
+            reverse("web:author", args=["SLUG"]),
+        )
+    return found
+
+
+def _months() -> dict[int, str]:
+    """Month number -> "Jan" (``date:"M"``) in the active language."""
+    language = get_language()
+    found = _MONTHS.get(language)
+    if found is None:
+        found = _MONTHS[language] = {m: str(MONTHS_3[m]).title() for m in MONTHS_3}
+    return found
+
+
+_PATTERNS: dict[tuple, tuple[str, str, str]] = {}
+_MONTHS: dict[str | None, dict[int, str]] = {}
+
+
+@receiver(setting_changed)
+def _forget(**kwargs) -> None:
+    """A changed URLconf, prefix or language setting (tests) may change them."""
+    _PATTERNS.clear()
+    _MONTHS.clear()
 
 
 def content_html(c: dict) -> SafeString:

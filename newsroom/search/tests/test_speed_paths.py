@@ -315,3 +315,44 @@ def parse_query(backend, text: str):
     return backend._compile(
         backend.searcher(), SearchRequest(parse(text)), timezone.now()
     )[2].query
+
+
+def test_hit_links_are_reversed_once_and_follow_the_script_prefix(
+    client, search_backend, index_now, monkeypatch
+):
+    """The hit list's three URL patterns are reversed once, not once a page,
+    and still carry the script prefix a deployment under a path has: the
+    kept patterns are keyed by it."""
+    from django.urls import clear_script_prefix, set_script_prefix
+    from django.utils import timezone
+
+    from newsroom.search import page as page_module
+    from newsroom.search.backends.base import Hit
+
+    f.article("Harbour reopens", section_name="World", authors=("Ann Author",))
+    index_now()
+    calls = []
+    real = page_module.reverse
+    monkeypatch.setattr(
+        page_module, "reverse", lambda *a, **k: calls.append(a) or real(*a, **k)
+    )
+    for _ in range(3):
+        assert 'href="/article/' in page(client, q="harbour")
+    assert len(calls) == 3
+    hit = Hit(
+        id=1,
+        score=1.0,
+        headline="H",
+        slug="h",
+        published_at=timezone.now(),
+        section=("world", "World"),
+        authors=[("ann-author", "Ann Author")],
+    )
+    try:
+        set_script_prefix("/news/")
+        html = page_module.hits_html([hit], {})
+    finally:
+        clear_script_prefix()
+    assert 'href="/news/article/h/"' in html
+    assert 'href="/news/section/world/"' in html
+    assert 'href="/news/author/ann-author/"' in html
