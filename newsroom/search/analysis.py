@@ -9,7 +9,7 @@ as "dont") go whole into a small extra field, ``alt``, computed here.
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 
 import tantivy
 
@@ -59,8 +59,23 @@ _POSSESSIVES = re.compile(r"(?<=\w)['’]s\b", re.IGNORECASE)
 
 def analyze_word(text: str, name: str = STEMMED) -> list[str]:
     """The terms of one query word: a possessive counts as the name alone
-    ("Raqqa's" finds every Raqqa), where in the text it is "raqqa" + "s"."""
-    return analyze(_POSSESSIVES.sub("", text), name)
+    ("Raqqa's" finds every Raqqa), where in the text it is "raqqa" + "s".
+
+    A results page analyses its words ~20-75 times (compiling, the
+    long-question probe, counts, highlighting); words of up to
+    ``WORD_MEMO_CHARS`` are remembered (``WORD_MEMO`` of them a process)."""
+    if len(text) > WORD_MEMO_CHARS:
+        return analyze(_POSSESSIVES.sub("", text), name)
+    return list(_analyze_word(text, name))
+
+
+WORD_MEMO = 4096
+WORD_MEMO_CHARS = 64
+
+
+@lru_cache(maxsize=WORD_MEMO)
+def _analyze_word(text: str, name: str) -> tuple[str, ...]:
+    return tuple(analyze(_POSSESSIVES.sub("", text), name))
 
 
 def vocabulary_text(text: str) -> str:

@@ -38,6 +38,7 @@ from .tantivy_counts import (
     Counter,
     costly_phrases,
     counts_pool,
+    freq,
     rarer_words,
     strip_common,
     upper_bound,
@@ -348,7 +349,7 @@ class TantivyBackend(SearchBackend):
         clause optional, used when that gives the same hits)."""
         if compiled.pruned is not None:
             field, token, boost = compiled.optional
-            df = searcher.doc_freq(field, token)
+            df = freq(searcher, field, token)
             if df >= self.prune_min_share * searcher.num_docs:
                 res = searcher.search(
                     compiled.pruned, wanted, count=False, offset=offset

@@ -103,6 +103,29 @@ def atom_tokens(atom) -> list[str] | None:
     return analysis.analyze_word(atom.text)
 
 
+_FREQS: tuple = (None, {})  # (the searcher, its (field, term) -> doc_freq)
+FREQS_MAX = 20_000
+
+
+def freq(searcher: tantivy.Searcher, field: str, term: str) -> int:
+    """``searcher.doc_freq(field, term)``, remembered for this searcher (a
+    page asks ~50 times, the same few words: upper bounds, common words,
+    the long-question probe). A new searcher (the index changed) starts
+    afresh; one tuple swapped whole, so threads never mix two searchers'."""
+    global _FREQS
+    held = _FREQS
+    if held[0] is not searcher:
+        held = _FREQS = (searcher, {})
+    known = held[1]
+    key = (field, term)
+    found = known.get(key)
+    if found is None:
+        if len(known) >= FREQS_MAX:
+            known.clear()
+        found = known[key] = searcher.doc_freq(field, term)
+    return found
+
+
 def upper_bound(
     searcher: tantivy.Searcher, query: SearchQuery, fields, expanded: bool
 ) -> int:
@@ -119,7 +142,7 @@ def upper_bound(
                 return n
             if tokens:
                 total += sum(
-                    min(searcher.doc_freq(name, t) for t in tokens) for name in fields
+                    min(freq(searcher, name, t) for t in tokens) for name in fields
                 )
         best = min(best, total)
     return best
@@ -140,10 +163,10 @@ def strip_common(
     kept, found = [], 0
     for atom in atoms:
         tokens = atom_tokens(atom) or []
-        if all(searcher.doc_freq("body", t) <= limit for t in tokens):
+        if all(freq(searcher, "body", t) <= limit for t in tokens):
             kept.append(atom)
             # A word no article has (in headline or body) does not count.
-            found += any(searcher.doc_freq(n, t) for n in HAS for t in tokens)
+            found += any(freq(searcher, n, t) for n in HAS for t in tokens)
     if found < LONG_KEEP or len(kept) == len(atoms):
         return query
     return SearchQuery(must=(type(query.must[0])(tuple(kept)),), raw=query.raw)
@@ -182,7 +205,7 @@ def costly_phrases(
         if isinstance(atom, Phrase):
             tokens = atom_tokens(atom) or []
             if len(tokens) > 1 and all(
-                searcher.doc_freq("body", t) > max_docs for t in tokens
+                freq(searcher, "body", t) > max_docs for t in tokens
             ):
                 found.add(atom)
     return frozenset(found)

@@ -356,3 +356,49 @@ def test_hit_links_are_reversed_once_and_follow_the_script_prefix(
     assert 'href="/news/article/h/"' in html
     assert 'href="/news/section/world/"' in html
     assert 'href="/news/author/ann-author/"' in html
+
+
+def test_document_frequencies_are_asked_once_per_searcher(search_backend, index_now):
+    """A page asks the same words' document frequencies ~50 times: each is
+    read from tantivy once per searcher, and a new searcher (the index took
+    a commit) is asked afresh, so a count never lags the index."""
+    from newsroom.search.backends import tantivy_counts
+
+    f.article("Harbour reopens", body="The harbour reopened today.")
+    index_now()
+    searcher = search_backend.searcher()
+
+    class Counting:
+        def __init__(self, real) -> None:
+            self.real, self.asked = real, 0
+
+        def doc_freq(self, field, term):
+            self.asked += 1
+            return self.real.doc_freq(field, term)
+
+    counting = Counting(searcher)
+    assert tantivy_counts.freq(counting, "body", "harbour") == 1
+    assert tantivy_counts.freq(counting, "body", "harbour") == 1
+    assert tantivy_counts.freq(counting, "headline", "harbour") == 1
+    assert counting.asked == 2
+    f.article("Harbour closes", body="The harbour closed again.")
+    index_now()
+    fresh = search_backend.searcher()
+    assert fresh is not searcher
+    assert tantivy_counts.freq(fresh, "body", "harbour") == 2
+
+
+def test_query_words_are_analysed_once_and_handed_out_as_copies():
+    """analyze_word remembers short words (a page analyses its words dozens
+    of times); each caller gets its own list, and a long text is analysed
+    without being remembered."""
+    from newsroom.search import analysis
+
+    analysis._analyze_word.cache_clear()
+    first = analysis.analyze_word("Harbours")
+    first.append("mutated")
+    assert analysis.analyze_word("Harbours") == ["harbour"]
+    assert analysis._analyze_word.cache_info().hits == 1
+    long_word = "x" * (analysis.WORD_MEMO_CHARS + 1)
+    analysis.analyze_word(long_word)
+    assert analysis._analyze_word.cache_info().currsize == 1
