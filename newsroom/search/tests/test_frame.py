@@ -42,10 +42,13 @@ def renders():
         template_rendered.disconnect(count)
 
 
-def _get(client, params) -> str:
+def _get(client, params, headers: list | None = None) -> str:
     response = client.get("/search/", params)
     assert response.status_code == 200
     assert response["Content-Type"] == "text/html; charset=utf-8"
+    if headers is not None:
+        headers.append(sorted(response.headers.items()))
+        headers[-1].append(("cookies", sorted(response.cookies)))
     return response.content.decode()
 
 
@@ -54,15 +57,19 @@ def test_a_kept_frame_gives_the_templates_bytes_for_any_query(
 ):
     """Every query, hostile ones included (markup, quotes, bidi controls, the
     frame's own markers), and a search by filter alone: the page from the
-    kept frame is byte for byte the page the template renders."""
+    kept frame is byte for byte the page the template renders, with the
+    same headers and cookies."""
     f.article("Water returns to the valley", section_name="Science")
     index_now()
     cases = [{"q": q} for q in HOSTILE] + [{"section": "science"}, {}]
-    kept = [_get(client, params) for params in cases]
+    kept_headers: list = []
+    rendered_headers: list = []
+    kept = [_get(client, params, kept_headers) for params in cases]
     monkeypatch.setattr(frame, "shared", lambda request: False)
-    rendered = [_get(client, params) for params in cases]
+    rendered = [_get(client, params, rendered_headers) for params in cases]
     for params, a, b in zip(cases, kept, rendered, strict=True):
         assert a == b, params
+    assert kept_headers == rendered_headers  # Vary, cookies, CSP: the same
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in kept[1]
     assert "<script>alert" not in kept[1]
     assert "\x00" not in kept[0]
