@@ -292,16 +292,28 @@ def attach_pictures() -> int:
     Run after ``load_demo`` (the command does both); running it again adds
     nothing, and a picture an editor chose is kept.
     """
-    from newsroom.media.library import add_image
-
     from .demo_loader import DEMO_SOURCE, demo_articles
     from .models import Article
+    from .signals import announce_written
 
     sections = {item.name: item.section for item in demo_articles()}
-    added = 0
+    changed: list[int] = []
     waiting = Article.objects.filter(source=DEMO_SOURCE, lead_image__isnull=True).only(
         "id", "source_id"
     )
+    try:
+        _attach(waiting, sections, changed)
+    finally:
+        # update() sends no save signal: kept pages and feeds are told here.
+        announce_written(attach_pictures, changed)
+    return len(changed)
+
+
+def _attach(waiting, sections: dict, changed: list[int]) -> None:
+    from newsroom.media.library import add_image
+
+    from .models import Article
+
     for article in waiting:
         picture = picture_for(article.source_id, sections.get(article.source_id, ""))
         data, name = picture_bytes(picture, article.source_id)
@@ -316,5 +328,4 @@ def attach_pictures() -> int:
         )
         # No save(): the article's body and history stay as they are.
         Article.objects.filter(pk=article.pk).update(lead_image=image)
-        added += 1
-    return added
+        changed.append(article.pk)

@@ -10,6 +10,9 @@ media library and set as the article's lead image, unless it has one.
   to public addresses only (newsroom/media/fetch.py).
 - A path is read only inside the source file's own directory.
 - A failed picture never fails its article: it is counted and reported.
+- A lead image set here is a bulk write (``update``, no save signals), so
+  the changed articles are announced (``articles_written``): kept pages and
+  feeds start again on every node, and the search outbox hears of them.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from urllib.parse import urljoin
 from django.core.exceptions import ValidationError
 
 from newsroom.articles.models import Article
+from newsroom.articles.signals import announce_written
 from newsroom.media.fetch import FetchError, fetch
 from newsroom.media.library import add_image
 from newsroom.media.models import Image
@@ -67,6 +71,13 @@ class Pictures:
             )
 
     def attach(self, err: TextIO) -> None:
+        changed: list[int] = []
+        try:
+            self._attach(err, changed)
+        finally:
+            announce_written(Pictures, changed)
+
+    def _attach(self, err: TextIO, changed: list[int]) -> None:
         for job in self.jobs:
             if job.source_id:
                 found = Article.objects.filter(
@@ -88,6 +99,7 @@ class Pictures:
                 err.write(f"picture {ref[:200]}: {image}\n")
                 continue
             Article.objects.filter(pk=article.pk).update(lead_image=image)
+            changed.append(article.pk)
             self.added += 1
 
     @staticmethod

@@ -62,3 +62,29 @@ def test_every_demo_article_gets_a_credited_picture_once():
     out = io.StringIO()
     call_command("load_demo", stdout=out)
     assert "0 pictures added" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_demo_pictures_are_announced_like_any_bulk_write():
+    """``attach_pictures`` sets lead images with ``update()`` (no save
+    signal), so it announces the articles it changed: the content version
+    moves after the last one, and kept pages and feeds start again."""
+    from newsroom.articles.demo_pictures import attach_pictures
+    from newsroom.articles.signals import articles_written
+
+    load_demo()
+    heard: list[int] = []
+
+    def listen(sender, article_ids, **kwargs):
+        heard.extend(article_ids)
+
+    articles_written.connect(listen, dispatch_uid="test.demo.pictures")
+    try:
+        added = attach_pictures()
+    finally:
+        articles_written.disconnect(dispatch_uid="test.demo.pictures")
+    with_pictures = set(
+        Article.objects.filter(lead_image__isnull=False).values_list("pk", flat=True)
+    )
+    assert added == len(with_pictures) >= 40
+    assert set(heard) == with_pictures

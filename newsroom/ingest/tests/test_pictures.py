@@ -22,6 +22,7 @@ OTHER = samples.photo(600, 400, seed=12)
 
 class _Handler(BaseHTTPRequestHandler):
     hits: dict[str, int] = {}
+    flaky_up = False  # /flaky.jpg: 503 until a test brings it up
 
     def log_message(self, *args):
         pass
@@ -42,6 +43,10 @@ class _Handler(BaseHTTPRequestHandler):
             ),
             "/loop": (302, b"", {"Location": "/loop"}),
         }
+        if self.path == "/flaky.jpg":
+            routes[self.path] = (
+                (200, PHOTO, {}) if _Handler.flaky_up else (503, b"", {})
+            )
         if self.path == "/slow.jpg":
             self.send_response(200)
             self.send_header("Content-Length", "100000")
@@ -64,6 +69,7 @@ class _Handler(BaseHTTPRequestHandler):
 def server():
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     _Handler.hits = {}
+    _Handler.flaky_up = False
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
@@ -162,6 +168,48 @@ def test_wordpress_featured_images_and_attachments(
     # Pictures already set are kept; only the broken one is tried again.
     assert "0 pictures (1 failed)" in again.out
     assert _Handler.hits["/photo.jpg"] == 2
+
+
+def test_a_picture_attached_on_a_later_import_reaches_kept_feeds(
+    tmp_path, server, loopback_allowed, run_import, client
+):
+    """Attaching a lead picture changes what readers see, so it moves the
+    content version: a feed kept before the picture came shows it at once.
+    Here the picture's bytes are already in the library (no new image row,
+    so no image save moves the version for it): before the fix the site
+    feed kept showing the story without its picture until its copy expired."""
+    items = [
+        POST.format(title="Clock", pid=1, meta=_thumb(101)),
+        POST.format(title="Market", pid=3, meta=_thumb(103)),
+        ATTACHMENT.format(
+            title="Clock face",
+            pid=101,
+            parent=1,
+            caption="",
+            alt="Clock",
+            url=f"{server}/photo.jpg",
+        ),  # fmt: skip
+        ATTACHMENT.format(
+            title="Stalls",
+            pid=103,
+            parent=3,
+            caption="",
+            alt="Stalls",
+            url=f"{server}/flaky.jpg",
+        ),  # fmt: skip
+    ]
+    source = tmp_path / "pics.wxr"
+    source.write_text(WXR.format(items="\n".join(items)))
+    assert "1 pictures (1 failed)" in run_import(source).out
+    before = client.get("/feeds/rss/").content.decode()
+    assert before.count("<media:content") == 1  # the clock's only
+    _Handler.flaky_up = True
+    assert "1 pictures (0 failed)" in run_import(source).out
+    market = Article.objects.get(headline="Market")
+    assert market.lead_image_id == Article.objects.get(headline="Clock").lead_image_id
+    assert Image.objects.count() == 1
+    after = client.get("/feeds/rss/").content.decode()
+    assert after.count("<media:content") == 2, "the kept feed missed the picture"
 
 
 def test_feed_enclosures_and_media_content(
