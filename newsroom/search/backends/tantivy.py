@@ -278,8 +278,21 @@ class TantivyBackend(SearchBackend):
         return self._probe(searcher, request, now, n)
 
     def _probe(self, searcher, request, now, n: int, compiler=None) -> int:
-        compiled = self._compile(searcher, request, now, compiler or self.probe)[2]
-        res = searcher.search(compiled.rank or compiled.query, n, count=False)
+        query, _, compiled = self._compile(
+            searcher, request, now, compiler or self.probe
+        )
+        # Plain words in article texts: their AND chained, rarest first
+        # (``Compiler.chain``); no filters (``rank``), no alias groups.
+        chained = (
+            self.probe.chain(query, functools.partial(freq, searcher))
+            if compiler is None
+            and compiled.rank is not None
+            and not compiled.alias_groups
+            else None
+        )
+        res = searcher.search(
+            chained or compiled.rank or compiled.query, n, count=False
+        )
         stamps = searcher.fast_field_values("ts", [addr for _, addr in res.hits])
         if all((ts or 0) <= now.timestamp() for ts in stamps):
             return len(res.hits)
