@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import functools
 import threading
 import time
 from urllib.parse import quote_plus, urlencode
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_GET
 from newsroom.api.throttling import parse_rate
 from newsroom.articles.models import Author, Section, Tag
 from newsroom.core import limits
+from newsroom.core.html import escape
 from newsroom.net import client_network
 
 from .backends import get_backend
@@ -44,6 +46,9 @@ SLACK_SHARE = 10  # a process may hold 1/SLACK_SHARE of a rate budget unwritten
 _names_cache: dict[str, dict[str, str]] = {}
 _names_state = {"at": 0.0}
 _names_lock = threading.Lock()
+# A facet value's quoted form, remembered: a page quotes ~50 slugs, years and
+# months, the same few across searches (bounded: values can be a stranger's).
+_quoted = functools.lru_cache(maxsize=4096)(quote_plus)
 
 
 class _Links:
@@ -57,6 +62,7 @@ class _Links:
         self.values = params.as_dict()
         self.values.pop("page", None)
         self._without: dict[str, str] = {}
+        self._heads: dict[str, tuple[str, str]] = {}
 
     def link(self, **changes) -> str:
         values = dict(self.values)
@@ -79,8 +85,24 @@ class _Links:
         base = self.base_without(key, *drop)
         if active:
             return "?" + base
-        pair = f"{key}={quote_plus(value)}"
+        pair = f"{key}={_quoted(value)}"
         return f"?{base}&{pair}" if base else f"?{pair}"
+
+    def href(self, key: str, value: str, active: bool, *drop: str) -> str:
+        """``toggle``'s link escaped for an HTML attribute, as
+        ``escape(toggle(...))`` gives it: the escaped base is kept per key,
+        and a quoted pair has nothing to escape (``[A-Za-z0-9_.~%+=-]``)."""
+        name = "\x1f".join((key, *drop))
+        heads = self._heads.get(name)
+        if heads is None:
+            base = self.base_without(key, *drop)
+            heads = self._heads[name] = (
+                escape("?" + base),
+                escape(f"?{base}&") if base else "?",
+            )
+        if active:
+            return heads[0]
+        return f"{heads[1]}{key}={_quoted(value)}"
 
 
 def _names(kind: str, model, keys: list[str]) -> dict[str, str]:
@@ -122,7 +144,7 @@ def _facet_groups(outcome: Outcome, links: _Links, more: str = "") -> list[dict]
                 "label": names.get(v.key, v.key),
                 "count": v.count,
                 "active": v.key == active,
-                "url": links.toggle(key, v.key, v.key == active),
+                "href": links.href(key, v.key, v.key == active),
             }
             for v in shown
         ]
@@ -144,7 +166,7 @@ def _facet_groups(outcome: Outcome, links: _Links, more: str = "") -> list[dict]
             "label": str(y),
             "count": n,
             "active": y == f.year,
-            "url": links.toggle("year", str(y), y == f.year, "month"),
+            "href": links.href("year", str(y), y == f.year, "month"),
         }
         for y, n in sorted(years.items(), reverse=True)
     ]
@@ -158,7 +180,7 @@ def _facet_groups(outcome: Outcome, links: _Links, more: str = "") -> list[dict]
                         "count": v.count,
                         "active": m == f.month,
                         "month": True,
-                        "url": links.toggle("month", str(m), m == f.month),
+                        "href": links.href("month", str(m), m == f.month),
                     }
                 )
     if items:

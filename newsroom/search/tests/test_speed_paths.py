@@ -102,6 +102,38 @@ def test_facet_links_keep_the_query_and_escape_values(
     )  # the active month's link removes the month only
 
 
+@pytest.mark.parametrize(
+    "q",
+    [
+        "",
+        "flood & storm <b>\"quoted\"</b> 'x'",
+        "caf\u00e9 \u202eevil \u200b&amp;",
+        "a=b&c=d%26",
+    ],
+)
+def test_facet_hrefs_are_the_escaped_links_byte_for_byte(q):
+    """A facet value's href is built from its key's escaped base, kept per
+    key, and the quoted pair: exactly ``escape(toggle(...))`` for any query a
+    stranger sends (ampersands, quotes, markup, bidi controls, an escaped
+    entity), active or not, with a key dropped."""
+    from newsroom.core.html import escape
+    from newsroom.search.service import read_params
+
+    params = read_params({"q": q, "sort": "newest", "section": "world", "page": "3"})
+    links = views._Links(params)
+    for key, value, active, drop in [
+        ("section", "world", True, ()),
+        ("section", "sport & <x>", False, ()),
+        ("tag", "weather", False, ()),
+        ("year", "2024", False, ("month",)),
+        ("year", "2024", True, ("month",)),
+        ("month", "7", False, ()),
+    ]:
+        for _ in range(2):  # built, then from the kept base
+            expected = escape(links.toggle(key, value, active, *drop))
+            assert links.href(key, value, active, *drop) == expected
+
+
 def test_facet_cache_follows_index_commits(search_backend, index_now):
     """Cached facet counts are reused for the same query only until the next
     index commit: a newly published article is counted at once."""
