@@ -228,6 +228,7 @@ class TantivyBackend(SearchBackend):
                 query,
                 exact=not compiled.alias_groups and not request.fuzzy,
             )
+        self._plain(hits)
         if hits and compiled.base is not None:
             direct = self._ids_matching(searcher, compiled.base, [h.id for h in hits])
             for hit in hits:
@@ -408,13 +409,23 @@ class TantivyBackend(SearchBackend):
             published_at=datetime.fromtimestamp(doc.get_first("ts") or 0, tz=UTC),
             section=tuple(display.get("section") or ("", "")),
             authors=[tuple(a) for a in display.get("authors", [])],
-            headline_html=highlight.plain(headline, 1000),
-            snippet_html=highlight.plain(
-                doc.get_first("standfirst") or doc.get_first("body") or ""
-            ),
         )
-        hit._doc = doc  # reused by highlighting, dropped after
+        hit._doc = doc  # read by highlighting and ``_plain``, dropped there
         return hit
+
+    @staticmethod
+    def _plain(hits: list[Hit]) -> None:
+        """The plain (escaped, unmarked) headline and snippet of each hit that
+        highlighting did not mark: a page's ten were built before it and
+        mostly replaced. Drops each hit's document."""
+        for hit in hits:
+            doc = hit.__dict__.pop("_doc")
+            if not hit.headline_html:
+                hit.headline_html = highlight.plain(hit.headline, 1000)
+            if not hit.snippet_html:
+                hit.snippet_html = highlight.plain(
+                    doc.get_first("standfirst") or doc.get_first("body") or ""
+                )
 
     def _ids_matching(self, searcher, query, ids: list[int]) -> set[int]:
         only = Query.term_set_query(self.schema, "id", ids)

@@ -24,7 +24,8 @@ def highlight_hits(
     searcher, schema, text_query, hits, query=None, exact: bool = False
 ) -> None:
     """Marked headlines and snippets for ``hits`` (each carrying its loaded
-    document as ``_doc``, dropped here). ``query`` (the parsed search): how
+    document as ``_doc``); a hit with nothing to mark keeps an empty one, for
+    the caller's plain text. ``query`` (the parsed search): how
     many different words a snippet should show before the body is read.
     ``exact``: the text query looks for ``query``'s words and nothing else
     (no aliases, no fuzzy matching), so a body's opening that cannot hold
@@ -41,7 +42,7 @@ def highlight_hits(
         gen.set_max_num_chars(chars)
         gens[name] = gen
     for hit in hits:
-        doc = hit.__dict__.pop("_doc")
+        doc = hit._doc
         head = gens["headline"].snippet_from_doc(doc)
         if head.highlighted():
             hit.headline_html = _marked(head, hit.headline)
@@ -75,8 +76,6 @@ def highlight_hits(
                 break
         if best is not None:
             hit.snippet_html = _marked(*best)
-    for hit in hits:
-        hit.__dict__.pop("_doc", None)
 
 
 def _words_wanted(query) -> int:

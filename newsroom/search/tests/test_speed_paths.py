@@ -489,3 +489,41 @@ def test_the_probe_chains_its_words_rarest_first_with_the_flat_answers(
         assert search_backend.matches_at_least(request, 10) == expected, text
         monkeypatch.undo()
         monkeypatch.setattr(search_backend, "searcher", lambda: Recording(real()))
+
+
+def test_plain_text_is_made_only_for_what_highlighting_left_unmarked(
+    search_backend, index_now, monkeypatch
+):
+    """A hit's plain headline and snippet are made after highlighting, for
+    what it did not mark: a page of hits whose headlines and standfirsts
+    hold the word makes none; a browse by section (nothing to mark) makes
+    both for every hit, from the standfirst or, without one, the body."""
+    from newsroom.search import highlight
+    from newsroom.search.backends.base import Filters
+
+    for n in range(3):
+        f.article(
+            f"Harbour <b>notice</b> {n}",
+            standfirst="The harbour reopened.",
+            body="Ships & boats.",
+            section_name="World",
+        )
+    f.article(
+        "Quiet day", standfirst="", body="Ships & boats, all day.", section_name="World"
+    )
+    index_now()
+    made: list[str] = []
+    real = highlight.plain
+    monkeypatch.setattr(highlight, "plain", lambda t, *a: made.append(t) or real(t, *a))
+    hits = search_backend.search(SearchRequest(parse("harbour"))).hits
+    assert len(hits) == 3 and made == []
+    assert all("<mark>Harbour</mark> &lt;b&gt;notice" in h.headline_html for h in hits)
+    assert all("<mark>harbour</mark>" in h.snippet_html for h in hits)
+    browse = search_backend.search(
+        SearchRequest(parse(""), filters=Filters(section="world"), sort="newest")
+    ).hits
+    assert len(browse) == 4 and len(made) == 8
+    quiet = next(h for h in browse if h.headline == "Quiet day")
+    assert quiet.headline_html == "Quiet day"
+    assert quiet.snippet_html == "Ships &amp; boats, all day."
+    assert all(not hasattr(h, "_doc") for h in hits + browse)
