@@ -335,15 +335,16 @@ class TantivyBackend(SearchBackend):
         recent = sort == Sort.RECENT and offset + limit <= self.window
         wanted = self.window if recent else limit
         res = self._top(searcher, compiled, query, wanted, 0 if recent else offset)[0]
-        stamps = searcher.fast_field_values("ts", [addr for _, addr in res.hits])
+        top = res.hits  # tantivy-py builds this list anew on each read (~15 us)
+        stamps = searcher.fast_field_values("ts", [addr for _, addr in top])
         hits = [
             (score, addr, ts or 0)
-            for (score, addr), ts in zip(res.hits, stamps, strict=True)
+            for (score, addr), ts in zip(top, stamps, strict=True)
             if (ts or 0) <= now_ts
         ]
         seen = len(hits) + (0 if recent else offset)
         known = None
-        if len(res.hits) < wanted and (recent or offset == 0 or res.hits):
+        if len(top) < wanted and (recent or offset == 0 or top):
             known = seen
         if not recent:
             return known, seen, [(score, addr) for score, addr, _ in hits]
@@ -368,11 +369,12 @@ class TantivyBackend(SearchBackend):
                 res = searcher.search(
                     compiled.pruned, wanted, count=False, offset=offset
                 )
-                if len(res.hits) == wanted:
+                top = res.hits  # a new list on each read
+                if len(top) == wanted:
                     ceiling = self._bm25_ceiling(searcher, compiled, res, df, boost)
                     # An article with the word in its text alone scores at
                     # most ``ceiling``: below the last hit, it is not missed.
-                    if ceiling is not None and res.hits[-1][0] > ceiling:
+                    if ceiling is not None and top[-1][0] > ceiling:
                         return res, True
         return searcher.search(query, wanted, count=False, offset=offset), False
 
