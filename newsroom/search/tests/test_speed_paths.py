@@ -291,8 +291,8 @@ def test_hostile_words_on_the_fast_paths_get_a_page_never_a_500(
     """Words a stranger types where the pruned word, the rarer-words probe
     and the opening check apply (a word in every text): case, possessive,
     prefix, exclusion, repeats, bidi controls, a 2,000-character word,
-    digits, an OR of one word. Each page is a 200; the pruned word and its
-    upper-case form find the same articles."""
+    digits, an OR of one word, 80 and 200 words. Each page is a 200; the
+    pruned word and its upper-case form find the same articles."""
     for n in range(12):
         f.article(f"Harbour notice {n}", body="The harbour was quiet. " * (1 + n % 3))
     index_now()
@@ -309,6 +309,10 @@ def test_hostile_words_on_the_fast_paths_get_a_page_never_a_500(
         "h" * 2000,
         "2,500",
         "harbour OR harbour",
+        # The probe's chain at its deepest: as many plain words as a search
+        # takes (and more), all in the texts, then none of them.
+        " ".join(["harbour", "quiet", "notice", "was"] * 20),
+        " ".join(f"w{n}x" for n in range(200)),
     ]
     for q in hostile:
         response = client.get("/search/", {"q": q})
