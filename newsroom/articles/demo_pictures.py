@@ -292,40 +292,37 @@ def attach_pictures() -> int:
     Run after ``load_demo`` (the command does both); running it again adds
     nothing, and a picture an editor chose is kept.
     """
+    from newsroom.core import versions
+    from newsroom.media.library import add_image
+
     from .demo_loader import DEMO_SOURCE, demo_articles
     from .models import Article
-    from .signals import announce_written
 
     sections = {item.name: item.section for item in demo_articles()}
-    changed: list[int] = []
+    added = 0
     waiting = Article.objects.filter(source=DEMO_SOURCE, lead_image__isnull=True).only(
         "id", "source_id"
     )
     try:
-        _attach(waiting, sections, changed)
+        for article in waiting:
+            picture = picture_for(
+                article.source_id, sections.get(article.source_id, "")
+            )
+            data, name = picture_bytes(picture, article.source_id)
+            image, _ = add_image(
+                data,
+                name,
+                alt=picture.alt,
+                caption=picture.caption,
+                credit=picture.credit,
+                focal_x=picture.focal[0],
+                focal_y=picture.focal[1],
+            )
+            # No save(): the article's body and history stay as they are, and
+            # kept pages and feeds are told below (update() sends no signal).
+            Article.objects.filter(pk=article.pk).update(lead_image=image)
+            added += 1
     finally:
-        # update() sends no save signal: kept pages and feeds are told here.
-        announce_written(attach_pictures, changed)
-    return len(changed)
-
-
-def _attach(waiting, sections: dict, changed: list[int]) -> None:
-    from newsroom.media.library import add_image
-
-    from .models import Article
-
-    for article in waiting:
-        picture = picture_for(article.source_id, sections.get(article.source_id, ""))
-        data, name = picture_bytes(picture, article.source_id)
-        image, _ = add_image(
-            data,
-            name,
-            alt=picture.alt,
-            caption=picture.caption,
-            credit=picture.credit,
-            focal_x=picture.focal[0],
-            focal_y=picture.focal[1],
-        )
-        # No save(): the article's body and history stay as they are.
-        Article.objects.filter(pk=article.pk).update(lead_image=image)
-        changed.append(article.pk)
+        if added:
+            versions.bump()
+    return added

@@ -10,9 +10,10 @@ media library and set as the article's lead image, unless it has one.
   to public addresses only (newsroom/media/fetch.py).
 - A path is read only inside the source file's own directory.
 - A failed picture never fails its article: it is counted and reported.
-- A lead image set here is a bulk write (``update``, no save signals), so
-  the changed articles are announced (``articles_written``): kept pages and
-  feeds start again on every node, and the search outbox hears of them.
+- A lead image is set with ``update`` (no save signal), so the content
+  version is moved here (``core.versions``): kept pages and feeds start
+  again on every node. The search index holds no pictures (the results page
+  reads them from the database), so nothing is queued for it.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from urllib.parse import urljoin
 from django.core.exceptions import ValidationError
 
 from newsroom.articles.models import Article
-from newsroom.articles.signals import announce_written
+from newsroom.core import versions
 from newsroom.media.fetch import FetchError, fetch
 from newsroom.media.library import add_image
 from newsroom.media.models import Image
@@ -71,13 +72,14 @@ class Pictures:
             )
 
     def attach(self, err: TextIO) -> None:
-        changed: list[int] = []
+        added = self.added
         try:
-            self._attach(err, changed)
+            self._attach(err)
         finally:
-            announce_written(Pictures, changed)
+            if self.added > added:
+                versions.bump()
 
-    def _attach(self, err: TextIO, changed: list[int]) -> None:
+    def _attach(self, err: TextIO) -> None:
         for job in self.jobs:
             if job.source_id:
                 found = Article.objects.filter(
@@ -99,7 +101,6 @@ class Pictures:
                 err.write(f"picture {ref[:200]}: {image}\n")
                 continue
             Article.objects.filter(pk=article.pk).update(lead_image=image)
-            changed.append(article.pk)
             self.added += 1
 
     @staticmethod

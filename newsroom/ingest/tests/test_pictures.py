@@ -14,6 +14,7 @@ from newsroom.articles.models import Article
 from newsroom.media import samples
 from newsroom.media.fetch import FetchError, fetch
 from newsroom.media.models import Image
+from newsroom.search.models import IndexChange
 
 pytestmark = pytest.mark.django_db
 PHOTO = samples.photo(800, 500, seed=11)
@@ -104,6 +105,20 @@ ATTACHMENT = """<item><title>{title}</title><wp:post_id>{pid}</wp:post_id>
 <wp:meta_value>{alt}</wp:meta_value></wp:postmeta></item>"""
 
 
+def _attachment(
+    title: str, pid: int, parent: int, url: str, alt: str = "", caption: str = ""
+) -> str:
+    return ATTACHMENT.format(
+        title=title, pid=pid, parent=parent, url=url, alt=alt, caption=caption
+    )
+
+
+def _wxr(tmp_path, items: list[str]):
+    source = tmp_path / "pics.wxr"
+    source.write_text(WXR.format(items="\n".join(items)))
+    return source
+
+
 def _thumb(pid: int) -> str:
     return (
         "<wp:postmeta><wp:meta_key>_thumbnail_id</wp:meta_key>"
@@ -123,33 +138,18 @@ def test_wordpress_featured_images_and_attachments(
         POST.format(title="Bridge", pid=2, meta=_thumb(101)),
         POST.format(title="Market", pid=3, meta=""),
         POST.format(title="Flood", pid=4, meta=_thumb(104)),
-        ATTACHMENT.format(
-            title="Clock face",
-            pid=101,
-            parent=1,
-            caption="The clock at noon.",
-            url=f"{server}/photo.jpg",
+        _attachment(
+            "Clock face",
+            101,
+            1,
+            f"{server}/photo.jpg",
             alt="The town hall clock",
-        ),  # fmt: skip
-        ATTACHMENT.format(
-            title="Stalls",
-            pid=103,
-            parent=3,
-            caption="",
-            alt="",
-            url=f"{server}/to-photo",
-        ),  # fmt: skip
-        ATTACHMENT.format(
-            title="Gone",
-            pid=104,
-            parent=4,
-            caption="",
-            alt="",
-            url=f"{server}/missing.jpg",
-        ),  # fmt: skip
+            caption="The clock at noon.",
+        ),
+        _attachment("Stalls", 103, 3, f"{server}/to-photo"),
+        _attachment("Gone", 104, 4, f"{server}/missing.jpg"),
     ]
-    source = tmp_path / "pics.wxr"
-    source.write_text(WXR.format(items="\n".join(items)))
+    source = _wxr(tmp_path, items)
     run = run_import(source)
     assert "4 created" in run.out
     assert "3 pictures (1 failed)" in run.out
@@ -174,37 +174,25 @@ def test_a_picture_attached_on_a_later_import_reaches_kept_feeds(
     tmp_path, server, loopback_allowed, run_import, client
 ):
     """Attaching a lead picture changes what readers see, so it moves the
-    content version: a feed kept before the picture came shows it at once.
+    content version (nothing is queued for the search index, which holds no
+    pictures): a feed kept before the picture came shows it at once.
     Here the picture's bytes are already in the library (no new image row,
     so no image save moves the version for it): before the fix the site
     feed kept showing the story without its picture until its copy expired."""
     items = [
         POST.format(title="Clock", pid=1, meta=_thumb(101)),
         POST.format(title="Market", pid=3, meta=_thumb(103)),
-        ATTACHMENT.format(
-            title="Clock face",
-            pid=101,
-            parent=1,
-            caption="",
-            alt="Clock",
-            url=f"{server}/photo.jpg",
-        ),  # fmt: skip
-        ATTACHMENT.format(
-            title="Stalls",
-            pid=103,
-            parent=3,
-            caption="",
-            alt="Stalls",
-            url=f"{server}/flaky.jpg",
-        ),  # fmt: skip
+        _attachment("Clock face", 101, 1, f"{server}/photo.jpg", alt="Clock"),
+        _attachment("Stalls", 103, 3, f"{server}/flaky.jpg", alt="Stalls"),
     ]
-    source = tmp_path / "pics.wxr"
-    source.write_text(WXR.format(items="\n".join(items)))
+    source = _wxr(tmp_path, items)
     assert "1 pictures (1 failed)" in run_import(source).out
     before = client.get("/feeds/rss/").content.decode()
     assert before.count("<media:content") == 1  # the clock's only
     _Handler.flaky_up = True
+    queued = IndexChange.objects.count()
     assert "1 pictures (0 failed)" in run_import(source).out
+    assert IndexChange.objects.count() == queued  # the index holds no pictures
     market = Article.objects.get(headline="Market")
     assert market.lead_image_id == Article.objects.get(headline="Clock").lead_image_id
     assert Image.objects.count() == 1
