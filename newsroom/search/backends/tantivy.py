@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
+from operator import itemgetter
 
 import tantivy
 from django.utils import timezone
@@ -140,6 +141,7 @@ class TantivyBackend(SearchBackend):
         self._index: tantivy.Index | None = None
         self._searcher: tantivy.Searcher | None = None
         self._stamp: tuple | None = None
+        self._meta: tuple[str | None, str] = (None, "")
         self._usable = False
         self.common_min_docs = int(self.options.get("COMMON_MIN_DOCS", COMMON_MIN_DOCS))
         self.phrase_body_max = int(
@@ -158,7 +160,12 @@ class TantivyBackend(SearchBackend):
         generation = self.store.live_generation()
         if generation is None:
             return None
-        meta = self.store.path(generation) / "meta.json"
+        # Asked several times a page: the generation's meta.json path is
+        # kept as a string (pathlib's joins cost more than the stat).
+        held, meta = self._meta
+        if held != generation:
+            meta = os.path.join(self.store.path(generation), "meta.json")
+            self._meta = (generation, meta)
         try:
             st = os.stat(meta)
         except FileNotFoundError:
@@ -279,25 +286,33 @@ class TantivyBackend(SearchBackend):
         return self._probe(searcher, request, now, n)
 
     def _probe(self, searcher, request, now, n: int, compiler=None) -> int:
-        query, _, compiled = self._compile(
-            searcher, request, now, compiler or self.probe
-        )
-        # Plain words in article texts: their AND chained, rarest first
-        # (``Compiler.chain``); no filters (``rank``), no alias groups.
+        # Plain words in article texts, no filters, no alias groups: their
+        # AND chained, rarest first (``Compiler.chain``), and nothing else
+        # compiled unless a match is dated after now (~50 us a probe).
         chained = (
-            self.probe.chain(query, functools.partial(freq, searcher))
+            self.probe.chain(
+                strip_common(searcher, request.query, self.common_min_docs),
+                functools.partial(freq, searcher),
+            )
             if compiler is None
-            and compiled.rank is not None
-            and not compiled.alias_groups
+            and not request.filters.active
+            and not request.fuzzy
+            and not self.probe.expands(
+                request.query, self.probe.alias_map(request.aliases)
+            )
             else None
         )
-        res = searcher.search(
-            chained or compiled.rank or compiled.query, n, count=False
-        )
+        compiled, asked = None, chained
+        if asked is None:
+            compiled = self._compile(searcher, request, now, compiler or self.probe)[2]
+            asked = compiled.rank or compiled.query
+        res = searcher.search(asked, n, count=False)
         stamps = searcher.fast_field_values("ts", [addr for _, addr in res.hits])
         if all((ts or 0) <= now.timestamp() for ts in stamps):
             return len(res.hits)
         # Some are dated after now: ask again with the public rule.
+        if compiled is None:
+            compiled = self._compile(searcher, request, now, self.probe)[2]
         return len(searcher.search(compiled.query, n, count=False).hits)
 
     def _compile(self, searcher, request: SearchRequest, now, compiler=None):
@@ -350,12 +365,22 @@ class TantivyBackend(SearchBackend):
             return known, seen, [(score, addr) for score, addr, _ in hits]
         # Recency-aware relevance: rescore the best ``window`` BM25 hits with
         # score * (1 + weight * 0.5 ** (age_days / half_life)).
-        blended = []
-        for score, addr, ts in hits:
-            age_days = max(0.0, (now_ts - ts) / 86400)
-            decay = math.pow(0.5, age_days / self.half_life) if self.half_life else 0
-            blended.append((score * (1 + self.recency_weight * decay), addr))
-        blended.sort(key=lambda h: -h[0])
+        # One comprehension, the same arithmetic as a loop (~30 us less for
+        # 200 hits); reverse=True keeps ties in BM25 order, as -score did.
+        weight, half, pow_ = self.recency_weight, self.half_life, math.pow
+        blended = (
+            [
+                (
+                    score
+                    * (1 + weight * pow_(0.5, max(0.0, (now_ts - ts) / 86400) / half)),
+                    addr,
+                )
+                for score, addr, ts in hits
+            ]
+            if half
+            else [(score, addr) for score, addr, _ in hits]
+        )
+        blended.sort(key=itemgetter(0), reverse=True)
         return known, seen, blended[offset : offset + limit]
 
     def _top(self, searcher, compiled, query, wanted: int, offset: int):

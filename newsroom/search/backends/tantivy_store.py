@@ -129,6 +129,7 @@ class Store:
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
+        self._current = str(self.root / "current")  # read on every search
 
     @property
     def current(self) -> Path:
@@ -136,7 +137,7 @@ class Store:
 
     def live_generation(self) -> str | None:
         try:
-            return os.readlink(self.current)
+            return os.readlink(self._current)
         except FileNotFoundError:
             return None
 

@@ -567,3 +567,81 @@ def test_a_ranked_page_reads_tantivys_hit_list_once(
         reads.clear()
         hits = search_backend.search(SearchRequest(parse(text))).hits
         assert hits and reads == [1], (text, reads)
+
+
+def test_the_chained_probe_compiles_nothing_unless_a_match_is_not_out_yet(
+    search_backend, index_now, monkeypatch
+):
+    """The long-question probe's chain is built from the words alone: a
+    plain question compiles no query (two compiles were ~0.1 ms of a long
+    question's page at 1M). When a match is dated after the request's time,
+    the public rule is compiled then and leaves it out of the count."""
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    for n in range(12):
+        f.article(
+            f"Ferry notice {n}",
+            body="keeper storm night ferry harbour",
+            published_at=now - timedelta(days=n + 1),
+        )
+    index_now()
+    compiled: list[str] = []
+    real = search_backend._compile
+
+    def counting(searcher, request, *args, **kwargs):
+        compiled.append(request.query.to_text())
+        return real(searcher, request, *args, **kwargs)
+
+    monkeypatch.setattr(search_backend, "_compile", counting)
+    request = SearchRequest(parse("keeper storm night ferry"), now=now)
+    assert search_backend.matches_at_least(request, 10) == 10
+    assert compiled == []
+    # Seen from five and a half days ago, the five newest were not out yet.
+    earlier = replace(request, now=now - timedelta(days=5, hours=12))
+    assert search_backend.matches_at_least(earlier, 10) == 7
+    assert compiled == ["keeper storm night ferry"]
+
+
+def test_an_any_word_search_builds_its_term_queries_once(search_backend):
+    """One clause of single-term words (one word, an OR group, a long
+    question's any-word form) and no alias in it: the flat BM25 sum that
+    ranks is the text query too (highlighting, counts), not built a second
+    time nested (~45 us for a long question's five fields). A phrase, two
+    required words, an alias or typo-tolerance keep the nested text."""
+    from django.utils import timezone
+
+    from newsroom.search.backends.base import Filters
+
+    compiler = search_backend.compiler
+    now = timezone.now()
+    for text in ("flood", "flood OR storm", "keeper storm night ferry lamp"):
+        q = parse(text)
+        q = q.relaxed() if len(q.must) > 1 else q
+        got = compiler.compile(q, Filters(), now)
+        assert got.text is got.rank and "Must" not in repr(got.text), text
+    for text in ('"storm night"', "storm night"):
+        got = compiler.compile(parse(text), Filters(), now)
+        assert "Must" in repr(got.text), text
+    aliased = compiler.compile(parse("flood"), Filters(), now, (("flood", "deluge"),))
+    assert aliased.alias_groups and "Must" in repr(aliased.text)
+    fuzzy = compiler.compile(parse("flood"), Filters(), now, fuzzy=True)
+    assert "Must" in repr(fuzzy.text) and "Fuzzy" in repr(fuzzy.text)
+
+
+def test_an_alias_map_is_made_once_per_set_of_groups(search_backend):
+    """A page asks for the alias map two or three times (the probe, the
+    search, its retry): the map of the last groups is kept, and a changed
+    set of groups (an editor's new alias) makes a new one."""
+    compiler = search_backend.compiler
+    groups = (("Flood", "Deluge"),)
+    first = compiler.alias_map(groups)
+    assert first["deluge"] == ("Flood", "Deluge")
+    assert compiler.alias_map(groups) is first
+    assert compiler.alias_map(tuple(list(groups))) is first
+    more = compiler.alias_map(groups + (("Storm", "Gale"),))
+    assert more is not first and more["gale"] == ("Storm", "Gale")
+    assert compiler.alias_map(()) == {}
