@@ -13,7 +13,6 @@ import math
 import os
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from datetime import UTC, datetime
 from operator import itemgetter
 
@@ -40,7 +39,6 @@ from .tantivy_counts import (
     costly_phrases,
     counts_pool,
     freq,
-    rarer_words,
     strip_common,
     upper_bound,
 )
@@ -263,13 +261,14 @@ class TantivyBackend(SearchBackend):
         ``self.probe``); with an exclusion every field is asked, or a word
         excluded but only in headlines would be counted.
 
-        Plain words are first asked without those in most texts
-        (``rarer_words``): seeking in a common word's postings is most of a
-        probe (1.9 ms at 1M for the bench's long questions, 0.7 without
-        them). Fewer than ``n`` articles with the rarer words means fewer
-        than ``n`` with all, and that count is the answer: the caller only
-        asks whether it is below ``n``, and whether the any-word search
-        finds more (it finds every article counted here)."""
+        Plain words with no filter are asked as one chain, rarest word
+        first (``_probe``): the common words are seeked only where the rarer
+        ones all match. Asking the rarer words first, then all of them, was
+        worth it before the chain (1.9 ms at 1M for the bench's long
+        questions, 0.7 without the common words); chained, it cost a second
+        search for the 11 of 40 questions where the rarer words matched
+        ten or more (bench/search_ab.py, long: -0.20, +0.00 and -0.13 ms
+        median paired without it)."""
         if not self.usable():
             raise IndexUnavailable(f"no complete search index under {self.store.root}")
         searcher = self.searcher()
@@ -278,11 +277,6 @@ class TantivyBackend(SearchBackend):
         plain = q.plain_words() == len(q.must) and not q.exclude
         if not plain or request.fuzzy:
             return self._probe(searcher, request, now, n, self.compiler)
-        rarer = rarer_words(searcher, q, self.common_min_docs)
-        if rarer is not None:
-            found = self._probe(searcher, replace(request, query=rarer), now, n)
-            if found < n:
-                return found
         return self._probe(searcher, request, now, n)
 
     def _probe(self, searcher, request, now, n: int, compiler=None) -> int:

@@ -172,24 +172,6 @@ def strip_common(
     return SearchQuery(must=(type(query.must[0])(tuple(kept)),), raw=query.raw)
 
 
-def rarer_words(
-    searcher: tantivy.Searcher, query: SearchQuery, min_docs: int = COMMON_MIN_DOCS
-) -> SearchQuery | None:
-    """An AND of plain words without those ``strip_common`` leaves out of
-    its any-word form (words in most article texts), or None when it would
-    leave out none. Every article with all the words has these: fewer than
-    n of them means fewer than n with all."""
-    relaxed = query.relaxed()
-    kept = strip_common(searcher, relaxed, min_docs)
-    if kept is relaxed:
-        return None
-    atoms = set(kept.must[0].atoms)
-    must = tuple(c for c in query.must if c.atoms[0] in atoms)
-    if len(must) == len(query.must) or not must:
-        return None
-    return SearchQuery(must=must, raw=query.raw)
-
-
 def costly_phrases(
     searcher: tantivy.Searcher, query: SearchQuery, max_docs: int
 ) -> frozenset:

@@ -274,12 +274,15 @@ def test_date_sorted_searches_keep_an_exact_total_and_bounded_facets(
     assert f"<strong>{MONTHS * PER_MONTH}</strong> results" in html
 
 
-def test_the_long_question_probe_asks_the_rarer_words_first(small_bounds, monkeypatch):
-    """Whether ten articles have every word of a long question is asked
-    first without the words most texts have (at 1M seeking in their
-    postings was most of the probe: 1.9 ms, 0.7 without). Fewer than ten
-    with the rarer words answers at once, in one search that never names a
-    common word; ten or more asks again with every word, and counts those."""
+def test_the_long_question_probe_asks_every_word_in_one_search(
+    small_bounds, monkeypatch
+):
+    """Whether ten articles have every word of a long question is one
+    search, the words in one chain, rarest first: the words most texts
+    have (here "flood" and "water") come last and are seeked only where
+    the rarer ones all match. Asking the rarer words alone first cost a
+    second search whenever ten or more had them (bench/search_ab.py at 1M,
+    long questions: -0.20, +0.00 and -0.13 ms without it)."""
     from newsroom.search.service import RELAX_BELOW
 
     for n in range(12):
@@ -298,10 +301,11 @@ def test_the_long_question_probe_asks_the_rarer_words_first(small_bounds, monkey
 
     beacon = SearchRequest(parse("flood water beacon tower quay"))
     assert backend.matches_at_least(beacon, RELAX_BELOW) == 3
-    assert len(spy.calls) == 1
-    assert '"flood"' not in spy.calls[0][0] and '"beacon"' in spy.calls[0][0]
-
-    spy.calls.clear()
     keeper = SearchRequest(parse("flood water lighthouse keeper ferry"))
     assert backend.matches_at_least(keeper, RELAX_BELOW) == 2
-    assert len(spy.calls) == 2 and '"flood"' in spy.calls[1][0]
+    assert len(spy.calls) == 2
+    for asked, rarest in zip(spy.calls, ('"beacon"', '"ferri"'), strict=True):
+        text = asked[0]
+        assert '"flood"' in text and '"water"' in text, text
+        # The rarest word leads the chain; the commonest come last.
+        assert text.index(rarest) < text.index('"flood"'), text

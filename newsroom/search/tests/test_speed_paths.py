@@ -288,7 +288,7 @@ def test_a_text_only_article_that_outscores_the_pruned_hits_is_not_missed(
 def test_hostile_words_on_the_fast_paths_get_a_page_never_a_500(
     client, search_backend, index_now
 ):
-    """Words a stranger types where the pruned word, the rarer-words probe
+    """Words a stranger types where the pruned word, the chained probe
     and the opening check apply (a word in every text): case, possessive,
     prefix, exclusion, repeats, bidi controls, a 2,000-character word,
     digits, an OR of one word, 80 and 200 words. Each page is a 200; the
