@@ -315,7 +315,13 @@ class TantivyBackend(SearchBackend):
         query = strip_common(searcher, request.query, self.common_min_docs)
         narrow = costly_phrases(searcher, query, self.phrase_body_max)
         compiled = (compiler or self.compiler).compile(
-            query, request.filters, now, request.aliases, request.fuzzy, narrow
+            query,
+            request.filters,
+            now,
+            request.aliases,
+            request.fuzzy,
+            narrow,
+            functools.partial(freq, searcher),
         )
         return query, narrow, compiled
 

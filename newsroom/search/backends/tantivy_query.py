@@ -30,6 +30,9 @@ DEFAULT_BOOSTS = {
     "meta": 0.5,  # tags, section and author names
     "alt": 0.5,  # "US" for "U.S.", "2500" for "2,500"
 }
+# An AND of this many words or more is chained, rarest first (``_and_chain``):
+# measured on long questions only; two or three words gained nothing.
+CHAIN_MIN_WORDS = 4
 PHRASE_FIELDS = ("headline", "standfirst", "body", "meta")
 FUZZY_FIELDS = ("headline", "standfirst", "body")
 # Alias terms that are English function words ("IS" in ISIS | ISIL | IS)
@@ -55,6 +58,17 @@ class Compiled:
     # ``Compiler.pruned``), and that clause's (field, token, boost).
     pruned: Query | None = None
     optional: tuple[str, str, float] | None = None
+
+
+def _single_token(clause) -> str | None:
+    """The one term of a clause of one plain word, else None."""
+    if len(clause.atoms) != 1:
+        return None
+    atom = clause.atoms[0]
+    if not isinstance(atom, Word) or atom.prefix:
+        return None
+    found = analysis.analyze_word(atom.text)
+    return found[0] if len(found) == 1 else None
 
 
 def _boolean(parts: list[tuple[Occur, Query]]) -> Query:
@@ -185,10 +199,14 @@ class Compiler:
         aliases: dict,
         fuzzy: bool,
         narrow: frozenset = frozenset(),
+        order: Callable[[str, str], int] | None = None,
     ) -> tuple[Query | None, list[str], bool]:
-        """(query, alias groups used, has positive part)."""
+        """(query, alias groups used, has positive part). ``order(field,
+        token)``: a word's document frequency, to chain a long AND (see
+        ``_and_chain``)."""
         parts: list[tuple[Occur, Query]] = []
         groups: list[str] = []
+        tokens: list[str | None] = []
         for clause in q.must:
             options = []
             for atom in clause.atoms:
@@ -200,6 +218,9 @@ class Compiler:
                 parts.append(
                     (Occur.Must, _boolean([(Occur.Should, o) for o in options]))
                 )
+                tokens.append(_single_token(clause) if len(options) == 1 else None)
+        if order is not None:
+            parts = self._and_chain(parts, tokens, order)
         positive = bool(parts)
         if positive and self.proximity_weight > 0:
             parts += self._proximity(q)
@@ -212,6 +233,34 @@ class Compiler:
         if not positive:  # only exclusions: everything but those
             parts.append((Occur.Must, Query.all_query()))
         return Query.boolean_query(parts), groups, positive
+
+    def _and_chain(
+        self,
+        parts: list[tuple[Occur, Query]],
+        tokens: list[str | None],
+        order: Callable[[str, str], int],
+    ) -> list[tuple[Occur, Query]]:
+        """An AND of at least ``CHAIN_MIN_WORDS`` words, each one term (in
+        every field), as a chain nested to the right, the word fewest
+        article texts have outermost: w1 AND (w2 AND (...)). The same
+        matches and BM25 sum. tantivy's flat intersection of a long
+        question's eight five-field unions cost 8.67, 6.13 and 3.69 ms for
+        the bench's three questions that take this path at 1M; chained,
+        5.89, 3.66 and 3.57, the same top 200."""
+        if (
+            len(parts) < CHAIN_MIN_WORDS
+            or self.proximity_weight > 0
+            or any(t is None for t in tokens)
+        ):
+            return parts
+        ranked = sorted(
+            zip(tokens, parts, strict=True),
+            key=lambda tp: (order("body", tp[0] or ""), tp[0] or ""),
+        )
+        chain = ranked[-1][1][1]
+        for _, (_, query) in reversed(ranked[:-1]):
+            chain = Query.boolean_query([(Occur.Must, query), (Occur.Must, chain)])
+        return [(Occur.Must, chain)]
 
     def _proximity(self, q: SearchQuery) -> list[tuple[Occur, Query]]:
         words = [
@@ -385,9 +434,11 @@ class Compiler:
         groups=(),
         fuzzy: bool = False,
         narrow: frozenset = frozenset(),
+        order: Callable[[str, str], int] | None = None,
     ) -> Compiled:
         """``narrow``: phrases looked for outside the body only (see
-        ``tantivy_counts.costly_phrases``)."""
+        ``tantivy_counts.costly_phrases``); ``order``: document frequencies,
+        to chain a long AND (``_and_chain``)."""
         aliases = self.alias_map(groups)
         # One clause of single-term words and no alias in it: the flat sum
         # is the text query too (the same matches, terms and BM25 sum), so
@@ -397,7 +448,7 @@ class Compiler:
         if flat is not None:
             text, used, positive = flat, [], True
         else:
-            text, used, positive = self.text_query(q, aliases, fuzzy, narrow)
+            text, used, positive = self.text_query(q, aliases, fuzzy, narrow, order)
         base = self.text_query(q, {}, fuzzy, narrow)[0] if used else None
         parts = [
             (Occur.Must, Query.const_score_query(x, 0.0)) for x in self.filters(f, now)
