@@ -60,15 +60,21 @@ class Compiled:
     optional: tuple[str, str, float] | None = None
 
 
-def _single_token(clause) -> str | None:
-    """The one term of a clause of one plain word, else None."""
+def _plain_tokens(clause) -> list[str] | None:
+    """The terms of a clause of one plain word (no phrase, prefix or OR),
+    else None."""
     if len(clause.atoms) != 1:
         return None
     atom = clause.atoms[0]
     if not isinstance(atom, Word) or atom.prefix:
         return None
-    found = analysis.analyze_word(atom.text)
-    return found[0] if len(found) == 1 else None
+    return analysis.analyze_word(atom.text)
+
+
+def _single_token(clause) -> str | None:
+    """The one term of a clause of one plain word, else None."""
+    found = _plain_tokens(clause)
+    return found[0] if found and len(found) == 1 else None
 
 
 def _boolean(parts: list[tuple[Occur, Query]]) -> Query:
@@ -357,13 +363,8 @@ class Compiler:
             return None
         tokens: set[str] = set()
         for clause in q.must:
-            if len(clause.atoms) != 1:
-                return None
-            atom = clause.atoms[0]
-            if not isinstance(atom, Word) or atom.prefix:
-                return None
-            found = analysis.analyze_word(atom.text)
-            if len(found) > 1:
+            found = _plain_tokens(clause)
+            if found is None or len(found) > 1:
                 return None
             tokens.update(found)  # none: a word that analyses to nothing
         if len(tokens) < 3:

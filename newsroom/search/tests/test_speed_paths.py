@@ -19,6 +19,20 @@ from newsroom.search.query import parse
 pytestmark = pytest.mark.django_db
 
 
+class Recording:
+    """The real searcher, recording each query it is asked (repr)."""
+
+    def __init__(self, searcher, asked: list[str]) -> None:
+        self.real, self.asked = searcher, asked
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+    def search(self, query, *args, **kwargs):
+        self.asked.append(repr(query))
+        return self.real.search(query, *args, **kwargs)
+
+
 def page(client, **params) -> str:
     response = client.get("/search/", params)
     assert response.status_code == 200
@@ -464,19 +478,7 @@ def test_the_probe_chains_its_words_rarest_first_with_the_flat_answers(
     }
     real = search_backend.searcher
     asked: list[str] = []
-
-    class Recording:
-        def __init__(self, searcher) -> None:
-            self.real = searcher
-
-        def __getattr__(self, name):
-            return getattr(self.real, name)
-
-        def search(self, query, *args, **kwargs):
-            asked.append(repr(query))
-            return self.real.search(query, *args, **kwargs)
-
-    monkeypatch.setattr(search_backend, "searcher", lambda: Recording(real()))
+    monkeypatch.setattr(search_backend, "searcher", lambda: Recording(real(), asked))
     for text, expected in questions.items():
         request = SearchRequest(parse(text))
         asked.clear()
@@ -492,7 +494,9 @@ def test_the_probe_chains_its_words_rarest_first_with_the_flat_answers(
         monkeypatch.setattr(Compiler, "chain", lambda *a: None)
         assert search_backend.matches_at_least(request, 10) == expected, text
         monkeypatch.undo()
-        monkeypatch.setattr(search_backend, "searcher", lambda: Recording(real()))
+        monkeypatch.setattr(
+            search_backend, "searcher", lambda: Recording(real(), asked)
+        )
 
 
 def test_plain_text_is_made_only_for_what_highlighting_left_unmarked(
@@ -666,24 +670,13 @@ def test_a_long_and_is_chained_rarest_first_with_the_flat_answers(
     real = search_backend.searcher
     asked: list[str] = []
 
-    class Recording:
-        def __init__(self, searcher) -> None:
-            self.real = searcher
-
-        def __getattr__(self, name):
-            return getattr(self.real, name)
-
-        def search(self, query, *args, **kwargs):
-            asked.append(repr(query))
-            return self.real.search(query, *args, **kwargs)
-
     def answers(text: str):
         got = search_backend.search(
             SearchRequest(parse(text), facets=True, highlight=False)
         )
         return [h.id for h in got.hits], got.total, got.facets
 
-    monkeypatch.setattr(search_backend, "searcher", lambda: Recording(real()))
+    monkeypatch.setattr(search_backend, "searcher", lambda: Recording(real(), asked))
     for text, total in (
         ("keeper storm night ferry harbour", 7),  # "keeper": a headline
         ("lamp keeper storm night ferry", 1),
