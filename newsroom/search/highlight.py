@@ -6,6 +6,7 @@ sees is escaped here, so a stored or typed ``<script>`` stays text.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable
 
 from django.utils.safestring import SafeString, mark_safe
@@ -64,15 +65,15 @@ def mark(
         out.append(f"<mark>{_piece(data, start, end)}</mark>")
         pos = end
     out.append(_piece(data, pos, len(data)))
-    html = "".join(out)
-    return mark_safe(("… " if lead else "") + html + (" …" if trail else ""))
+    marked = "".join(out)
+    return mark_safe(("… " if lead else "") + marked + (" …" if trail else ""))
 
 
 def _piece(data: bytes | str, start: int, end: int) -> str:
     chunk = data[start:end]
     if isinstance(chunk, bytes):
         chunk = chunk.decode("utf-8", errors="ignore")
-    return escape(chunk)
+    return html.escape(chunk)  # plain str: joined, then marked safe once
 
 
 def plain(text: str, limit: int = 220) -> SafeString:

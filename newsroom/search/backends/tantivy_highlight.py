@@ -32,18 +32,22 @@ def highlight_hits(
     more of them than the standfirst showed is not tokenized (``_probes``)."""
     wanted = max(1, min(WANTED_MAX, _words_wanted(query)))
     probes = _probes(query) if exact and query is not None else None
-    gens = {}
-    for name, chars in (
-        ("headline", 1000),
-        ("body", SNIPPET_CHARS),
-        ("standfirst", SNIPPET_CHARS),
-    ):
-        gen = tantivy.SnippetGenerator.create(searcher, text_query, schema, name)
-        gen.set_max_num_chars(chars)
-        gens[name] = gen
+    made: dict[str, tantivy.SnippetGenerator] = {}
+
+    def gens(name: str) -> tantivy.SnippetGenerator:
+        """A field's generator, made when first asked (each reads the
+        query's terms and their frequencies, ~10-20 us; a page often needs
+        no body snippet at all)."""
+        gen = made.get(name)
+        if gen is None:
+            gen = tantivy.SnippetGenerator.create(searcher, text_query, schema, name)
+            gen.set_max_num_chars(1000 if name == "headline" else SNIPPET_CHARS)
+            made[name] = gen
+        return gen
+
     for hit in hits:
         doc = hit._doc
-        head = gens["headline"].snippet_from_doc(doc)
+        head = gens("headline").snippet_from_doc(doc)
         if head.highlighted():
             hit.headline_html = _marked(head, hit.headline)
         # The (short) standfirst, the page's snippet when nothing matches,
@@ -66,7 +70,7 @@ def highlight_hits(
                 opening = whole[:SNIPPET_SCAN_CHARS]
                 if _could_show(probes, opening) <= most:
                     continue  # it cannot show more: not tokenized (~72 us)
-            snip = _snippet(gens[name], name, whole, doc, full)
+            snip = _snippet(gens, name, whole, doc, full)
             if snip is None or not snip.highlighted():
                 continue
             shown = 1 if wanted == 1 else _words_shown(snip)
@@ -136,21 +140,22 @@ def _words_shown(snippet: tantivy.Snippet) -> int:
     return len({s for w in words for s in analysis.analyze_word(w)} or words)
 
 
-def _snippet(gen, name: str, whole: str, doc, full: bool) -> tantivy.Snippet | None:
+def _snippet(gens, name: str, whole: str, doc, full: bool) -> tantivy.Snippet | None:
     """The best fragment of the opening text (``full=False``) or of the
     whole text: tokenizing a whole long body costs about 0.5 ms a hit,
-    and a matched word is nearly always in the first paragraphs."""
+    and a matched word is nearly always in the first paragraphs.
+    ``gens(name)``: the field's snippet generator."""
     if not whole:
         return None
     if len(whole) <= SNIPPET_SCAN_CHARS:
         # Short: the opening is the whole text, looked at once only.
-        return None if full and name == "body" else gen.snippet_from_doc(doc)
+        return None if full and name == "body" else gens(name).snippet_from_doc(doc)
     if full:
-        return gen.snippet_from_doc(doc)
+        return gens(name).snippet_from_doc(doc)
     cut = whole.rfind(" ", 0, SNIPPET_SCAN_CHARS)  # never half a word
     head = tantivy.Document()
     head.add_text(name, whole[: cut if cut > 0 else SNIPPET_SCAN_CHARS])
-    return gen.snippet_from_doc(head)
+    return gens(name).snippet_from_doc(head)
 
 
 def _marked(snippet: tantivy.Snippet, whole: str):

@@ -696,3 +696,40 @@ def test_a_long_and_is_chained_rarest_first_with_the_flat_answers(
         monkeypatch.setattr(tantivy_query, "CHAIN_MIN_WORDS", 99)
         assert answers(text) == chained, text
         monkeypatch.setattr(tantivy_query, "CHAIN_MIN_WORDS", 4)
+
+
+def test_a_snippet_generator_is_made_only_for_a_field_a_page_reads(
+    search_backend, index_now, monkeypatch
+):
+    """Highlighting makes a field's snippet generator (~10-20 us: the
+    query's terms and their frequencies) when a hit first needs it: a page
+    whose standfirsts show the word never makes the body's; a hit with the
+    word in its body only does."""
+    import tantivy
+
+    from newsroom.search.backends import tantivy_highlight
+
+    made: list[str] = []
+
+    class Generators:
+        @staticmethod
+        def create(searcher, query, schema, name):
+            made.append(name)
+            return tantivy.SnippetGenerator.create(searcher, query, schema, name)
+
+    class Recording:
+        SnippetGenerator = Generators
+        Document = tantivy.Document
+        Snippet = tantivy.Snippet
+
+    f.article("Harbour news", standfirst="The lighthouse is lit.", body="Calm sea.")
+    f.article("Coast news", standfirst="Calm sea.", body="A ferry passed.")
+    index_now()
+    monkeypatch.setattr(tantivy_highlight, "tantivy", Recording)
+    got = search_backend.search(SearchRequest(parse("lighthouse")))
+    assert "<mark>lighthouse</mark>" in got.hits[0].snippet_html
+    assert sorted(made) == ["headline", "standfirst"]
+    made.clear()
+    got = search_backend.search(SearchRequest(parse("ferry")))
+    assert "<mark>ferry</mark>" in got.hits[0].snippet_html
+    assert sorted(made) == ["body", "headline", "standfirst"]
