@@ -284,10 +284,7 @@ class TantivyBackend(SearchBackend):
         # AND chained, rarest first (``Compiler.chain``), and nothing else
         # compiled unless a match is dated after now (~50 us a probe).
         chained = (
-            self.probe.chain(
-                strip_common(searcher, request.query, self.common_min_docs),
-                functools.partial(freq, searcher),
-            )
+            self.probe.chain(request.query, functools.partial(freq, searcher))
             if compiler is None
             and not request.filters.active
             and not request.fuzzy

@@ -250,9 +250,10 @@ class Compiler:
         every field), as a chain nested to the right, the word fewest
         article texts have outermost: w1 AND (w2 AND (...)). The same
         matches and BM25 sum. tantivy's flat intersection of a long
-        question's eight five-field unions cost 8.67, 6.13 and 3.69 ms for
+        question's eight five-field unions cost 6.21, 5.75 and 3.60 ms for
         the bench's three questions that take this path at 1M; chained,
-        5.89, 3.66 and 3.57, the same top 200."""
+        5.57, 3.71 and 3.58, the same top 200 (medians, three alternating
+        rounds)."""
         if (
             len(parts) < CHAIN_MIN_WORDS
             or self.proximity_weight > 0

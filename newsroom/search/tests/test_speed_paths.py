@@ -696,6 +696,15 @@ def test_a_long_and_is_chained_rarest_first_with_the_flat_answers(
         monkeypatch.setattr(tantivy_query, "CHAIN_MIN_WORDS", 99)
         assert answers(text) == chained, text
         monkeypatch.setattr(tantivy_query, "CHAIN_MIN_WORDS", 4)
+    # A stranger's 100 words: cut at the word cap, the deepest chain (64
+    # levels) answers as the flat AND does.
+    flood = "keeper storm night ferry harbour " * 20
+    asked.clear()
+    deepest = answers(flood)
+    assert deepest[1] == 7
+    assert asked[0].count("(Must, BooleanQuery") >= 60
+    monkeypatch.setattr(tantivy_query, "CHAIN_MIN_WORDS", 99)
+    assert answers(flood) == deepest
 
 
 def test_a_snippet_generator_is_made_only_for_a_field_a_page_reads(
