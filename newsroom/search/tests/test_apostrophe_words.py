@@ -44,7 +44,20 @@ def test_acronyms_equal_findall(text):
     assert a.acronyms(text) == a._ACRONYM.findall(text)
 
 
+@settings(max_examples=300, deadline=None)
+@given(TEXT)
+def test_vocabulary_text_equals_the_possessive_rule(text):
+    """Any text: the spelling vocabulary's text drops possessives exactly as
+    the pattern does, whether or not the text was scanned."""
+    assert a.vocabulary_text(text) == a._POSSESSIVES.sub("", text)
+
+
 def test_examples():
     text = "They don't know the city's o'clock'd 'quoted' words"
     assert a.apostrophe_words(text) == ["don't", "city's", "o'clock'd"]
     assert a.alternate_forms("U.S. 2,500-meter; we don't; Raqqa's") == "US 2500 dont"
+    # Both apostrophes in one text: the words come in the text's order.
+    assert a.apostrophe_words("we’re sure it's o’clock") == ["we’re", "it's", "o’clock"]
+    assert (
+        a.alternate_forms("we’re sure it's o’clock") == "were oclock"
+    )  # "it's" ends as a possessive does
