@@ -20,6 +20,8 @@
    fixed time per class with a Lua script rotating that class's queries
    (requests/s at saturation), then ``-c2`` (latency p50/p99 of a server
    that is not queueing); then RSS, PSS and anonymous memory per process.
+   The server keeps facet counts per process until the index changes;
+   ``--no-facet-cache`` turns that off, so every page counts again.
    ``suggest`` is the autocomplete endpoint with a word and a prefix.
 
 Everything started is stopped by PID; the temporary var dir is removed.
@@ -59,6 +61,12 @@ SETTINGS = """from newsroom.settings.prod import *  # noqa: F403
 
 NEWSROOM_SEARCH_RATE = "100000000/60"
 NEWSROOM_SUGGEST_RATE = "100000000/60"
+"""
+
+# The server's counts cache off: every page counts and facets its search
+# again, as a first search does (``--no-facet-cache``).
+NO_FACET_CACHE = """
+NEWSROOM_SEARCH_BACKENDS["default"]["OPTIONS"]["FACET_CACHE_SECONDS"] = 0
 """
 
 
@@ -538,7 +546,9 @@ def print_table(args, built: dict, engine: dict, page: dict, memory: dict) -> No
     print(
         f"engine: the page's request in-process, facet cache off, {PER_CLASS} "
         f"queries x {args.rounds} rounds; page: wrk -t2 -d{args.seconds}s, "
-        f"{server_label(args)}, -c{args.connections} for "
+        f"{server_label(args)}"
+        f"{', its facet cache off' if args.no_facet_cache else ''}, "
+        f"-c{args.connections} for "
         f"req/s (and its p50), "
         f"-c{args.light} for p50/p99"
     )
@@ -666,6 +676,11 @@ def main() -> None:
     )
     parser.add_argument("--var", type=Path, help="reuse this var dir (kept)")
     parser.add_argument("--no-server", action="store_true", help="engine figures only")
+    parser.add_argument(
+        "--no-facet-cache",
+        action="store_true",
+        help="the server counts and facets every search again (FACET_CACHE_SECONDS 0)",
+    )
     args = parser.parse_args()
     if args.threads is None:
         args.threads = 2 if args.server == "granian" else 4
@@ -673,7 +688,9 @@ def main() -> None:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
     var = args.var or Path(tempfile.mkdtemp(prefix="newsroom-bench-search-"))
     var.mkdir(parents=True, exist_ok=True)
-    (var / "bench_search_settings.py").write_text(SETTINGS)
+    (var / "bench_search_settings.py").write_text(
+        SETTINGS + (NO_FACET_CACHE if args.no_facet_cache else "")
+    )
     env = bench_env(var, ROOT)
     try:
         built = prepare(env, var, args.count, args.seed, args.no_rebuild)
