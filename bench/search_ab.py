@@ -30,6 +30,7 @@ from pathlib import Path
 
 from search import (
     CLASSES,
+    NO_FACET_CACHE,
     SETTINGS,
     bench_env,
     children,
@@ -78,11 +79,18 @@ def main() -> None:
     parser.add_argument(
         "--classes", default=",".join(c for c in CLASSES if c != "suggest")
     )
+    parser.add_argument(
+        "--no-facet-cache",
+        action="store_true",
+        help="both servers count and facet every page again",
+    )
     args = parser.parse_args()
     var = args.var.resolve()
     if not (var / "search" / "current").exists():
         raise SystemExit(f"no index under {var}: build one with bench/search.py")
-    (var / "bench_search_settings.py").write_text(SETTINGS)
+    (var / "bench_search_settings.py").write_text(
+        SETTINGS + (NO_FACET_CACHE if args.no_facet_cache else "")
+    )
     os.environ.update(
         DJANGO_SETTINGS_MODULE="bench_search_settings",
         NEWSROOM_HTTPS="false",

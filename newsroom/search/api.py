@@ -75,7 +75,11 @@ class SearchOut(Schema):
         description="section, author, tag (slugs) and month (YYYYMM)."
     )
     facets_over: int | None = Field(
-        description="Facet counts are of the newest this many matches (null: all)."
+        description="Facet counts are of this many matches only (null: all)."
+    )
+    facets_by: Literal["newest", "relevance"] = Field(
+        description="Which matches facets_over counts: the newest, or the best "
+        "by relevance (the hits a recency-ranked page chose from)."
     )
     sort: SortName
     respelled: str = Field(description="Nothing matched q; these hits are for this.")
@@ -212,6 +216,7 @@ def search(
         "hits": [_hit(h) for h in hits],
         "facets": _labels(results.facets) if results else {},
         "facets_over": results.facets_over if results else None,
+        "facets_by": results.facets_by if results else "newest",
         "sort": params.sort,
         "respelled": outcome.respelled,
         "did_you_mean": outcome.did_you_mean,

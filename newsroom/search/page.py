@@ -30,14 +30,18 @@ QUOTED = "&ldquo;{}&rdquo;"
 _label = functools.lru_cache(maxsize=4096)(escape)
 
 
-def facets_html(groups: list[dict], over: int | None = None) -> SafeString:
+def facets_html(
+    groups: list[dict], over: int | None = None, by: str = "newest"
+) -> SafeString:
     """The facet sidebar, built here: a template loop over ~50 values with
     their conditions cost more than the search itself. ``over``: the counts
-    are of the newest ``over`` matches only (see tantivy_counts.py)."""
+    are of ``over`` matches only, the newest or (``by="relevance"``) the
+    best (see tantivy_counts.py)."""
     out = []
     if groups and over is not None:
+        which = "best" if by == "relevance" else "newest"
         out.append(
-            f'<p class="facet__scope">Counts in the newest {over:,} '
+            f'<p class="facet__scope">Counts in the {which} {over:,} '
             f"match{'es' if over != 1 else ''}</p>"
         )
     for group in groups:

@@ -271,6 +271,7 @@ def results(request: HttpRequest) -> HttpResponse:
         "facets_html": facets_html(
             _facet_groups(outcome, links, more),
             outcome.results.facets_over if outcome.results else None,
+            outcome.results.facets_by if outcome.results else "newest",
         ),
         "sorts": [
             {

@@ -115,9 +115,12 @@ class SearchResults:
     total_exact: bool = True
     total_min: int = 0
     total_max: int = 0
-    # Facet counts over the newest ``facets_over`` matches only (None: every
-    # match); the page and the API say so.
+    # Facet counts over ``facets_over`` matches only (None: every match); the
+    # page and the API say so.
     facets_over: int | None = None
+    # Which matches those are: the "newest", or the best by "relevance" (a
+    # recency page's rescore window: the hits it chose from).
+    facets_by: str = "newest"
     # Phrases of very common words looked for outside article bodies only.
     narrowed: list[str] = field(default_factory=list)
 

@@ -12,7 +12,9 @@ import json
 import math
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 from operator import itemgetter
 
@@ -36,9 +38,12 @@ from .tantivy_counts import (
     EXACT_MAX,
     PHRASE_BODY_MAX_DOCS,
     Counter,
+    Counts,
+    Ranked,
     costly_phrases,
     counts_pool,
     freq,
+    round_estimate,
     strip_common,
     upper_bound,
 )
@@ -201,11 +206,12 @@ class TantivyBackend(SearchBackend):
         high = upper_bound(
             searcher, query, fields, bool(compiled.alias_groups) or request.fuzzy
         )
+        asked = (query, request.filters, request.aliases, request.fuzzy, request.now)
         count = functools.partial(
             self.counter.counts,
             searcher,
             self._stamp,
-            (query, request.filters, request.aliases, request.fuzzy, request.now),
+            asked,
             compiled.count or compiled.query,
             high=high,
             facets=request.facets,
@@ -215,14 +221,43 @@ class TantivyBackend(SearchBackend):
         # run beside the top-k and highlighting (tantivy lets go of the GIL);
         # dropped if the top-k saw every match (then the total is exact).
         beside = sort in (Sort.RECENT, Sort.RELEVANCE) and high > self.counter.exact_max
+        # A recency page inside the rescore window: the top-k's own pass
+        # counts the matches, and facets count its best hits (``_best_counts``).
+        best = (
+            beside
+            and sort == Sort.RECENT
+            and max(0, request.offset) + max(1, request.limit) <= self.window
+        )
         early = None
         if (
             beside
+            and not best
             and self.counts_beside
             and not count(cached_only=True, known=None, seen=0)
         ):
             early = counts_pool().submit(count, known=None, seen=0)
-        known, seen, scored = self._ranked(searcher, compiled, sort, request, now)
+        # A best-path page's counts are kept whole, under the query (as the
+        # window's are): a page that finds them asks the top-k uncounted.
+        kept_key = ("best", self._stamp, request.facets, *asked)
+        kept = self.counter.recall(kept_key, now.timestamp()) if best else None
+        known, seen, scored, ranked = self._ranked(
+            searcher, compiled, sort, request, now, count=best and kept is None
+        )
+        pending, at = None, time.monotonic()
+        if best and kept is None and self.counts_beside:
+            # The best hits' facets are counted while the page's documents
+            # are read and highlighted (tantivy lets go of the GIL).
+            pending = counts_pool().submit(
+                self._best_counts,
+                searcher,
+                compiled,
+                request,
+                ranked,
+                known,
+                seen,
+                high,
+                now,
+            )
         hits = [self._hit(searcher, score, addr) for score, addr in scored]
         if hits and compiled.text is not None and request.highlight:
             highlight_hits(
@@ -239,7 +274,26 @@ class TantivyBackend(SearchBackend):
             for hit in hits:
                 if hit.id not in direct:
                     hit.via_alias = list(compiled.alias_groups)
-        if early is not None and known is None:
+        if kept is not None:
+            # Shared lists of frozen values (read only) in a dict of its own.
+            counts = replace(kept.at_least(seen), facets=dict(kept.facets))
+        elif best:
+            counts = (
+                pending.result()
+                if pending is not None
+                else self._best_counts(
+                    searcher, compiled, request, ranked, known, seen, high, now
+                )
+            )
+            self.counter.keep(
+                kept_key,
+                counts,
+                functools.partial(
+                    self.counter.due, searcher, self._stamp, now.timestamp()
+                ),
+                at,
+            )
+        elif early is not None and known is None:
             counts = early.result().at_least(seen)
         else:
             counts = count(known=known, seen=seen)
@@ -252,6 +306,7 @@ class TantivyBackend(SearchBackend):
             total_min=counts.low,
             total_max=counts.high,
             facets_over=counts.over,
+            facets_by=counts.by,
             narrowed=[p.to_text() for p in query.atoms() if p in narrow],
         )
 
@@ -322,9 +377,13 @@ class TantivyBackend(SearchBackend):
         )
         return query, narrow, compiled
 
-    def _ranked(self, searcher, compiled, sort, request, now):
+    def _ranked(self, searcher, compiled, sort, request, now, count: bool = False):
         """(the exact total if every match was seen, else None; how many
-        matches were seen; the page's scored hits)."""
+        matches were seen; the page's scored hits; ``Ranked``: the best
+        hits by BM25, and what the top-k counted).
+        ``count``: count the matches in the top-k's own pass (tantivy-py
+        visits every match either way: ~0-0.4 ms more at 1M), unless the
+        pruned one-word query answered."""
         offset, limit = max(0, request.offset), max(1, request.limit)
         if sort in (Sort.NEWEST, Sort.OLDEST):
             order = tantivy.Order.Desc if sort == Sort.NEWEST else tantivy.Order.Asc
@@ -336,7 +395,7 @@ class TantivyBackend(SearchBackend):
                 offset=offset,
                 order=order,
             )
-            return res.count, res.count, [(0.0, addr) for _, addr in res.hits]
+            return res.count, res.count, [(0.0, addr) for _, addr in res.hits], None
         # The best hits by BM25, tantivy's own score, without a count
         # (tantivy-py visits every match either way: one common word goes
         # through ``_top``'s pruned query). The ranking query has no public
@@ -346,7 +405,9 @@ class TantivyBackend(SearchBackend):
         now_ts = now.timestamp()
         recent = sort == Sort.RECENT and offset + limit <= self.window
         wanted = self.window if recent else limit
-        res = self._top(searcher, compiled, query, wanted, 0 if recent else offset)[0]
+        res, pruned = self._top(
+            searcher, compiled, query, wanted, 0 if recent else offset, count
+        )
         top = res.hits  # tantivy-py builds this list anew on each read (~15 us)
         stamps = searcher.fast_field_values("ts", [addr for _, addr in top])
         hits = [
@@ -358,8 +419,13 @@ class TantivyBackend(SearchBackend):
         known = None
         if len(top) < wanted and (recent or offset == 0 or top):
             known = seen
+        ranked = Ranked(
+            [addr for _, addr, _ in hits],
+            None if pruned or not count else res.count,
+            len(top) - len(hits),
+        )
         if not recent:
-            return known, seen, [(score, addr) for score, addr, _ in hits]
+            return known, seen, [(score, addr) for score, addr, _ in hits], ranked
         # Recency-aware relevance: rescore the best ``window`` BM25 hits with
         # score * (1 + weight * 0.5 ** (age_days / half_life)).
         # One comprehension, the same arithmetic as a loop (~30 us less for
@@ -378,12 +444,67 @@ class TantivyBackend(SearchBackend):
             else [(score, addr) for score, addr, _ in hits]
         )
         blended.sort(key=itemgetter(0), reverse=True)
-        return known, seen, blended[offset : offset + limit]
+        return known, seen, blended[offset : offset + limit], ranked
 
-    def _top(self, searcher, compiled, query, wanted: int, offset: int):
+    def _best_counts(
+        self, searcher, compiled, request, ranked, known, seen, high, now
+    ) -> Counts:
+        """Total and facets of a recency page inside the rescore window,
+        without the newest months' window (its intersection with a many-word
+        query cost ~2-4 ms of CPU a page at 1M, docs/search.md):
+
+        * the total is exact when the top-k saw every match or counted them
+          in its own pass (a match dated after now would be counted too:
+          then, and for the pruned one-word query, it is an estimate from
+          the word's document frequency, within [seen, high]);
+        * facets count the best ``len(ranked.addrs)`` matches by BM25 (the
+          hits the page's recency blend chose from), looked up by id: one
+          term query per hit (a term set on ``id`` reads the whole column:
+          2.2 ms at 1M, against 0.8). Labelled ``by="relevance"``."""
+        addrs = ranked.addrs
+        if known is None and ranked.counted is not None and not ranked.later:
+            # With filters the top-k asked the whole query, public rule
+            # included; else its count is public if nothing indexed is
+            # dated after now.
+            if (
+                compiled.rank is None
+                or self.counter.due(searcher, self._stamp, now.timestamp()) == math.inf
+            ):
+                known = ranked.counted
+        facets: dict = {}
+        over = None
+        if request.facets and addrs:
+            ids = [int(i) for i in searcher.fast_field_values("id", addrs) if i]
+            only = Query.boolean_query(
+                [(Occur.Should, Query.term_query(self.schema, "id", i)) for i in ids]
+            )
+            over, facets = self.counter.best(searcher, only)
+            if known is not None and over >= known:
+                over = None  # every match is among them: exact facets
+        if known is not None:
+            return Counts(
+                known, low=known, high=known, facets=facets, over=over, by="relevance"
+            )
+        low = max(seen, len(addrs))
+        estimate = low
+        if compiled.pruned is not None:
+            field, token, _ = compiled.optional
+            estimate = freq(searcher, field, token)
+        return Counts(
+            min(high, max(low, round_estimate(estimate))),
+            exact=False,
+            low=low,
+            high=high,
+            facets=facets,
+            over=over,
+            by="relevance",
+        )
+
+    def _top(self, searcher, compiled, query, wanted: int, offset: int, count=False):
         """(tantivy's best ``wanted`` after ``offset`` by ``query``, whether
         they came through ``compiled.pruned``: one common word, its text
-        clause optional, used when that gives the same hits)."""
+        clause optional, used when that gives the same hits). ``count``:
+        the full query's search counts its matches too."""
         if compiled.pruned is not None:
             field, token, boost = compiled.optional
             df = freq(searcher, field, token)
@@ -398,7 +519,7 @@ class TantivyBackend(SearchBackend):
                     # most ``ceiling``: below the last hit, it is not missed.
                     if ceiling is not None and top[-1][0] > ceiling:
                         return res, True
-        return searcher.search(query, wanted, count=False, offset=offset), False
+        return searcher.search(query, wanted, count=count, offset=offset), False
 
     def _bm25_ceiling(self, searcher, compiled, res, df: int, boost: float):
         """The most one term query scores: boost x idf x (k1 + 1), tantivy's

@@ -17,6 +17,10 @@ ms (docs/search.md, "At 1,000,000"). So:
   documents lead the intersection instead of every match being visited. The
   total is then "about" ``M x articles / articles in the window``, kept in
   ``[M, bound]``, which is the bound the page and the API state.
+* A recency page inside the rescore window reads no window (tenth session):
+  its top-k counts in its own pass (the total is exact), and the facets
+  count its best hits, looked up by id (``Counter.best``;
+  ``TantivyBackend._best_counts``).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -73,7 +78,8 @@ class Counts:
     low: int = 0
     high: int = 0
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
-    over: int | None = None  # facets counted over the newest ``over`` matches
+    over: int | None = None  # facets counted over ``over`` matches only
+    by: str = "newest"  # which: the newest, or the best by "relevance"
 
     def at_least(self, seen: int) -> Counts:
         """These counts, knowing at least ``seen`` documents match (an
@@ -81,6 +87,18 @@ class Counts:
         if self.exact or seen <= self.low:
             return self
         return replace(self, low=seen, total=min(self.high, max(self.total, seen)))
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """What a ranked top-k saw: its best hits' addresses (dated now or
+    before, in BM25 order), how many matches its pass counted (None: not
+    counted, or the pruned one-word query answered), and how many of its
+    hits were dated after now."""
+
+    addrs: list
+    counted: int | None
+    later: int
 
 
 def read_archive(searcher: tantivy.Searcher) -> Archive:
@@ -306,20 +324,50 @@ class Counter:
             return Counts(known, low=known, high=known, facets=values, over=n)
         low = max(n, seen)
         scaled = round(n * searcher.num_docs / max(1, window[1]))
-        estimate = min(high, max(low, _round(scaled)))
+        estimate = min(high, max(low, round_estimate(scaled)))
         return Counts(estimate, exact=False, low=low, high=high, facets=values, over=n)
+
+    def recall(self, key: tuple, now: float):
+        """What ``keep`` put under ``key``, while it holds (None: nothing, or
+        it ended). ``now``: the request's time."""
+        if self.cache_seconds <= 0:
+            return None
+        with self._lock:
+            found = self._cache.get(key)
+        if (
+            found
+            and time.monotonic() - found[0] < self.cache_seconds
+            and now < found[2]
+        ):
+            return found[1]
+        return None
+
+    def keep(self, key: tuple, value, due: Callable[[], float], at: float) -> None:
+        """``value`` under ``key``, made at ``at`` (monotonic), until
+        ``due()`` (the request's reader's next article dated after now)."""
+        if self.cache_seconds <= 0:
+            return
+        until = due()  # a search at most once per reader: not under the lock
+        with self._lock:
+            self._cache[key] = (at, value, until)
+            self._cache.move_to_end(key)
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+
+    def best(self, searcher, query: Query) -> tuple[int, dict]:
+        """(how many documents, their facets) for ``query`` (the best hits'
+        ids), uncached: the caller keeps the page's counts whole."""
+        return self._run(searcher, query, True)
 
     def _aggregate(
         self, searcher, key, query, months, facets, cached_only, due, now: float
     ):
         """``due()``: until when the counts hold; ``now``: the request's time."""
         at = time.monotonic()
-        if self.cache_seconds > 0:
-            with self._lock:
-                found = self._cache.get(key)
-            if found and at - found[0] < self.cache_seconds and now < found[2]:
-                n, values = found[1]
-                return n, dict(values)  # shared lists of frozen values: read only
+        found = self.recall(key, now)
+        if found is not None:
+            n, values = found
+            return n, dict(values)  # shared lists of frozen values: read only
         if cached_only:
             return None
         if months is not None:
@@ -327,6 +375,12 @@ class Counter:
             query = Query.boolean_query(
                 [(Occur.Must, query), (Occur.Must, Query.const_score_query(only, 0))]
             )
+        result = self._run(searcher, query, facets)
+        self.keep(key, result, due, at)
+        return result[0], dict(result[1])
+
+    @staticmethod
+    def _run(searcher, query: Query, facets: bool) -> tuple[int, dict]:
         aggs: dict = {"n": {"value_count": {"field": "ts"}}}
         if facets:
             aggs.update(
@@ -344,15 +398,7 @@ class Counter:
             for name in aggs
             if name != "n"
         }
-        result = (int(raw["n"]["value"] or 0), values)
-        if self.cache_seconds > 0:
-            until = due()  # a search at most once per reader: not under the lock
-            with self._lock:
-                self._cache[key] = (at, result, until)
-                self._cache.move_to_end(key)
-                while len(self._cache) > CACHE_SIZE:
-                    self._cache.popitem(last=False)
-        return result[0], dict(values)
+        return int(raw["n"]["value"] or 0), values
 
 
 _pool: dict[int, ThreadPoolExecutor] = {}
@@ -371,7 +417,7 @@ def counts_pool() -> ThreadPoolExecutor:
         return _pool[pid]
 
 
-def _round(n: int) -> int:
+def round_estimate(n: int) -> int:
     """Two significant figures: an estimate shown as 256,028 claims too much."""
     if n < 100:
         return n

@@ -6,6 +6,7 @@ have. Each test fails if its shortcut silently stops applying."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -309,3 +310,145 @@ def test_the_long_question_probe_asks_every_word_in_one_search(
         assert '"flood"' in text and '"water"' in text, text
         # The rarest word leads the chain; the commonest come last.
         assert text.index(rarest) < text.index('"flood"'), text
+
+
+@pytest.fixture
+def wide_window(small_bounds):
+    """``small_bounds`` with a rescore window of 20 hits: a page of ten (the
+    results page, the API) lies inside it, as a first page does at 1M."""
+    small_bounds.window = 20
+    return small_bounds
+
+
+def public_count(backend, text: str, now) -> int:
+    compiled = backend.compiler.compile(parse(text), Filters(), now)
+    return backend.searcher().search(compiled.query, 1, count=True).count
+
+
+def test_a_recency_page_counts_in_its_top_k_and_facets_its_best_hits(
+    wide_window, client, monkeypatch
+):
+    """A recency page inside the rescore window, past EXACT_COUNT_MAX
+    matches: the top-k's own pass counts the matches (tantivy-py visits
+    each either way), so the total is exact; the facets count the window's
+    best hits by BM25 (the hits the recency blend chose from), and the page
+    and the API say so. The newest months' window is never read: its
+    aggregate over a many-word question cost 2-4 ms of CPU a page at 1M
+    (docs/search.md, tenth session)."""
+    import collections
+
+    backend = wide_window
+    texts = ("flood water", "storm OR harbour", "flood storm water harbour")
+    queries = {
+        t: parse(t).relaxed() if len(parse(t).must) > 2 else parse(t) for t in texts
+    }
+    # The sections of the best 20 by BM25 alone, asked before the patches.
+    sections = {
+        t: collections.Counter(
+            h.section[0]
+            for h in backend.search(
+                SearchRequest(q, sort=Sort.RELEVANCE, limit=20, highlight=False)
+            ).hits
+        )
+        for t, q in queries.items()
+    }
+    spy = Spy(backend.searcher())
+    monkeypatch.setattr(backend, "searcher", lambda: spy)
+
+    def no_window(*args, **kwargs):
+        raise AssertionError("the newest months' window was read")
+
+    monkeypatch.setattr(backend.counter, "archive", no_window)
+    for text, q in queries.items():
+        spy.calls.clear()
+        got = backend.search(SearchRequest(q, facets=True, highlight=False))
+        exact = (
+            backend.searcher()
+            .search(
+                backend.compiler.compile(q, Filters(), timezone.now()).query,
+                1,
+                count=True,
+            )
+            .count
+        )
+        assert exact > 4, text  # past EXACT_COUNT_MAX
+        assert (got.total, got.total_exact) == (exact, True), text
+        assert got.total_min == got.total_max == exact
+        assert spy.calls[0][1] is True, text  # the top-k counted
+        assert got.facets_by == "relevance"
+        # Past the window, over its best 20 (said); else over every match.
+        assert got.facets_over == (20 if exact > 20 else None), text
+        assert {v.key: v.count for v in got.facets["section"]} == sections[text]
+        assert sum(v.count for v in got.facets["month"]) == min(20, exact)
+        # Counted on the pool beside the highlighting, or after it: the same.
+        backend.counts_beside = False
+        after = backend.search(SearchRequest(q, facets=True, highlight=False))
+        backend.counts_beside = True
+        assert (after.total, after.facets, after.facets_over) == (
+            got.total,
+            got.facets,
+            got.facets_over,
+        )
+    monkeypatch.undo()  # the page highlights: tantivy wants its own searcher
+    monkeypatch.setattr(backend.counter, "archive", no_window)
+    html = client.get("/search/", {"q": "flood water"}).content.decode()
+    assert "Counts in the best 20 matches" in html
+    assert f"<strong>{MONTHS * PER_MONTH}</strong> results" in html
+    data = client.get("/api/v1/search", {"q": "flood water"}).json()
+    assert (data["facets_by"], data["facets_over"]) == ("relevance", 20)
+    assert (data["total"], data["total_exact"]) == (MONTHS * PER_MONTH, True)
+
+
+def test_a_recency_total_is_an_estimate_when_a_match_is_not_out_yet(wide_window):
+    """The top-k's count has no public rule: when a match is dated after
+    the request's time (or one word is ranked by the pruned query, which
+    does not visit every match), the total is an estimate, and its bounds
+    hold the count of what is public at that time."""
+    backend = wide_window
+    earlier = timezone.now() - timedelta(days=40)
+    for text, now in (("flood water", earlier), ("flood", None)):
+        got = backend.search(SearchRequest(parse(text), facets=True, now=now))
+        public = public_count(backend, text, now or timezone.now())
+        assert got.total_min <= public <= got.total_max, (text, got)
+        assert got.total_min <= got.total <= got.total_max
+        assert got.facets_by == "relevance"
+        assert all(h.published_at <= (now or timezone.now()) for h in got.hits)
+        if now is not None:
+            assert got.total_exact is False
+            assert public < MONTHS * PER_MONTH
+
+
+def test_a_recency_pages_counts_are_kept_and_end_with_the_index(
+    wide_window, monkeypatch
+):
+    """With the facet cache on, a recency page's counts are kept under the
+    query: the same search again, or its next page inside the window, asks
+    the top-k uncounted and aggregates nothing; the next index commit
+    counts again, so a new article is in the next total."""
+    backend = wide_window
+    backend.counter.cache_seconds = 60
+    spy = Spy(backend.searcher())
+    monkeypatch.setattr(backend, "searcher", lambda: spy)
+    aggregated: list[str] = []
+    real_aggregate = spy.searcher.aggregate
+
+    def aggregate(query, aggs):
+        aggregated.append(repr(query))
+        return real_aggregate(query, aggs)
+
+    spy.aggregate = aggregate
+    request = SearchRequest(parse("flood water"), facets=True, highlight=False)
+    first = backend.search(request)
+    assert (first.total, first.total_exact, first.facets_over) == (36, True, 20)
+    assert spy.calls[0][1] is True and len(aggregated) == 1
+    for offset in (0, 10):
+        spy.calls.clear()
+        again = backend.search(replace(request, offset=offset))
+        assert [counted for _, counted in spy.calls] == [False]
+        assert len(aggregated) == 1
+        assert (again.total, again.facets) == (first.total, first.facets)
+        assert again.facets_by == "relevance"
+    monkeypatch.undo()
+    f.article("Flood report late", body="flood water")
+    drain(backend, wait=10)
+    assert backend.search(request).total == 37
