@@ -455,8 +455,9 @@ class TantivyBackend(SearchBackend):
 
         * the total is exact when the top-k saw every match or counted them
           in its own pass (a match dated after now would be counted too:
-          then, and for the pruned one-word query, it is an estimate from
-          the word's document frequency, within [seen, high]);
+          then it is an estimate, that count, which bounds it; for the
+          pruned one-word query, the word's document frequency, within
+          [seen, high]);
         * facets count the best ``len(ranked.addrs)`` matches by BM25 (the
           hits the page's recency blend chose from), looked up by id: one
           term query per hit (a term set on ``id`` reads the whole column:
@@ -487,7 +488,12 @@ class TantivyBackend(SearchBackend):
             )
         low = max(seen, len(addrs))
         estimate = low
-        if compiled.pruned is not None:
+        if ranked.counted is not None:
+            # The top-k counted every match, a few dated after now among
+            # them: at least the public count, so the bound and the figure.
+            high = max(low, min(high, ranked.counted))
+            estimate = ranked.counted
+        elif compiled.pruned is not None:
             field, token, _ = compiled.optional
             estimate = freq(searcher, field, token)
         return Counts(
