@@ -285,10 +285,16 @@ def run(
         retry = ask(query, fuzzy=True)
         if retry.total:
             outcome.results, outcome.fuzzy = retry, True
+    since = outcome.results.narrowed_from
+    bodies = (
+        f"and in the texts of articles from {since:%B %Y} on only"
+        if since
+        else "not in article texts"
+    )
     for phrase in outcome.results.narrowed:
         params.problems.append(
             f"{phrase} is made of words most articles have: it was looked for "
-            "in headlines, standfirsts and names, not in article texts."
+            f"in headlines, standfirsts and names, {bodies}."
         )
     if query.dropped:
         params.problems.append(

@@ -121,8 +121,11 @@ class SearchResults:
     # Which matches those are: the "newest", or the best by "relevance" (a
     # recency page's rescore window: the hits it chose from).
     facets_by: str = "newest"
-    # Phrases of very common words looked for outside article bodies only.
+    # Phrases of very common words looked for in headlines, standfirsts and
+    # names, and in article bodies from ``narrowed_from`` on only (a date;
+    # None: in no body).
     narrowed: list[str] = field(default_factory=list)
+    narrowed_from: date | None = None
 
 
 @dataclass

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from operator import itemgetter
 
 import tantivy
@@ -37,6 +37,7 @@ from .tantivy_counts import (
     COMMON_MIN_DOCS,
     EXACT_MAX,
     PHRASE_BODY_MAX_DOCS,
+    PHRASE_BODY_WINDOW,
     Counter,
     Counts,
     Ranked,
@@ -46,6 +47,7 @@ from .tantivy_counts import (
     round_estimate,
     strip_common,
     upper_bound,
+    window_months,
 )
 from .tantivy_highlight import highlight_hits
 from .tantivy_query import Compiler
@@ -149,6 +151,9 @@ class TantivyBackend(SearchBackend):
         self.common_min_docs = int(self.options.get("COMMON_MIN_DOCS", COMMON_MIN_DOCS))
         self.phrase_body_max = int(
             self.options.get("PHRASE_BODY_MAX_DOCS", PHRASE_BODY_MAX_DOCS)
+        )
+        self.phrase_window = int(
+            self.options.get("PHRASE_BODY_WINDOW", PHRASE_BODY_WINDOW)
         )
         # Counts and facets beside the top-k, on a small per-process pool.
         self.counts_beside = bool(self.options.get("COUNTS_BESIDE", True))
@@ -308,6 +313,9 @@ class TantivyBackend(SearchBackend):
             facets_over=counts.over,
             facets_by=counts.by,
             narrowed=[p.to_text() for p in query.atoms() if p in narrow],
+            narrowed_from=(
+                date(*divmod(min(compiled.window), 100), 1) if narrow else None
+            ),
         )
 
     def matches_at_least(self, request: SearchRequest, n: int) -> int:
@@ -366,6 +374,9 @@ class TantivyBackend(SearchBackend):
         names, the compiled tantivy queries)."""
         query = strip_common(searcher, request.query, self.common_min_docs)
         narrow = costly_phrases(searcher, query, self.phrase_body_max)
+        window = self._phrase_window(searcher, now) if narrow else None
+        if window is None:  # no such phrase, or every body is in the window
+            narrow, window = frozenset(), ()
         compiled = (compiler or self.compiler).compile(
             query,
             request.filters,
@@ -374,8 +385,18 @@ class TantivyBackend(SearchBackend):
             request.fuzzy,
             narrow,
             functools.partial(freq, searcher),
+            window,
         )
         return query, narrow, compiled
+
+    def _phrase_window(self, searcher, now) -> tuple[int, ...] | None:
+        """The months (``ym``) whose bodies a costly phrase is looked for in:
+        the newest holding ``PHRASE_BODY_WINDOW`` articles, and any after
+        them up to ``now`` (``window_months``); None if that is the whole
+        archive (then every body is asked)."""
+        archive = self.counter.archive(searcher, self._stamp)
+        found = window_months(archive, self.phrase_window, now)
+        return tuple(found[0]) if found else None
 
     def _ranked(self, searcher, compiled, sort, request, now, count: bool = False):
         """(the exact total if every match was seen, else None; how many

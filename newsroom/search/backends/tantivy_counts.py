@@ -57,6 +57,10 @@ ARCHIVE_SECONDS = 30.0  # months of the archive re-read at most this often
 COMMON_SHARE = 0.2
 COMMON_MIN_DOCS = 50_000
 PHRASE_BODY_MAX_DOCS = 50_000  # see costly_phrases
+# Such phrases are still looked for in the texts of the newest articles:
+# whole months, newest first, holding at least this many (see
+# ``costly_phrases``).
+PHRASE_BODY_WINDOW = 10_000
 LONG_MIN_WORDS = 4
 LONG_KEEP = 2
 HAS = ("headline", "body")
@@ -198,8 +202,9 @@ def costly_phrases(
     A phrase is checked by reading the positions of its words in every body
     that has them all; at 1,000,000 articles a phrase like "the budget"
     cost 100-400 ms that way (bench/search.py, "phrase"), the rest of a page
-    ~10. Such phrases are looked for in headlines, standfirsts and names
-    only, and the page says so."""
+    ~10. Such phrases are looked for in headlines, standfirsts and names,
+    and in the bodies of the newest months only (``PHRASE_BODY_WINDOW``
+    articles: 1-5 ms at 1M, docs/search.md), and the page says so."""
     found = set()
     for atom in query.atoms():
         if isinstance(atom, Phrase):

@@ -58,6 +58,8 @@ class Compiled:
     # ``Compiler.pruned``), and that clause's (field, token, boost).
     pruned: Query | None = None
     optional: tuple[str, str, float] | None = None
+    # The months whose bodies the narrowed phrases were looked for in.
+    window: tuple[int, ...] = ()
 
 
 def _plain_tokens(clause) -> list[str] | None:
@@ -103,11 +105,19 @@ class Compiler:
 
     # Atoms
     def atom(
-        self, atom: Atom, fuzzy: bool = False, narrow: frozenset = frozenset()
+        self,
+        atom: Atom,
+        fuzzy: bool = False,
+        narrow: frozenset = frozenset(),
+        window: tuple[int, ...] = (),
     ) -> Query | None:
+        """``narrow``: phrases looked for in bodies only within ``window``
+        (months, ``ym``; none: not in bodies)."""
         if isinstance(atom, Phrase):
             tokens = analysis.analyze(" ".join(atom.words))
-            return self.tokens(tokens, skip=("body",) if atom in narrow else ())
+            if atom in narrow:
+                return self.tokens(tokens, skip=("body",), window=window)
+            return self.tokens(tokens)
         if atom.prefix:
             tokens = analysis.analyze(atom.text, analysis.FOLDED)
             return self.tokens(tokens, prefix=True)
@@ -119,12 +129,24 @@ class Compiler:
         prefix: bool = False,
         fuzzy: bool = False,
         skip: tuple[str, ...] = (),
+        window: tuple[int, ...] = (),
     ) -> Query | None:
+        """``skip``: fields not asked, but for a phrase in a skipped body
+        within ``window`` (months, ``ym``): there the window's documents
+        lead, so only their positions are read."""
         if not tokens:
             return None
         parts = []
         for name, boost in self.boosts.items():
             if name in skip:
+                if name == "body" and window and len(tokens) > 1 and boost > 0:
+                    inside = Query.boolean_query(
+                        [
+                            (Occur.Must, self.months(window)),
+                            (Occur.Must, Query.phrase_query(self.schema, name, tokens)),
+                        ]
+                    )
+                    parts.append((Occur.Should, Query.boost_query(inside, boost)))
                 continue
             q = self._field(name, tokens, prefix, fuzzy)
             if q is not None and boost > 0:
@@ -206,6 +228,7 @@ class Compiler:
         fuzzy: bool,
         narrow: frozenset = frozenset(),
         order: Callable[[str, str], int] | None = None,
+        window: tuple[int, ...] = (),
     ) -> tuple[Query | None, list[str], bool]:
         """(query, alias groups used, has positive part). ``order(field,
         token)``: a word's document frequency, to chain a long AND (see
@@ -219,7 +242,9 @@ class Compiler:
                 expanded, label = self.expand(atom, aliases)
                 if label and len(expanded) > 1:
                     groups.append(label)
-                options += [c for a in expanded if (c := self.atom(a, fuzzy, narrow))]
+                options += [
+                    c for a in expanded if (c := self.atom(a, fuzzy, narrow, window))
+                ]
             if options:
                 parts.append(
                     (Occur.Must, _boolean([(Occur.Should, o) for o in options]))
@@ -382,6 +407,11 @@ class Compiler:
     def _term(self, name: str, token: str) -> Query:
         return Query.term_query(self.schema, name, token)
 
+    def months(self, window: tuple[int, ...]) -> Query:
+        """Articles of these months (``ym``), scoring nothing."""
+        found = Query.term_set_query(self.schema, "ym", list(window))
+        return Query.const_score_query(found, 0.0)
+
     def public(self, now: datetime) -> Query:
         """Articles out by ``now`` (scheduled ones have a later ``ts``)."""
         return Query.range_query(
@@ -437,10 +467,11 @@ class Compiler:
         fuzzy: bool = False,
         narrow: frozenset = frozenset(),
         order: Callable[[str, str], int] | None = None,
+        window: tuple[int, ...] = (),
     ) -> Compiled:
-        """``narrow``: phrases looked for outside the body only (see
-        ``tantivy_counts.costly_phrases``); ``order``: document frequencies,
-        to chain a long AND (``_and_chain``)."""
+        """``narrow``: phrases looked for in bodies within ``window`` only
+        (months; see ``tantivy_counts.costly_phrases``); ``order``: document
+        frequencies, to chain a long AND (``_and_chain``)."""
         aliases = self.alias_map(groups)
         # One clause of single-term words and no alias in it: the flat sum
         # is the text query too (the same matches, terms and BM25 sum), so
@@ -450,8 +481,10 @@ class Compiler:
         if flat is not None:
             text, used, positive = flat, [], True
         else:
-            text, used, positive = self.text_query(q, aliases, fuzzy, narrow, order)
-        base = self.text_query(q, {}, fuzzy, narrow)[0] if used else None
+            text, used, positive = self.text_query(
+                q, aliases, fuzzy, narrow, order, window
+            )
+        base = self.text_query(q, {}, fuzzy, narrow, window=window)[0] if used else None
         parts = [
             (Occur.Must, Query.const_score_query(x, 0.0)) for x in self.filters(f, now)
         ]
@@ -486,4 +519,5 @@ class Compiler:
             else None,
             pruned=pruned[0] if pruned else None,
             optional=pruned[1] if pruned else None,
+            window=window if narrow else (),
         )

@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from newsroom.articles.models import Article
 from newsroom.articles.tests import factories as f
 from newsroom.search import aliases, analytics
 from newsroom.search.backends import get_backend, reset_backends
@@ -42,6 +43,7 @@ def small_bounds(tmp_path, settings):
                 "FACET_CACHE_SECONDS": 0,
                 "COMMON_MIN_DOCS": 0,
                 "PHRASE_BODY_MAX_DOCS": 10,
+                "PHRASE_BODY_WINDOW": 12,
             },
         }
     }
@@ -186,22 +188,46 @@ def test_long_questions_leave_out_words_most_articles_have(small_bounds):
     assert [h.headline for h in got.hits] == ["Quiet harbour"]
 
 
-def test_phrases_of_very_common_words_skip_bodies_and_say_so(small_bounds, client):
+def test_phrases_of_very_common_words_read_only_the_newest_bodies_and_say_so(
+    small_bounds, client
+):
     """A phrase whose every word is in more than PHRASE_BODY_MAX_DOCS bodies
-    is looked for in headlines, standfirsts and names only (the costly
-    positions are the bodies'), and the page and the API say so; a phrase
-    with a rarer word is still found in bodies."""
+    is looked for in headlines, standfirsts and names, and in the bodies of
+    the newest whole months holding PHRASE_BODY_WINDOW articles only (the
+    costly positions are the bodies'); the page and the API say from which
+    month. A phrase with a rarer word is still found in every body."""
     backend = small_bounds
-    common = backend.search(SearchRequest(parse('"flood water"')))
-    assert (common.total, common.narrowed) == (0, ['"flood water"'])
+    common = backend.search(SearchRequest(parse('"flood water"'), limit=50))
+    since = common.narrowed_from
+    assert common.narrowed == ['"flood water"'] and since and since.day == 1
+    flood = Article.objects.filter(body__contains="flood water")
+    recent = {a.headline for a in flood if a.published_at.date() >= since}
+    # The newest months hold at least the window's 12 articles (one is the
+    # harbour's), and the older months' bodies are not read.
+    assert 11 <= len(recent) < flood.count() == 36
+    assert {h.headline for h in common.hits} == recent
+    assert common.total == len(recent)
     heads = SearchRequest(parse('"flood report"'), limit=50)  # in headlines
     assert backend.search(heads).total == 36
     rare = backend.search(SearchRequest(parse('"calm sea"')))
-    assert (rare.total, rare.narrowed) == (1, [])
+    assert (rare.total, rare.narrowed, rare.narrowed_from) == (1, [], None)
+    said = f"in the texts of articles from {since.strftime('%B %Y')} on only"
     html = client.get("/search/", {"q": '"flood water"'}).content.decode()
-    assert "is made of words most articles have" in html
+    assert "is made of words most articles have" in html and said in html
     data = client.get("/api/v1/search", {"q": '"flood water"'}).json()
-    assert any("most articles have" in n for n in data["notices"])
+    assert any(said in n for n in data["notices"])
+
+
+def test_a_costly_phrase_reads_every_body_when_the_window_is_the_archive(
+    small_bounds,
+):
+    """When the newest months that hold PHRASE_BODY_WINDOW articles are the
+    whole archive, nothing is left out: every body is read, and nothing is
+    said."""
+    backend = small_bounds
+    backend.phrase_window = 1000
+    found = backend.search(SearchRequest(parse('"flood water"'), limit=50))
+    assert (found.total, found.narrowed, found.narrowed_from) == (36, [], None)
 
 
 def test_counts_run_beside_the_top_k_and_equal_counts_after_it(
