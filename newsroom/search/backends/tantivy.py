@@ -24,6 +24,7 @@ from tantivy import Occur, Query
 
 from .. import analysis, highlight, spelling
 from .base import (
+    Filters,
     Hit,
     IndexUnavailable,
     SearchBackend,
@@ -38,12 +39,14 @@ from .tantivy_counts import (
     EXACT_MAX,
     PHRASE_BODY_MAX_DOCS,
     PHRASE_BODY_WINDOW,
+    Archive,
     Counter,
     Counts,
     Ranked,
     costly_phrases,
     counts_pool,
     freq,
+    month_range,
     round_estimate,
     strip_common,
     upper_bound,
@@ -374,7 +377,7 @@ class TantivyBackend(SearchBackend):
         names, the compiled tantivy queries)."""
         query = strip_common(searcher, request.query, self.common_min_docs)
         narrow = costly_phrases(searcher, query, self.phrase_body_max)
-        window = self._phrase_window(searcher, now) if narrow else None
+        window = self._phrase_window(searcher, now, request.filters) if narrow else None
         if window is None:  # no such phrase, or every body is in the window
             narrow, window = frozenset(), ()
         compiled = (compiler or self.compiler).compile(
@@ -389,12 +392,25 @@ class TantivyBackend(SearchBackend):
         )
         return query, narrow, compiled
 
-    def _phrase_window(self, searcher, now) -> tuple[int, ...] | None:
+    def _phrase_window(
+        self, searcher, now, filters: Filters | None = None
+    ) -> tuple[int, ...] | None:
         """The months (``ym``) whose bodies a costly phrase is looked for in:
-        the newest holding ``PHRASE_BODY_WINDOW`` articles, and any after
-        them up to ``now`` (``window_months``); None if that is the whole
-        archive (then every body is asked)."""
+        of the months the date filters allow, the newest holding
+        ``PHRASE_BODY_WINDOW`` articles, and any after them up to ``now``
+        or the filters' last month (``window_months``); None if that is
+        every month they allow (then every body is asked)."""
         archive = self.counter.archive(searcher, self._stamp)
+        low, high = month_range(filters) if filters else (None, None)
+        if low is not None or high is not None:
+            months = tuple(
+                (ym, n)
+                for ym, n in archive.months
+                if (low is None or ym >= low) and (high is None or ym <= high)
+            )
+            archive = Archive(sum(n for _, n in months), months)
+            if high is not None and high < now.year * 100 + now.month:
+                now = datetime(high // 100, high % 100, 1, tzinfo=UTC)
         found = window_months(archive, self.phrase_window, now)
         return tuple(found[0]) if found else None
 

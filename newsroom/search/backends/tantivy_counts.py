@@ -216,6 +216,25 @@ def costly_phrases(
     return frozenset(found)
 
 
+def month_range(filters) -> tuple[int | None, int | None]:
+    """The first and last months (``ym``) the date filters allow (None: no
+    bound)."""
+    low = high = None
+    if filters.year:
+        low, high = (
+            (filters.year * 100 + filters.month,) * 2
+            if filters.month
+            else (filters.year * 100 + 1, filters.year * 100 + 12)
+        )
+    if filters.date_from:
+        start = filters.date_from.year * 100 + filters.date_from.month
+        low = start if low is None else max(low, start)
+    if filters.date_to:
+        end = filters.date_to.year * 100 + filters.date_to.month
+        high = end if high is None else min(high, end)
+    return low, high
+
+
 def window_months(
     archive: Archive, wanted: float, now: datetime
 ) -> tuple[list[int], int] | None:

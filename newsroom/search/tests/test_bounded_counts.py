@@ -7,7 +7,7 @@ have. Each test fails if its shortcut silently stops applying."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone
@@ -216,6 +216,38 @@ def test_phrases_of_very_common_words_read_only_the_newest_bodies_and_say_so(
     assert "is made of words most articles have" in html and said in html
     data = client.get("/api/v1/search", {"q": '"flood water"'}).json()
     assert any(said in n for n in data["notices"])
+
+
+def test_a_costly_phrases_window_is_taken_within_the_date_filters(small_bounds):
+    """With date filters, the newest bodies a costly phrase is looked for in
+    are those of the months the filters allow: a month that holds fewer than
+    PHRASE_BODY_WINDOW articles is read whole (nothing said), and a longer
+    range is read from its own newest months, not the archive's."""
+    backend = small_bounds
+    flood = list(Article.objects.filter(body__contains="flood water"))
+    oldest = min(a.published_at for a in flood)
+    month = Filters(year=oldest.year, month=oldest.month)
+    found = backend.search(SearchRequest(parse('"flood water"'), month, limit=50))
+    held = {
+        a.headline
+        for a in flood
+        if (a.published_at.year, a.published_at.month) == (oldest.year, oldest.month)
+    }
+    assert held and found.narrowed == [] and found.narrowed_from is None
+    assert {h.headline for h in found.hits} == held
+    # The four whole months from the oldest article's: 24-30 articles, at
+    # most 6 in the first (the fixture's groups of 6 are 31 days apart), so
+    # the window of 12 is their newest months and leaves the first out.
+    start = oldest.date().replace(day=1)
+    y, m = divmod(start.month - 1 + 4, 12)
+    end = date(start.year + y, m + 1, 1) - timedelta(days=1)
+    span = Filters(date_from=start, date_to=end)
+    found = backend.search(SearchRequest(parse('"flood water"'), span, limit=50))
+    since = found.narrowed_from
+    assert found.narrowed == ['"flood water"'] and start < since <= end
+    inside = {a.headline for a in flood if since <= a.published_at.date() <= end}
+    assert 12 <= len(inside) < sum(start <= a.published_at.date() <= end for a in flood)
+    assert {h.headline for h in found.hits} == inside
 
 
 def test_a_costly_phrase_reads_every_body_when_the_window_is_the_archive(
