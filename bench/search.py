@@ -31,7 +31,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
+import platform
 import random
 import re
 import shutil
@@ -532,14 +534,29 @@ def end_to_end(
     return results, memory
 
 
+def cpu_model() -> str:
+    """The processor's name (machines differ by a third in CPU a page)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown processor"
+
+
 def print_table(args, built: dict, engine: dict, page: dict, memory: dict) -> None:
     print()
+    index = (
+        f"index built in {built['index_s']:.0f} s = {built['rate']:,.0f} docs/s"
+        if not math.isnan(built["index_s"])  # nan: --no-rebuild
+        else "index kept (--no-rebuild)"
+    )
     print(
-        f"{built['docs']:,} articles (seed {args.seed}); index built in "
-        f"{built['index_s']:.0f} s = {built['rate']:,.0f} docs/s; index "
+        f"{built['docs']:,} articles (seed {args.seed}); {index}; index "
         f"{built['size'] / 1e6:,.0f} MB "
         f"({built['size'] / built['docs']:,.0f} B/doc); "
-        f"{os.cpu_count()} cores shared (wrk, server, other work)"
+        f"{os.cpu_count()} cores ({cpu_model()}) shared (wrk, server, other work)"
     )
     if built["generated_s"]:
         print(f"generation: {built['generated_s']:.0f} s")
