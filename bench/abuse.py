@@ -11,7 +11,9 @@ to everyone else.
    report), ``spelling-bait`` a long run of misspelt words, ``spell-3``
    three misspelt long words (the most that still get spelling help),
    ``phrases`` quoted phrases of common words, ``prefix`` two-letter
-   prefixes (``ab*``), and ``normal`` one common word for comparison.
+   prefixes (``ab*``), ``exclusions`` one word and excluded phrases of
+   common words (``-"said company"``), and ``normal`` one common word for
+   comparison.
    Each is sent through the results page in process (``django.test.Client``:
    parsing, search, relaxed retry, spelling, facets, snippets, the public
    check, the template); p50/p99 per type. Goal: each < 100 ms.
@@ -141,6 +143,18 @@ def worst_queries(seed: int) -> dict[str, list[str]]:
     out["prefix"] = [
         fill([w[:2] + "*" for w in rng.sample(common, 300)], " OR ")[0]
         for _ in range(10)
+    ]
+    # One word, then as many excluded phrases of common words as fit: each
+    # is checked against every match of the word.
+    out["exclusions"] = [
+        word
+        + " "
+        + fill(
+            ['-"' + " ".join(rng.sample(common[:60], 2)) + '"' for _ in range(400)],
+            " ",
+            LIMIT_CHARS - len(word) - 1,
+        )[0]
+        for word in rng.sample(common, 10)
     ]
     return out
 

@@ -9,9 +9,9 @@ The language, all of it:
   ``flood OR fire city`` means ``(flood OR fire) AND city``)
 * ``pref*``          any word starting with ``pref`` (at least 2 letters)
 
-At most ``MAX_TERMS`` words in all, ``MAX_PREFIXES`` of them prefixes and
-``MAX_ALTERNATIVES`` in one OR chain
-(``SearchQuery.dropped`` counts the rest).
+At most ``MAX_TERMS`` words in all, ``MAX_PREFIXES`` of them prefixes,
+``MAX_EXCLUDED_PHRASES`` excluded phrases and ``MAX_ALTERNATIVES`` in one
+OR chain (``SearchQuery.dropped`` counts the rest).
 
 Anything else is text: a lone ``-``, ``OR`` at either end, an unbalanced
 quote (the phrase runs to the end), brackets, control characters, emoji. The
@@ -34,7 +34,7 @@ MAX_CLAUSES = 128
 # question rarely has more. The rest are dropped and the page says so.
 MAX_TERMS = 64
 # Prefix searches (``pref*``) a query may use: each expands to up to 50 terms
-# in three fields, so 64 of them cost ~0.4 s at 100,000 articles
+# in four fields, so 64 of them cost ~0.4 s at 100,000 articles
 # (bench/abuse.py). Past this they are left out like words past MAX_TERMS.
 MAX_PREFIXES = 4
 # Alternatives in one OR chain: each is a scorer on every field over a union
@@ -42,6 +42,11 @@ MAX_PREFIXES = 4
 # 100,000 articles (bench/abuse.py, "or"); a reader's chain of synonyms is
 # far shorter. Past this they are left out like words past MAX_TERMS.
 MAX_ALTERNATIVES = 16
+# Excluded phrases a query may use: each is checked against every match, so
+# at 1,000,000 articles 31 excluded phrases of common words cost ~0.85-1.07 s
+# a page, 8 of them ~26 ms (bench/abuse.py, "exclusions"). Past this they are
+# left out like words past MAX_TERMS.
+MAX_EXCLUDED_PHRASES = 8
 MIN_PREFIX = 2
 # English function words: left out of a relaxed (any-word) query, where they
 # would match nearly every article and only add noise to the ranking.
@@ -257,8 +262,12 @@ def parse(text: str) -> SearchQuery:
         return True
 
     must = [left for c in must if (left := [a for a in c if allowed(a)])]
-    exclude = [a for a in exclude if allowed(a)]
+    exclude = [a for a in dict.fromkeys(exclude) if allowed(a)]
     over = max(0, seen[0] - MAX_PREFIXES)
+    phrases = [a for a in exclude if isinstance(a, Phrase)]
+    for atom in phrases[MAX_EXCLUDED_PHRASES:]:
+        exclude.remove(atom)
+        over += len(atom.words)
     budget = [MAX_TERMS]
     clauses = []
     for c in must[:MAX_CLAUSES]:

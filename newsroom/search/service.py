@@ -22,6 +22,7 @@ from .backends import get_backend
 from .backends.base import Filters, SearchBackend, SearchRequest, SearchResults, Sort
 from .query import (
     MAX_ALTERNATIVES,
+    MAX_EXCLUDED_PHRASES,
     MAX_PREFIXES,
     MAX_TERMS,
     SearchQuery,
@@ -300,7 +301,8 @@ def run(
         params.problems.append(
             f"Searched for {query.size()} words only; {query.dropped} more were "
             f"left out (at most {MAX_TERMS} a search, {MAX_ALTERNATIVES} joined "
-            f"by OR, {MAX_PREFIXES} word* searches)."
+            f"by OR, {MAX_PREFIXES} word* searches, {MAX_EXCLUDED_PHRASES} "
+            'excluded -"phrases").'
         )
     if log and params.page == 1 and params.q:
         analytics.record(params.q, outcome.results.total, network=network)

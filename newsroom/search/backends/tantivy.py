@@ -315,7 +315,8 @@ class TantivyBackend(SearchBackend):
             total_max=counts.high,
             facets_over=counts.over,
             facets_by=counts.by,
-            narrowed=[p.to_text() for p in query.atoms() if p in narrow],
+            narrowed=[p.to_text() for p in query.atoms() if p in narrow]
+            + [f"-{p.to_text()}" for p in query.exclude if p in narrow],
             narrowed_from=(
                 date(*divmod(min(compiled.window), 100), 1) if narrow else None
             ),

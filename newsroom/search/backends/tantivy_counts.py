@@ -204,9 +204,11 @@ def costly_phrases(
     cost 100-400 ms that way (bench/search.py, "phrase"), the rest of a page
     ~10. Such phrases are looked for in headlines, standfirsts and names,
     and in the bodies of the newest months only (``PHRASE_BODY_WINDOW``
-    articles: 1-5 ms at 1M, docs/search.md), and the page says so."""
+    articles: 1-5 ms at 1M, docs/search.md), and the page says so. So
+    are excluded ones: at 1M each ``-"the government"`` cost ~55 ms a page
+    checked in every body (eight of them 420 ms)."""
     found = set()
-    for atom in query.atoms():
+    for atom in (*query.atoms(), *query.exclude):  # an exclusion reads them too
         if isinstance(atom, Phrase):
             tokens = atom_tokens(atom) or []
             if len(tokens) > 1 and all(

@@ -256,7 +256,7 @@ class Compiler:
         if positive and self.proximity_weight > 0:
             parts += self._proximity(q)
         for atom in q.exclude:
-            c = self.atom(atom)
+            c = self.atom(atom, narrow=narrow, window=window)
             if c is not None:
                 parts.append((Occur.MustNot, c))
         if not parts:

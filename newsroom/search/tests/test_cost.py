@@ -241,6 +241,23 @@ def test_prefix_searches_are_capped():
     assert mixed.to_text() == "ab* cd* ef* gh* harbour" and mixed.dropped == 2
 
 
+def test_excluded_phrases_are_capped():
+    """At most MAX_EXCLUDED_PHRASES excluded phrases a query (each is checked
+    against every match: at 1M, 31 excluded phrases of common words cost
+    ~0.85-1.07 s a page, bench/abuse.py "exclusions"); the others are left
+    out and their words counted. Excluded words are not capped by it."""
+    from newsroom.search.query import MAX_EXCLUDED_PHRASES, Phrase
+
+    q = parse("harbour " + " ".join(f'-"a{n} b{n}"' for n in range(20)))
+    assert len(q.exclude) == MAX_EXCLUDED_PHRASES
+    assert all(isinstance(a, Phrase) for a in q.exclude)
+    assert q.dropped == (20 - MAX_EXCLUDED_PHRASES) * 2
+    same = parse('harbour -"a b" -"a b" -"a b"')  # the same phrase is one
+    assert len(same.exclude) == 1 and same.dropped == 0
+    words = parse("harbour " + " ".join(f"-w{n}" for n in range(20)))
+    assert len(words.exclude) == 20 and words.dropped == 0
+
+
 @pytest.mark.parametrize("value", ["60", "0/60", "sixty/60", "60/"])
 def test_a_malformed_search_rate_fails_manage_py_check(value):
     """NEWSROOM_SEARCH_RATE must be "count/seconds" with both positive: any
