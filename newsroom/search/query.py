@@ -42,10 +42,11 @@ MAX_PREFIXES = 4
 # 100,000 articles (bench/abuse.py, "or"); a reader's chain of synonyms is
 # far shorter. Past this they are left out like words past MAX_TERMS.
 MAX_ALTERNATIVES = 16
-# Excluded phrases a query may use: each is checked against every match, so
-# at 1,000,000 articles 31 excluded phrases of common words cost ~0.85-1.07 s
-# a page, 8 of them ~26 ms (bench/abuse.py, "exclusions"). Past this they are
-# left out like words past MAX_TERMS.
+# Excluded phrases a query may use: each is checked against every match. At
+# 1,000,000 articles 31 excluded phrases of common words cost 0.85-1.07 s a
+# page checked in every body, 88-143 ms checked where a searched phrase of
+# common words is (costly_phrases), and 8 of them ~26 ms (bench/abuse.py,
+# "exclusions"). Past this they are left out like words past MAX_TERMS.
 MAX_EXCLUDED_PHRASES = 8
 MIN_PREFIX = 2
 # English function words: left out of a relaxed (any-word) query, where they
