@@ -258,7 +258,8 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "newsroom@localhost")
 # Search backends, Django's alias-dict idiom (see docs/search.md). Tantivy
 # OPTIONS: PATH; optional HEAP_SIZE, THREADS (the indexer's writer), BOOSTS
 # (per field), RECENCY_HALF_LIFE_DAYS, RECENCY_WEIGHT, RESCORE_WINDOW,
-# FACET_CACHE_SECONDS, EXACT_COUNT_MAX, COMMON_MIN_DOCS, PHRASE_BODY_MAX_DOCS.
+# FACET_CACHE_SECONDS, EXACT_COUNT_MAX, COMMON_MIN_DOCS, PHRASE_BODY_MAX_DOCS,
+# PHRASE_BODY_WINDOW.
 NEWSROOM_SEARCH_BACKENDS = {
     "default": {
         "BACKEND": "newsroom.search.backends.tantivy.TantivyBackend",

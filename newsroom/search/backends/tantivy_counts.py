@@ -237,6 +237,21 @@ def month_range(filters) -> tuple[int | None, int | None]:
     return low, high
 
 
+def month_span(first: int, last: int) -> list[int]:
+    """The months (``ym``) from ``first`` to ``last``, both included."""
+    out = []
+    y, m = divmod(first, 100)
+    while y * 100 + m <= last:
+        out.append(y * 100 + m)
+        y, m = (y, m + 1) if m < 12 else (y + 1, 1)
+    return out
+
+
+def month_before(ym: int) -> int:
+    y, m = divmod(ym, 100)
+    return y * 100 + m - 1 if m > 1 else (y - 1) * 100 + 12
+
+
 def window_months(
     archive: Archive, wanted: float, now: datetime
 ) -> tuple[list[int], int] | None:
