@@ -278,6 +278,40 @@ def test_a_costly_phrases_window_is_taken_within_the_date_filters(small_bounds):
     assert {h.headline for h in found.hits} == inside
 
 
+@pytest.mark.parametrize(
+    "dates",
+    [
+        {"to": "0001-01-15"},
+        {"from": "9999-12-01"},
+        {"year": "9999", "month": "12"},
+        {"year": "1", "month": "1"},
+        {"from": "0001-01-01", "to": "9999-12-31"},
+        {"from": "2099-01-01", "to": "2001-01-01"},  # reversed: swapped
+    ],
+)
+def test_a_costly_phrase_under_extreme_dates_is_answered(small_bounds, client, dates):
+    """A reader's date filters reach the window's month arithmetic (the
+    first and last months they allow, the months after the archive's
+    newest): dates at the ends of the calendar, or a range past every
+    article, get a page and an API answer, never a 500, and every hit is
+    inside the dates."""
+    page = client.get("/search/", {"q": '"flood water"', **dates})
+    assert page.status_code == 200
+    api = client.get("/api/v1/search", {"q": '"flood water"', **dates})
+    assert api.status_code == 200
+    low, high = sorted(
+        (
+            date.fromisoformat(dates.get("from", "0001-01-01")),
+            date.fromisoformat(dates.get("to", "9999-12-31")),
+        )
+    )
+    if "year" in dates:
+        low = high = None
+    for hit in api.json()["hits"]:
+        day = date.fromisoformat(hit["published_at"][:10])
+        assert low is not None and low <= day <= high
+
+
 def test_a_costly_phrase_reads_every_body_when_the_window_is_the_archive(
     small_bounds,
 ):
