@@ -12,8 +12,9 @@ to everyone else.
    three misspelt long words (the most that still get spelling help),
    ``phrases`` quoted phrases of common words, ``prefix`` two-letter
    prefixes (``ab*``), ``exclusions`` one word and excluded phrases of
-   common words (``-"said company"``), and ``normal`` one common word for
-   comparison.
+   common words (``-"said company"``), ``chains`` an AND of OR chains of
+   common words (four of 16, eight of 8), and ``normal`` one common word
+   for comparison.
    Each is sent through the results page in process (``django.test.Client``:
    parsing, search, relaxed retry, spelling, facets, snippets, the public
    check, the template); p50/p99 per type. Goal: each < 100 ms.
@@ -155,6 +156,17 @@ def worst_queries(seed: int) -> dict[str, list[str]]:
             LIMIT_CHARS - len(word) - 1,
         )[0]
         for word in rng.sample(common, 10)
+    ]
+    # An AND of OR chains of common words, as many words as a query keeps
+    # (query.MAX_TERMS, query.MAX_ALTERNATIVES a chain): each chain is a
+    # union over most of the archive, and the AND seeks every union at each
+    # match. Half four chains of 16, half eight of 8.
+    out["chains"] = [
+        " ".join(
+            "(" + " OR ".join(rng.sample(common[:100], per)) + ")"
+            for _ in range(64 // per)
+        )
+        for per in (16, 8) * 5
     ]
     return out
 

@@ -297,6 +297,13 @@ def run(
             f"{phrase} is made of words most articles have: it was looked for "
             f"in headlines, standfirsts and names, {bodies}."
         )
+    left_out = outcome.results.left_out
+    if left_out:
+        params.problems.append(
+            f"{', '.join(left_out)} {'was' if len(left_out) == 1 else 'were'} "
+            "left out: words most articles have cost too much in OR searches "
+            "joined together, so the rarer ones were looked for."
+        )
     if query.dropped:
         params.problems.append(
             f"Searched for {query.size()} words only; {query.dropped} more were "

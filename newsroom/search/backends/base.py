@@ -126,6 +126,9 @@ class SearchResults:
     # None: in no body).
     narrowed: list[str] = field(default_factory=list)
     narrowed_from: date | None = None
+    # OR alternatives left out of an AND of OR chains that would read too
+    # much (the backend's cost rule; as the reader wrote them).
+    left_out: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -35,6 +35,7 @@ from .base import (
     Writer,
 )
 from .tantivy_counts import (
+    CHAIN_MAX_POSTINGS,
     COMMON_MIN_DOCS,
     EXACT_MAX,
     PHRASE_BODY_MAX_DOCS,
@@ -51,6 +52,7 @@ from .tantivy_counts import (
     month_span,
     round_estimate,
     strip_common,
+    trim_chains,
     upper_bound,
     window_months,
 )
@@ -157,6 +159,9 @@ class TantivyBackend(SearchBackend):
         self.phrase_body_max = int(
             self.options.get("PHRASE_BODY_MAX_DOCS", PHRASE_BODY_MAX_DOCS)
         )
+        self.chain_max_postings = int(
+            self.options.get("CHAIN_MAX_POSTINGS", CHAIN_MAX_POSTINGS)
+        )
         self.phrase_window = int(
             self.options.get("PHRASE_BODY_WINDOW", PHRASE_BODY_WINDOW)
         )
@@ -208,7 +213,7 @@ class TantivyBackend(SearchBackend):
             raise IndexUnavailable(f"no complete search index under {self.store.root}")
         searcher = self.searcher()
         now = request.now or timezone.now()
-        query, narrow, compiled = self._compile(searcher, request, now)
+        query, narrow, compiled, left_out = self._compile(searcher, request, now)
         sort = request.sort
         if compiled.text is None and sort in (Sort.RECENT, Sort.RELEVANCE):
             sort = Sort.NEWEST  # nothing to score: browse by date
@@ -322,6 +327,7 @@ class TantivyBackend(SearchBackend):
             narrowed_from=(
                 date(*divmod(min(compiled.window), 100), 1) if narrow else None
             ),
+            left_out=[a.to_text() for a in left_out],
         )
 
     def matches_at_least(self, request: SearchRequest, n: int) -> int:
@@ -377,8 +383,9 @@ class TantivyBackend(SearchBackend):
 
     def _compile(self, searcher, request: SearchRequest, now, compiler=None):
         """(the query as searched, its phrases narrowed to headlines and
-        names, the compiled tantivy queries)."""
+        names, the compiled tantivy queries, the OR alternatives left out)."""
         query = strip_common(searcher, request.query, self.common_min_docs)
+        query, left_out = trim_chains(searcher, query, self.chain_max_postings)
         narrow = costly_phrases(searcher, query, self.phrase_body_max)
         found = self._phrase_window(searcher, now, request.filters) if narrow else None
         if found is None:  # no such phrase, or every body is in the window
@@ -396,7 +403,7 @@ class TantivyBackend(SearchBackend):
             window,
         )
         # Every month the filters allow is read: nothing to say.
-        return query, frozenset() if whole else narrow, compiled
+        return query, frozenset() if whole else narrow, compiled, left_out
 
     def _phrase_window(
         self, searcher, now, filters: Filters | None = None

@@ -61,6 +61,12 @@ PHRASE_BODY_MAX_DOCS = 50_000  # see costly_phrases
 # whole months, newest first, holding at least this many (see
 # ``costly_phrases``).
 PHRASE_BODY_WINDOW = 10_000
+# An AND of OR chains: each chain is a union the AND seeks at every match
+# of the clause leading it, so it reads about each alternative's postings,
+# at most as many as the smallest clause has matches. Past this many (body
+# document frequencies so capped, summed over every clause) the commonest
+# alternatives are left out (see ``trim_chains``).
+CHAIN_MAX_POSTINGS = 3_000_000
 LONG_MIN_WORDS = 4
 LONG_KEEP = 2
 HAS = ("headline", "body")
@@ -192,6 +198,67 @@ def strip_common(
     if found < LONG_KEEP or len(kept) == len(atoms):
         return query
     return SearchQuery(must=(type(query.must[0])(tuple(kept)),), raw=query.raw)
+
+
+def trim_chains(
+    searcher: tantivy.Searcher, query: SearchQuery, max_postings: int
+) -> tuple[SearchQuery, tuple]:
+    """(``query`` with its commonest OR alternatives left out, those left out).
+
+    An AND of OR chains of common words is the dearest query a visitor can
+    send: at 1,000,000 articles four chains of 16 cost ~210 ms a page, eight
+    of 8 ~230, two of 8 ~67 (bench/abuse.py, "chains"), where one chain of
+    16 costs ~22. Its cost is about the postings it reads: each
+    alternative's body document frequency, at most the number of matches of
+    the smallest clause (which leads the intersection; a union holds at most
+    the sum of its words'), summed over every clause. While that passes
+    ``max_postings`` the alternative reading most is left out (the most
+    common word, of the larger chain on a tie); a chain keeps its last, a
+    prefix is never left out (``MAX_PREFIXES`` bounds those), and one chain
+    alone (a union, not sought) is left as it is."""
+    clauses = [list(c.atoms) for c in query.must]
+    if len(clauses) < 2 or all(len(c) < 2 for c in clauses):
+        return query, ()
+    n = searcher.num_docs
+    sizes: dict = {}
+    for atom in (a for c in clauses for a in c):
+        tokens = atom_tokens(atom)
+        sizes[atom] = (
+            None  # a prefix: its terms are not known here
+            if tokens is None
+            else min((freq(searcher, "body", t) for t in tokens), default=0)
+        )
+
+    def matches(clause) -> int:
+        if any(sizes[a] is None for a in clause):
+            return n
+        return min(n, sum(sizes[a] for a in clause))
+
+    left_out = []
+    while True:
+        lead = min(matches(c) for c in clauses)
+        read = sum(min(sizes[a] or 0, lead) for c in clauses for a in c)
+        if read <= max_postings:
+            break
+        choices = [
+            # The most read, the most common, the larger chain, the first.
+            ((min(sizes[a], lead), sizes[a], len(c), -i, -j), i, j)
+            for i, c in enumerate(clauses)
+            if len(c) > 1
+            for j, a in enumerate(c)
+            if sizes[a] is not None
+        ]
+        if not choices:
+            break
+        _, i, j = max(choices)
+        left_out.append(clauses[i].pop(j))
+    if not left_out:
+        return query, ()
+    kept = tuple(
+        type(c)(tuple(atoms)) for c, atoms in zip(query.must, clauses, strict=True)
+    )
+    order = [a for a in query.atoms() if a in left_out]
+    return replace(query, must=kept), tuple(dict.fromkeys(order))
 
 
 def costly_phrases(
