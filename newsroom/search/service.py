@@ -297,6 +297,11 @@ def run(
             f"{phrase} is made of words most articles have: it was looked for "
             f"in headlines, standfirsts and names, {bodies}."
         )
+    for prefix in outcome.results.not_in_texts:
+        params.problems.append(
+            f"{prefix} stands for words most articles have: it was looked for "
+            "in headlines, standfirsts and names, not in article texts."
+        )
     left_out = outcome.results.left_out
     if left_out:
         params.problems.append(

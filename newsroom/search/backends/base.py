@@ -129,6 +129,9 @@ class SearchResults:
     # OR alternatives left out of an AND of OR chains that would read too
     # much (the backend's cost rule; as the reader wrote them).
     left_out: list[str] = field(default_factory=list)
+    # Prefixes (``ab*``) whose words most articles have: looked for in
+    # headlines, standfirsts and names, not in article texts.
+    not_in_texts: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -14,7 +14,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from operator import itemgetter
 
@@ -40,11 +40,13 @@ from .tantivy_counts import (
     EXACT_MAX,
     PHRASE_BODY_MAX_DOCS,
     PHRASE_BODY_WINDOW,
+    PREFIX_BODY_MAX_POSTINGS,
     Archive,
     Counter,
     Counts,
     Ranked,
     costly_phrases,
+    costly_prefixes,
     counts_pool,
     freq,
     month_before,
@@ -79,6 +81,16 @@ FACET_CACHE_SECONDS = 60.0
 # clause optional (Compiler.pruned): below it the text's postings cost less
 # than the detour.
 PRUNE_MIN_SHARE = 0.05
+
+
+@dataclass(frozen=True)
+class Trimmed:
+    """What a query's cost rules asked less of: the OR alternatives left out
+    (``trim_chains``), the prefixes not looked for in article texts
+    (``costly_prefixes``)."""
+
+    left_out: tuple = ()
+    prefixes: frozenset = frozenset()
 
 
 def bm25_constants(explanation) -> tuple[int, float] | None:
@@ -159,6 +171,9 @@ class TantivyBackend(SearchBackend):
         self.phrase_body_max = int(
             self.options.get("PHRASE_BODY_MAX_DOCS", PHRASE_BODY_MAX_DOCS)
         )
+        self.prefix_body_max = int(
+            self.options.get("PREFIX_BODY_MAX_POSTINGS", PREFIX_BODY_MAX_POSTINGS)
+        )
         self.chain_max_postings = int(
             self.options.get("CHAIN_MAX_POSTINGS", CHAIN_MAX_POSTINGS)
         )
@@ -213,7 +228,7 @@ class TantivyBackend(SearchBackend):
             raise IndexUnavailable(f"no complete search index under {self.store.root}")
         searcher = self.searcher()
         now = request.now or timezone.now()
-        query, narrow, compiled, left_out = self._compile(searcher, request, now)
+        query, narrow, compiled, trimmed = self._compile(searcher, request, now)
         sort = request.sort
         if compiled.text is None and sort in (Sort.RECENT, Sort.RELEVANCE):
             sort = Sort.NEWEST  # nothing to score: browse by date
@@ -327,7 +342,9 @@ class TantivyBackend(SearchBackend):
             narrowed_from=(
                 date(*divmod(min(compiled.window), 100), 1) if narrow else None
             ),
-            left_out=[a.to_text() for a in left_out],
+            left_out=[a.to_text() for a in trimmed.left_out],
+            not_in_texts=[a.to_text() for a in query.atoms() if a in trimmed.prefixes]
+            + [f"-{a.to_text()}" for a in query.exclude if a in trimmed.prefixes],
         )
 
     def matches_at_least(self, request: SearchRequest, n: int) -> int:
@@ -383,10 +400,12 @@ class TantivyBackend(SearchBackend):
 
     def _compile(self, searcher, request: SearchRequest, now, compiler=None):
         """(the query as searched, its phrases narrowed to headlines and
-        names, the compiled tantivy queries, the OR alternatives left out)."""
+        names, the compiled tantivy queries, what else was asked less:
+        ``Trimmed``)."""
         query = strip_common(searcher, request.query, self.common_min_docs)
         query, left_out = trim_chains(searcher, query, self.chain_max_postings)
         narrow = costly_phrases(searcher, query, self.phrase_body_max)
+        prefixes = costly_prefixes(searcher, query, self.prefix_body_max)
         found = self._phrase_window(searcher, now, request.filters) if narrow else None
         if found is None:  # no such phrase, or every body is in the window
             narrow, window, whole = frozenset(), (), False
@@ -398,12 +417,13 @@ class TantivyBackend(SearchBackend):
             now,
             request.aliases,
             request.fuzzy,
-            narrow,
+            narrow | prefixes,
             functools.partial(freq, searcher),
             window,
         )
         # Every month the filters allow is read: nothing to say.
-        return query, frozenset() if whole else narrow, compiled, left_out
+        said = frozenset() if whole else narrow
+        return query, said, compiled, Trimmed(left_out, prefixes)
 
     def _phrase_window(
         self, searcher, now, filters: Filters | None = None

@@ -112,7 +112,8 @@ class Compiler:
         window: tuple[int, ...] = (),
     ) -> Query | None:
         """``narrow``: phrases looked for in bodies only within ``window``
-        (months, ``ym``; none: not in bodies)."""
+        (months, ``ym``; none: not in bodies), and prefixes not looked for
+        in bodies."""
         if isinstance(atom, Phrase):
             tokens = analysis.analyze(" ".join(atom.words))
             if atom in narrow:
@@ -120,7 +121,10 @@ class Compiler:
             return self.tokens(tokens)
         if atom.prefix:
             tokens = analysis.analyze(atom.text, analysis.FOLDED)
-            return self.tokens(tokens, prefix=True)
+            # A costly prefix (``tantivy_counts.costly_prefixes``): not in
+            # bodies at all, a window would not spare its postings.
+            skip = ("body",) if atom in narrow else ()
+            return self.tokens(tokens, prefix=True, skip=skip)
         return self.tokens(analysis.analyze_word(atom.text), fuzzy=fuzzy)
 
     def tokens(
@@ -139,7 +143,13 @@ class Compiler:
         parts = []
         for name, boost in self.boosts.items():
             if name in skip:
-                if name == "body" and window and len(tokens) > 1 and boost > 0:
+                if (
+                    name == "body"
+                    and window
+                    and len(tokens) > 1
+                    and not prefix
+                    and boost > 0
+                ):
                     inside = Query.boolean_query(
                         [
                             (Occur.Must, self.months(window)),

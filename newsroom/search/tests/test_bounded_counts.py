@@ -45,6 +45,7 @@ def small_bounds(tmp_path, settings):
                 "PHRASE_BODY_MAX_DOCS": 10,
                 "PHRASE_BODY_WINDOW": 12,
                 "CHAIN_MAX_POSTINGS": 40,
+                "PREFIX_BODY_MAX_POSTINGS": 30,
             },
         }
     }
@@ -278,6 +279,35 @@ def test_an_and_of_or_chains_leaves_out_its_commonest_alternatives(
     data = client.get("/api/v1/search", {"q": "flood (water OR storm)"}).json()
     assert any(said in n for n in data["notices"])
     assert data["total"] == 12
+
+
+def test_a_prefix_of_words_most_articles_have_is_not_looked_for_in_texts(
+    small_bounds, client
+):
+    """A prefix whose expansion (tantivy's first 50 terms) reads more than
+    PREFIX_BODY_MAX_POSTINGS postings in article texts is looked for in
+    headlines, standfirsts and names only, searched or excluded, and the
+    page and the API say so (at 1M four such prefixes OR-joined with 12
+    common words cost ~120 ms a page). A cheaper prefix reads the texts."""
+    backend = small_bounds
+
+    def search(text: str):
+        return backend.search(SearchRequest(parse(text), limit=50))
+
+    # water: 36 bodies > 30, in no headline.
+    water = search("wa*")
+    assert (water.not_in_texts, water.total) == (["wa*"], 0)
+    flood = search("fl*")  # flood: 36 bodies, and 36 headlines
+    assert (flood.not_in_texts, flood.total) == (["fl*"], 36)
+    storm = search("sto*")  # storm: 12 bodies
+    assert (storm.not_in_texts, storm.total) == ([], 12)
+    kept = search("report -wa*")  # water is in bodies only: nothing excluded
+    assert (kept.not_in_texts, kept.total) == (["-wa*"], 36)
+    assert search("report -sto*").total == 24
+    said = "wa* stands for words most articles have"
+    assert said in client.get("/search/", {"q": "wa*"}).content.decode()
+    data = client.get("/api/v1/search", {"q": "wa*"}).json()
+    assert any(said in n for n in data["notices"])
 
 
 def test_a_costly_phrases_window_is_taken_within_the_date_filters(small_bounds):
