@@ -12,7 +12,8 @@ to everyone else.
    three misspelt long words (the most that still get spelling help),
    ``phrases`` quoted phrases of common words, ``prefix`` two-letter
    prefixes (``ab*``), ``exclusions`` one word and excluded phrases of
-   common words (``-"said company"``), ``chains`` an AND of OR chains of
+   common words (``-"said company"``), ``phrase-prefix`` four phrases of a
+   common word and a prefix (``said'th*``), ``chains`` an AND of OR chains of
    common words (four of 16, eight of 8), and ``normal`` one common word
    for comparison.
    Each is sent through the results page in process (``django.test.Client``:
@@ -156,6 +157,16 @@ def worst_queries(seed: int) -> dict[str, list[str]]:
             LIMIT_CHARS - len(word) - 1,
         )[0]
         for word in rng.sample(common, 10)
+    ]
+    # Phrases ending in a prefix, of the commonest words (``said'th*``: the
+    # positions of the word and of the prefix's 50 terms), as many as a
+    # query keeps (query.MAX_PREFIXES), OR-joined.
+    starts = ["the", "a", "of", "in", "to", "and"] + common[:10]
+    out["phrase-prefix"] = [
+        " OR ".join(
+            f"{rng.choice(starts)}'{w[:2]}*" for w in rng.sample(common[:100], 4)
+        )
+        for _ in range(10)
     ]
     # An AND of OR chains of common words, as many words as a query keeps
     # (query.MAX_TERMS, query.MAX_ALTERNATIVES a chain): each chain is a

@@ -405,7 +405,9 @@ class TantivyBackend(SearchBackend):
         query = strip_common(searcher, request.query, self.common_min_docs)
         query, left_out = trim_chains(searcher, query, self.chain_max_postings)
         narrow = costly_phrases(searcher, query, self.phrase_body_max)
-        prefixes = costly_prefixes(searcher, query, self.prefix_body_max)
+        prefixes = costly_prefixes(
+            searcher, query, self.prefix_body_max, self.phrase_body_max
+        )
         found = self._phrase_window(searcher, now, request.filters) if narrow else None
         if found is None:  # no such phrase, or every body is in the window
             narrow, window, whole = frozenset(), (), False

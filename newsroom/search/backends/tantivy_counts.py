@@ -311,10 +311,18 @@ def costly_phrases(
 
 
 def costly_prefixes(
-    searcher: tantivy.Searcher, query: SearchQuery, max_postings: int
+    searcher: tantivy.Searcher,
+    query: SearchQuery,
+    max_postings: int,
+    phrase_max_docs: int = PHRASE_BODY_MAX_DOCS,
 ) -> frozenset:
-    """One-word prefixes whose expansion reads more than ``max_postings``
-    postings in article texts (``prefix_postings``), searched or excluded.
+    """Prefixes, searched or excluded, too dear to look for in article
+    texts: a one-word prefix whose expansion reads more than
+    ``max_postings`` postings there (``prefix_postings``); a phrase ending
+    in a prefix (``said'th*``) whose words are each in more than
+    ``phrase_max_docs`` bodies and whose prefix's terms hold more than that
+    many postings (at 1M ``said'th*`` cost 465 ms a page: every position of
+    "said" and of 50 ``th`` terms read, as for a phrase of common words).
 
     A short prefix's first 50 terms hold words nearly every article has
     (``th*``: 4.4 million postings at 1,000,000 articles): four such
@@ -328,8 +336,14 @@ def costly_prefixes(
     for atom in (*query.atoms(), *query.exclude):
         if isinstance(atom, Word) and atom.prefix:
             tokens = analysis.analyze(atom.text, analysis.FOLDED)
-            if len(tokens) == 1 and (
-                prefix_postings(searcher, "body", tokens[0]) > max_postings
+            if not tokens:
+                continue
+            *words, last = tokens
+            if (
+                prefix_postings(searcher, "body", last) > max_postings
+                if not words
+                else all(freq(searcher, "body", t) > phrase_max_docs for t in words)
+                and prefix_postings(searcher, "body", last) > phrase_max_docs
             ):
                 found.add(atom)
     return frozenset(found)
