@@ -13,7 +13,9 @@ to everyone else.
    ``phrases`` quoted phrases of common words, ``prefix`` two-letter
    prefixes (``ab*``), ``exclusions`` one word and excluded phrases of
    common words (``-"said company"``), ``phrase-prefix`` four phrases of a
-   common word and a prefix (``said'th*``), ``chains`` an AND of OR chains of
+   common word and a prefix (``said'th*``), ``joined`` words joined by a
+   hyphen (``said-the``, a phrase to the analyzer: 16 OR-joined, 32 ANDed,
+   or 31 excluded), ``chains`` an AND of OR chains of
    common words (four of 16, eight of 8), and ``normal`` one common word
    for comparison.
    Each is sent through the results page in process (``django.test.Client``:
@@ -168,6 +170,20 @@ def worst_queries(seed: int) -> dict[str, list[str]]:
         )
         for _ in range(10)
     ]
+    # Words joined by a hyphen or an apostrophe (``said-the``): the analyzer
+    # splits them, so each is a phrase, unquoted. Sixteen OR-joined,
+    # thirty-two ANDed, or one word and thirty-one excluded, in turn.
+    pairs = [f"{rng.choice(starts)}-{w}" for w in common[:100]]
+
+    def joined(i: int) -> str:
+        picked = rng.sample(pairs, 32)
+        if i % 3 == 0:
+            return " OR ".join(picked[:16])
+        if i % 3 == 1:
+            return " ".join(picked)
+        return picked[0].split("-")[1] + " " + " ".join(f"-{p}" for p in picked[1:])
+
+    out["joined"] = [joined(i) for i in range(9)]
     # An AND of OR chains of common words, as many words as a query keeps
     # (query.MAX_TERMS, query.MAX_ALTERNATIVES a chain): each chain is a
     # union over most of the archive, and the AND seeks every union at each

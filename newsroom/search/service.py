@@ -19,7 +19,14 @@ from newsroom.media.models import Image
 
 from . import aliases, analytics
 from .backends import get_backend
-from .backends.base import Filters, SearchBackend, SearchRequest, SearchResults, Sort
+from .backends.base import (
+    MAX_COSTLY_PHRASES,
+    Filters,
+    SearchBackend,
+    SearchRequest,
+    SearchResults,
+    Sort,
+)
 from .query import (
     MAX_ALTERNATIVES,
     MAX_EXCLUDED_PHRASES,
@@ -288,19 +295,26 @@ def run(
             outcome.results, outcome.fuzzy = retry, True
     since = outcome.results.narrowed_from
     bodies = (
-        f"and in the texts of articles from {since:%B %Y} on only"
+        f"and in the standfirsts and texts of articles from {since:%B %Y} on only"
         if since
-        else "not in article texts"
+        else "not in standfirsts or article texts"
     )
     for phrase in outcome.results.narrowed:
         params.problems.append(
             f"{phrase} is made of words most articles have: it was looked for "
-            f"in headlines, standfirsts and names, {bodies}."
+            f"in headlines and names, {bodies}."
         )
     for prefix in outcome.results.not_in_texts:
         params.problems.append(
             f"{prefix} stands for words most articles have: it was looked for "
             "in headlines, standfirsts and names, not in article texts."
+        )
+    phrases = outcome.results.phrases_left_out
+    if phrases:
+        params.problems.append(
+            f"{', '.join(phrases)} {'was' if len(phrases) == 1 else 'were'} left "
+            f"out: a search looks for at most {MAX_COSTLY_PHRASES} phrases of "
+            "words most articles have, and leaves out as many."
         )
     left_out = outcome.results.left_out
     if left_out:

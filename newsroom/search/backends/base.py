@@ -28,6 +28,14 @@ class Sort(models.TextChoices):
     OLDEST = "oldest", "Oldest"
 
 
+# Phrases of words most articles have a search keeps, and as many excluded
+# (tantivy: ``tantivy_counts.cap_costly``; each is still read in headlines,
+# names and the newest months: at 1M sixteen ANDed cost ~120 ms a page,
+# eight ~70, 31 excluded ~180). The rest are named in
+# ``SearchResults.phrases_left_out``.
+MAX_COSTLY_PHRASES = 8
+
+
 @dataclass(frozen=True)
 class IndexDocument:
     """One article as the index sees it (plain text, no markup)."""
@@ -121,9 +129,9 @@ class SearchResults:
     # Which matches those are: the "newest", or the best by "relevance" (a
     # recency page's rescore window: the hits it chose from).
     facets_by: str = "newest"
-    # Phrases of very common words looked for in headlines, standfirsts and
-    # names, and in article bodies from ``narrowed_from`` on only (a date;
-    # None: in no body).
+    # Phrases of very common words looked for in headlines and names, and in
+    # the standfirsts and bodies of articles from ``narrowed_from`` on only
+    # (a date; None: in none).
     narrowed: list[str] = field(default_factory=list)
     narrowed_from: date | None = None
     # OR alternatives left out of an AND of OR chains that would read too
@@ -132,6 +140,9 @@ class SearchResults:
     # Prefixes (``ab*``) whose words most articles have: looked for in
     # headlines, standfirsts and names, not in article texts.
     not_in_texts: list[str] = field(default_factory=list)
+    # Phrases of very common words past the backend's cap (as written; an
+    # exclusion with its "-").
+    phrases_left_out: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -45,6 +45,7 @@ from .tantivy_counts import (
     Counter,
     Counts,
     Ranked,
+    cap_costly,
     costly_phrases,
     costly_prefixes,
     counts_pool,
@@ -87,10 +88,12 @@ PRUNE_MIN_SHARE = 0.05
 class Trimmed:
     """What a query's cost rules asked less of: the OR alternatives left out
     (``trim_chains``), the prefixes not looked for in article texts
-    (``costly_prefixes``)."""
+    (``costly_prefixes``), the phrases of very common words past
+    ``MAX_COSTLY_PHRASES`` (``cap_costly``, as written)."""
 
     left_out: tuple = ()
     prefixes: frozenset = frozenset()
+    phrases: tuple = ()
 
 
 def bm25_constants(explanation) -> tuple[int, float] | None:
@@ -343,6 +346,7 @@ class TantivyBackend(SearchBackend):
                 date(*divmod(min(compiled.window), 100), 1) if narrow else None
             ),
             left_out=[a.to_text() for a in trimmed.left_out],
+            phrases_left_out=list(trimmed.phrases),
             not_in_texts=[a.to_text() for a in query.atoms() if a in trimmed.prefixes]
             + [f"-{a.to_text()}" for a in query.exclude if a in trimmed.prefixes],
         )
@@ -405,6 +409,7 @@ class TantivyBackend(SearchBackend):
         query = strip_common(searcher, request.query, self.common_min_docs)
         query, left_out = trim_chains(searcher, query, self.chain_max_postings)
         narrow = costly_phrases(searcher, query, self.phrase_body_max)
+        query, phrases = cap_costly(query, narrow)
         prefixes = costly_prefixes(
             searcher, query, self.prefix_body_max, self.phrase_body_max
         )
@@ -425,7 +430,7 @@ class TantivyBackend(SearchBackend):
         )
         # Every month the filters allow is read: nothing to say.
         said = frozenset() if whole else narrow
-        return query, said, compiled, Trimmed(left_out, prefixes)
+        return query, said, compiled, Trimmed(left_out, prefixes, phrases)
 
     def _phrase_window(
         self, searcher, now, filters: Filters | None = None

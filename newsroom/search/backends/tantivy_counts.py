@@ -40,7 +40,7 @@ from tantivy import Occur, Query
 
 from .. import analysis
 from ..query import Phrase, SearchQuery, Word
-from .base import FacetValue
+from .base import MAX_COSTLY_PHRASES, FacetValue
 
 EXACT_MAX = 5_000  # matches counted (and faceted) exactly
 FACET_SIZE = 30
@@ -294,14 +294,16 @@ def costly_phrases(
     A phrase is checked by reading the positions of its words in every body
     that has them all; at 1,000,000 articles a phrase like "the budget"
     cost 100-400 ms that way (bench/search.py, "phrase"), the rest of a page
-    ~10. Such phrases are looked for in headlines, standfirsts and names,
-    and in the bodies of the newest months only (``PHRASE_BODY_WINDOW``
+    ~10. Such phrases are looked for in headlines and names, and in the
+    bodies and standfirsts of the newest months only (``PHRASE_BODY_WINDOW``
     articles: 1-5 ms at 1M, docs/search.md), and the page says so. So
     are excluded ones: at 1M each ``-"the government"`` cost ~55 ms a page
     checked in every body (eight of them 420 ms)."""
     found = set()
     for atom in (*query.atoms(), *query.exclude):  # an exclusion reads them too
-        if isinstance(atom, Phrase):
+        # A word the analyzer splits (``said-the``, ``of'the``) is a phrase
+        # too: at 1M four such OR-joined cost 639 ms a page in every body.
+        if isinstance(atom, Phrase) or not atom.prefix:
             tokens = atom_tokens(atom) or []
             if len(tokens) > 1 and all(
                 freq(searcher, "body", t) > max_docs for t in tokens
@@ -347,6 +349,32 @@ def costly_prefixes(
             ):
                 found.add(atom)
     return frozenset(found)
+
+
+def cap_costly(
+    query: SearchQuery, costly: frozenset, limit: int = MAX_COSTLY_PHRASES
+) -> tuple[SearchQuery, tuple]:
+    """(``query`` with at most ``limit`` of its ``costly`` phrases searched
+    and as many excluded, the first ones; those left out, as the reader
+    wrote them, an exclusion with its ``-``). A clause left
+    with nothing is dropped; the parser's caps count quoted excluded
+    phrases, not words the analyzer splits (``-said-the``), which are
+    phrases too."""
+    kept = set(list(dict.fromkeys(a for a in query.atoms() if a in costly))[:limit])
+    kept |= set([a for a in query.exclude if a in costly][:limit])
+    if not any(a in costly and a not in kept for a in (*query.atoms(), *query.exclude)):
+        return query, ()
+    left = [a for a in query.atoms() if a in costly and a not in kept]
+    must = tuple(
+        type(c)(atoms)
+        for c in query.must
+        if (atoms := tuple(a for a in c.atoms if a not in costly or a in kept))
+    )
+    exclude = tuple(a for a in query.exclude if a not in costly or a in kept)
+    gone = [a for a in query.exclude if a in costly and a not in kept]
+    texts = [a.to_text() for a in dict.fromkeys(left)]
+    texts += [f"-{a.to_text()}" for a in gone]
+    return replace(query, must=must, exclude=exclude), tuple(texts)
 
 
 def month_range(filters) -> tuple[int | None, int | None]:
