@@ -58,6 +58,7 @@ FUNCTION_WORDS = frozenset(
 )
 _PUNCT = ".,;:!?'\"’“”"
 _SPACE = re.compile(r"\s+")
+_PIECE = re.compile(r"[^\W_]+")
 # Characters that never carry meaning in a query: operators are handled by
 # the tokenizer below, everything else becomes a word boundary.
 _JUNK = re.compile(r"[()\[\]{}<>^~\\|+=]")
@@ -104,9 +105,9 @@ class SearchQuery:
     dropped: int = field(default=0, compare=False)  # words past MAX_TERMS
 
     def size(self) -> int:
-        """Words in the query: each word of a phrase counts, exclusions too."""
-        atoms = [*self.atoms(), *self.exclude]
-        return sum(len(a.words) if isinstance(a, Phrase) else 1 for a in atoms)
+        """Words in the query: each word of a phrase counts, each piece of a
+        word the analyzer splits (``said-the``), exclusions too."""
+        return sum(_cost(a) for a in [*self.atoms(), *self.exclude])
 
     @property
     def is_empty(self) -> bool:
@@ -290,8 +291,35 @@ def parse(text: str) -> SearchQuery:
     )
 
 
+def _pieces(text: str) -> int:
+    """How many words the analyzer makes of ``text``: it splits a word at a
+    hyphen, an apostrophe, a dot or an underscore (``said-the``)."""
+    return max(1, len(_PIECE.findall(text)))
+
+
 def _cost(atom: Atom) -> int:
-    return len(atom.words) if isinstance(atom, Phrase) else 1
+    if isinstance(atom, Phrase):
+        return sum(_pieces(w) for w in atom.words)
+    return _pieces(atom.text)
+
+
+def _cut(text: str, n: int) -> str:
+    """``text`` up to the end of its ``n``-th piece."""
+    return text[: list(_PIECE.finditer(text))[n - 1].end()]
+
+
+def _shortened(atom: Atom, left: int) -> Atom:
+    """``atom`` cut to its first ``left`` words (pieces): a phrase keeps its
+    first words, a word its first pieces (a prefix loses its ``*``)."""
+    if isinstance(atom, Word):
+        return Word(_cut(atom.text, left))
+    words: list[str] = []
+    for word in atom.words:
+        room = left - sum(_pieces(w) for w in words)
+        if room <= 0:
+            break
+        words.append(word if _pieces(word) <= room else _cut(word, room))
+    return Phrase(tuple(words)) if len(words) > 1 else Word(words[0])
 
 
 def _within(atoms, budget: list[int]) -> tuple[Atom, ...]:
@@ -302,8 +330,8 @@ def _within(atoms, budget: list[int]) -> tuple[Atom, ...]:
         left = budget[0]
         if left <= 0:
             break
-        if isinstance(atom, Phrase) and len(atom.words) > left:
-            atom = Phrase(atom.words[:left]) if left > 1 else Word(atom.words[0])
+        if _cost(atom) > left:
+            atom = _shortened(atom, left)
         kept.append(atom)
         budget[0] -= _cost(atom)
     return tuple(kept)

@@ -301,3 +301,27 @@ def test_a_failing_analytics_write_never_fails_the_readers_search(
             cursor.execute(f"ALTER TABLE {table}_away RENAME TO {table}")
     client.get("/search/", {"q": "cranes"}, REMOTE_ADDR="203.0.113.9")
     assert dict(SearchQuery.objects.values_list("query", "searches")) == {"cranes": 1}
+
+
+def test_a_word_the_analyzer_splits_counts_each_piece():
+    """A word joined by hyphens, apostrophes or dots (``the-a-of-...``) is a
+    phrase to the analyzer, and each piece counts toward MAX_TERMS as a
+    quoted phrase's words do: one 2,000-character word of common words
+    was a phrase of ~400 terms (153 ms a page at 1M). It is cut to the
+    pieces left, and the rest are counted in ``dropped``."""
+    from newsroom.search.query import MAX_TERMS, Word
+
+    long = "-".join(["the", "a", "of", "in"] * 40)  # 160 pieces
+    q = parse(long)
+    (atom,) = q.atoms()
+    assert isinstance(atom, Word) and len(atom.text.split("-")) == MAX_TERMS
+    assert q.dropped == 160 - MAX_TERMS and q.size() == MAX_TERMS
+    assert parse("state-of-the-art x-ray").size() == 6
+    assert parse("state-of-the-art x-ray").dropped == 0
+    two = parse(long + " budget")  # nothing left for the second word
+    assert [a.to_text() for a in two.atoms()] == [atom.text]
+    assert two.dropped == 160 - MAX_TERMS + 1
+    mixed = parse('"the-a of" ' + long)
+    assert mixed.size() == MAX_TERMS and mixed.dropped == 3 + 160 - MAX_TERMS
+    pref = parse("said'th* " + " ".join(f"w{i}" for i in range(70)))
+    assert pref.atoms()[0] == Word("said'th", prefix=True)
