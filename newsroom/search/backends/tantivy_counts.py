@@ -351,7 +351,12 @@ def costly_prefixes(
                 prefix_postings(searcher, "body", last) > max_postings
                 if not words
                 else all(freq(searcher, "body", t) > phrase_max_docs for t in words)
-                and prefix_postings(searcher, "body", last) > phrase_max_docs
+                # One letter (``said'a*``): its 50 terms are common whatever
+                # they are, and its walk would read a whole letter's terms.
+                and (
+                    len(last) < 2
+                    or prefix_postings(searcher, "body", last) > phrase_max_docs
+                )
             ):
                 found.add(atom)
     return frozenset(found)

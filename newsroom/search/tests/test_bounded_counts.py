@@ -414,6 +414,31 @@ def test_a_prefix_of_words_most_articles_have_is_not_looked_for_in_texts(
     assert any(said in n for n in data["notices"])
 
 
+def test_a_one_letter_prefix_after_common_words_walks_no_terms(small_bounds):
+    """``flood-w*``: a phrase of common words ending in a one-letter prefix
+    is kept out of texts without walking the letter's terms (a real
+    archive's ``a`` or ``s`` holds tens of thousands, walked again after
+    every commit); a longer prefix is looked up."""
+    from newsroom.search.backends.tantivy_counts import costly_prefixes
+
+    class Walks(Spy):
+        def __init__(self, searcher) -> None:
+            super().__init__(searcher)
+            self.walked: list[str] = []
+
+        def terms_with_prefix(self, field, prefix, *args, **kw):
+            self.walked.append(prefix)
+            return self.searcher.terms_with_prefix(field, prefix, *args, **kw)
+
+    searcher = Walks(small_bounds.searcher())
+    short = parse("flood-w*")
+    assert costly_prefixes(searcher, short, 30, 10) == set(short.atoms())
+    assert searcher.walked == []
+    longer = parse("flood-wa*")
+    assert costly_prefixes(searcher, longer, 30, 10) == set(longer.atoms())
+    assert searcher.walked == ["wa"]
+
+
 def test_a_costly_phrases_window_is_taken_within_the_date_filters(small_bounds):
     """With date filters, the newest bodies a costly phrase is looked for in
     are those of the months the filters allow: a month that holds fewer than
