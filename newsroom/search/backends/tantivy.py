@@ -38,10 +38,12 @@ from .tantivy_counts import (
     CHAIN_MAX_POSTINGS,
     COMMON_MIN_DOCS,
     EXACT_MAX,
+    FACET_SIZE,
     PHRASE_BODY_MAX_DOCS,
     PHRASE_BODY_WINDOW,
     PREFIX_BODY_MAX_POSTINGS,
     Archive,
+    CodeBook,
     Counter,
     Counts,
     Ranked,
@@ -53,6 +55,7 @@ from .tantivy_counts import (
     month_before,
     month_range,
     month_span,
+    ranked,
     round_estimate,
     strip_common,
     trim_chains,
@@ -68,6 +71,7 @@ from .tantivy_store import (
     Store,
     TantivyWriter,
     build_schema,
+    has_codes,
     open_index,
     read_meta,
 )
@@ -170,6 +174,9 @@ class TantivyBackend(SearchBackend):
         self._stamp: tuple | None = None
         self._meta: tuple[str | None, str] = (None, "")
         self._usable = False
+        # The best hits' facets from their codes, where the index has them.
+        self._coded = False
+        self.codes = CodeBook()
         self.common_min_docs = int(self.options.get("COMMON_MIN_DOCS", COMMON_MIN_DOCS))
         self.phrase_body_max = int(
             self.options.get("PHRASE_BODY_MAX_DOCS", PHRASE_BODY_MAX_DOCS)
@@ -212,10 +219,12 @@ class TantivyBackend(SearchBackend):
         with self._lock:
             if stamp != self._stamp:
                 if generation != self._generation:
-                    index = tantivy.Index.open(str(self.store.path(generation)))
+                    path = self.store.path(generation)
+                    index = tantivy.Index.open(str(path))
                     analysis.register(index)
                     index.config_reader("manual", 0)
                     self._index, self._generation = index, generation
+                    self._coded = has_codes(path)
                 self._index.reload()
                 searcher = self._index.searcher()
                 self._usable = self.store.is_sealed(generation) or self._legacy_ok(
@@ -571,11 +580,7 @@ class TantivyBackend(SearchBackend):
         facets: dict = {}
         over = None
         if request.facets and addrs:
-            ids = [int(i) for i in searcher.fast_field_values("id", addrs) if i]
-            only = Query.boolean_query(
-                [(Occur.Should, Query.term_query(self.schema, "id", i)) for i in ids]
-            )
-            over, facets = self.counter.best(searcher, only)
+            over, facets = self._facets_of(searcher, addrs)
             if known is not None and over >= known:
                 over = None  # every match is among them: exact facets
         if known is not None:
@@ -601,6 +606,36 @@ class TantivyBackend(SearchBackend):
             over=over,
             by="relevance",
         )
+
+    def _facets_of(self, searcher, addrs: list) -> tuple[int, dict]:
+        """(how many documents, their facets) of the documents at ``addrs``,
+        from their facet codes (``CodeBook``: ~0.2 ms for 200 hits at 1M).
+        Those the codes cannot tell, and every one in an index built before
+        the codes, are looked up by id, one term query each (a term set on
+        ``id`` reads the whole column: 2.2 ms at 1M, against 0.8), and
+        aggregated (``Counter.best``: ~1.0 ms for 200)."""
+        tallies, rest = {}, addrs
+        if self._coded:
+            try:
+                tallies, rest = self.codes.count(searcher, addrs)
+            except ValueError:  # a searcher of the generation before, uncoded
+                pass
+        over = len(addrs) - len(rest)
+        if rest:
+            ids = [int(i) for i in searcher.fast_field_values("id", rest) if i]
+            only = Query.boolean_query(
+                [(Occur.Should, Query.term_query(self.schema, "id", i)) for i in ids]
+            )
+            n, found = self.counter.best(searcher, only)
+            if not tallies:
+                return n, found
+            over += n
+            for name, values in found.items():
+                tallies[name].update({v.key: v.count for v in values})
+        return over, {
+            name: ranked(tally.items(), None if name == "month" else FACET_SIZE)
+            for name, tally in tallies.items()
+        }
 
     def _top(self, searcher, compiled, query, wanted: int, offset: int, count=False):
         """(tantivy's best ``wanted`` after ``offset`` by ``query``, whether

@@ -19,8 +19,9 @@ ms (docs/search.md, "At 1,000,000"). So:
   ``[M, bound]``, which is the bound the page and the API state.
 * A recency page inside the rescore window reads no window (tenth session):
   its top-k counts in its own pass (the total is exact), and the facets
-  count its best hits, looked up by id (``Counter.best``;
-  ``TantivyBackend._best_counts``).
+  count its best hits from their facet codes (``CodeBook``, fifteenth
+  session; a hit the codes cannot tell is looked up by id and aggregated,
+  ``Counter.best``; ``TantivyBackend._best_counts``).
 """
 
 from __future__ import annotations
@@ -29,11 +30,13 @@ import math
 import os
 import threading
 import time
+from collections import Counter as Tally
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from operator import itemgetter
 
 import tantivy
 from tantivy import Occur, Query
@@ -41,6 +44,7 @@ from tantivy import Occur, Query
 from .. import analysis
 from ..query import Phrase, SearchQuery, Word
 from .base import MAX_COSTLY_PHRASES, FacetValue
+from .tantivy_store import CODE_FIELDS, CODE_KINDS, MORE, facet_code
 
 EXACT_MAX = 5_000  # matches counted (and faceted) exactly
 FACET_SIZE = 30
@@ -602,14 +606,98 @@ class Counter:
             )
         raw = searcher.aggregate(query, aggs)
         values = {
-            name: [
-                FacetValue(str(b["key"]), int(b["doc_count"]))
+            name: ranked(
+                (str(b["key"]), int(b["doc_count"]))
                 for b in raw.get(name, {}).get("buckets", [])
-            ]
+            )
             for name in aggs
             if name != "n"
         }
         return int(raw["n"]["value"] or 0), values
+
+
+def ranked(pairs, size: int | None = None) -> list[FacetValue]:
+    """(key, count) pairs as facet values, most frequent first, then by key
+    (tantivy's aggregation leaves ties in no stated order), at most
+    ``size``."""
+    # By key, then stably by count (two sorts in C: ~40 us less than one
+    # with a Python key for a page's 300 values).
+    out = sorted(sorted(pairs), key=itemgetter(1), reverse=True)
+    return [FacetValue(k, n) for k, n in out[:size]]
+
+
+# Facet groups by field: (the page's name, the index's field, how many shown).
+CODED = (("section", "section"), ("tag", "tags"), ("author", "authors"))
+
+
+class CodeBook:
+    """Facet codes (``tantivy_store.facet_code``) back to slugs, for the
+    best hits' facets (``count``). Learnt from the section, tags and authors
+    fields' term dictionaries (~0.8 ms for 1,000 values at 1M), again only
+    when a hit carries a code not known yet, at most once per searcher. A
+    code two slugs share is known as ``None``: its hits are left to the
+    aggregation, as are hits with more values than their codes hold."""
+
+    def __init__(self) -> None:
+        self._slugs: dict[int, str | None] = {}
+        self._learnt_from = None  # the searcher last read
+        self._lock = threading.Lock()
+
+    def _learn(self, searcher) -> dict[int, str | None]:
+        with self._lock:
+            if self._learnt_from is not searcher:
+                slugs: dict[int, str | None] = {}
+                for field in CODE_KINDS:
+                    for term, _ in searcher.terms_with_prefix(field, "", limit=None):
+                        code = facet_code(field, term)
+                        slugs[code] = term if slugs.get(code, term) == term else None
+                self._slugs, self._learnt_from = slugs, searcher
+            return self._slugs
+
+    def count(self, searcher, addrs: list) -> tuple[dict[str, Tally], list]:
+        """(per facet group, key -> how many of the documents at ``addrs``
+        have it, for those whose codes tell; the addresses left: more values
+        than codes, or a code two slugs share). The usual case is one tally
+        of every code read (~0.2 ms for 200 hits at 1M; a loop over each
+        hit's own codes cost 0.6)."""
+        read = searcher.fast_field_values
+        months = read("ym", addrs)
+        first = read(CODE_FIELDS[0], addrs)
+        rest = [i for i, c in enumerate(first) if c == MORE] if MORE in first else []
+        codes = [c for c in first if c is not None and c != MORE]
+        # The next field only for the documents that filled the last one.
+        going = [
+            a for a, c in zip(addrs, first, strict=True) if c is not None and c != MORE
+        ]
+        for name in CODE_FIELDS[1:]:
+            if not going:
+                break
+            values = read(name, going)
+            codes += [c for c in values if c is not None]
+            going = [a for a, c in zip(going, values, strict=True) if c is not None]
+        tally = Tally(codes)
+        slugs = self._slugs
+        if any(c not in slugs for c in tally):
+            slugs = self._learn(searcher)
+        shared = {c for c in tally if slugs.get(c) is None}
+        if shared:
+            # The documents holding such a code are left to the aggregation.
+            columns = [first] + [read(name, addrs) for name in CODE_FIELDS[1:]]
+            for i in range(len(addrs)):
+                row = [col[i] for col in columns if col[i] is not None]
+                if MORE not in row and not shared.isdisjoint(row):
+                    rest.append(i)
+                    tally.subtract(row)
+        month = Tally(str(ym) for ym in months)
+        for i in rest:
+            month[str(months[i])] -= 1
+        out: dict[str, Tally] = {name: Tally() for name, _ in CODED}
+        kinds = {CODE_KINDS[field]: out[name] for name, field in CODED}
+        for code, n in tally.items():
+            if n > 0:
+                kinds[code >> 32][slugs[code]] = n
+        out["month"] = +month  # without the zeros
+        return out, [addrs[i] for i in sorted(rest)]
 
 
 _pool: dict[int, ThreadPoolExecutor] = {}

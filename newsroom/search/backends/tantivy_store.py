@@ -23,6 +23,7 @@ were added (``Writer.due``).
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import logging
 import os
@@ -42,7 +43,9 @@ from .base import IndexDocument, Writer, WriterBusy
 # 3: only articles public now; scheduled ones are added when due, and the
 # metadata document records up to when that was done (an index of version 2
 # holds scheduled articles, whose words suggest and spelling would offer).
-SCHEMA_VERSION = 3
+# 4: facet codes (``fc0``...): the best hits' facets are read from them.
+# An index of version 3 is still read (its own schema) until it is rebuilt.
+SCHEMA_VERSION = 4
 META_ID = 0  # article ids start at 1
 SEAL = "newsroom.json"  # in a generation's directory: its fill completed
 
@@ -50,7 +53,7 @@ log = logging.getLogger(__name__)
 TEXT_FIELDS = ("headline", "standfirst", "body", "meta")
 
 
-def build_schema() -> tantivy.Schema:
+def build_schema(codes: bool = True) -> tantivy.Schema:
     sb = tantivy.SchemaBuilder()
     sb.add_integer_field("id", stored=True, indexed=True, fast=True)
     for name in ("headline", "standfirst", "body"):
@@ -68,7 +71,41 @@ def build_schema() -> tantivy.Schema:
     sb.add_bytes_field("display", stored=True)
     sb.add_integer_field("outbox", stored=True)  # metadata document only
     sb.add_integer_field("schema", stored=True)
+    # Last, so that every field before keeps its number in an index of
+    # version 3 (queries built with this schema read one).
+    if codes:
+        for name in CODE_FIELDS:
+            sb.add_integer_field(name, fast=True)
     return sb.build()
+
+
+# Facet codes: a document's section, tag and author slugs as integers in
+# fast fields ``fc0``..``fc7``, read for the best hits' addresses
+# (``Searcher.fast_field_values`` reads the first value of a field, so one
+# field per value). A document with more values holds ``MORE`` in ``fc0``
+# alone: its facets are aggregated. ``tantivy_counts.CodeBook`` maps codes
+# back to slugs from the fields' term dictionaries.
+FACET_CODES = 8
+CODE_FIELDS = tuple(f"fc{n}" for n in range(FACET_CODES))
+CODE_KINDS = {"section": 1, "tags": 2, "authors": 3}
+MORE = -1
+
+
+def facet_code(field: str, slug: str) -> int:
+    """The code of ``slug`` in the facet field ``field``: its kind above
+    32 bits of the slug's BLAKE2b (two slugs may share them; the code book
+    marks those and their hits are aggregated; a CRC-32 would make such
+    pairs rare among slugs of one length only by its linearity)."""
+    digest = hashlib.blake2b(slug.encode(), digest_size=4).digest()
+    return CODE_KINDS[field] << 32 | int.from_bytes(digest, "big")
+
+
+def has_codes(path: Path | str) -> bool:
+    """Whether the index at ``path`` was built with facet codes (version 4
+    on: an older one is read until its rebuild is live)."""
+    with open(os.path.join(path, "meta.json"), encoding="utf-8") as fh:
+        fields = {f["name"] for f in json.load(fh)["schema"]}
+    return CODE_FIELDS[0] in fields
 
 
 def to_tantivy(doc: IndexDocument) -> tantivy.Document:
@@ -96,6 +133,19 @@ def to_tantivy(doc: IndexDocument) -> tantivy.Document:
         out.add_text("authors", slug)
     out.add_integer("ts", int(when.timestamp()))
     out.add_integer("ym", when.year * 100 + when.month)
+    codes = [
+        facet_code(field, slug)
+        for field, slugs in (
+            ("section", (doc.section[0],) if doc.section[0] else ()),
+            ("tags", [s for s, _ in doc.tags]),
+            ("authors", [s for s, _ in doc.authors]),
+        )
+        for slug in slugs
+    ]
+    if len(codes) > FACET_CODES:
+        codes = [MORE]
+    for name, code in zip(CODE_FIELDS, codes, strict=False):  # codes may be fewer
+        out.add_integer(name, code)
     display = {
         "slug": doc.slug,
         "section": list(doc.section),
@@ -106,7 +156,14 @@ def to_tantivy(doc: IndexDocument) -> tantivy.Document:
 
 
 def open_index(path: Path) -> tantivy.Index:
-    index = tantivy.Index(build_schema(), path=str(path), reuse=True)
+    """The index at ``path`` (a new one of today's schema where there is
+    none). One of version 3, without facet codes, opens with its own schema:
+    its writer reads its metadata, finds it stale and has it rebuilt (fields
+    it lacks are left out of what it is given meanwhile)."""
+    if (Path(path) / "meta.json").exists() and not has_codes(path):
+        index = tantivy.Index.open(str(path))
+    else:
+        index = tantivy.Index(build_schema(), path=str(path), reuse=True)
     analysis.register(index)
     return index
 

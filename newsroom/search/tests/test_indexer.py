@@ -420,3 +420,58 @@ def test_rebuild_while_indexer_runs_and_searches_answer(search_backend, tmp_path
     finally:
         stop.set()
         proc.stop()
+
+
+@pytest.mark.django_db
+def test_an_index_without_facet_codes_is_read_then_rebuilt(search_backend, index_now):
+    """An index of schema version 3 has no facet codes (``fc0``...), and
+    tantivy will not open it with today's schema. Searches read it with its
+    own, the best hits' facets aggregated as before; its writer opens it,
+    finds it stale, and the indexer builds a generation with codes, whose
+    facets are the same."""
+    import tantivy
+
+    from newsroom.search import analysis
+    from newsroom.search.backends import tantivy_store as ts
+    from newsroom.search.documents import to_document
+
+    arts = [
+        f.article("Harbour cranes idle", body="harbour", tags=("Docks",)),
+        f.article("Harbour strike", body="harbour", tags=("Docks", "Unions")),
+    ]
+    index_now()
+    store = search_backend.store
+    applied = search_backend.last_outbox_id()
+    epoch = store.sealed_epoch(search_backend.live_generation())
+    # As version 3 left it: the same documents, without the codes' fields.
+    old = store.new_generation()
+    index = tantivy.Index(ts.build_schema(codes=False), path=str(store.path(old)))
+    analysis.register(index)
+    writer = index.writer(15_000_000, 1)
+    for a in arts:
+        writer.add_document(ts.to_tantivy(to_document(a)))  # codes left out
+    meta = tantivy.Document()
+    meta.add_integer("id", ts.META_ID)
+    meta.add_integer("outbox", applied)
+    meta.add_integer("schema", 3)
+    writer.add_document(meta)
+    writer.commit()
+    writer.wait_merging_threads()
+    store.seal(old, len(arts), epoch)
+    store.point_to(old)
+    assert not ts.has_codes(store.path(old))
+    # Past the exact bound: a recency page faceting its best hits.
+    search_backend.counter.exact_max = 1
+
+    def facets() -> dict:
+        got = search_backend.search(SearchRequest(parse("harbour"), facets=True))
+        assert got.facets_by == "relevance" and got.total == 2
+        return {v.key: v.count for v in got.facets["tag"]}
+
+    assert facets() == {"docks": 2, "unions": 1}
+    with search_backend.writer(wait=5) as w:
+        assert w.stale
+    index_now()
+    assert search_backend.live_generation() != old
+    assert ts.has_codes(store.path(search_backend.live_generation()))
+    assert facets() == {"docks": 2, "unions": 1}
