@@ -741,6 +741,21 @@ def best_facets_from_the_database(backend, q) -> dict[str, dict[str, int]]:
     return {k: dict(v) for k, v in out.items()}
 
 
+def aggregations(backend, monkeypatch) -> list[int]:
+    """How many documents each terms aggregation of facets counted, from
+    now on (the real ``Counter._run``, recorded)."""
+    counted: list[int] = []
+    run = backend.counter._run
+
+    def spy(searcher, query, facets):
+        out = run(searcher, query, facets)
+        counted.append(out[0])
+        return out
+
+    monkeypatch.setattr(backend.counter, "_run", spy)
+    return counted
+
+
 def test_the_best_hits_facets_are_read_from_their_facet_codes(wide_window, monkeypatch):
     """A recency page's facets over its best hits are counted from each
     hit's facet codes (integer fast fields: one code per section, tag and
@@ -772,15 +787,7 @@ def test_the_best_hits_facets_are_read_from_their_facet_codes(wide_window, monke
         authors=("Amira Haddad", "Jon Smith"),
     )
     drain(backend, wait=10)
-    aggregated: list[int] = []
-    run = backend.counter._run
-
-    def spy(searcher, query, facets):
-        out = run(searcher, query, facets)
-        aggregated.append(out[0])
-        return out
-
-    monkeypatch.setattr(backend.counter, "_run", spy)
+    aggregated = aggregations(backend, monkeypatch)
     # "storm": 12 matches, all among the best (the facets are exact).
     for text, expect_aggregated, over in (
         ("flood water", [3], 20),
@@ -823,17 +830,9 @@ def test_facet_codes_are_learnt_again_at_most_once_a_minute(wide_window, monkeyp
         return walk(searcher)
 
     monkeypatch.setattr(backend.codes, "_walk", counting)
-    aggregated: list[int] = []
-    run = backend.counter._run
-
-    def spy(searcher, query, facets):
-        out = run(searcher, query, facets)
-        aggregated.append(out[0])
-        return out
-
     expected = best_facets_from_the_database(backend, q)
     assert expected["tag"] == {"levees": 1}
-    monkeypatch.setattr(backend.counter, "_run", spy)
+    aggregated = aggregations(backend, monkeypatch)
     for _ in range(2):
         got = backend.search(request)
         assert aggregated == [1]  # the new article's hit, alone
