@@ -129,16 +129,16 @@ class SearchResults:
     # Which matches those are: the "newest", or the best by "relevance" (a
     # recency page's rescore window: the hits it chose from).
     facets_by: str = "newest"
-    # Phrases of very common words looked for in headlines and names, and in
-    # the standfirsts and bodies of articles from ``narrowed_from`` on only
-    # (a date; None: in none).
+    # Phrases of very common words (and such phrases ending in a prefix,
+    # said'th*) looked for in headlines and names, and in the standfirsts and
+    # bodies of articles from ``narrowed_from`` on only (a date; None: in none).
     narrowed: list[str] = field(default_factory=list)
     narrowed_from: date | None = None
     # OR alternatives left out of an AND of OR chains that would read too
     # much (the backend's cost rule; as the reader wrote them).
     left_out: list[str] = field(default_factory=list)
-    # Prefixes (``ab*``) whose words most articles have: looked for in
-    # headlines, standfirsts and names, not in article texts.
+    # One-word prefixes (``ab*``) whose words most articles have: looked for
+    # in headlines, standfirsts and names, not in article texts.
     not_in_texts: list[str] = field(default_factory=list)
     # Phrases of very common words past the backend's cap (as written; an
     # exclusion with its "-").

@@ -422,6 +422,13 @@ class TantivyBackend(SearchBackend):
         prefixes = costly_prefixes(
             searcher, query, self.prefix_body_max, self.phrase_body_max
         )
+        # A phrase ending in such a prefix (``said'th*``) is a costly phrase:
+        # its standfirsts and texts within the window (every standfirst cost
+        # ~4x as much at 1M: docs/search.md, fifteenth session).
+        joined = frozenset(
+            a for a in prefixes if len(analysis.analyze(a.text, analysis.FOLDED)) > 1
+        )
+        narrow, prefixes = narrow | joined, prefixes - joined
         found = self._phrase_window(searcher, now, request.filters) if narrow else None
         if found is None:  # no such phrase, or every body is in the window
             narrow, window, whole = frozenset(), (), False

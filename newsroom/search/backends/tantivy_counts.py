@@ -342,8 +342,10 @@ def costly_prefixes(
     (docs/search.md). Such prefixes are looked for in headlines,
     standfirsts and names only, and the page says so. (A window of the
     newest bodies would not help: tantivy reads every posting of a
-    prefix's terms before it intersects.) A reader's prefix reads far
-    less: ``inter*`` ~840,000, ``econom*`` ~470,000."""
+    prefix's terms before it intersects.) Such a phrase ending in a prefix
+    is narrowed as a costly phrase by the backend (``_compile``): it is
+    seeked, and the window's standfirsts and texts are read. A reader's
+    prefix reads far less: ``inter*`` ~840,000, ``econom*`` ~470,000."""
     found = set()
     for atom in (*query.atoms(), *query.exclude):
         if isinstance(atom, Word) and atom.prefix:

@@ -115,9 +115,9 @@ class Compiler:
         narrow: frozenset = frozenset(),
         window: tuple[int, ...] = (),
     ) -> Query | None:
-        """``narrow``: phrases looked for in bodies only within ``window``
-        (months, ``ym``; none: not in bodies), and prefixes not looked for
-        in bodies."""
+        """``narrow``: phrases, and phrases ending in a prefix, looked for
+        in bodies and standfirsts only within ``window`` (months, ``ym``;
+        none: not there), and one-word prefixes not looked for in bodies."""
         if isinstance(atom, Phrase):
             tokens = analysis.analyze(" ".join(atom.words))
             if atom in narrow:
@@ -126,7 +126,11 @@ class Compiler:
         if atom.prefix:
             tokens = analysis.analyze(atom.text, analysis.FOLDED)
             # A costly prefix (``tantivy_counts.costly_prefixes``): not in
-            # bodies at all, a window would not spare its postings.
+            # bodies at all, a window would not spare its postings (tantivy
+            # reads them all into a bit set first). A phrase ending in one
+            # (``said'th*``) is seeked where the window's documents lead.
+            if atom in narrow and len(tokens) > 1:
+                return self.tokens(tokens, prefix=True, skip=WINDOWED, window=window)
             skip = ("body",) if atom in narrow else ()
             return self.tokens(tokens, prefix=True, skip=skip)
         tokens = analysis.analyze_word(atom.text)
@@ -150,17 +154,12 @@ class Compiler:
         parts = []
         for name, boost in self.boosts.items():
             if name in skip:
-                if (
-                    name in WINDOWED
-                    and window
-                    and len(tokens) > 1
-                    and not prefix
-                    and boost > 0
-                ):
+                if name in WINDOWED and window and len(tokens) > 1 and boost > 0:
+                    phrase = self._field(name, tokens, prefix, False)
                     inside = Query.boolean_query(
                         [
                             (Occur.Must, self.months(window)),
-                            (Occur.Must, Query.phrase_query(self.schema, name, tokens)),
+                            (Occur.Must, phrase),
                         ]
                     )
                     parts.append((Occur.Should, Query.boost_query(inside, boost)))
