@@ -61,6 +61,32 @@ class FacetOut(Schema):
     count: int
 
 
+class AdjustedOut(Schema):
+    """What the engine's cost rules changed, as the reader wrote it (the
+    notices say the same in words; docs/search.md, "Limits")."""
+
+    narrowed: list[str] = Field(
+        description="Phrases of words most articles have (and such phrases "
+        "ending in a prefix): looked for in headlines and names, and in the "
+        "standfirsts and texts of articles from narrowed_from on only."
+    )
+    narrowed_from: date | None = Field(
+        description="The first day of the oldest month read for them (null: none read)."
+    )
+    not_in_texts: list[str] = Field(
+        description="Prefixes of words most articles have: looked for in "
+        "headlines, standfirsts and names, not in article texts."
+    )
+    left_out: list[str] = Field(
+        description="OR alternatives left out of an AND of OR chains that "
+        "would read too much (the commonest words)."
+    )
+    phrases_left_out: list[str] = Field(
+        description="Phrases of words most articles have past the 8 searched "
+        "and 8 excluded a search keeps (an exclusion with its '-')."
+    )
+
+
 class SearchOut(Schema):
     q: str
     query: str = Field(description="The query as understood (normalised).")
@@ -86,6 +112,7 @@ class SearchOut(Schema):
     did_you_mean: str
     fuzzy: bool = Field(description="Hits found by typo-tolerant matching.")
     notices: list[str] = Field(description="Parameters that were adjusted.")
+    adjusted: AdjustedOut
     next: str | None
 
 
@@ -222,5 +249,12 @@ def search(
         "did_you_mean": outcome.did_you_mean,
         "fuzzy": outcome.fuzzy,
         "notices": list(params.problems),
+        "adjusted": {
+            "narrowed": list(results.narrowed) if results else [],
+            "narrowed_from": results.narrowed_from if results else None,
+            "not_in_texts": list(results.not_in_texts) if results else [],
+            "left_out": list(results.left_out) if results else [],
+            "phrases_left_out": list(results.phrases_left_out) if results else [],
+        },
         "next": next_url,
     }

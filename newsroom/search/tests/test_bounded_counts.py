@@ -974,3 +974,35 @@ def test_a_recency_estimate_is_the_top_ks_count_when_one_match_is_not_out(
     assert public <= got.total <= public + 1, got
     assert got.total_max <= public + 1, got
     assert all(h.published_at <= now for h in got.hits)
+
+
+def test_the_api_says_what_the_cost_rules_did_as_fields(small_bounds, client):
+    """A client of the API learns what the cost rules changed in fields it
+    can act on, not only as notices to show: the phrases narrowed to the
+    newest texts (and from when), the prefixes not looked for in texts, the
+    OR alternatives left out of chains and the costly phrases past the
+    cap, each as the reader wrote it; all empty for an ordinary search."""
+    chains = " ".join(["(flood OR water OR storm OR report)"] * 3)
+
+    def adjusted(q: str) -> dict:
+        response = client.get("/api/v1/search", {"q": q})
+        assert response.status_code == 200, response.content
+        return response.json()["adjusted"]
+
+    got = adjusted('"flood water" wa* ' + chains)
+    assert got["narrowed"] == ['"flood water"']
+    assert got["narrowed_from"] and date.fromisoformat(got["narrowed_from"])
+    assert got["not_in_texts"] == ["wa*"]
+    assert got["left_out"] and set(got["left_out"]) <= {"flood", "water", "storm"}
+    many = "report " + " ".join(f"-flood-water{'!' * i}" for i in range(10))
+    assert adjusted(many)["phrases_left_out"] == [
+        "-flood-water!!!!!!!!",
+        "-flood-water!!!!!!!!!",
+    ]
+    assert adjusted("calm") == {
+        "narrowed": [],
+        "narrowed_from": None,
+        "not_in_texts": [],
+        "left_out": [],
+        "phrases_left_out": [],
+    }
