@@ -81,12 +81,14 @@ def build_schema(codes: bool = True) -> tantivy.Schema:
 
 
 # Facet codes: a document's section, tag and author slugs as integers in
-# fast fields ``fc0``..``fc7``, read for the best hits' addresses
+# fast fields ``fc0``..``fc11``, read for the best hits' addresses
 # (``Searcher.fast_field_values`` reads the first value of a field, so one
 # field per value). A document with more values holds ``MORE`` in ``fc0``
 # alone: its facets are aggregated. ``tantivy_counts.CodeBook`` maps codes
-# back to slugs from the fields' term dictionaries.
-FACET_CODES = 8
+# back to slugs from the fields' term dictionaries. Twelve: a section, two
+# authors and nine tags (a field a document does not fill costs it nothing,
+# and is read only for the hits that filled the one before).
+FACET_CODES = 12
 CODE_FIELDS = tuple(f"fc{n}" for n in range(FACET_CODES))
 CODE_KINDS = {"section": 1, "tags": 2, "authors": 3}
 MORE = -1
@@ -158,16 +160,25 @@ def to_tantivy(doc: IndexDocument) -> tantivy.Document:
 
 
 def open_index(path: Path) -> tantivy.Index:
-    """The index at ``path`` (a new one of today's schema where there is
-    none). One of version 3, without facet codes, opens with its own schema:
-    its writer reads its metadata, finds it stale and has it rebuilt (fields
-    it lacks are left out of what it is given meanwhile)."""
-    if (Path(path) / "meta.json").exists() and not has_codes(path):
-        index = tantivy.Index.open(str(path))
-    else:
+    return open_checked(path)[0]
+
+
+def open_checked(path: Path) -> tuple[tantivy.Index, bool]:
+    """(the index at ``path``, a new one of today's schema where there is
+    none; whether its fields are another schema's). One of another schema
+    (version 3, without facet codes) opens with its own, which tantivy
+    requires: its writer finds it stale, whatever its metadata says, and
+    has it rebuilt (fields it lacks are left out of what it is given
+    meanwhile)."""
+    foreign = False
+    try:
         index = tantivy.Index(build_schema(), path=str(path), reuse=True)
+    except ValueError as error:
+        if "schema does not match" not in str(error):
+            raise
+        index, foreign = tantivy.Index.open(str(path)), True
     analysis.register(index)
-    return index
+    return index, foreign
 
 
 def read_meta(searcher: tantivy.Searcher, schema: tantivy.Schema) -> dict:
@@ -381,7 +392,7 @@ class TantivyWriter(Writer):
         self, generation: str, heap_size: int | None = None, threads: int | None = None
     ) -> None:
         self.generation = generation
-        self.index = open_index(self.store.path(generation))
+        self.index, foreign = open_checked(self.store.path(generation))
         self.schema = self.index.schema
         self._writer = self.index.writer(
             heap_size or self.heap_size, threads or self.threads
@@ -391,7 +402,7 @@ class TantivyWriter(Writer):
         meta = read_meta(self.index.searcher(), self.schema)
         self._last = meta["outbox"]
         self.due = meta["due"]
-        self.stale = meta["schema"] != SCHEMA_VERSION
+        self.stale = foreign or meta["schema"] != SCHEMA_VERSION
         self.epoch = self.store.sealed_epoch(generation)
 
     def upsert(self, docs: Iterable[IndexDocument]) -> None:
