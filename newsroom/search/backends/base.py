@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from typing import NamedTuple
 
 from django.db import models
 
@@ -105,10 +106,13 @@ class Hit:
     via_alias: list[str] = field(default_factory=list)  # group labels
 
 
-@dataclass(frozen=True)
-class FacetValue:
+class FacetValue(NamedTuple):
+    """One value of a facet group and how many matches have it. Immutable
+    (kept counts are shared between requests); a named tuple, made in a
+    third of a frozen dataclass's time (a page makes ~200)."""
+
     key: str
-    count: int
+    count: int  # type: ignore[assignment]  # the field, not tuple.count
     label: str = ""
 
 

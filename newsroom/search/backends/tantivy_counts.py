@@ -18,7 +18,9 @@ ms (docs/search.md, "At 1,000,000"). So:
   total is then "about" ``M x articles / articles in the window``, kept in
   ``[M, bound]``, which is the bound the page and the API state.
 * A recency page inside the rescore window reads no window (tenth session):
-  its top-k counts in its own pass (the total is exact), and the facets
+  its top-k counts in its own pass (the total is exact; a union of words
+  estimated at ``UNCOUNTED_MIN`` or more is not counted, sixteenth
+  session: ``union_estimate``), and the facets
   count its best hits from their facet codes (``CodeBook``, fifteenth
   session; a hit the codes cannot tell is looked up by id and aggregated,
   ``Counter.best``; ``TantivyBackend._best_counts``).
@@ -26,6 +28,7 @@ ms (docs/search.md, "At 1,000,000"). So:
 
 from __future__ import annotations
 
+import heapq
 import math
 import os
 import threading
@@ -654,7 +657,14 @@ class Counter:
 def ranked(pairs, size: int | None = None) -> list[FacetValue]:
     """(key, count) pairs as facet values, most frequent first, then by key
     (tantivy's aggregation leaves ties in no stated order), at most
-    ``size``."""
+    ``size``. Only the values as frequent as the ``size``-th most are
+    sorted (a page's best 200 hits hold ~180 tags, most of them once)."""
+    pairs = list(pairs)
+    if size is not None and len(pairs) > size:
+        if size <= 0:
+            return []
+        least = heapq.nlargest(size, map(itemgetter(1), pairs))[-1]
+        pairs = [p for p in pairs if p[1] >= least]
     # By key, then stably by count (two sorts in C: ~40 us less than one
     # with a Python key for a page's 300 values).
     out = sorted(sorted(pairs), key=itemgetter(1), reverse=True)
@@ -749,15 +759,15 @@ class CodeBook:
                 if MORE not in row and not shared.isdisjoint(row):
                     rest.append(i)
                     tally.subtract(row)
-        month = Tally(str(ym) for ym in months)
+        month = Tally(months)  # keys made strings once each, below
         for i in rest:
-            month[str(months[i])] -= 1
+            month[months[i]] -= 1
         out: dict[str, Tally] = {name: Tally() for name, _ in CODED}
         kinds = {CODE_KINDS[field]: out[name] for name, field in CODED}
         for code, n in tally.items():
             if n > 0:
                 kinds[code >> 32][slugs[code]] = n
-        out["month"] = +month  # without the zeros
+        out["month"] = Tally({str(ym): n for ym, n in month.items() if n > 0})
         return out, [addrs[i] for i in sorted(rest)]
 
 
