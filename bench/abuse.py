@@ -319,6 +319,12 @@ def main() -> None:
         import django
 
         django.setup()
+        # As newsroom/wsgi.py does in each server worker: what is loaded so
+        # far is left out of the cyclic collector's scans (unfrozen, a full
+        # collection took ~45 ms of one timed page at 1M).
+        import gc
+
+        gc.freeze()
         from django.conf import settings
 
         settings.ALLOWED_HOSTS = ["*"]
