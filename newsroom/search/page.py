@@ -235,12 +235,12 @@ def content_html(c: dict) -> SafeString:
     total, pages = results.total, c.get("pages") or {}
     if not results.total_exact:
         count = (
-            f"About <strong>{total}</strong> results "
+            f"About <strong>{total:,}</strong> results "
             '<span class="search-summary__bound">(estimated: between '
-            f"{results.total_min} and {results.total_max})</span>"
+            f"{results.total_min:,} and {results.total_max:,})</span>"
         )
     else:
-        count = f"<strong>{total}</strong> result{'' if total == 1 else 's'}"
+        count = f"<strong>{total:,}</strong> result{'' if total == 1 else 's'}"
     if query:
         count += f" for {QUOTED.format(q)}"
     if total > 10:

@@ -1108,3 +1108,34 @@ def test_the_best_hits_facets_are_counted_on_the_readers_thread(
         got = backend.search(SearchRequest(q, facets=True))
         assert threads == [threading.current_thread().name], text
         assert got.facets_by == "relevance", text
+
+
+def test_a_large_total_is_shown_with_thousands_separators(
+    small_bounds, client, monkeypatch
+):
+    """ "About 370,000 results", not "About 370000": a reader reads a six
+    figure total at a glance only with its separators (the API keeps the
+    numbers)."""
+    backend = small_bounds
+    real = backend.search
+    shown = {
+        "flood": dict(total=370_000, total_min=200, total_max=544_680),
+        "storm": dict(total=12_345, total_min=12_345, total_max=12_345),
+    }
+
+    def search(request):
+        got = real(request)
+        return replace(got, **shown[request.query.to_text()])
+
+    monkeypatch.setattr(backend, "search", search)
+    monkeypatch.setattr(backend, "matches_at_least", lambda request, n: n)
+    html = client.get("/search/", {"q": "flood"}).content.decode()
+    assert "About <strong>370,000</strong> results" in html, html[
+        html.find("search-summary__count") :
+    ][:200]
+    assert "(estimated: between 200 and 544,680)" in html
+    monkeypatch.setitem(shown["storm"], "total_exact", True)
+    html = client.get("/search/", {"q": "storm"}).content.decode()
+    assert "<strong>12,345</strong> results" in html
+    data = client.get("/api/v1/search", {"q": "flood"}).json()
+    assert (data["total"], data["total_max"]) == (370_000, 544_680)
