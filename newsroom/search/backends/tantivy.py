@@ -292,8 +292,9 @@ class TantivyBackend(SearchBackend):
         # A union of words (an OR, a relaxed question) estimated to match at
         # least UNCOUNTED_MIN: not counted, "about" the estimate. Counting is
         # a second collector on every match (0.6 ms of a long question's
-        # ~4.9 ms top-k at 1M); under the bound it costs little, and a total
-        # under what pages can reach (1,000 hits) is never estimated.
+        # ~4.9 ms top-k at 1M); under the bound it costs little. At the
+        # default bound a total the pages reach (1,000 hits) is never
+        # estimated: the option is documented not to go below that.
         union = (
             union_estimate(searcher, query, fields)
             if best

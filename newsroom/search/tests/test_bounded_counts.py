@@ -1041,7 +1041,7 @@ def test_a_union_of_many_matches_is_estimated_not_counted(
     top-k's pass does not count them (tantivy-py's count is a second
     collector on every match: 0.6 ms of a long question's ~4.9 ms top-k at
     1M, docs/search.md), the total is "about" the union of the words'
-    document frequencies as if words and fields were independent, and its
+    largest field frequencies as if the words were independent, and its
     stated bounds hold the exact count. Under UNCOUNTED_MIN, or for an AND
     of words, the page counts as before."""
     backend = wide_window
