@@ -4,7 +4,9 @@ Each pytest process gets its own database and search index names (by PID), so
 two runs on one machine never share state.
 """
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -14,7 +16,20 @@ from .env import env_str, private_dir
 
 RUN_DIR = Path(tempfile.gettempdir()) / f"newsroom-test-{os.getpid()}"
 VAR_DIR = RUN_DIR / "var"
+_MADE_BY = os.getpid() if not RUN_DIR.exists() else None
 private_dir(VAR_DIR)
+
+
+def _remove_run_dir() -> None:
+    """Every process that loads these settings (a test's server, a
+    ``manage.py`` run, mypy's Django plugin) makes its own RUN_DIR: it goes
+    when that process ends, not in a child forked from it (whose exit would
+    take its parent's database)."""
+    if _MADE_BY == os.getpid():
+        shutil.rmtree(RUN_DIR, ignore_errors=True)
+
+
+atexit.register(_remove_run_dir)
 
 DEBUG = False
 SECRET_KEY = "test-only-not-secret"  # noqa: S105 - test settings only
