@@ -16,8 +16,12 @@ from .env import env_str, private_dir
 
 RUN_DIR = Path(tempfile.gettempdir()) / f"newsroom-test-{os.getpid()}"
 VAR_DIR = RUN_DIR / "var"
-_MADE_BY = os.getpid() if not RUN_DIR.exists() else None
+# No live process shares this id: a directory already named by it was left
+# by a dead one (ids come round again), and its database or index must not
+# leak into this run.
+shutil.rmtree(RUN_DIR, ignore_errors=True)
 private_dir(VAR_DIR)
+_OWNER = os.getpid()
 
 
 def _remove_run_dir() -> None:
@@ -25,7 +29,7 @@ def _remove_run_dir() -> None:
     ``manage.py`` run, mypy's Django plugin) makes its own RUN_DIR: it goes
     when that process ends, not in a child forked from it (whose exit would
     take its parent's database)."""
-    if _MADE_BY == os.getpid():
+    if _OWNER == os.getpid():
         shutil.rmtree(RUN_DIR, ignore_errors=True)
 
 
