@@ -10,7 +10,9 @@ off, once to warm up and then ``--rounds`` times. Each step is timed by a
 wrapper around its function (this thread's CPU time, so what another
 process does is not counted), and the table gives milliseconds a page. A
 step's time includes the steps it calls: the backend's search holds the
-top-k, the facets and the highlighting. The wrappers cost ~1 us a call.
+top-k, the facets and the highlighting. A wrapper costs ~1.4 us a call
+(median of 7 runs of 200,000 calls of a function that does nothing), and
+a page makes some 25 such calls: ~0.035 ms of the whole page's time.
 """
 
 from __future__ import annotations

@@ -101,7 +101,7 @@ def _is_word_char(ch: str) -> bool:
 # a literal has one, and a text without the mark is not scanned at all.
 _APOSTROPHE_MARKS = (("'", re.compile(r"'(?=\w)")), ("’", re.compile(r"’(?=\w)")))
 # For ``alternate_forms``: not an apostrophe whose word ends with it and an
-# s ("city's", "it's": three quarters of the apostrophe words in real news),
+# s ("city's", "it's": three quarters of the apostrophe words in BBC's),
 # as the forms drop such words (``_POSSESSIVE``); an apostrophe before it in
 # the same word ("o'clock's") still finds the word, which is then dropped.
 _NOT_FINAL_S = r"(?=\w)(?![sS](?!\w|['’]\w))"
