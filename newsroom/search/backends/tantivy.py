@@ -52,10 +52,12 @@ from .tantivy_counts import (
     costly_prefixes,
     counts_pool,
     freq,
+    largest_freq,
     month_before,
     month_range,
     month_span,
     ranked,
+    round_down,
     round_estimate,
     strip_common,
     trim_chains,
@@ -307,6 +309,15 @@ class TantivyBackend(SearchBackend):
         )
         if union is not None and union < self.uncounted_min:
             union = None
+        # An estimated union's total is at least its widest word's matches.
+        widest = (
+            largest_freq(searcher, query, fields)
+            if best
+            and kept is None
+            and compiled.rank is not None
+            and (union is not None or compiled.pruned is not None)
+            else None
+        )
         known, seen, scored, ranked = self._ranked(
             searcher,
             compiled,
@@ -342,7 +353,16 @@ class TantivyBackend(SearchBackend):
             # 1M, side by side, 200 pairs: long questions 14.55 -> 13.55 ms
             # of CPU a request, ORs 9.70 -> 8.85; docs/search.md).
             counts = self._best_counts(
-                searcher, compiled, request, ranked, known, seen, high, now, union
+                searcher,
+                compiled,
+                request,
+                ranked,
+                known,
+                seen,
+                high,
+                now,
+                union,
+                widest,
             )
             self.counter.keep(
                 kept_key,
@@ -576,7 +596,17 @@ class TantivyBackend(SearchBackend):
         return known, seen, blended[offset : offset + limit], ranked
 
     def _best_counts(
-        self, searcher, compiled, request, ranked, known, seen, high, now, union=None
+        self,
+        searcher,
+        compiled,
+        request,
+        ranked,
+        known,
+        seen,
+        high,
+        now,
+        union=None,
+        widest=None,
     ) -> Counts:
         """Total and facets of a recency page inside the rescore window,
         without the newest months' window (its intersection with a many-word
@@ -587,7 +617,8 @@ class TantivyBackend(SearchBackend):
           then it is an estimate, that count, which bounds it; for the
           pruned one-word query, the word's document frequency; for a
           union not counted, ``union``, its ``union_estimate``: each within
-          [seen, high]);
+          [low, high], ``low`` the hits seen or, for those two, the widest
+          word's matches, ``widest`` less the deleted documents: ``_floor``);
         * facets count the best ``len(ranked.addrs)`` matches by BM25 (the
           hits the page's recency blend chose from), looked up by id: one
           term query per hit (a term set on ``id`` reads the whole column:
@@ -613,6 +644,9 @@ class TantivyBackend(SearchBackend):
                 known, low=known, high=known, facets=facets, over=over, by="relevance"
             )
         low = max(seen, len(addrs))
+        if widest is not None and ranked.counted is None and addrs:
+            floor = round_down(self._floor(searcher, compiled, addrs, widest, now))
+            low = max(low, min(high, floor))
         estimate = low
         if ranked.counted is not None:
             # The top-k counted every match, a few dated after now among
@@ -687,24 +721,49 @@ class TantivyBackend(SearchBackend):
 
     def _bm25_ceiling(self, searcher, compiled, res, df: int, boost: float):
         """The most one term query scores: boost x idf x (k1 + 1), tantivy's
-        BM25 as tf grows without bound. idf counts the segments' documents,
-        deleted ones included (N), which only an explanation tells: read
-        once per reader. None if no explanation names N."""
-        held, n, k1 = self._bm25
-        if held is not searcher:
-            for _, addr in res.hits[:3]:
-                try:
-                    found = bm25_constants(compiled.pruned.explain(searcher, addr))
-                except ValueError:  # no explanation: the whole sum answers
-                    found = None
-                if found:
-                    n, k1 = found
-                    self._bm25 = (searcher, n, k1)  # one tuple: no torn reads
-                    break
-            else:
-                return None
+        BM25 as tf grows without bound. None if no explanation names N."""
+        found = self._bm25_constants(
+            searcher, compiled.pruned, [addr for _, addr in res.hits[:3]]
+        )
+        if found is None:  # no explanation: the whole sum answers
+            return None
+        n, k1 = found
         idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
         return boost * idf * (k1 + 1) * (1 + 1e-6)
+
+    def _bm25_constants(self, searcher, query, addrs) -> tuple[int, float] | None:
+        """BM25's N and k1 for this reader. N counts the segments' documents,
+        deleted ones included, which only an explanation tells (of ``query``,
+        which has term queries, at one of ``addrs``, its matches): read once
+        per reader."""
+        held, n, k1 = self._bm25
+        if held is searcher:
+            return n, k1
+        for addr in addrs[:3]:
+            try:
+                found = bm25_constants(query.explain(searcher, addr))
+            except ValueError:
+                found = None
+            if found:
+                self._bm25 = (searcher, *found)  # one tuple: no torn reads
+                return found
+        return None
+
+    def _floor(self, searcher, compiled, addrs, widest: int, now) -> int:
+        """At least this many public articles match a union of words whose
+        largest document frequency in one field is ``widest``
+        (``largest_freq``): that frequency less the documents deleted and
+        not merged away yet (N less the live documents), which it may
+        count. 0 when that cannot be told, or when an indexed article is
+        dated after ``now`` (it matches but is not public yet)."""
+        if self.counter.due(searcher, self._stamp, now.timestamp()) != math.inf:
+            return 0
+        # The ranking query matches the hits either way (the pruned query's
+        # matches are some of its).
+        found = self._bm25_constants(searcher, compiled.rank, addrs)
+        if found is None:
+            return 0
+        return max(0, widest - (found[0] - searcher.num_docs))
 
     def _hit(self, searcher, score: float, addr) -> Hit:
         doc = searcher.doc(addr)

@@ -47,7 +47,7 @@ from tantivy import Occur, Query
 from .. import analysis
 from ..query import Phrase, SearchQuery, Word
 from .base import MAX_COSTLY_PHRASES, FacetValue
-from .tantivy_store import CODE_FIELDS, CODE_KINDS, MORE, facet_code
+from .tantivy_store import CODE_FIELDS, CODE_KINDS, META_ID, MORE, facet_code
 
 EXACT_MAX = 5_000  # matches counted (and faceted) exactly
 FACET_SIZE = 30
@@ -148,7 +148,7 @@ _FREQS: tuple = (None, {})  # (the searcher, its (field, term) -> doc_freq)
 FREQS_MAX = 20_000
 
 
-def freq(searcher: tantivy.Searcher, field: str, term: str) -> int:
+def freq(searcher: tantivy.Searcher, field: str, term: str | int) -> int:
     """``searcher.doc_freq(field, term)``, remembered for this searcher (a
     page asks ~50 times, the same few words: upper bounds, common words,
     the long-question probe). A new searcher (the index changed) starts
@@ -186,11 +186,19 @@ def prefix_postings(searcher: tantivy.Searcher, field: str, prefix: str) -> int:
     return found
 
 
+def articles(searcher: tantivy.Searcher) -> int:
+    """The articles the index holds: its documents less its metadata
+    document (id ``META_ID``, rewritten by each commit), which no search
+    for words matches. ``num_docs`` counts it: at 1M a page said "between
+    200 and 1,000,001"."""
+    return max(0, searcher.num_docs - (1 if freq(searcher, "id", META_ID) else 0))
+
+
 def upper_bound(
     searcher: tantivy.Searcher, query: SearchQuery, fields, expanded: bool
 ) -> int:
     """At most this many documents match ``query`` (see the module's doc)."""
-    n = searcher.num_docs
+    n = articles(searcher)
     if expanded or not query.must:  # aliases, typo-tolerance: other terms
         return n
     best = n
@@ -208,6 +216,28 @@ def upper_bound(
     return best
 
 
+def widest_freqs(
+    searcher: tantivy.Searcher, query: SearchQuery, fields
+) -> list[int] | None:
+    """Per word of a one-clause query of plain single-term words (an OR of
+    words, a relaxed question), the most documents it is in in one of
+    ``fields`` (its largest document frequency there). None for another
+    shape (an AND, a phrase, a prefix, an exclusion, a word the analyzer
+    splits)."""
+    if len(query.must) != 1 or query.exclude:
+        return None
+    out = []
+    for atom in query.must[0].atoms:
+        if not isinstance(atom, Word) or atom.prefix:
+            return None
+        tokens = analysis.analyze_word(atom.text)
+        if len(tokens) > 1:
+            return None
+        if tokens:
+            out.append(max(freq(searcher, name, tokens[0]) for name in fields))
+    return out
+
+
 def union_estimate(
     searcher: tantivy.Searcher, query: SearchQuery, fields
 ) -> int | None:
@@ -223,22 +253,24 @@ def union_estimate(
     words, which the generator draws independently of each other and of
     the fields, -9 %. Deleted documents not merged away yet raise it, as
     they raise ``upper_bound``."""
-    if len(query.must) != 1 or query.exclude:
-        return None
-    n = searcher.num_docs
-    if not n:
+    n = articles(searcher)
+    dfs = widest_freqs(searcher, query, fields) if n else None
+    if dfs is None:
         return None
     miss = 1.0
-    for atom in query.must[0].atoms:
-        if not isinstance(atom, Word) or atom.prefix:
-            return None
-        tokens = analysis.analyze_word(atom.text)
-        if len(tokens) > 1:
-            return None
-        if tokens:
-            df = max(freq(searcher, name, tokens[0]) for name in fields)
-            miss *= 1 - min(n, df) / n
+    for df in dfs:
+        miss *= 1 - min(n, df) / n
     return round(n * (1 - miss))
+
+
+def largest_freq(searcher: tantivy.Searcher, query: SearchQuery, fields) -> int | None:
+    """The most documents one word of a union (``widest_freqs``' shape)
+    holds in one field: every one of them matches the union, so the
+    matches are at least that many, less the documents deleted but not
+    merged away, which the frequency still counts
+    (``TantivyBackend._floor``). None for another shape."""
+    dfs = widest_freqs(searcher, query, fields)
+    return None if dfs is None else max(dfs, default=0)
 
 
 def strip_common(
@@ -793,3 +825,12 @@ def round_estimate(n: int) -> int:
         return n
     step = 10 ** (len(str(n)) - 2)
     return round(n / step) * step
+
+
+def round_down(n: int) -> int:
+    """A lower bound shown as an estimate is: two significant figures, never
+    more than ``n`` (862,632 is "at least 860,000")."""
+    if n < 100:
+        return max(0, n)
+    step = 10 ** (len(str(n)) - 2)
+    return n // step * step

@@ -1048,6 +1048,11 @@ def test_a_union_of_many_matches_is_estimated_not_counted(
     backend.uncounted_min = 30
     spy = Spy(backend.searcher())
     monkeypatch.setattr(backend, "searcher", lambda: spy)
+    # tantivy explains a hit's score with its own searcher, not the spy.
+    constants = backend._bm25_constants
+    monkeypatch.setattr(
+        backend, "_bm25_constants", lambda _, *args: constants(spy.searcher, *args)
+    )
     for text in ("flood OR storm", "flood storm water harbour"):
         q = parse(text).relaxed() if len(parse(text).must) > 2 else parse(text)
         spy.calls.clear()
@@ -1139,3 +1144,72 @@ def test_a_large_total_is_shown_with_thousands_separators(
     assert "<strong>12,345</strong> results" in html
     data = client.get("/api/v1/search", {"q": "flood"}).json()
     assert (data["total"], data["total_max"]) == (370_000, 544_680)
+
+
+def test_an_estimated_totals_range_is_as_tight_as_the_index_can_tell(wide_window):
+    """An estimated total of a union of words (one word by its pruned query,
+    an OR, a relaxed question) states a range the reader can use:
+
+    * at most the archive's articles (the index's metadata document is
+      none: at 1M the page said "between 200 and 1,000,001");
+    * at least the most documents any one of its words is in, in one field
+      (its document frequency), less the documents deleted and not merged
+      away yet, which that frequency still counts; not the hits the top-k
+      ranked (200 at 1M: "between 200 and 544,680" for ~370,000).
+
+    Edited articles leave deleted documents in the index: the range still
+    holds the exact count."""
+    backend = wide_window
+    backend.uncounted_min = 30
+    articles = MONTHS * PER_MONTH + 1
+    searcher = backend.searcher()
+    assert searcher.num_docs == articles + 1  # the metadata document
+    for text in ("flood OR storm", "flood storm water harbour"):
+        q = parse(text).relaxed() if len(parse(text).must) > 2 else parse(text)
+        got = backend.search(SearchRequest(q, facets=True, highlight=False))
+        exact = public_count(backend, q.to_text(), timezone.now())
+        assert exact == MONTHS * PER_MONTH + text.endswith("harbour"), (text, exact)
+        assert got.total_exact is False, text
+        assert got.total_min <= exact <= got.total_max, (text, got, exact)
+        assert got.total_max <= articles, (text, got)
+        # Nothing deleted yet: every "flood" article is one of the matches.
+        assert got.total_min == MONTHS * PER_MONTH, (text, got)
+    # Edits: each is a deletion and an addition in the index until a merge.
+    for article in Article.objects.filter(body__startswith="flood")[:5]:
+        article.body = "flood water rising"
+        article.save()
+    drain(backend, wait=10)
+    searcher = backend.searcher()
+    assert searcher.doc_freq("body", "flood") > MONTHS * PER_MONTH  # deleted too
+    for text in ("flood OR storm", "water OR harbour"):
+        got = backend.search(SearchRequest(parse(text), facets=True, highlight=False))
+        exact = public_count(backend, text, timezone.now())
+        assert exact == MONTHS * PER_MONTH + text.endswith("harbour")
+        assert got.total_exact is False, text
+        assert got.total_min <= exact <= got.total_max, (text, got, exact)
+        assert got.total_max <= articles, (text, got)
+        assert got.total_min > backend.window, (text, got)
+    # Asked as of 40 days ago, the newer matches are not public yet: the
+    # word's frequency counts them, so it is no floor then.
+    earlier = timezone.now() - timedelta(days=40)
+    got = backend.search(
+        SearchRequest(
+            parse("flood OR storm"), facets=True, highlight=False, now=earlier
+        )
+    )
+    public = public_count(backend, "flood OR storm", earlier)
+    assert backend.window < public < MONTHS * PER_MONTH
+    assert got.total_min <= public <= got.total_max, (got, public)
+
+
+def test_a_lower_bound_is_shown_to_two_figures_and_stays_a_bound():
+    """The widest word's matches (862,632 for "being" at 1M) would be
+    shown as "About 862,632 results": the floor is rounded down to two
+    significant figures, like the estimates, and never above itself."""
+    from newsroom.search.backends.tantivy_counts import round_down
+
+    assert round_down(862_632) == 860_000
+    assert round_down(152_099) == 150_000
+    assert round_down(99) == 99 and round_down(0) == 0
+    for n in (100, 101, 999, 1_000, 12_345, 1_000_001, 9_999_999):
+        assert round_down(n) <= n < round_down(n) * 1.1 + 1, n
