@@ -12,6 +12,12 @@ import logging
 import math
 from typing import Any
 
+from django.core.exceptions import (
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import HttpError, Throttled, ValidationError
@@ -117,6 +123,25 @@ def _validation_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return details
 
 
+def refused(request: HttpRequest, exc: SuspiciousOperation) -> tuple[int, str, str]:
+    """(status, code, message) for input Django refuses to read: a body past
+    DATA_UPLOAD_MAX_MEMORY_SIZE, more fields than
+    DATA_UPLOAD_MAX_NUMBER_FIELDS, or another suspicious request. The
+    client's fault: a 4xx, as on the site's pages, and one line in the
+    security log (Django's logger for it), no traceback."""
+    if isinstance(exc, RequestDataTooBig):
+        status, code, message = 413, "too_large", "The request body is too large."
+    elif isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        status, code = 400, "too_many_fields"
+        message = "The request has too many fields."
+    else:
+        status, code, message = 400, "bad_request", "The request was refused."
+    logging.getLogger(f"django.security.{type(exc).__name__}").warning(
+        "API %s %s: %s", request.method, request.path, exc
+    )
+    return status, code, message
+
+
 def install_handlers(api: NinjaAPI) -> None:
     """Replace ninja's default handlers so no answer leaves in another shape."""
 
@@ -166,6 +191,10 @@ def install_handlers(api: NinjaAPI) -> None:
     def on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
         return respond(request, 404, error_payload(404, "Not found."))
 
+    def on_suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+        status, code, message = refused(request, exc)
+        return respond(request, status, error_payload(status, message, code))
+
     def on_exception(request: HttpRequest, exc: Exception) -> HttpResponse:
         # A bug, not bad input: log it with its traceback and still answer JSON.
         logger.exception("API error on %s %s", request.method, request.path)
@@ -176,4 +205,5 @@ def install_handlers(api: NinjaAPI) -> None:
     api.add_exception_handler(Throttled, on_throttled)
     api.add_exception_handler(HttpError, on_http_error)
     api.add_exception_handler(Http404, on_404)
+    api.add_exception_handler(SuspiciousOperation, on_suspicious)
     api.add_exception_handler(Exception, on_exception)

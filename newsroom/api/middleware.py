@@ -12,10 +12,11 @@ import logging
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
 
-from .errors import json_error
+from .errors import json_error, refused
 
 logger = logging.getLogger(__name__)
 
@@ -135,5 +136,8 @@ class ApiMiddleware:
     def process_exception(self, request: HttpRequest, exc: Exception):
         if not request.path.startswith(PREFIX):
             return None
+        if isinstance(exc, SuspiciousOperation):  # read before a route's own
+            status, code, message = refused(request, exc)
+            return json_error(status, message, code)
         logger.exception("API error on %s %s", request.method, request.path)
         return json_error(500, "Server error.", "server_error")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from newsroom.articles.tests import factories as f
@@ -118,3 +120,37 @@ def test_slug_with_nul_byte_is_422_not_500(client):
     f.article("Any")
     assert_error(client.get(f"{API}/articles/by-slug/a%00b"), 422, "invalid")
     assert_error(client.get(f"{API}/articles?tag=a%00b"), 422, "invalid")
+
+
+@pytest.mark.parametrize("path", ["/comments/challenge", "/articles/{id}/comments"])
+def test_a_body_past_the_upload_limit_is_413_not_500(client, settings, path):
+    """A JSON body larger than DATA_UPLOAD_MAX_MEMORY_SIZE (a stranger's 3 MB
+    post, or a Content-Length that says so) is a 413 in the error shape:
+    Django refuses to read it (RequestDataTooBig), and the API's catch-all
+    answered 500 and logged a traceback for each one."""
+    article = f.article("Any")
+    pad = "z" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
+    response = client.post(
+        API + path.format(id=article.pk),
+        data=json.dumps({"article_id": article.pk, "pad": pad}),
+        content_type="application/json",
+        headers={"Origin": "http://testserver"},
+    )
+    assert_error(response, 413, "too_large")
+
+
+@pytest.mark.parametrize(
+    "path", ["/articles", "/sections", "/search?q=flood", "/articles/{id}/comments"]
+)
+def test_more_query_fields_than_django_reads_is_400_not_500(client, path):
+    """1,100 query parameters (past DATA_UPLOAD_MAX_NUMBER_FIELDS, 1,000),
+    different or all one name: Django refuses to parse them
+    (TooManyFieldsSent), a 400 as on the site's pages, never a 500."""
+    article = f.article("Any")
+    url = API + path.format(id=article.pk)
+    join = "&" if "?" in url else "?"
+    for fields in (
+        "&".join(f"x{i}=1" for i in range(1100)),
+        "&".join("limit=1" for _ in range(1100)),
+    ):
+        assert_error(client.get(url + join + fields), 400, "too_many_fields")
