@@ -6,9 +6,10 @@ stay independent of each other and depend only on this toolkit.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from ninja import Field, Path, Query
+from pydantic import BeforeValidator
 
 from .errors import ErrorOut
 
@@ -16,6 +17,17 @@ MAX_ID = 2**63 - 1
 SLUG_PATTERN = r"^[-a-zA-Z0-9_]+$"
 Slug = Annotated[str, Field(min_length=1, max_length=200, pattern=SLUG_PATTERN)]
 ArticleId = Annotated[int, Path(ge=1, le=MAX_ID, description="The article's id.")]
+
+
+def _not_a_boolean(value: Any) -> Any:
+    # pydantic's lax mode reads JSON's true as 1: article 1, comment 1.
+    if isinstance(value, bool):
+        raise ValueError("an id is a number, not true or false")
+    return value
+
+
+# An id in a JSON body (digits in a string are still read as one).
+BodyId = Annotated[int, BeforeValidator(_not_a_boolean)]
 Cursor = Annotated[
     str | None,
     Query(None, max_length=512, description="Opaque; from the previous page."),

@@ -28,7 +28,7 @@ from ninja.responses import Status
 from newsroom.api.errors import ApiError, ErrorOut, json_error
 from newsroom.api.pagination import decode_cursor, encode_cursor
 from newsroom.api.throttling import NetworkThrottle
-from newsroom.api.types import MAX_ID, READ_ERRORS, ArticleId, Cursor
+from newsroom.api.types import MAX_ID, READ_ERRORS, ArticleId, BodyId, Cursor
 from newsroom.articles.models import Article
 from newsroom.core.links import absolute_url
 from newsroom.net import client_network
@@ -101,7 +101,7 @@ class CommentPage(Schema):
 
 
 class ChallengeIn(Schema):
-    article_id: int = Field(ge=1, le=MAX_ID)
+    article_id: BodyId = Field(ge=1, le=MAX_ID)
 
 
 class ChallengeOut(Schema):
@@ -120,7 +120,7 @@ class CommentIn(Schema):
     name: str = Field(min_length=1, max_length=80)
     email: str = Field("", max_length=254, description="Optional, never shown.")
     body: str = Field(min_length=1, max_length=20000)
-    parent_id: int | None = Field(None, ge=1, le=MAX_ID)
+    parent_id: BodyId | None = Field(None, ge=1, le=MAX_ID)
     notify_replies: bool = False
     challenge_id: str = Field(min_length=1, max_length=1000)
     answer: str = Field("", max_length=40, description="The code in the image.")

@@ -380,3 +380,32 @@ def test_write_rate_limit_is_separate_and_answers_429(client, settings):
     )
     assert blocked.status_code == 429 and int(blocked["Retry-After"]) >= 1
     assert client.get(f"{API}/articles/{a.pk}/comments").status_code == 200
+
+
+def test_a_boolean_is_no_id(client):
+    """JSON's true is not article 1 nor comment 1: pydantic's lax mode took
+    ``{"article_id": true}`` for 1 and answered with a challenge for article
+    1. A 422 naming the field; an id sent as a string of digits is still
+    read."""
+    a = f.article("Any")
+    for value in (True, False):
+        response = client.post(
+            f"{API}/comments/challenge",
+            {"article_id": value},
+            content_type="application/json",
+            REMOTE_ADDR="203.0.113.5",
+        )
+        assert response.status_code == 422, response.content
+        assert response.json()["error"]["details"][0]["field"] == "article_id"
+    response = client.post(
+        f"{API}/comments/challenge",
+        {"article_id": str(a.pk)},
+        content_type="application/json",
+        REMOTE_ADDR="203.0.113.5",
+    )
+    assert response.status_code == 200, response.content
+    parent = make(a, "Parent")
+    response = post(client, a, parent_id=True)
+    assert response.status_code == 422, response.content
+    assert response.json()["error"]["details"][0]["field"] == "parent_id"
+    assert post(client, a, parent_id=parent.pk).status_code == 201
