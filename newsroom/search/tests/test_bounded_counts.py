@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import UTC, date, timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from tantivy import Query
 
@@ -1190,25 +1191,32 @@ def test_an_estimated_totals_range_is_as_tight_as_the_index_can_tell(wide_window
         assert got.total_min > backend.window, (text, got)
         assert got.total_min >= MONTHS * PER_MONTH - deleted(backend), (text, got)
     # Edits: each is a deletion and an addition in the index until a merge,
-    # which tantivy may run at any commit: edit again until the searcher
-    # holds deleted "flood" documents.
-    for _ in range(5):
+    # which tantivy may run at any commit. On SQLite the deleted documents
+    # stay. On PostgreSQL the outbox's ids skip those of the tests rolled
+    # back before, the indexer holds them as holes (a transaction in flight
+    # may still write them), each drain applies every row since the fill
+    # again, and tantivy may merge the many deleted documents away at once:
+    # the range must hold either way.
+    seen_deleted = False
+    for _ in range(3):
         for article in Article.objects.filter(body__startswith="flood")[:5]:
             article.body += " rising"
             article.save()
         drain(backend, wait=10)
-        if backend.searcher().doc_freq("body", "flood") > MONTHS * PER_MONTH:
-            break
-    else:
-        pytest.fail("every edit was merged away at once: no deleted documents")
-    for text in ("flood OR storm", "water OR harbour"):
-        got = backend.search(SearchRequest(parse(text), facets=True, highlight=False))
-        exact = public_count(backend, text, timezone.now())
-        assert exact == MONTHS * PER_MONTH + text.endswith("harbour")
-        assert got.total_exact is False, text
-        assert got.total_min <= exact <= got.total_max, (text, got, exact)
-        assert got.total_max <= articles, (text, got)
-        assert got.total_min > backend.window, (text, got)
+        held = backend.searcher().doc_freq("body", "flood") > MONTHS * PER_MONTH
+        seen_deleted = seen_deleted or held
+        for text in ("flood OR storm", "water OR harbour"):
+            got = backend.search(
+                SearchRequest(parse(text), facets=True, highlight=False)
+            )
+            exact = public_count(backend, text, timezone.now())
+            assert exact == MONTHS * PER_MONTH + text.endswith("harbour")
+            assert got.total_exact is False, text
+            assert got.total_min <= exact <= got.total_max, (text, got, exact)
+            assert got.total_max <= articles, (text, got)
+            assert got.total_min > backend.window, (text, got)
+    if connection.vendor == "sqlite":
+        assert seen_deleted, "no deleted documents: the floor's rule went untested"
     # Asked as of 40 days ago, the newer matches are not public yet: the
     # word's frequency counts them, so it is no floor then.
     earlier = timezone.now() - timedelta(days=40)
