@@ -110,7 +110,10 @@ def wrong_budget_left(network: str) -> int:
 
 
 def _refuse(form: CommentForm, refusal: str, reason: str, status: int, **kw):
-    form.refusal = form.refusal or refusal
+    # The page's refusal header says what decided, in the intake's order
+    # (closed, the wrong-answer budget, the code, the fields), as the API
+    # does: not a field's fault found on the way (a 429 said "too_fast").
+    form.refusal = refusal
     return Decision(form, refusal=refusal, reason=reason, status=status, **kw)
 
 

@@ -104,6 +104,20 @@ def test_minting_codes_past_the_limit_is_429(client):
     assert client.get(f"/comments/challenge/{a.pk}/").status_code == 429
 
 
+def test_a_429_for_wrong_codes_says_so_whatever_else_is_wrong(client, settings):
+    """Past the network's wrong-answer budget the page's refusal header names
+    that budget, not a field's fault found on the way: a post both too fast
+    and past the budget said ``too_fast`` with its 429."""
+    a = f.article()
+    for n in range(10):
+        data = form_data(client, a, code="ACDEF", body=f"Guess {n}")
+        assert client.post(f"/comments/post/{a.pk}/", data).status_code == 400
+    settings.NEWSROOM_COMMENTS_MIN_FILL_SECONDS = 60  # the stamp is too new
+    response = client.post(f"/comments/post/{a.pk}/", form_data(client, a))
+    assert response.status_code == 429
+    assert response["X-Comment-Refusal"] == "too_many_wrong"
+
+
 def test_a_reused_fill_time_stamp_is_refused(client):
     """The stamp is single-use: a second post carrying it is refused."""
     a = f.article()
