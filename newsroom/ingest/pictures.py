@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TextIO
 from urllib.parse import urljoin
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from newsroom.articles.models import Article
@@ -33,6 +34,26 @@ from newsroom.media.models import Image
 
 from .importers import ReadContext
 from .records import Record
+
+
+def _read_capped(path: Path, limit: int) -> bytes | str:
+    """A local picture's bytes, or why not: a file past ``limit`` is refused
+    from its size, and no more than ``limit`` and a byte is ever read (a
+    4 GB file took 4 GB of memory before the size check). Only a regular
+    file is opened (a FIFO would wait for ever, a device never end)."""
+    try:
+        if not path.is_file():
+            return "cannot read: not a regular file"
+        size = path.stat().st_size
+        if size > limit:
+            return f"too large: {size} bytes (limit {limit})"
+        with path.open("rb") as source:
+            data = source.read(limit + 1)
+    except OSError as exc:
+        return f"cannot read: {exc.strerror}"
+    if len(data) > limit:  # it grew since
+        return f"too large: more than {limit} bytes (limit {limit})"
+    return data
 
 
 @dataclass
@@ -146,10 +167,9 @@ class Pictures:
             path = (job.base / ref).resolve()
             if not path.is_relative_to(job.base.resolve()):
                 return "refused: a path outside the source's directory"
-            try:
-                data = path.read_bytes()
-            except OSError as exc:
-                return f"cannot read: {exc.strerror}"
+            data = _read_capped(path, settings.NEWSROOM_MEDIA_MAX_BYTES)
+            if isinstance(data, str):
+                return data
         try:
             # No name: a CMS often serves a JPEG at a .png address; the
             # content itself is still checked in full.

@@ -280,3 +280,37 @@ def test_size_time_and_redirect_caps(server, loopback_allowed):
     assert time.monotonic() - started < 3
     with pytest.raises(FetchError, match="too many redirects"):
         fetch(f"{server}/loop")
+
+
+def test_a_local_picture_past_the_size_limit_is_not_read_whole(
+    tmp_path, run_import, settings
+):
+    """A page's og:image naming a file beside it that is larger than
+    NEWSROOM_MEDIA_MAX_BYTES is refused from its size, reading no more than
+    the limit and a byte: the importer read the whole file first (a 4 GB
+    sparse file took 4.28 GB of memory and 18 s before "the limit is 26
+    MB"). Its article is imported all the same."""
+    import tracemalloc
+
+    settings.NEWSROOM_MEDIA_MAX_BYTES = 1_000_000
+    big = tmp_path / "big.jpg"
+    with big.open("wb") as out:  # sparse: 200 MB on paper, nothing on disk
+        out.truncate(200_000_000)
+    page = tmp_path / "story.html"
+    body = "<p>" + "A sentence about the harbour and its boats. " * 20 + "</p>"
+    page.write_text(
+        "<html><head><title>Harbour reopens</title>"
+        '<meta property="og:image" content="big.jpg">'
+        '<link rel="canonical" href="https://paper.example/harbour">'
+        f"</head><body><article><h1>Harbour reopens</h1>{body}</article></body></html>"
+    )
+    tracemalloc.start()
+    try:
+        run = run_import(page, "--format", "html")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert "0 pictures (1 failed)" in run.out, run.out + run.err
+    assert "too large" in run.err, run.err
+    assert peak < 50_000_000, peak
+    assert Article.objects.get().lead_image is None
