@@ -323,3 +323,20 @@ def test_pathological_json_records_are_bad_records(tmp_path):
     out = run(path)
     assert "7 read, 2 created" in out and "5 bad" in out
     assert Article.objects.get(source_id="s").headline == "Lone surrogate"
+
+
+def test_an_export_declaring_an_unknown_encoding_is_one_bad_file(tmp_path, settings):
+    """A WordPress export whose XML declaration names an encoding Python does
+    not know (``x-no-such-enc``) is one "cannot read" line, and the next
+    file of the directory is imported: the command ended with a traceback
+    (LookupError) and imported nothing after it."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    good = wxr([{"title": "Harbour reopens", "slug": "harbour", "pid": 1}])
+    bogus = good.replace('encoding="UTF-8"', 'encoding="x-no-such-enc"', 1)
+    (folder / "a-bogus.wxr").write_text(bogus)
+    (folder / "b-good.wxr").write_text(good)
+    out = run(folder, "--format", "wxr")
+    assert "cannot read" in out and "x-no-such-enc" in out, out
+    assert Article.objects.filter(headline="Harbour reopens").exists(), out
+    site_answers(settings)

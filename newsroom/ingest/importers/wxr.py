@@ -80,6 +80,8 @@ def read(path: Path, ctx: ReadContext) -> Iterator[Record | BadRecord]:
                     el.clear()  # keep memory flat on big exports
         except ET.ParseError as exc:
             yield BadRecord(f"{ctx.name(path)}:{exc.position[0]}", f"broken XML: {exc}")
+        except LookupError as exc:  # the declaration names an unknown encoding
+            yield BadRecord(ctx.name(path), f"cannot read: {exc}")
 
 
 def _post(
