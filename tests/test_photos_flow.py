@@ -103,6 +103,25 @@ def test_several_files_at_once_and_a_duplicate_is_offered(admin_client):
     assert Image.objects.count() == 2
 
 
+def test_the_same_new_file_twice_in_one_upload_is_stored_once(admin_client):
+    """One new picture selected twice in one upload (and a third file): one
+    copy is stored, the other counted as a duplicate and said so. The form
+    looked for duplicates in the library only, so the second copy's row
+    broke the unique content hash: a 500, and the originals written before
+    it stayed on disk with no row."""
+    response = _upload(
+        admin_client,
+        _jpeg("a.jpg", 31),
+        _jpeg("a-again.jpg", 31),
+        _jpeg("b.jpg", 32),
+        credit="Desk",
+    )
+    assert response.status_code == 302, response.status_code
+    assert Image.objects.count() == 2
+    page = admin_client.get(response["Location"]).content.decode()
+    assert "1 file(s) were already in the library or sent twice" in page
+
+
 @pytest.mark.parametrize(
     ("name", "data", "message"),
     [

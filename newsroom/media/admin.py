@@ -45,9 +45,16 @@ class ImageAddForm(forms.ModelForm):
         checked: list[tuple[str, CleanImage]] = []
         self.duplicates: list[Image] = []
         errors = []
+        self.repeated = 0  # the same new file selected twice in this upload
+        hashes: set[str] = set()
         for f in files:
             raw = f.read()
-            existing = Image.objects.filter(content_hash=content_hash(raw)).first()
+            digest = content_hash(raw)
+            if digest in hashes:
+                self.repeated += 1
+                continue
+            hashes.add(digest)
+            existing = Image.objects.filter(content_hash=digest).first()
             if existing is not None:
                 self.duplicates.append(existing)
                 continue
@@ -170,11 +177,11 @@ class ImageAdmin(admin.ModelAdmin):
         for _name, clean in rest:
             prepare(clean, **fields).save()
             added += 1
-        if form.duplicates:
+        if form.duplicates or form.repeated:
             messages.warning(
                 request,
-                f"{len(form.duplicates)} file(s) were already in the library and "
-                "were not added again.",
+                f"{len(form.duplicates) + form.repeated} file(s) were already in "
+                "the library or sent twice and were not added again.",
             )
         if added > 1:
             messages.info(
