@@ -167,9 +167,10 @@ class Pictures:
             path = (job.base / ref).resolve()
             if not path.is_relative_to(job.base.resolve()):
                 return "refused: a path outside the source's directory"
-            data = _read_capped(path, settings.NEWSROOM_MEDIA_MAX_BYTES)
-            if isinstance(data, str):
-                return data
+            read = _read_capped(path, settings.NEWSROOM_MEDIA_MAX_BYTES)
+            if isinstance(read, str):
+                return read
+            data = read
         try:
             # No name: a CMS often serves a JPEG at a .png address; the
             # content itself is still checked in full.
