@@ -129,16 +129,35 @@ class Opened:
         self.close()
 
 
-def bounded_lines(stream: BinaryIO, cap: int) -> Iterator[bytes | None]:
+BLANK = b" \t\r\n"
+BLANK_RUN_MAX = 1 << 20  # bytes of blank lines handed on as one item at most
+
+
+def bounded_lines(
+    stream: BinaryIO, cap: int, blank_runs: bool = False
+) -> Iterator[bytes | None]:
     """The stream's lines; None in place of a line longer than ``cap`` bytes.
 
     An over-long line is skipped to its end in chunks, so one 8 GB line costs
-    no more memory than a short one.
+    no more memory than a short one. ``blank_runs``: consecutive blank lines
+    come as one item (up to ``BLANK_RUN_MAX`` bytes, its newlines counted by
+    the caller for positions), taken a buffer at a time: one by one, a gzip
+    of 100 MB of newlines took 30 s to read nothing.
     """
+    peek = getattr(stream, "peek", None) if blank_runs else None
     while True:
         line = stream.readline(cap + 1)
         if not line:
             return
+        if peek is not None and not line.strip(BLANK):
+            while len(line) < BLANK_RUN_MAX:
+                ahead = peek(1 << 16)
+                run = len(ahead) - len(ahead.lstrip(BLANK))
+                if not run:
+                    break
+                line += stream.read(run)
+            yield line
+            continue
         if len(line) <= cap or line.endswith(b"\n") and len(line) == cap + 1:
             yield line
             continue

@@ -19,15 +19,20 @@ def read(path: Path, ctx: ReadContext) -> Iterator[Record | BadRecord]:
     cap = max_record_bytes()
     name = ctx.name(path)
     with ctx.track(Opened(path)) as opened:
-        for number, raw in enumerate(bounded_lines(opened.stream, cap), start=1):
-            position = f"{name}:{number}"
+        number = 0
+        for raw in bounded_lines(opened.stream, cap, blank_runs=True):
+            first, number = number + 1, number + (1 if raw is None else 0)
+            if raw is not None:
+                if not raw.strip():  # a run of blank lines: counted, skipped
+                    number += max(1, raw.count(b"\n"))
+                    continue
+                number += 1
+            position = f"{name}:{first}"
             if raw is None:
                 yield BadRecord(
                     position,
                     f"record over {cap:,} bytes (NEWSROOM_IMPORT_MAX_RECORD_BYTES)",
                 )
-                continue
-            if not raw.strip():
                 continue
             try:
                 text = raw.decode("utf-8")
