@@ -103,6 +103,19 @@ def test_several_files_at_once_and_a_duplicate_is_offered(admin_client):
     assert Image.objects.count() == 2
 
 
+def test_an_empty_file_is_told_as_empty_and_nothing_else(admin_client):
+    """A 0-byte file is "empty", and the form says nothing false beside it:
+    it went on to say "Every file is already in the library."."""
+    response = _upload(
+        admin_client, SimpleUploadedFile("blank.jpg", b"", "image/jpeg"), alt="x"
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "The submitted file is empty." in page
+    assert "already in the library" not in page
+    assert not Image.objects.exists()
+
+
 def test_the_same_new_file_twice_in_one_upload_is_stored_once(admin_client):
     """One new picture selected twice in one upload (and a third file): one
     copy is stored, the other counted as a duplicate and said so. The form

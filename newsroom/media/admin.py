@@ -42,6 +42,8 @@ class ImageAddForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         files = data.get("upload") or []
+        if not files:  # the field said why (an empty file, none chosen)
+            return data
         checked: list[tuple[str, CleanImage]] = []
         self.duplicates: list[Image] = []
         errors = []
