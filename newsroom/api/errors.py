@@ -136,8 +136,11 @@ def refused(request: HttpRequest, exc: SuspiciousOperation) -> tuple[int, str, s
         message = "The request has too many fields."
     else:
         status, code, message = 400, "bad_request", "The request was refused."
+    # The path escaped, as Django's request log does: an encoded newline in
+    # it would write a second, forged line.
+    path = request.path.encode("unicode_escape").decode("ascii")
     logging.getLogger(f"django.security.{type(exc).__name__}").warning(
-        "API %s %s: %s", request.method, request.path, exc
+        "API %s %s: %s", request.method, path, exc
     )
     return status, code, message
 

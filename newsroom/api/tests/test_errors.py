@@ -154,3 +154,19 @@ def test_more_query_fields_than_django_reads_is_400_not_500(client, path):
         "&".join("limit=1" for _ in range(1100)),
     ):
         assert_error(client.get(url + join + fields), 400, "too_many_fields")
+
+
+def test_a_refused_requests_log_line_cannot_be_forged_by_its_path(client, caplog):
+    """The warning for refused input names the request's path escaped: a
+    path with an encoded newline would otherwise write a second, forged log
+    line (as Django escapes it in its own request log)."""
+    import logging
+
+    fields = "&".join(f"x{i}=1" for i in range(1100))
+    with caplog.at_level(logging.WARNING, logger="django.security"):
+        client.get(f"{API}/articles/by-slug/a%0AFORGED%20admin%20login?{fields}")
+    lines = [
+        r.getMessage() for r in caplog.records if r.name.startswith("django.security")
+    ]
+    assert lines, caplog.records
+    assert all("\n" not in line for line in lines), lines
