@@ -184,3 +184,77 @@ def test_editors_pick_the_lead_picture_and_author_photo_in_the_admin(admin_clien
     assert [r["text"] for r in found["results"]] == ["Kite over the ridge"]
     author = admin_client.get("/admin/articles/author/add/").content.decode()
     assert 'name="photo"' in author
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("position", [0, 1])
+def test_the_same_file_landing_from_another_editor_mid_upload_is_no_500(
+    admin_client, position
+):
+    """Two editors upload the same new picture at the same moment: the other
+    one's row is committed, on its own connection, between this upload's
+    duplicate check and its save (a ``pre_save`` receiver runs the other
+    upload in a thread and waits for it). The unique content hash refused
+    this one's row: a 500, its original left on disk with no row. Now the
+    picture is the one already stored, said so, and no orphan file is left;
+    the upload's other files are still added.
+
+    PostgreSQL only: on SQLite the admin's transaction is IMMEDIATE, so the
+    second upload waits for the first to commit before its check."""
+    import threading
+
+    from django.core.files.storage import default_storage
+    from django.db import connection
+    from django.db.models.signals import pre_save
+
+    from newsroom.media.library import add_image
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises the uploads (IMMEDIATE): no race to lose")
+    raced = samples.photo(seed=41)
+    # The raced file comes first: a later one would find the other upload
+    # waiting on this transaction's content-version bump (a deadlock that
+    # PostgreSQL breaks; see the note on media/admin.py's _stored).
+    files = [SimpleUploadedFile("race.jpg", raced, "image/jpeg")]
+    files += [_jpeg("other.jpg", 42)] if position else []
+    landed: list = []
+
+    def theirs():
+        try:
+            landed[0] = add_image(raced, "theirs.jpg", alt="Theirs")[0]
+        finally:
+            connection.close()
+
+    def other_editor(sender, instance, **kwargs):
+        if instance.content_hash == content_hash(raced) and not landed:
+            landed.append(None)
+            other = threading.Thread(target=theirs)
+            other.start()
+            other.join(30)
+
+    folder = f"{Image.file.field.upload_to}{content_hash(raced)[:2]}"
+    before = (
+        set(default_storage.listdir(folder)[1])
+        if default_storage.exists(folder)
+        else set()
+    )
+    pre_save.connect(other_editor, sender=Image)
+    try:
+        response = _upload(admin_client, *files, alt="" if position else "Ours")
+    finally:
+        pre_save.disconnect(other_editor, sender=Image)
+    assert landed and landed[0] is not None, "the other upload never landed"
+    assert response.status_code == 302, response.status_code
+    assert Image.objects.filter(content_hash=content_hash(raced)).count() == 1
+    assert Image.objects.count() == 1 + position
+    kept = Image.objects.get(content_hash=content_hash(raced))
+    assert kept.pk == landed[0].pk and kept.alt == "Theirs"
+    page = admin_client.get(response["Location"]).content.decode()
+    assert "1 file(s) were already in the library or sent twice" in page
+    assert "was added successfully" not in page
+    # Only the stored row's original is new on disk under the picture's hash
+    # (the media folder outlives the database between tests).
+    assert kept.file.name.rsplit("/", 1)[0] == folder
+    name = kept.file.name.rsplit("/", 1)[1]
+    new = set(default_storage.listdir(folder)[1]) - before
+    assert sorted(n for n in new if n.startswith(content_hash(raced))) == [name]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -12,6 +14,26 @@ from . import renditions
 from .checks import CleanImage, clean_upload, content_hash
 from .library import prepare
 from .models import Image
+
+
+def _stored(image: Image) -> bool:
+    """Save a prepared picture; False when the same file was stored by another
+    upload since the form's duplicate check (its original is deleted).
+
+    Only PostgreSQL gets here: SQLite's IMMEDIATE transactions make the
+    check and the save one step. There, a race on a later file of a
+    several-file upload can still end in a deadlock PostgreSQL breaks (the
+    other upload waits on this one's content-version bump while this one
+    waits on its row): one of the two uploads fails and can be sent again."""
+    try:
+        with transaction.atomic():
+            image.save()
+    except IntegrityError:
+        if not Image.objects.filter(content_hash=image.content_hash).exists():
+            raise  # another constraint: a real fault
+        image.file.delete(save=False)
+        return False
+    return True
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -140,6 +162,18 @@ class ImageAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return self.readonly_fields if obj else []
 
+    def log_addition(self, request, obj, message):
+        if getattr(obj, "already_stored", False):
+            return None  # another upload added it (and logged it)
+        return super().log_addition(request, obj, message)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if getattr(obj, "already_stored", False):
+            return HttpResponseRedirect(
+                reverse("admin:media_image_change", args=[obj.pk])
+            )
+        return super().response_add(request, obj, post_url_continue)
+
     @admin.display(description="")
     def thumbnail(self, obj: Image):
         return format_html(
@@ -173,12 +207,22 @@ class ImageAdmin(admin.ModelAdmin):
         (_first_name, first), *rest = form.checked
         for name, value in fields.items():
             setattr(obj, name, value)
-        prepare(first, obj)
-        obj.save()
-        added = 1
-        for _name, clean in rest:
-            prepare(clean, **fields).save()
+        added, landed = 0, 0
+        if _stored(prepare(first, obj)):
             added += 1
+        else:  # the upload's page is the picture already stored
+            found = Image.objects.get(content_hash=first.content_hash)
+            for field in Image._meta.concrete_fields:
+                setattr(obj, field.attname, getattr(found, field.attname))
+            obj._state.adding, obj._state.db = False, found._state.db
+            obj.already_stored = True
+            landed += 1
+        for _name, clean in rest:
+            if _stored(prepare(clean, **fields)):
+                added += 1
+            else:
+                landed += 1
+        form.repeated += landed
         if form.duplicates or form.repeated:
             messages.warning(
                 request,
