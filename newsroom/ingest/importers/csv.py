@@ -3,32 +3,114 @@
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 from ..records import BadRecord, Record, RecordProblem
-from ..sources import Opened, bounded_lines, max_record_bytes
+from ..sources import BLANK_RUN_MAX, Opened, max_record_bytes
 from . import ReadContext
 from .jsonl import _stem, from_mapping
 
-# Stands in for a line over the record cap; no decoded text can contain it
+# Stands in for a record over the record cap; no decoded text can contain it
 # (a lone surrogate that surrogateescape never produces).
 _OVERLONG = "\ud800overlong"
+_BOM = b"\xef\xbb\xbf"
+_NEWLINES = b"\r\n"
+_SKIP_CHUNK = 1 << 20
+
+# Where a CSV reader is after some bytes (the excel dialect the reader uses:
+# "," between fields, '"' around them, "" for a quote, strict off):
+# outside quotes (at a field's start or in an unquoted field), inside them,
+# or just past a quote inside them (a second quote escapes it).
+START, FIELD, QUOTED, CLOSING = range(4)
+_OPENS = re.compile(rb'[,\r\n]"')  # a field opening with a quote
 
 
-def _lines(stream, cap: int) -> Iterator[str]:
-    """Decoded lines, each at most ``cap`` bytes (longer ones replaced)."""
-    first = True
-    for raw in bounded_lines(stream, cap):
-        if raw is None:
+def _scan(chunk: bytes, state: int) -> int:
+    """The state after ``chunk``, read from ``state``: it tells whether a
+    line ends its record (not inside quotes) without parsing the fields.
+    Only quotes are stepped through (a doubled quote is text); unquoted
+    text is searched in C."""
+    i, n = 0, len(chunk)
+    while i < n:
+        if state == QUOTED:
+            j = chunk.find(b'"', i)
+            if j < 0:
+                return QUOTED
+            state, i = CLOSING, j + 1
+        elif state == CLOSING:
+            c = chunk[i]
+            state = QUOTED if c == 0x22 else START if c in b",\r\n" else FIELD
+            i += 1
+        elif state == START and chunk[i] == 0x22:
+            state, i = QUOTED, i + 1
+        else:  # outside quotes: a quote is data until the next field opens
+            m = _OPENS.search(chunk, i)
+            if m is None:
+                return START if chunk[-1] in b",\r\n" else FIELD
+            state, i = QUOTED, m.end()
+    return state
+
+
+class _Records:
+    """A CSV file's lines, decoded, a whole record at a time: a record over
+    ``cap`` bytes (one line or many, a quoted field's newlines included) is
+    skipped to its true end and stands as one ``_OVERLONG`` line, so the
+    rows after it are read from where it ends. Runs of blank lines between
+    records are skipped a buffer at a time. ``start``: the line the record
+    last handed on starts on."""
+
+    def __init__(self, stream, cap: int) -> None:
+        self.stream, self.cap, self.start = stream, cap, 1
+
+    def __iter__(self) -> Iterator[str]:
+        stream, cap = self.stream, self.cap
+        peek = getattr(stream, "peek", None)
+        number, first = 0, True  # lines read whole
+        while True:
+            raw = stream.readline(cap + 1)
+            if not raw:
+                return
+            if first and raw.startswith(_BOM):
+                raw = raw[3:]
+            first = False
+            if not raw.strip(_NEWLINES):  # blank lines: no record, skipped
+                while peek is not None and len(raw) < BLANK_RUN_MAX:
+                    ahead = peek(1 << 16)
+                    run = len(ahead) - len(ahead.lstrip(_NEWLINES))
+                    if not run:
+                        break
+                    raw += stream.read(run)
+                number += raw.count(b"\n")
+                continue
+            self.start = number + 1
+            lines: list[bytes] = []
+            size, state = 0, START
+            while True:
+                size += len(raw)
+                state = _scan(raw, state)
+                number += raw.count(b"\n")
+                if size > cap:
+                    break
+                lines.append(raw)
+                if state != QUOTED or not raw.endswith(b"\n"):
+                    break  # the record's end, or the file's
+                raw = stream.readline(cap + 1 - size)
+                if not raw:
+                    break
+            if size <= cap:
+                # surrogateescape keeps undecodable bytes visible per field, so
+                # one badly encoded row is reported instead of aborting the file.
+                for line in lines:
+                    yield line.decode("utf-8", "surrogateescape")
+                continue
+            # Over the cap: read on to where the record ends, a chunk at a time.
+            while (state == QUOTED or not raw.endswith(b"\n")) and raw:
+                raw = stream.readline(_SKIP_CHUNK)
+                state = _scan(raw, state) if raw else state
+                number += raw.count(b"\n")
             yield _OVERLONG + "\n"
-            continue
-        if first and raw.startswith(b"\xef\xbb\xbf"):
-            raw = raw[3:]
-        first = False
-        # surrogateescape keeps undecodable bytes visible per field, so one
-        # badly encoded row is reported instead of aborting the whole file.
-        yield raw.decode("utf-8", "surrogateescape")
 
 
 def read(path: Path, ctx: ReadContext) -> Iterator[Record | BadRecord]:
@@ -36,20 +118,20 @@ def read(path: Path, ctx: ReadContext) -> Iterator[Record | BadRecord]:
     csv.field_size_limit(cap)
     name = ctx.name(path)
     with ctx.track(Opened(path)) as opened:
-        reader = csv.DictReader(_lines(opened.stream, cap))
+        lines = _Records(opened.stream, cap)
+        reader = csv.DictReader(lines)
         if not reader.fieldnames or "title" not in reader.fieldnames:
             yield BadRecord(f"{name}:1", "no header row with a 'title' column")
             return
         while True:
-            line = reader.line_num + 1
             try:
                 row = next(reader)
             except StopIteration:
                 break
             except csv.Error as exc:
-                yield BadRecord(f"{name}:{line}", f"broken CSV: {exc}")
+                yield BadRecord(f"{name}:{lines.start}", f"broken CSV: {exc}")
                 continue
-            position = f"{name}:{line}"
+            position = f"{name}:{lines.start}"
             values = [v for v in row.values() if isinstance(v, str)]
             if any(v.startswith(_OVERLONG) for v in values):
                 yield BadRecord(position, f"record over {cap:,} bytes")

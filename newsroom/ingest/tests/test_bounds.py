@@ -143,3 +143,112 @@ def test_a_gzip_of_blank_lines_is_skipped_in_runs_not_line_by_line(
     assert "2 created" in run.out and "1 bad" in run.out, run.out + run.err
     assert "blank.jsonl.gz:10000002: not JSON" in run.err, run.err
     assert len(handed) < 2_000, len(handed)
+
+
+OVER_CAP_CSV = {
+    # A quoted body of 60 short lines: each under the cap, the record over it.
+    # The reader refused it line by line and then read its closing quote as an
+    # opening one: 21 bad records, and the rows after it swallowed.
+    "a quoted field of many lines": '"' + ("B" * 100 + "\n") * 60 + '"',
+    # One line over the cap holding the closing quote: replaced, it left the
+    # reader inside the quotes, and every row after it was lost.
+    "a long line that closes the quotes": '"one\n' + "A" * 5000 + '"" end"',
+    "one long line": '"' + "A" * 5000 + '"',
+}
+
+
+@pytest.mark.parametrize("shape", list(OVER_CAP_CSV))
+def test_a_csv_record_over_the_cap_is_one_bad_record_and_the_rows_after_it_come(
+    tmp_path, run_import, settings, shape
+):
+    """A CSV record past NEWSROOM_IMPORT_MAX_RECORD_BYTES is one bad record,
+    named by the line it starts on, however its quoted fields spread it over
+    lines; the rows after it are read from where it truly ends, and a bad row
+    after it is named by its own line."""
+    settings.NEWSROOM_IMPORT_MAX_RECORD_BYTES = 4096
+    body = OVER_CAP_CSV[shape]
+    path = tmp_path / "long.csv"
+    path.write_text(
+        "id,title,body\n"
+        '1,First,"Text one,\nin two lines."\n'
+        f"2,Long one,{body}\n"
+        "3,Third,Text three.\n"
+        "4,,No title.\n"
+        "5,Fifth,Text five.\n"
+    )
+    after = 4 + body.count("\n")  # the line row 3 is on
+    run = run_import(path)
+    titles = sorted(Article.objects.values_list("headline", flat=True))
+    assert titles == ["Fifth", "First", "Third"], (run.out, run.err)
+    assert "3 created" in run.out and "2 bad" in run.out, run.out
+    assert "long.csv:4: record over 4,096 bytes" in run.err, run.err
+    assert f"long.csv:{after + 1}:" in run.err, run.err
+    assert Article.objects.get(headline="First").body.startswith("Text one,")
+
+
+def test_a_gzip_of_blank_lines_in_a_csv_is_skipped_in_runs(
+    tmp_path, run_import, monkeypatch
+):
+    """Ten million blank lines between two CSV rows are skipped a buffer at a
+    time: each was read, and handed to the CSV parser, on its own. A quoted
+    field's blank lines stay its own, and a bad row after the run is named by
+    its true line (it was named as line 6: the parser's count, stale by the
+    blank rows it skipped). Counted here as the lines read from the file."""
+    from newsroom.ingest import sources
+
+    reads = []
+    real = sources.Opened.__enter__
+
+    def counting(self):
+        opened = real(self)
+        readline = opened.stream.readline
+
+        def counted(*args):
+            reads.append(1)
+            return readline(*args)
+
+        opened.stream.readline = counted
+        return opened
+
+    monkeypatch.setattr(sources.Opened, "__enter__", counting)
+    path = tmp_path / "blank.csv.gz"
+    with gzip.open(path, "wb", compresslevel=9) as fh:
+        fh.write(b'id,title,body\n1,First,"Para one.\n\n\nPara two."\n')
+        for _ in range(10):
+            fh.write(b"\n" * 1_000_000)
+        fh.write(b"2,,No title.\n3,Third,Text three.\n")
+    run = run_import(path)
+    assert "2 created" in run.out and "1 bad" in run.out, run.out + run.err
+    assert "blank.csv.gz:10000006:" in run.err, run.err
+    assert "Para one.\n\n\nPara two." in Article.objects.get(headline="First").body
+    assert len(reads) < 2_000, len(reads)
+
+
+def test_the_csv_record_splitter_reads_what_pythons_csv_reads():
+    """Records are cut where Python's csv parser ends them: 3,000 random
+    files of quotes, commas, carriage returns, newlines and letters parse to
+    the same rows line by line (the file's lines, as the reader handed them
+    before) and through ``_Records`` (blank rows dropped: it skips them)."""
+    import csv
+    import io
+    import random
+
+    from newsroom.ingest.importers.csv import _Records
+
+    rng = random.Random(16)
+    for _ in range(3_000):
+        text = "".join(rng.choice('ab,"\n\n\r') for _ in range(rng.randrange(1, 40)))
+        if not text.endswith("\n"):
+            text += "\n"
+        try:
+            lines = [line.decode() for line in io.BytesIO(text.encode())]
+            whole = [r for r in csv.reader(lines) if r]
+        except csv.Error:
+            continue  # a file csv itself refuses: nothing to agree on
+        stream = io.BufferedReader(io.BytesIO(text.encode()))
+        lines = list(_Records(stream, 1 << 20))
+        try:
+            split = [r for r in csv.reader(lines) if r]
+        except csv.Error as exc:
+            raise AssertionError(f"{text!r}: {exc}") from exc
+        assert split == whole, text
