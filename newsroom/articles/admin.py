@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, JsonResponse
@@ -266,6 +267,23 @@ class ArticleAdmin(SimpleHistoryAdmin):
             obj is None
             or can_edit_others(request.user)
             or obj.created_by_id == request.user.pk
+        )
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # simple_history lets anyone who may *view* the old version post its
+        # form, and saves it: a revert changes the story as it is now, so it
+        # needs the change permission on the current row (a reporter's own
+        # draft, not the story the desk has since published).
+        if request.method == "POST":
+            current = self.get_object(request, unquote(object_id))
+            if current is None or not self.has_change_permission(request, current):
+                raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def revert_disabled(self, request, obj=None) -> bool:
+        current = self.get_object(request, str(obj.pk)) if obj is not None else None
+        return super().revert_disabled(request, obj) or (
+            current is not None and not self.has_change_permission(request, current)
         )
 
     def get_form(self, request, obj=None, change=False, **kwargs):
