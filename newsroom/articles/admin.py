@@ -107,7 +107,17 @@ class ArticleForm(CleanTextForm):
             date.attrs["aria-label"] = "Publication date"
             time.attrs["aria-label"] = "Publication time"
         if self.instance.pk and self.instance.updated_at:
-            self.fields["based_on"].initial = self.instance.updated_at.isoformat()
+            stamp = self.instance.updated_at
+            if hasattr(self.instance, "_history"):
+                # The History page's revert form holds an old version: the
+                # save it makes is based on the story as it is now.
+                stamp = (
+                    Article.objects.filter(pk=self.instance.pk)
+                    .values_list("updated_at", flat=True)
+                    .first()
+                    or stamp
+                )
+            self.fields["based_on"].initial = stamp.isoformat()
         status = self.fields.get("status")
         if status is not None and self.user is not None and not can_publish(self.user):
             status.choices = [
@@ -306,7 +316,10 @@ class ArticleAdmin(SimpleHistoryAdmin):
         )
         if obj.status in PUBLISHING and not can_publish(request.user):
             raise PermissionDenied("Only editors publish or schedule stories.")
-        if change and not form.has_changed():
+        # A revert's form compares against the old version it holds, not the
+        # story as it is now: it always saves.
+        reverting = hasattr(obj, "_history")
+        if change and not form.has_changed() and not reverting:
             return  # nothing changed: no save, so no revision that changes nothing
         if not change:
             obj.created_by = request.user
