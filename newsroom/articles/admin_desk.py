@@ -202,6 +202,14 @@ class PreviewLinkAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False  # made from the article, where the URL is shown once
 
+    def get_queryset(self, request):
+        # A reporter sees (and revokes) only the links to their own stories:
+        # the rest name other people's drafts.
+        qs = super().get_queryset(request)
+        if request.user.has_perm("articles.edit_others_article"):
+            return qs
+        return qs.filter(article__created_by=request.user)
+
     @admin.action(description="Revoke selected links")
     def revoke(self, request, queryset) -> None:
         queryset.update(revoked=True)
