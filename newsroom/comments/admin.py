@@ -21,6 +21,7 @@ def _status_action(status: str, label: str):
 
     action.__name__ = f"mark_{status}"
     action.short_description = f"{label} selected comments"
+    action.allowed_permissions = ("change",)
     return action
 
 
@@ -30,7 +31,9 @@ spam = _status_action(Comment.Status.SPAM, "Mark as spam:")
 remove = _status_action(Comment.Status.REMOVED, "Remove")
 
 
-@admin.action(description="Ban the email addresses of selected comments")
+@admin.action(
+    description="Ban the email addresses of selected comments", permissions=["ban"]
+)
 def ban_emails(modeladmin, request, queryset) -> None:
     emails = {e for e in queryset.values_list("email", flat=True) if e}
     for email in emails:
@@ -42,7 +45,7 @@ def ban_emails(modeladmin, request, queryset) -> None:
     modeladmin.message_user(request, f"Banned {len(emails)} email address(es).")
 
 
-@admin.action(description="Ban the networks of selected comments")
+@admin.action(description="Ban the networks of selected comments", permissions=["ban"])
 def ban_networks(modeladmin, request, queryset) -> None:
     networks = {n for n in queryset.values_list("network", flat=True) if n}
     for network in networks:
@@ -54,13 +57,18 @@ def ban_networks(modeladmin, request, queryset) -> None:
     modeladmin.message_user(request, f"Banned {len(networks)} network(s).")
 
 
-@admin.action(description="Dismiss the reports on selected comments")
+@admin.action(
+    description="Dismiss the reports on selected comments", permissions=["change"]
+)
 def dismiss_reports(modeladmin, request, queryset) -> None:
     n = queryset.update(report_count=0)
     modeladmin.message_user(request, f"Dismissed the reports on {n} comment(s).")
 
 
-@admin.action(description="Export everything stored about these commenters' emails")
+@admin.action(
+    description="Export everything stored about these commenters' emails",
+    permissions=["change"],
+)
 def export_data(modeladmin, request, queryset) -> HttpResponse:
     emails = sorted({e for e in queryset.values_list("email", flat=True) if e})
     data = [privacy.export(e) for e in emails]
@@ -71,7 +79,10 @@ def export_data(modeladmin, request, queryset) -> HttpResponse:
     return response
 
 
-@admin.action(description="Delete everything stored about these commenters' emails")
+@admin.action(
+    description="Delete everything stored about these commenters' emails",
+    permissions=["delete"],
+)
 def delete_data(modeladmin, request, queryset) -> None:
     emails = {e for e in queryset.values_list("email", flat=True) if e}
     total = sum(privacy.delete(e)["comments"] for e in emails)
@@ -111,6 +122,11 @@ class CommentAdmin(admin.ModelAdmin):
     ]
     list_select_related = ["article"]
     date_hierarchy = "created_at"
+
+    # Each action says which permission it needs (Django runs any action
+    # without one for whoever may view the list, e.g. an editor).
+    def has_ban_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("comments.add_ban")
 
     @admin.display(description="comment")
     def short_body(self, obj: Comment) -> str:
