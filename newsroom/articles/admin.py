@@ -338,15 +338,23 @@ class ArticleAdmin(SimpleHistoryAdmin):
                 )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        if request.method == "GET" and str(object_id).isdigit():
-            others = others_editing(int(object_id), request.user)
+        # Only someone who may edit a story that exists "has it open": a
+        # missing id is the admin's message (not a foreign-key error), and a
+        # reader refused the story leaves no trace in the editors' warning.
+        obj = (
+            self.get_object(request, object_id)
+            if request.method == "GET" and str(object_id).isdigit()
+            else None
+        )
+        if obj is not None and self.has_change_permission(request, obj):
+            others = others_editing(obj.pk, request.user)
             if others:
                 messages.warning(
                     request,
                     f"{', '.join(others)} also has this story open. Saves based "
                     "on an older version are refused, so coordinate before saving.",
                 )
-            mark_editing(int(object_id), request.user)
+            mark_editing(obj.pk, request.user)
         return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description="Workflow history")
