@@ -20,6 +20,9 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
+from newsroom.media.admin import ImageAdmin
+from newsroom.media.models import Image
+
 from . import admin_desk  # noqa: F401 - registers the desk's own admins
 from .admin_desk import ArticleActionForm, bulk_actions, create_preview_link
 from .desk import Transition, mark_editing, others_editing
@@ -463,3 +466,22 @@ class AuthorAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     autocomplete_fields = ["photo"]
     prepopulated_fields = {"slug": ["name"]}
+
+
+class DeskImageAdmin(ImageAdmin):
+    """The library, with the desk's rule: the picture leading a published or
+    scheduled story is part of it, so only those who edit others' stories
+    change its caption, alt text, credit or crop."""
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        if not super().has_change_permission(request, obj):
+            return False
+        if obj is None or can_edit_others(request.user):
+            return True
+        return not Article.objects.filter(
+            lead_image=obj, status__in=PUBLISHING
+        ).exists()
+
+
+admin.site.unregister(Image)
+admin.site.register(Image, DeskImageAdmin)
