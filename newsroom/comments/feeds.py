@@ -14,6 +14,7 @@ from django.conf import settings
 from newsroom.articles.feeds import NewsFeed, as_html, feed_size
 from newsroom.articles.models import Article
 from newsroom.articles.rendering import sanitise_html
+from newsroom.articles.text import clean_text
 from newsroom.core.links import absolute_url
 
 from .models import Comment
@@ -48,14 +49,16 @@ class ArticleCommentsFeed(NewsFeed):
         ]
 
     def item_title(self, item: Comment) -> str:
-        return f"{item.name} on {item.article.headline}"
+        # Cleaned again here, as the article feeds do: a control character
+        # stored before names were cleaned would make the feed a 500.
+        return clean_text(f"{item.name} on {item.article.headline}", multiline=False)
 
     def item_description(self, item: Comment) -> str:
         # The page shows body_html (escaped text, links): the same, sanitised
         # again here, or the escaped text when a row has none.
         if item.body_html:
-            return sanitise_html(item.body_html)
-        return as_html(item.body)
+            return sanitise_html(clean_text(item.body_html))
+        return as_html(clean_text(item.body))
 
     def item_link(self, item: Comment) -> str:
         return absolute_url(item.article.get_absolute_url()) + f"#comment-{item.pk}"
@@ -64,7 +67,7 @@ class ArticleCommentsFeed(NewsFeed):
         return self.item_link(item)
 
     def item_author_name(self, item: Comment) -> str:
-        return item.name
+        return clean_text(item.name, multiline=False)
 
     def item_pubdate(self, item: Comment):
         return item.created_at

@@ -25,10 +25,14 @@ TRAILING = ".,;:!?)]}'\""
 # Characters that change how text around them is shown without being seen:
 # bidi embeddings, overrides, isolates and marks, zero-width spaces and
 # joiners, the word joiner and invisible operators, the BOM, soft hyphen,
-# Mongolian vowel separator and the Hangul fillers.
+# Mongolian vowel separator and the Hangul fillers. And the control
+# characters XML 1.0 refuses or discourages (C0 but tab, newline and carriage
+# return; DEL and C1; lone surrogates; U+FFFE/U+FFFF): the comment feeds
+# answered 500 (or invalid XML) for a name with an escape sequence.
 INVISIBLE = re.compile(
     "[\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u202a-\u202e"
-    "\u2060-\u2064\u2066-\u206f\u3164\ufeff\uffa0]"
+    "\u2060-\u2064\u2066-\u206f\u3164\ufeff\uffa0"
+    "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]"
 )
 # A label that reads like an address: a scheme, "www.", or name.tld.
 LOOKS_LIKE_URL = re.compile(

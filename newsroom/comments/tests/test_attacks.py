@@ -280,3 +280,32 @@ def test_identical_concurrent_texts_store_exactly_one():
     statuses = _race(posts, a)
     assert sorted(statuses) == [303] + [400] * 3
     assert Comment.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "hostile", ["\x1b[31m", "\x0b", "\x01\x08", "\x0c", "\ufffe\uffff", "\x7f\x85"]
+)
+def test_control_characters_never_break_the_comment_feeds(client, settings, hostile):
+    """A comment whose name and body carry control characters (an escape
+    sequence, Word's line break, U+FFFE) is stored without them: the article's
+    comment feeds stay well-formed XML (it was a 500, or invalid XML), and the
+    API shows the same clean text. Rows stored before the cleaning are
+    cleaned again by the feed."""
+    import xml.etree.ElementTree as ET
+
+    settings.NEWSROOM_COMMENTS_MODERATION = "none"
+    a = f.article()
+    name, body = f"Ada{hostile} Reader", f"Line one{hostile} and more words here."
+    data = form_data(client, a, name=name, body=body)
+    assert client.post(f"/comments/post/{a.pk}/", data).status_code == 303
+    comment = Comment.objects.get()
+    control = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+    assert not control.search(comment.name) and not control.search(comment.body)
+    old = Comment.objects.create(article=a, name="Old", body="x", status="approved")
+    Comment.objects.filter(pk=old.pk).update(name=name, body_html=f"<p>{body}</p>")
+    for fmt in ("rss", "atom"):
+        response = client.get(f"/feeds/article/{a.slug}/comments/{fmt}/")
+        assert response.status_code == 200, fmt
+        ET.fromstring(response.content)  # well-formed
+    listed = client.get(f"/api/v1/articles/{a.pk}/comments").json()["items"]
+    assert listed[0]["name"] == comment.name
