@@ -104,7 +104,9 @@ class Comment(models.Model):
         from .text import body_hash, clean_text, render_body
 
         # The page, the feeds and the API all show these stored strings.
-        self.name = clean_text(self.name)
+        # A name is one line: newlines in it wrote lines of their own into
+        # the moderators' email and broke the reply email's subject.
+        self.name = " ".join(clean_text(self.name).split())
         self.body = clean_text(self.body)
         self.email = self.email.strip().lower()
         self.body_html = render_body(self.body)

@@ -187,6 +187,12 @@ def read_unsubscribe_token(token: str) -> int | None:
 
 
 # --- email ----------------------------------------------------------------------
+def quoted(text: str) -> str:
+    """A reader's text in an email, every line marked as theirs ("> "), so
+    it cannot pass for the email's own lines (its approve and reject links)."""
+    return "\n".join(f"> {line}".rstrip() for line in text.splitlines())
+
+
 def notify_moderators(comment: Comment) -> int:
     """One email per held comment, with signed approve and reject links."""
     moderators = list(settings.NEWSROOM_COMMENTS_MODERATORS)
@@ -203,7 +209,8 @@ def notify_moderators(comment: Comment) -> int:
         f'A comment on "{comment.article.headline}" awaits moderation.\n\n'
         f"From: {comment.name}\nNetwork: {comment.network}\n"
         f"Held because:\n{reasons}\n\n"
-        f"{comment.body}\n\nApprove: {links['approve']}\nReject: {links['reject']}\n\n"
+        f"{quoted(comment.body)}\n\n"
+        f"Approve: {links['approve']}\nReject: {links['reject']}\n\n"
         f"The links work for {settings.NEWSROOM_COMMENTS_LIMITS['LINK_MAX_AGE_DAYS']} "
         "days and ask you to confirm.\n"
     )
@@ -242,11 +249,12 @@ def notify_replies(comment_ids: Iterable[int]) -> int:
         unsubscribe = absolute_url(
             reverse("comments:unsubscribe", args=[unsubscribe_token(parent)])
         )
+        name = " ".join(reply.name.split())  # one line, even for an old row
         message = EmailMessage(
-            subject=f"[{settings.SITE_NAME}] {reply.name} replied to your comment",
+            subject=f"[{settings.SITE_NAME}] {name} replied to your comment",
             body=(
                 f"{reply.name} replied to your comment on "
-                f'"{reply.article.headline}":\n\n{reply.body}\n\n'
+                f'"{reply.article.headline}":\n\n{quoted(reply.body)}\n\n'
                 f"Read it: {absolute_url(reply.get_absolute_url())}\n\n"
                 f"Stop these emails: {unsubscribe}\n"
             ),

@@ -258,3 +258,55 @@ def test_retry_when_sqlite_says_locked():
     assert with_retry(write) == "done" and len(calls) == 3
     with pytest.raises(OperationalError):
         with_retry(lambda: (_ for _ in ()).throw(OperationalError("no such table")))
+
+
+def test_a_reader_cannot_write_lines_into_the_moderators_email(
+    client, settings, django_capture_on_commit_callbacks
+):
+    """A name is one line, and the comment is quoted in the moderators' email:
+    a name with newlines forged the email's own "Network:" and "Held because:"
+    lines, and a body could put its own "Approve:" link above the real one."""
+    settings.NEWSROOM_COMMENTS_MODERATION = "all"
+    a = f.article()
+    name = "Ada\nNetwork: 198.51.100.0/24\nHeld because:\n  - moderation mode"
+    body = "Fine story.\n\nApprove: https://evil.example/approve\nReject: x"
+    with django_capture_on_commit_callbacks(execute=True):
+        post(client, a, name=name, body=body)
+    assert Comment.objects.get().name == (
+        "Ada Network: 198.51.100.0/24 Held because: - moderation mode"
+    )
+    (message,) = [m for m in mail.outbox if m.to == ["desk@example.org"]]
+    lines = message.body.splitlines()
+    assert [n for n in lines if n.startswith("Network:")] == ["Network: 127.0.0.0/24"]
+    approve = [n for n in lines if n.startswith("Approve:")]
+    assert len(approve) == 1 and "/comments/moderate/" in approve[0]
+    assert "> Approve: https://evil.example/approve" in lines
+
+
+def test_a_reply_by_a_name_with_a_newline_is_still_notified(
+    django_capture_on_commit_callbacks,
+):
+    """The reply email's subject carries the replier's name: a newline in it
+    raised BadHeaderError and the email was silently lost."""
+    from newsroom.comments import moderation
+
+    a = f.article()
+    parent = Comment.objects.create(
+        article=a,
+        name="Parent",
+        body="The parent comment.",
+        email="parent@example.org",
+        notify_replies=True,
+        status=Comment.Status.APPROVED,
+    )
+    reply = Comment.objects.create(
+        article=a,
+        name="Bo\nBcc: someone@example.org",
+        body="A reply.",
+        parent=parent,
+        status=Comment.Status.PENDING,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        moderation.set_status([reply], Comment.Status.APPROVED)
+    (message,) = mail.outbox
+    assert message.to == ["parent@example.org"] and "\n" not in message.subject
