@@ -40,9 +40,31 @@ LOOKS_LIKE_URL = re.compile(
 )
 
 
+# Combining marks kept in a row: real spellings stack two or three (pointed
+# Hebrew, Vietnamese, Yoruba tones); "Zalgo" text stacks hundreds, which
+# tower over the text around them or push the page sideways.
+MAX_MARKS = 5
+
+
 def clean_text(text: str) -> str:
-    """NFC, without the invisible characters that could make text spoof."""
-    return INVISIBLE.sub("", unicodedata.normalize("NFC", text or ""))
+    """NFC, without the invisible characters that could make text spoof, and
+    at most MAX_MARKS combining marks in a row."""
+    return _few_marks(INVISIBLE.sub("", unicodedata.normalize("NFC", text or "")))
+
+
+def _few_marks(text: str) -> str:
+    if text.isascii():
+        return text
+    out, run = [], 0
+    for ch in text:
+        if unicodedata.category(ch) in ("Mn", "Me"):
+            run += 1
+            if run > MAX_MARKS:
+                continue
+        else:
+            run = 0
+        out.append(ch)
+    return "".join(out)
 
 
 def domain(url: str) -> str:

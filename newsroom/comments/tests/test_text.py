@@ -32,3 +32,24 @@ def test_body_hash_ignores_case_spacing_and_punctuation():
     """A duplicate with different spacing or case is still a duplicate."""
     assert body_hash("Great story!") == body_hash("  great   STORY ")
     assert body_hash("Great story") != body_hash("Great stories")
+
+
+def test_a_flood_of_combining_marks_is_cut_to_a_few_per_letter():
+    """Zalgo text: one letter under 1,500 combining marks pushed the article
+    page 9,000 px sideways in Chromium (at 375 and 1280 px), and a name's
+    marks stacked over the comment above. A run of combining marks is kept
+    to a few; real spellings (Vietnamese, pointed Hebrew, Devanagari) are
+    kept whole."""
+    import unicodedata
+
+    from newsroom.comments.text import clean_text
+
+    zalgo = "Z" + "\u030d\u030e\u0304\u0305\u033f\u0311\u0306\u0310" * 200 + "algo"
+    cleaned = clean_text(zalgo)
+    assert cleaned.startswith("Z") and cleaned.endswith("algo")
+    marks = [c for c in cleaned if unicodedata.category(c) == "Mn"]
+    assert 0 < len(marks) <= 5
+    assert "\u030d" in render_body(zalgo)  # some marks stay, the text stays
+    assert len(render_body(zalgo)) < 50
+    for real in ("Tiếng Việt", "שָׁלוֹם", "בְּרֵאשִׁ֖ית", "हिन्दी", "Ǹ̀gozi"):
+        assert clean_text(real) == unicodedata.normalize("NFC", real)
