@@ -397,3 +397,37 @@ def test_a_post_past_the_record_cap_is_not_built_whole(tmp_path, settings):
     assert "over 1,048,576 bytes" in out[0], out[0]
     assert peak < 20_000_000, peak
     site_answers(settings)
+
+
+def test_bidi_controls_in_names_do_not_reverse_the_byline(tmp_path, settings):
+    """An imported author name starting with RIGHT-TO-LEFT OVERRIDE (never
+    closed) reversed the whole byline in the browser: "By eoD enaJ dna
+    nosreP livE". Names, dateline and headline are one-line fields: they
+    lose bidi embeddings, overrides and isolates on import (the marks stay)."""
+    path = tmp_path / "bidi.jsonl"
+    record = {
+        "id": "b",
+        "title": "Council \u202eapproves\u202c the budget",
+        "body": "B.",
+        "author": "\u202eEvil Person and Jane Doe",
+        "dateline": "\u2067LONDON",
+        "tags": ["\u202dElections"],
+        "category": "World\u202b",
+    }
+    path.write_text(rec(record) + "\n")
+    run(path)
+    article = Article.objects.get()
+    names = [a.name for a in article.authors.all()]
+    assert sorted(names) == ["Evil Person", "Jane Doe"]
+    assert article.headline == "Council approves the budget"
+    assert article.dateline == "LONDON"
+    assert [t.name for t in article.tags.all()] == ["Elections"]
+    assert article.section.name == "World"
+    page = Client().get(article.get_absolute_url()).content.decode()
+    assert not any(
+        c in page for c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+    )
+    # Right-to-left names keep their marks.
+    from newsroom.articles.text import clean_text
+
+    assert clean_text("\u200fسارة\u200e", multiline=False) == "\u200fسارة\u200e"
