@@ -80,6 +80,19 @@ def count_links(text: str) -> int:
     return sum(1 for _ in LINK_RE.finditer(text))
 
 
+# Dots a reader takes for "." that NFKC leaves alone (it folds the one dot
+# leader U+2024 and the full-width full stop itself), and a name.tld whose
+# ending is letters of any script ("paypal.\u0441om", a Cyrillic "с").
+DOT_LIKE = str.maketrans({"\u3002": ".", "\uff61": "."})
+ANY_TLD = re.compile(r"\b[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}\b")
+
+
+def looks_like_url(label: str) -> bool:
+    """Whether a link's label reads as an address, look-alike dots included."""
+    folded = unicodedata.normalize("NFKC", label).translate(DOT_LIKE)
+    return bool(LOOKS_LIKE_URL.search(folded) or ANY_TLD.search(folded))
+
+
 def _link(url: str, label: str) -> str:
     return f'<a href="{escape(url)}">{escape(label)}</a>'
 
@@ -97,7 +110,7 @@ def _inline(paragraph: str) -> str:
         else:
             target, label = match.group("target"), match.group("label")
             out.append(_link(target, label))
-            if LOOKS_LIKE_URL.search(label):
+            if looks_like_url(label):
                 # A label that looks like an address could name another one:
                 # the real destination is shown beside it.
                 out.append(f" [{escape(domain(target))}]")

@@ -23,6 +23,25 @@ def test_markdown_style_links_and_hostile_schemes():
     assert "<script" not in render_body("<script>alert(1)</script>")
 
 
+def test_a_label_dressed_as_an_address_with_look_alike_dots_shows_the_target():
+    """A label that reads as a domain but is written with a one dot leader
+    (U+2024), a full-width or ideographic full stop, or a Cyrillic letter in
+    its ending linked to another site with nothing beside it: the real
+    destination is shown, as for "example.org"."""
+    for label in (
+        "paypal\u2024com",
+        "paypal\uff0ecom",
+        "paypal\u3002com",
+        "www\u2024paypal\u2024com",
+        "paypal.\u0441om",
+    ):
+        html = render_body(f"[{label}](https://evil.example/x)")
+        assert html.endswith("</a> [evil.example]</p>"), (label, html)
+    # A plain word or a number is not an address: nothing is added.
+    assert render_body("[read more](https://e.org/)").endswith("more</a></p>")
+    assert render_body("[version 3.14](https://e.org/)").endswith("3.14</a></p>")
+
+
 def test_counting_links():
     """Both link forms count towards the links rule."""
     assert count_links("a http://x.org b [c](https://y.org) d") == 2
