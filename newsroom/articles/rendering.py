@@ -5,7 +5,9 @@ from __future__ import annotations
 import html
 import re
 import secrets
+import unicodedata
 from html import escape as html_escape
+from urllib.parse import urlsplit
 
 import markdown
 import nh3
@@ -191,9 +193,50 @@ def render_markdown(text: str) -> str:
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer",
     )
+    cleaned = _show_destinations(cleaned)
     for token, markup in figures.items():
         cleaned = cleaned.replace(f"<p>{token}</p>", markup).replace(token, markup)
     return cleaned
+
+
+# A link whose words read as an address ("bank.example", "https://bank.
+# example/login") but lead to another host shows the real host beside it, as
+# comments do (newsroom/comments/text.py): an imported feed's body could say
+# one site and link another.
+_ANCHOR = re.compile(r"<a\b([^>]*)>(.*?)</a>", re.S)
+_HREF = re.compile(r'\bhref="([^"]*)"')
+_TAG = re.compile(r"<[^>]*>")
+_LABEL_HOST = re.compile(r"(?i)(?:^|[\s/@(])((?:[\w-]+\.)+[^\W\d_]{2,})\b")
+_DOT_LIKE = str.maketrans({"\u3002": ".", "\uff61": "."})  # NFKC keeps these
+
+
+def _host(name: str) -> str:
+    """The host as shown (IDNA as punycode, lower case)."""
+    name = name.rstrip(".").lower()
+    try:
+        return name.encode("idna").decode("ascii")
+    except UnicodeError:
+        return name
+
+
+def _same_site(a: str, b: str) -> bool:
+    return _host(a).removeprefix("www.") == _host(b).removeprefix("www.")
+
+
+def _show_destinations(html_text: str) -> str:
+    def swap(match: re.Match) -> str:
+        href = _HREF.search(match.group(1))
+        if href is None:
+            return match.group(0)
+        label = html.unescape(_TAG.sub("", match.group(2)))
+        label = unicodedata.normalize("NFKC", label).translate(_DOT_LIKE)
+        named = _LABEL_HOST.search(" " + label)
+        target = urlsplit(html.unescape(href.group(1))).hostname or ""
+        if named is None or not target or _same_site(named.group(1), target):
+            return match.group(0)
+        return f"{match.group(0)} [{html_escape(_host(target))}]"
+
+    return _ANCHOR.sub(swap, html_text)
 
 
 def sanitise_html(html: str) -> str:

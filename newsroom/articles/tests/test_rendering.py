@@ -75,3 +75,25 @@ def test_a_block_dense_with_markup_is_shown_as_its_text():
     assert html.startswith("<p><em>Fine</em> paragraph.</p>")
     assert f"<p>{dense}</p>" in html
     assert "<script>" not in html
+
+
+def test_a_link_whose_words_name_another_site_shows_where_it_goes():
+    """An imported body (a feed's <a href="https://evil.example/">bank.example
+    </a>) showed "bank.example" and led elsewhere. As in comments, a label
+    that reads as an address names the real destination beside it when the
+    two differ; links to the site their words name are left as they are."""
+    for body in (
+        "[bank.example](https://evil.example/login)",
+        "Sign in at [https://bank.example/login](https://evil.example/x).",
+        '<a href="https://evil.example/">www.<em>bank</em>.example</a>',
+        "[bank\u2024example](https://evil.example/)",
+    ):
+        html = render_markdown(body)
+        assert "</a> [evil.example]" in html, (body, html)
+    for body in (
+        "[www.example.org](https://example.org/page)",
+        "[example.org/report](https://www.example.org/report)",
+        "[read the report](https://evil.example/)",
+        "[desk@example.org](mailto:desk@example.org)",
+    ):
+        assert "[" not in render_markdown(body), body
