@@ -258,3 +258,27 @@ def test_the_same_file_landing_from_another_editor_mid_upload_is_no_500(
     name = kept.file.name.rsplit("/", 1)[1]
     new = set(default_storage.listdir(folder)[1]) - before
     assert sorted(n for n in new if n.startswith(content_hash(raced))) == [name]
+
+
+def test_a_caption_pasted_with_a_line_break_keeps_the_feeds_up(admin_client, client):
+    """Word's line break (a vertical tab) or another control character in a
+    picture's alt text, caption or credit, typed in the admin: every RSS and
+    Atom feed listing the story answered 500 (XML 1.0 has no such
+    characters). The feeds carry the text without them."""
+    response = _upload(
+        admin_client,
+        _jpeg(),
+        alt="Boats\x01 at dawn",
+        caption="Line one\x0bline two",
+        credit="Desk\x0c/ Wire\x1b",
+    )
+    assert response.status_code == 302
+    story = f.article("Storm nears the coast", lead_image=Image.objects.get())
+    client.raise_request_exception = False
+    for url in ("/feeds/rss/", "/feeds/atom/", "/feeds/section/world/rss/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        root = ET.fromstring(response.content)
+        text = " ".join(root.itertext())
+        assert "Line one" in text and "Boats at dawn" in text, url
+    assert client.get(story.get_absolute_url()).status_code == 200

@@ -195,7 +195,14 @@ class ArticleFeed(NewsFeed):
         if image is None:
             return {}
         data = rendition(image, FEED_SPEC)
-        data.update(alt=alt_text(image), caption=image.caption, credit=image.credit)
+        # Typed in the media admin or brought by an import, never cleaned on
+        # the way in: one vertical tab (Word's line break) in a caption made
+        # every feed listing the story a 500.
+        data.update(
+            alt=clean_text(alt_text(image), multiline=False),
+            caption=clean_text(image.caption),
+            credit=clean_text(image.credit, multiline=False),
+        )
         return {"image": data}
 
 
