@@ -123,6 +123,16 @@ class CommentAdmin(admin.ModelAdmin):
     list_select_related = ["article"]
     date_hierarchy = "created_at"
 
+    # Comments come from readers (the form, the API): an add form would let
+    # staff write one under any reader's name, on any article id, a draft's
+    # included (its raw-id field named the draft's headline). A comment stays
+    # on the story, and under the comment, it was written on.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return [*self.readonly_fields, "article", "parent"]
+
     # Each action says which permission it needs (Django runs any action
     # without one for whoever may view the list, e.g. an editor).
     def has_ban_permission(self, request: HttpRequest) -> bool:

@@ -75,3 +75,46 @@ def test_a_comment_moderator_still_runs_them():
     assert Ban.objects.filter(kind="network").exists()
     mo.post(QUEUE, {"action": "delete_data", "_selected_action": ids, "index": 0})
     assert not Comment.objects.exists()
+
+
+def test_a_moderator_neither_writes_comments_nor_moves_them_to_a_draft():
+    """Comments come from readers: the admin's add form let a moderator write
+    one under any reader's name, on any article id, a draft's included, and
+    its article field named the draft's headline (``?article=<id>``). A
+    comment also stays on the story it was written on: the change form could
+    move it to a draft. Now there is no add form, and article and parent are
+    shown, not edited."""
+    public = f.article("A public story")
+    draft = f.article("Embargoed merger scoop", status="draft")
+    (comment, _other) = _comments(public)
+    mo = logged_in(account("mo", "moderator"))
+    add = mo.get(f"{QUEUE}add/?article={draft.pk}")
+    assert add.status_code == 403
+    assert "Embargoed merger scoop" not in add.content.decode()
+    posted = mo.post(
+        f"{QUEUE}add/",
+        {
+            "article": draft.pk,
+            "name": "Editor",
+            "body": "Made up",
+            "status": "approved",
+        },
+    )
+    assert posted.status_code == 403
+    assert not Comment.objects.filter(article=draft).exists()
+
+    change = f"{QUEUE}{comment.pk}/change/"
+    page = mo.get(change)
+    assert page.status_code == 200
+    assert 'name="article"' not in page.content.decode()
+    data = {
+        "article": draft.pk,
+        "name": comment.name,
+        "email": comment.email,
+        "body": comment.body,
+        "status": comment.status,
+        "report_count": 0,
+    }
+    mo.post(change, data)
+    comment.refresh_from_db()
+    assert comment.article_id == public.pk
