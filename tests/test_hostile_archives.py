@@ -428,6 +428,6 @@ def test_bidi_controls_in_names_do_not_reverse_the_byline(tmp_path, settings):
         c in page for c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
     )
     # Right-to-left names keep their marks.
-    from newsroom.articles.text import clean_text
+    from newsroom.core.text import clean_text
 
     assert clean_text("\u200fسارة\u200e", multiline=False) == "\u200fسارة\u200e"

@@ -282,3 +282,35 @@ def test_a_caption_pasted_with_a_line_break_keeps_the_feeds_up(admin_client, cli
         text = " ".join(root.itertext())
         assert "Line one" in text and "Boats at dawn" in text, url
     assert client.get(story.get_absolute_url()).status_code == 200
+
+
+def test_a_pictures_text_is_stored_without_control_characters(admin_client, client):
+    """Control characters in a picture's alt text, caption or credit are
+    dropped when the picture is saved (from the admin, an importer or code),
+    so the page and the API do not carry them either; they were stored as
+    typed and only the feeds cleaned them. A caption keeps its lines; alt
+    text and credit are one line."""
+    from newsroom.media.library import add_image
+
+    response = _upload(
+        admin_client,
+        _jpeg(),
+        alt="Boats\x01 at\u202e dawn",
+        caption="Line one\x0bline two\x1b",
+        credit="Desk\x0c/ Wire\x7f",
+    )
+    assert response.status_code == 302
+    image = Image.objects.get()
+    assert (image.alt, image.caption, image.credit) == (
+        "Boats at dawn",
+        "Line one\nline two",
+        "Desk / Wire",
+    )
+    imported, _ = add_image(samples.photo(seed=5), "b.jpg", alt="Harbour\x00 wall")
+    assert imported.alt == "Harbour wall"
+    story = f.article("Storm nears the coast", lead_image=image)
+    page = client.get(story.get_absolute_url()).content.decode()
+    api = client.get(f"/api/v1/articles/{story.pk}").content.decode()
+    for shown in (page, api):
+        assert "Boats at dawn" in shown
+        assert not any(c in shown for c in "\x01\x0b\x1b\x0c\x7f\u202e")

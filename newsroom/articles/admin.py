@@ -20,6 +20,7 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
+from newsroom.core.text import clean_text
 from newsroom.media.admin import ImageAdmin
 from newsroom.media.models import Image
 
@@ -29,7 +30,6 @@ from .desk import Transition, mark_editing, others_editing
 from .forms import CleanTextForm, body_max_chars
 from .models import Article, ArticleNote, Author, Byline, Section, Tag
 from .rendering import render_markdown
-from .text import clean_text
 
 PUBLISHING = {Article.Status.PUBLISHED, Article.Status.SCHEDULED}
 

@@ -30,12 +30,12 @@ from django.utils.http import parse_http_date_safe
 
 from newsroom.core import versions
 from newsroom.core.links import absolute_url
+from newsroom.core.text import clean_text
 from newsroom.media.describe import FEED_SPEC, alt_text, rendition
 from newsroom.media.feeds import MediaAtomFeed, MediaRssFeed
 
 from .conf import conf
 from .models import Article, ArticleNote, Author, Section, Tag
-from .text import clean_text
 
 
 def feed_size() -> int:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from django import forms
 
+from newsroom.core.text import clean_text
+
 from .conf import conf
-from .text import clean_text
 
 ONE_LINE = frozenset({"headline", "dateline", "name", "slug", "source", "source_id"})
 

@@ -31,9 +31,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from newsroom.core.links import absolute_url
+from newsroom.core.text import clean_text
 
 from .models import Article, Author, Section, Tag
-from .text import clean_text
 
 XML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n'
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"

@@ -14,8 +14,8 @@ from django.conf import settings
 from newsroom.articles.feeds import NewsFeed, as_html, feed_size
 from newsroom.articles.models import Article
 from newsroom.articles.rendering import sanitise_html
-from newsroom.articles.text import clean_text
 from newsroom.core.links import absolute_url
+from newsroom.core.text import clean_text
 
 from .models import Comment
 

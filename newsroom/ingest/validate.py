@@ -1,7 +1,7 @@
 """Every record is put into the model's shape before the writer sees it.
 
 Importers parse; this module rules, the same way for every format: text is
-cleaned as the admin forms clean it (newsroom.articles.text), lengths are cut
+cleaned as the admin forms clean it (newsroom.core.text), lengths are cut
 to the columns' (and the forms') limits, slugs are made from any source's
 text into the ASCII slugs the URL patterns accept, URLs must be http(s), and
 dates must lie between the years MIN_YEAR and MAX_YEAR. A record that
@@ -20,7 +20,7 @@ from django.core.validators import URLValidator, validate_email
 from django.utils.text import slugify
 
 from newsroom.articles.forms import body_max_chars
-from newsroom.articles.text import clean_text
+from newsroom.core.text import clean_text
 
 from .records import Record, RecordProblem
 

@@ -7,6 +7,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from newsroom.core.text import clean_text
+
 
 def _unit() -> list:
     return [MinValueValidator(0.0), MaxValueValidator(1.0)]
@@ -54,6 +56,16 @@ class Image(models.Model):
 
     def __str__(self) -> str:
         return self.caption[:60] or self.alt[:60] or f"Image {self.key}"
+
+    def save(self, *args, **kwargs) -> None:
+        # As the article fields are (core.text): typed in the admin, handed in
+        # by an importer or by code, the words readers see hold no control
+        # characters (XML feeds admit none) and the one-line ones no bidi
+        # override. A caption keeps its lines.
+        self.alt = clean_text(self.alt, multiline=False)
+        self.credit = clean_text(self.credit, multiline=False)
+        self.caption = clean_text(self.caption)
+        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         if not self.decorative and not self.alt.strip():
