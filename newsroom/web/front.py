@@ -193,7 +193,13 @@ class FrontCache:
             or CookieStorage.cookie_name in cookie
         ):
             return None
-        host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+        # As Django reads it (HttpRequest.get_host): a Host header sent empty
+        # is the host, not a reason to take the server's name.
+        host = (
+            environ["HTTP_HOST"]
+            if "HTTP_HOST" in environ
+            else environ.get("SERVER_NAME", "")
+        )
         domain, _port = split_domain_port(host)
         if not domain or not validate_host(domain, settings.ALLOWED_HOSTS):
             return None  # Django answers it (a 400)

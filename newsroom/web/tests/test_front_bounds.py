@@ -59,6 +59,22 @@ def test_a_host_django_refuses_is_never_served_from_the_cache(app, settings):  #
     assert evil.from_django and evil.status.startswith("400")
 
 
+def test_an_empty_host_header_is_refused_whether_or_not_the_page_is_kept(
+    app,  # noqa: F811
+    settings,
+):
+    """``Host:`` sent empty is Django's 400 (it reads the header, present and
+    empty); the front cache took the server's own name in its place and
+    served the kept page: 200 or 400 by whether the worker had kept it."""
+    settings.ALLOWED_HOSTS = ["news.example", "127.0.0.1"]
+    url = f.article("Empty host").get_absolute_url()
+    kept = get(app, url, HTTP_HOST="127.0.0.1", SERVER_NAME="127.0.0.1")
+    assert kept.status.startswith("200")
+    assert len(app.pages) == 1
+    empty = get(app, url, HTTP_HOST="", SERVER_NAME="127.0.0.1")
+    assert empty.from_django and empty.status.startswith("400"), empty.status
+
+
 def test_forwarded_proto_counts_only_behind_a_trusted_proxy(app, settings):  # noqa: F811
     """Behind a trusted proxy, http and https are two entries."""
     settings.NEWSROOM_TRUSTED_PROXIES = "1"
