@@ -136,13 +136,16 @@ def refused(request: HttpRequest, exc: SuspiciousOperation) -> tuple[int, str, s
         message = "The request has too many fields."
     else:
         status, code, message = 400, "bad_request", "The request was refused."
-    # The path escaped, as Django's request log does: an encoded newline in
-    # it would write a second, forged line.
-    path = request.path.encode("unicode_escape").decode("ascii")
     logging.getLogger(f"django.security.{type(exc).__name__}").warning(
-        "API %s %s: %s", request.method, path, exc
+        "API %s %s: %s", request.method, logged_path(request), exc
     )
     return status, code, message
+
+
+def logged_path(request: HttpRequest) -> str:
+    """The request's path for a log line, escaped as Django's request log
+    escapes it: an encoded newline in it would write a second, forged line."""
+    return request.path.encode("unicode_escape").decode("ascii")
 
 
 def install_handlers(api: NinjaAPI) -> None:
@@ -200,7 +203,7 @@ def install_handlers(api: NinjaAPI) -> None:
 
     def on_exception(request: HttpRequest, exc: Exception) -> HttpResponse:
         # A bug, not bad input: log it with its traceback and still answer JSON.
-        logger.exception("API error on %s %s", request.method, request.path)
+        logger.exception("API error on %s %s", request.method, logged_path(request))
         return respond(request, 500, error_payload(500, "Server error."))
 
     api.add_exception_handler(ApiError, on_api_error)

@@ -16,7 +16,7 @@ from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
 
-from .errors import json_error, refused
+from .errors import json_error, logged_path, refused
 
 logger = logging.getLogger(__name__)
 
@@ -139,5 +139,5 @@ class ApiMiddleware:
         if isinstance(exc, SuspiciousOperation):  # read before a route's own
             status, code, message = refused(request, exc)
             return json_error(status, message, code)
-        logger.exception("API error on %s %s", request.method, request.path)
+        logger.exception("API error on %s %s", request.method, logged_path(request))
         return json_error(500, "Server error.", "server_error")

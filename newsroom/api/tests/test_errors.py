@@ -170,3 +170,27 @@ def test_a_refused_requests_log_line_cannot_be_forged_by_its_path(client, caplog
     ]
     assert lines, caplog.records
     assert all("\n" not in line for line in lines), lines
+
+
+def test_a_bugs_log_line_cannot_be_forged_by_its_path(caplog):
+    """A bug's 500 is logged with the request's path escaped, as refused
+    input is: the catch-all handlers (the middleware's, for what fails
+    before a route, and the routes') wrote the path raw, so an encoded
+    newline in it wrote a second, forged log line. The bug is handed to the
+    middleware as it would be (every route's path parameters are typed, so
+    such a path does not reach a route's code)."""
+    import logging
+
+    from django.test import RequestFactory
+
+    from newsroom.api.middleware import ApiMiddleware
+
+    path = f"{API}/articles/by-slug/a%0AFORGED%20admin%20login"
+    with caplog.at_level(logging.ERROR):
+        response = ApiMiddleware(lambda request: None).process_exception(
+            RequestFactory().get(path), RuntimeError("a bug")
+        )
+    assert response.status_code == 500
+    lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert any("FORGED" in line for line in lines), lines
+    assert all("\n" not in line for line in lines), lines
