@@ -21,3 +21,10 @@ urlpatterns = [
     path("", include("newsroom.articles.urls")),  # feeds and sitemaps
     path("", include("newsroom.web.urls")),
 ]
+
+# The site's own error pages (newsroom/web/errors.py); the API answers JSON
+# whatever they say (newsroom/api/middleware.py).
+handler400 = "newsroom.web.errors.bad_request"
+handler403 = "newsroom.web.errors.permission_denied"
+handler404 = "newsroom.web.errors.not_found"
+handler500 = "newsroom.web.errors.server_error"

@@ -16,6 +16,8 @@ VAR_DIR = Path(env_str("NEWSROOM_VAR_DIR", str(BASE_DIR / "var")))
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# A form sent without its cookie: the site's page saying how to send it again.
+CSRF_FAILURE_VIEW = "newsroom.web.errors.csrf_failure"
 
 SITE_NAME = env_str("NEWSROOM_SITE_NAME", "The Newsroom")
 SITE_URL = env_str("NEWSROOM_SITE_URL", "http://127.0.0.1:8000")

@@ -1,0 +1,112 @@
+"""The site's error pages: what went wrong, and the way on.
+
+Django's defaults are bare ("Not Found", "Bad Request (400)", "Server Error
+(500)", and a CSRF page that ends "More information is available with
+DEBUG=True"): a reader following a dead link lost the site and its search.
+
+The 404, 403 and CSRF pages are in the site's frame (its search box and
+sections). The 400 and 500 pages stand alone: they are rendered without the
+request's context, so they show even when the database, or the host the
+request named, is what failed.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlencode, urlsplit
+
+from django.conf import settings
+from django.core.exceptions import (
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseForbidden,
+    HttpResponseNotFound,
+    HttpResponseServerError,
+)
+from django.template import loader
+
+NO_STORE = "private, no-store"
+# Words of an address that name a kind of page, not what was looked for.
+_ROUTE_WORDS = frozenset({"article", "section", "tag", "author", "preview", "s"})
+_WORD = re.compile(r"[^\W_]+")
+SEARCH_WORDS = 8
+
+
+def _words(path: str) -> str:
+    """The words of a dead link's address, to search for: /article/harbour-
+    flood-warning/ -> "harbour flood warning"."""
+    words = [w for w in _WORD.findall(path) if w.lower() not in _ROUTE_WORDS]
+    return " ".join(words[:SEARCH_WORDS])
+
+
+def _no_store(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = NO_STORE
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    words = _words(request.path)
+    context = {"search": "/search/?" + urlencode({"q": words}) if words else ""}
+    page = loader.render_to_string("404.html", context, request)
+    return _no_store(HttpResponseNotFound(page))
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    page = loader.render_to_string("403.html", {}, request)
+    return _no_store(HttpResponseForbidden(page))
+
+
+def _why(exception: Exception | None) -> str:
+    if isinstance(exception, TooManyFilesSent):
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FILES
+        return (
+            f"The form sent more files than one request may carry: at most "
+            f"{limit} files at once. Send them in smaller groups."
+        )
+    if isinstance(exception, TooManyFieldsSent):
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        return f"The request carried more than {limit:,} fields."
+    if isinstance(exception, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return (
+            f"The form sent more text than one request may carry "
+            f"(at most {limit / 1e6:.1f} MB besides files)."
+        )
+    return "The request could not be understood."
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    # Without the request's context: a 400 may come from the Host header the
+    # context processors would read again.
+    page = loader.render_to_string(
+        "400.html", {"SITE_NAME": settings.SITE_NAME, "why": _why(exception)}
+    )
+    return _no_store(HttpResponseBadRequest(page))
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    page = loader.render_to_string("500.html", {"SITE_NAME": settings.SITE_NAME})
+    return _no_store(HttpResponseServerError(page))
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form sent without its security cookie (cleared, blocked, or the
+    form came from another site): nothing is done, and the reader is told
+    how to send it again, with a way back to the page it came from."""
+    back = "/"
+    referer = urlsplit(request.META.get("HTTP_REFERER", ""))
+    try:
+        host = request.get_host()
+    except Exception:  # noqa: BLE001 - a refused host: home is the way back
+        host = None
+    if referer.scheme in ("http", "https") and host and referer.netloc == host:
+        back = referer.path or "/"
+    page = loader.render_to_string("web/csrf_failure.html", {"back": back}, request)
+    return _no_store(HttpResponseForbidden(page))
