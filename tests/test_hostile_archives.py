@@ -431,3 +431,48 @@ def test_bidi_controls_in_names_do_not_reverse_the_byline(tmp_path, settings):
     from newsroom.core.text import clean_text
 
     assert clean_text("\u200fسارة\u200e", multiline=False) == "\u200fسارة\u200e"
+
+
+@pytest.mark.parametrize(
+    "encoding", ["EUC-JP", "Shift_JIS", "ISO-2022-JP", "GB18030", "Big5", "EUC-KR"]
+)
+def test_an_export_in_a_legacy_east_asian_encoding_imports(
+    tmp_path, settings, encoding
+):
+    """Old Japanese WordPress sites ran in EUC-JP or Shift_JIS, Chinese and
+    Korean ones in GB18030, Big5 or EUC-KR, and their exports say so in the
+    XML declaration. The parser (expat) reads none of these multi-byte
+    encodings: the whole export was refused ("cannot read"). Now it is read
+    through Python's codec, and the post, its category and its section come
+    through in their own script."""
+    korean = encoding == "EUC-KR"
+    title, category = ("서울의 아침", "뉴스") if korean else ("東京", "新聞")
+    text = wxr(
+        [{"title": title, "slug": "morning", "pid": 1, "body": f"{title}。"}],
+        category=category,
+        nicename="news",
+    ).replace('encoding="UTF-8"', f'encoding="{encoding}"', 1)
+    path = tmp_path / "export.wxr"
+    path.write_bytes(text.encode(encoding))
+    out = run(path)
+    assert "1 created" in out, out
+    story = Article.objects.get()
+    assert story.headline == title and f"{title}。" in story.body
+    assert story.section.name == category
+    site_answers(settings)
+
+
+def test_an_export_with_bytes_its_encoding_does_not_have_is_one_bad_file(tmp_path):
+    """Bytes that are not EUC-JP in an export declaring EUC-JP: one "cannot
+    read" line naming the encoding, and the next file still imports."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    good = wxr([{"title": "東京", "slug": "tokyo", "pid": 1}])
+    euc = good.replace('encoding="UTF-8"', 'encoding="EUC-JP"', 1).encode("euc-jp")
+    (folder / "a-broken.wxr").write_bytes(
+        euc.replace("東京".encode("euc-jp"), b"\x8f\xff")
+    )
+    (folder / "b-good.wxr").write_bytes(euc)
+    out = run(folder, "--format", "wxr")
+    assert "cannot read" in out and "EUC-JP" in out, out
+    assert Article.objects.filter(headline="東京").exists(), out

@@ -8,7 +8,9 @@ comments with their approval state.
 
 from __future__ import annotations
 
+import codecs
 import html
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -53,6 +55,52 @@ def _child(el, name: str, ns_part: str = "") -> str:
 CHUNK = 1 << 16  # bytes fed to the parser at a time
 READ_WHOLE = frozenset({"item", "author", "category"})  # read at their end
 
+# The XML declaration's encoding, at the start of the file (after a UTF-8 BOM).
+_DECLARED = re.compile(
+    rb"^(\xef\xbb\xbf)?\s*<\?xml\s[^>]*?\bencoding\s*=\s*([\"'])([A-Za-z][\w.:-]*)\2"
+)
+# Encodings the parser (expat) reads itself, by Python's codec names.
+_EXPAT_READS = frozenset(
+    {"utf-8", "utf-16", "utf-16-le", "utf-16-be", "ascii", "iso8859-1"}
+)
+
+
+class _NotInEncoding(ValueError):
+    pass
+
+
+def _as_parsed(stream) -> Iterator[bytes]:
+    """The file's bytes in chunks the parser reads: as they are, or, when the
+    declaration names an encoding expat does not read (the multi-byte ones of
+    old Japanese, Chinese and Korean sites: EUC-JP, Shift_JIS, GB18030, Big5,
+    EUC-KR...), decoded by Python's codec as they come and given as UTF-8,
+    the declaration saying so. LookupError: an encoding Python does not know;
+    ``_NotInEncoding``: bytes that encoding does not have."""
+    head = stream.read(CHUNK)
+    found = _DECLARED.match(head)
+    codec = codecs.lookup(found.group(3).decode("ascii")) if found else None
+    if codec is None or found is None or found.group(1) or codec.name in _EXPAT_READS:
+        while head:
+            yield head
+            head = stream.read(CHUNK)
+        return
+    named = found.group(3).decode("ascii")
+    decoder = codec.incrementaldecoder("strict")
+    start, end = found.span(3)
+    chunk, final = head[end:], False
+    yield head[:start] + b"UTF-8"  # the declaration is ASCII in all of them
+    while True:
+        try:
+            text = decoder.decode(chunk, final=final)
+        except UnicodeDecodeError as exc:
+            raise _NotInEncoding(f"not {named} text ({exc.reason})") from None
+        if text:
+            yield text.encode("utf-8")
+        if final:
+            return
+        chunk = stream.read(CHUNK)
+        final = not chunk
+
 
 def read(path: Path, ctx: ReadContext) -> Iterator[Record | BadRecord]:
     """Each post of the export, as it is parsed.
@@ -78,8 +126,9 @@ def read(path: Path, ctx: ReadContext) -> Iterator[Record | BadRecord]:
         whole: Any = None
         whole_from = fed = 0
         try:
+            chunks = _as_parsed(opened.stream)
             while True:
-                chunk = opened.stream.read(CHUNK)
+                chunk = next(chunks, b"")
                 if chunk:
                     parser.feed(chunk)
                 else:
@@ -130,7 +179,7 @@ def read(path: Path, ctx: ReadContext) -> Iterator[Record | BadRecord]:
                     break
         except ET.ParseError as exc:
             yield BadRecord(f"{ctx.name(path)}:{exc.position[0]}", f"broken XML: {exc}")
-        except LookupError as exc:  # the declaration names an unknown encoding
+        except (LookupError, _NotInEncoding) as exc:  # see ``_as_parsed``
             yield BadRecord(ctx.name(path), f"cannot read: {exc}")
 
 
