@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import unicodedata
 import xml.dom.minidom
 
 import pytest
@@ -19,7 +20,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.test import Client
 
-from newsroom.articles.models import Article
+from newsroom.articles.models import Article, Author
 from newsroom.core import slots
 
 pytestmark = pytest.mark.django_db
@@ -476,3 +477,44 @@ def test_an_export_with_bytes_its_encoding_does_not_have_is_one_bad_file(tmp_pat
     out = run(folder, "--format", "wxr")
     assert "cannot read" in out and "EUC-JP" in out, out
     assert Article.objects.filter(headline="東京").exists(), out
+
+
+def test_a_flood_of_combining_marks_in_an_imported_story_is_cut(tmp_path, settings):
+    """ "Zalgo" text (a letter with hundreds of combining marks) in an imported
+    headline, standfirst, body or author name is cut to five marks in a row,
+    as comments are: the headline pushed the front page sideways for every
+    reader. Real spellings keep theirs: pointed Hebrew, Vietnamese, Yoruba,
+    Devanagari, and marks on astral letters or beside emoji."""
+    zalgo = "Z" + "\u0301\u0316\u0334" * 300 + "algo"
+    kept = [
+        "בְּרֵאשִׁית",  # pointed Hebrew: a letter with up to three marks
+        "Tiếng Việt",
+        "ẹ̀ Yorùbá",
+        "हिन्दी",
+        "\U0001d400\u0301\u0302 🙂\u0301",
+    ]
+    path = tmp_path / "zalgo.jsonl"
+    path.write_text(
+        rec(
+            {
+                "id": "z1",
+                "title": f"{zalgo} storm " + " ".join(kept),
+                "summary": zalgo,
+                "body": f"{zalgo}\n\n" + "\n\n".join(kept),
+                "author": zalgo,
+            }
+        )
+        + "\n"
+    )
+    assert "1 created" in run(path)
+    story = Article.objects.get()
+    nfc = unicodedata.normalize("NFC", zalgo)  # Z + U+0301 is one letter, Ź
+    cut = nfc[:6] + "algo"  # the letter and five marks
+    assert story.headline.startswith(f"{cut} storm "), len(story.headline)
+    for word in kept:
+        assert unicodedata.normalize("NFC", word) in story.headline, word
+        assert unicodedata.normalize("NFC", word) in story.body, word
+    assert story.standfirst == cut and story.body.startswith(cut)
+    names = [a.name for a in Author.objects.all()]
+    assert names == [cut], names
+    site_answers(settings)

@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 import nh3
 from django.utils.html import escape
 
+from newsroom.core.text import few_marks
+
 LINK_RE = re.compile(
     r"\[(?P<label>[^\]\n]{1,200})\]\((?P<target>https?://[^\s()<>]+)\)"
     r"|(?P<bare>https?://[^\s<>\"']+)",
@@ -40,31 +42,10 @@ LOOKS_LIKE_URL = re.compile(
 )
 
 
-# Combining marks kept in a row: real spellings stack two or three (pointed
-# Hebrew, Vietnamese, Yoruba tones); "Zalgo" text stacks hundreds, which
-# tower over the text around them or push the page sideways.
-MAX_MARKS = 5
-
-
 def clean_text(text: str) -> str:
     """NFC, without the invisible characters that could make text spoof, and
-    at most MAX_MARKS combining marks in a row."""
-    return _few_marks(INVISIBLE.sub("", unicodedata.normalize("NFC", text or "")))
-
-
-def _few_marks(text: str) -> str:
-    if text.isascii():
-        return text
-    out, run = [], 0
-    for ch in text:
-        if unicodedata.category(ch) in ("Mn", "Me"):
-            run += 1
-            if run > MAX_MARKS:
-                continue
-        else:
-            run = 0
-        out.append(ch)
-    return "".join(out)
+    at most MAX_MARKS combining marks in a row (``core.text.few_marks``)."""
+    return few_marks(INVISIBLE.sub("", unicodedata.normalize("NFC", text or "")))
 
 
 def domain(url: str) -> str:

@@ -120,7 +120,7 @@ def read(path: Path, ctx: ReadContext) -> Iterator[Record | BadRecord]:
     url = page["url"] if re.match(r"^https?://", page["url"]) else ""
     yield Record(
         position=position,
-        headline=title[:300],
+        headline=title,  # cut after cleaning (validate.line)
         body=page["body"],
         source="html",
         # Without a canonical URL the page's path under the import root is

@@ -107,7 +107,7 @@ def from_mapping(
         raise RecordProblem("tags: expected a list of names or comma-separated text")
     return Record(
         position=position,
-        headline=title[:300],
+        headline=title,  # cut after cleaning (validate.line)
         body=body,
         source=str(obj.get("source") or default_source)[:200],
         source_id=str(obj.get("id") or "")[:200],
@@ -118,5 +118,5 @@ def from_mapping(
         section=ctx.section or str(obj.get("category") or ""),
         tags=[str(t) for t in tags if str(t).strip()],
         authors=split_names(obj.get("author")),
-        dateline=str(obj.get("dateline") or "")[:120],
+        dateline=str(obj.get("dateline") or ""),  # cut after cleaning
     )

@@ -54,7 +54,7 @@ def read(path: Path, ctx: ReadContext) -> Iterator[Record | BadRecord]:
             picture=picture,
             picture_alt=picture_alt,
             position=position,
-            headline=title[:300],
+            headline=title,  # cut after cleaning (validate.line)
             body=body,
             source=str(source)[:200],
             source_id=str(entry.get("id") or link)[:200],

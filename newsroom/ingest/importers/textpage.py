@@ -137,7 +137,7 @@ def read(path: Path, ctx: ReadContext) -> Iterator[Record | BadRecord]:
     body = plain_to_markdown(paragraphs)
     yield Record(
         position=ctx.name(path),
-        headline=headline[:300],
+        headline=headline,  # cut after cleaning (validate.line)
         body=body,
         source="textpage",
         # The text is the page's only identity: a crawled copy has no id.

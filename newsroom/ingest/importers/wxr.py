@@ -238,7 +238,7 @@ def _post(
     return Record(
         picture=f"wp-attachment:{thumbnail}" if thumbnail else f"wp-parent:{post_id}",
         position=position,
-        headline=title[:300],
+        headline=title,  # cut after cleaning (validate.line)
         body=_child(item, "encoded", "purl.org/rss/1.0/modules/content").strip(),
         standfirst=" ".join(_child(item, "encoded", "excerpt").split())[:1000],
         source=f"wordpress:{site}"[:200],
