@@ -57,6 +57,7 @@ class Options:
     skip_withheld: bool = False  # skip protected/private posts instead of drafts
     overwrite: bool = False  # replace articles the desk edited since the import
     source_name: str = ""  # --source: every record's source, claimed or not
+    encoding: str = ""  # --encoding: a CSV's (else UTF-8, or UTF-16 by its BOM)
 
 
 @dataclass
@@ -201,7 +202,9 @@ def _records(
 ) -> Iterator[Record]:
     done = 0
     for path in files:
-        ctx = ReadContext(section=options.section, url=url, root=root)
+        ctx = ReadContext(
+            section=options.section, url=url, root=root, encoding=options.encoding
+        )
         try:
             fmt = options.fmt or detect_format(path)
             for item in reader_for(fmt)(path, ctx):

@@ -23,6 +23,7 @@ class ReadContext:
     section: str = ""
     url: str = ""  # set when the source was fetched from a URL
     root: Path | None = None  # the directory imported, when it is one
+    encoding: str = ""  # a CSV's encoding (--encoding); "" for UTF-8 or a BOM's
     opened: list[Opened] = field(default_factory=list)
     # A WordPress export's attachments by post id: {"url", "alt", "caption",
     # "parent"}; read after the whole file, when pictures are brought in.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -113,14 +115,73 @@ class _Records:
             yield _OVERLONG + "\n"
 
 
+class _NotInEncoding(ValueError):
+    pass
+
+
+class _AsUtf8(io.RawIOBase):
+    """A byte stream in another encoding, read as UTF-8: decoded by Python's
+    codec a chunk at a time (the record splitter looks for ASCII quotes,
+    commas and newlines, which UTF-16 does not write as single bytes).
+    ``_NotInEncoding`` at bytes the encoding does not have."""
+
+    def __init__(self, raw, encoding: str) -> None:
+        self.raw, self.encoding = raw, encoding
+        self.decoder = codecs.getincrementaldecoder(encoding)("strict")
+        self.pending, self.read_bytes, self.done = b"", 0, False
+        self.failed = ""  # said once the text before the bad bytes is read
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self.pending and not self.done:
+            if self.failed:
+                raise _NotInEncoding(self.failed)
+            chunk = self.raw.read(_SKIP_CHUNK // 16)
+            self.done = not chunk
+            try:
+                text = self.decoder.decode(chunk, final=self.done)
+            except UnicodeDecodeError as exc:
+                seen = self.read_bytes + len(chunk) - len(exc.object)
+                self.failed = (
+                    f"not {self.encoding} text ({exc.reason}) at byte "
+                    f"{seen + exc.start:,}"
+                )
+                # The rows before the bad bytes are read first.
+                text = exc.object[: exc.start].decode(self.encoding, "replace")
+                self.done = False
+            self.read_bytes += len(chunk)
+            self.pending = text.encode("utf-8", "surrogateescape")
+        size = min(len(buffer), len(self.pending))
+        buffer[:size] = self.pending[:size]
+        self.pending = self.pending[size:]
+        return size
+
+
+def _decoded(stream, encoding: str):
+    """The stream as UTF-8: as it is, or read through ``encoding`` (a UTF-16
+    BOM names UTF-16 when no encoding is given)."""
+    if not encoding and stream.peek(2)[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        encoding = "utf-16"
+    if not encoding or codecs.lookup(encoding).name in ("utf-8", "utf-8-sig"):
+        return stream  # the record reader skips a UTF-8 BOM itself
+    return io.BufferedReader(_AsUtf8(stream, encoding), 1 << 16)
+
+
 def read(path: Path, ctx: ReadContext) -> Iterator[Record | BadRecord]:
     cap = max_record_bytes()
     csv.field_size_limit(cap)
     name = ctx.name(path)
     with ctx.track(Opened(path)) as opened:
-        lines = _Records(opened.stream, cap)
+        lines = _Records(_decoded(opened.stream, ctx.encoding), cap)
         reader = csv.DictReader(lines)
-        if not reader.fieldnames or "title" not in reader.fieldnames:
+        try:
+            header = reader.fieldnames
+        except _NotInEncoding as exc:
+            yield BadRecord(f"{name}:1", str(exc))
+            return
+        if not header or "title" not in header:
             yield BadRecord(f"{name}:1", "no header row with a 'title' column")
             return
         while True:
@@ -128,6 +189,9 @@ def read(path: Path, ctx: ReadContext) -> Iterator[Record | BadRecord]:
                 row = next(reader)
             except StopIteration:
                 break
+            except _NotInEncoding as exc:  # the rest cannot be read
+                yield BadRecord(f"{name}:{lines.start}", str(exc))
+                return
             except csv.Error as exc:
                 yield BadRecord(f"{name}:{lines.start}", f"broken CSV: {exc}")
                 continue

@@ -252,3 +252,49 @@ def test_the_csv_record_splitter_reads_what_pythons_csv_reads():
         except csv.Error as exc:
             raise AssertionError(f"{text!r}: {exc}") from exc
         assert split == whole, text
+
+
+CSV_ROWS = 'id,title,body\n1,東京の朝,"寒い朝。\n\n二段落目。"\n2,大阪,晴れ。\n'
+
+
+@pytest.mark.parametrize(
+    ("encoding", "option"),
+    [
+        ("cp932", "--encoding=cp932"),  # Japanese Excel's "CSV (comma delimited)"
+        ("euc-jp", "--encoding=EUC-JP"),
+        ("utf-16", ""),  # a BOM says so
+        ("utf-8-sig", ""),  # Excel's "CSV UTF-8" (a BOM)
+    ],
+)
+def test_a_csv_in_another_encoding_imports(tmp_path, run_import, encoding, option):
+    """A CSV saved by Japanese Excel is Shift_JIS (cp932), and a UTF-16 one
+    starts with its BOM: each row was a bad record, "invalid encoding (not
+    UTF-8)". ``--encoding`` names the file's encoding, a UTF-16 BOM is read
+    as one, and the rows import with their quoted paragraphs."""
+    path = tmp_path / "export.csv"
+    path.write_bytes(CSV_ROWS.encode(encoding))
+    run = run_import(path, *([option] if option else []))
+    assert "2 created" in run.out, run.out + run.err
+    first = Article.objects.get(headline="東京の朝")
+    assert first.body.startswith("寒い朝。\n\n二段落目。")
+
+
+def test_a_csv_with_bytes_its_encoding_does_not_have_is_one_bad_record(
+    tmp_path, run_import
+):
+    """Bytes that are not cp932 in a file read as cp932: one bad record naming
+    the encoding and where; the rows before it are imported."""
+    path = tmp_path / "export.csv"
+    path.write_bytes(CSV_ROWS.encode("cp932") + b"3,\x81 ,x\n")
+    run = run_import(path, "--encoding", "cp932")
+    assert "2 created" in run.out and "1 bad" in run.out, run.out + run.err
+    assert "not cp932" in run.err, run.err
+
+
+def test_an_unknown_encoding_is_refused_before_reading(tmp_path, run_import):
+    from django.core.management import CommandError
+
+    path = tmp_path / "export.csv"
+    path.write_text(CSV_ROWS)
+    with pytest.raises(CommandError, match="unknown encoding"):
+        run_import(path, "--encoding", "x-no-such")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 from datetime import UTC, datetime, time
 
 from django.core.management.base import BaseCommand, CommandError
@@ -71,6 +72,13 @@ class Command(BaseCommand):
             "import created",
         )
         parser.add_argument(
+            "--encoding",
+            default="",
+            metavar="NAME",
+            help="a CSV file's encoding, e.g. cp932 for Japanese Excel (default "
+            "UTF-8; a UTF-16 file is known by its BOM)",
+        )
+        parser.add_argument(
             "--skip-protected",
             action="store_true",
             help="skip password-protected and private posts (default: drafts)",
@@ -90,6 +98,13 @@ class Command(BaseCommand):
                 raise CommandError("--undated takes YYYY-MM-DD or an ISO date-time")
             if timezone.is_naive(undated):
                 undated = timezone.make_aware(undated, UTC)
+        if opts["encoding"]:
+            try:
+                codecs.lookup(opts["encoding"])
+            except LookupError:
+                raise CommandError(
+                    f"unknown encoding: {opts['encoding'][:100]!r}"
+                ) from None
         options = Options(
             source=opts["source"],
             fmt=opts["format"],
@@ -103,6 +118,7 @@ class Command(BaseCommand):
             skip_withheld=opts["skip_protected"],
             overwrite=opts["overwrite"],
             source_name=opts["source_name"],
+            encoding=opts["encoding"],
         )
         try:
             summary = run_import(options, err=self.stderr)
