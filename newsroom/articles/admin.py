@@ -482,6 +482,34 @@ class DeskImageAdmin(ImageAdmin):
             lead_image=obj, status__in=PUBLISHING
         ).exists()
 
+    def get_deleted_objects(self, objs, request):
+        """Django's list of what a delete takes with it, and what protects
+        the pictures: a published or scheduled story leading with one (its
+        lead picture would be set to nothing in silence). Listed as
+        protected, the admin names the stories and deletes nothing; a draft
+        only loses its lead picture."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(
+            objs, request
+        )
+        leading = (
+            Article.objects.filter(lead_image__in=list(objs), status__in=PUBLISHING)
+            .select_related("lead_image")
+            .order_by("-published_at")
+        )
+        protected = [
+            *protected,
+            *(
+                format_html(
+                    "{} leads the {} story “{}”",
+                    story.lead_image,
+                    story.get_status_display().lower(),
+                    story.headline,
+                )
+                for story in leading[:50]
+            ),
+        ]
+        return deleted, counts, perms_needed, protected
+
 
 admin.site.unregister(Image)
 admin.site.register(Image, DeskImageAdmin)

@@ -47,3 +47,44 @@ def test_a_reporter_cannot_rewrite_the_picture_leading_a_published_story(client)
     _rewrite(logged_in(account("eddie", "editor")), leading)
     leading.refresh_from_db()
     assert leading.caption == "Rewritten caption"
+
+
+def test_a_picture_leading_a_published_story_is_not_deleted_from_under_it(client):
+    """Deleting a picture the live story leads with took it off the story in
+    silence (the lead picture is set to nothing); the confirmation page
+    listed nothing. Now the picture is protected while a published or
+    scheduled story leads with it, the page names the story, and a picture
+    that only a draft uses can still go (the draft loses it)."""
+    leading, _ = add_image(samples.photo(800, 500, seed=3), "a.jpg", alt="A harbour")
+    drafted, _ = add_image(samples.photo(800, 500, seed=4), "b.jpg", alt="A field")
+    story = f.article("Harbour reopens after the storm")
+    story.lead_image = leading
+    story.save()
+    draft = f.article("A draft", status="draft")
+    draft.lead_image = drafted
+    draft.save()
+    eddie = logged_in(account("eddie", "editor"))
+
+    delete = f"/admin/media/image/{leading.pk}/delete/"
+    page = eddie.get(delete).content.decode()
+    assert "Harbour reopens after the storm" in page
+    eddie.post(delete, {"post": "yes"})
+    assert Image.objects.filter(pk=leading.pk).exists()
+    story.refresh_from_db()
+    assert story.lead_image_id == leading.pk
+
+    bulk = eddie.post(
+        "/admin/media/image/",
+        {
+            "action": "delete_selected",
+            "_selected_action": [leading.pk, drafted.pk],
+            "post": "yes",
+        },
+    )
+    assert bulk.status_code in (200, 302)
+    assert Image.objects.filter(pk=leading.pk).exists()
+
+    eddie.post(f"/admin/media/image/{drafted.pk}/delete/", {"post": "yes"})
+    assert not Image.objects.filter(pk=drafted.pk).exists()
+    draft.refresh_from_db()
+    assert draft.lead_image_id is None
