@@ -60,3 +60,28 @@ def test_no_page_scrolls_sideways_with_a_250_character_word(
             assert max(sizes["heads"]) <= sizes["client"] + 1, (path, width, sizes)
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_not_found_page_fits_and_offers_its_search(live_server, browser, width):
+    """The site's 404 for a long dead address fits the width, and its
+    search-the-address link leads to a results page that searches those
+    words."""
+    f.article("Harbour reopens after the storm")
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    try:
+        tab = context.new_page()
+        tab.set_default_timeout(15000)
+        response = tab.goto(f"{live_server.url}/article/harbour-{WORD.lower()}/")
+        assert response is not None and response.status == 404
+        sizes = tab.evaluate(
+            """() => ({scroll: document.documentElement.scrollWidth,
+                       client: document.documentElement.clientWidth})"""
+        )
+        assert sizes["scroll"] <= sizes["client"], (width, sizes)
+        assert tab.locator("form[role=search] input[name=q]").first.is_visible()
+        tab.get_by_role("link", name="Search for the words in the address").click()
+        tab.wait_for_url("**/search/?q=harbour*")
+        assert "harbour" in tab.locator("input[name=q]").first.input_value()
+    finally:
+        context.close()
