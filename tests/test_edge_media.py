@@ -1,0 +1,48 @@
+"""Pictures behind the shipped nginx site: renditions made on first request,
+originals never served (docs/media.md)."""
+
+from __future__ import annotations
+
+import pytest
+
+from .edge import serve_edge
+
+ORIGINAL = "/media/originals/ab/" + "ab" * 32 + ".jpg"
+
+
+@pytest.fixture
+def edge(tmp_path):
+    with serve_edge(tmp_path) as edge:
+        yield edge
+
+
+def test_a_rendition_not_made_yet_is_passed_to_the_app(edge):
+    """Renditions are made on first request by the app's view: nginx serves
+    the ones on disk and passes a missing one on. A fresh site (no rendition
+    made yet) otherwise shows every picture broken, nginx's bare 404."""
+    status, _, body = edge.request("GET", "/media/r/0123456789abcdef/640w.webp")
+    assert (status, body) == (200, b"app: GET /media/r/0123456789abcdef/640w.webp")
+
+
+def test_a_rendition_on_disk_is_served_by_nginx_with_its_policy(edge):
+    status, headers, body = edge.request("GET", "/media/r/0123456789abcdef/320w.jpg")
+    assert status == 200
+    assert body == b"\xff\xd8 a rendition \xff\xd9"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in headers["Content-Security-Policy"]
+    assert edge.seen == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        ORIGINAL,
+        "/media/originals/ab/%2e%2e/ab/" + "ab" * 32 + ".jpg",
+        "/media/r/../originals/ab/" + "ab" * 32 + ".jpg",
+    ],
+)
+def test_originals_are_never_served(edge, path):
+    """The full-size upload stays private: only renditions are public."""
+    status, _, body = edge.request("GET", path)
+    assert status == 404
+    assert b"the full-size original" not in body
