@@ -37,6 +37,7 @@ class _App(BaseHTTPRequestHandler):
     """Stands for granian: says what it was asked, reads any body."""
 
     seen: list[tuple[str, str, int]] = []
+    headers: list[dict[str, str]] = []
 
     def _answer(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -44,6 +45,7 @@ class _App(BaseHTTPRequestHandler):
         while left > 0:
             left -= len(self.rfile.read(min(left, 1 << 20)))
         type(self).seen.append((self.command, self.path, length))
+        type(self).headers.append(dict(self.headers.items()))
         body = f"app: {self.command} {self.path}".encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/plain")
@@ -68,14 +70,23 @@ class Edge:
         """(method, path, body length) of each request the app was passed."""
         return _App.seen
 
+    @property
+    def headers_seen(self) -> list[dict[str, str]]:
+        """The headers of each request the app was passed, as nginx sent them."""
+        return _App.headers
+
     def request(
         self,
         method: str,
         path: str,
         body: bytes | None = None,
         headers: dict | None = None,
+        source: str = "127.0.0.1",
     ) -> tuple[int, dict, bytes]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        """``source``: the client's address (any of 127.0.0.0/8)."""
+        conn = http.client.HTTPConnection(
+            "127.0.0.1", self.port, timeout=30, source_address=(source, 0)
+        )
         try:
             conn.request(
                 method, path, body=body, headers={"Host": HOST, **(headers or {})}
@@ -87,7 +98,9 @@ class Edge:
 
 
 @contextlib.contextmanager
-def serve_edge(tmp_path: Path) -> Iterator[Edge]:
+def serve_edge(tmp_path: Path, edit=None) -> Iterator[Edge]:
+    """``edit``: a function of the rendered site file's text, for a test that
+    fills in what the operator would (an address, a name)."""
     binary = nginx_binary()
     var = tmp_path / "var"
     (var / "static").mkdir(parents=True)
@@ -100,6 +113,7 @@ def serve_edge(tmp_path: Path) -> Iterator[Edge]:
     made.write_bytes(b"\xff\xd8 a rendition \xff\xd9")
 
     _App.seen = []
+    _App.headers = []
     app = ThreadingHTTPServer(("127.0.0.1", 0), _App)
     threading.Thread(target=app.serve_forever, daemon=True).start()
     port = free_port()
@@ -107,6 +121,8 @@ def serve_edge(tmp_path: Path) -> Iterator[Edge]:
     site = render_site(
         prefix, [f"127.0.0.1:{app.server_address[1]}"], f"127.0.0.1:{port}", var
     )
+    if edit is not None:
+        site.write_text(edit(site.read_text()))
     main = prefix_with(site, prefix)
     server = subprocess.Popen(
         [binary, "-p", str(prefix), "-c", str(main)],
