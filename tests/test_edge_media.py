@@ -46,3 +46,12 @@ def test_originals_are_never_served(edge, path):
     status, _, body = edge.request("GET", path)
     assert status == 404
     assert b"the full-size original" not in body
+
+
+def test_static_files_nginx_serves_are_not_sniffed(edge):
+    """Static files nginx answers itself carry nosniff, as WhiteNoise adds it
+    when the app serves them: the kit's /static/ location sent none."""
+    status, headers, body = edge.request("GET", "/static/site.css")
+    assert (status, body) == (200, b"body{}")
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert edge.seen == []
