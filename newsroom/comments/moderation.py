@@ -109,9 +109,21 @@ def recount(article_ids: Iterable[int]) -> None:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    Article.objects.filter(pk__in=ids).update(
-        comment_count=Coalesce(Subquery(approved), 0)
-    )
+    with transaction.atomic():
+        # Lock the articles first, in a fixed order: on PostgreSQL an UPDATE
+        # that waits for another recount's row lock still counts with the
+        # snapshot it took before waiting, so two writers committing at once
+        # each stored a count without the other's comment. The UPDATE after
+        # the lock is a new statement, with a snapshot that sees them.
+        list(
+            Article.objects.select_for_update()
+            .filter(pk__in=ids)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        Article.objects.filter(pk__in=ids).update(
+            comment_count=Coalesce(Subquery(approved), 0)
+        )
 
 
 def set_status(comments: Iterable[Comment] | Iterable[int], status: str) -> int:

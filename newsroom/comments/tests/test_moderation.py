@@ -293,3 +293,35 @@ def test_admin_status_edit_and_data_export_keep_things_right(client):
     )
     assert export["Content-Type"] == "application/json"
     assert b'"x@example.org"' in export.content
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_approvals_on_one_article_count_every_comment():
+    """Twelve moderators approve twelve comments of one article at once (a
+    barrier): Total Comments says 12. On PostgreSQL each recount's UPDATE
+    waited for the other's row lock and then wrote a count from its own,
+    older snapshot: 12 approved comments showed as 2."""
+    import threading
+
+    from django.db import connection
+
+    a = f.article()
+    pending = [
+        make(a, name=f"Reader {n}", status=Comment.Status.PENDING) for n in range(12)
+    ]
+    barrier = threading.Barrier(len(pending))
+
+    def approve(c: Comment) -> None:
+        try:
+            barrier.wait()
+            moderation.set_status([c], Comment.Status.APPROVED)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=approve, args=(c,)) for c in pending]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert a.comments.filter(status=Comment.Status.APPROVED).count() == 12
+    assert count(a) == 12
