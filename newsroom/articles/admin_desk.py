@@ -32,8 +32,20 @@ def _require_publish(request) -> None:
 
 
 def _editable(modeladmin, request, queryset):
-    """Only the rows this user may change (a crafted POST can name any id)."""
-    return [a for a in queryset if modeladmin.has_change_permission(request, a)]
+    """Only the rows this user may change (a crafted POST can name any id),
+    locked and read afresh: call it inside the action's transaction.
+
+    Each row is saved whole, so it must be the row as it is once ours: read
+    before the lock, another editor's save committed meanwhile was written
+    back with the old text, and two editors publishing the same stories at
+    once both saw them as drafts and both recorded the move (PostgreSQL;
+    SQLite's IMMEDIATE transactions already serialise the two)."""
+    rows = (
+        Article.objects.select_for_update()
+        .filter(pk__in=queryset.values("pk"))
+        .order_by("pk")
+    )
+    return [a for a in rows if modeladmin.has_change_permission(request, a)]
 
 
 def _move(request, article: Article, status: str, note: str) -> None:

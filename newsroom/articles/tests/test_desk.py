@@ -464,3 +464,85 @@ def test_two_editors_saving_the_same_version_at_once_one_wins_one_is_refused():
     assert f"By {loser}" in results[loser][1]  # the refused text is kept
     story.refresh_from_db()
     assert story.headline == f"By {winner}"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_editors_publishing_the_same_drafts_at_once_record_one_move_each():
+    """Two editors press "Publish selected" on the same five drafts at once (a
+    barrier): each story is published once, with one "published" move in its
+    workflow history. Each action read the rows before the other's commit,
+    so every story had two draft → published moves, by both editors."""
+    import threading
+
+    from django.db import connections
+
+    drafts = [f.article(f"Bulk race {n}", status="draft") for n in range(5)]
+    ids = [a.pk for a in drafts]
+    clients = [logged_in(account(name, "editor")) for name in ("one", "two")]
+    start = threading.Barrier(2)
+    codes: list[int] = []
+
+    def publish(client):
+        try:
+            start.wait(timeout=30)
+            data = {"action": "publish", "_selected_action": ids}
+            codes.append(client.post("/admin/articles/article/", data).status_code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=publish, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert codes == [302, 302]
+    assert Article.objects.published().filter(pk__in=ids).count() == 5
+    for pk in ids:
+        moves = Transition.objects.filter(article_id=pk, to_status="published")
+        assert moves.count() == 1, pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bulk_publish_never_writes_back_an_edit_saved_meanwhile():
+    """An editor saves a story's new text while another's bulk publish of it
+    (and others) is under way: the text stays. The action read every row
+    first and saved each whole, so a save that committed in between was
+    overwritten with the old text, and its editor had been told it was saved."""
+    import threading
+    import time
+
+    from django.db import connections
+    from django.db.models.signals import post_save
+
+    if connections["default"].vendor != "postgresql":
+        pytest.skip("SQLite's IMMEDIATE transactions serialise the two writers")
+    stories = [f.article(f"Bulk edit {n}", status="draft") for n in range(2)]
+    ed = logged_in(account("eddie", "editor"))
+    other: list[threading.Thread] = []
+    edited: list[int] = []
+
+    def edit_meanwhile(pk: int) -> None:
+        try:
+            Article.objects.filter(pk=pk).update(body="The corrected text.")
+        finally:
+            connections.close_all()
+
+    def on_save(sender, instance, **kwargs) -> None:
+        # The action has saved its first story and not yet the other: another
+        # editor's save of the other one commits now, if it can.
+        if not other:
+            edited.extend(s.pk for s in stories if s.pk != instance.pk)
+            other.append(threading.Thread(target=edit_meanwhile, args=edited))
+            other[0].start()
+            time.sleep(0.5)
+
+    post_save.connect(on_save, sender=Article, dispatch_uid="test-bulk-edit")
+    try:
+        data = {"action": "publish", "_selected_action": [s.pk for s in stories]}
+        assert ed.post("/admin/articles/article/", data).status_code == 302
+    finally:
+        post_save.disconnect(sender=Article, dispatch_uid="test-bulk-edit")
+    other[0].join(timeout=30)
+    story = Article.objects.get(pk=edited[0])
+    assert story.status == Article.Status.PUBLISHED
+    assert story.body == "The corrected text."
