@@ -214,3 +214,47 @@ def test_a_post_retried_after_database_is_locked_is_not_taken_for_a_replay(
     assert replay.status_code == 400
     assert replay["X-Comment-Refusal"] == "stamp_used"
     assert Comment.objects.filter(article=article).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_feed_read_while_a_withdrawal_commits_is_not_kept_past_it(
+    shared_cache, client
+):
+    """An editor withdraws a story; a reader asks for the feed after the
+    save's signal moved the shared version but before the save committed.
+    That reader's feed still lists the story, and it was kept under the new
+    version, so every node served the withdrawn story for the feed's whole
+    lifetime (60 s; the related lists 600 s). The version moves again at the
+    commit, so the next reader gets the feed without it."""
+    import threading
+
+    from django.db import connections, transaction
+
+    from newsroom.articles.models import Article
+    from newsroom.articles.tests import factories as f
+    from newsroom.core import versions
+
+    story = f.article("A story about to be withdrawn")
+    assert story.slug in client.get("/feeds/rss/").content.decode()
+    bumped, read = threading.Event(), threading.Event()
+
+    def withdraw() -> None:
+        try:
+            with transaction.atomic():
+                story.status = Article.Status.DRAFT
+                story.save()  # post_save bumps the shared version
+                bumped.set()
+                read.wait(timeout=30)  # the rest of the admin's transaction
+        finally:
+            connections.close_all()
+
+    writer = threading.Thread(target=withdraw)
+    writer.start()
+    assert bumped.wait(timeout=30)
+    versions.current(fresh=True)
+    during = client.get("/feeds/rss/").content.decode()
+    read.set()
+    writer.join(timeout=30)
+    assert story.slug in during  # not committed yet: the reader still sees it
+    versions.current(fresh=True)
+    assert story.slug not in client.get("/feeds/rss/").content.decode()

@@ -22,6 +22,7 @@ import threading
 import time
 
 from django.core.cache import cache
+from django.db import connection, transaction
 
 from . import limits
 
@@ -37,7 +38,20 @@ _local = threading.local()
 
 
 def bump() -> None:
-    """Tell every process that public content changed."""
+    """Tell every process that public content changed.
+
+    Called inside the saving transaction (model signals), the version moves
+    at once, so the saving process never serves its own old pages; in Redis
+    that is before the commit, and a reader in between renders the old
+    content and keeps it under the new version. So it moves again once the
+    transaction commits: what was kept meanwhile is dropped then.
+    """
+    _move()
+    if connection.in_atomic_block:
+        transaction.on_commit(_move, robust=True)
+
+
+def _move() -> None:
     try:
         limits.hit(SCOPE, NAME, 1 << 62, PERIOD)
     except Exception:  # noqa: BLE001 - a store outage must not fail a save
