@@ -227,16 +227,32 @@ def take(
             pk=clean["parent"], article=article, status=Comment.Status.APPROVED
         ).first()
         if parent is None:
-            reason = (
-                "The comment you replied to is no longer shown; "
-                "your comment can be posted without it."
-            )
-            form.add_error(None, reason)
-            data = dict(form.data.items())
-            data["parent"] = ""
-            form.data = data
-            return _refuse(form, "parent", reason, 400, in_form=True)
+            return _parent_gone(form)
     return _write(form, article, parent, network, verdict, via, trusted)
+
+
+def _parent_gone(form: CommentForm) -> Decision:
+    reason = (
+        "The comment you replied to is no longer shown; "
+        "your comment can be posted without it."
+    )
+    form.add_error(None, reason)
+    data = dict(form.data.items())
+    data["parent"] = ""
+    form.data = data
+    return _refuse(form, "parent", reason, 400, in_form=True)
+
+
+def _parent_still_shown(parent: Comment) -> bool:
+    """Checked again inside the write, with the parent's row locked: a
+    moderator who deleted or rejected it since the first check has
+    committed (a reply to a deleted row broke the foreign key at COMMIT,
+    a 500), and one who starts now waits for this reply."""
+    return bool(
+        Comment.objects.select_for_update()
+        .filter(pk=parent.pk, status=Comment.Status.APPROVED)
+        .values_list("pk", flat=True)[:1]
+    )
 
 
 def _first_error(form: CommentForm) -> str:
@@ -291,6 +307,8 @@ def _write(
 
     def write() -> Decision:
         _lock(network, article.pk, sub.body_hash)
+        if parent is not None and not _parent_still_shown(parent):
+            return _parent_gone(form)
         # One try per code: spent first, refused or not, so it can never be
         # used to probe the rules again.
         if not backend.spend(verdict.challenge_id or ""):

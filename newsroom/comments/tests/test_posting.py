@@ -310,3 +310,37 @@ def test_a_reply_by_a_name_with_a_newline_is_still_notified(
         moderation.set_status([reply], Comment.Status.APPROVED)
     (message,) = mail.outbox
     assert message.to == ["parent@example.org"] and "\n" not in message.subject
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("change", ["deleted", "rejected"])
+def test_a_reply_to_a_comment_removed_while_it_is_posted_is_refused_not_a_500(
+    client, monkeypatch, change
+):
+    """A moderator deletes (or rejects) the comment a reader is answering
+    after the intake checked the parent and before the reply's transaction:
+    the reply gets the intake's "no longer shown" answer with its text kept.
+    On PostgreSQL the insert of a reply to a deleted comment broke the
+    foreign key at COMMIT: an IntegrityError, a 500 for the reader (seen at a
+    barrier against the admin's delete on a granian server)."""
+    from newsroom.comments import guard
+
+    a = f.article()
+    parent = Comment.objects.create(
+        article=a, name="Parent", body="The parent comment.", status="approved"
+    )
+    real_prepare = guard.prepare
+
+    def removed_meanwhile(sub):
+        if change == "deleted":
+            Comment.objects.filter(pk=parent.pk).delete()
+        else:
+            Comment.objects.filter(pk=parent.pk).update(status="rejected")
+        return real_prepare(sub)
+
+    monkeypatch.setattr(guard, "prepare", removed_meanwhile)
+    response = post(client, a, parent=str(parent.pk), body="My reply to it.")
+    assert response.status_code == 400
+    assert response["X-Comment-Refusal"] == "parent"
+    assert "My reply to it." in response.content.decode()
+    assert not Comment.objects.filter(body="My reply to it.").exists()
