@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.db.models import Max
 from django.utils import timezone
 
@@ -44,6 +44,7 @@ BATCH_SIZE = 500
 # soon as a batch comes back short, so a single edit is still seen at once.
 MAX_BATCH_SIZE = 8000
 HOLE_GRACE = 30.0  # seconds
+CLOCK_MARGIN = 5.0  # seconds between an app server's clock and the database's
 MAX_HOLES = 1000  # wider gaps are sequence jumps, not transactions in flight
 REBUILD_MARGIN = 1000  # outbox rows re-applied after a rebuild, for safety
 # A generation whose metadata says nothing about due articles (None) sweeps
@@ -255,6 +256,14 @@ class Indexer:
                     self.holes.setdefault(hole, created)
             expected = pk + 1
         cutoff = timezone.now() - timedelta(seconds=HOLE_GRACE)
+        if any(c <= cutoff for c in self.holes.values()):
+            # Past the grace a hole is a rolled-back transaction, unless a
+            # writing transaction that began before it is still open: a bulk
+            # action of thousands of saves runs for longer than the grace, and
+            # its first rows were dropped as holes before it committed.
+            oldest = _oldest_open_writer()
+            if oldest is not None:
+                cutoff = min(cutoff, oldest - timedelta(seconds=CLOCK_MARGIN))
         self.holes = {h: c for h, c in self.holes.items() if c > cutoff}
 
     def _apply(self, article_ids: set[int], now: datetime) -> None:
@@ -326,6 +335,20 @@ def fill_watermark() -> int:
     rows cannot be replayed and the fill has read what they pointed at.
     """
     return max(0, _outbox_high() - REBUILD_MARGIN, nodes.pruned_through())
+
+
+def _oldest_open_writer() -> datetime | None:
+    """When the oldest open transaction that has written anything in this
+    database began (PostgreSQL; None elsewhere, or when there is none)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT min(xact_start) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND backend_xid IS NOT NULL "
+            "AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0]
 
 
 def _outbox_high() -> int:
