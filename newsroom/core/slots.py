@@ -82,6 +82,19 @@ class Live:
         raise KeyError(name)  # MARK admits no other name
 
 
+def marked(parts: list[str]) -> str:
+    """The parts from :func:`split` joined again with this process's markers.
+
+    A fragment kept in a shared cache (Redis) was split by whichever process
+    rendered it; its markers carry that process's nonce, which no other
+    process's :func:`split` finds.
+    """
+    out = parts[:]
+    for n in range(1, len(out), 2):
+        out[n] = f"\x00nr{NONCE}:{out[n]}\x00"
+    return "".join(out)
+
+
 def fill(parts: list[str], live: Live) -> str:
     """The parts from :func:`split` joined with this request's values."""
     if len(parts) == 1:

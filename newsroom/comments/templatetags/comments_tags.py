@@ -250,7 +250,8 @@ def _blank_form(article, context, csrf) -> SafeString:
         )
         kept = (html, slots.split(html))
         cache.set(key, kept, 300)
-    html, parts = kept
+    _, parts = kept
     if context.get("page_slots"):
-        return mark_safe(html)  # noqa: S308 - our own template, markers kept
+        # This process's markers: the kept HTML may come from another worker.
+        return mark_safe(slots.marked(parts))  # noqa: S308 - our own template
     return mark_safe(slots.fill(parts, slots.Live(lambda: csrf)))  # noqa: S308

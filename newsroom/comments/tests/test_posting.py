@@ -179,6 +179,43 @@ def test_first_time_mode_trusts_the_signed_cookie_not_a_claimed_email(client, se
     assert Comment.objects.latest("id").status == Comment.Status.PENDING
 
 
+def _as_another_process(monkeypatch) -> None:
+    """This process now has another nonce, as a second server worker does."""
+    import re
+    import secrets
+
+    from newsroom.core import slots
+
+    nonce = secrets.token_hex(12)
+    monkeypatch.setattr(slots, "NONCE", nonce)
+    for name in ("csrf", "code_token", "code_question", "code_image"):
+        monkeypatch.setattr(slots, name.upper(), f"\x00nr{nonce}:{name}\x00")
+    monkeypatch.setattr(
+        slots,
+        "MARK",
+        re.compile(
+            f"\x00nr{nonce}:(csrf|code_token|code_question|code_image"
+            f"|stamp\\.[0-9]{{1,18}})\x00"
+        ),
+    )
+
+
+def test_a_comment_form_kept_by_another_worker_is_filled_here(client, monkeypatch):
+    """With Redis every worker shares the kept empty comment form, whose
+    markers carry the nonce of the worker that rendered it. Another worker's
+    pages showed those markers raw: NUL bytes for the CSRF token, the code and
+    the stamp, so a reader's post was a 403 (seen on a granian server of 3
+    workers: 7 of 12 article pages)."""
+    a = f.article()
+    assert client.get(a.get_absolute_url()).status_code == 200  # worker one
+    _as_another_process(monkeypatch)
+    html = client.get(a.get_absolute_url()).content.decode()
+    assert "\x00" not in html
+    response = post(client, a, body="Posted from a page of the second worker.")
+    assert response.status_code == 303
+    assert Comment.objects.filter(article=a).count() == 1
+
+
 def test_article_override_beats_the_site_mode(client, settings):
     """An article set to "all" holds even a known commenter; "none" holds nobody."""
     settings.NEWSROOM_COMMENTS_MODERATION = "none"
