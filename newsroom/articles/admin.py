@@ -155,6 +155,15 @@ class ArticleForm(CleanTextForm):
                 "A scheduled story needs a publication time in the future. "
                 "Set the time, or choose Published to go live now.",
             )
+        lead = data.get("lead_image")
+        if lead is not None and "lead_image" in self.changed_data:
+            # Before the story's row, in the order a deletion takes them.
+            if not _lock_picture(lead.pk):
+                self.add_error(
+                    "lead_image",
+                    "This picture was deleted from the library meanwhile; "
+                    "choose another (the rest of your changes are kept).",
+                )
         if self.instance.pk and data.get("based_on"):
             # The admin saves inside one transaction: locking the row here
             # makes a second save based on the same version wait for the
@@ -180,6 +189,18 @@ class ArticleForm(CleanTextForm):
         return bool(set(self.changed_data) - {"based_on", "workflow_note"}) or bool(
             (self.cleaned_data or {}).get("workflow_note")
         )
+
+
+def _lock_picture(pk: int) -> bool:
+    """Lock the chosen lead picture until the save commits; False when it is
+    gone. A deletion committed between the form's check and the save broke
+    the foreign key at COMMIT (a 500, the editor's text lost); the library's
+    deletion locks the picture first, so it now waits for this save and then
+    clears the story's lead picture (PostgreSQL; SQLite's IMMEDIATE
+    transactions already serialise the two)."""
+    return bool(
+        Image.objects.select_for_update().filter(pk=pk).values_list("pk", flat=True)
+    )
 
 
 @admin.register(Article)

@@ -132,6 +132,10 @@ class ImageChangeForm(forms.ModelForm):
         widgets = {"focal_x": FocalPointWidget(), "focal_y": FocalPointWidget()}
 
 
+def _lock(images) -> None:
+    list(images.select_for_update().order_by("pk").values_list("pk", flat=True))
+
+
 @admin.register(Image)
 class ImageAdmin(admin.ModelAdmin):
     list_display = ["thumbnail", "__str__", "credit", "size", "uploaded_at"]
@@ -144,6 +148,21 @@ class ImageAdmin(admin.ModelAdmin):
     class Media:
         js = ["media/focal.js"]
         css = {"all": ["media/focal.css"]}
+
+    # --- deleting: the rows first, then what points at them -------------
+    # Locked before Django collects what refers to them: a save that chose
+    # the picture (and locked it) commits first, and the collection then
+    # sees it and clears the reference; without the lock it missed that
+    # save, whose COMMIT then broke the foreign key.
+    def delete_model(self, request, obj: Image) -> None:
+        with transaction.atomic():
+            _lock(Image.objects.filter(pk=obj.pk))
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        with transaction.atomic():
+            _lock(Image.objects.filter(pk__in=queryset.values("pk")))
+            super().delete_queryset(request, queryset)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["form"] = ImageChangeForm if obj else ImageAddForm

@@ -88,3 +88,52 @@ def test_a_picture_leading_a_published_story_is_not_deleted_from_under_it(client
     assert not Image.objects.filter(pk=drafted.pk).exists()
     draft.refresh_from_db()
     assert draft.lead_image_id is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lead_picture_deleted_while_an_editor_saves_it_is_never_a_500(monkeypatch):
+    """An editor saves a story with a lead picture while an administrator
+    deletes that picture from the library, after the form found it and
+    before the save committed (seen on a granian server: 2 saves in 6 were a
+    500, the foreign key broken at COMMIT, the editor's text lost). The
+    deletion waits for the save, then clears the story's lead picture, as
+    deleting a picture does; both answer as usual."""
+    import threading
+
+    from django.db import connections
+
+    from newsroom.articles.admin import ArticleAdmin
+    from newsroom.articles.models import Article
+
+    if connections["default"].vendor != "postgresql":
+        pytest.skip("SQLite's IMMEDIATE transactions serialise the two writers")
+    picture, _ = add_image(samples.photo(800, 500, seed=3), "c.jpg", alt="A quay")
+    story = f.article("A story about to get its picture")
+    editor = logged_in(account("eddie", "editor"))
+    admin_user = logged_in(account("ada", "administrator"))
+    change = f"/admin/articles/article/{story.pk}/change/"
+    data = form_data(editor.get(change).content.decode(), lead_image=str(picture.pk))
+    codes: dict[str, int] = {}
+
+    def delete_picture() -> None:
+        try:
+            url = f"/admin/media/image/{picture.pk}/delete/"
+            codes["delete"] = admin_user.post(url, {"post": "yes"}).status_code
+        finally:
+            connections.close_all()
+
+    deleter = threading.Thread(target=delete_picture)
+    real_save = ArticleAdmin.save_model
+
+    def save_meanwhile(*args, **kwargs):
+        deleter.start()
+        deleter.join(timeout=0.5)  # it commits now, unless it waits for us
+        return real_save(*args, **kwargs)
+
+    monkeypatch.setattr(ArticleAdmin, "save_model", save_meanwhile)
+    response = editor.post(change, data)
+    deleter.join(timeout=30)
+    assert response.status_code == 302
+    assert codes == {"delete": 302}
+    assert not Image.objects.filter(pk=picture.pk).exists()
+    assert Article.objects.get(pk=story.pk).lead_image_id is None
