@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html_join
@@ -147,6 +148,18 @@ class CommentAdmin(admin.ModelAdmin):
         if not obj.reasons:
             return "—"
         return format_html_join("", "<div>{}</div>", ((r,) for r in obj.reasons))
+
+    def delete_model(self, request, obj) -> None:
+        # The approved count is stored on the article: recount what it loses.
+        with transaction.atomic():
+            super().delete_model(request, obj)
+            recount([obj.article_id])
+
+    def delete_queryset(self, request, queryset) -> None:
+        with transaction.atomic():
+            articles = set(queryset.values_list("article_id", flat=True))
+            super().delete_queryset(request, queryset)
+            recount(articles)
 
     def save_model(self, request, obj, form, change) -> None:
         # A status edited by hand goes through set_status, so counts stay right.

@@ -264,6 +264,25 @@ def test_spent_codes_are_purged_once_expired():
     assert list(UsedCode.objects.values_list("challenge_id", flat=True)) == ["new"]
 
 
+def test_deleting_approved_comments_in_the_admin_recounts(client):
+    """A moderator deletes an approved comment (its delete page, or the list's
+    "Delete selected"): Total Comments drops with it. It stayed at the old
+    number, with no comment under it, until another change recounted."""
+    client.force_login(User.objects.create_superuser("mod", "mod@example.org", "pw"))
+    a = f.article()
+    one, two, three = (make(a, name=n) for n in ("One", "Two", "Three"))
+    assert count(a) == 3
+    url = f"/admin/comments/comment/{one.pk}/delete/"
+    assert client.post(url, {"post": "yes"}).status_code == 302
+    assert count(a) == 2
+    client.post(
+        "/admin/comments/comment/",
+        {"action": "delete_selected", "_selected_action": [two.pk], "post": "yes"},
+    )
+    assert not Comment.objects.filter(pk=two.pk).exists()
+    assert count(a) == 1
+
+
 def test_admin_status_edit_and_data_export_keep_things_right(client):
     """A status changed by hand in the admin recounts; the export is JSON."""
     client.force_login(User.objects.create_superuser("mod", "mod@example.org", "pw"))
