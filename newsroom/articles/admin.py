@@ -312,7 +312,13 @@ class ArticleAdmin(SimpleHistoryAdmin):
             current = self.get_object(request, unquote(object_id))
             if current is None or not self.has_change_permission(request, current):
                 raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)
+        # One transaction, as Django's own change view: the form's version
+        # check locks the row (SELECT ... FOR UPDATE), which PostgreSQL
+        # refuses outside one, and the revert is saved whole or not at all.
+        with transaction.atomic():
+            return super().history_form_view(
+                request, object_id, version_id, extra_context
+            )
 
     def revert_disabled(self, request, obj=None) -> bool:
         current = self.get_object(request, str(obj.pk)) if obj is not None else None
