@@ -5,13 +5,15 @@ Django's defaults are bare ("Not Found", "Bad Request (400)", "Server Error
 DEBUG=True"): a reader following a dead link lost the site and its search.
 
 The 404, 403 and CSRF pages are in the site's frame (its search box and
-sections). The 400 and 500 pages stand alone: they are rendered without the
-request's context, so they show even when the database, or the host the
-request named, is what failed.
+sections). The 400 and 500 pages stand alone (``error_standalone.html``):
+they are rendered without the request's context, so they show even when the
+database, or the host the request named, is what failed; so is a 404 for a
+missing file, or one the database cannot frame.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from urllib.parse import urlencode, urlsplit
 
@@ -21,6 +23,7 @@ from django.core.exceptions import (
     TooManyFieldsSent,
     TooManyFilesSent,
 )
+from django.db import DatabaseError
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -32,6 +35,8 @@ from django.http import (
 from django.template import loader
 
 NO_STORE = "private, no-store"
+ASSETS = ("/static/", "/media/")  # a missing file: the standalone 404
+log = logging.getLogger(__name__)
 # Words of an address that name a kind of page, not what was looked for.
 _ROUTE_WORDS = frozenset({"article", "section", "tag", "author", "preview", "s"})
 _WORD = re.compile(r"[^\W_]+")
@@ -52,9 +57,19 @@ def _no_store(response: HttpResponse) -> HttpResponse:
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """In the site's frame; a missing file (``/static/``, ``/media/``: a
+    browser's asset, no reader's page) and a database that cannot give the
+    frame its sections get the standalone page, without a query."""
     words = _words(request.path)
     context = {"search": "/search/?" + urlencode({"q": words}) if words else ""}
-    page = loader.render_to_string("404.html", context, request)
+    if not request.path.startswith(ASSETS):
+        try:
+            page = loader.render_to_string("404.html", context, request)
+            return _no_store(HttpResponseNotFound(page))
+        except DatabaseError:
+            log.warning("404 page without its frame: the database failed")
+    context["SITE_NAME"] = settings.SITE_NAME
+    page = loader.render_to_string("404_standalone.html", context)
     return _no_store(HttpResponseNotFound(page))
 
 

@@ -105,3 +105,39 @@ def test_a_page_staff_may_not_open_is_the_sites_403():
     assert response.status_code == 403
     assert 'role="search"' in page and "can’t open this page" in page
     assert "Someone else's draft" not in page
+
+
+def test_a_missing_file_is_a_404_that_asks_nothing_of_the_database(client):
+    """A browser's missing asset (``/static/``, ``/media/``) gets the
+    standalone 404 with no database query: the framed page read the
+    sections for every such miss (and a test of the static manifest, which
+    has no database, got a 500)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/static/no-such-file.css")
+    assert response.status_code == 404
+    assert 'role="search"' in response.content.decode()
+    assert len(queries) == 0, [q["sql"] for q in queries]
+
+
+def test_a_404_while_the_database_is_away_is_still_a_404(client, monkeypatch):
+    """When the frame's sections cannot be read (the database is away: its
+    error stood in for by the menu's query raising it), a dead link is the
+    standalone 404, not a 500."""
+    from django.core.cache import cache
+    from django.db import OperationalError
+
+    from newsroom.web import context_processors
+
+    def away():
+        raise OperationalError("the database is away")
+
+    cache.clear()
+    monkeypatch.setattr(context_processors, "menu_sections", away)
+    client.raise_request_exception = False
+    response = client.get("/article/gone-for-good/")
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert 'role="search"' in page and 'href="/search/?q=gone+for+good"' in page
