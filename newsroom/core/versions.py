@@ -47,7 +47,12 @@ def bump() -> None:
     transaction commits: what was kept meanwhile is dropped then.
     """
     _move()
-    if connection.in_atomic_block:
+    # Once per transaction: a story's save sends several signals. A callback
+    # registered in a savepoint rolled back since is gone from the list, so
+    # the next bump registers again.
+    if connection.in_atomic_block and not any(
+        func is _move for _sids, func, _robust in connection.run_on_commit
+    ):
         transaction.on_commit(_move, robust=True)
 
 

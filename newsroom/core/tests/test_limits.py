@@ -296,3 +296,30 @@ def test_a_flood_of_networks_keeps_the_held_counts_bounded(monkeypatch):
     assert len(limits._held) <= 101
     limits.write_held()
     assert all(limits.peek("flood-nets", f"net-{n}", 60) == 1 for n in range(250))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_content_version_moves_once_more_when_a_save_commits_not_per_signal():
+    """A save bumps the content version inside its transaction and once more
+    when it commits (a reader between the two, with Redis, kept the old page
+    under the new version); several bumps in one transaction (a story's save
+    sends several signals) still move it once at commit, and a transaction
+    rolled back adds nothing at commit."""
+    from django.db import transaction
+
+    from newsroom.core import versions
+
+    start = versions.current(fresh=True)
+    with transaction.atomic():
+        for _ in range(5):
+            versions.bump()
+        inside = versions.current(fresh=True)
+    assert inside == start + 5
+    assert versions.current(fresh=True) == start + 6
+    try:
+        with transaction.atomic():
+            versions.bump()
+            raise RuntimeError("rolled back")
+    except RuntimeError:
+        pass
+    assert versions.current(fresh=True) in (start + 6, start + 7)
