@@ -51,7 +51,7 @@ def bump() -> None:
     # registered in a savepoint rolled back since is gone from the list, so
     # the next bump registers again.
     if connection.in_atomic_block and not any(
-        func is _move for _sids, func, _robust in connection.run_on_commit
+        entry[1] is _move for entry in connection.run_on_commit
     ):
         transaction.on_commit(_move, robust=True)
 
