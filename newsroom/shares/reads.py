@@ -184,8 +184,14 @@ class ReadBuffer:
             return 0
         try:
             with transaction.atomic():
+                # One order for inserts and updates alike (article, hour), so
+                # two workers flushing the same rows lock them in the same
+                # order and cannot deadlock.
                 ReadCount.objects.bulk_create(
-                    [ReadCount(article_id=a, hour=h, count=0) for a, h in accepted],
+                    [
+                        ReadCount(article_id=a, hour=h, count=0)
+                        for a, h in sorted(accepted)
+                    ],
                     ignore_conflicts=True,
                 )
                 for (article_id, hour), n in sorted(accepted.items()):

@@ -208,3 +208,25 @@ def test_a_repeat_view_across_midnight_inside_30_minutes_is_one_read():
     )
     assert reads.record_read(later, a.pk, now=midnight + timedelta(minutes=40))
     assert reads.flush() == 1
+
+
+def test_a_flush_writes_its_rows_in_one_order_every_process_shares():
+    """A flush inserts and updates its hourly rows in (article, hour) order:
+    two workers' flushes of the same rows then lock them in the same order
+    and cannot deadlock on PostgreSQL. The inserts went in the buffer's
+    order (the order readers came), the updates sorted."""
+    import re
+
+    stories = [f.article(f"Story {n}") for n in range(4)]
+    for n, story in enumerate(reversed(stories)):  # read newest first
+        visitor(n).get(story.get_absolute_url())
+    with CaptureQueriesContext(connection) as ctx:
+        assert reads.flush() == 4
+    inserts = [q for q in _writes(ctx) if q.startswith("INSERT") and "readcount" in q]
+    assert len(inserts) == 1, inserts
+    sql = inserts[0]
+    if "UNNEST" in sql:  # PostgreSQL: one array per column, article ids first
+        ids = [int(n) for n in re.search(r"'\{([\d,]+)\}'", sql).group(1).split(",")]
+    else:  # the article id leads each row's values
+        ids = [int(n) for n in re.findall(r"\((\d+),", sql.split("VALUES", 1)[1])]
+    assert ids == sorted(s.pk for s in stories), ids
