@@ -243,6 +243,20 @@ def _parent_gone(form: CommentForm) -> Decision:
     return _refuse(form, "parent", reason, 400, in_form=True)
 
 
+def _still_open(article: Article) -> bool:
+    """Checked again inside the write, with the story's row locked: the desk
+    may have deleted it (the comment's insert broke the foreign key at
+    COMMIT, a 500), withdrawn it or closed its comments since the first
+    check; an editor who saves it now waits for this comment."""
+    fresh = (
+        Article.objects.select_for_update()
+        .filter(pk=article.pk)
+        .values_list("pk", flat=True)
+    )
+    public = Article.objects.published().filter(pk=article.pk, comments_enabled=True)
+    return bool(fresh[:1]) and public.exists() and moderation.comments_open(article)
+
+
 def _parent_still_shown(parent: Comment) -> bool:
     """Checked again inside the write, with the parent's row locked: a
     moderator who deleted or rejected it since the first check has
@@ -307,8 +321,15 @@ def _write(
 
     def write() -> Decision:
         _lock(network, article.pk, sub.body_hash)
+        # The parent's row, then the story's: the order a moderator's change
+        # takes them (the comment, then its story's count), so the two cannot
+        # deadlock.
         if parent is not None and not _parent_still_shown(parent):
             return _parent_gone(form)
+        if not _still_open(article):
+            return _refuse(
+                form, "closed", "Comments are closed on this article.", 403, field=None
+            )
         # One try per code: spent first, refused or not, so it can never be
         # used to probe the rules again.
         if not backend.spend(verdict.challenge_id or ""):

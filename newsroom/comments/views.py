@@ -46,7 +46,10 @@ def _redisplay(
     retry_after: int = 0,
 ) -> HttpResponse:
     """The article page again, with the form as typed and the messages beside it."""
-    article = Article.objects.with_byline().get(pk=article.pk)
+    found = Article.objects.with_byline().filter(pk=article.pk).first()
+    if found is None:  # deleted while the comment was posted: nothing stored
+        raise Http404("No such article")
+    article = found
     extra = {"comment_form": form, "comment_notice": notice}
     response = pages.get("article")(request, article, extra, status)
     response["X-Comment-Refusal"] = form.refusal or "invalid"

@@ -381,3 +381,41 @@ def test_a_reply_to_a_comment_removed_while_it_is_posted_is_refused_not_a_500(
     assert response["X-Comment-Refusal"] == "parent"
     assert "My reply to it." in response.content.decode()
     assert not Comment.objects.filter(body="My reply to it.").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("change", ["deleted", "withdrawn", "closed"])
+def test_a_comment_on_a_story_withdrawn_while_it_is_posted_is_refused_not_a_500(
+    client, monkeypatch, change
+):
+    """The desk deletes the story, withdraws it, or closes its comments
+    after the intake checked it and before the comment's transaction: the
+    comment is refused as on a closed story (a deleted one is the 404 it
+    now is), stores nothing, and is no 500.
+    A deleted story broke the foreign key at COMMIT on PostgreSQL (as a
+    deleted parent did); a withdrawn one took a comment nobody could see."""
+    from newsroom.articles.models import Article
+    from newsroom.comments import guard
+
+    a = f.article("A story about to go")
+    real_prepare = guard.prepare
+
+    def gone_meanwhile(sub):
+        story = Article.objects.filter(pk=a.pk)
+        if change == "deleted":
+            story.delete()
+        elif change == "withdrawn":
+            story.update(status="draft")
+        else:
+            story.update(comments_enabled=False)
+        return real_prepare(sub)
+
+    monkeypatch.setattr(guard, "prepare", gone_meanwhile)
+    client.raise_request_exception = False
+    response = post(client, a, body="My words on it.")
+    if change == "deleted":
+        assert response.status_code == 404, response.status_code
+    else:
+        assert response.status_code == 403, response.status_code
+        assert response["X-Comment-Refusal"] == "closed"
+    assert not Comment.objects.filter(body="My words on it.").exists()
