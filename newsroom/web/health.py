@@ -2,9 +2,13 @@
 
 Both answer JSON with ``Cache-Control: no-store``, read no session, set no
 cookie and count no read. ``/readyz`` answers 200 only when the database
-answers, this machine's search index is open and complete, and it is at
-most ``NEWSROOM_SEARCH_MAX_LAG`` seconds behind the outbox; else 503 with
-the failing checks named. Cost: one ``SELECT 1`` and two indexed queries.
+answers, this machine's search index is open and complete, the outbox still
+reaches its position (not pruned past it) in the database's epoch (no
+restore since it was built), and it is at most ``NEWSROOM_SEARCH_MAX_LAG``
+seconds behind the outbox; else 503 with the failing checks named. An index
+the outbox no longer reaches has no rows left to count as lag: it missed
+changes, and its indexer rebuilds it. Cost: one ``SELECT 1``, a one-row read
+and two indexed queries.
 """
 
 from __future__ import annotations
@@ -50,12 +54,16 @@ def readyz(request: HttpRequest) -> JsonResponse:
         applied = backend.last_outbox_id()
         try:
             lag = nodes.lag(applied)
+            pruned, epoch = nodes.outbox_state()
         except DatabaseError as exc:
             checks["search_lag"] = {"ok": False, "error": type(exc).__name__}
         else:
             limit = settings.NEWSROOM_SEARCH_MAX_LAG
+            live_epoch = backend.live_epoch()
+            reached = applied >= pruned and live_epoch in (None, epoch)
             checks["search_lag"] = {
-                "ok": lag.seconds <= limit,
+                "ok": reached and lag.seconds <= limit,
+                "rebuild_needed": not reached,
                 "position": applied,
                 "rows": lag.rows,
                 "seconds": round(lag.seconds, 1),

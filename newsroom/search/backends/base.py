@@ -302,3 +302,8 @@ class SearchBackend:
 
     def live_generation(self) -> str | None:
         raise NotImplementedError
+
+    def live_epoch(self) -> str | None:
+        """The database epoch the live index was filled from (None: unknown,
+        a backend without generations)."""
+        return None

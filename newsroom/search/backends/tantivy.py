@@ -987,6 +987,10 @@ class TantivyBackend(SearchBackend):
     def live_generation(self) -> str | None:
         return self.store.live_generation()
 
+    def live_epoch(self) -> str | None:
+        generation = self.store.live_generation()
+        return None if generation is None else self.store.sealed_epoch(generation)
+
 
 _MLT_STOPWORDS = frozenset(
     "the and for that with was were are from this have has "
