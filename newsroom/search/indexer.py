@@ -333,8 +333,22 @@ def fill_watermark() -> int:
     Read before the articles: rows after it are replayed (with a margin for
     transactions in flight), and never below what was pruned, since those
     rows cannot be replayed and the fill has read what they pointed at.
+    On PostgreSQL it is also below every row a transaction still open may
+    hold: one that began before the last 1,000 rows were written (a save
+    open while an import committed) holds an id under the margin, and the
+    fill does not see its change.
     """
-    return max(0, _outbox_high() - REBUILD_MARGIN, nodes.pruned_through())
+    mark = _outbox_high() - REBUILD_MARGIN
+    oldest = _oldest_open_writer()
+    if oldest is not None:
+        # Ids are handed out in time order: rows written before that
+        # transaction began are below any id it holds.
+        before = oldest - timedelta(seconds=CLOCK_MARGIN)
+        settled = IndexChange.objects.filter(created_at__lt=before).aggregate(
+            m=Max("id")
+        )["m"]
+        mark = min(mark, settled or 0)
+    return max(0, mark, nodes.pruned_through())
 
 
 def _oldest_open_writer() -> datetime | None:
