@@ -45,7 +45,10 @@ BATCH_SIZE = 500
 MAX_BATCH_SIZE = 8000
 HOLE_GRACE = 30.0  # seconds
 CLOCK_MARGIN = 5.0  # seconds between an app server's clock and the database's
-MAX_HOLES = 1000  # wider gaps are sequence jumps, not transactions in flight
+# Holes are kept one id at a time up to this width; a wider gap (a bulk
+# transaction of thousands of rows still open, or a sequence jump) is kept
+# as one range, re-read each batch like the holes and dropped by the same rule.
+MAX_HOLES = 1000
 REBUILD_MARGIN = 1000  # outbox rows re-applied after a rebuild, for safety
 # A generation whose metadata says nothing about due articles (None) sweeps
 # from here: every public article, once.
@@ -69,6 +72,7 @@ class Indexer:
         self.writer: Writer | None = None
         self.applied = 0
         self.holes: dict[int, object] = {}  # id -> created_at of the row after
+        self.gaps: list[tuple[int, int, object]] = []  # (first, last, created_at)
         self.stop = stop
         self.started = timezone.now()
         self.reported = 0.0  # monotonic time of the last heartbeat
@@ -145,6 +149,7 @@ class Indexer:
     def _reset(self) -> None:
         self.applied = self.writer.last_outbox_id()
         self.holes = {}
+        self.gaps = []
         self.next_due = next_due(self.writer.due or _EPOCH)
 
     def report(self, state: str = "", force: bool = True) -> None:
@@ -210,6 +215,8 @@ class Indexer:
             for row in filled:
                 self.holes.pop(row[0], None)
             rows += filled
+        if self.gaps:
+            rows += self._fill_gaps()
         self._note_holes(rows)
         now = timezone.now()
         sweep = self.next_due is not None and self.next_due <= now
@@ -246,17 +253,50 @@ class Indexer:
         return len(rows) + len(due)
 
     def watermark(self) -> int:
-        return min(self.holes) - 1 if self.holes else self.applied
+        lows = [g[0] for g in self.gaps]
+        if self.holes:
+            lows.append(min(self.holes))
+        return min(lows) - 1 if lows else self.applied
+
+    def _fill_gaps(self) -> list[tuple]:
+        """Rows that appeared in the wide gaps (a bulk transaction committed);
+        what is still missing of each stays a gap, or holes when narrow."""
+        found, gaps = [], []
+        for first, last, created in self.gaps:
+            rows = list(
+                IndexChange.objects.filter(id__gte=first, id__lte=last)
+                .order_by("id")
+                .values_list("id", "article_id", "created_at")[: self.batch]
+            )
+            found += rows
+            # Read through ``top``: beyond it (a full read) it is still a gap.
+            top = rows[-1][0] if len(rows) == self.batch else last
+            expected = first
+            for pk in [r[0] for r in rows] + [top + 1]:
+                if pk > expected:
+                    self._add_gap(expected, pk - 1, created, gaps)
+                expected = pk + 1
+            if top < last:
+                gaps.append((top + 1, last, created))
+        self.gaps = gaps
+        return found
+
+    def _add_gap(self, first: int, last: int, created, gaps: list) -> None:
+        if last - first + 1 <= MAX_HOLES:
+            for hole in range(first, last + 1):
+                self.holes.setdefault(hole, created)
+        else:
+            gaps.append((first, last, created))
 
     def _note_holes(self, rows) -> None:
         expected = self.applied + 1
         for pk, _, created in sorted(r for r in rows if r[0] > self.applied):
-            if pk > expected and pk - expected <= MAX_HOLES:
-                for hole in range(expected, pk):
-                    self.holes.setdefault(hole, created)
+            if pk > expected:
+                self._add_gap(expected, pk - 1, created, self.gaps)
             expected = pk + 1
         cutoff = timezone.now() - timedelta(seconds=HOLE_GRACE)
-        if any(c <= cutoff for c in self.holes.values()):
+        created = [*self.holes.values(), *(g[2] for g in self.gaps)]
+        if any(c <= cutoff for c in created):
             # Past the grace a hole is a rolled-back transaction, unless a
             # writing transaction that began before it is still open: a bulk
             # action of thousands of saves runs for longer than the grace, and
@@ -265,6 +305,7 @@ class Indexer:
             if oldest is not None:
                 cutoff = min(cutoff, oldest - timedelta(seconds=CLOCK_MARGIN))
         self.holes = {h: c for h, c in self.holes.items() if c > cutoff}
+        self.gaps = [g for g in self.gaps if g[2] > cutoff]
 
     def _apply(self, article_ids: set[int], now: datetime) -> None:
         """Index what is public ``now``; remove the rest. A row for an
