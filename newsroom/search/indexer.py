@@ -14,8 +14,9 @@ index's metadata, so a restart misses none).
 
 On PostgreSQL ids are handed out before commit, so a row with a smaller id
 can become visible after a larger one. Such gaps ("holes") hold the
-watermark back and are re-checked each batch until filled, or until the row
-after them is ``HOLE_GRACE`` seconds old (a rolled-back transaction).
+watermark back and are re-checked each batch until filled, or until they
+were first seen ``HOLE_GRACE`` seconds ago (a rolled-back transaction) by the
+database's clock, the one that also dates its open transactions.
 """
 
 from __future__ import annotations
@@ -71,8 +72,9 @@ class Indexer:
         self.batch = batch_size  # grows while a backlog lasts
         self.writer: Writer | None = None
         self.applied = 0
-        self.holes: dict[int, object] = {}  # id -> created_at of the row after
-        self.gaps: list[tuple[int, int, object]] = []  # (first, last, created_at)
+        self.holes: dict[int, object] = {}  # id -> database time first seen
+        # Wider gaps as ranges: (first, last, database time first seen).
+        self.gaps: list[tuple[int, int, object]] = []
         self.stop = stop
         self.started = timezone.now()
         self.reported = 0.0  # monotonic time of the last heartbeat
@@ -289,21 +291,30 @@ class Indexer:
             gaps.append((first, last, created))
 
     def _note_holes(self, rows) -> None:
+        # Dated by the database's clock when first seen, not by the created_at
+        # of the row after the hole: that is the clock of whichever app server
+        # wrote the row, and one a minute slow made a hole of a transaction
+        # still open look past the grace at once.
+        now = None
         expected = self.applied + 1
-        for pk, _, created in sorted(r for r in rows if r[0] > self.applied):
+        for pk, _, _ in sorted(r for r in rows if r[0] > self.applied):
             if pk > expected:
-                self._add_gap(expected, pk - 1, created, self.gaps)
+                now = now or _database_now()
+                self._add_gap(expected, pk - 1, now, self.gaps)
             expected = pk + 1
-        cutoff = timezone.now() - timedelta(seconds=HOLE_GRACE)
+        if not self.holes and not self.gaps:
+            return
+        cutoff = (now or _database_now()) - timedelta(seconds=HOLE_GRACE)
         created = [*self.holes.values(), *(g[2] for g in self.gaps)]
         if any(c <= cutoff for c in created):
             # Past the grace a hole is a rolled-back transaction, unless a
-            # writing transaction that began before it is still open: a bulk
-            # action of thousands of saves runs for longer than the grace, and
-            # its first rows were dropped as holes before it committed.
+            # writing transaction that began before it was seen is still open:
+            # a bulk action of thousands of saves runs for longer than the
+            # grace, and its first rows were dropped as holes before it
+            # committed.
             oldest = _oldest_open_writer()
             if oldest is not None:
-                cutoff = min(cutoff, oldest - timedelta(seconds=CLOCK_MARGIN))
+                cutoff = min(cutoff, oldest)
         self.holes = {h: c for h, c in self.holes.items() if c > cutoff}
         self.gaps = [g for g in self.gaps if g[2] > cutoff]
 
@@ -390,6 +401,15 @@ def fill_watermark() -> int:
         )["m"]
         mark = min(mark, settled or 0)
     return max(0, mark, nodes.pruned_through())
+
+
+def _database_now() -> datetime:
+    """The database's clock (PostgreSQL), which dates its transactions."""
+    if connection.vendor != "postgresql":
+        return timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT clock_timestamp()")
+        return cursor.fetchone()[0]
 
 
 def _oldest_open_writer() -> datetime | None:
