@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
+from django.db import connections, transaction
 from django.utils import timezone
 from tantivy import Query
 
@@ -53,3 +55,39 @@ def many_articles(n: int, section: Section) -> list[int]:
         for i in range(n)
     )
     return list(Article.objects.filter(section=section).values_list("pk", flat=True))
+
+
+class HeldOpen:
+    """A transaction, on its own thread and connection, that saves
+    ``article`` (its outbox row is a hole for the indexer while it stays
+    open), then publishes the article and commits on ``commit()``, or when
+    the block ends (PostgreSQL: SQLite hands out ids in commit order)."""
+
+    def __init__(self, article: Article) -> None:
+        self.article = article
+        self.opened, self.release = threading.Event(), threading.Event()
+        self.thread = threading.Thread(target=self._run)
+
+    def _run(self) -> None:
+        try:
+            with transaction.atomic():
+                Article.objects.get(pk=self.article.pk).save()  # the hole
+                self.opened.set()
+                self.release.wait(timeout=60)
+                Article.objects.filter(pk=self.article.pk).update(
+                    status=Article.Status.PUBLISHED, published_at=timezone.now()
+                )
+        finally:
+            connections.close_all()
+
+    def __enter__(self) -> HeldOpen:
+        self.thread.start()
+        assert self.opened.wait(timeout=30), "the transaction did not open"
+        return self
+
+    def commit(self) -> None:
+        self.release.set()
+        self.thread.join(timeout=30)
+
+    def __exit__(self, *exc) -> None:
+        self.commit()

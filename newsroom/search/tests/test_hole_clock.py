@@ -3,17 +3,17 @@
 
 from __future__ import annotations
 
-import threading
 import types
 from datetime import timedelta
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection
 from django.utils import timezone
 
-from newsroom.articles.models import Article
 from newsroom.articles.tests import factories as f
 from newsroom.search.indexer import Indexer
+
+from .divergence import HeldOpen
 
 
 @pytest.mark.django_db(transaction=True)
@@ -36,36 +36,19 @@ def test_a_hole_is_kept_when_the_next_row_came_from_a_slow_clock(
     indexer = Indexer(search_backend)
     indexer.open(wait=5)
     indexer.catch_up()
-    opened, release = threading.Event(), threading.Event()
-
-    def long_transaction() -> None:
-        try:
-            with transaction.atomic():
-                Article.objects.get(pk=slow.pk).save()  # its outbox row: a hole
-                opened.set()
-                release.wait(timeout=60)
-                Article.objects.filter(pk=slow.pk).update(
-                    status=Article.Status.PUBLISHED, published_at=timezone.now()
-                )
-        finally:
-            connections.close_all()
-
-    writer = threading.Thread(target=long_transaction)
-    writer.start()
     try:
-        assert opened.wait(timeout=30)
-        real = timezone.now
-        slow_clock = types.SimpleNamespace(now=lambda: real() - timedelta(seconds=60))
-        with monkeypatch.context() as m:
-            m.setattr(models, "timezone", slow_clock)  # the other app server
-            other = f.article("Saved on a server with a slow clock")
-        indexer.catch_up()
-        assert other.pk in search_backend.document_ids()
-        release.set()
-        writer.join(timeout=30)
-        indexer.catch_up()
-        assert slow.pk in search_backend.document_ids()
+        with HeldOpen(slow) as held:
+            real = timezone.now
+            slow_clock = types.SimpleNamespace(
+                now=lambda: real() - timedelta(seconds=60)
+            )
+            with monkeypatch.context() as m:
+                m.setattr(models, "timezone", slow_clock)  # the other app server
+                other = f.article("Saved on a server with a slow clock")
+            indexer.catch_up()
+            assert other.pk in search_backend.document_ids()
+            held.commit()
+            indexer.catch_up()
+            assert slow.pk in search_backend.document_ids()
     finally:
-        release.set()
-        writer.join(timeout=30)
         indexer.close()

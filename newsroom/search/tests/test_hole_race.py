@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection, connections, transaction
-from django.utils import timezone
+from django.db import connection
 
-from newsroom.articles.models import Article
 from newsroom.articles.tests import factories as f
 from newsroom.search import indexer as indexer_module
 from newsroom.search.indexer import Indexer
+
+from .divergence import HeldOpen
 
 
 @pytest.mark.django_db(transaction=True)
@@ -29,43 +27,24 @@ def test_a_hole_whose_transaction_commits_during_the_step_is_applied(
         pytest.skip("SQLite hands out ids in commit order: no holes")
     settings.NEWSROOM_LIMITS_STORE = "default"
     slow = f.article("Published by a long transaction", status="draft")
-    opened, release = threading.Event(), threading.Event()
-
-    def long_transaction() -> None:
-        try:
-            with transaction.atomic():
-                Article.objects.get(pk=slow.pk).save()  # its outbox row: a hole
-                opened.set()
-                release.wait(timeout=60)
-                Article.objects.filter(pk=slow.pk).update(
-                    status=Article.Status.PUBLISHED, published_at=timezone.now()
-                )
-        finally:
-            connections.close_all()
-
-    writer = threading.Thread(target=long_transaction)
-    writer.start()
     indexer = Indexer(search_backend)
     try:
-        assert opened.wait(timeout=30)
-        f.article("Saved by another editor meanwhile")
-        indexer.open(wait=5)
-        indexer.catch_up()
-        assert indexer.holes
-        monkeypatch.setattr(indexer_module, "HOLE_GRACE", 0.0)  # 30 s later
-        real = indexer_module._oldest_open_writer
+        with HeldOpen(slow) as held:
+            f.article("Saved by another editor meanwhile")
+            indexer.open(wait=5)
+            indexer.catch_up()
+            assert indexer.holes
+            monkeypatch.setattr(indexer_module, "HOLE_GRACE", 0.0)  # 30 s later
+            real = indexer_module._oldest_open_writer
 
-        def commits_now():
-            release.set()  # the transaction commits just after the read
-            writer.join(timeout=30)
-            return real()
+            def commits_now():
+                held.commit()  # the transaction commits just after the read
+                return real()
 
-        monkeypatch.setattr(indexer_module, "_oldest_open_writer", commits_now)
-        indexer.step()
-        monkeypatch.setattr(indexer_module, "_oldest_open_writer", real)
-        indexer.catch_up()
-        assert slow.pk in search_backend.document_ids()
+            monkeypatch.setattr(indexer_module, "_oldest_open_writer", commits_now)
+            indexer.step()
+            monkeypatch.setattr(indexer_module, "_oldest_open_writer", real)
+            indexer.catch_up()
+            assert slow.pk in search_backend.document_ids()
     finally:
-        release.set()
-        writer.join(timeout=30)
         indexer.close()
