@@ -19,6 +19,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -118,8 +119,17 @@ def read_manifest(source: Path) -> dict:
     return manifest
 
 
-def restore(source: Path, with_secret_key: bool = False) -> dict:
-    """Replace the database and var/media with the backup's."""
+def restore(
+    source: Path,
+    with_secret_key: bool = False,
+    database_restored: Callable[[], object] | None = None,
+) -> dict:
+    """Replace the database and var/media with the backup's.
+
+    ``database_restored`` runs as soon as the database is replaced, before
+    media are copied: what must follow a new database (the search epoch)
+    follows it even if the rest fails. A failure after that is a
+    BackupError that says the database was restored."""
     manifest = read_manifest(source)
     vendor = connection.vendor
     if manifest["database"] != vendor:
@@ -150,14 +160,22 @@ def restore(source: Path, with_secret_key: bool = False) -> dict:
             ],
             env,
         )
-    media = Path(settings.MEDIA_ROOT)
-    if manifest.get("media"):
-        if media.exists():
-            shutil.rmtree(media)
-        shutil.copytree(source / "media", media, symlinks=True)
-    if with_secret_key and manifest.get("secret_key"):
-        key_file = Path(settings.VAR_DIR) / "secret_key"
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write((source / "secret_key").read_text())
+    if database_restored is not None:
+        database_restored()
+    try:
+        media = Path(settings.MEDIA_ROOT)
+        if manifest.get("media"):
+            if media.exists():
+                shutil.rmtree(media)
+            shutil.copytree(source / "media", media, symlinks=True)
+        if with_secret_key and manifest.get("secret_key"):
+            key_file = Path(settings.VAR_DIR) / "secret_key"
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write((source / "secret_key").read_text())
+    except (OSError, shutil.Error) as exc:
+        raise BackupError(
+            f"the database was restored, but the media or the secret key were "
+            f"not: {exc}"
+        ) from exc
     return manifest

@@ -73,3 +73,33 @@ def test_backup_refuses_a_non_empty_directory(tmp_path):
 def test_restore_refuses_a_directory_without_a_manifest(tmp_path):
     with pytest.raises(CommandError, match="manifest"):
         call_command("restore", str(tmp_path), "--yes")
+
+
+def test_a_restore_that_fails_after_the_database_still_moves_the_epoch(
+    tmp_path, settings
+):
+    """The backup's media folder is missing (a copy cut short): the restore
+    replaces the database, then fails copying media. The search epoch moved
+    only after the whole restore, so every node kept its index of the old
+    database in silence, and the command ended in a traceback. Now the epoch
+    moves as soon as the database is replaced, and the failure is one
+    clear line."""
+    import shutil
+
+    from newsroom.search import nodes
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    (tmp_path / "media").mkdir()
+    (tmp_path / "media" / "a.txt").write_text("a picture")
+    f.article("Kept in the backup")
+    target = tmp_path / "backup"
+    call_command("backup", str(target))
+    shutil.rmtree(target / "media")
+    before = nodes.new_epoch()
+    f.article("Written after the backup")
+    with pytest.raises(CommandError, match="media"):
+        call_command("restore", str(target), "--yes", "--no-rebuild")
+    assert [h for (h,) in Article.objects.values_list("headline")] == [
+        "Kept in the backup"
+    ]
+    assert nodes.outbox_state()[1] != before

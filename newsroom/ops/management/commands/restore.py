@@ -44,10 +44,13 @@ class Command(BaseCommand):
             if answer.strip() != "yes":
                 raise CommandError("restore cancelled")
         try:
-            backups.restore(dir, with_secret_key=with_secret_key)
+            # Every index built before this restore rebuilds: the epoch moves
+            # as soon as the database is replaced, even if the media fail.
+            backups.restore(
+                dir, with_secret_key=with_secret_key, database_restored=nodes.new_epoch
+            )
         except backups.BackupError as exc:
             raise CommandError(str(exc)) from exc
-        nodes.new_epoch()  # every index built before this restore rebuilds
         self.stdout.write(f"restored the backup of {manifest['created_at']}")
         if not options["no_rebuild"]:
             generation, count = indexer.rebuild(get_backend(), wait=120)
