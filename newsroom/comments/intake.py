@@ -248,13 +248,13 @@ def _still_open(article: Article) -> bool:
     may have deleted it (the comment's insert broke the foreign key at
     COMMIT, a 500), withdrawn it or closed its comments since the first
     check; an editor who saves it now waits for this comment."""
-    fresh = (
-        Article.objects.select_for_update()
-        .filter(pk=article.pk)
+    still = (
+        Article.objects.published()
+        .select_for_update()
+        .filter(pk=article.pk, comments_enabled=True)
         .values_list("pk", flat=True)
     )
-    public = Article.objects.published().filter(pk=article.pk, comments_enabled=True)
-    return bool(fresh[:1]) and public.exists() and moderation.comments_open(article)
+    return moderation.comments_open(article) and bool(still[:1])
 
 
 def _parent_still_shown(parent: Comment) -> bool:

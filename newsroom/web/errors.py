@@ -19,6 +19,7 @@ from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.core.exceptions import (
+    DisallowedHost,
     RequestDataTooBig,
     TooManyFieldsSent,
     TooManyFilesSent,
@@ -119,7 +120,7 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     referer = urlsplit(request.META.get("HTTP_REFERER", ""))
     try:
         host = request.get_host()
-    except Exception:  # noqa: BLE001 - a refused host: home is the way back
+    except DisallowedHost:  # a refused host: home is the way back
         host = None
     if referer.scheme in ("http", "https") and host and referer.netloc == host:
         back = referer.path or "/"
