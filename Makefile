@@ -42,7 +42,7 @@ admin: migrate
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; \
+	    scripts/apt_install chromium >/dev/null; \
 	  else echo "chromium missing and apt-get unavailable: browser tests will skip"; fi; }
 	@# axe-core (the accessibility engine the browser tests inject), from npm.
 	@test -f $(AXE) || { command -v npm >/dev/null 2>&1 && \
@@ -54,7 +54,7 @@ browser:
 services:
 	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx) >/dev/null; \
+	    scripts/apt_install nginx >/dev/null; \
 	  else echo "nginx missing and apt-get unavailable: nginx tests will skip"; fi; }
 	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || { \
 	  command -v redis-server >/dev/null 2>&1 && \
