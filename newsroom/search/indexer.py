@@ -22,6 +22,7 @@ database's clock, the one that also dates its open transactions.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -79,6 +80,7 @@ class Indexer:
         self.started = timezone.now()
         self.reported = 0.0  # monotonic time of the last heartbeat
         self.checked = 0.0  # and of the last look at the outbox's reach
+        self.clash_said = -math.inf  # and of the last log of a name clash
         self.next_due: datetime | None = None  # the next scheduled release
 
     def open(self, wait: float | None = None) -> None:
@@ -164,12 +166,22 @@ class Indexer:
         applied = self.writer.last_outbox_id() if self.writer else 0
         if generation != getattr(self.writer, "generation", None):
             applied = self.backend.last_outbox_id()
-        nodes.report(
-            generation,
-            applied,
-            state or nodes.SearchNode.State.FOLLOWING,
-            started=self.started,
-        )
+        try:
+            nodes.report(
+                generation,
+                applied,
+                state or nodes.SearchNode.State.FOLLOWING,
+                started=self.started,
+                instance=self.backend.node_id(),
+            )
+        except nodes.NameTaken as exc:
+            # The index is still kept up to date; the clash is said once a
+            # minute, and this node's /readyz names it.
+            if now - self.clash_said >= nodes.CLAIM_SECONDS:
+                self.clash_said = now
+                log.error("%s", exc)
+        else:
+            self.clash_said = -math.inf
 
     def check_reach(self) -> None:
         """Rebuild when the outbox was pruned past this index's position
@@ -388,6 +400,9 @@ class Indexer:
                 batch = []
                 if progress:
                     progress(count)
+                # A fill of a million articles takes minutes: still a
+                # heartbeat, so the node is not taken for a silent one.
+                self.report(nodes.SearchNode.State.REBUILDING, force=False)
         writer.upsert(batch)
         count += len(batch)
         writer.commit(watermark, due=now)

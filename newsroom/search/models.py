@@ -67,6 +67,9 @@ class SearchNode(models.Model):
         STOPPED = "stopped", "Stopped"
 
     name = models.CharField(max_length=200, unique=True)
+    # The reporting index directory's own id (its ``node-id`` file): a name
+    # another directory reports under is refused while that one runs.
+    instance = models.CharField(max_length=40, blank=True, default="")
     generation = models.CharField(max_length=200, blank=True)
     applied = models.BigIntegerField(default=0)  # the index's outbox watermark
     state = models.CharField(max_length=12, choices=State.choices)

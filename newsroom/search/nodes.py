@@ -15,11 +15,12 @@ from __future__ import annotations
 import logging
 import socket
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
@@ -40,26 +41,72 @@ def node_timeout() -> timedelta:
     return timedelta(seconds=settings.NEWSROOM_SEARCH_NODE_TIMEOUT)
 
 
+# A name another index directory reports under is its own while its indexer
+# runs: it reported within this many seconds and did not stop cleanly. A
+# running indexer reports every HEARTBEAT_SECONDS, a fill every batch.
+CLAIM_SECONDS = 60.0
+
+
+class NameTaken(Exception):
+    """This node's name is reported by another index directory that runs."""
+
+
+def taken_by_another(held: Mapping, instance: str, now: datetime | None = None) -> bool:
+    """Whether a node's row (its ``instance``, ``state`` and ``heartbeat``)
+    holds the name for another running directory than ``instance``."""
+    if not held["instance"] or not instance or held["instance"] == instance:
+        return False
+    if held["state"] == SearchNode.State.STOPPED:
+        return False
+    heartbeat: datetime = held["heartbeat"]
+    return ((now or timezone.now()) - heartbeat).total_seconds() < CLAIM_SECONDS
+
+
+def clash_message(name: str) -> str:
+    return (
+        f"search node name {name!r} is reported by another index directory "
+        "whose indexer is running; give each machine its own "
+        "NEWSROOM_NODE_NAME (this node is not ready until then)"
+    )
+
+
 def report(
     generation: str | None,
     applied: int,
     state: str = SearchNode.State.FOLLOWING,
     *,
     started: datetime | None = None,
+    instance: str = "",
 ) -> None:
-    """Record this node's position and a heartbeat (one upsert)."""
+    """Record this node's position and a heartbeat (one locked upsert);
+    ``NameTaken`` when another running index directory holds the name."""
     now = timezone.now()
+    name = node_name()
     values = {
         "generation": generation or "",
         "applied": int(applied),
         "state": state,
         "heartbeat": now,
     }
+    if instance:
+        values["instance"] = instance
     if started is not None:
         values["started_at"] = started
-    SearchNode.objects.update_or_create(
-        name=node_name(), defaults=values, create_defaults={"started_at": now, **values}
-    )
+    with transaction.atomic():
+        row = SearchNode.objects.select_for_update().filter(name=name).first()
+        if row is None:
+            try:
+                with transaction.atomic():
+                    SearchNode.objects.create(
+                        name=name, **{"started_at": now, **values}
+                    )
+                return
+            except IntegrityError:  # another directory created it meanwhile
+                row = SearchNode.objects.select_for_update().get(name=name)
+        held = {k: getattr(row, k) for k in ("instance", "state", "heartbeat")}
+        if taken_by_another(held, instance, now):
+            raise NameTaken(clash_message(name))
+        SearchNode.objects.filter(pk=row.pk).update(**values)
 
 
 def live_nodes(now: datetime | None = None):

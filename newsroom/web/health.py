@@ -4,11 +4,12 @@ Both answer JSON with ``Cache-Control: no-store``, read no session, set no
 cookie and count no read. ``/readyz`` answers 200 only when the database
 answers, this machine's search index is open and complete, the outbox still
 reaches its position (not pruned past it) in the database's epoch (no
-restore since it was built), and it is at most ``NEWSROOM_SEARCH_MAX_LAG``
-seconds behind the outbox; else 503 with the failing checks named. An index
+restore since it was built), it is at most ``NEWSROOM_SEARCH_MAX_LAG``
+seconds behind the outbox, and no other running index directory reports
+under this node's name; else 503 with the failing checks named. An index
 the outbox no longer reaches has no rows left to count as lag: it missed
-changes, and its indexer rebuilds it. Cost: one ``SELECT 1``, a one-row read
-and two indexed queries.
+changes, and its indexer rebuilds it. Cost: one ``SELECT 1``, two one-row
+reads and two indexed queries.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.views.decorators.http import require_safe
 
 from newsroom.search import nodes
 from newsroom.search.backends import get_backend
+from newsroom.search.models import SearchNode
 
 
 def _json(data: dict, status: int = 200) -> JsonResponse:
@@ -32,6 +34,17 @@ def _json(data: dict, status: int = 200) -> JsonResponse:
 def healthz(request: HttpRequest) -> JsonResponse:
     """The process is alive and answering (it touches nothing else)."""
     return _json({"status": "ok"})
+
+
+def _name_check(backend) -> dict:
+    """This node's name is not reported by another running index directory
+    (two machines under one name overwrite each other's position)."""
+    name = nodes.node_name()
+    row = SearchNode.objects.filter(name=name).values("instance", "state", "heartbeat")
+    found = next(iter(row), None)
+    if found is not None and nodes.taken_by_another(found, backend.node_id()):
+        return {"ok": False, "error": nodes.clash_message(name)}
+    return {"ok": True}
 
 
 @require_safe
@@ -58,6 +71,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
         except DatabaseError as exc:
             checks["search_lag"] = {"ok": False, "error": type(exc).__name__}
         else:
+            checks["search_node"] = _name_check(backend)
             limit = settings.NEWSROOM_SEARCH_MAX_LAG
             live_epoch = backend.live_epoch()
             reached = applied >= pruned and live_epoch in (None, epoch)

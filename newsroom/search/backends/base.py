@@ -303,6 +303,11 @@ class SearchBackend:
     def live_generation(self) -> str | None:
         raise NotImplementedError
 
+    def node_id(self) -> str:
+        """The index directory's own id ("" for a backend without one): two
+        directories reporting under one node name are told apart by it."""
+        return ""
+
     def live_epoch(self) -> str | None:
         """The database epoch the live index was filled from (None: unknown,
         a backend without generations)."""

@@ -141,6 +141,7 @@ class TantivyBackend(SearchBackend):
     def __init__(self, alias: str, options) -> None:
         super().__init__(alias, options)
         self.store = Store(self.options["PATH"])
+        self._node_id: str | None = None
         self.schema = build_schema()
         self.compiler = Compiler(
             self.schema,
@@ -986,6 +987,11 @@ class TantivyBackend(SearchBackend):
 
     def live_generation(self) -> str | None:
         return self.store.live_generation()
+
+    def node_id(self) -> str:
+        if self._node_id is None:
+            self._node_id = self.store.node_id()
+        return self._node_id
 
     def live_epoch(self) -> str | None:
         generation = self.store.live_generation()

@@ -30,6 +30,7 @@ import logging
 import os
 import shutil
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -320,6 +321,27 @@ class Store:
 
     def clear_pending(self) -> None:
         (self.root / "pending").unlink(missing_ok=True)
+
+    def node_id(self) -> str:
+        """This directory's own id (``node-id``), made on first use: two
+        machines reporting under one node name are told apart by it, and a
+        restart or a rebuild of the directory keeps it."""
+        path = self.root / "node-id"
+        try:
+            return path.read_text(encoding="ascii").strip()
+        except FileNotFoundError:
+            pass
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = self.root / f".node-id-{os.getpid()}"
+        tmp.write_text(uuid.uuid4().hex + "\n", encoding="ascii")
+        try:
+            os.link(tmp, path)  # the first process to get here names it
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
+        self._fsync_dir()
+        return path.read_text(encoding="ascii").strip()
 
     def _fsync_dir(self) -> None:
         fd = os.open(self.root, os.O_RDONLY)
