@@ -145,6 +145,9 @@ class Indexer:
         builder = self.backend.create_generation()
         try:
             self._fill(builder, fill_watermark())
+        except BaseException:
+            _discard(self.backend, builder)
+            raise
         finally:
             builder.close()
         self.adopt(builder.generation)
@@ -400,9 +403,10 @@ class Indexer:
                 batch = []
                 if progress:
                     progress(count)
-                # A fill of a million articles takes minutes: still a
-                # heartbeat, so the node is not taken for a silent one.
-                self.report(nodes.SearchNode.State.REBUILDING, force=False)
+                if self.writer is not None:
+                    # A fill of a million articles takes minutes: still a
+                    # heartbeat, so the node is not taken for a silent one.
+                    self.report(nodes.SearchNode.State.REBUILDING, force=False)
         writer.upsert(batch)
         count += len(batch)
         writer.commit(watermark, due=now)
@@ -410,6 +414,17 @@ class Indexer:
         if progress:
             progress(count)
         return count
+
+
+def _discard(backend: SearchBackend, builder: Writer) -> None:
+    """A fill that failed or was stopped: its half-built generation is
+    deleted now, not left on disk (a gigabyte at 1M) until the indexer's next
+    start. Never masks the failure."""
+    try:
+        builder.close()  # lets go of its build lock, so it can go
+        backend.discard_unfinished()
+    except Exception:  # noqa: BLE001 - the fill's own error is the one to raise
+        log.exception("search index %s: could not delete it", builder.generation)
 
 
 def fill_watermark() -> int:
@@ -552,6 +567,9 @@ def rebuild(
     generation = builder.generation
     try:
         count = Indexer(backend)._fill(builder, watermark, progress)
+    except BaseException:
+        _discard(backend, builder)
+        raise
     finally:
         builder.close()
     # Offered to whichever writer comes next: a running indexer adopts it;
