@@ -68,8 +68,10 @@ class SearchNode(models.Model):
 
     name = models.CharField(max_length=200, unique=True)
     # The reporting index directory's own id (its ``node-id`` file): a name
-    # another directory reports under is refused while that one runs.
-    instance = models.CharField(max_length=40, blank=True, default="")
+    # another directory reports under is refused while that one runs. A
+    # default in the database too: an indexer of the release before, still
+    # running during a rolling upgrade, inserts rows without it.
+    instance = models.CharField(max_length=40, blank=True, default="", db_default="")
     generation = models.CharField(max_length=200, blank=True)
     applied = models.BigIntegerField(default=0)  # the index's outbox watermark
     state = models.CharField(max_length=12, choices=State.choices)

@@ -104,3 +104,21 @@ def test_the_directory_id_survives_restarts_and_rebuilds(settings, tmp_path):
     assert again.node_id() == before
     drain(again, wait=10)
     assert SearchNode.objects.get(name="web").instance == before
+
+
+@pytest.mark.django_db
+def test_an_indexer_of_the_release_before_can_still_register(settings):
+    """During a rolling upgrade (docs/operations.md, "Upgrades") the old
+    release's indexer inserts its row without the new column: the database
+    fills it in (Django drops a field's default from the schema unless it is
+    a ``db_default``, and the insert failed NOT NULL on PostgreSQL)."""
+    from django.db import connection
+
+    table = SearchNode._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (name, generation, applied, state, started_at,"
+            " heartbeat) VALUES (%s, '', 0, 'following', %s, %s)",
+            ["old-release", timezone.now(), timezone.now()],
+        )
+    assert SearchNode.objects.get(name="old-release").instance == ""
