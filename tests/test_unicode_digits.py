@@ -42,3 +42,30 @@ def test_pages_answer_without_a_server_error(client, odd):
     assert all(code < 500 for code in status.values()), status
     assert status["search year"] == status["listing cursor"] == 200
     assert status["reply to"] == 200
+
+
+def test_a_number_longer_than_int_reads_is_not_a_server_error(client):
+    """A run of 5,000 ASCII digits (past the 4,300 ``int()`` reads) as the
+    article of a code, its image, a reply or a share answers as any other
+    unknown id does: the article page shows, the rest are 404, never 500."""
+    art = f.article("Harbour cranes idle")
+    huge = "9" * 5000
+    token = client.get("/comments/code/new", {"article": art.pk}).json()["token"]
+    answers = {
+        "new code": client.get("/comments/code/new", {"article": huge}),
+        "code image": client.get(f"/comments/code/{token}.png", {"article": huge}),
+        "reply to": client.get(f"/article/{art.slug}/", {"reply": huge}),
+        "share": client.get(f"/share/facebook/{huge}/"),
+        "share post": client.post(f"/share/facebook/{huge}/"),
+        "copy link": client.post(f"/share/copy/{huge}/"),
+    }
+    status = {name: r.status_code for name, r in answers.items()}
+    assert status == {
+        "new code": 404,
+        "code image": 404,
+        "reply to": 200,
+        "share": 404,
+        "share post": 404,
+        "copy link": 404,
+    }, status
+    assert not is_int(huge) and is_int("9" * 4300)
