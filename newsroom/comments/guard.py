@@ -31,7 +31,7 @@ from newsroom.db.prepared import Prepared
 
 from .conf import conf
 from .models import Ban, Comment
-from .text import count_links
+from .text import count_links, fold
 
 HOLD, REJECT = "hold", "reject"
 # Rules whose reason is about the comment's text: shown beside the body field.
@@ -257,12 +257,12 @@ def duplicate(sub: Submission) -> tuple[bool, str]:
 
 
 def _words_in(text: str, words: list[str]) -> list[str]:
-    folded = text.casefold()
+    folded = fold(text)
     return [
         w
         for w in words
         if w.strip()
-        and re.search(rf"(?<!\w){re.escape(w.strip().casefold())}(?!\w)", folded)
+        and re.search(rf"(?<!\w){re.escape(fold(w.strip()))}(?!\w)", folded)
     ]
 
 

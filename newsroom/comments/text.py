@@ -113,7 +113,15 @@ def render_body(text: str) -> str:
     )
 
 
+def fold(text: str) -> str:
+    """Text as the rules compare it: compatibility forms folded (NFKC) and
+    case folded, so "ｃａｓｉｎｏ" and "𝐜𝐚𝐬𝐢𝐧𝐨" read as "casino" (as a reader
+    reads them). Only for comparing: the stored text keeps its letters."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+
+
 def body_hash(text: str) -> str:
-    """Same words, same hash: case, spacing and punctuation do not matter."""
-    words = re.findall(r"\w+", text.casefold())
+    """Same words, same hash: case, spacing, punctuation and compatibility
+    forms (full-width, mathematical letters) do not matter."""
+    words = re.findall(r"\w+", fold(text))
     return hashlib.sha256(" ".join(words).encode()).hexdigest()

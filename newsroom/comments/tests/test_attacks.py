@@ -318,3 +318,45 @@ def test_control_characters_never_break_the_comment_feeds(client, settings, host
         ET.fromstring(response.content)  # well-formed
     listed = client.get(f"/api/v1/articles/{a.pk}/comments").json()["items"]
     assert listed[0]["name"] == comment.name
+
+
+@pytest.mark.parametrize(
+    "disguise",
+    [
+        pytest.param(
+            lambda w: "".join(chr(ord(c) + 0xFEE0) for c in w), id="fullwidth"
+        ),
+        pytest.param(
+            lambda w: "".join(chr(ord(c) - ord("a") + 0x1D41A) for c in w),
+            id="math-bold",
+        ),
+    ],
+)
+def test_letters_that_only_look_different_are_no_way_past_a_ban_or_a_duplicate(
+    client, settings, disguise
+):
+    """A word in full-width or mathematical letters ("ｃａｓｉｎｏ",
+    "𝐜𝐚𝐬𝐢𝐧𝐨") reads as the word itself: a banned word so written is
+    refused, and the same words so written again are a duplicate."""
+    settings.NEWSROOM_COMMENTS_MODERATION = "none"
+    settings.NEWSROOM_COMMENTS_BANNED_WORDS = ["casino"]
+    a = f.article()
+    banned = client.post(
+        f"/comments/post/{a.pk}/",
+        form_data(client, a, body=f"Best {disguise('casino')} deals tonight"),
+    )
+    assert banned.status_code == 400
+    assert banned["X-Comment-Refusal"] == "banned_words"
+    first = form_data(client, a, body="the harbour cranes stand idle")
+    assert client.post(f"/comments/post/{a.pk}/", first).status_code == 303
+    again = client.post(
+        f"/comments/post/{a.pk}/",
+        form_data(
+            client,
+            a,
+            body=" ".join(map(disguise, "the harbour cranes stand idle".split())),
+        ),
+    )
+    assert again.status_code == 400
+    assert again["X-Comment-Refusal"] == "duplicate"
+    assert Comment.objects.count() == 1
