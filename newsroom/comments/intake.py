@@ -185,26 +185,22 @@ def take(
     wait = wrong_budget_left(network)
     if wait:
         form.is_valid()
-        reason = (
-            "Too many wrong codes from your network; "
-            f"please wait {wait} seconds and try again (what you typed is kept)."
-        )
-        form.add_error("code", reason)
-        return _refuse(
-            form,
-            "too_many_wrong",
-            reason,
-            429,
-            retry_after=wait,
-            field="code",
-            in_form=True,
-        )
+        return _too_many_wrong(form, wait)
     valid = form.is_valid()
+    # A typed code takes its place in the wrong-answer budget before it is
+    # checked, and gives it back when right: guesses sent together can't all
+    # be checked against a budget each of them read as not yet spent.
+    count, seconds = code_limit("CODES_WRONG")
+    typed = str(data.get("code", "") or "").strip()
+    place = limits.hit("comments.wrong", network, count, seconds) if typed else None
+    if place is not None and not place.allowed:
+        return _too_many_wrong(form, place.retry_after)
     verdict, via = _confirm(data, article, network)
+    if place is not None and verdict.reason != "wrong":
+        limits.give_back("comments.wrong", network, seconds, place)
     if not verdict.ok:
         form.code_error(verdict.reason)
-        if verdict.reason == "wrong":
-            count, seconds = code_limit("CODES_WRONG")
+        if verdict.reason == "wrong" and place is None:  # a proof-of-work's
             limits.hit("comments.wrong", network, count, seconds)
         if verdict.challenge_id and verdict.reason == "wrong":
             with_retry(lambda: get_backend().spend(verdict.challenge_id))
@@ -229,6 +225,23 @@ def take(
         if parent is None:
             return _parent_gone(form)
     return _write(form, article, parent, network, verdict, via, trusted)
+
+
+def _too_many_wrong(form: CommentForm, wait: int) -> Decision:
+    reason = (
+        "Too many wrong codes from your network; "
+        f"please wait {wait} seconds and try again (what you typed is kept)."
+    )
+    form.add_error("code", reason)
+    return _refuse(
+        form,
+        "too_many_wrong",
+        reason,
+        429,
+        retry_after=wait,
+        field="code",
+        in_form=True,
+    )
 
 
 def _parent_gone(form: CommentForm) -> Decision:

@@ -7,6 +7,11 @@ Two primitives every app uses, so no app keeps its own per-process counter:
 - :func:`spend_once` marks a token used and says whether this call was the
   first: a replay, a second worker or a second node all get ``False``.
 
+A count taken before the work it guards can be given back
+(:func:`give_back`): a caller that must not let events in flight together
+pass a limit (a wrong code is only known once checked) takes its place
+first and returns it when the event turned out not to count.
+
 Where they are kept: in the default cache when that cache is shared (Django's
 Redis backend, set up when ``REDIS_URL`` is set), else in the database
 (``core.RateCounter`` and ``core.SpentToken``), which every process shares.
@@ -61,6 +66,7 @@ class Hit:
     count: int
     limit: int
     retry_after: int  # seconds until the window ends (at least 1)
+    window: int = 0  # the window counted in (for give_back)
 
 
 # (store, key, limit, period) -> the end of the window in which it was refused.
@@ -190,7 +196,11 @@ def hit(
     if until is not None:
         if now < until:
             return Hit(
-                allowed=False, count=limit + amount, limit=limit, retry_after=retry
+                allowed=False,
+                count=limit + amount,
+                limit=limit,
+                retry_after=retry,
+                window=window,
             )
         _refused.pop(memo, None)
     if slack > 1:
@@ -199,7 +209,38 @@ def hit(
         count = _count(where, full, window, period, amount)
     if count > limit:
         _remember_refusal(memo, window + period)
-    return Hit(allowed=count <= limit, count=count, limit=limit, retry_after=retry)
+    return Hit(
+        allowed=count <= limit,
+        count=count,
+        limit=limit,
+        retry_after=retry,
+        window=window,
+    )
+
+
+def give_back(scope: str, key: str, period: int, outcome: Hit, amount: int = 1) -> None:
+    """Take back ``amount`` events that ``outcome`` (an allowed, strict
+    :func:`hit`) counted: they turned out not to be the kind limited. The
+    count is lowered in the window it was added to, never below zero."""
+    if not outcome.allowed:
+        return  # a refused hit may be this process's memo: nothing was added
+    amount = max(1, int(amount))
+    period = max(1, int(period))
+    full = _short(f"{scope}:{key}")
+    where = store()
+    if where != "database":
+        with contextlib.suppress(ValueError):  # the window is over and gone
+            caches[where].decr(f"nr-rate:{full}:{outcome.window}", amount)
+        return
+    q = connection.ops.quote_name
+    column = q("count")
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_table(RateCounter)} SET {column} = CASE WHEN {column} > %s "
+            f"THEN {column} - %s ELSE 0 END "
+            f"WHERE {q('key')} = %s AND {q('window')} = %s",
+            [amount, amount, full, outcome.window],
+        )
 
 
 def _held_count(memo, window: int, period: int, amount: int, slack: int) -> int:

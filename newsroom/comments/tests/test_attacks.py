@@ -360,3 +360,41 @@ def test_letters_that_only_look_different_are_no_way_past_a_ban_or_a_duplicate(
     assert again.status_code == 400
     assert again["X-Comment-Refusal"] == "duplicate"
     assert Comment.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_forty_wrong_guesses_at_once_get_ten_answers_and_thirty_429(settings):
+    """The wrong-answer budget holds for a burst: forty guesses from one
+    network, each on a code of its own, sent at once, get ten "not right"
+    and thirty 429. (The budget was read before the guess was checked and
+    counted after, so guesses in flight together were all checked: 22 of
+    120 against two servers.)"""
+    settings.NEWSROOM_COMMENTS_LIMITS = {
+        **settings.NEWSROOM_COMMENTS_LIMITS,
+        "CODES_WRONG": (10, 365 * 86400),
+    }
+    a = f.article()
+    posts = []
+    for n in range(40):
+        client = Client(REMOTE_ADDR="203.0.113.77")
+        posts.append((client, form_data(client, a, code="ACDEF", body=f"Guess {n}")))
+    statuses = _race(posts, a)
+    assert sorted(statuses) == [400] * 10 + [429] * 30
+    assert not Comment.objects.exists()
+
+
+def test_right_answers_take_nothing_from_the_wrong_answer_budget(client, settings):
+    """Only wrong answers spend the budget: after a dozen comments with the
+    right code, a typo still gets "not right" and a new code, not a 429."""
+    settings.NEWSROOM_COMMENTS_MODERATION = "none"
+    settings.NEWSROOM_COMMENTS_RULES = {"rate_network": False}
+    settings.NEWSROOM_COMMENTS_LIMITS = {
+        **settings.NEWSROOM_COMMENTS_LIMITS,
+        "CODES_WRONG": (10, 365 * 86400),
+    }
+    a = f.article()
+    for n in range(12):
+        data = form_data(client, a, body=f"Right answer number {n}")
+        assert client.post(f"/comments/post/{a.pk}/", data).status_code == 303
+    typo = client.post(f"/comments/post/{a.pk}/", form_data(client, a, code="ACDEF"))
+    assert typo.status_code == 400 and typo["X-Comment-Refusal"] == "code_wrong"

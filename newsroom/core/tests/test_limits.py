@@ -118,6 +118,41 @@ def test_a_batch_is_counted_at_once_and_says_how_many_of_it_fit(settings, shared
     assert limits.peek("batch", "k", 60) == 6  # the third came from the memo
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize("shared_cache", [False, True])
+def test_a_place_given_back_is_free_again_in_its_own_window(
+    settings, shared_cache, monkeypatch
+):
+    """``give_back`` lowers the count the hit added, in the window it was
+    added to (a later window keeps its own count); a
+    refused hit gives nothing back."""
+    if shared_cache:
+        settings.CACHES = {
+            **settings.CACHES,
+            "shared": {
+                "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                "LOCATION": "limits-give-back-test",
+            },
+        }
+        settings.NEWSROOM_LIMITS_STORE = "shared"
+        caches["shared"].clear()
+    now = [2_000_000.0]
+    monkeypatch.setattr(limits.time, "time", lambda: now[0])
+    first = limits.hit("place", "k", 2, 60)
+    second = limits.hit("place", "k", 2, 60)
+    limits.give_back("place", "k", 60, second)
+    assert limits.peek("place", "k", 60) == 1
+    assert limits.hit("place", "k", 2, 60).allowed
+    refused = limits.hit("place", "k", 2, 60)
+    assert not refused.allowed
+    limits.give_back("place", "k", 60, refused)
+    assert limits.peek("place", "k", 60) == 3
+    now[0] += 60
+    assert limits.hit("place", "k", 2, 60).allowed
+    limits.give_back("place", "k", 60, first)  # an earlier window's place
+    assert limits.peek("place", "k", 60) == 1
+
+
 def test_the_memo_of_refusals_is_bounded(monkeypatch):
     """A flood from many networks can't grow the memo without bound."""
     monkeypatch.setattr(limits, "REFUSED_MAX", 100)
