@@ -53,8 +53,14 @@ def as_html(text: str) -> str:
     return str(escape(text or ""))
 
 
+def line(text: str) -> str:
+    """A stored name or headline as one line of text XML admits: a control
+    character in a row written before text was cleaned made the feed a 500."""
+    return clean_text(text, multiline=False)
+
+
 def byline_text(article: Article) -> str:
-    names = [a.name for a in article.byline()]
+    names = [line(a.name) for a in article.byline()]
     if len(names) > 1:
         return ", ".join(names[:-1]) + " and " + names[-1]
     return names[0] if names else ""
@@ -163,7 +169,7 @@ class ArticleFeed(NewsFeed):
     def item_title(self, item: Article) -> str:
         # Cleaned again here: a control character stored before text was
         # cleaned (a vertical tab) would make the whole feed invalid XML.
-        return clean_text(item.headline, multiline=False)
+        return line(item.headline)
 
     def item_description(self, item: Article) -> str:
         return as_html(clean_text(item.standfirst or item.headline))
@@ -188,7 +194,7 @@ class ArticleFeed(NewsFeed):
         return max(item.updated_at, item.published_at)
 
     def item_categories(self, item: Article) -> list[str]:
-        return [item.section.name]
+        return [line(item.section.name)]
 
     def item_extra_kwargs(self, item: Article) -> dict:
         image = item.lead_image if item.lead_image_id else None
@@ -227,10 +233,10 @@ class _OneOfFeed(ArticleFeed):
         return get_object_or_404(self.model.objects.public(), slug=slug)
 
     def title(self, obj) -> str:
-        return f"{obj.name} · {settings.SITE_NAME}"
+        return f"{line(obj.name)} · {settings.SITE_NAME}"
 
     def about(self, obj) -> str:
-        return self.about_text.format(name=obj.name)
+        return self.about_text.format(name=line(obj.name))
 
     def articles(self, obj):
         return Article.objects.published().filter(**{self.field: obj})
@@ -240,7 +246,7 @@ class SectionFeed(_OneOfFeed):
     model, field, about_text = Section, "section", "Latest {name} stories"
 
     def about(self, obj) -> str:
-        return obj.description or super().about(obj)
+        return clean_text(obj.description) or super().about(obj)
 
 
 class TagFeed(_OneOfFeed):
@@ -278,7 +284,7 @@ class CorrectionsFeed(NewsFeed):
         )
 
     def item_title(self, item: ArticleNote) -> str:
-        headline = clean_text(item.article.headline, multiline=False)
+        headline = line(item.article.headline)
         return f"{item.get_kind_display()}: {headline}"
 
     def item_description(self, item: ArticleNote) -> str:

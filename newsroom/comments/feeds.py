@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 
-from newsroom.articles.feeds import NewsFeed, as_html, feed_size
+from newsroom.articles.feeds import NewsFeed, as_html, feed_size, line
 from newsroom.articles.models import Article
 from newsroom.articles.rendering import sanitise_html
 from newsroom.core.links import absolute_url
@@ -31,10 +31,10 @@ class ArticleCommentsFeed(NewsFeed):
         return Article.objects.public_or_404(slug=slug)
 
     def title(self, obj: Article) -> str:
-        return f"Comments on {obj.headline}"
+        return f"Comments on {line(obj.headline)}"
 
     def about(self, obj: Any = None) -> str:
-        return f"Approved reader comments on “{obj.headline}”"
+        return f"Approved reader comments on “{line(obj.headline)}”"
 
     def link(self, obj: Article) -> str:
         return absolute_url(obj.get_absolute_url()) + "#comments"

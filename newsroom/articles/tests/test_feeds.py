@@ -1,5 +1,6 @@
 """RSS 2.0 and Atom feeds parse cleanly and carry dates, links and authors."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import feedparser
@@ -7,12 +8,14 @@ import pytest
 from django.apps import apps
 from django.utils import timezone
 
-from newsroom.articles.models import ArticleNote
+from newsroom.articles.models import Article, ArticleNote, Author, Section, Tag
 from newsroom.articles.tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
 SITE = "https://news.example"
+# What XML 1.0 refuses (tab, newline and carriage return excepted).
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 
 
 @pytest.fixture
@@ -157,3 +160,37 @@ def test_feed_size_is_bounded(client, story, settings):
     settings.NEWSROOM_FEED_ITEMS = 1
     _, parsed = _parse(client, "/feeds/rss/")
     assert len(parsed.entries) == 1
+
+
+@pytest.mark.parametrize("fmt", ["rss", "atom"])
+def test_names_stored_with_control_characters_leave_every_feed_valid(
+    client, story, fmt
+):
+    """A section, tag or author name, a section's description or a headline
+    stored with control characters (a row written before text was cleaned, or
+    from a shell) leaves every feed well-formed, the names shown without
+    them. Feed titles, subtitles, categories and bylines printed them raw:
+    one author's name made the site feed and every feed of her stories a 500."""
+    comment = apps.get_model("comments", "Comment")
+    comment.objects.create(
+        article=story, name="Rana", body="Noted.", status=comment.Status.APPROVED
+    )
+    Section.objects.filter(slug="world").update(
+        name="World\x0bNews", description="About\x0c the\x1b world"
+    )
+    Tag.objects.filter(slug="syria").update(name="Syria\x01")
+    Author.objects.filter(slug="amira-haddad").update(name="Amira\x1b Haddad")
+    Article.objects.filter(pk=story.pk).update(headline="Forces\x0bopen the gate")
+    ArticleNote.objects.create(article=story, kind="update", text="Added a map.")
+    urls = [f"{base}{fmt}/" for base in FEEDS] + [
+        f"/feeds/corrections/{fmt}/",
+        f"/feeds/article/{story.slug}/comments/{fmt}/",
+    ]
+    for url in urls:
+        response, parsed = _parse(client, url)
+        assert not CONTROL.search(response.content.decode()), url
+    _, section = _parse(client, f"/feeds/section/world/{fmt}/")
+    assert section.feed.title.startswith("World News")
+    assert section.entries[0].author == "Amira Haddad and Tom Kessler"
+    _, comments = _parse(client, f"/feeds/article/{story.slug}/comments/{fmt}/")
+    assert comments.feed.title == "Comments on Forces open the gate"
