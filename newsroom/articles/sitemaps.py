@@ -28,7 +28,7 @@ from django.db.models import (
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from newsroom.core.links import absolute_url
 from newsroom.core.text import clean_text
@@ -103,7 +103,7 @@ def pages(kind: Kind) -> list[tuple[int, object]]:
     return found
 
 
-@require_GET
+@require_safe
 def index(request: HttpRequest) -> HttpResponse:
     """The sitemap index: one entry per non-empty page of every kind."""
     lines = [XML_HEAD, f'<sitemapindex xmlns="{SITEMAP_NS}">\n']
@@ -144,7 +144,7 @@ def _stream(kind: Kind, number: int) -> Iterator[str]:
     yield "".join(chunk) + "</urlset>\n"
 
 
-@require_GET
+@require_safe
 def page(request: HttpRequest, kind: str, number: int) -> StreamingHttpResponse:
     """One sitemap page, streamed (never the whole page in memory)."""
     if kind not in KINDS or number < 0:
@@ -156,7 +156,7 @@ def page(request: HttpRequest, kind: str, number: int) -> StreamingHttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def news(request: HttpRequest) -> HttpResponse:
     """Google News sitemap: public articles of the last 48 hours."""
     now = timezone.now()

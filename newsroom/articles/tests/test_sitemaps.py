@@ -129,3 +129,23 @@ def test_robots_txt_points_at_sitemaps_that_answer(client, settings):
     assert sitemaps == [f"{SITE}/sitemap.xml", f"{SITE}/sitemap-news.xml"]
     for url in sitemaps:
         _xml(client, url.removeprefix(SITE))
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/robots.txt", "/sitemap.xml", "/sitemap-articles-0.xml", "/sitemap-news.xml"],
+)
+def test_crawlers_may_ask_head_of_robots_and_sitemaps(client, url):
+    """HEAD, which crawlers and link checkers send to see whether a sitemap or
+    robots.txt is there, answers as GET does without a body (it was 405, so
+    the sitemap looked gone); other methods stay 405 naming GET and HEAD."""
+    f.article()
+    got = client.get(url)
+    head = client.head(url)
+    assert head.status_code == got.status_code == 200, url
+    assert head["Content-Type"] == got["Content-Type"]
+    body = head.streaming_content if head.streaming else [head.content]
+    assert b"".join(body) == b""
+    posted = client.post(url)
+    assert posted.status_code == 405
+    assert posted["Allow"] == "GET, HEAD"
