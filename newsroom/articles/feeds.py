@@ -16,6 +16,7 @@ subtitles are text by the formats' definition and stay text.
 from __future__ import annotations
 
 import hashlib
+import time
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
@@ -26,7 +27,7 @@ from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_cache_control, quote_etag
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.html import escape
-from django.utils.http import parse_http_date_safe
+from django.utils.http import http_date
 
 from newsroom.core import versions
 from newsroom.core.links import absolute_url
@@ -37,9 +38,35 @@ from newsroom.media.feeds import MediaAtomFeed, MediaRssFeed
 from .conf import conf
 from .models import Article, ArticleNote, Author, Section, Tag
 
+# How long a feed's last change is remembered: a day, far longer than feed
+# readers wait between polls, and the keys of feeds nobody reads go. One
+# forgotten (or pushed out of a per-process cache) is dated anew: a 200
+# where a 304 would do, never the reverse.
+CHANGED_SECONDS = 86400
+
 
 def feed_size() -> int:
     return settings.NEWSROOM_FEED_ITEMS
+
+
+def last_changed(key: str, etag: str) -> int:
+    """When the feed under ``key`` became the body ``etag`` names: its
+    Last-Modified, which If-Modified-Since is compared with.
+
+    The newest item's date is not that: withdrawing the newest story,
+    removing a comment or approving one written earlier changes the feed
+    while that date stays or goes back, and a reader sending the date back
+    got 304 and kept the old feed. The first time each body is served is kept
+    beside its ETag in the default cache (shared by every node with Redis);
+    a new body is dated now. Within the second of the last change, as with
+    any HTTP date, only the ETag tells the two apart.
+    """
+    seen = cache.get(key)
+    if seen is not None and seen[0] == etag:
+        return seen[1]
+    stamp = int(time.time())
+    cache.set(key, (etag, stamp), CHANGED_SECONDS)
+    return stamp
 
 
 def ordered_ids(public, size: int) -> list[int]:
@@ -88,31 +115,29 @@ class NewsFeed(Feed):
         A feed names the site by SITE_URL, never by the request, so one copy
         serves every reader: its key is the feed's URL name, its arguments
         and the content version (newsroom.core.versions), so a new,
-        withdrawn or deleted story shows at once on every node.
+        withdrawn or deleted story shows at once on every node. Its
+        Last-Modified is when that body was first served (``last_changed``).
         """
         if request.method not in ("GET", "HEAD"):
             return HttpResponseNotAllowed(["GET", "HEAD"])
         seconds = conf.NEWSROOM_FEED_CACHE_SECONDS if self.kept else 0
         named = ":".join(f"{k}={v}" for k, v in sorted(kwargs.items()))
-        key = f"feeds:{versions.current()}:{self.url_name}:{named}"
+        key = f"feeds:body:{versions.current()}:{self.url_name}:{named}"
         body = cache.get(key) if seconds else None
         if body is None:
             made = super().__call__(request, *args, **kwargs)
-            body = (made.content, made["Content-Type"], made.get("Last-Modified"))
+            body = (made.content, made["Content-Type"])
             if seconds:
                 cache.set(key, body, seconds)
-        content, content_type, last_modified = body
+        content, content_type = body
         response = HttpResponse(content, content_type=content_type)
         etag = quote_etag(hashlib.blake2b(content, digest_size=12).hexdigest())
+        changed = last_changed(f"feeds:changed:{self.url_name}:{named}", etag)
         response["ETag"] = etag
-        if last_modified:
-            response["Last-Modified"] = last_modified
+        response["Last-Modified"] = http_date(changed)
         patch_cache_control(response, public=True, max_age=seconds)
         return get_conditional_response(
-            request,
-            etag=etag,
-            last_modified=parse_http_date_safe(last_modified or ""),
-            response=response,
+            request, etag=etag, last_modified=changed, response=response
         )
 
     def feed_url(self, obj=None) -> str:

@@ -9,12 +9,15 @@ a story is withdrawn or a section deleted.
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
+from django.apps import apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django.utils.http import parse_http_date
 
 from newsroom.articles.models import Article, Section
 from newsroom.articles.tests import factories as f
@@ -113,6 +116,67 @@ def test_a_withdrawn_story_leaves_a_kept_feed_at_once(client, kept_feeds):
     assert b"Withdrawn later" not in body and b"Stays up" in body
     keep.delete()
     assert b"Stays up" not in client.get("/feeds/atom/").content
+
+
+def _next_second() -> None:
+    """Wait for the clock's next whole second: an HTTP date has no finer grain,
+    so a change within the second of the last one is told by the ETag only."""
+    start, deadline = int(time.time()), time.monotonic() + 10
+    while int(time.time()) == start and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def test_if_modified_since_sees_a_withdrawal(client, kept_feeds):
+    """A reader that sends back only the date (If-Modified-Since) gets the new
+    feed once the newest story is withdrawn, and a later Last-Modified. The
+    date was the newest item's, which went back to the story before: the
+    reader got 304 and kept showing the withdrawn story."""
+    hour_ago = timezone.now() - timedelta(hours=1)
+    keep = f.article("Stays up", published_at=hour_ago)
+    Article.objects.filter(pk=keep.pk).update(updated_at=hour_ago)
+    gone = f.article("Withdrawn later")
+    first = client.get("/feeds/rss/")
+    assert b"Withdrawn later" in first.content
+    _next_second()
+    gone.status = Article.Status.DRAFT
+    gone.save()
+    again = client.get("/feeds/rss/", HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
+    assert again.status_code == 200
+    assert b"Withdrawn later" not in again.content and b"Stays up" in again.content
+    assert parse_http_date(again["Last-Modified"]) > parse_http_date(
+        first["Last-Modified"]
+    )
+    same = client.get("/feeds/rss/", HTTP_IF_MODIFIED_SINCE=again["Last-Modified"])
+    assert same.status_code == 304
+
+
+def test_if_modified_since_sees_a_comment_approved_late(client):
+    """A comment held for moderation and approved later is older than the
+    newest one shown: the comments feed's Last-Modified still moves, so a
+    reader sending If-Modified-Since gets it (it got 304 until a newer
+    comment came), and one removed leaves the feed the same way."""
+    comment = apps.get_model("comments", "Comment")
+    story = f.article("Talked about")
+    now = timezone.now()
+    held = comment.objects.create(
+        article=story, name="Held", body="Waited.", status=comment.Status.PENDING
+    )
+    shown = comment.objects.create(
+        article=story, name="Shown", body="At once.", status=comment.Status.APPROVED
+    )
+    comment.objects.filter(pk=held.pk).update(created_at=now - timedelta(minutes=20))
+    comment.objects.filter(pk=shown.pk).update(created_at=now - timedelta(minutes=10))
+    url = f"/feeds/article/{story.slug}/comments/atom/"
+    first = client.get(url)
+    assert b"Waited." not in first.content
+    _next_second()
+    comment.objects.filter(pk=held.pk).update(status=comment.Status.APPROVED)
+    approved = client.get(url, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
+    assert approved.status_code == 200 and b"Waited." in approved.content
+    _next_second()
+    comment.objects.filter(pk=shown.pk).update(status=comment.Status.REMOVED)
+    removed = client.get(url, HTTP_IF_MODIFIED_SINCE=approved["Last-Modified"])
+    assert removed.status_code == 200 and b"At once." not in removed.content
 
 
 @pytest.mark.parametrize("method", ["post", "put", "delete", "patch", "trace"])
