@@ -20,11 +20,13 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import (
     BigIntegerField,
+    Expression,
     ExpressionWrapper,
     F,
     Max,
     QuerySet,
 )
+from django.db.models.functions import Greatest
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -45,7 +47,7 @@ NEWS_MAX_URLS = 1000  # Google News reads at most 1,000 URLs per sitemap
 class Kind:
     name: str
     url_name: str  # web page of one object, reversed with its slug
-    lastmod_field: str | None
+    lastmod: Expression | None
 
     def queryset(self) -> QuerySet:
         if self.name == "articles":
@@ -61,7 +63,9 @@ class Kind:
 KINDS = {
     k.name: k
     for k in (
-        Kind("articles", "web:article", "updated_at"),
+        # The later of the last edit and the publication: a story scheduled
+        # yesterday for this morning was last modified this morning.
+        Kind("articles", "web:article", Greatest("updated_at", "published_at")),
         Kind("sections", "web:section", None),
         Kind("tags", "web:tag", None),
         Kind("authors", "web:author", None),
@@ -91,8 +95,8 @@ def pages(kind: Kind) -> list[tuple[int, object]]:
             F("id") / page_size(), output_field=BigIntegerField()
         )
         qs = kind.queryset().order_by().annotate(bucket=bucket).values("bucket")
-        if kind.lastmod_field:
-            rows = qs.annotate(lastmod=Max(kind.lastmod_field)).values_list(
+        if kind.lastmod is not None:
+            rows = qs.annotate(lastmod=Max(kind.lastmod)).values_list(
                 "bucket", "lastmod"
             )
         else:
@@ -122,12 +126,12 @@ def index(request: HttpRequest) -> HttpResponse:
 
 def _stream(kind: Kind, number: int) -> Iterator[str]:
     size = page_size()
-    fields = ["slug"] + ([kind.lastmod_field] if kind.lastmod_field else [])
+    dated = kind.lastmod is not None
+    qs = kind.queryset().annotate(lastmod=kind.lastmod) if dated else kind.queryset()
     rows = (
-        kind.queryset()
-        .filter(id__gte=number * size, id__lt=(number + 1) * size)
+        qs.filter(id__gte=number * size, id__lt=(number + 1) * size)
         .order_by("id")
-        .values_list(*fields)
+        .values_list(*(["slug", "lastmod"] if dated else ["slug"]))
         .iterator(chunk_size=2000)
     )
     before, after = _url_prefix(kind.url_name)
@@ -135,7 +139,7 @@ def _stream(kind: Kind, number: int) -> Iterator[str]:
     chunk: list[str] = []
     for row in rows:
         entry = f"<url><loc>{escape(before + row[0] + after)}</loc>"
-        if kind.lastmod_field and row[1]:
+        if dated and row[1]:
             entry += f"<lastmod>{row[1].isoformat()}</lastmod>"
         chunk.append(entry + "</url>\n")
         if len(chunk) >= 1000:

@@ -1,6 +1,6 @@
 """Sitemap index, id-range pages, Google News sitemap and robots.txt."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from xml.etree import ElementTree
 
 import pytest
@@ -9,6 +9,7 @@ from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from newsroom.articles.models import Article
 from newsroom.articles.tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -92,6 +93,40 @@ def test_a_page_is_an_indexed_id_range_streamed_without_offset(client, settings)
     sql = " ".join(q["sql"] for q in ctx.captured_queries).upper()
     assert "OFFSET" not in sql
     assert f"/article/{articles[-1].slug}/" in body
+
+
+def test_a_scheduled_story_is_dated_when_it_went_out(client, settings):
+    """A story scheduled yesterday for this morning was not modified
+    yesterday: its URL's lastmod, and its page's in the index, are no
+    earlier than its publication. They were the day it was scheduled (its
+    updated_at), earlier than the datePublished its page shows, and the index
+    entry did not move when it went out, so a crawler had no cause to
+    re-read the page that lists it."""
+    settings.SITE_URL = SITE
+    now = timezone.now()
+    older = f.article("Older", published_at=now - timedelta(days=3))
+    Article.objects.filter(pk=older.pk).update(updated_at=now - timedelta(days=3))
+    due = f.article(
+        "Came due",
+        status="scheduled",
+        published_at=now - timedelta(hours=1),
+    )
+    Article.objects.filter(pk=due.pk).update(updated_at=now - timedelta(days=1))
+    index = _xml(client, "/sitemap.xml")
+    entry = next(
+        e
+        for e in index.iterfind("s:sitemap", NS)
+        if "/sitemap-articles-" in e.find("s:loc", NS).text
+    )
+    went_out = due.published_at.replace(microsecond=0)
+    assert datetime.fromisoformat(entry.find("s:lastmod", NS).text) >= went_out
+    page = _xml(client, entry.find("s:loc", NS).text.removeprefix(SITE))
+    dated = {
+        u.find("s:loc", NS).text: datetime.fromisoformat(u.find("s:lastmod", NS).text)
+        for u in page.iterfind("s:url", NS)
+    }
+    assert dated[f"{SITE}/article/{due.slug}/"] >= went_out
+    assert dated[f"{SITE}/article/{older.slug}/"] < went_out
 
 
 def test_missing_sitemap_pages_are_404(client):
