@@ -1,0 +1,166 @@
+"""A story's save and the deletion of what it names, at the same moment.
+
+The desk's form checks that the author, tag or section it names exists, and
+the save commits a moment later; a deletion committed in between left the
+story pointing at nothing, and PostgreSQL refused that at COMMIT (a 500, the
+editor's text lost). Each test starts the deletion on its own connection
+once the form has been checked, and lets it commit unless it waits for the
+save.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from django.db import connection, connections, transaction
+
+from newsroom.articles.admin import ArticleAdmin
+from newsroom.articles.models import Article, Author, Byline
+from newsroom.articles.tests import factories as f
+
+from .desk_helpers import account, form_data, logged_in
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _postgres_only() -> None:
+    if connections["default"].vendor != "postgresql":
+        pytest.skip("SQLite's IMMEDIATE transactions serialise the two writers")
+
+
+def _blocked_on_a_lock(timeout: float = 30) -> bool:
+    """Whether another connection waits for a row lock (polled)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                "current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return True
+        time.sleep(0.05)
+    return False
+
+
+class DeletedUncommitted:
+    """``rows`` deleted in a transaction on its own thread, committed on
+    ``commit()``: a deletion that locked its rows before the save's check."""
+
+    def __init__(self, rows) -> None:
+        self.rows = rows
+        self.opened, self.release = threading.Event(), threading.Event()
+        self.thread = threading.Thread(target=self._run)
+        self.thread.start()
+        assert self.opened.wait(timeout=30)
+
+    def _run(self) -> None:
+        try:
+            with transaction.atomic():
+                self.rows.delete()
+                self.opened.set()
+                self.release.wait(timeout=60)
+        finally:
+            connections.close_all()
+
+    def commit(self) -> None:
+        self.release.set()
+        self.thread.join(timeout=30)
+
+
+def _post_on_a_thread(client, url: str, data: dict) -> tuple[threading.Thread, dict]:
+    answer: dict = {}
+
+    def post() -> None:
+        try:
+            answer["response"] = client.post(url, data)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=post)
+    thread.start()
+    return thread, answer
+
+
+def _delete_during_save(
+    monkeypatch, client, url: str
+) -> tuple[threading.Thread, dict[str, int]]:
+    """Post ``url``'s deletion from another connection when the story's
+    save begins; it commits at once unless it waits for the save."""
+    codes: dict[str, int] = {}
+
+    def delete() -> None:
+        try:
+            codes["delete"] = client.post(url, {"post": "yes"}).status_code
+        finally:
+            connections.close_all()
+
+    deleter = threading.Thread(target=delete)
+    real_save = ArticleAdmin.save_model
+
+    def save_meanwhile(*args, **kwargs):
+        deleter.start()
+        deleter.join(timeout=0.5)  # it commits now, unless it waits for us
+        return real_save(*args, **kwargs)
+
+    monkeypatch.setattr(ArticleAdmin, "save_model", save_meanwhile)
+    return deleter, codes
+
+
+def test_an_author_deleted_while_a_story_names_them_is_never_a_500(monkeypatch):
+    """An editor adds an author to a story's byline while an administrator
+    deletes that author. The deletion waits for the save, then takes the
+    byline with the author, as deleting an author does; both answer as
+    usual, and no byline is left naming an author who is gone (it was a 500
+    at COMMIT, the editor's text lost)."""
+    _postgres_only()
+    story = f.article("A story about to get a second author")
+    leaving = f.author("Pat Leaving")
+    editor = logged_in(account("eddie", "editor"))
+    admin_user = logged_in(account("ada", "administrator"))
+    change = f"/admin/articles/article/{story.pk}/change/"
+    data = form_data(
+        editor.get(change).content.decode(),
+        body="A new paragraph the editor wrote.",
+        **{"byline_set-1-author": str(leaving.pk), "byline_set-1-position": "1"},
+    )
+    deleter, codes = _delete_during_save(
+        monkeypatch, admin_user, f"/admin/articles/author/{leaving.pk}/delete/"
+    )
+    response = editor.post(change, data)
+    deleter.join(timeout=30)
+    assert response.status_code == 302
+    assert codes == {"delete": 302}
+    assert not Author.objects.filter(pk=leaving.pk).exists()
+    assert not Byline.objects.filter(author_id=leaving.pk).exists()
+    assert Article.objects.get(pk=story.pk).body == "A new paragraph the editor wrote."
+
+
+def test_an_author_deleted_before_the_save_holds_them_is_the_forms_error():
+    """The other order: the deletion has the author when the editor's save
+    comes to them. The save waits for it, then says the author is gone,
+    keeps the editor's text in the form and saves nothing (it was a 500 at
+    COMMIT)."""
+    _postgres_only()
+    story = f.article("A story losing an author")
+    leaving = f.author("Pat Leaving")
+    editor = logged_in(account("eddie", "editor"))
+    change = f"/admin/articles/article/{story.pk}/change/"
+    data = form_data(
+        editor.get(change).content.decode(),
+        body="A paragraph nobody may lose.",
+        **{"byline_set-1-author": str(leaving.pk), "byline_set-1-position": "1"},
+    )
+    deletion = DeletedUncommitted(Author.objects.filter(pk=leaving.pk))
+    thread, answer = _post_on_a_thread(editor, change, data)
+    assert _blocked_on_a_lock()
+    deletion.commit()
+    thread.join(timeout=30)
+    page = answer["response"].content.decode()
+    assert answer["response"].status_code == 200
+    assert "This author was deleted meanwhile" in page
+    assert "A paragraph nobody may lose." in page
+    assert not Byline.objects.filter(author_id=leaving.pk).exists()
+    assert Article.objects.get(pk=story.pk).body != "A paragraph nobody may lose."
