@@ -49,7 +49,10 @@ def hold(model, pks) -> set[int]:
     check and the save otherwise broke the foreign key at COMMIT (a 500, the
     editor's text lost). SQLite's IMMEDIATE transactions already serialise
     the two, so there it is only the check."""
-    query = model.objects.filter(pk__in=list(pks)).order_by("pk").values_list("pk")
+    pks = list(pks)
+    if not pks:
+        return set()
+    query = model.objects.filter(pk__in=pks).order_by("pk").values_list("pk")
     sql, params = query.query.sql_with_params()
     if connection.vendor == "postgresql":
         sql += " FOR KEY SHARE"
@@ -216,6 +219,7 @@ class ArticleForm(CleanTextForm):
                     "This picture was deleted from the library meanwhile; "
                     "choose another (the rest of your changes are kept).",
                 )
+        self._hold_named(data)
         if self.instance.pk and data.get("based_on"):
             # The admin saves inside one transaction: locking the row here
             # makes a second save based on the same version wait for the
@@ -235,6 +239,26 @@ class ArticleForm(CleanTextForm):
                     "reload the story and apply your changes again."
                 )
         return data
+
+    def _hold_named(self, data: dict) -> None:
+        """Hold the section and tags the story names until it is saved (see
+        hold): one deleted meanwhile is the form's error."""
+        section = data.get("section")
+        if section is not None and not hold(Section, [section.pk]):
+            self.add_error(
+                "section",
+                "This section was deleted meanwhile; choose another (the rest "
+                "of your changes are kept).",
+            )
+        tags = list(data.get("tags") or [])
+        gone = {t.pk for t in tags} - hold(Tag, [t.pk for t in tags])
+        if gone:
+            names = ", ".join(t.name for t in tags if t.pk in gone)
+            self.add_error(
+                "tags",
+                f"These tags were deleted meanwhile: {names}. Take them off "
+                "(the rest of your changes are kept).",
+            )
 
     def has_changed(self) -> bool:
         # The hidden version stamp and an empty note are not edits.
@@ -522,7 +546,7 @@ class ArticleAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Section)
-class SectionAdmin(admin.ModelAdmin):
+class SectionAdmin(LockedDelete, admin.ModelAdmin):
     form = CleanTextForm
     list_display = ["name", "slug", "position"]
     list_editable = ["position"]
@@ -531,7 +555,7 @@ class SectionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
+class TagAdmin(LockedDelete, admin.ModelAdmin):
     form = CleanTextForm
     list_display = ["name", "slug"]
     search_fields = ["name"]

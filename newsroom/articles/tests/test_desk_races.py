@@ -17,7 +17,7 @@ import pytest
 from django.db import connection, connections, transaction
 
 from newsroom.articles.admin import ArticleAdmin
-from newsroom.articles.models import Article, Author, Byline
+from newsroom.articles.models import Article, Author, Byline, Tag
 from newsroom.articles.tests import factories as f
 
 from .desk_helpers import account, form_data, logged_in
@@ -164,3 +164,103 @@ def test_an_author_deleted_before_the_save_holds_them_is_the_forms_error():
     assert "A paragraph nobody may lose." in page
     assert not Byline.objects.filter(author_id=leaving.pk).exists()
     assert Article.objects.get(pk=story.pk).body != "A paragraph nobody may lose."
+
+
+def test_a_tag_deleted_while_a_story_takes_it_is_never_a_500(monkeypatch):
+    """An editor tags a story while an administrator deletes that tag with
+    'Delete selected'. The deletion waits for the save, then takes the new
+    tag off the story with the tag; both answer as usual (it was a 500 at
+    COMMIT, the editor's text lost)."""
+    _postgres_only()
+    story = f.article("A story about to be tagged", tags=("Harbour",))
+    going = f.tag("Ferries")
+    editor = logged_in(account("eddie", "editor"))
+    admin_user = logged_in(account("ada", "administrator"))
+    change = f"/admin/articles/article/{story.pk}/change/"
+    page = editor.get(change).content.decode()
+    kept = form_data(page)["tags"]
+    data = form_data(page, body="Tagged text.", tags=[kept, str(going.pk)])
+    codes: dict[str, int] = {}
+
+    def delete() -> None:
+        try:
+            codes["delete"] = admin_user.post(
+                "/admin/articles/tag/",
+                {
+                    "action": "delete_selected",
+                    "_selected_action": [going.pk],
+                    "post": "yes",
+                },
+            ).status_code
+        finally:
+            connections.close_all()
+
+    deleter = threading.Thread(target=delete)
+    real_save = ArticleAdmin.save_model
+
+    def save_meanwhile(*args, **kwargs):
+        deleter.start()
+        deleter.join(timeout=0.5)  # it commits now, unless it waits for us
+        return real_save(*args, **kwargs)
+
+    monkeypatch.setattr(ArticleAdmin, "save_model", save_meanwhile)
+    response = editor.post(change, data)
+    deleter.join(timeout=30)
+    assert response.status_code == 302
+    assert codes == {"delete": 302}
+    assert not Tag.objects.filter(pk=going.pk).exists()
+    story = Article.objects.get(pk=story.pk)
+    assert story.body == "Tagged text."
+    assert [t.name for t in story.tags.all()] == ["Harbour"]
+
+
+def test_a_section_deleted_while_a_story_moves_into_it_keeps_the_story(monkeypatch):
+    """An editor moves a story into a section while an administrator deletes
+    that section. The deletion waits for the save, then finds the story in
+    the section and refuses, naming it, as for any section with stories;
+    the story is saved in it (the save was a 500 at COMMIT, the text lost)."""
+    _postgres_only()
+    story = f.article("A story moving sections")
+    target = f.section("Ferries")
+    editor = logged_in(account("eddie", "editor"))
+    admin_user = logged_in(account("ada", "administrator"))
+    change = f"/admin/articles/article/{story.pk}/change/"
+    data = form_data(
+        editor.get(change).content.decode(),
+        body="Moved text.",
+        section=str(target.pk),
+    )
+    deleter, codes = _delete_during_save(
+        monkeypatch, admin_user, f"/admin/articles/section/{target.pk}/delete/"
+    )
+    response = editor.post(change, data)
+    deleter.join(timeout=30)
+    assert response.status_code == 302
+    assert codes == {"delete": 200}  # the page naming what protects it
+    story = Article.objects.get(pk=story.pk)
+    assert (story.section_id, story.body) == (target.pk, "Moved text.")
+
+
+def test_a_tag_deleted_before_the_save_holds_it_is_the_forms_error():
+    """The deletion has the tag when the editor's save comes to it: the save
+    waits, then says the tag is gone and keeps the editor's text."""
+    _postgres_only()
+    story = f.article("A story losing a tag")
+    going = f.tag("Ferries")
+    editor = logged_in(account("eddie", "editor"))
+    change = f"/admin/articles/article/{story.pk}/change/"
+    data = form_data(
+        editor.get(change).content.decode(),
+        body="A tagged paragraph nobody may lose.",
+        tags=[str(going.pk)],
+    )
+    deletion = DeletedUncommitted(Tag.objects.filter(pk=going.pk))
+    thread, answer = _post_on_a_thread(editor, change, data)
+    assert _blocked_on_a_lock()
+    deletion.commit()
+    thread.join(timeout=30)
+    page = answer["response"].content.decode()
+    assert answer["response"].status_code == 200
+    assert "were deleted meanwhile: Ferries" in page
+    assert "A tagged paragraph nobody may lose." in page
+    assert not Article.objects.get(pk=story.pk).tags.exists()
