@@ -12,7 +12,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db import connection, transaction
+from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -25,7 +25,7 @@ from newsroom.media.admin import ImageAdmin
 from newsroom.media.models import Image
 
 from . import admin_desk  # noqa: F401 - registers the desk's own admins
-from .admin_desk import ArticleActionForm, bulk_actions, create_preview_link
+from .admin_desk import ArticleActionForm, bulk_actions, create_preview_link, hold
 from .desk import Transition, mark_editing, others_editing
 from .forms import CleanTextForm, body_max_chars
 from .models import Article, ArticleNote, Author, Byline, Section, Tag
@@ -40,25 +40,6 @@ def can_publish(user) -> bool:
 
 def can_edit_others(user) -> bool:
     return user.has_perm("articles.edit_others_article")
-
-
-def hold(model, pks) -> set[int]:
-    """Hold these rows until the save commits, as the foreign key will
-    (PostgreSQL's FOR KEY SHARE: other saves naming them go on, a deletion
-    waits); the ids still there. A deletion committed between the form's
-    check and the save otherwise broke the foreign key at COMMIT (a 500, the
-    editor's text lost). SQLite's IMMEDIATE transactions already serialise
-    the two, so there it is only the check."""
-    pks = list(pks)
-    if not pks:
-        return set()
-    query = model.objects.filter(pk__in=pks).order_by("pk").values_list("pk")
-    sql, params = query.query.sql_with_params()
-    if connection.vendor == "postgresql":
-        sql += " FOR KEY SHARE"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return {pk for (pk,) in cursor.fetchall()}
 
 
 class LockedDelete:

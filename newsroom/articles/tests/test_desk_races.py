@@ -264,3 +264,36 @@ def test_a_tag_deleted_before_the_save_holds_it_is_the_forms_error():
     assert "were deleted meanwhile: Ferries" in page
     assert "A tagged paragraph nobody may lose." in page
     assert not Article.objects.get(pk=story.pk).tags.exists()
+
+
+@pytest.mark.parametrize("action", ["move_to_section", "add_tag"])
+def test_a_section_or_tag_deleted_after_the_action_bar_was_read(monkeypatch, action):
+    """'Move to section' and 'Add tag' read the section or tag from the
+    action bar, then change the stories; a deletion committed in between
+    made the action a 500 (the foreign key broken at COMMIT, on SQLite as
+    on PostgreSQL). Now it is the action bar's message and no story moves."""
+    from newsroom.articles import admin_desk
+    from newsroom.articles.models import Section
+
+    story = f.article("A story staying where it is")
+    chosen = f.section("Ferries") if action == "move_to_section" else f.tag("Ferries")
+    editor = logged_in(account("eddie", "editor"))
+    real_chosen = admin_desk._chosen
+
+    def deleted_meanwhile(request, name):
+        found = real_chosen(request, name)
+        type(chosen).objects.filter(pk=chosen.pk).delete()  # another request's
+        return found
+
+    monkeypatch.setattr(admin_desk, "_chosen", deleted_meanwhile)
+    field = "section" if action == "move_to_section" else "tag"
+    response = editor.post(
+        "/admin/articles/article/",
+        {"action": action, "_selected_action": [story.pk], field: chosen.pk},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "was deleted meanwhile" in response.content.decode()
+    story = Article.objects.get(pk=story.pk)
+    assert Section.objects.filter(pk=story.section_id).exists()
+    assert not story.tags.exists()
