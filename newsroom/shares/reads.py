@@ -184,6 +184,11 @@ class ReadBuffer:
             return 0
         try:
             with transaction.atomic():
+                # Spent, but a story deleted since goes with its reads: one
+                # left in broke the foreign key at COMMIT, and this flush and
+                # every retry of it then wrote nobody's reads. (One deleted
+                # after this look fails this write; the retry drops it.)
+                accepted = _alive(accepted)
                 # One order for inserts and updates alike (article, hour), so
                 # two workers flushing the same rows lock them in the same
                 # order and cannot deadlock.
@@ -218,6 +223,13 @@ class ReadBuffer:
             return
         self._last_prune = now
         prune_stats(now)
+
+
+def _alive(accepted: Counter) -> Counter:
+    """The accepted reads of articles that still exist."""
+    ids = {a for a, _ in accepted}
+    alive = set(Article.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    return Counter({key: n for key, n in accepted.items() if key[0] in alive})
 
 
 def _accept(views: dict[View, tuple[datetime, str, str]]) -> Counter:

@@ -9,6 +9,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from newsroom.articles.models import Article
 from newsroom.articles.tests import factories as f
 from newsroom.shares import reads
 from newsroom.shares.models import ReadCount, ShareVisit
@@ -89,6 +90,35 @@ def test_views_of_deleted_articles_are_dropped_not_retried(reader):
     assert reads.flush() == 1
     assert reads.buffer.pending() == 0
     assert list(ReadCount.objects.values_list("article_id", flat=True)) == [a.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_article_deleted_while_its_reads_are_written_spoils_no_flush(
+    reader, monkeypatch
+):
+    """A story deleted after the flush has accepted its views and before it
+    writes them: its reads go with it, the others' are written. The write
+    broke the foreign key at COMMIT, and every later flush of the process
+    tried the same rows again: no read of any story was written until the
+    worker ended, and then they were lost."""
+    a, gone = f.article(), f.article()
+    reader.get(a.get_absolute_url())
+    reader.get(gone.get_absolute_url())
+    real_accept, gone_pk = reads._accept, gone.pk
+
+    def deleted_meanwhile(views):
+        accepted = real_accept(views)
+        # An editor's request, between the two transactions.
+        Article.objects.filter(pk=gone_pk).delete()
+        return accepted
+
+    monkeypatch.setattr(reads, "_accept", deleted_meanwhile)
+    assert reads.flush() == 1
+    assert reads.buffer.pending() == 0
+    assert dict(ReadCount.objects.values_list("article_id", "count")) == {a.pk: 1}
+    visitor(5).get(a.get_absolute_url())
+    assert reads.flush() == 1
+    assert ReadCount.objects.get(article=a).count == 2
 
 
 def test_old_buckets_and_visits_are_pruned(settings):
