@@ -109,13 +109,31 @@ def backup(target: Path, with_secret_key: bool = False) -> dict:
         os.umask(old_umask)
 
 
+DATABASE_FILES = {"sqlite": SQLITE_FILE, "postgresql": PG_FILE}
+MANIFEST_TYPES = {"created_at": str, "database": str, "file": str, "media": bool}
+
+
 def read_manifest(source: Path) -> dict:
+    """The backup's manifest, as ``backup`` writes it, or a BackupError.
+
+    The database file is always the one ``backup`` names for its kind, in
+    ``source`` itself: a manifest cannot send a restore to another file."""
     try:
         manifest = json.loads((source / "manifest.json").read_text())
-    except (FileNotFoundError, ValueError) as exc:
+    except (OSError, ValueError) as exc:
         raise BackupError(f"{source} holds no readable manifest.json") from exc
+    if not isinstance(manifest, dict):
+        raise BackupError(f"{source}/manifest.json is not a backup's manifest")
     if manifest.get("format") != FORMAT:
         raise BackupError(f"unknown backup format {manifest.get('format')!r}")
+    for key, kind in MANIFEST_TYPES.items():
+        if not isinstance(manifest.get(key), kind):
+            raise BackupError(f"{source}/manifest.json has no valid {key!r}")
+    if DATABASE_FILES.get(manifest["database"]) != manifest["file"]:
+        raise BackupError(
+            f"{source}/manifest.json names an unknown database file "
+            f"{manifest['file']!r} for {manifest['database']!r}"
+        )
     return manifest
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import stat
 from pathlib import Path
 
@@ -103,3 +104,56 @@ def test_a_restore_that_fails_after_the_database_still_moves_the_epoch(
         "Kept in the backup"
     ]
     assert nodes.outbox_state()[1] != before
+
+
+def site_rows() -> list[tuple]:
+    return sorted(Article.objects.values_list("pk", "headline"))
+
+
+@pytest.mark.parametrize(
+    "manifest",
+    [
+        "[1]",
+        '{"format": 1}',
+        '{"format": 1, "created_at": "x", "database": "sqlite"}',
+        '{"format": 1, "created_at": "x", "database": "postgresql", "file": 5}',
+        '{"format": 1, "created_at": "x", "database": "sqlite",'
+        ' "file": "newsroom.sqlite3", "media": "yes"}',
+    ],
+)
+def test_restore_refuses_a_malformed_manifest_in_one_line(tmp_path, manifest):
+    """A manifest that is not the object backup writes (a list, a key
+    missing, a value of the wrong type) is refused with one line naming the
+    manifest, and the site is left as it was; it ended in a KeyError or
+    AttributeError traceback."""
+    f.article("Kept on the site")
+    before = site_rows()
+    target = tmp_path / "backup"
+    call_command("backup", str(target))
+    (target / "manifest.json").write_text(manifest)
+    with pytest.raises(CommandError, match="manifest"):
+        call_command("restore", str(target), "--yes", "--no-rebuild")
+    assert site_rows() == before
+
+
+@pytest.mark.parametrize("name", ["/abs/newsroom.sqlite3", "../newsroom.sqlite3"])
+def test_restore_reads_the_database_only_from_the_backup_directory(tmp_path, name):
+    """The manifest names the database file; a name with a directory in it
+    (absolute, or climbing out with ``..``) is refused before anything is
+    opened: it was opened wherever it pointed, a missing file there was
+    created empty outside the backup, and that empty database replaced the
+    site's."""
+    f.article("Kept on the site")
+    before = site_rows()
+    target = tmp_path / "backup"
+    call_command("backup", str(target))
+    manifest = json.loads((target / "manifest.json").read_text())
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    manifest["file"] = name.replace("/abs", str(outside))
+    (target / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(CommandError, match="manifest"):
+        call_command("restore", str(target), "--yes", "--no-rebuild")
+    assert site_rows() == before
+    assert list(outside.iterdir()) == []
+    assert not (tmp_path / "newsroom.sqlite3").exists()
