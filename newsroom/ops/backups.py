@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import sqlite3
+import stat
 import subprocess
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -137,6 +138,48 @@ def read_manifest(source: Path) -> dict:
     return manifest
 
 
+def _open_database(path: Path, vendor: str) -> sqlite3.Connection | None:
+    """Check the backup's database before the site's is touched: a regular
+    file, intact, with the migrations table every site has. Returns the
+    SQLite backup opened read-only (it is never created or written), or
+    None for PostgreSQL, whose archive pg_restore has listed."""
+    try:
+        regular = stat.S_ISREG(path.lstat().st_mode)
+    except OSError:
+        regular = False
+    if not regular:
+        raise BackupError(f"the backup holds no database file {path.name}")
+    if vendor == "postgresql":
+        args, env = _pg_env()
+        try:
+            _run(["pg_restore", "--list", str(path)], env)
+        except BackupError as exc:
+            raise BackupError(
+                f"the backup's database {path.name} is damaged: {exc}"
+            ) from exc
+        return None
+    # immutable: nothing is created or written beside the backup's file.
+    uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
+    copy = None
+    try:
+        copy = sqlite3.connect(uri, uri=True)
+        check = copy.execute("PRAGMA quick_check").fetchall()
+        tables = copy.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = 'django_migrations'"
+        ).fetchall()
+    except sqlite3.DatabaseError as exc:
+        if copy is not None:
+            copy.close()
+        raise BackupError(
+            f"the backup's database {path.name} is damaged: {exc}"
+        ) from exc
+    if check != [("ok",)] or not tables:
+        copy.close()
+        problem = "is damaged" if check != [("ok",)] else "holds no site's tables"
+        raise BackupError(f"the backup's database {path.name} {problem}")
+    return copy
+
+
 def restore(
     source: Path,
     with_secret_key: bool = False,
@@ -155,9 +198,9 @@ def restore(
             f"the backup is of a {manifest['database']} database, "
             f"this site uses {vendor}"
         )
+    copy = _open_database(source / manifest["file"], vendor)
     connections.close_all()
-    if vendor == "sqlite":
-        copy = sqlite3.connect(source / manifest["file"])
+    if copy is not None:
         target = sqlite3.connect(connection.settings_dict["NAME"])
         try:
             copy.backup(target)  # page by page, under the database's lock

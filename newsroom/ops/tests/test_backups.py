@@ -157,3 +157,41 @@ def test_restore_reads_the_database_only_from_the_backup_directory(tmp_path, nam
     assert site_rows() == before
     assert list(outside.iterdir()) == []
     assert not (tmp_path / "newsroom.sqlite3").exists()
+
+
+def database_file(target: Path) -> Path:
+    return target / json.loads((target / "manifest.json").read_text())["file"]
+
+
+@pytest.mark.parametrize("damage", ["missing", "garbage", "cut short", "empty"])
+def test_restore_refuses_a_backup_whose_database_is_missing_or_damaged(
+    tmp_path, damage
+):
+    """A backup whose database file is gone, is not a database, was cut
+    short or holds no tables is refused in one line before the site's
+    database is touched. A missing SQLite file was created empty and copied
+    over the site's (every article, account and comment lost, then a
+    traceback); a damaged one ended in a traceback."""
+    f.article("Kept on the site")
+    before = site_rows()
+    target = tmp_path / "backup"
+    call_command("backup", str(target))
+    db = database_file(target)
+    if damage == "missing":
+        db.unlink()
+    elif damage == "garbage":
+        db.write_bytes(b"not a database at all\n" * 4096)
+    elif damage == "cut short":
+        data = db.read_bytes()
+        db.write_bytes(data[: len(data) // 2])
+    else:
+        db.unlink()
+        if db.suffix == ".sqlite3":
+            import sqlite3
+
+            sqlite3.connect(db).close()
+        else:
+            db.write_bytes(b"")
+    with pytest.raises(CommandError, match="database"):
+        call_command("restore", str(target), "--yes", "--no-rebuild")
+    assert site_rows() == before
