@@ -32,6 +32,12 @@ SQLITE_FILE = "newsroom.sqlite3"
 PG_FILE = "newsroom.pgdump"
 
 
+# A restore copies the backup's media in beside the site's first, and swaps
+# them only once the copy is whole. Both live inside var/media itself, which
+# may be a mount or a link to storage the nodes share.
+STAGED, REPLACED = ".restore-new", ".restore-old"
+
+
 class BackupError(Exception):
     pass
 
@@ -58,6 +64,15 @@ def _run(cmd: list[str], env: dict) -> None:
     done = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise BackupError(f"{cmd[0]} failed: {done.stderr.strip()[:2000]}")
+
+
+def _restore_leftovers(folder: str, names: list[str]) -> set[str]:
+    """A restore's copy or replaced media, if one was cut off, are not media."""
+    return (
+        {STAGED, REPLACED} & set(names)
+        if folder == str(Path(settings.MEDIA_ROOT))
+        else set()
+    )
 
 
 def backup(target: Path, with_secret_key: bool = False) -> dict:
@@ -92,7 +107,11 @@ def backup(target: Path, with_secret_key: bool = False) -> dict:
         media = Path(settings.MEDIA_ROOT)
         if media.is_dir():
             shutil.copytree(
-                media, target / "media", symlinks=True, copy_function=shutil.copyfile
+                media,
+                target / "media",
+                symlinks=True,
+                copy_function=shutil.copyfile,
+                ignore=_restore_leftovers,
             )
         if with_secret_key:
             (target / "secret_key").write_text(settings.SECRET_KEY)
@@ -180,6 +199,60 @@ def _open_database(path: Path, vendor: str) -> sqlite3.Connection | None:
     return copy
 
 
+def _check_media(media: Path) -> None:
+    """Only plain folders and files: a link would be served by nginx (which
+    follows it out of var/media), a pipe hangs the copy, a device fills it."""
+    if media.is_symlink() or not media.is_dir():
+        raise BackupError("the backup's media folder is missing")
+    for folder, dirs, files in os.walk(media):
+        for name in dirs + files:
+            mode = (Path(folder) / name).lstat().st_mode
+            if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+                where = os.path.relpath(os.path.join(folder, name), media)
+                raise BackupError(
+                    f"the backup's media hold {where!r}, which is not a plain "
+                    f"file or folder (a link, a pipe or a device)"
+                )
+
+
+def _first_failure(exc: OSError | shutil.Error) -> str:
+    if isinstance(exc, shutil.Error) and exc.args and isinstance(exc.args[0], list):
+        failures = exc.args[0]
+        more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+        return f"{failures[0][-1]}{more}"
+    return str(exc)
+
+
+def _stage_media(source: Path, media: Path) -> Path:
+    _check_media(source)
+    staged = media / STAGED
+    try:
+        media.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(staged, ignore_errors=True)  # a failed restore's
+        shutil.copytree(source, staged, symlinks=True)
+    except (OSError, shutil.Error) as exc:
+        shutil.rmtree(staged, ignore_errors=True)
+        raise BackupError(
+            f"the backup's media could not be copied (nothing was replaced): "
+            f"{_first_failure(exc)}"
+        ) from exc
+    return staged
+
+
+def _swap_media(media: Path, staged: Path) -> None:
+    """The site's media become the staged copy: renames only, no copying."""
+    old = media / REPLACED
+    shutil.rmtree(old, ignore_errors=True)
+    old.mkdir()
+    for entry in list(media.iterdir()):
+        if entry.name not in (STAGED, REPLACED):
+            entry.rename(old / entry.name)
+    for entry in list(staged.iterdir()):
+        entry.rename(media / entry.name)
+    staged.rmdir()
+    shutil.rmtree(old)
+
+
 def restore(
     source: Path,
     with_secret_key: bool = False,
@@ -187,10 +260,13 @@ def restore(
 ) -> dict:
     """Replace the database and var/media with the backup's.
 
-    ``database_restored`` runs as soon as the database is replaced, before
-    media are copied: what must follow a new database (the search epoch)
-    follows it even if the rest fails. A failure after that is a
-    BackupError that says the database was restored."""
+    Everything that can be checked and copied first is: the manifest, the
+    database file, the media (copied into var/media beside the site's) and
+    the secret key, so a broken or hostile backup leaves the site as it was.
+    ``database_restored`` runs as soon as the database is replaced: what
+    must follow a new database (the search epoch) follows it even if the
+    rest fails. A failure after that is a BackupError that says the
+    database was restored."""
     manifest = read_manifest(source)
     vendor = connection.vendor
     if manifest["database"] != vendor:
@@ -198,45 +274,59 @@ def restore(
             f"the backup is of a {manifest['database']} database, "
             f"this site uses {vendor}"
         )
-    copy = _open_database(source / manifest["file"], vendor)
-    connections.close_all()
-    if copy is not None:
-        target = sqlite3.connect(connection.settings_dict["NAME"])
+    key = None
+    if with_secret_key and manifest.get("secret_key"):
         try:
-            copy.backup(target)  # page by page, under the database's lock
-        finally:
-            target.close()
+            key = (source / "secret_key").read_text()
+        except (OSError, ValueError) as exc:
+            raise BackupError(f"the backup's secret key is unreadable: {exc}") from exc
+    copy = _open_database(source / manifest["file"], vendor)
+    media = Path(settings.MEDIA_ROOT)
+    staged = None
+    try:
+        if manifest["media"]:
+            staged = _stage_media(source / "media", media)
+    except BackupError:
+        if copy is not None:
             copy.close()
-    else:
-        args, env = _pg_env()
-        name = connection.settings_dict["NAME"]
-        _run(
-            ["pg_restore", "--clean", "--if-exists", "--no-owner", "--no-privileges"]
-            + args
-            + [
-                "--single-transaction",
-                "--dbname",
-                name,
-                str(source / manifest["file"]),
-            ],
-            env,
-        )
+        raise
+    connections.close_all()
+    try:
+        if copy is not None:
+            target = sqlite3.connect(connection.settings_dict["NAME"])
+            try:
+                copy.backup(target)  # page by page, under the database's lock
+            finally:
+                target.close()
+                copy.close()
+        else:
+            args, env = _pg_env()
+            name = connection.settings_dict["NAME"]
+            _run(
+                ["pg_restore", "--clean", "--if-exists", "--no-owner"]
+                + ["--no-privileges"]
+                + args
+                + ["--single-transaction", "--dbname", name]
+                + [str(source / manifest["file"])],
+                env,
+            )
+    except (BackupError, sqlite3.Error) as exc:
+        if staged is not None:
+            shutil.rmtree(staged, ignore_errors=True)
+        raise BackupError(f"the database was not restored: {exc}") from exc
     if database_restored is not None:
         database_restored()
     try:
-        media = Path(settings.MEDIA_ROOT)
-        if manifest.get("media"):
-            if media.exists():
-                shutil.rmtree(media)
-            shutil.copytree(source / "media", media, symlinks=True)
-        if with_secret_key and manifest.get("secret_key"):
+        if staged is not None:
+            _swap_media(media, staged)
+        if key is not None:
             key_file = Path(settings.VAR_DIR) / "secret_key"
             fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as handle:
-                handle.write((source / "secret_key").read_text())
+                handle.write(key)
     except (OSError, shutil.Error) as exc:
         raise BackupError(
             f"the database was restored, but the media or the secret key were "
-            f"not: {exc}"
+            f"not: {_first_failure(exc)}"
         ) from exc
     return manifest

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import stat
 from pathlib import Path
 
@@ -79,27 +81,28 @@ def test_restore_refuses_a_directory_without_a_manifest(tmp_path):
 def test_a_restore_that_fails_after_the_database_still_moves_the_epoch(
     tmp_path, settings
 ):
-    """The backup's media folder is missing (a copy cut short): the restore
-    replaces the database, then fails copying media. The search epoch moved
-    only after the whole restore, so every node kept its index of the old
-    database in silence, and the command ended in a traceback. Now the epoch
-    moves as soon as the database is replaced, and the failure is one
+    """The secret key cannot be written (its path is taken by a folder):
+    the restore has replaced the database, then fails. The search epoch
+    moved only after the whole restore, so every node kept its index of the
+    old database in silence, and the command ended in a traceback. Now the
+    epoch moves as soon as the database is replaced, and the failure is one
     clear line."""
-    import shutil
-
     from newsroom.search import nodes
 
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.VAR_DIR = tmp_path / "var"
     (tmp_path / "media").mkdir()
     (tmp_path / "media" / "a.txt").write_text("a picture")
     f.article("Kept in the backup")
     target = tmp_path / "backup"
-    call_command("backup", str(target))
-    shutil.rmtree(target / "media")
+    call_command("backup", str(target), "--with-secret-key")
+    (tmp_path / "var" / "secret_key").mkdir(parents=True)
     before = nodes.new_epoch()
     f.article("Written after the backup")
-    with pytest.raises(CommandError, match="media"):
-        call_command("restore", str(target), "--yes", "--no-rebuild")
+    with pytest.raises(CommandError, match="database was restored"):
+        call_command(
+            "restore", str(target), "--yes", "--no-rebuild", "--with-secret-key"
+        )
     assert [h for (h,) in Article.objects.values_list("headline")] == [
         "Kept in the backup"
     ]
@@ -195,3 +198,80 @@ def test_restore_refuses_a_backup_whose_database_is_missing_or_damaged(
     with pytest.raises(CommandError, match="database"):
         call_command("restore", str(target), "--yes", "--no-rebuild")
     assert site_rows() == before
+
+
+def hostile_media(target: Path, kind: str, outside: Path) -> None:
+    media = target / "media"
+    if kind == "media folder missing":
+        shutil.rmtree(media)
+    elif kind == "symlink to a file outside":
+        (media / "r").mkdir(exist_ok=True)
+        (media / "r" / "key.jpg").symlink_to(outside / "secret.txt")
+    elif kind == "symlink to a folder outside":
+        (media / "r").mkdir(exist_ok=True)
+        (media / "r" / "root").symlink_to(outside)
+    elif kind == "named pipe":
+        os.mkfifo(media / "originals" / "zz.jpg")
+    elif kind == "device node":
+        try:
+            os.mknod(
+                media / "originals" / "zero.jpg", stat.S_IFCHR | 0o600, os.makedev(1, 3)
+            )
+        except PermissionError:
+            pytest.skip("making a device node needs root")
+    elif kind == "secret key missing":
+        (target / "secret_key").unlink()
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "media folder missing",
+        "symlink to a file outside",
+        "symlink to a folder outside",
+        "named pipe",
+        "device node",
+        "secret key missing",
+    ],
+)
+def test_restore_refuses_hostile_or_broken_media_and_leaves_the_site_whole(
+    tmp_path, settings, kind
+):
+    """A backup whose media folder is missing, or holds a symlink (nginx
+    serves var/media/r/ and follows links: a link to / would publish the
+    machine's files) or anything but plain files and folders (a named pipe
+    hung the copy; a device node such as /dev/zero filled the disk), or
+    whose secret key is missing, is refused in one line before anything is
+    replaced: the site's database, media and key are as they were. The
+    restore replaced the database first, then deleted var/media and failed
+    half way through copying, or copied the links as they were."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.VAR_DIR = tmp_path / "var"
+    settings.VAR_DIR.mkdir()
+    (settings.VAR_DIR / "secret_key").write_text("the site's key")
+    originals = tmp_path / "media" / "originals"
+    originals.mkdir(parents=True)
+    (originals / "a.jpg").write_bytes(b"in the backup")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("not for readers")
+    f.article("Kept in the backup")
+    target = tmp_path / "backup"
+    call_command("backup", str(target), "--with-secret-key")
+    hostile_media(target, kind, outside)
+    f.article("Written after the backup")
+    (originals / "a.jpg").write_bytes(b"the site's own")
+    (originals / "b.jpg").write_bytes(b"uploaded after the backup")
+    site = site_rows()
+    with pytest.raises(CommandError, match="media|secret key"):
+        call_command(
+            "restore", str(target), "--yes", "--no-rebuild", "--with-secret-key"
+        )
+    assert site_rows() == site
+    assert sorted(p.name for p in (tmp_path / "media").rglob("*")) == [
+        "a.jpg",
+        "b.jpg",
+        "originals",
+    ]
+    assert (originals / "a.jpg").read_bytes() == b"the site's own"
+    assert (settings.VAR_DIR / "secret_key").read_text() == "the site's key"
