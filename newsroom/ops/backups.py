@@ -60,10 +60,11 @@ def _pg_env() -> tuple[list[str], dict]:
     return args, env
 
 
-def _run(cmd: list[str], env: dict) -> None:
+def _run(cmd: list[str], env: dict) -> str:
     done = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise BackupError(f"{cmd[0]} failed: {done.stderr.strip()[:2000]}")
+    return done.stdout
 
 
 def _restore_leftovers(folder: str, names: list[str]) -> set[str]:
@@ -253,6 +254,54 @@ def _swap_media(media: Path, staged: Path) -> None:
     shutil.rmtree(old)
 
 
+def _applied_migrations(path: Path, copy: sqlite3.Connection | None) -> set:
+    """(app, name) of every migration applied in the backup's database."""
+    if copy is not None:
+        return set(copy.execute("SELECT app, name FROM django_migrations"))
+    args, env = _pg_env()
+    dump = _run(
+        ["pg_restore", "--data-only", "--table=django_migrations", "--file=-"]
+        + [str(path)],
+        env,
+    )
+    applied, rows = set(), False
+    for line in dump.splitlines():
+        if line.startswith("COPY ") and "django_migrations" in line:
+            columns = line[line.index("(") + 1 : line.index(")")].split(", ")
+            app, name, rows = columns.index("app"), columns.index("name"), True
+        elif line == "\\.":
+            rows = False
+        elif rows:
+            fields = line.split("\t")
+            applied.add((fields[app], fields[name]))
+    return applied
+
+
+def _refuse_a_newer_schema(path: Path, copy: sqlite3.Connection | None) -> None:
+    """A backup taken by a newer release has migrations this code does not
+    know; restored, this code would run on a schema it cannot read."""
+    from django.db.migrations.loader import MigrationLoader
+
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    known = set(loader.disk_migrations)
+    for migration in loader.disk_migrations.values():
+        known.update(migration.replaces or ())  # squashed away since
+    try:
+        applied = _applied_migrations(path, copy)
+    except (BackupError, sqlite3.Error) as exc:
+        raise BackupError(f"the backup's migrations are unreadable: {exc}") from exc
+    if not applied:
+        raise BackupError(f"the backup's database {path.name} holds no site's tables")
+    newer = sorted(f"{app}.{name}" for app, name in applied - known)
+    if newer:
+        more = f" and {len(newer) - 3} more" if len(newer) > 3 else ""
+        raise BackupError(
+            f"the backup is of a newer release: its database has migrations "
+            f"this code does not know ({', '.join(newer[:3])}{more}); restore it "
+            f"with that release"
+        )
+
+
 def restore(
     source: Path,
     with_secret_key: bool = False,
@@ -284,6 +333,7 @@ def restore(
     media = Path(settings.MEDIA_ROOT)
     staged = None
     try:
+        _refuse_a_newer_schema(source / manifest["file"], copy)
         if manifest["media"]:
             staged = _stage_media(source / "media", media)
     except BackupError:
