@@ -36,3 +36,64 @@ def test_result_pages_reflow_at_320_css_pixels(
         assert sizes["pager"] <= sizes["client"], (width, sizes)
     finally:
         context.close()
+
+
+def _contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two computed ``rgb(...)`` colours."""
+
+    def luminance(color: str) -> float:
+        parts = color[color.index("(") + 1 : color.index(")")].split(",")
+        channels = []
+        for value in parts[:3]:
+            c = float(value) / 255
+            channels.append(c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4)
+        r, g, b_ = channels
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b_
+
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+@pytest.mark.parametrize("forced_colors", ["none", "active"])
+def test_the_suggestion_chosen_with_the_arrow_keys_is_visibly_marked(
+    browser, live_server, search_backend, index_now, forced_colors
+):
+    """WCAG 2.4.7 and 1.4.11: a keyboard reader who presses Down in the header
+    box sees which suggestion Enter will open: the marked option has an
+    outline at least 2 px wide, or a background with 3:1 contrast against the
+    list, in ordinary colours and in forced colours (Windows High Contrast),
+    where backgrounds are replaced."""
+    f.article("Raqqa rebuilding fund approved", body="Money for Raqqa.")
+    f.article("Raqqa's old city wall breached", body="The wall fell.")
+    index_now()
+    context = browser.new_context(forced_colors=forced_colors)
+    try:
+        tab = context.new_page()
+        tab.set_default_timeout(15000)
+        tab.goto(live_server.url + "/")
+        box = tab.get_by_label("Search for keyword")
+        box.click()
+        box.press_sequentially("raq", delay=40)
+        tab.locator("#search-suggest li").nth(1).wait_for()
+        box.press("ArrowDown")
+        marked = tab.locator("#search-suggest li[aria-selected=true]")
+        assert marked.count() == 1
+        assert box.get_attribute("aria-activedescendant") == marked.get_attribute("id")
+        looks = tab.evaluate(
+            """() => {
+                const style = e => getComputedStyle(e);
+                const on = document.querySelector(
+                    '#search-suggest li[aria-selected=true]');
+                const list = document.getElementById('search-suggest');
+                const s = style(on);
+                const bg = s.backgroundColor === 'rgba(0, 0, 0, 0)'
+                    ? style(list).backgroundColor : s.backgroundColor;
+                return {outline: s.outlineStyle, width: parseFloat(s.outlineWidth),
+                        background: bg, list: style(list).backgroundColor};
+            }"""
+        )
+        outlined = looks["outline"] not in ("none", "hidden") and looks["width"] >= 2
+        shaded = _contrast(looks["background"], looks["list"]) >= 3
+        assert outlined or shaded, looks
+    finally:
+        context.close()
