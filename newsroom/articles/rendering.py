@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import markdown
 import nh3
 
+from newsroom.core.text import no_overrides
 from newsroom.media.html import figure
 from newsroom.media.models import Image
 
@@ -176,10 +177,11 @@ def render_markdown(text: str) -> str:
     """Render Markdown to HTML that keeps paragraphs and quotes and nothing unsafe.
 
     Raw HTML inside the Markdown goes through the same sanitiser, so a pasted
-    ``<script>`` or ``onclick`` never reaches a reader. Library pictures
+    ``<script>`` or ``onclick`` never reaches a reader, and bidi overrides
+    are dropped (rows stored before ``clean_text`` dropped them). Library pictures
     (``![alt](image:42)``) become figures with srcset, made by us.
     """
-    source, plain = tame(text or "")
+    source, plain = tame(no_overrides(text or ""))
     html_text = markdown.markdown(
         source, extensions=["sane_lists"], output_format="html"
     )

@@ -23,6 +23,17 @@ _CONTROL_INLINE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 # round everything after it (an author's name reversed the whole byline).
 # The marks (LRM, RLM, ALM), which open nothing, stay.
 _BIDI_INLINE = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# In multi-line text (a body, a caption) the overrides alone: LRO and RLO
+# show the letters after them in the other order, so a link's words can read
+# as an address they do not say. Right-to-left prose keeps its marks,
+# embeddings and isolates, which turn no letters round, and a paragraph ends
+# any left open.
+_BIDI_OVERRIDE = re.compile("[\u202d\u202e]")
+
+
+def no_overrides(text: str) -> str:
+    """``text`` without bidi overrides (LRO, RLO)."""
+    return _BIDI_OVERRIDE.sub("", text)
 
 
 # Combining marks kept in a row: real spellings stack two to four (pointed
@@ -77,15 +88,16 @@ def clean_text(text: str, *, multiline: bool = True) -> str:
     MAX_MARKS combining marks in a row (``few_marks``).
 
     In multi-line text, tab and newline stay; every other line break becomes
-    a newline. In a one-line field every control character, newlines
-    included, becomes a space, runs of whitespace one space, and bidi
+    a newline, and bidi overrides are dropped (``no_overrides``). In a
+    one-line field every control character, newlines included, becomes a
+    space, runs of whitespace one space, and bidi
     embeddings, overrides and isolates are dropped.
     """
     if not text:
         return text
     text = _BREAKS.sub("\n", text)
     if multiline:
-        text = _CONTROL.sub("", text)
+        text = _BIDI_OVERRIDE.sub("", _CONTROL.sub("", text))
         return few_marks(unicodedata.normalize("NFC", text))
     text = _BIDI_INLINE.sub("", _CONTROL_INLINE.sub(" ", text))
     return " ".join(few_marks(unicodedata.normalize("NFC", text)).split())

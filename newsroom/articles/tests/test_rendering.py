@@ -8,6 +8,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from newsroom.articles.rendering import MAX_MARKUP_PER_BLOCK, balance, render_markdown
+from newsroom.core.text import clean_text
 
 # Lines of Python executed per character of input, at most (ordinary articles
 # run about 4), plus a constant for Markdown's own setup.
@@ -97,3 +98,20 @@ def test_a_link_whose_words_name_another_site_shows_where_it_goes():
         "[desk@example.org](mailto:desk@example.org)",
     ):
         assert "[" not in render_markdown(body), body
+
+
+def test_bidi_overrides_cannot_turn_a_body_round():
+    """U+202E (right-to-left override) shows the letters after it backwards:
+    an imported body's link "\u202emoc.knab//:sptth" reads on the page as
+    "https://bank.com" while it says something else, and the check above
+    (does the label read as another host?) saw only the reversed letters.
+    Overrides (LRO, RLO) are dropped from bodies when rendered and when
+    cleaned on save; right-to-left prose keeps its marks, embeddings and
+    isolates, which turn no letters round."""
+    body = "Sign in at [\u202emoc.knab//:sptth\u202c](https://evil.example/x)."
+    html = render_markdown(body)
+    assert "\u202e" not in html and "\u202d" not in render_markdown("a\u202db")
+    hebrew = "\u05e9\u05dc\u05d5\u05dd \u200f(\u2067\u05e2\u05d5\u05dc\u05dd\u2069)"
+    assert hebrew in render_markdown(hebrew)
+    assert clean_text("one\u202eeno\n\u202dtwo") == "oneeno\ntwo"
+    assert clean_text(hebrew) == hebrew
