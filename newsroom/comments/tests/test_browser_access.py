@@ -161,3 +161,61 @@ def test_a_page_on_another_origin_cannot_post_a_comment(page, live_server):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def _focused(page) -> dict:
+    return page.evaluate(
+        """() => { const el = document.activeElement;
+                   return {id: el.id, tag: el.tagName,
+                           text: (el.textContent || '').trim()}; }"""
+    )
+
+
+def test_a_refused_comment_puts_the_focus_on_the_first_field_in_error(
+    page, live_server
+):
+    """WCAG 3.3.1 and 4.1.3: after a post refused for a missing name, the page
+    comes back with the focus in the name field, whose description is the
+    error, so a screen reader says what is wrong at once; the comment as
+    typed is still there."""
+    from newsroom.comments.confirmation import answer_for
+
+    a = f.article("Ferry timetable changes", comment_moderation="none")
+    page.goto(live_server.url + a.get_absolute_url())
+    page.fill("#id_body", "The early ferry matters to commuters.")
+    token = page.input_value("input[name=token]")
+    page.fill("#id_code", answer_for(token, a.pk))
+    page.locator(".comment-form__submit").focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.locator("#name-error").wait_for()
+    wait_until(page, "() => document.activeElement.id === 'id_name'")
+    assert page.locator("#id_name").get_attribute("aria-invalid") == "true"
+    described = page.locator("#id_name").get_attribute("aria-describedby")
+    assert "name" in page.locator(f"#{described}").inner_text().lower()
+    assert page.input_value("#id_body") == "The early ferry matters to commuters."
+    assert Comment.objects.count() == 0
+
+
+def test_a_refusal_for_the_whole_form_puts_the_focus_on_its_message(
+    page, live_server, settings
+):
+    """A refusal that belongs to no one field (sent too soon after the form
+    was shown) is focused itself: the reader hears it, then tabs on to the
+    fields, which keep what was typed."""
+    settings.NEWSROOM_COMMENTS_MIN_FILL_SECONDS = 3600
+    from newsroom.comments.confirmation import answer_for
+
+    a = f.article("Bridge repairs", comment_moderation="none")
+    page.goto(live_server.url + a.get_absolute_url())
+    page.fill("#id_name", "Quick Reader")
+    page.fill("#id_body", "Faster repairs please.")
+    token = page.input_value("input[name=token]")
+    page.fill("#id_code", answer_for(token, a.pk))
+    with page.expect_navigation():
+        page.locator(".comment-form__submit").click()
+    page.locator("#comment-form-errors").wait_for()
+    wait_until(page, "() => document.activeElement.id === 'comment-form-errors'")
+    assert _focused(page)["text"] == page.inner_text("#comment-form-errors").strip()
+    assert page.input_value("#id_name") == "Quick Reader"
+    assert Comment.objects.count() == 0

@@ -34,3 +34,24 @@
     });
   });
 })();
+
+// After a refused post the page comes back with the form as typed. The focus
+// goes to what went wrong: a message for the whole form, or else the first
+// field in error (described by its message), so a screen reader says it at
+// once and the reader is where to put it right. The action's #comment-form
+// brings a reader without scripts to the form; with scripts it is dropped
+// when the form is sent, since the browser's move to a fragment runs after
+// this script and would take the focus back to the page.
+(function () {
+  "use strict";
+  var form = document.getElementById("comment-form");
+  if (!form) return;
+  form.addEventListener("submit", function () {
+    form.action = form.action.split("#")[0];
+  });
+  var first = form.querySelector(
+    "#comment-form-notice, #comment-form-errors, [aria-invalid=true]");
+  if (!first) return;
+  if (!/^(INPUT|TEXTAREA)$/.test(first.tagName)) first.setAttribute("tabindex", "-1");
+  first.focus();
+})();
