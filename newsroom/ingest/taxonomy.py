@@ -97,10 +97,25 @@ class Names:
                     name = f"{name} ({slug})"[: len(name) + len(slug) + 3]
                 names_used.add(name)
                 rows.append(model(slug=slug, name=name))
-            model.objects.bulk_create(rows)
+            # Another import may make the same names at the same moment: its
+            # rows are the ones wanted (PostgreSQL waits for it to commit,
+            # then inserts nothing), and both imports go on with them.
+            model.objects.bulk_create(rows, ignore_conflicts=True)
             found.update(
                 model.objects.filter(slug__in=list(missing)).values_list("slug", "id")
             )
+            if unique_name:  # taken under another slug meanwhile: reuse it
+                names = {row.slug: row.name for row in rows if row.slug not in found}
+                by_name = dict(
+                    model.objects.filter(name__in=list(names.values())).values_list(
+                        "name", "id"
+                    )
+                )
+                found.update(
+                    (slug, by_name[name])
+                    for slug, name in names.items()
+                    if name in by_name
+                )
         cache.update(found)
 
     def section_id(self, record: Record) -> int:

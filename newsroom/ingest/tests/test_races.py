@@ -1,0 +1,100 @@
+"""Two imports at once, naming the same new section, tag and author."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+from django.db import connection, connections, transaction
+
+from newsroom.articles.models import Article, Author, Section, Tag
+
+from .conftest import import_articles
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _story(n: int, source: str) -> dict:
+    return {
+        "id": f"{source}-{n}",
+        "title": f"Ferry story {n} from {source}",
+        "body": f"Paragraph of story {n}.\n\nAnother.",
+        "published": "2024-05-01T10:00:00Z",
+        "category": "Harbour news",
+        "tags": ["Night ferries"],
+        "author": "Kit Lowe",
+        "source": source,
+    }
+
+
+def _blocked_on_a_lock(timeout: float = 30) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                "current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return True
+        time.sleep(0.05)
+    return False
+
+
+def _on_a_thread(target) -> tuple[threading.Thread, dict]:
+    out: dict = {}
+
+    def run() -> None:
+        try:
+            out["run"] = target()
+        except Exception as exc:  # the test reads it
+            out["error"] = exc
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, out
+
+
+def test_two_imports_making_the_same_names_at_once_both_write(tmp_path):
+    """Two feeds imported at once each bring a story in a new section, with
+    a new tag and a new author of the same names. The second waits for the
+    first's batch to commit, then uses the rows it made: both stories are
+    written, under one section, one tag and one author. The second import
+    ended in a traceback (IntegrityError on the slug), its story not
+    written; in a batch of several, every record was written again one by
+    one."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's IMMEDIATE transactions serialise the two imports")
+    first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    first.write_text(json.dumps(_story(1, "Feed A")) + "\n")
+    second.write_text(json.dumps(_story(2, "Feed B")) + "\n")
+    opened, release = threading.Event(), threading.Event()
+
+    def first_batch_still_open():
+        with transaction.atomic():  # the first import's batch, not committed
+            run = import_articles(first)
+            opened.set()
+            release.wait(timeout=60)
+        return run
+
+    holder, held = _on_a_thread(first_batch_still_open)
+    assert opened.wait(timeout=60)
+    importer, other = _on_a_thread(lambda: import_articles(second))
+    assert _blocked_on_a_lock()
+    release.set()
+    holder.join(timeout=60)
+    importer.join(timeout=60)
+    assert "error" not in held and "error" not in other, other.get("error")
+    assert other["run"].bad_lines == []
+    assert Article.objects.count() == 2
+    assert list(Section.objects.values_list("name", flat=True)) == ["Harbour news"]
+    assert list(Tag.objects.values_list("name", flat=True)) == ["Night ferries"]
+    assert list(Author.objects.values_list("name", flat=True)) == ["Kit Lowe"]
+    for story in Article.objects.all():
+        assert story.section.name == "Harbour news"
+        assert [t.name for t in story.tags.all()] == ["Night ferries"]
+        assert [a.name for a in story.authors.all()] == ["Kit Lowe"]
