@@ -77,9 +77,37 @@ def _restore_leftovers(folder: str, names: list[str]) -> set[str]:
 
 
 def backup(target: Path, with_secret_key: bool = False) -> dict:
-    """Write a backup into ``target`` (new or empty); returns the manifest."""
-    if target.exists() and any(target.iterdir()):
-        raise BackupError(f"{target} is not empty")
+    """Write a backup into ``target`` (new or empty); returns the manifest.
+
+    A backup that fails leaves nothing in ``target`` (which is removed if
+    this made it): no partial copy to be taken for a backup."""
+    try:
+        if target.exists() and any(target.iterdir()):
+            raise BackupError(f"{target} is not empty")
+    except OSError as exc:
+        raise BackupError(f"the backup into {target} failed: {exc}") from exc
+    made = not target.exists()
+    try:
+        return _write_backup(target, with_secret_key)
+    except (BackupError, OSError, shutil.Error, sqlite3.Error) as exc:
+        _remove_partial(target, made)
+        detail = exc if isinstance(exc, BackupError) else _first_failure(exc)
+        raise BackupError(f"the backup into {target} failed: {detail}") from exc
+
+
+def _remove_partial(target: Path, made: bool) -> None:
+    if not target.is_dir():
+        return
+    for entry in target.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+    if made:
+        target.rmdir()
+
+
+def _write_backup(target: Path, with_secret_key: bool) -> dict:
     _private_dir(target)
     old_umask = os.umask(0o077)
     try:
@@ -216,7 +244,7 @@ def _check_media(media: Path) -> None:
                 )
 
 
-def _first_failure(exc: OSError | shutil.Error) -> str:
+def _first_failure(exc: Exception) -> str:
     if isinstance(exc, shutil.Error) and exc.args and isinstance(exc.args[0], list):
         failures = exc.args[0]
         more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""

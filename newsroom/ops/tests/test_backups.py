@@ -304,3 +304,32 @@ def test_restore_refuses_a_backup_of_a_newer_version(tmp_path):
         call_command("restore", str(target), "--yes", "--no-rebuild")
     assert site_rows() == before
     assert nodes.outbox_state()[1] == epoch
+
+
+@pytest.mark.parametrize("where", ["a file", "under a file", "media with a pipe"])
+def test_a_backup_that_cannot_be_written_fails_in_one_line_and_leaves_nothing(
+    tmp_path, settings, where
+):
+    """A backup whose target is a file, or sits under one, or whose media
+    cannot be copied (a named pipe in var/media), fails with one line and
+    exit 1, and leaves no partial backup behind to be mistaken for one (or
+    to make the next run refuse a non-empty folder). It ended in a
+    NotADirectoryError or shutil.Error traceback (on a full disk, one line
+    per file not copied)."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    (tmp_path / "media").mkdir()
+    (tmp_path / "media" / "a.jpg").write_bytes(b"a picture")
+    target = tmp_path / "backup"
+    if where == "a file":
+        target.write_text("not a folder")
+    elif where == "under a file":
+        (tmp_path / "file").write_text("not a folder")
+        target = tmp_path / "file" / "backup"
+    else:
+        os.mkfifo(tmp_path / "media" / "pipe")
+    with pytest.raises(CommandError, match=r"^the backup (into|of) .* failed"):
+        call_command("backup", str(target))
+    if where == "media with a pipe":
+        assert not target.exists()
+    else:
+        assert not (tmp_path / "file" / "backup").exists()
