@@ -17,9 +17,15 @@ a layer this needs none of).
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
 import io
 import re
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -133,12 +139,43 @@ def render(image: Image, spec: Spec, ext: str) -> bytes:
     return buf.getvalue()
 
 
+# Renders one process runs at once: a 50-megapixel original is ~200 MB
+# decoded, and a crowd (a fresh deployment, a bot walking every size) asks
+# for many at the same moment.
+RENDERS_AT_ONCE = 2
+_renders = threading.BoundedSemaphore(RENDERS_AT_ONCE)
+# One rendition is made by one thread of one process on this machine at a
+# time: an flock on one of a fixed set of lock files (by the name's hash, so
+# the files stay few); whoever waited finds the file made.
+LOCK_STRIPES = 64
+
+
+@contextlib.contextmanager
+def _making(name: str) -> Iterator[None]:
+    folder = Path(settings.VAR_DIR) / "locks" / "renditions"
+    folder.mkdir(parents=True, exist_ok=True)
+    stripe = int(hashlib.sha256(name.encode()).hexdigest()[:8], 16) % LOCK_STRIPES
+    with open(folder / f"{stripe:02d}.lock", "a+b") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def ensure(image: Image, spec: Spec, ext: str) -> str:
-    """The rendition's storage name, made and stored first if it is missing."""
+    """The rendition's storage name, made and stored first if it is missing
+    (once, however many ask at the same time)."""
     name = storage_name(image, spec, ext)
-    if not default_storage.exists(name):
-        saved = default_storage.save(name, ContentFile(render(image, spec, ext)))
-        if saved != name:  # another process made it meanwhile: keep theirs
+    if default_storage.exists(name):
+        return name
+    with _making(name):
+        if default_storage.exists(name):  # made while this one waited
+            return name
+        with _renders:
+            data = render(image, spec, ext)
+        saved = default_storage.save(name, ContentFile(data))
+        if saved != name:  # another machine made it meanwhile: keep theirs
             default_storage.delete(saved)
     return name
 
