@@ -94,3 +94,31 @@ def test_a_network_button_counts_and_goes_to_the_network(browser, live_server):
         )
     finally:
         context.close()
+
+
+def test_each_counter_says_what_it_counts_to_a_screen_reader(browser, live_server):
+    """WCAG 1.3.1 and 2.4.6: a button's accessible name is its visible text
+    and what the number counts ("Facebook (2) shares", "Email (1) share"),
+    not a bare "(2)"; after Copy link counts, its name follows the new count."""
+    a = f.article("A story to count")
+    ShareCount.objects.create(article=a, network="facebook", count=2)
+    ShareCount.objects.create(article=a, network="email", count=1)
+    context = browser.new_context(user_agent=UA)
+    context.grant_permissions(
+        ["clipboard-read", "clipboard-write"], origin=live_server.url
+    )
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    try:
+        page.goto(live_server.url + a.get_absolute_url())
+        bar = page.get_by_role("region", name="Share")
+        for name in ("Facebook (2) shares", "Email (1) share", "Copy link (0) shares"):
+            assert bar.get_by_role("button", name=name, exact=True).count() == 1, name
+        assert page.locator(".share__button--facebook .share__count").inner_text() == (
+            "(2)"
+        )
+        with page.expect_response(lambda r: "/share/copy/" in r.url):
+            bar.get_by_role("button", name="Copy link (0) shares").click()
+        bar.get_by_role("button", name="Copy link (1) share", exact=True).wait_for()
+    finally:
+        context.close()

@@ -26,6 +26,7 @@
     var bar = form.closest("[data-share]");
     var status = bar && bar.querySelector("[data-share-status]");
     var count = form.querySelector("[data-count]");
+    var unit = form.querySelector("[data-count-unit]");
     var token = form.querySelector("input[name=csrfmiddlewaretoken]");
     form.addEventListener("submit", function (event) {
       event.preventDefault();
@@ -49,6 +50,7 @@
         return response.json();
       }).then(function (data) {
         if (count) { count.textContent = "(" + data.count + ")"; }
+        if (unit) { unit.textContent = data.count === 1 ? " share" : " shares"; }
         form.setAttribute("data-counted", data.counted ? "yes" : "no");
       }).catch(function () { /* the count is a nicety; copying still worked */ });
     });
