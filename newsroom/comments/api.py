@@ -143,7 +143,7 @@ def _public_article(article_id: int) -> Article:
     return article
 
 
-def _comment_out(c: Comment, depth: int, article: Article) -> dict:
+def _comment_out(c: Comment, depth: int, article: Article, shown_at: str = "") -> dict:
     return {
         "id": c.pk,
         "parent_id": c.parent_id,
@@ -151,7 +151,9 @@ def _comment_out(c: Comment, depth: int, article: Article) -> dict:
         "name": c.name,
         "body_html": c.body_html,
         "created_at": c.created_at,
-        "url": absolute_url(f"{article.get_absolute_url()}#comment-{c.pk}"),
+        "url": absolute_url(
+            article.get_absolute_url() + (shown_at or f"#comment-{c.pk}")
+        ),
     }
 
 
@@ -216,7 +218,9 @@ def list_comments(
         "article_id": article.pk,
         "open": moderation.comments_open(article),
         "count": _count(article),
-        "items": [_item(t, c, d, article) for t in listed.threads for c, d in t.rows],
+        "items": _items(
+            article, [(t, c, d) for t in listed.threads for c, d in t.rows]
+        ),
         "next": next_url,
         "cursor": next_cursor,
     }
@@ -236,7 +240,7 @@ def _one_thread(request: HttpRequest, article: Article, root: int, skip: int) ->
         "article_id": article.pk,
         "open": moderation.comments_open(article),
         "count": _count(article),
-        "items": [_item(one, c, d, article) for c, d in one.rows],
+        "items": _items(article, [(one, c, d) for c, d in one.rows]),
         "next": _url(request, skip=str(skip + shown)) if one.hidden else None,
         "cursor": None,
     }
@@ -246,11 +250,19 @@ def _count(article: Article) -> int:
     return Comment.objects.approved().filter(article=article).order_by().count()
 
 
-def _item(t: threads.Thread, c: Comment, depth: int, article: Article) -> dict:
-    item = _comment_out(c, depth, article)
-    if c is t.root:
-        item["more_replies"] = t.hidden
-    return item
+def _items(
+    article: Article, rows: list[tuple[threads.Thread, Comment, int]]
+) -> list[dict]:
+    # Each one's url is the page that shows it (threads.links), not the
+    # first page's anchor: past a page of threads a comment is not there.
+    shown_at = threads.links(article.pk, [c for _, c, _ in rows])
+    out = []
+    for t, c, depth in rows:
+        item = _comment_out(c, depth, article, shown_at[c.pk])
+        if c is t.root:
+            item["more_replies"] = t.hidden
+        out.append(item)
+    return out
 
 
 def _url(request: HttpRequest, **values: str) -> str:
@@ -430,7 +442,12 @@ def create_comment(request: HttpRequest, id: ArticleId, data: CommentIn):
             "message": "Your comment is published."
             if shown
             else "Your comment is awaiting moderation.",
-            "comment": _comment_out(saved, 0 if saved.parent_id is None else 1, article)
+            "comment": _comment_out(
+                saved,
+                0 if saved.parent_id is None else 1,
+                article,
+                threads.link(saved),
+            )
             if shown
             else None,
         },

@@ -17,6 +17,7 @@ from newsroom.articles.rendering import sanitise_html
 from newsroom.core.links import absolute_url
 from newsroom.core.text import clean_text
 
+from . import threads
 from .models import Comment
 
 
@@ -42,11 +43,17 @@ class ArticleCommentsFeed(NewsFeed):
     def author_name(self, obj: Article) -> str:
         return settings.SITE_NAME
 
-    def items(self, obj: Article):
+    def items(self, obj: Article) -> list[Comment]:
         qs = Comment.objects.filter(article=obj, status=Comment.Status.APPROVED)
-        return qs.select_related("article").order_by("-created_at", "-id")[
-            : feed_size()
-        ]
+        items = list(
+            qs.select_related("article").order_by("-created_at", "-id")[: feed_size()]
+        )
+        # Where the page shows each one (its thread's page, or the thread's
+        # own view): the newest comments are seldom on the first page.
+        found = threads.links(obj.pk, items)
+        for item in items:
+            item.shown_at = found[item.pk]
+        return items
 
     def item_title(self, item: Comment) -> str:
         # Cleaned again here, as the article feeds do: a control character
@@ -61,10 +68,11 @@ class ArticleCommentsFeed(NewsFeed):
         return as_html(clean_text(item.body))
 
     def item_link(self, item: Comment) -> str:
-        return absolute_url(item.article.get_absolute_url()) + f"#comment-{item.pk}"
+        return absolute_url(item.article.get_absolute_url()) + item.shown_at
 
     def item_guid(self, item: Comment) -> str:
-        return self.item_link(item)
+        # Stable while the page a comment is on moves as threads come.
+        return absolute_url(item.article.get_absolute_url()) + f"#comment-{item.pk}"
 
     def item_author_name(self, item: Comment) -> str:
         return clean_text(item.name, multiline=False)

@@ -72,6 +72,9 @@ class Comment(models.Model):
     # Set on the comments a page shows (newsroom.comments.threads): the
     # comment a reply answers, for "replying to".
     reply_to: Comment | None = None
+    # Set on the comments a feed lists: where the page shows this one (the
+    # query string and anchor of newsroom.comments.threads.links).
+    shown_at: str = ""
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -530,3 +530,45 @@ def test_names_are_escaped_in_rows_and_more_replies_links(client, settings):
     assert "<img" not in rows and 'onerror="' not in rows
     assert rows.count("&lt;img src=x onerror=&quot;alert(1)&quot;&gt;") >= 5
     assert "2 more replies" in html
+
+
+def test_feed_and_api_links_land_on_a_page_that_shows_the_comment(client, settings):
+    """Each comment of the article's comments feed (RSS and Atom) and of the
+    API links to a page that shows it: the first page, the page that starts
+    at its thread, or its thread's own view past the replies a page shows,
+    as the redirect after posting does. They linked the first page's anchor,
+    so once an article had more than a page of threads its newest comments,
+    the ones a feed lists, were not on the page a reader was sent to."""
+    import feedparser
+
+    settings.SITE_URL = "https://news.example"
+    a = f.article()
+    by_root = build(a)
+    long_thread = Comment.objects.get(pk=list(by_root)[0])
+    for i in range(7):  # the newest comments, past the five a page shows
+        comment(a, 700 + i, parent=long_thread, minutes=500 + i).save()
+    moderation.recount([a.pk])
+    shown: dict[str, list[int]] = {}
+
+    def lands(link: str) -> None:
+        assert link.startswith("https://news.example/"), link
+        url, _, anchor = link.removeprefix("https://news.example").partition("#")
+        if url not in shown:
+            response = client.get(url)
+            assert response.status_code == 200, url
+            shown[url] = [int(pk) for pk, _ in IDS.findall(response.content.decode())]
+        assert int(anchor.removeprefix("comment-")) in shown[url], link
+
+    for fmt in ("rss", "atom"):
+        feed = client.get(f"/feeds/article/{a.slug}/comments/{fmt}/").content
+        entries = feedparser.parse(feed).entries
+        assert len(entries) == 50
+        for entry in entries:
+            lands(entry.link)
+    for order in ("oldest", "newest"):
+        items = client.get(f"{API}/articles/{a.pk}/comments?order={order}").json()
+        for item in items["items"]:
+            lands(item["url"])
+    # The bulk form says what the redirect after posting says, one by one.
+    sample = list(Comment.objects.filter(article=a).order_by("pk"))[::9]
+    assert threads.links(a.pk, sample) == {c.pk: threads.link(c) for c in sample}
