@@ -57,9 +57,14 @@ def shared_cache(settings, redis_url, prefix):
 
 
 def test_redis_url_makes_djangos_redis_cache_the_default():
-    """REDIS_URL set: Django's built-in Redis backend, shared; unset: per process."""
+    """REDIS_URL set: Django's built-in Redis backend (made to fail soft,
+    tests/test_redis_outage.py), shared; unset: per process."""
+    from django.core.cache.backends.redis import RedisCache
+    from django.utils.module_loading import import_string
+
     shared = caches_from_url("redis://cache.internal:6379/0", "newsroom")["default"]
-    assert shared["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert shared["BACKEND"] == "newsroom.core.cache.ResilientRedisCache"
+    assert issubclass(import_string(shared["BACKEND"]), RedisCache)
     assert shared["LOCATION"] == "redis://cache.internal:6379/0"
     alone = caches_from_url("", "newsroom")["default"]
     assert alone["BACKEND"].endswith("LocMemCache")
@@ -81,7 +86,7 @@ def test_redis_url_makes_djangos_redis_cache_the_default():
         timeout=120,
     )
     assert out.stdout.split() == [
-        "django.core.cache.backends.redis.RedisCache",
+        "newsroom.core.cache.ResilientRedisCache",
         "default",
     ], out.stderr
 

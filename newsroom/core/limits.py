@@ -48,10 +48,12 @@ from django.conf import settings
 from django.core.cache import caches
 from django.db import DatabaseError, connection, transaction
 
+from .cache import CacheUnavailable
 from .conf import conf
 from .models import RateCounter, SpentToken
 
 SHARED_CACHE_BACKENDS = (
+    "newsroom.core.cache.ResilientRedisCache",
     "django.core.cache.backends.redis.RedisCache",
     "django_redis.cache.RedisCache",
     "django.core.cache.backends.memcached.PyMemcacheCache",
@@ -110,6 +112,13 @@ def store() -> str:
         return forced
     backend = settings.CACHES.get("default", {}).get("BACKEND", "")
     return "default" if backend in SHARED_CACHE_BACKENDS else "database"
+
+
+def _away(where: str) -> bool:
+    """The shared cache ``where`` is being left alone after a failure
+    (``newsroom.core.cache``): its counts and spends go to the database."""
+    available = getattr(caches[where], "available", None)
+    return available is not None and not available()
 
 
 def _short(key: str) -> str:
@@ -171,9 +180,12 @@ def _count_in_cache(
 def _count(
     where: str, full: str, window: int, period: int, amount: int, prune: bool = True
 ) -> int:
-    if where == "database":
-        return _count_in_db(full, window, period, amount, prune)
-    return _count_in_cache(where, full, window, period, amount)
+    if where != "database" and not _away(where):
+        try:
+            return _count_in_cache(where, full, window, period, amount)
+        except CacheUnavailable:
+            pass  # Redis is away: the database, which every node shares
+    return _count_in_db(full, window, period, amount, prune)
 
 
 def hit(
@@ -228,10 +240,14 @@ def give_back(scope: str, key: str, period: int, outcome: Hit, amount: int = 1) 
     period = max(1, int(period))
     full = _short(f"{scope}:{key}")
     where = store()
-    if where != "database":
-        with contextlib.suppress(ValueError):  # the window is over and gone
+    if where != "database" and not _away(where):
+        try:
             caches[where].decr(f"nr-rate:{full}:{outcome.window}", amount)
-        return
+            return
+        except ValueError:  # the window is over and gone
+            return
+        except CacheUnavailable:
+            pass  # Redis is away: the count was kept in the database
     q = connection.ops.quote_name
     column = q("count")
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
@@ -359,24 +375,36 @@ def peek(scope: str, key: str, period: int) -> int:
     full = _short(f"{scope}:{key}")
     where = store()
     if where == "database":
-        q = connection.ops.quote_name
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT {q('count')} FROM {_table(RateCounter)} "
-                f"WHERE {q('key')} = %s AND {q('window')} = %s",
-                [full, window],
-            )
-            row = cursor.fetchone()
-        return int(row[0]) if row else 0
-    return int(caches[where].get(f"nr-rate:{full}:{window}") or 0)
+        return peek_in_db(full, window)
+    if not _away(where):
+        value = caches[where].get(f"nr-rate:{full}:{window}")
+        if value is not None or not _away(where):  # a real answer, not a miss
+            return int(value or 0)  # for a failure (which marks it away)
+    # Redis is away: the count kept in the database meanwhile.
+    return peek_in_db(full, window)
+
+
+def peek_in_db(full: str, window: int) -> int:
+    q = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {q('count')} FROM {_table(RateCounter)} "
+            f"WHERE {q('key')} = %s AND {q('window')} = %s",
+            [full, window],
+        )
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
 
 
 def spend_once(token: str, ttl: int) -> bool:
     """Mark ``token`` used for ``ttl`` seconds; True only for the first spend."""
     full = _short(f"spent:{token}")
     where = store()
-    if where != "database":
-        return bool(caches[where].add(f"nr-{full}", 1, timeout=max(1, int(ttl))))
+    if where != "database" and not _away(where):
+        try:
+            return bool(caches[where].add(f"nr-{full}", 1, timeout=max(1, int(ttl))))
+        except CacheUnavailable:
+            pass  # Redis is away: spent in the database meanwhile
     # Insert, or take over a row whose time is over; a live row answers no
     # row. One atomic statement, so of two concurrent spends one wins.
     now = datetime.now(tz=UTC)

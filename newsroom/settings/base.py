@@ -131,12 +131,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 def caches_from_url(url: str, prefix: str) -> dict:
     """Django's own Redis cache when ``REDIS_URL`` is set: every process and
     node then shares rate limits, single-use spends (newsroom.core.limits)
-    and the front cache's invalidation. Else a per-process cache, as on one
-    machine with one server process."""
+    and the front cache's invalidation. It fails soft: with Redis away pages
+    are still served (``newsroom.core.cache``). Else a per-process cache, as
+    on one machine with one server process."""
     if url:
         return {
             "default": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "BACKEND": "newsroom.core.cache.ResilientRedisCache",
                 "LOCATION": url,
                 "KEY_PREFIX": prefix,
                 "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},

@@ -221,6 +221,8 @@ def test_the_store_is_the_database_unless_the_default_cache_is_shared(settings):
         }
     }
     assert limits.store() == "default"
+    settings.CACHES["default"]["BACKEND"] = "newsroom.core.cache.ResilientRedisCache"
+    assert limits.store() == "default"
 
 
 @pytest.mark.django_db
