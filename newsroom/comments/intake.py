@@ -98,15 +98,13 @@ def code_limit(name: str) -> tuple[int, int]:
 def mint(network: str) -> limits.Hit:
     """Count one new code or challenge for the network (the page's, the API's)."""
     count, seconds = code_limit("CODES_MINTED")
-    return limits.hit("comments.mint", network, count, seconds)
+    return limits.hit("comments.mint", network, count, seconds, rolling=True)
 
 
 def wrong_budget_left(network: str) -> int:
     """Seconds until the network may answer again, 0 when it may now."""
     count, seconds = code_limit("CODES_WRONG")
-    if limits.peek("comments.wrong", network, seconds) < count:
-        return 0
-    return max(1, int(seconds - time.time() % seconds + 0.999))
+    return limits.wait("comments.wrong", network, count, seconds)
 
 
 def _refuse(form: CommentForm, refusal: str, reason: str, status: int, **kw):
@@ -192,16 +190,20 @@ def take(
     # be checked against a budget each of them read as not yet spent.
     count, seconds = code_limit("CODES_WRONG")
     typed = str(data.get("code", "") or "").strip()
-    place = limits.hit("comments.wrong", network, count, seconds) if typed else None
+    place = (
+        limits.hit("comments.wrong", network, count, seconds, rolling=True)
+        if typed
+        else None
+    )
     if place is not None and not place.allowed:
         return _too_many_wrong(form, place.retry_after)
     verdict, via = _confirm(data, article, network)
     if place is not None and verdict.reason != "wrong":
-        limits.give_back("comments.wrong", network, seconds, place)
+        limits.give_back("comments.wrong", network, place)
     if not verdict.ok:
         form.code_error(verdict.reason)
         if verdict.reason == "wrong" and place is None:  # a proof-of-work's
-            limits.hit("comments.wrong", network, count, seconds)
+            limits.hit("comments.wrong", network, count, seconds, rolling=True)
         if verdict.challenge_id and verdict.reason == "wrong":
             with_retry(lambda: get_backend().spend(verdict.challenge_id))
         return _refuse(

@@ -7,6 +7,11 @@ Two primitives every app uses, so no app keeps its own per-process counter:
 - :func:`spend_once` marks a token used and says whether this call was the
   first: a replay, a second worker or a second node all get ``False``.
 
+``hit(..., rolling=True)`` also weighs the previous window by the share of
+it still within the last period (the usual sliding-window estimate), for
+limits a burst across a window's turn must not have twice: it counts only
+what it lets through, and a refusal is remembered until the next event fits.
+
 A count taken before the work it guards can be given back
 (:func:`give_back`): a caller that must not let events in flight together
 pass a limit (a wrong code is only known once checked) takes its place
@@ -39,6 +44,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -134,11 +140,18 @@ def _table(model) -> str:
 
 
 def _count_in_db(
-    key: str, window: int, period: int, amount: int = 1, prune: bool = True
+    key: str,
+    window: int,
+    period: int,
+    amount: int = 1,
+    prune: bool = True,
+    keep: int = 0,
 ) -> int:
     # One statement counts and answers, on SQLite and PostgreSQL alike: the
     # upsert is atomic, so two processes can't both create the window's row.
-    expires = datetime.fromtimestamp(window + period, tz=UTC)
+    # ``keep``: seconds the row outlives its window (a rolling limit reads it
+    # during the next one).
+    expires = datetime.fromtimestamp(window + period + keep, tz=UTC)
     q = connection.ops.quote_name
     table = _table(RateCounter)
     sql = (
@@ -157,45 +170,100 @@ def _count_in_db(
         if prune and count == amount:
             # A new window: a good moment to drop windows that are over.
             RateCounter.objects.filter(
-                expires_at__lt=expires - timedelta(seconds=period)
+                expires_at__lt=expires - timedelta(seconds=period + keep)
             ).delete()
     return count
 
 
 def _count_in_cache(
-    alias: str, key: str, window: int, period: int, amount: int = 1
+    alias: str, key: str, window: int, period: int, amount: int = 1, keep: int = 0
 ) -> int:
     cache = caches[alias]
     full_key = f"nr-rate:{key}:{window}"
     # add() is atomic in a shared cache; incr() then counts without races.
-    if cache.add(full_key, amount, timeout=period + 5):
+    if cache.add(full_key, amount, timeout=period + keep + 5):
         return amount
     try:
         return cache.incr(full_key, amount)
     except ValueError:  # expired between add() and incr()
-        cache.add(full_key, amount, timeout=period + 5)
+        cache.add(full_key, amount, timeout=period + keep + 5)
         return amount
 
 
 def _count(
-    where: str, full: str, window: int, period: int, amount: int, prune: bool = True
+    where: str,
+    full: str,
+    window: int,
+    period: int,
+    amount: int,
+    prune: bool = True,
+    keep: int = 0,
 ) -> int:
     if where != "database" and not _away(where):
         try:
-            return _count_in_cache(where, full, window, period, amount)
+            return _count_in_cache(where, full, window, period, amount, keep)
         except CacheUnavailable:
             pass  # Redis is away: the database, which every node shares
-    return _count_in_db(full, window, period, amount, prune)
+    return _count_in_db(full, window, period, amount, prune, keep)
+
+
+def _stored(where: str, full: str, window: int) -> int:
+    """The count of one window, without counting (in the database while the
+    shared cache is away)."""
+    if where != "database" and not _away(where):
+        value = caches[where].get(f"nr-rate:{full}:{window}")
+        if value is not None or not _away(where):  # an answer, not a failure
+            return int(value or 0)
+    q = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {q('count')} FROM {_table(RateCounter)} "
+            f"WHERE {q('key')} = %s AND {q('window')} = %s",
+            [full, window],
+        )
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+def _weight(previous: int, window: int, period: int, now: float) -> float:
+    """The previous window's count, weighed by how much of it still lies
+    within the last ``period`` seconds (a rolling limit)."""
+    return previous * max(0.0, window + period - now) / period
+
+
+def _wait(
+    now: float, window: int, period: int, previous: int, count: int, limit: int
+) -> float:
+    """Seconds until one more event fits a rolling limit whose current window
+    holds ``count`` (no more events counted meanwhile)."""
+    room = limit - 1 - count
+    if room < 0:  # not in this window: in the next, weighed against this one
+        window, previous, room = window + period, count, limit - 1
+        if room < 0:
+            return window + period - now
+    if previous <= room:
+        return max(0.0, window - now)
+    return window + period * (1 - room / previous) - now
 
 
 def hit(
-    scope: str, key: str, limit: int, period: int, amount: int = 1, slack: int = 0
+    scope: str,
+    key: str,
+    limit: int,
+    period: int,
+    amount: int = 1,
+    slack: int = 0,
+    rolling: bool = False,
 ) -> Hit:
     """Count one event of ``scope`` for ``key``; allowed while count <= limit.
 
     ``amount`` counts several events at once (a buffered batch); the answer
     is about the last of them, and :func:`allowed_of` says how many fit.
-    ``slack`` > 1 lets the process write its counts later (module docstring)."""
+    ``slack`` > 1 lets the process write its counts later (module docstring).
+    ``rolling`` also weighs the previous window by the share of it still
+    within the last ``period`` seconds, so a budget spent at a window's end
+    is not whole again at the next one's start (a fixed window let a burst
+    across the boundary have it twice); not with ``slack``."""
     amount = max(1, int(amount))
     period = max(1, int(period))
     now = time.time()
@@ -217,6 +285,8 @@ def hit(
         _refused.pop(memo, None)
     if slack > 1:
         count = _held_count(memo, window, period, amount, slack)
+    elif rolling:
+        return _rolling_hit(memo, window, now, amount)
     else:
         count = _count(where, full, window, period, amount)
     if count > limit:
@@ -230,19 +300,42 @@ def hit(
     )
 
 
-def give_back(scope: str, key: str, period: int, outcome: Hit, amount: int = 1) -> None:
+def _rolling_hit(memo, window: int, now: float, amount: int) -> Hit:
+    """:func:`hit` for a rolling limit: ``count`` is the weighed estimate."""
+    where, full, limit, period = memo
+    stored = _count(where, full, window, period, amount, keep=period)
+    previous = _stored(where, full, window - period)
+    count = math.ceil(stored + _weight(previous, window, period, now) - 1e-9)
+    retry = 1
+    if count > limit:
+        # A rolling limit counts only what it lets through, so the wait it
+        # gives holds; until then nothing fits, whatever else is counted.
+        _take_back(where, full, window, amount)
+        wait = _wait(now, window, period, previous, stored - amount, limit)
+        _remember_refusal(memo, now + wait)
+        retry = max(1, math.ceil(wait))
+    return Hit(
+        allowed=count <= limit,
+        count=count,
+        limit=limit,
+        retry_after=retry,
+        window=window,
+    )
+
+
+def give_back(scope: str, key: str, outcome: Hit, amount: int = 1) -> None:
     """Take back ``amount`` events that ``outcome`` (an allowed, strict
     :func:`hit`) counted: they turned out not to be the kind limited. The
     count is lowered in the window it was added to, never below zero."""
     if not outcome.allowed:
         return  # a refused hit may be this process's memo: nothing was added
-    amount = max(1, int(amount))
-    period = max(1, int(period))
-    full = _short(f"{scope}:{key}")
-    where = store()
+    _take_back(store(), _short(f"{scope}:{key}"), outcome.window, max(1, amount))
+
+
+def _take_back(where: str, full: str, window: int, amount: int) -> None:
     if where != "database" and not _away(where):
         try:
-            caches[where].decr(f"nr-rate:{full}:{outcome.window}", amount)
+            caches[where].decr(f"nr-rate:{full}:{window}", amount)
             return
         except ValueError:  # the window is over and gone
             return
@@ -255,7 +348,7 @@ def give_back(scope: str, key: str, period: int, outcome: Hit, amount: int = 1) 
             f"UPDATE {_table(RateCounter)} SET {column} = CASE WHEN {column} > %s "
             f"THEN {column} - %s ELSE 0 END "
             f"WHERE {q('key')} = %s AND {q('window')} = %s",
-            [amount, amount, full, outcome.window],
+            [amount, amount, full, window],
         )
 
 
@@ -372,28 +465,24 @@ def peek(scope: str, key: str, period: int) -> int:
     """How many events ``key`` has in the current window, without counting one."""
     period = max(1, int(period))
     window = int(time.time() // period * period)
+    return _stored(store(), _short(f"{scope}:{key}"), window)
+
+
+def wait(scope: str, key: str, limit: int, period: int) -> int:
+    """Seconds until one more event of a rolling limit fits; 0 when it fits now."""
+    period = max(1, int(period))
+    now = time.time()
+    window = int(now // period * period)
     full = _short(f"{scope}:{key}")
     where = store()
-    if where == "database":
-        return peek_in_db(full, window)
-    if not _away(where):
-        value = caches[where].get(f"nr-rate:{full}:{window}")
-        if value is not None or not _away(where):  # a real answer, not a miss
-            return int(value or 0)  # for a failure (which marks it away)
-    # Redis is away: the count kept in the database meanwhile.
-    return peek_in_db(full, window)
-
-
-def peek_in_db(full: str, window: int) -> int:
-    q = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {q('count')} FROM {_table(RateCounter)} "
-            f"WHERE {q('key')} = %s AND {q('window')} = %s",
-            [full, window],
-        )
-        row = cursor.fetchone()
-    return int(row[0]) if row else 0
+    until = _refused.get((where, full, limit, period))
+    if until is not None and now < until:
+        return max(1, math.ceil(until - now))
+    count = _stored(where, full, window)
+    previous = _stored(where, full, window - period)
+    if count + _weight(previous, window, period, now) + 1 <= limit + 1e-9:
+        return 0
+    return max(1, math.ceil(_wait(now, window, period, previous, count, limit)))
 
 
 def spend_once(token: str, ttl: int) -> bool:

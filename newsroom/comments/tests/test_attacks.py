@@ -19,6 +19,7 @@ from newsroom.articles.models import Article
 from newsroom.articles.tests import factories as f
 from newsroom.comments.models import Comment
 from newsroom.comments.tests.helpers import form_data, hidden
+from newsroom.core import limits
 
 pytestmark = pytest.mark.django_db
 
@@ -398,3 +399,29 @@ def test_right_answers_take_nothing_from_the_wrong_answer_budget(client, setting
         assert client.post(f"/comments/post/{a.pk}/", data).status_code == 303
     typo = client.post(f"/comments/post/{a.pk}/", form_data(client, a, code="ACDEF"))
     assert typo.status_code == 400 and typo["X-Comment-Refusal"] == "code_wrong"
+
+
+def test_a_bot_gets_no_fresh_guesses_when_the_budget_window_turns(client, monkeypatch):
+    """Ten wrong answers in the last second of the budget's ten minutes, ten
+    more in the first second of the next: the ten late ones get 429, with a
+    Retry-After that holds (the budget was a fixed window, whole again at
+    the turn, so a bot had twenty guesses in two seconds where ten in ten
+    minutes are promised)."""
+    boundary = (int(limits.time.time()) // 600 + 1) * 600
+    now = [boundary - 1.0]
+    monkeypatch.setattr(limits.time, "time", lambda: now[0])
+    a = f.article()
+
+    def guess(n: int):
+        data = form_data(client, a, code="ACDEF", body=f"My guess number {n}")
+        return client.post(f"/comments/post/{a.pk}/", data)
+
+    assert [guess(n).status_code for n in range(10)] == [400] * 10
+    now[0] = boundary + 1.0
+    late = [guess(n) for n in range(10, 20)]
+    assert [r.status_code for r in late] == [429] * 10
+    wait = int(late[-1]["Retry-After"])
+    assert 1 < wait <= 600
+    now[0] += wait
+    assert guess(20).status_code == 400  # one more guess, counted again
+    assert guess(21).status_code == 429

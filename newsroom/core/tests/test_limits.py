@@ -140,17 +140,59 @@ def test_a_place_given_back_is_free_again_in_its_own_window(
     monkeypatch.setattr(limits.time, "time", lambda: now[0])
     first = limits.hit("place", "k", 2, 60)
     second = limits.hit("place", "k", 2, 60)
-    limits.give_back("place", "k", 60, second)
+    limits.give_back("place", "k", second)
     assert limits.peek("place", "k", 60) == 1
     assert limits.hit("place", "k", 2, 60).allowed
     refused = limits.hit("place", "k", 2, 60)
     assert not refused.allowed
-    limits.give_back("place", "k", 60, refused)
+    limits.give_back("place", "k", refused)
     assert limits.peek("place", "k", 60) == 3
     now[0] += 60
     assert limits.hit("place", "k", 2, 60).allowed
-    limits.give_back("place", "k", 60, first)  # an earlier window's place
+    limits.give_back("place", "k", first)  # an earlier window's place
     assert limits.peek("place", "k", 60) == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("shared_cache", [False, True])
+def test_a_rolling_limit_is_not_whole_again_when_the_window_turns(
+    settings, shared_cache, monkeypatch
+):
+    """``hit(rolling=True)``: a budget spent at a window's last second is not
+    spent again at the next one's first (a fixed window allowed 2 x limit in
+    two seconds); the previous window weighs by the share of it still within
+    the last period, so the budget comes back as that share passes, and
+    ``wait`` and ``retry_after`` say when the next event fits."""
+    if shared_cache:
+        settings.CACHES = {
+            **settings.CACHES,
+            "shared": {
+                "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                "LOCATION": "limits-rolling-test",
+            },
+        }
+        settings.NEWSROOM_LIMITS_STORE = "shared"
+        caches["shared"].clear()
+    now = [3_000_000 * 600 + 599.0]  # the last second of a 600 s window
+    monkeypatch.setattr(limits.time, "time", lambda: now[0])
+
+    def hits(n: int) -> list[bool]:
+        return [
+            limits.hit("roll", "k", 10, 600, rolling=True).allowed for _ in range(n)
+        ]
+
+    assert hits(10) == [True] * 10
+    assert limits.wait("roll", "k", 10, 600) == 61
+    now[0] += 2  # the next window's first second
+    assert limits.wait("roll", "k", 10, 600) == 59
+    refused = limits.hit("roll", "k", 10, 600, rolling=True)
+    assert not refused.allowed and refused.retry_after == 59
+    assert hits(5) == [False] * 5  # remembered: no store read or write
+    now[0] += 59  # a tenth of the window gone: 10 x 0.9 weighs 9
+    assert limits.wait("roll", "k", 10, 600) == 0
+    assert hits(2) == [True, False]
+    now[0] = 3_000_003 * 600 + 1  # a window with none before it: all again
+    assert hits(11) == [True] * 10 + [False]
 
 
 def test_the_memo_of_refusals_is_bounded(monkeypatch):
