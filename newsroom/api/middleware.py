@@ -98,12 +98,14 @@ class ApiMiddleware:
         return response
 
     def add_cors(self, response: HttpResponse, origin: str) -> None:
-        if settings.NEWSROOM_API_CORS_ORIGINS and "*" not in (
-            settings.NEWSROOM_API_CORS_ORIGINS
-        ):
+        origins = settings.NEWSROOM_API_CORS_ORIGINS
+        if origins and "*" not in origins:
             # The answer depends on Origin: caches must keep one per origin.
             patch_vary_headers(response, ("Origin",))
-        value = allowed_origin(origin)
+        # With "*" one answer serves every request, with an Origin or not: a
+        # public answer a cache kept from a request without one must still
+        # let a page elsewhere read it.
+        value = "*" if "*" in origins else allowed_origin(origin)
         if value:
             response["Access-Control-Allow-Origin"] = value
             response["Access-Control-Expose-Headers"] = EXPOSED_HEADERS

@@ -87,6 +87,26 @@ def test_cors_allows_listed_origins_only(client, settings):
     assert "Access-Control-Allow-Origin" not in other
 
 
+def test_cors_for_any_origin_is_the_same_answer_with_or_without_origin(
+    client, settings
+):
+    """With ``*`` every answer says ``Access-Control-Allow-Origin: *``, asked
+    with an Origin or not (a 304 too): answers are public for a minute, and
+    one a shared cache kept from a request without Origin (a crawler, the
+    URL opened in a tab) had none, so every page elsewhere reading it from
+    that cache was refused by its browser, with no Vary: Origin to keep the
+    two apart."""
+    settings.NEWSROOM_API_CORS_ORIGINS = ["*"]
+    f.article("Any")
+    bare = client.get(f"{API}/sections")
+    asked = client.get(f"{API}/sections", HTTP_ORIGIN="https://partner.example")
+    again = client.get(f"{API}/sections", HTTP_IF_NONE_MATCH=bare["ETag"])
+    assert again.status_code == 304
+    for response in (bare, asked, again):
+        assert response["Access-Control-Allow-Origin"] == "*"
+        assert "ETag" in response["Access-Control-Expose-Headers"]
+
+
 def test_cors_preflight_is_answered(client, settings):
     """OPTIONS with Access-Control-Request-Method is a 204 naming the allowed
     methods and headers, so browsers go on to send the real request."""
