@@ -138,6 +138,7 @@ def test_project_checks_warn_about_each_misconfiguration(settings):
     settings.NEWSROOM_TRUSTED_PROXIES = ""
     settings.DEBUG = True
     settings.ALLOWED_HOSTS = ["news.example.org", "localhost"]
+    settings.SITE_URL = "https://news.example.org"
     ids = {m.id for m in run_checks(include_deployment_checks=True)}
     assert {"newsroom.W001", "newsroom.W002", "newsroom.W004"} <= ids
     settings.SECURE_SSL_REDIRECT = True
@@ -149,6 +150,36 @@ def test_project_checks_warn_about_each_misconfiguration(settings):
     settings.SECURE_SSL_REDIRECT = False
     ids = {m.id for m in run_checks(include_deployment_checks=True)}
     assert not {i for i in ids if i.startswith("newsroom.")}, ids
+
+
+def test_a_site_url_left_at_the_local_default_is_named(settings):
+    """Feeds, sitemaps, the API's links and e-mails are built on SITE_URL:
+    left at its default (http://127.0.0.1:8000) or plain HTTP on a site that
+    redirects to HTTPS while the site answers to a public name, check
+    --deploy names it (newsroom.W007); every feed reader, crawler and API
+    client was sent to the server's own loopback address in silence."""
+    settings.ALLOWED_HOSTS = ["news.example.org"]
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.NEWSROOM_TRUSTED_PROXIES = "1"
+
+    def named() -> bool:
+        ids = {m.id for m in run_checks(include_deployment_checks=True)}
+        return "newsroom.W007" in ids
+
+    for local in ("http://127.0.0.1:8000", "https://localhost", "http://[::1]:8000"):
+        settings.SITE_URL = local
+        assert named(), local
+    settings.SITE_URL = "http://news.example.org"
+    assert named()
+    settings.SITE_URL = "https://news.example.org"
+    assert not named()
+    settings.SECURE_SSL_REDIRECT = False
+    settings.SITE_URL = "http://news.example.org"
+    assert not named()
+    settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost"]  # make run: local only
+    settings.SITE_URL = "http://127.0.0.1:8000"
+    assert not named()
 
 
 def test_a_proxy_nobody_named_is_logged_once(settings, caplog):

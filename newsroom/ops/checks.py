@@ -12,6 +12,7 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Tags, Warning, register
@@ -89,6 +90,32 @@ def check_debug(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
             hint="Use DJANGO_SETTINGS_MODULE=newsroom.settings.prod (DEBUG is "
             "always off there).",
             id="newsroom.W004",
+        )
+    ]
+
+
+@register(Tags.urls, deploy=True)
+def check_site_url(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """W007: SITE_URL, which every feed, sitemap, API link and e-mail names
+    the site by, is a local address (or plain HTTP on an HTTPS site) while
+    the site answers to a public host name."""
+    public = sorted(set(settings.ALLOWED_HOSTS) - LOCAL_HOSTS)
+    if not public:
+        return []
+    parts = urlsplit(settings.SITE_URL)
+    host = parts.hostname or ""
+    local = host in LOCAL_HOSTS or host.startswith("127.") or host == "::1"
+    plain = parts.scheme == "http" and settings.SECURE_SSL_REDIRECT
+    if not (local or plain):
+        return []
+    return [
+        Warning(
+            f"NEWSROOM_SITE_URL is {settings.SITE_URL} while the site answers to "
+            f"{', '.join(public)}: feeds, sitemaps, robots.txt, the API's links "
+            "and e-mails send readers, crawlers and clients there.",
+            hint="Set NEWSROOM_SITE_URL to the public address, e.g. "
+            "https://news.example.org.",
+            id="newsroom.W007",
         )
     ]
 
