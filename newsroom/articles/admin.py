@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
 from newsroom.core.text import clean_text
+from newsroom.db.deletes import delete_whole
 from newsroom.media.admin import ImageAdmin
 from newsroom.media.models import Image
 
@@ -393,6 +394,21 @@ class ArticleAdmin(SimpleHistoryAdmin):
             for name in ("publish", "unpublish", "move_to_section", "add_tag"):
                 actions.pop(name, None)
         return actions
+
+    # --- deleting: with what was added meanwhile (a reader's comment) ----
+    def delete_model(self, request, obj: Article) -> None:
+        pk = obj.pk
+
+        def delete() -> None:
+            obj.pk = pk  # a try that rolled back had cleared it
+            super(ArticleAdmin, self).delete_model(request, obj)
+
+        delete_whole(delete)
+
+    def delete_queryset(self, request, queryset) -> None:
+        delete_whole(
+            lambda: super(ArticleAdmin, self).delete_queryset(request, queryset)
+        )
 
     # --- saving: permissions, transitions, no empty revisions -----------
     def save_model(self, request, obj: Article, form, change: bool) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 
 from django.contrib import admin, messages
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html_join
+
+from newsroom.db.deletes import delete_whole
 
 from . import privacy
 from .models import Ban, Comment, PendingComment, ReportedComment
@@ -151,15 +152,23 @@ class CommentAdmin(admin.ModelAdmin):
 
     def delete_model(self, request, obj) -> None:
         # The approved count is stored on the article: recount what it loses.
-        with transaction.atomic():
-            super().delete_model(request, obj)
+        # A reply committed meanwhile is kept, with no parent (delete_whole).
+        pk = obj.pk
+
+        def delete() -> None:
+            obj.pk = pk  # a try that rolled back had cleared it
+            super(CommentAdmin, self).delete_model(request, obj)
             recount([obj.article_id])
 
+        delete_whole(delete)
+
     def delete_queryset(self, request, queryset) -> None:
-        with transaction.atomic():
+        def delete() -> None:
             articles = set(queryset.values_list("article_id", flat=True))
-            super().delete_queryset(request, queryset)
+            super(CommentAdmin, self).delete_queryset(request, queryset)
             recount(articles)
+
+        delete_whole(delete)
 
     def save_model(self, request, obj, form, change) -> None:
         # A status edited by hand goes through set_status, so counts stay right.
