@@ -21,11 +21,12 @@ import sqlite3
 import stat
 import subprocess
 from collections.abc import Callable
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection, connections
+from django.db import DatabaseError, connection, connections
 
 FORMAT = 1
 SQLITE_FILE = "newsroom.sqlite3"
@@ -86,6 +87,7 @@ def backup(target: Path, with_secret_key: bool = False) -> dict:
             raise BackupError(f"{target} is not empty")
     except OSError as exc:
         raise BackupError(f"the backup into {target} failed: {exc}") from exc
+    _check_site()
     made = not target.exists()
     try:
         return _write_backup(target, with_secret_key)
@@ -93,6 +95,29 @@ def backup(target: Path, with_secret_key: bool = False) -> dict:
         _remove_partial(target, made)
         detail = exc if isinstance(exc, BackupError) else _first_failure(exc)
         raise BackupError(f"the backup into {target} failed: {detail}") from exc
+
+
+def _check_site() -> None:
+    """The site's database exists and is migrated: a wrong NEWSROOM_VAR_DIR
+    or DATABASE_URL is never backed up (nor, on SQLite, created) as an
+    empty site."""
+    vendor = connection.vendor
+    name = connection.settings_dict["NAME"]
+    try:
+        if vendor == "sqlite":
+            uri = f"{Path(name).resolve().as_uri()}?mode=ro"
+            with closing(sqlite3.connect(uri, uri=True)) as db:
+                tables = db.execute("SELECT name FROM sqlite_master").fetchall()
+            migrated = ("django_migrations",) in tables
+        else:
+            migrated = "django_migrations" in connection.introspection.table_names()
+    except (sqlite3.Error, DatabaseError) as exc:
+        raise BackupError(f"the backup of the database {name} failed: {exc}") from exc
+    if not migrated:
+        raise BackupError(
+            f"the backup of the database {name} failed: it holds no site "
+            f"(not migrated: manage.py migrate)"
+        )
 
 
 def _remove_partial(target: Path, made: bool) -> None:

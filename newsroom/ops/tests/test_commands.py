@@ -1,0 +1,54 @@
+"""The operator's commands as cron and systemd run them: a fresh process,
+the production settings, exit codes, and one line on failure."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def manage(var_dir: Path, *args: str, **extra: str) -> subprocess.CompletedProcess:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG"}
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="newsroom.settings.prod",
+        NEWSROOM_VAR_DIR=str(var_dir),
+        NEWSROOM_HTTPS="false",
+        **extra,
+    )
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def one_line_failure(done: subprocess.CompletedProcess) -> str:
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    return lines[0]
+
+
+def test_backup_of_a_site_with_no_database_fails(tmp_path):
+    """``backup`` on a machine whose database is missing or not migrated (a
+    wrong NEWSROOM_VAR_DIR in the cron job, a fresh install) fails in one
+    line with exit 1 and writes no backup. It created an empty SQLite file
+    where the site's database should be, copied it, and exited 0: every
+    nightly backup was empty, found out only at restore time."""
+    var = tmp_path / "var"
+    done = manage(var, "backup", str(tmp_path / "backup"))
+    assert "database" in one_line_failure(done)
+    assert not (tmp_path / "backup").exists()
+    assert not (var / "newsroom.sqlite3").exists()
