@@ -28,6 +28,8 @@ from pathlib import Path
 from django.conf import settings
 from django.db import DatabaseError, connection, connections
 
+from newsroom.db.sqlite3.base import create_private
+
 FORMAT = 1
 SQLITE_FILE = "newsroom.sqlite3"
 PG_FILE = "newsroom.pgdump"
@@ -396,7 +398,9 @@ def restore(
     connections.close_all()
     try:
         if copy is not None:
-            target = sqlite3.connect(connection.settings_dict["NAME"])
+            name = Path(connection.settings_dict["NAME"])
+            create_private(name)  # 0600 on a new machine, as the site makes it
+            target = sqlite3.connect(name)
             try:
                 copy.backup(target)  # page by page, under the database's lock
             finally:
@@ -413,7 +417,7 @@ def restore(
                 + [str(source / manifest["file"])],
                 env,
             )
-    except (BackupError, sqlite3.Error) as exc:
+    except (BackupError, OSError, sqlite3.Error) as exc:
         if staged is not None:
             shutil.rmtree(staged, ignore_errors=True)
         raise BackupError(f"the database was not restored: {exc}") from exc

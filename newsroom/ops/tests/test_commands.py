@@ -4,6 +4,7 @@ the production settings, exit codes, and one line on failure."""
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -52,3 +53,19 @@ def test_backup_of_a_site_with_no_database_fails(tmp_path):
     assert "database" in one_line_failure(done)
     assert not (tmp_path / "backup").exists()
     assert not (var / "newsroom.sqlite3").exists()
+
+
+def test_a_restore_into_a_new_machine_keeps_the_database_private(tmp_path):
+    """A backup restored on a new machine (an empty var/) makes a database
+    file only its owner can read, as the site does (0600; it holds password
+    hashes, sessions and commenters' addresses). restore created it with
+    the umask, 0644: readable by every account on the machine, and the
+    deploy check warned about it."""
+    old, new = tmp_path / "old", tmp_path / "new"
+    assert manage(old, "migrate", "--noinput").returncode == 0
+    done = manage(old, "backup", str(tmp_path / "backup"))
+    assert done.returncode == 0, done.stderr
+    done = manage(new, "restore", str(tmp_path / "backup"), "--yes", "--no-rebuild")
+    assert done.returncode == 0, done.stderr
+    for path in new.glob("newsroom.sqlite3*"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
