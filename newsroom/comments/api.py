@@ -194,6 +194,17 @@ def list_comments(
         int,
         Query(0, ge=0, le=10**7, description="With `thread`: replies to skip."),
     ],
+    after: Annotated[
+        int | None,
+        Query(
+            None,
+            ge=1,
+            le=MAX_ID,
+            description="With `thread`: start right after this reply (its "
+            "`next` sets it), so replies posted or removed meanwhile neither "
+            "repeat nor hide one; `skip` is used when it is no longer shown.",
+        ),
+    ],
 ):
     """Approved comments only, in reading order with their depth. A page holds
     whole threads (a top-level comment with its replies, the first
@@ -203,7 +214,7 @@ def list_comments(
     keyset pages: a comment posted meanwhile never shifts or repeats one."""
     article = _public_article(id)
     if thread is not None:
-        return _one_thread(request, article, thread, skip)
+        return _one_thread(request, article, thread, skip, after)
     newest = order == "newest"
     start = None
     if cursor:
@@ -226,8 +237,10 @@ def list_comments(
     }
 
 
-def _one_thread(request: HttpRequest, article: Article, root: int, skip: int) -> dict:
-    one = threads.thread(article.pk, root, skip)
+def _one_thread(
+    request: HttpRequest, article: Article, root: int, skip: int, after: int | None
+) -> dict:
+    one = threads.thread(article.pk, root, skip, after=after)
     if one is None:
         raise ApiError(
             404,
@@ -241,7 +254,11 @@ def _one_thread(request: HttpRequest, article: Article, root: int, skip: int) ->
         "open": moderation.comments_open(article),
         "count": _count(article),
         "items": _items(article, [(one, c, d) for c, d in one.rows]),
-        "next": _url(request, skip=str(skip + shown)) if one.hidden else None,
+        "next": (
+            _url(request, skip=str(one.skip + shown), after=str(one.rows[-1][0].pk))
+            if one.hidden and shown
+            else None
+        ),
         "cursor": None,
     }
 

@@ -185,14 +185,21 @@ def page(
 
 
 def thread(
-    article_id: int, root_id: int, skip: int, replies: int | None = None
+    article_id: int,
+    root_id: int,
+    skip: int,
+    replies: int | None = None,
+    after: int | None = None,
 ) -> Thread | None:
-    """One thread alone with its replies ``skip`` onwards, or None if not a thread."""
+    """One thread alone with its replies ``skip`` onwards, or None if not a
+    thread. ``after`` (a reply's id) starts right after that reply instead,
+    wherever replies posted or removed meanwhile moved it; ``skip`` is the
+    place to start when it is no longer shown."""
     replies = replies or replies_per_view()
     root = roots(article_id).only(*SHOWN_FIELDS).filter(pk=root_id).first()
     if root is None:
         return None
-    return _fill(article_id, [root], False, replies, skip)[0]
+    return _fill(article_id, [root], False, replies, skip, after)[0]
 
 
 def _fill(
@@ -201,6 +208,7 @@ def _fill(
     newest: bool,
     replies: int,
     skip: int = 0,
+    after: int | None = None,
 ) -> list[Thread]:
     """Each root with the window of its replies, fetched whole, in reading order."""
     if not shown_roots:
@@ -208,12 +216,13 @@ def _fill(
     children: dict[int, list[int]] = {}
     for pk, parent_id in replies_of(article_id, [r.pk for r in shown_roots]):
         children.setdefault(parent_id, []).append(pk)
-    windows: dict[int, tuple[list[int], int]] = {}
+    windows: dict[int, tuple[list[int], int, int]] = {}
     wanted: list[int] = []
     for root in shown_roots:
         order = _preorder(root.pk, children)
-        window = order[skip : skip + replies]
-        windows[root.pk] = (window, len(order))
+        start = order.index(after) + 1 if after in order else skip
+        window = order[start : start + replies]
+        windows[root.pk] = (window, len(order), start)
         wanted.extend(window)
     fetched = list(
         Comment.objects.filter(pk__in=wanted).only(*SHOWN_FIELDS) if wanted else []
@@ -222,15 +231,15 @@ def _fill(
     depth_cap = max_depth()
     out = []
     for root in shown_roots:
-        window, total = windows[root.pk]
+        window, total, start = windows[root.pk]
         comments = [root] + [by_id[pk] for pk in window if pk in by_id]
-        if skip:
+        if start:
             # The window's first replies answer comments not shown in it: they
             # still read as replies (indented, "replying to") under the root.
             rows = _windowed(root, comments[1:], children, depth_cap)
         else:
             rows = threaded(comments, newest, depth_cap)
-        out.append(Thread(rows=rows, replies=total, skip=skip))
+        out.append(Thread(rows=rows, replies=total, skip=start))
     return out
 
 

@@ -572,3 +572,44 @@ def test_feed_and_api_links_land_on_a_page_that_shows_the_comment(client, settin
     # The bulk form says what the redirect after posting says, one by one.
     sample = list(Comment.objects.filter(article=a).order_by("pk"))[::9]
     assert threads.links(a.pk, sample) == {c.pk: threads.link(c) for c in sample}
+
+
+@pytest.mark.parametrize("meanwhile", ["answered", "removed"])
+def test_api_thread_pages_neither_repeat_nor_skip_a_reply_posted_meanwhile(
+    client, settings, meanwhile
+):
+    """The API promises keyset pages: "a comment posted meanwhile never
+    shifts or repeats one". A thread's replies were paged by position
+    (`skip`), so a nested reply posted between two page loads, earlier in
+    reading order, pushed page one's last reply onto page two (seen twice),
+    and a reply removed meanwhile pulled page two's first reply back onto
+    page one (never seen). `next` now carries `after`, the last reply shown,
+    and the next page starts after it."""
+    settings.NEWSROOM_COMMENTS_LIMITS = {
+        **settings.NEWSROOM_COMMENTS_LIMITS,
+        "REPLIES_PER_THREAD": 2,
+        "REPLIES_PER_VIEW": 3,
+    }
+    a = f.article()
+    root = comment(a, 1)
+    root.save()
+    first = [comment(a, 10 + i, parent=root, minutes=i + 1) for i in range(6)]
+    for c in first:
+        c.save()
+    url = f"{API}/articles/{a.pk}/comments?thread={root.pk}"
+    one = client.get(url).json()
+    seen = [c["id"] for c in one["items"][1:]]
+    assert seen == [c.pk for c in first[:3]]
+    expected = [c.pk for c in first]
+    if meanwhile == "answered":
+        # A reader answers the first reply: in reading order it comes right
+        # after it, before what page one showed after that.
+        comment(a, 99, parent=first[0], minutes=30).save()
+    else:
+        Comment.objects.filter(pk=first[1].pk).update(status=Comment.Status.REMOVED)
+    nxt = one["next"]
+    while nxt:
+        page = client.get(nxt).json()
+        seen += [c["id"] for c in page["items"][1:]]
+        nxt = page["next"]
+    assert seen == expected, (meanwhile, seen, expected)
