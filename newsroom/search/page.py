@@ -107,9 +107,9 @@ def hits_html(hits, pictures: dict) -> SafeString:
             )
         out.append(
             '<h2 class="card__headline search-hit__headline"><a href="'
-            f'{escape(article.replace("SLUG", hit.slug))}">'
+            f'{escape(article.replace("SLUG", hit.slug))}" dir="auto">'
             f"{conditional_escape(hit.headline_html)}</a></h2>\n"
-            '<p class="search-hit__snippet">'
+            '<p class="search-hit__snippet" dir="auto">'
             f"{conditional_escape(hit.snippet_html)}</p>\n"
             '<p class="card__meta">'
         )

@@ -90,7 +90,7 @@ def card(
     standfirst = ""
     if a.standfirst and not compact:
         cut = cut_at_word(a.standfirst, STANDFIRST_CHARS)
-        standfirst = f'<p class="card__standfirst">{escape(cut)}</p>\n  '
+        standfirst = f'<p class="card__standfirst" dir="auto">{escape(cut)}</p>\n  '
     iso, day = _dates(a.published_at)
     media = _media(a, url, big, lazy and not big)
     classes = "card" + (" card--lead" if big else "") + (" card--pic" if media else "")
@@ -98,8 +98,8 @@ def card(
         f'<article class="{classes}">\n{media}'
         f'  <p class="card__kicker"><a href="{escape(section_url(a.section))}">'
         f"{escape(a.section.name)}</a></p>\n"
-        f'  <h{level} class="card__headline"><a href="{url}">{escape(a.headline)}'
-        f"</a></h{level}>\n  {standfirst}"
+        f'  <h{level} class="card__headline" dir="auto"><a href="{url}">'
+        f"{escape(a.headline)}</a></h{level}>\n  {standfirst}"
         f'<p class="card__meta">\n    {byline}'
         f'<time datetime="{iso}">{day}</time>{_counts(a, url, shares)}\n'
         "  </p>\n</article>"

@@ -184,11 +184,12 @@ def comment_rows(context, cm: dict) -> SafeString:
             out.append(
                 f'<li id="comment-{c.pk}" class="comment comment--depth-{depth}" '
                 f'data-depth="{depth}"{parent}>\n'
-                f'<p class="comment__meta"><strong class="comment__name">{name}'
-                f"</strong>\n{reply_to}\n"
+                '<p class="comment__meta">'
+                f'<strong class="comment__name" dir="auto">{name}</strong>\n'
+                f"{reply_to}\n"
                 f'<time datetime="{when.isoformat()}">'
                 f"{date_format(when, 'j M Y, H:i')}</time></p>\n"
-                f'<div class="comment__body">{c.body_html}</div>\n'
+                f'<div class="comment__body" dir="auto">{c.body_html}</div>\n'
                 f'<div class="comment__actions">\n{reply}\n'
                 f'<form class="comment__report" method="post" '
                 f'action="{head}{c.pk}{tail}">{csrf}<button type="submit">Report'
