@@ -195,9 +195,12 @@ class ImageAdmin(admin.ModelAdmin):
 
     @admin.display(description="")
     def thumbnail(self, obj: Image):
+        # The thumbnail is a link to the picture: its alt is the link's name,
+        # the same words as the row's other link (never an empty link).
         return format_html(
-            '<img src="{}" width="80" height="80" alt="" loading="lazy">',
+            '<img src="{}" width="80" height="80" alt="{}" loading="lazy">',
             renditions.url(obj, "160x160"),
+            str(obj),
         )
 
     @admin.display(description="Size")

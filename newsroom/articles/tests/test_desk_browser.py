@@ -99,3 +99,29 @@ def test_the_article_form_has_no_serious_accessibility_violation(
     page.keyboard.press("Tab")  # body
     page.keyboard.type("One paragraph.")
     assert page.locator("#id_body").input_value() == "One paragraph."
+
+
+def test_the_picture_library_names_every_link(live_server, page, axe_source):
+    """WCAG 2.4.4 and 4.1.2: in the picture library's list each row's
+    thumbnail is a link to the picture; a screen reader hears the picture's
+    words for it, never an empty link (axe's link-name)."""
+    from conftest import axe_violations
+    from newsroom.media import samples
+    from newsroom.media.library import add_image
+
+    add_image(samples.photo(640, 400, seed=3), "boats.jpg", alt="Boats at dawn")
+    add_image(samples.photo(640, 400, seed=4), "quay.jpg", alt="", caption="The quay")
+    account("eddie", "editor")
+    sign_in(page, live_server.url, "eddie")
+    page.goto(live_server.url + "/admin/media/image/")
+    links = page.locator("td.field-thumbnail a, th.field-thumbnail a")
+    assert links.count() == 2
+    names = sorted(
+        page.evaluate(
+            """() => [...document.querySelectorAll('.field-thumbnail a')]
+                .map(a => a.querySelector('img').alt)"""
+        )
+    )
+    assert names == ["Boats at dawn", "The quay"]
+    found = [v for v in axe_violations(page, axe_source) if v["id"] == "link-name"]
+    assert found == [], found
