@@ -125,3 +125,31 @@ def test_the_picture_library_names_every_link(live_server, page, axe_source):
     assert names == ["Boats at dawn", "The quay"]
     found = [v for v in axe_violations(page, axe_source) if v["id"] == "link-name"]
     assert found == [], found
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_a_quote_in_the_preview_is_readable(live_server, browser, axe_source, scheme):
+    """WCAG 1.4.3: a quotation in the writing view's preview is as readable as
+    the paragraphs around it (axe's color-contrast finds nothing in the
+    preview), in the admin's light and dark themes; the admin's own small
+    grey blockquote style does not leak into it."""
+    from conftest import axe_violations
+
+    f.section("World")
+    story = f.article(
+        "Harbour quote", body="The mayor spoke.\n\n> We will rebuild the quay."
+    )
+    account("eddie", "editor")
+    context = browser.new_context(color_scheme=scheme)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    try:
+        sign_in(page, live_server.url, "eddie")
+        page.goto(f"{live_server.url}/admin/articles/article/{story.pk}/change/")
+        page.locator(".desk-preview blockquote").wait_for()
+        found = [
+            v for v in axe_violations(page, axe_source) if v["id"] == "color-contrast"
+        ]
+        assert found == [], found
+    finally:
+        context.close()
