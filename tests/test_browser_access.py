@@ -60,3 +60,27 @@ def test_right_to_left_headlines_and_comments_take_their_own_direction(
     )
     assert heads[ARABIC] == "rtl", heads
     assert heads["Coffee prices rise again"] == "ltr", heads
+
+
+EDGES = """(selector) => { const s = getComputedStyle(document.querySelector(selector));
+    return [s.borderTopStyle, parseFloat(s.borderTopWidth),
+            s.borderBottomStyle, parseFloat(s.borderBottomWidth)]; }"""
+
+
+def test_buttons_keep_an_edge_in_forced_colours(browser, live_server):
+    """In forced colours (Windows High Contrast) backgrounds are replaced, so
+    a button drawn by its dark background alone reads as plain text: the
+    header's Search and the comment form's Post comment keep a visible
+    border there."""
+    story = f.article("Harbour reopens", section_name="World")
+    context = browser.new_context(forced_colors="active")
+    try:
+        tab = context.new_page()
+        tab.set_default_timeout(15000)
+        tab.goto(live_server.url + story.get_absolute_url())
+        for selector in (".search-box__button", ".comment-form__submit"):
+            top, top_width, bottom, bottom_width = tab.evaluate(EDGES, selector)
+            assert top != "none" and top_width >= 1, (selector, top, top_width)
+            assert bottom != "none" and bottom_width >= 1, (selector, bottom)
+    finally:
+        context.close()

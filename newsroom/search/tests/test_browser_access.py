@@ -97,3 +97,27 @@ def test_the_suggestion_chosen_with_the_arrow_keys_is_visibly_marked(
         assert outlined or shaded, looks
     finally:
         context.close()
+
+
+def test_the_date_button_keeps_an_edge_in_forced_colours(
+    browser, live_server, search_backend, index_now
+):
+    """In forced colours (Windows High Contrast) the results page's date-range
+    button, drawn by its dark background alone, keeps a visible border
+    instead of reading as plain text."""
+    f.article("Harbour reopens", body="The harbour reopened.")
+    index_now()
+    context = browser.new_context(forced_colors="active")
+    try:
+        tab = context.new_page()
+        tab.set_default_timeout(15000)
+        tab.goto(live_server.url + "/search/?q=harbour")
+        tab.locator(".search-dates__button").wait_for(state="attached")
+        style, width = tab.evaluate(
+            """() => { const s = getComputedStyle(
+                document.querySelector('.search-dates__button'));
+                return [s.borderTopStyle, parseFloat(s.borderTopWidth)]; }"""
+        )
+        assert style != "none" and width >= 1, (style, width)
+    finally:
+        context.close()
