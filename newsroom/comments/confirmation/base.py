@@ -119,9 +119,15 @@ class BaseConfirmation:
             return cursor.rowcount == 1
 
     def purge(self) -> int:
-        """Forget spent codes old enough that their tokens have expired anyway."""
+        """Forget spent codes old enough that their tokens have expired anyway.
+
+        The table holds spent proof-of-work challenges too: a row stays as
+        long as the longer-lived of the two could still be sent back."""
         from newsroom.comments.models import UsedCode
 
-        cutoff = timezone.now() - timedelta(seconds=self.timeout + 60)
+        from .proof import options
+
+        lifetime = max(self.timeout, int(options()["TIMEOUT"]))
+        cutoff = timezone.now() - timedelta(seconds=lifetime + 60)
         deleted, _ = UsedCode.objects.filter(used_at__lt=cutoff).delete()
         return deleted

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import re
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from newsroom.articles.models import Article
 from newsroom.articles.tests import factories as f
-from newsroom.comments.models import Comment
+from newsroom.comments.confirmation import get_backend, proof
+from newsroom.comments.models import Comment, UsedCode
 from newsroom.comments.tests.helpers import form_data, hidden
 from newsroom.core import limits
 
@@ -425,3 +428,27 @@ def test_a_bot_gets_no_fresh_guesses_when_the_budget_window_turns(client, monkey
     now[0] += wait
     assert guess(20).status_code == 400  # one more guess, counted again
     assert guess(21).status_code == 429
+
+
+def test_a_solved_proof_of_work_stays_spent_while_it_is_valid(client, settings):
+    """Image codes may live shorter than proof-of-work challenges (a
+    ``TIMEOUT`` of 60 s against the challenge's 600 s): forgetting spent
+    codes keeps a challenge's spend as long as the challenge is valid, so
+    the same solution sent again two minutes later is refused. (The purge
+    went by the image code's timeout: one solve posted again and again.)"""
+    settings.NEWSROOM_CONFIRMATION = {
+        "BACKEND": "newsroom.comments.confirmation.image.ImageCodeBackend",
+        "OPTIONS": {"TIMEOUT": 60},
+    }
+    a = f.article()
+    solved = proof.solve(client.get(f"/comments/challenge/{a.pk}/").json())
+    url = f"/comments/post/{a.pk}/"
+    first = client.post(url, form_data(client, a, code="", altcha=solved))
+    assert first.status_code == 303
+    UsedCode.objects.update(used_at=timezone.now() - timedelta(seconds=120))
+    get_backend().purge()
+    again = form_data(client, a, code="", altcha=solved, body="Other words again")
+    replay = client.post(url, again)
+    assert replay.status_code == 400
+    assert replay["X-Comment-Refusal"] == "code_used"
+    assert Comment.objects.count() == 1
