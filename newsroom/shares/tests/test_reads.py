@@ -260,3 +260,64 @@ def test_a_flush_writes_its_rows_in_one_order_every_process_shares():
     else:  # the article id leads each row's values
         ids = [int(n) for n in re.findall(r"\((\d+),", sql.split("VALUES", 1)[1])]
     assert ids == sorted(s.pk for s in stories), ids
+
+
+@pytest.fixture
+def limits_in_a_shared_cache(settings):
+    """Spends and caps in a cache every process would share (as with Redis),
+    so a flush's first step writes nothing to the database."""
+    from django.core.cache import caches
+
+    settings.CACHES = {
+        **settings.CACHES,
+        "shared": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "reads-shared-limits",
+        },
+    }
+    settings.NEWSROOM_LIMITS_STORE = "shared"
+    caches["shared"].clear()
+
+
+def _read_counts_refused(on: bool) -> None:
+    """The database refuses to write read counts: read-only on PostgreSQL (a
+    failover to a replica); on SQLite, where even the flush's first step
+    takes the write lock, a trigger refuses the read-count rows."""
+    table = ReadCount._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor != "sqlite":
+            cursor.execute(
+                f"SET default_transaction_read_only = {'on' if on else 'off'}"
+            )
+        elif on:
+            for verb in ("INSERT", "UPDATE"):
+                cursor.execute(
+                    f"CREATE TEMP TRIGGER refuse_{verb.lower()} BEFORE {verb} "
+                    f"ON {table} BEGIN SELECT RAISE(ABORT, 'refused'); END"
+                )
+        else:
+            cursor.execute("DROP TRIGGER temp.refuse_insert")
+            cursor.execute("DROP TRIGGER temp.refuse_update")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reads_kept_after_a_failed_write_survive_a_story_deleted_meanwhile(
+    limits_in_a_shared_cache,
+):
+    """A flush whose write the database refused keeps the reads it accepted
+    for the next one; a story deleted meanwhile loses its own, and the rest
+    are written. (The next write failed on the deleted story's foreign key,
+    and so did every later one: that process never wrote a read again.)"""
+    a, b = f.article(), f.article()
+    visitor(1).get(a.get_absolute_url())
+    visitor(2).get(b.get_absolute_url())
+    _read_counts_refused(True)
+    try:
+        assert reads.flush() == 0
+    finally:
+        _read_counts_refused(False)
+    assert reads.buffer.pending() == 2
+    b.delete()
+    assert reads.flush() == 1
+    assert dict(ReadCount.objects.values_list("article_id", "count")) == {a.pk: 1}
+    assert reads.buffer.pending() == 0
