@@ -149,7 +149,9 @@ def insert_rows(model, columns: list[str], rows: list) -> None:
             qn = connection.ops.quote_name
             cols = ", ".join(qn(c) for c in columns)
             copy_sql = f"COPY {qn(model._meta.db_table)} ({cols}) FROM STDIN"
-            with cursor.cursor.copy(copy_sql) as copy:
+            # Django's errors, as every other statement raises: an importer
+            # took a duplicate key here for a crash, not a record to retry.
+            with connection.wrap_database_errors, cursor.cursor.copy(copy_sql) as copy:
                 for row in rows:
                     copy.write_row(row)
             return

@@ -283,13 +283,16 @@ def _write(writer: Writer, batch: list[Record], summary: Summary, err: TextIO):
         _done(summary, writer.write(batch), err)
         return
     except DatabaseError:
-        if len(batch) == 1:
-            raise
-    # One record spoils a batch: write them one by one to find it.
+        pass
+    # One record spoils a batch, or another import wrote the same story at
+    # the same moment (its row is seen now, even for a batch of one): write
+    # them one by one.
     for record in batch:
         try:
             _done(summary, writer.write([record]), err)
         except DatabaseError as exc:
+            if len(batch) == 1:
+                raise
             _bad(summary, BadRecord(record.position, f"not written: {exc}"), err)
 
 

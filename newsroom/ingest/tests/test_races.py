@@ -98,3 +98,37 @@ def test_two_imports_making_the_same_names_at_once_both_write(tmp_path):
         assert story.section.name == "Harbour news"
         assert [t.name for t in story.tags.all()] == ["Night ferries"]
         assert [a.name for a in story.authors.all()] == ["Kit Lowe"]
+
+
+def test_the_same_feed_imported_twice_at_once_is_one_story(tmp_path):
+    """A scheduled import starts while the last run is still writing the
+    same new story. The second waits for the first's batch, then finds the
+    story it wrote: one story, and the second run says it was unchanged.
+    The second run ended in a traceback (IntegrityError on the story's
+    source id) when its batch held one record."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's IMMEDIATE transactions serialise the two imports")
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(json.dumps(_story(0, "Feed A")) + "\n")
+    import_articles(feed)  # yesterday's run
+    feed.write_text(json.dumps(_story(1, "Feed A")) + "\n")
+    opened, release = threading.Event(), threading.Event()
+
+    def first_batch_still_open():
+        with transaction.atomic():  # the last run's batch, not committed
+            run = import_articles(feed)
+            opened.set()
+            release.wait(timeout=60)
+        return run
+
+    holder, held = _on_a_thread(first_batch_still_open)
+    assert opened.wait(timeout=60)
+    importer, other = _on_a_thread(lambda: import_articles(feed))
+    assert _blocked_on_a_lock()
+    release.set()
+    holder.join(timeout=60)
+    importer.join(timeout=60)
+    assert "error" not in held and "error" not in other, other.get("error")
+    assert other["run"].bad_lines == []
+    assert "0 created, 0 updated, 1 unchanged" in other["run"].out
+    assert Article.objects.count() == 2
