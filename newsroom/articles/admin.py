@@ -13,7 +13,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, JsonResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -534,6 +534,8 @@ class ArticleAdmin(SimpleHistoryAdmin):
         if not self.has_view_permission(request, obj):
             raise PermissionDenied
         url = create_preview_link(request, obj)
+        if url is None:
+            raise Http404("This story was deleted meanwhile.")
         messages.success(
             request,
             f"Preview link (no account needed, expires in 7 days, revocable under "

@@ -158,7 +158,8 @@ def share_preview(modeladmin, request, queryset) -> None:
     for article in queryset[:20]:
         if modeladmin.has_view_permission(request, article):
             url = create_preview_link(request, article)
-            messages.success(request, f"{article}: {url}")
+            if url is not None:  # None: deleted meanwhile
+                messages.success(request, f"{article}: {url}")
 
 
 bulk_actions = [publish, unpublish, move_to_section, add_tag, share_preview]

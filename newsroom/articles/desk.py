@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -164,9 +164,13 @@ def others_editing(article_id: int, user, now=None) -> list[str]:
 
 
 def mark_editing(article_id: int, user) -> None:
-    EditSession.objects.update_or_create(
-        article_id=article_id, user=user, defaults={"seen_at": timezone.now()}
-    )
+    try:
+        with transaction.atomic():
+            EditSession.objects.update_or_create(
+                article_id=article_id, user=user, defaults={"seen_at": timezone.now()}
+            )
+    except IntegrityError:
+        pass  # the story was deleted meanwhile: nobody has it open
 
 
 def new_preview_id() -> str:
@@ -202,13 +206,18 @@ def preview_token(link: PreviewLink) -> str:
     return signing.dumps({"k": link.key, "a": link.article_id}, salt=PREVIEW_SALT)
 
 
-def create_preview_link(request, article) -> str:
-    """A new signed, expiring, revocable link; returns its absolute URL."""
-    link = PreviewLink.objects.create(
-        article=article,
-        created_by=request.user,
-        expires_at=timezone.now() + timedelta(days=PREVIEW_DAYS),
-    )
+def create_preview_link(request, article) -> str | None:
+    """A new signed, expiring, revocable link; returns its absolute URL, or
+    None when the story was deleted meanwhile."""
+    try:
+        with transaction.atomic():
+            link = PreviewLink.objects.create(
+                article=article,
+                created_by=request.user,
+                expires_at=timezone.now() + timedelta(days=PREVIEW_DAYS),
+            )
+    except IntegrityError:
+        return None
     return absolute_url(reverse("web:shared-preview", args=[preview_token(link)]))
 
 

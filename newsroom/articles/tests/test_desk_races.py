@@ -297,3 +297,45 @@ def test_a_section_or_tag_deleted_after_the_action_bar_was_read(monkeypatch, act
     story = Article.objects.get(pk=story.pk)
     assert Section.objects.filter(pk=story.section_id).exists()
     assert not story.tags.exists()
+
+
+def test_a_story_deleted_as_an_editor_opens_it_is_the_admins_message(monkeypatch):
+    """Another editor deletes the story between the admin finding it and
+    noting who has it open: the page is the admin's "doesn't exist"
+    message, as for any story deleted before, not a 500 (the note's foreign
+    key broke, on SQLite as on PostgreSQL)."""
+    from newsroom.articles import admin as article_admin
+
+    story = f.article("A story about to go")
+    editor = logged_in(account("eddie", "editor"))
+    real_others = article_admin.others_editing
+
+    def deleted_meanwhile(article_id, user):
+        Article.objects.filter(pk=article_id).delete()  # another editor's
+        return real_others(article_id, user)
+
+    monkeypatch.setattr(article_admin, "others_editing", deleted_meanwhile)
+    response = editor.get(f"/admin/articles/article/{story.pk}/change/", follow=True)
+    assert response.status_code == 200
+    assert "doesn’t exist" in response.content.decode()
+
+
+def test_a_preview_link_for_a_story_deleted_meanwhile_is_a_404(monkeypatch):
+    """Another editor deletes the story between the admin finding it and
+    storing its new preview link: the answer is 404 and no link is stored
+    (a 500, the link's foreign key broken, on SQLite as on PostgreSQL)."""
+    from newsroom.articles.desk import PreviewLink
+
+    story = f.article("A draft about to go", status="draft")
+    editor = logged_in(account("eddie", "editor"))
+    real_view = ArticleAdmin.has_view_permission
+
+    def deleted_meanwhile(self, request, obj=None):
+        if obj is not None:
+            Article.objects.filter(pk=obj.pk).delete()  # another editor's
+        return real_view(self, request, obj)
+
+    monkeypatch.setattr(ArticleAdmin, "has_view_permission", deleted_meanwhile)
+    response = editor.post(f"/admin/articles/article/{story.pk}/share-preview/")
+    assert response.status_code == 404
+    assert not PreviewLink.objects.exists()
