@@ -78,8 +78,10 @@ def _listing(article, get) -> dict:
     The page's own query parameters: ``comments`` (``newest``), and
     ``comments_from`` (a thread's ``<moment>~<id>``: the page starting there)
     or ``comments_thread`` with ``comments_skip`` (one thread, its replies
-    from that one on). Values the helpers in newsroom/core/params.py do not
-    accept give the first page.
+    from that one on) and ``comments_after`` (the last reply the view before
+    showed: start after it, wherever replies posted or removed meanwhile
+    moved it). Values the helpers in newsroom/core/params.py do not accept
+    give the first page.
     """
     newest = get.get("comments") == "newest"
     order = {"comments": "newest"} if newest else {}
@@ -95,7 +97,8 @@ def _listing(article, get) -> dict:
     root_id = params.number(get.get("comments_thread"), 1)
     if root_id:
         skip = params.number(get.get("comments_skip"), 0, MAX_SKIP) or 0
-        one = threads.thread(article.pk, root_id, skip)
+        after = params.number(get.get("comments_after"), 1) or None
+        one = threads.thread(article.pk, root_id, skip, after=after)
         if one is not None:
             return {**out, **_thread_view(one, order)}
     start = params.position(get.get("comments_from"))
@@ -107,6 +110,7 @@ def _listing(article, get) -> dict:
                 **order,
                 "comments_thread": t.root.pk,
                 "comments_skip": len(t.rows) - 1,
+                **_after(t),
             }
         )
     out.update(
@@ -123,13 +127,20 @@ def _listing(article, get) -> dict:
     return out
 
 
+def _after(one) -> dict:
+    """The last reply a thread shows, for the link to the ones after it."""
+    return {"comments_after": one.rows[-1][0].pk} if len(one.rows) > 1 else {}
+
+
 def _thread_view(one, order: dict) -> dict:
     """One thread, its replies a window at a time, and the way back."""
     start, _root, _place = threads.position(one.root)
     shown = len(one.rows) - 1
     step = threads.replies_per_view()
     thread_at = {**order, "comments_thread": one.root.pk}
-    one.more_url = _query({**thread_at, "comments_skip": one.skip + shown})
+    one.more_url = _query(
+        {**thread_at, "comments_skip": one.skip + shown, **_after(one)}
+    )
     return {
         "threads": [one],
         "thread_view": one,

@@ -293,7 +293,8 @@ CRAFTED = [
 
 @pytest.mark.parametrize("value", CRAFTED)
 @pytest.mark.parametrize(
-    "name", ["comments_from", "comments_thread", "comments_skip", "reply"]
+    "name",
+    ["comments_from", "comments_thread", "comments_skip", "comments_after", "reply"],
 )
 def test_crafted_comment_parameters_give_the_first_page(client, name, value):
     """A page parameter the helpers do not accept is the first page: 200."""
@@ -322,7 +323,14 @@ def test_a_thread_id_that_is_a_reply_or_elsewhere_gives_the_page(client):
 @given(
     params=st.dictionaries(
         st.sampled_from(
-            ["comments", "comments_from", "comments_thread", "comments_skip", "reply"]
+            [
+                "comments",
+                "comments_from",
+                "comments_thread",
+                "comments_skip",
+                "comments_after",
+                "reply",
+            ]
         ),
         st.one_of(
             st.text(max_size=40),
@@ -613,3 +621,42 @@ def test_api_thread_pages_neither_repeat_nor_skip_a_reply_posted_meanwhile(
         seen += [c["id"] for c in page["items"][1:]]
         nxt = page["next"]
     assert seen == expected, (meanwhile, seen, expected)
+
+
+@pytest.mark.parametrize("meanwhile", ["answered", "removed"])
+def test_a_threads_own_view_neither_repeats_nor_skips_a_reply_posted_meanwhile(
+    client, settings, meanwhile
+):
+    """The page's "more replies" links paged by position too: a reply posted
+    (or removed) earlier in the thread between two views showed a reader
+    one reply twice (or never). The link now names the last reply shown
+    (``comments_after``) and the next view starts after it."""
+    settings.NEWSROOM_COMMENTS_LIMITS = {
+        **settings.NEWSROOM_COMMENTS_LIMITS,
+        "REPLIES_PER_THREAD": 2,
+        "REPLIES_PER_VIEW": 3,
+    }
+    a = f.article()
+    root = comment(a, 1)
+    root.save()
+    first = [comment(a, 10 + i, parent=root, minutes=i + 1) for i in range(6)]
+    for c in first:
+        c.save()
+    moderation.recount([a.pk])
+    base = a.get_absolute_url()
+    html = client.get(base).content.decode()
+    seen = [int(pk) for pk, _ in IDS.findall(html)][1:]
+    view = client.get(href(base, MORE.search(html))).content.decode()
+    seen += [int(pk) for pk, _ in IDS.findall(view)][1:]
+    assert seen == [c.pk for c in first[:5]]
+    if meanwhile == "answered":
+        comment(a, 99, parent=first[0], minutes=30).save()
+    else:
+        Comment.objects.filter(pk=first[1].pk).update(status=Comment.Status.REMOVED)
+    moderation.recount([a.pk])
+    more = MORE.search(view)
+    while more:
+        view = client.get(href(base, more)).content.decode()
+        seen += [int(pk) for pk, _ in IDS.findall(view)][1:]
+        more = MORE.search(view)
+    assert seen == [c.pk for c in first], (meanwhile, seen)
