@@ -318,6 +318,8 @@ class Article(models.Model):
         # One transaction around the row and whatever post_save receivers
         # write beside it (the search outbox), even outside a view's atomic.
         with transaction.atomic(using=kwargs.get("using")):
+            if update_fields is None or "slug" in update_fields:
+                keep_old_slug(self)
             super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
@@ -349,6 +351,40 @@ class Byline(models.Model):
 
     def __str__(self) -> str:
         return f"{self.author_id} on {self.article_id}"
+
+
+class OldSlug(models.Model):
+    """A slug an article had while it was public: its old address answers 301
+    to the current one (links shared, indexed and bookmarked stay good)."""
+
+    slug = models.SlugField(max_length=200, unique=True)
+    article = models.ForeignKey(
+        Article, on_delete=models.CASCADE, related_name="old_slugs"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.slug} -> {self.article_id}"
+
+
+def keep_old_slug(article: Article) -> None:
+    """Called by ``Article.save`` before it writes: when a public article's
+    slug changes, keep the one it had (another article's old slug of that
+    name passes to this one: the address last led here)."""
+    if article.pk is None:
+        return
+    before = (
+        Article.objects.filter(pk=article.pk)
+        .values_list("slug", "status", "published_at")
+        .first()
+    )
+    if before is None or before[0] == article.slug:
+        return
+    old, status, published_at = before
+    OldSlug.objects.filter(slug=article.slug).delete()  # its own again
+    public = status in (Article.Status.PUBLISHED, Article.Status.SCHEDULED)
+    if public and published_at is not None and published_at <= timezone.now():
+        OldSlug.objects.update_or_create(slug=old, defaults={"article": article})
 
 
 class ArticleNote(models.Model):

@@ -6,6 +6,7 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import (
+    Http404,
     HttpRequest,
     HttpResponse,
     HttpResponsePermanentRedirect,
@@ -13,6 +14,7 @@ from django.http import (
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_safe
 
 from newsroom.articles.desk import curated_ids, open_preview_token
@@ -162,11 +164,27 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
     obj = (
         Article.objects.select_related("section", "lead_image")
         .defer("body")
-        .public_or_404(slug=slug)
+        .public_one(slug=slug)
     )
+    if obj is None:
+        return _moved_or_404(slug)
     return pagecache.render(
         request, "web/article.html", article_context(obj), read_article=obj.pk
     )
+
+
+def _moved_or_404(slug: str) -> HttpResponse:
+    """A slug a public story had before an editor changed it: 301 to where
+    the story is now (if it is still public), else 404."""
+    moved = (
+        Article.objects.published()
+        .filter(old_slugs__slug=slug)
+        .values_list("slug", flat=True)
+        .first()
+    )
+    if moved is None:
+        raise Http404("No such article")
+    return HttpResponsePermanentRedirect(reverse("web:article", args=[moved]))
 
 
 def _preview_response(request: HttpRequest, obj: Article) -> HttpResponse:
