@@ -178,12 +178,18 @@ def client_network(request: HttpRequest) -> str:
 
 
 # Crawlers, link unfurlers, monitors and scripted clients: their "shares",
-# "reads" and "reports" are not a person's. Matched case-insensitively.
+# "reads" and "reports" are not a person's. Matched case-insensitively. A
+# story posted on the fediverse is fetched by every server that shows the
+# post (Mastodon, Pleroma, Akkoma, Misskey, Friendica), each from its own
+# network; and a client that names a URL about itself ("+https://…") is a
+# program, never a browser.
 BOT_PATTERN = re.compile(
     r"bot\b|bot/|crawl|spider|slurp|archiver|facebookexternalhit|facebookcatalog|"
     r"embedly|preview|validator|monitor|pingdom|uptime|lighthouse|headlesschrome|"
     r"phantomjs|python-|python/|curl/|wget/|httpx|aiohttp|go-http-client|"
-    r"okhttp|java/|libwww|scrapy|feedfetcher|whatsapp/|telegrambot|skypeuri",
+    r"okhttp|java/|libwww|scrapy|feedfetcher|whatsapp/|telegrambot|skypeuri|"
+    r"\+https?://|mastodon|http\.rb|pleroma|akkoma|misskey|friendica|cardyb|"
+    r"iframely|onebox|axios/|node-fetch|undici|postmanruntime|mediapartners",
     re.IGNORECASE,
 )
 

@@ -321,3 +321,36 @@ def test_reads_kept_after_a_failed_write_survive_a_story_deleted_meanwhile(
     assert reads.flush() == 1
     assert dict(ReadCount.objects.values_list("article_id", "count")) == {a.pk: 1}
     assert reads.buffer.pending() == 0
+
+
+FETCHERS = [
+    "Mastodon/4.2.8 (http.rb/5.1.1; +https://mastodon.social/)",
+    "http.rb/5.1.1 (Mastodon/4.2.8; +https://fosstodon.org/)",
+    "Pleroma 2.6.2; https://pleroma.example <admin@pleroma.example>",
+    "Akkoma 3.10.2; https://akkoma.example <admin@akkoma.example>",
+    "Misskey/2024.2.0 (https://misskey.io)",
+    "Friendica 'Yellow Archangel' 2023.12-1541; https://friendica.example",
+    "Bluesky Cardyb/1.1",
+    "Iframely/1.3.1 (+https://iframely.com/docs/about)",
+    "Discourse Forum Onebox v3.2.0",
+    "axios/1.6.7",
+    "node-fetch/1.0 (+https://github.com/bitinn/node-fetch)",
+    "undici",
+    "PostmanRuntime/7.36.0",
+    "Mediapartners-Google",
+]
+
+
+def test_link_previews_of_social_servers_and_scripted_fetchers_are_not_reads():
+    """A story posted on the fediverse is fetched by every server whose users
+    see the post, each from its own network, to draw its preview card; those
+    fetches (and other preview and script clients) are no reader. Each one
+    counted a read, one per server, past any network's cap."""
+    a = f.article()
+    for n, agent in enumerate(FETCHERS):
+        Client(HTTP_USER_AGENT=agent, REMOTE_ADDR=f"198.51.{n}.20").get(
+            a.get_absolute_url()
+        )
+    assert reads.buffer.pending() == 0
+    visitor(1).get(a.get_absolute_url())  # a person still counts
+    assert reads.buffer.pending() == 1
