@@ -41,7 +41,7 @@ from . import confirm_email, guard, moderation
 from .confirmation import Verdict, get_backend, proof, scope
 from .forms import FORM_MAX_AGE, CommentForm
 from .models import Comment
-from .text import body_hash, clean_text
+from .text import address, body_hash, clean_text
 
 RETRIES = 4
 # Defaults that no reader reaches; NEWSROOM_COMMENTS_LIMITS may override them.
@@ -174,6 +174,8 @@ def take(
     for key in ("name", "body"):
         if isinstance(data.get(key), str):
             data[key] = clean_text(data[key])
+    if isinstance(data.get("email"), str):
+        data["email"] = address(data["email"])
     form = CommentForm(data, article_id=article.pk)
     if not moderation.comments_open(article):
         form.is_valid()

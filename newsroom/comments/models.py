@@ -144,13 +144,15 @@ class Ban(models.Model):
     def clean(self) -> None:
         from django.core.exceptions import ValidationError
 
+        from .text import address
+
         if self.kind == self.Kind.NETWORK:
             try:
                 self.value = str(ipaddress.ip_network(self.value.strip(), strict=False))
             except ValueError as exc:
                 raise ValidationError({"value": "Not a network or address."}) from exc
         else:
-            self.value = self.value.strip().lower()
+            self.value = address(self.value.strip()).lower()
 
 
 class UsedCode(models.Model):

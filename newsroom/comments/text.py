@@ -113,6 +113,13 @@ def render_body(text: str) -> str:
     )
 
 
+def address(text: str) -> str:
+    """An email address in its compatibility form (NFKC): a domain typed in
+    full-width letters is the ASCII one mail goes to, and a ban of one is a
+    ban of the other."""
+    return unicodedata.normalize("NFKC", text)
+
+
 def fold(text: str) -> str:
     """Text as the rules compare it: compatibility forms folded (NFKC) and
     case folded, so "ｃａｓｉｎｏ" and "𝐜𝐚𝐬𝐢𝐧𝐨" read as "casino" (as a reader

@@ -20,7 +20,7 @@ from django.utils import timezone
 from newsroom.articles.models import Article
 from newsroom.articles.tests import factories as f
 from newsroom.comments.confirmation import get_backend, proof
-from newsroom.comments.models import Comment, UsedCode
+from newsroom.comments.models import Ban, Comment, UsedCode
 from newsroom.comments.tests.helpers import form_data, hidden
 from newsroom.core import limits
 
@@ -452,3 +452,21 @@ def test_a_solved_proof_of_work_stays_spent_while_it_is_valid(client, settings):
     assert replay.status_code == 400
     assert replay["X-Comment-Refusal"] == "code_used"
     assert Comment.objects.count() == 1
+
+
+def test_a_banned_address_in_full_width_letters_is_still_banned(client):
+    """An address whose domain is written in full-width letters
+    ("spammer@ｅｘａｍｐｌｅ.com", the same mailbox: mail goes to
+    example.com) is the banned address; it was taken as another one. A ban
+    typed so in the admin is stored as the plain address."""
+    Ban.objects.create(kind=Ban.Kind.EMAIL, value="spammer@example.com")
+    a = f.article()
+    email = "spammer@" + "".join(chr(ord(c) + 0xFEE0) for c in "example") + ".com"
+    response = client.post(f"/comments/post/{a.pk}/", form_data(client, a, email=email))
+    assert response.status_code == 403
+    assert response["X-Comment-Refusal"] == "banned_email"
+    assert not Comment.objects.exists()
+    # A ban typed that way in the admin is the plain address too.
+    typed = Ban(kind=Ban.Kind.EMAIL, value=" Other@" + email.split("@")[1].upper())
+    typed.clean()
+    assert typed.value == "other@example.com"
