@@ -153,3 +153,32 @@ def test_a_quote_in_the_preview_is_readable(live_server, browser, axe_source, sc
         assert found == [], found
     finally:
         context.close()
+
+
+@pytest.mark.parametrize(
+    "role, path",
+    [
+        ("moderator", "/admin/comments/pendingcomment/"),
+        ("moderator", "/admin/comments/comment/"),
+        ("editor", "/admin/articles/article/"),
+    ],
+)
+def test_the_list_filters_are_big_enough_to_hit(
+    live_server, page, axe_source, role, path
+):
+    """WCAG 2.5.8 Target Size (Minimum): each link in a list's Filter panel
+    (the moderation queue's "Today", "Past 7 days", the article list's
+    states) is at least 24 CSS px tall, so a moderator with a shaky hand
+    does not pick the filter next to it (axe's target-size)."""
+    from conftest import axe_violations
+
+    f.article("Filtered story")
+    account("sam", role)
+    sign_in(page, live_server.url, "sam")
+    page.goto(live_server.url + path)
+    links = page.locator("#changelist-filter li a")
+    assert links.count() >= 4
+    heights = [a.bounding_box()["height"] for a in links.all()]
+    assert min(heights) >= 24, heights
+    found = [v for v in axe_violations(page, axe_source) if v["id"] == "target-size"]
+    assert found == [], found
