@@ -202,18 +202,27 @@ class ArticleForm(CleanTextForm):
                     "choose another (the rest of your changes are kept).",
                 )
         self._hold_named(data)
-        if self.instance.pk and data.get("based_on"):
+        if self.instance.pk:
             # The admin saves inside one transaction: locking the row here
             # makes a second save based on the same version wait for the
             # first and then see that it is stale (PostgreSQL; SQLite's
             # IMMEDIATE transactions already serialise the two).
-            current = (
+            row = (
                 Article.objects.select_for_update()
                 .filter(pk=self.instance.pk)
-                .values_list("updated_at", flat=True)
+                .values_list("pk", "updated_at")
                 .first()
             )
-            if current and current.isoformat() != data["based_on"]:
+            if row is None:
+                # Django's save would find no row to update and insert the
+                # story again under its old id, without its comments.
+                raise forms.ValidationError(
+                    "This story was deleted while you edited it. Nothing was "
+                    "saved: your text is still in the form below. Copy what "
+                    "you need and write it as a new story."
+                )
+            current = row[1]
+            if data.get("based_on") and current.isoformat() != data["based_on"]:
                 raise forms.ValidationError(
                     "Someone saved this story after you opened it (at "
                     f"{timezone.localtime(current):%H:%M:%S}). Nothing was saved: "

@@ -339,3 +339,26 @@ def test_a_preview_link_for_a_story_deleted_meanwhile_is_a_404(monkeypatch):
     response = editor.post(f"/admin/articles/article/{story.pk}/share-preview/")
     assert response.status_code == 404
     assert not PreviewLink.objects.exists()
+
+
+def test_a_story_deleted_while_an_editor_saves_it_stays_deleted():
+    """Another editor deletes the story as this one saves it: the save waits
+    for the deletion, then says the story is gone, keeps the text in the
+    form and stores nothing. Django's save found no row to update and
+    inserted the story again under its old id, without its comments and
+    counts: a deleted story came back live."""
+    _postgres_only()
+    story = f.article("A story another editor deletes", authors=())
+    editor = logged_in(account("eddie", "editor"))
+    change = f"/admin/articles/article/{story.pk}/change/"
+    data = form_data(editor.get(change).content.decode(), body="Late words.")
+    deletion = DeletedUncommitted(Article.objects.filter(pk=story.pk))
+    thread, answer = _post_on_a_thread(editor, change, data)
+    assert _blocked_on_a_lock()
+    deletion.commit()
+    thread.join(timeout=30)
+    page = answer["response"].content.decode()
+    assert answer["response"].status_code == 200
+    assert "This story was deleted" in page
+    assert "Late words." in page
+    assert not Article.objects.filter(pk=story.pk).exists()
