@@ -210,9 +210,30 @@ class ReviewQueueAdmin(admin.ModelAdmin):
         )
 
 
+class PinForm(forms.ModelForm):
+    class Meta:
+        model = Pin
+        fields = "__all__"  # noqa: DJ007 - the admin's own fields
+
+    def clean(self):
+        # The story and section held until the pin is saved (see hold): a
+        # deletion waits and takes the pin; one that came first is an error.
+        data = super().clean()
+        for name, model, what in (
+            ("article", Article, "story"),
+            ("section", Section, "section"),
+        ):
+            chosen = data.get(name)
+            if chosen is not None and not hold(model, [chosen.pk]):
+                self.add_error(name, f"This {what} was deleted meanwhile.")
+        return data
+
+
 @admin.register(Pin)
 class PinAdmin(SimpleHistoryAdmin):
     """Front-page curation: the lead and the top stories, with expiry."""
+
+    form = PinForm
 
     list_display = ["article", "where", "position", "expires_at", "active"]
     list_editable = ["position", "expires_at"]

@@ -362,3 +362,43 @@ def test_a_story_deleted_while_an_editor_saves_it_stays_deleted():
     assert "This story was deleted" in page
     assert "Late words." in page
     assert not Article.objects.filter(pk=story.pk).exists()
+
+
+def test_a_story_deleted_while_an_editor_pins_it_takes_the_pin_with_it(monkeypatch):
+    """An editor pins a story to the front page while another deletes the
+    story. The deletion waits for the pin, then takes it with the story;
+    both answer as usual, and no pin is left naming a story that is gone
+    (the pin's save was a 500 at COMMIT)."""
+    from newsroom.articles.admin_desk import PinAdmin
+    from newsroom.articles.desk import Pin
+
+    _postgres_only()
+    story = f.article("A story about to lead")
+    editor = logged_in(account("eddie", "editor"))
+    other = logged_in(account("olga", "editor"))
+    add = "/admin/articles/pin/add/"
+    data = form_data(editor.get(add).content.decode(), article=str(story.pk))
+    codes: dict[str, int] = {}
+
+    def delete() -> None:
+        try:
+            url = f"/admin/articles/article/{story.pk}/delete/"
+            codes["delete"] = other.post(url, {"post": "yes"}).status_code
+        finally:
+            connections.close_all()
+
+    deleter = threading.Thread(target=delete)
+    real_save = PinAdmin.save_model
+
+    def save_meanwhile(*args, **kwargs):
+        deleter.start()
+        deleter.join(timeout=0.5)  # it commits now, unless it waits for us
+        return real_save(*args, **kwargs)
+
+    monkeypatch.setattr(PinAdmin, "save_model", save_meanwhile)
+    response = editor.post(add, data)
+    deleter.join(timeout=30)
+    assert response.status_code == 302
+    assert codes == {"delete": 302}
+    assert not Article.objects.filter(pk=story.pk).exists()
+    assert not Pin.objects.exists()
