@@ -84,3 +84,26 @@ def test_buttons_keep_an_edge_in_forced_colours(browser, live_server):
             assert bottom != "none" and bottom_width >= 1, (selector, bottom)
     finally:
         context.close()
+
+
+def test_the_narrow_sections_button_is_named_sections(browser, live_server):
+    """At a phone's width the section links fold into a "Sections" button
+    (a <summary>); its icon is drawn by CSS and must not be read: a screen
+    reader said "trigram for heaven Sections". The name is "Sections", and
+    Enter opens the list."""
+    f.article("Harbour reopens", section_name="World")
+    context = browser.new_context(viewport={"width": 390, "height": 800})
+    try:
+        tab = context.new_page()
+        tab.set_default_timeout(15000)
+        tab.goto(live_server.url + "/")
+        nav = tab.get_by_role("navigation", name="Sections")
+        snapshot = nav.aria_snapshot()
+        assert "\u2630" not in snapshot, snapshot
+        toggle = tab.locator("summary.sections-nav__toggle")
+        assert toggle.is_visible()
+        toggle.focus()
+        tab.keyboard.press("Enter")
+        nav.get_by_role("link", name="World").wait_for()
+    finally:
+        context.close()
