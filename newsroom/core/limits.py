@@ -279,7 +279,7 @@ def hit(
                 allowed=False,
                 count=limit + amount,
                 limit=limit,
-                retry_after=retry,
+                retry_after=max(1, math.ceil(until - now)),
                 window=window,
             )
         _refused.pop(memo, None)

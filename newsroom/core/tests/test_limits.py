@@ -188,6 +188,8 @@ def test_a_rolling_limit_is_not_whole_again_when_the_window_turns(
     refused = limits.hit("roll", "k", 10, 600, rolling=True)
     assert not refused.allowed and refused.retry_after == 59
     assert hits(5) == [False] * 5  # remembered: no store read or write
+    # A refusal remembered says the same wait (it said the window's end).
+    assert limits.hit("roll", "k", 10, 600, rolling=True).retry_after == 59
     now[0] += 59  # a tenth of the window gone: 10 x 0.9 weighs 9
     assert limits.wait("roll", "k", 10, 600) == 0
     assert hits(2) == [True, False]
