@@ -120,11 +120,24 @@ def address(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
+# Characters that show nothing and that clean_text keeps, since emoji need
+# them (variation selectors, tag letters of flags) or they are rare enough
+# to leave (the grapheme joiner, Khmer inherent vowels, Mongolian selectors):
+# inside a word they split it for the rules while it reads as one.
+IGNORABLE = re.compile(
+    "[\u034f\u17b4\u17b5\u180b-\u180f\ufe00-\ufe0f\U000e0000-\U000e0fff]"
+)
+
+
 def fold(text: str) -> str:
-    """Text as the rules compare it: compatibility forms folded (NFKC) and
-    case folded, so "ｃａｓｉｎｏ" and "𝐜𝐚𝐬𝐢𝐧𝐨" read as "casino" (as a reader
-    reads them). Only for comparing: the stored text keeps its letters."""
-    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+    """Text as the rules compare it: compatibility forms folded (NFKC), case
+    folded and without the characters that show nothing, so "ｃａｓｉｎｏ",
+    "𝐜𝐚𝐬𝐢𝐧𝐨" and "cas\ufe0fino" read as "casino" (as a reader reads
+    them). Only for comparing: the stored text keeps its letters."""
+    folded = unicodedata.normalize(
+        "NFKC", unicodedata.normalize("NFKC", text).casefold()
+    )
+    return IGNORABLE.sub("", folded)
 
 
 def body_hash(text: str) -> str:

@@ -470,3 +470,42 @@ def test_a_banned_address_in_full_width_letters_is_still_banned(client):
     typed = Ban(kind=Ban.Kind.EMAIL, value=" Other@" + email.split("@")[1].upper())
     typed.clean()
     assert typed.value == "other@example.com"
+
+
+@pytest.mark.parametrize(
+    "invisible",
+    [
+        pytest.param("\ufe0f", id="variation-selector"),
+        pytest.param("\u034f", id="grapheme-joiner"),
+        pytest.param("\U000e0069", id="tag-letter"),
+        pytest.param("\u17b4", id="khmer-vowel"),
+        pytest.param("\u180b", id="mongolian-selector"),
+    ],
+)
+def test_an_invisible_character_inside_a_word_hides_no_ban_or_duplicate(
+    client, settings, invisible
+):
+    """A character that shows nothing (a variation selector, the combining
+    grapheme joiner, a tag letter) put inside a word leaves the word as it
+    reads: a banned word so written is refused, and the same words so
+    written again are a duplicate. (It split the word in two for the rules,
+    so "cas\\ufe0fino" passed a ban of "casino".)"""
+    settings.NEWSROOM_COMMENTS_MODERATION = "none"
+    settings.NEWSROOM_COMMENTS_BANNED_WORDS = ["casino"]
+    a = f.article()
+
+    def hide(text: str) -> str:
+        return " ".join(w[:2] + invisible + w[2:] for w in text.split())
+
+    url = f"/comments/post/{a.pk}/"
+    banned = client.post(url, form_data(client, a, body=hide("Best casino deals")))
+    assert banned.status_code == 400
+    assert banned["X-Comment-Refusal"] == "banned_words"
+    first = form_data(client, a, body="the harbour cranes stand idle")
+    assert client.post(url, first).status_code == 303
+    again = client.post(
+        url, form_data(client, a, body=hide("the harbour cranes stand idle"))
+    )
+    assert again.status_code == 400
+    assert again["X-Comment-Refusal"] == "duplicate"
+    assert Comment.objects.count() == 1
