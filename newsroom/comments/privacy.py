@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db import transaction
+from newsroom.db.deletes import delete_whole
 
 from .models import Ban, Comment
 from .moderation import recount
@@ -50,11 +50,17 @@ def delete(email: str) -> dict:
     email = email.strip().lower()
     if not email:
         return {"comments": 0, "bans": 0}
-    with transaction.atomic():
+    counts: dict[str, int] = {}
+
+    def erase() -> None:
         article_ids = set(
             Comment.objects.filter(email=email).values_list("article_id", flat=True)
         )
-        comments, _ = Comment.objects.filter(email=email).delete()
-        bans, _ = Ban.objects.filter(kind=Ban.Kind.EMAIL, value=email).delete()
+        counts["comments"], _ = Comment.objects.filter(email=email).delete()
+        counts["bans"], _ = Ban.objects.filter(
+            kind=Ban.Kind.EMAIL, value=email
+        ).delete()
         recount(article_ids)
-    return {"comments": comments, "bans": bans}
+
+    delete_whole(erase)  # a reply committed meanwhile is kept, with no parent
+    return counts

@@ -20,11 +20,17 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def _delete_while_the_comment_is_written(monkeypatch, client, url: str) -> dict:
     """Post ``url``'s deletion from another connection once the comment's
     write holds its rows; it commits at once unless it waits for them."""
+    return _while_the_comment_is_written(
+        monkeypatch, lambda: client.post(url, {"post": "yes"}).status_code
+    )
+
+
+def _while_the_comment_is_written(monkeypatch, deletion) -> dict:
     codes: dict = {}
 
     def delete() -> None:
         try:
-            codes["delete"] = client.post(url, {"post": "yes"}).status_code
+            codes["delete"] = deletion()
         except Exception as exc:  # a 500, raised by the test client
             codes["delete"] = exc
         finally:
@@ -91,3 +97,33 @@ def test_a_comment_deleted_while_a_reply_to_it_commits_keeps_the_reply(
     assert not Comment.objects.filter(pk=parent.pk).exists()
     reply = Comment.objects.get(body="My reply to it.")
     assert reply.parent_id is None
+
+
+def test_an_address_erased_while_a_reply_to_its_comment_commits(client, monkeypatch):
+    """A moderator erases everything stored about an address (a reader's
+    request) while someone's reply to that address's comment is being
+    written. The erasure waits, then deletes the comment and keeps the
+    reply with no parent. The erasure failed with an IntegrityError (a
+    traceback from the command, a 500 from the admin's action) and the
+    address's comments all stayed."""
+    from newsroom.comments import privacy
+
+    if connections["default"].vendor != "postgresql":
+        pytest.skip("SQLite's IMMEDIATE transactions serialise the two writers")
+    story = f.article("A story with a conversation")
+    theirs = Comment.objects.create(
+        article=story,
+        name="Leaving",
+        email="leaving@example.org",
+        body="Words to be erased.",
+        status="approved",
+    )
+    codes = _while_the_comment_is_written(
+        monkeypatch, lambda: privacy.delete("leaving@example.org")["comments"]
+    )
+    response = post(client, story, body="My reply to it.", parent=str(theirs.pk))
+    codes.pop("thread").join(timeout=30)
+    assert response.status_code in (201, 302, 303), response.status_code
+    assert codes == {"delete": 1}
+    assert not Comment.objects.filter(email="leaving@example.org").exists()
+    assert Comment.objects.get(body="My reply to it.").parent_id is None
