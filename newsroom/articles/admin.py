@@ -28,7 +28,7 @@ from newsroom.media.models import Image
 from . import admin_desk  # noqa: F401 - registers the desk's own admins
 from .admin_desk import ArticleActionForm, bulk_actions, create_preview_link, hold
 from .desk import Transition, mark_editing, others_editing
-from .forms import CleanTextForm, body_max_chars
+from .forms import CleanTextForm, UniqueNamesForm, body_max_chars
 from .models import Article, ArticleNote, Author, Byline, Section, Tag
 from .rendering import render_markdown
 
@@ -555,7 +555,7 @@ class ArticleAdmin(SimpleHistoryAdmin):
 
 @admin.register(Section)
 class SectionAdmin(LockedDelete, admin.ModelAdmin):
-    form = CleanTextForm
+    form = UniqueNamesForm
     list_display = ["name", "slug", "position"]
     list_editable = ["position"]
     search_fields = ["name"]
@@ -564,7 +564,7 @@ class SectionAdmin(LockedDelete, admin.ModelAdmin):
 
 @admin.register(Tag)
 class TagAdmin(LockedDelete, admin.ModelAdmin):
-    form = CleanTextForm
+    form = UniqueNamesForm
     list_display = ["name", "slug"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
@@ -572,7 +572,7 @@ class TagAdmin(LockedDelete, admin.ModelAdmin):
 
 @admin.register(Author)
 class AuthorAdmin(LockedDelete, admin.ModelAdmin):
-    form = CleanTextForm
+    form = UniqueNamesForm
     list_display = ["name", "slug", "email"]
     search_fields = ["name"]
     autocomplete_fields = ["photo"]

@@ -7,7 +7,10 @@ text fields with the same ``clean_text`` and checks the body's size with
 
 from __future__ import annotations
 
+import zlib
+
 from django import forms
+from django.db import connection
 
 from newsroom.core.text import clean_text
 
@@ -42,3 +45,22 @@ class CleanTextForm(forms.ModelForm):
                 field.to_python = _cleaning(  # type: ignore[method-assign]
                     field.to_python, multiline=name not in ONE_LINE
                 )
+
+
+class UniqueNamesForm(CleanTextForm):
+    """Sections, tags and authors: their names and slugs are unique. Two
+    editors adding the same one at once both passed Django's check (a
+    SELECT, before either committed) and the second INSERT was a 500. The
+    check takes a lock per table first (PostgreSQL; the admin saves inside
+    one transaction, so it is held until the save commits): the second waits,
+    then sees the first's row and says so. SQLite's IMMEDIATE transactions
+    already serialise the two."""
+
+    def validate_unique(self) -> None:
+        if connection.vendor == "postgresql" and connection.in_atomic_block:
+            key = zlib.crc32(
+                f"newsroom.names:{self._meta.model._meta.db_table}".encode()
+            )
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+        super().validate_unique()

@@ -402,3 +402,40 @@ def test_a_story_deleted_while_an_editor_pins_it_takes_the_pin_with_it(monkeypat
     assert codes == {"delete": 302}
     assert not Article.objects.filter(pk=story.pk).exists()
     assert not Pin.objects.exists()
+
+
+def test_two_editors_adding_the_same_tag_at_once_get_one_tag_and_a_message(
+    monkeypatch,
+):
+    """Two editors add the tag "Ferries" at the same moment (the admin, or
+    its pop-up from a story's tag box). The second waits for the first and
+    is told the name exists, with its form kept; it was a 500 (the unique
+    name refused at INSERT: the form had checked before the first
+    committed)."""
+    from newsroom.articles.admin import TagAdmin
+
+    _postgres_only()
+    first, second = (logged_in(account(n, "editor")) for n in ("eddie", "olga"))
+    add = "/admin/articles/tag/add/"
+    data = form_data(first.get(add).content.decode(), name="Ferries", slug="ferries")
+    saved, release = threading.Event(), threading.Event()
+    real_save = TagAdmin.save_model
+
+    def save_and_hold(self, request, obj, form, change):
+        real_save(self, request, obj, form, change)
+        if request.user.username == "eddie":
+            saved.set()
+            release.wait(timeout=60)  # the first add, not yet committed
+
+    monkeypatch.setattr(TagAdmin, "save_model", save_and_hold)
+    holder, held = _post_on_a_thread(first, add, data)
+    assert saved.wait(timeout=30)
+    thread, answer = _post_on_a_thread(second, add, data)
+    assert _blocked_on_a_lock()
+    release.set()
+    holder.join(timeout=30)
+    thread.join(timeout=30)
+    assert held["response"].status_code == 302
+    assert answer["response"].status_code == 200
+    assert "already exists" in answer["response"].content.decode()
+    assert list(Tag.objects.values_list("name", flat=True)) == ["Ferries"]
