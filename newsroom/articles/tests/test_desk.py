@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -546,3 +547,28 @@ def test_a_bulk_publish_never_writes_back_an_edit_saved_meanwhile():
     story = Article.objects.get(pk=edited[0])
     assert story.status == Article.Status.PUBLISHED
     assert story.body == "The corrected text."
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("",),
+        ("   ",),
+        ("two words",),
+        ("b\udcffob",),
+        ("x" * 151,),
+        ("ana", "--email", "not an address"),
+    ],
+    ids=["empty", "blank", "space", "not utf-8", "too long", "bad email"],
+)
+def test_create_editor_refuses_a_name_or_email_the_site_would_refuse(args):
+    """create_editor checks the username as the user model does (letters,
+    digits and @.+-_, at most 150) and the email as an address, in one line
+    and with no account made. It made a staff account named "" or "two
+    words" (that the sign-in form then refuses), took any text as an email,
+    and a name that was not UTF-8 ended in a UnicodeEncodeError traceback."""
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="username|email"):
+        call_command("create_editor", *args, "--generate", stdout=io.StringIO())
+    assert not User.objects.exists()

@@ -118,3 +118,29 @@ def test_a_command_with_the_database_unreachable_says_so_in_one_line(tmp_path):
         )
     )
     assert "database" in line
+
+
+def test_create_editor_without_a_terminal_says_to_generate(tmp_path):
+    """create_editor run with no terminal and nothing on stdin (a script, a
+    provisioning tool) exits 1 with one line pointing to --generate, and
+    makes no account; it ended in an EOFError traceback."""
+    var = tmp_path / "var"
+    assert manage(var, "migrate", "--noinput").returncode == 0
+    done = subprocess.run(
+        [sys.executable, "manage.py", "create_editor", "ana"],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "newsroom.settings.prod"}
+        | {"NEWSROOM_VAR_DIR": str(var), "NEWSROOM_HTTPS": "false"},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "--generate" in one_line_failure(done)
+    done = manage(
+        var,
+        "shell",
+        "-c",
+        "from django.contrib.auth.models import User;print(User.objects.count())",
+    )
+    assert done.stdout.strip().splitlines()[-1] == "0"

@@ -7,6 +7,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.core.validators import validate_email
+from django.db.models import Field
 
 from newsroom.articles.roles import ROLE_CHOICES, sync_roles
 
@@ -47,12 +49,30 @@ class Command(BaseCommand):
         **options,
     ):
         User = get_user_model()
+        # As the sign-in form and the user model would have them: an account
+        # the site refuses to sign in is never made.
+        name_field = User._meta.get_field(User.USERNAME_FIELD)
+        try:
+            assert isinstance(name_field, Field)
+            name_field.clean(username, None)
+        except ValidationError as exc:
+            raise CommandError(f"invalid username: {' '.join(exc.messages)}") from exc
+        try:
+            if email:
+                validate_email(email)
+        except ValidationError as exc:
+            raise CommandError(f"invalid email: {' '.join(exc.messages)}") from exc
         if generate:
             password = secrets.token_urlsafe(15)
         else:
-            password = getpass.getpass("Password: ")
-            if password != getpass.getpass("Password (again): "):
-                raise CommandError("The two passwords differ.")
+            try:
+                password = getpass.getpass("Password: ")
+                if password != getpass.getpass("Password (again): "):
+                    raise CommandError("The two passwords differ.")
+            except EOFError as exc:
+                raise CommandError(
+                    "no password given (no terminal to ask on): use --generate"
+                ) from exc
         user = User.objects.filter(username=username).first() or User(username=username)
         try:
             validate_password(password, user)
