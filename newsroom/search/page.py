@@ -198,8 +198,12 @@ def content_html(c: dict) -> SafeString:
         f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">'
         for k, v in c["hidden"].items()
     )
+    bad = params.bad_dates
     day_from = filters.date_from.isoformat() if filters.date_from else ""
     day_to = filters.date_to.isoformat() if filters.date_to else ""
+    day_from = escape(bad.get("from", day_from))
+    day_to = escape(bad.get("to", day_to))
+    invalid = {k: ' aria-invalid="true"' if k in bad else "" for k in ("from", "to")}
     out.append(
         '\n<div class="search-layout">\n'
         '  <aside class="search-facets" id="filters" aria-label="Narrow the results">\n'
@@ -215,11 +219,12 @@ def content_html(c: dict) -> SafeString:
         '        <label for="search-from">From</label>\n'
         '        <input id="search-from" type="text" inputmode="numeric" '
         'name="from" placeholder="YYYY-MM-DD" pattern="\\d{4}-\\d{2}-\\d{2}" '
-        f'aria-describedby="search-date-format" value="{day_from}">\n'
+        f'aria-describedby="search-date-format"{invalid["from"]} '
+        f'value="{day_from}">\n'
         '        <label for="search-to">To</label>\n'
         '        <input id="search-to" type="text" inputmode="numeric" name="to" '
         'placeholder="YYYY-MM-DD" pattern="\\d{4}-\\d{2}-\\d{2}" '
-        f'aria-describedby="search-date-format" value="{day_to}">\n'
+        f'aria-describedby="search-date-format"{invalid["to"]} value="{day_to}">\n'
         '        <small id="search-date-format" class="search-dates__hint">'
         "Year-month-day, e.g. 2026-03-31</small>\n"
         '        <button type="submit" class="search-dates__button">Apply</button>\n'

@@ -62,6 +62,9 @@ class Params:
     sort: str = Sort.RECENT
     page: int = 1
     problems: list[str] = field(default_factory=list)
+    # Dates as typed that are not dates ("from"/"to"): the page shows them
+    # again, marked invalid, for the reader to correct.
+    bad_dates: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, str]:
         f = self.filters
@@ -115,8 +118,13 @@ def read_params(get: QueryDict) -> Params:
         problems.append("Ignored an invalid year or month.")
     date_from = params.day(values["from"]) if values["from"] else None
     date_to = params.day(values["to"]) if values["to"] else None
-    if (values["from"] and not date_from) or (values["to"] and not date_to):
-        problems.append("Ignored a date that is not YYYY-MM-DD.")
+    bad_dates = {
+        k: values[k][:100]
+        for k, day in (("from", date_from), ("to", date_to))
+        if values[k] and not day
+    }
+    for k in bad_dates:
+        problems.append(f'Ignored the "{k}" date, which is not YYYY-MM-DD.')
     if date_from and date_to and date_from > date_to:
         date_from, date_to = date_to, date_from
     sort = params.choice(values["sort"], Sort.values, Sort.RECENT)
@@ -139,6 +147,7 @@ def read_params(get: QueryDict) -> Params:
         sort=sort,
         page=page,
         problems=problems,
+        bad_dates=bad_dates,
     )
 
 

@@ -121,3 +121,28 @@ def test_the_date_button_keeps_an_edge_in_forced_colours(
         assert style != "none" and width >= 1, (style, width)
     finally:
         context.close()
+
+
+def test_a_date_that_is_not_a_date_is_named_and_kept(
+    page, live_server, search_backend, index_now
+):
+    """WCAG 3.3.1: a reader who types 2026-13-45 in the date range's From box
+    and presses Enter is told that the From date was ignored, the box still
+    holds what they typed (to correct it, not type it again) and is marked
+    invalid; the To box, left empty, is not."""
+    f.article("Harbour reopens", body="The harbour reopened.")
+    index_now()
+    page.goto(live_server.url + "/search/?q=harbour")
+    box = page.get_by_role("textbox", name="From")
+    box.click()
+    page.keyboard.type("2026-13-45")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    notice = page.locator(".search-notice--problem")
+    assert notice.count() == 1
+    assert '"from" date' in notice.inner_text()
+    box = page.get_by_role("textbox", name="From")
+    assert box.input_value() == "2026-13-45"
+    assert box.get_attribute("aria-invalid") == "true"
+    assert page.get_by_role("textbox", name="To").get_attribute("aria-invalid") is None
+    assert page.locator(".search-hit").count() == 1
