@@ -67,10 +67,18 @@ def _open_article(article_id: int) -> Article:
 
 
 @never_cache
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def post(request: HttpRequest, article_id: int) -> HttpResponse:
-    """The form's adapter: parse, let :func:`intake.take` decide, present."""
+    """The form's adapter: parse, let :func:`intake.take` decide, present.
+
+    A refused comment is shown again at this address; opened again with a
+    GET (a restored session, a copied address) it leads to the story's form
+    instead of a blank 405."""
     article = _open_article(article_id)
+    if request.method != "POST":
+        back = redirect(article.get_absolute_url() + "#comment-form")
+        back.status_code = 303
+        return back
     network = client_network(request)
     if "new_code" in request.POST:
         form = CommentForm(request.POST, article_id=article.pk)

@@ -101,7 +101,8 @@ def test_bad_input_is_a_400_not_a_500(client):
         response = post(client, a, **junk)
         assert response.status_code == 400, junk
     assert client.post("/comments/post/999999/", {}).status_code == 404
-    assert client.get(f"/comments/post/{a.pk}/").status_code == 405
+    # A GET posts nothing: it leads back to the form (see the test below).
+    assert client.get(f"/comments/post/{a.pk}/").status_code == 303
     assert not Comment.objects.exists()
 
 
@@ -419,3 +420,21 @@ def test_a_comment_on_a_story_withdrawn_while_it_is_posted_is_refused_not_a_500(
         assert response.status_code == 403, response.status_code
         assert response["X-Comment-Refusal"] == "closed"
     assert not Comment.objects.filter(body="My words on it.").exists()
+
+
+@pytest.mark.django_db
+def test_the_forms_address_opened_again_leads_back_to_the_form(client):
+    """A refused comment is shown again at the form's own address
+    (/comments/post/<id>/); opening that address again (a restored session,
+    the address copied, a reload turned into a GET) answered 405 with an
+    empty body: a blank page. Now GET and HEAD lead to the story's form
+    (303); a story that is not public is still 404."""
+    article = f.article("Harbour reopens")
+    for method in ("get", "head"):
+        response = getattr(client, method)(f"/comments/post/{article.pk}/")
+        assert response.status_code == 303, method
+        assert response["Location"] == article.get_absolute_url() + "#comment-form"
+    draft = f.article("Draft", status="draft")
+    assert client.get(f"/comments/post/{draft.pk}/").status_code == 404
+    assert client.get("/comments/post/999999999/").status_code == 404
+    assert client.put(f"/comments/post/{article.pk}/").status_code == 405
