@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from html.parser import HTMLParser
 
 from django.contrib.auth.models import Group, User
+from django.db import connections
 from django.test import Client
 
 from newsroom.articles.roles import ROLE_CHOICES, sync_roles
@@ -95,3 +98,34 @@ def form_data(html: str, **changes) -> dict:
         else:
             data[key] = value
     return data
+
+
+def during(
+    monkeypatch, owner, name: str, action: Callable[[], object]
+) -> tuple[threading.Thread, dict]:
+    """Run ``action()`` (another editor's deletion, say) on a thread of its
+    own, with its own database connection, when ``owner.name`` (a view's
+    save, a check) is first called: it commits at once unless it has to wait
+    for the transaction in progress. What it returns, or the exception it
+    raised (a 500, raised by the test client), lands in the dict under
+    ``"delete"``; join the thread before reading it."""
+    codes: dict = {}
+
+    def run() -> None:
+        try:
+            codes["delete"] = action()
+        except Exception as exc:  # noqa: BLE001 - the test asserts on it
+            codes["delete"] = exc
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    real = getattr(owner, name)
+
+    def meanwhile(*args, **kwargs):
+        thread.start()
+        thread.join(timeout=0.5)  # it commits now, unless it waits for us
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, meanwhile)
+    return thread, codes

@@ -10,7 +10,7 @@ from newsroom.media import samples
 from newsroom.media.library import add_image
 from newsroom.media.models import Image
 
-from .desk_helpers import account, form_data, logged_in
+from .desk_helpers import account, during, form_data, logged_in
 
 pytestmark = pytest.mark.django_db
 
@@ -98,7 +98,6 @@ def test_a_lead_picture_deleted_while_an_editor_saves_it_is_never_a_500(monkeypa
     500, the foreign key broken at COMMIT, the editor's text lost). The
     deletion waits for the save, then clears the story's lead picture, as
     deleting a picture does; both answer as usual."""
-    import threading
 
     from django.db import connections
 
@@ -113,24 +112,13 @@ def test_a_lead_picture_deleted_while_an_editor_saves_it_is_never_a_500(monkeypa
     admin_user = logged_in(account("ada", "administrator"))
     change = f"/admin/articles/article/{story.pk}/change/"
     data = form_data(editor.get(change).content.decode(), lead_image=str(picture.pk))
-    codes: dict[str, int] = {}
-
-    def delete_picture() -> None:
-        try:
-            url = f"/admin/media/image/{picture.pk}/delete/"
-            codes["delete"] = admin_user.post(url, {"post": "yes"}).status_code
-        finally:
-            connections.close_all()
-
-    deleter = threading.Thread(target=delete_picture)
-    real_save = ArticleAdmin.save_model
-
-    def save_meanwhile(*args, **kwargs):
-        deleter.start()
-        deleter.join(timeout=0.5)  # it commits now, unless it waits for us
-        return real_save(*args, **kwargs)
-
-    monkeypatch.setattr(ArticleAdmin, "save_model", save_meanwhile)
+    url = f"/admin/media/image/{picture.pk}/delete/"
+    deleter, codes = during(
+        monkeypatch,
+        ArticleAdmin,
+        "save_model",
+        lambda: admin_user.post(url, {"post": "yes"}).status_code,
+    )
     response = editor.post(change, data)
     deleter.join(timeout=30)
     assert response.status_code == 302

@@ -20,7 +20,7 @@ from newsroom.articles.admin import ArticleAdmin
 from newsroom.articles.models import Article, Author, Byline, Tag
 from newsroom.articles.tests import factories as f
 
-from .desk_helpers import account, form_data, logged_in
+from .desk_helpers import account, during, form_data, logged_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -89,24 +89,12 @@ def _delete_during_save(
 ) -> tuple[threading.Thread, dict[str, int]]:
     """Post ``url``'s deletion from another connection when the story's
     save begins; it commits at once unless it waits for the save."""
-    codes: dict[str, int] = {}
-
-    def delete() -> None:
-        try:
-            codes["delete"] = client.post(url, {"post": "yes"}).status_code
-        finally:
-            connections.close_all()
-
-    deleter = threading.Thread(target=delete)
-    real_save = ArticleAdmin.save_model
-
-    def save_meanwhile(*args, **kwargs):
-        deleter.start()
-        deleter.join(timeout=0.5)  # it commits now, unless it waits for us
-        return real_save(*args, **kwargs)
-
-    monkeypatch.setattr(ArticleAdmin, "save_model", save_meanwhile)
-    return deleter, codes
+    return during(
+        monkeypatch,
+        ArticleAdmin,
+        "save_model",
+        lambda: client.post(url, {"post": "yes"}).status_code,
+    )
 
 
 def test_an_author_deleted_while_a_story_names_them_is_never_a_500(monkeypatch):
@@ -180,11 +168,12 @@ def test_a_tag_deleted_while_a_story_takes_it_is_never_a_500(monkeypatch):
     page = editor.get(change).content.decode()
     kept = form_data(page)["tags"]
     data = form_data(page, body="Tagged text.", tags=[kept, str(going.pk)])
-    codes: dict[str, int] = {}
-
-    def delete() -> None:
-        try:
-            codes["delete"] = admin_user.post(
+    deleter, codes = during(
+        monkeypatch,
+        ArticleAdmin,
+        "save_model",
+        lambda: (
+            admin_user.post(
                 "/admin/articles/tag/",
                 {
                     "action": "delete_selected",
@@ -192,18 +181,8 @@ def test_a_tag_deleted_while_a_story_takes_it_is_never_a_500(monkeypatch):
                     "post": "yes",
                 },
             ).status_code
-        finally:
-            connections.close_all()
-
-    deleter = threading.Thread(target=delete)
-    real_save = ArticleAdmin.save_model
-
-    def save_meanwhile(*args, **kwargs):
-        deleter.start()
-        deleter.join(timeout=0.5)  # it commits now, unless it waits for us
-        return real_save(*args, **kwargs)
-
-    monkeypatch.setattr(ArticleAdmin, "save_model", save_meanwhile)
+        ),
+    )
     response = editor.post(change, data)
     deleter.join(timeout=30)
     assert response.status_code == 302
@@ -378,24 +357,13 @@ def test_a_story_deleted_while_an_editor_pins_it_takes_the_pin_with_it(monkeypat
     other = logged_in(account("olga", "editor"))
     add = "/admin/articles/pin/add/"
     data = form_data(editor.get(add).content.decode(), article=str(story.pk))
-    codes: dict[str, int] = {}
-
-    def delete() -> None:
-        try:
-            url = f"/admin/articles/article/{story.pk}/delete/"
-            codes["delete"] = other.post(url, {"post": "yes"}).status_code
-        finally:
-            connections.close_all()
-
-    deleter = threading.Thread(target=delete)
-    real_save = PinAdmin.save_model
-
-    def save_meanwhile(*args, **kwargs):
-        deleter.start()
-        deleter.join(timeout=0.5)  # it commits now, unless it waits for us
-        return real_save(*args, **kwargs)
-
-    monkeypatch.setattr(PinAdmin, "save_model", save_meanwhile)
+    url = f"/admin/articles/article/{story.pk}/delete/"
+    deleter, codes = during(
+        monkeypatch,
+        PinAdmin,
+        "save_model",
+        lambda: other.post(url, {"post": "yes"}).status_code,
+    )
     response = editor.post(add, data)
     deleter.join(timeout=30)
     assert response.status_code == 302

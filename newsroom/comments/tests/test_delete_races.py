@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.db import connections
 
 from newsroom.articles.models import Article
 from newsroom.articles.tests import factories as f
-from newsroom.articles.tests.desk_helpers import account, logged_in
+from newsroom.articles.tests.desk_helpers import account, during, logged_in
 from newsroom.comments import guard
 from newsroom.comments.models import Comment
 from newsroom.comments.tests.helpers import post
@@ -26,25 +24,7 @@ def _delete_while_the_comment_is_written(monkeypatch, client, url: str) -> dict:
 
 
 def _while_the_comment_is_written(monkeypatch, deletion) -> dict:
-    codes: dict = {}
-
-    def delete() -> None:
-        try:
-            codes["delete"] = deletion()
-        except Exception as exc:  # a 500, raised by the test client
-            codes["delete"] = exc
-        finally:
-            connections.close_all()
-
-    deleter = threading.Thread(target=delete)
-    real_check = guard.check
-
-    def check_meanwhile(sub):
-        deleter.start()
-        deleter.join(timeout=0.5)  # it commits now, unless it waits for us
-        return real_check(sub)
-
-    monkeypatch.setattr(guard, "check", check_meanwhile)
+    deleter, codes = during(monkeypatch, guard, "check", deletion)
     codes["thread"] = deleter
     return codes
 
