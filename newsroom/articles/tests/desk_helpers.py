@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from html.parser import HTMLParser
 
 from django.contrib.auth.models import Group, User
-from django.db import connections
+from django.db import connection, connections
 from django.test import Client
 
 from newsroom.articles.roles import ROLE_CHOICES, sync_roles
@@ -129,3 +130,18 @@ def during(
 
     monkeypatch.setattr(owner, name, meanwhile)
     return thread, codes
+
+
+def blocked_on_a_lock(timeout: float = 30) -> bool:
+    """Whether another connection waits for a lock (PostgreSQL; polled)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                "current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return True
+        time.sleep(0.05)
+    return False

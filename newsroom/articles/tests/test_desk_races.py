@@ -11,16 +11,15 @@ save.
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connections, transaction
 
 from newsroom.articles.admin import ArticleAdmin
 from newsroom.articles.models import Article, Author, Byline, Tag
 from newsroom.articles.tests import factories as f
 
-from .desk_helpers import account, during, form_data, logged_in
+from .desk_helpers import account, blocked_on_a_lock, during, form_data, logged_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,21 +27,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def _postgres_only() -> None:
     if connections["default"].vendor != "postgresql":
         pytest.skip("SQLite's IMMEDIATE transactions serialise the two writers")
-
-
-def _blocked_on_a_lock(timeout: float = 30) -> bool:
-    """Whether another connection waits for a row lock (polled)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = "
-                "current_database() AND wait_event_type = 'Lock'"
-            )
-            if cursor.fetchone()[0]:
-                return True
-        time.sleep(0.05)
-    return False
 
 
 class DeletedUncommitted:
@@ -143,7 +127,7 @@ def test_an_author_deleted_before_the_save_holds_them_is_the_forms_error():
     )
     deletion = DeletedUncommitted(Author.objects.filter(pk=leaving.pk))
     thread, answer = _post_on_a_thread(editor, change, data)
-    assert _blocked_on_a_lock()
+    assert blocked_on_a_lock()
     deletion.commit()
     thread.join(timeout=30)
     page = answer["response"].content.decode()
@@ -235,7 +219,7 @@ def test_a_tag_deleted_before_the_save_holds_it_is_the_forms_error():
     )
     deletion = DeletedUncommitted(Tag.objects.filter(pk=going.pk))
     thread, answer = _post_on_a_thread(editor, change, data)
-    assert _blocked_on_a_lock()
+    assert blocked_on_a_lock()
     deletion.commit()
     thread.join(timeout=30)
     page = answer["response"].content.decode()
@@ -333,7 +317,7 @@ def test_a_story_deleted_while_an_editor_saves_it_stays_deleted():
     data = form_data(editor.get(change).content.decode(), body="Late words.")
     deletion = DeletedUncommitted(Article.objects.filter(pk=story.pk))
     thread, answer = _post_on_a_thread(editor, change, data)
-    assert _blocked_on_a_lock()
+    assert blocked_on_a_lock()
     deletion.commit()
     thread.join(timeout=30)
     page = answer["response"].content.decode()
@@ -399,7 +383,7 @@ def test_two_editors_adding_the_same_tag_at_once_get_one_tag_and_a_message(
     holder, held = _post_on_a_thread(first, add, data)
     assert saved.wait(timeout=30)
     thread, answer = _post_on_a_thread(second, add, data)
-    assert _blocked_on_a_lock()
+    assert blocked_on_a_lock()
     release.set()
     holder.join(timeout=30)
     thread.join(timeout=30)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 
 import pytest
 from django.db import connection, connections, transaction
 
 from newsroom.articles.models import Article, Author, Section, Tag
+from newsroom.articles.tests.desk_helpers import blocked_on_a_lock
 
 from .conftest import import_articles
 
@@ -29,20 +29,6 @@ def _story(n: int, source: str) -> dict:
     }
 
 
-def _blocked_on_a_lock(timeout: float = 30) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = "
-                "current_database() AND wait_event_type = 'Lock'"
-            )
-            if cursor.fetchone()[0]:
-                return True
-        time.sleep(0.05)
-    return False
-
-
 def _on_a_thread(target) -> tuple[threading.Thread, dict]:
     out: dict = {}
 
@@ -59,6 +45,30 @@ def _on_a_thread(target) -> tuple[threading.Thread, dict]:
     return thread, out
 
 
+def _while_a_batch_is_open(first, second) -> dict:
+    """Import ``second`` while an import of ``first`` holds its batch open
+    (not committed), until the second waits on its locks; then let the first
+    commit. Returns the second's outcome (``run``)."""
+    opened, release = threading.Event(), threading.Event()
+
+    def first_batch_still_open():
+        with transaction.atomic():  # the first import's batch, not committed
+            run = import_articles(first)
+            opened.set()
+            release.wait(timeout=60)
+        return run
+
+    holder, held = _on_a_thread(first_batch_still_open)
+    assert opened.wait(timeout=60)
+    importer, other = _on_a_thread(lambda: import_articles(second))
+    assert blocked_on_a_lock()
+    release.set()
+    holder.join(timeout=60)
+    importer.join(timeout=60)
+    assert "error" not in held and "error" not in other, other.get("error")
+    return other
+
+
 def test_two_imports_making_the_same_names_at_once_both_write(tmp_path):
     """Two feeds imported at once each bring a story in a new section, with
     a new tag and a new author of the same names. The second waits for the
@@ -72,23 +82,7 @@ def test_two_imports_making_the_same_names_at_once_both_write(tmp_path):
     first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
     first.write_text(json.dumps(_story(1, "Feed A")) + "\n")
     second.write_text(json.dumps(_story(2, "Feed B")) + "\n")
-    opened, release = threading.Event(), threading.Event()
-
-    def first_batch_still_open():
-        with transaction.atomic():  # the first import's batch, not committed
-            run = import_articles(first)
-            opened.set()
-            release.wait(timeout=60)
-        return run
-
-    holder, held = _on_a_thread(first_batch_still_open)
-    assert opened.wait(timeout=60)
-    importer, other = _on_a_thread(lambda: import_articles(second))
-    assert _blocked_on_a_lock()
-    release.set()
-    holder.join(timeout=60)
-    importer.join(timeout=60)
-    assert "error" not in held and "error" not in other, other.get("error")
+    other = _while_a_batch_is_open(first, second)
     assert other["run"].bad_lines == []
     assert Article.objects.count() == 2
     assert list(Section.objects.values_list("name", flat=True)) == ["Harbour news"]
@@ -112,23 +106,7 @@ def test_the_same_feed_imported_twice_at_once_is_one_story(tmp_path):
     feed.write_text(json.dumps(_story(0, "Feed A")) + "\n")
     import_articles(feed)  # yesterday's run
     feed.write_text(json.dumps(_story(1, "Feed A")) + "\n")
-    opened, release = threading.Event(), threading.Event()
-
-    def first_batch_still_open():
-        with transaction.atomic():  # the last run's batch, not committed
-            run = import_articles(feed)
-            opened.set()
-            release.wait(timeout=60)
-        return run
-
-    holder, held = _on_a_thread(first_batch_still_open)
-    assert opened.wait(timeout=60)
-    importer, other = _on_a_thread(lambda: import_articles(feed))
-    assert _blocked_on_a_lock()
-    release.set()
-    holder.join(timeout=60)
-    importer.join(timeout=60)
-    assert "error" not in held and "error" not in other, other.get("error")
+    other = _while_a_batch_is_open(feed, feed)
     assert other["run"].bad_lines == []
     assert "0 created, 0 updated, 1 unchanged" in other["run"].out
     assert Article.objects.count() == 2
