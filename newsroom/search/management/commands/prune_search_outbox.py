@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from newsroom.search import nodes
 from newsroom.search.backends import get_backend
+from newsroom.search.management import arguments
 from newsroom.search.models import IndexChange
 
 log = logging.getLogger("newsroom.search.nodes")
@@ -25,8 +26,8 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--days", type=float, default=7.0)
-        parser.add_argument("--backend", default="default", help="backend alias")
+        parser.add_argument("--days", type=arguments.DAYS, default=7.0)
+        arguments.add_backend(parser)
 
     def handle(self, *args, days: float, backend: str, **options) -> None:
         if days < 0:

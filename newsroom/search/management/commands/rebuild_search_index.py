@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from newsroom.search import indexer
 from newsroom.search.backends import get_backend
+from newsroom.search.management import arguments
 
 
 class Command(BaseCommand):
@@ -17,10 +18,10 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--backend", default="default", help="backend alias")
+        arguments.add_backend(parser)
         parser.add_argument(
             "--wait",
-            type=float,
+            type=arguments.SECONDS,
             default=120.0,
             help="seconds to wait for a running indexer to swap",
         )

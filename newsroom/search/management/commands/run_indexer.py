@@ -11,22 +11,23 @@ from django.db import connections
 
 from newsroom.search import indexer
 from newsroom.search.backends import get_backend
+from newsroom.search.management import arguments
 
 
 class Command(BaseCommand):
     help = "Keep the search index following the database (the only index writer)."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--backend", default="default", help="backend alias")
+        arguments.add_backend(parser)
         parser.add_argument(
             "--poll",
-            type=float,
+            type=arguments.number(0, 3600, above=True),
             default=0.2,
             help="seconds between outbox checks when idle",
         )
         parser.add_argument(
             "--batch-size",
-            type=int,
+            type=arguments.number(1, 1_000_000, whole=True),
             default=indexer.BATCH_SIZE,
             help="outbox rows per index commit",
         )
