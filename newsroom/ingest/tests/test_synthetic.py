@@ -309,3 +309,13 @@ def test_bulk_writes_leave_planner_statistics_on_sqlite():
         cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
         plan = " ".join(str(row[-1]) for row in cursor.fetchall())
     assert "PRIMARY KEY" in plan, plan
+
+
+@pytest.mark.parametrize("where", ["a folder", "in a missing folder"])
+def test_an_output_that_cannot_be_written_is_one_line(tmp_path, where):
+    """``--output`` naming a folder, or a file in a folder that does not
+    exist, is one line and exit 1; it ended in an IsADirectoryError or
+    FileNotFoundError traceback."""
+    output = tmp_path if where == "a folder" else tmp_path / "none" / "a.jsonl"
+    with pytest.raises(CommandError, match=str(output)):
+        call_command("generate_articles", "--count", "2", "--output", str(output))

@@ -63,3 +63,18 @@ def test_a_wrong_undated_value_is_one_clear_error(tmp_path):
 
     with pytest.raises(CommandError, match="--undated"):
         call_command("import_articles", str(_archive(tmp_path)), "--undated", "soon")
+
+
+@pytest.mark.parametrize("given", ["2026-99-99", "2026-02-30", "2026-01-01T25:00"])
+def test_an_impossible_undated_date_is_refused_in_one_line(tmp_path, given):
+    """``--undated`` shaped like a date but naming none (month 99, 30
+    February, hour 25) is refused in one line before anything is imported;
+    it ended in a ValueError traceback."""
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--undated"):
+        call_command(
+            "import_articles", str(_archive(tmp_path)), "--undated", given,
+            stdout=StringIO(),
+        )  # fmt: skip
+    assert not Article.objects.exists()

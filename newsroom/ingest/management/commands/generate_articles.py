@@ -188,7 +188,10 @@ class Command(BaseCommand):
         jobs = max(1, options["jobs"])
         if options["output"]:
             stream = synthetic.batches(gen, 0, count, size, jobs)
-            n = synthetic.write_jsonl(options["output"], stream, seed)
+            try:
+                n = synthetic.write_jsonl(options["output"], stream, seed)
+            except OSError as exc:
+                raise CommandError(f"cannot write {options['output']}: {exc}") from exc
             self.done(f"{n:,} articles written to {options['output']}", n, started)
             return
         self.to_database(gen, count, size, jobs, not options["no_outbox"], started)

@@ -89,11 +89,14 @@ class Command(BaseCommand):
             raise CommandError("--limit must be zero or more")
         undated = None
         if opts["undated"]:
-            undated = parse_datetime(opts["undated"]) or (
-                datetime.combine(parse_date(opts["undated"]), time(12))
-                if parse_date(opts["undated"])
-                else None
-            )
+            try:  # shaped like a date but naming none (month 99): ValueError
+                undated = parse_datetime(opts["undated"]) or (
+                    datetime.combine(parse_date(opts["undated"]), time(12))
+                    if parse_date(opts["undated"])
+                    else None
+                )
+            except ValueError:
+                undated = None
             if undated is None:
                 raise CommandError("--undated takes YYYY-MM-DD or an ISO date-time")
             if timezone.is_naive(undated):
