@@ -174,3 +174,34 @@ def test_a_reader_making_renditions_does_not_move_the_content_version(client, im
     for spec in ("640x360", "320w", "160x160"):
         assert client.get(renditions.url(image, spec, "webp")).status_code == 200
     assert versions.current(fresh=True) == before
+
+
+@pytest.mark.parametrize("damage", ["missing", "cut short"])
+def test_make_renditions_goes_on_past_a_broken_original(damage):
+    """An original whose file is gone or cut short (a restore from an older
+    copy, a disk error) is named in one line and skipped; every other
+    picture still gets its renditions, and the command exits 1 for cron.
+    The first broken file ended the run in a FileNotFoundError or
+    "image file is truncated" traceback, and the pictures after it got no
+    renditions."""
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    broken, _ = add_image(samples.photo(900, 600, seed=7), "a.jpg", alt="Broken")
+    whole, _ = add_image(samples.photo(900, 600, seed=8), "b.jpg", alt="Whole")
+    path = default_storage.path(broken.file.name)
+    if damage == "missing":
+        default_storage.delete(broken.file.name)
+    else:
+        with open(path, "r+b") as fh:
+            fh.truncate(2000)
+    for image in (broken, whole):
+        for spec in SPECS.values():
+            for ext in ("jpg", "webp"):
+                default_storage.delete(renditions.storage_name(image, spec, ext))
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="1 image"):
+        call_command("make_renditions", stdout=io.StringIO(), stderr=err)
+    assert broken.key in err.getvalue()
+    for spec in SPECS.values():
+        assert default_storage.exists(renditions.storage_name(whole, spec, "webp"))

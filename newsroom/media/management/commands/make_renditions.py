@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from newsroom.media.models import Image
 from newsroom.media.renditions import ensure_all
@@ -23,12 +23,20 @@ class Command(BaseCommand):
         images = Image.objects.order_by("pk")
         if key:
             images = images.filter(key__in=key)
-        started, made, count = time.monotonic(), 0, 0
+        started, made, count, failed = time.monotonic(), 0, 0, 0
         for image in images.iterator():
-            made += ensure_all(image)
+            try:
+                made += ensure_all(image)
+            except (OSError, SyntaxError, ValueError) as exc:
+                # A missing or damaged original (PIL says SyntaxError for
+                # some): named and skipped, the rest still made.
+                failed += 1
+                self.stderr.write(f"image {image.key} ({image.file.name}): {exc}")
             count += 1
         took = time.monotonic() - started
         self.stdout.write(
             f"{made} renditions made for {count} images in {took:.1f} s"
             + (f" ({made / took:.1f}/s)" if made and took else "")
         )
+        if failed:
+            raise CommandError(f"{failed} image(s) could not be rendered (above)")
