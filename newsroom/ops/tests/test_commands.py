@@ -144,3 +144,23 @@ def test_create_editor_without_a_terminal_says_to_generate(tmp_path):
         "from django.contrib.auth.models import User;print(User.objects.count())",
     )
     assert done.stdout.strip().splitlines()[-1] == "0"
+
+
+def test_restore_without_yes_and_no_terminal_is_cancelled_in_one_line(tmp_path):
+    """restore run without --yes from a script (stdin not a terminal, no
+    answer) is cancelled in one line, exit 1, nothing replaced; it ended in
+    an EOFError traceback."""
+    var = tmp_path / "var"
+    assert manage(var, "migrate", "--noinput").returncode == 0
+    assert manage(var, "backup", str(tmp_path / "backup")).returncode == 0
+    done = subprocess.run(
+        [sys.executable, "manage.py", "restore", str(tmp_path / "backup")],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "newsroom.settings.prod"}
+        | {"NEWSROOM_VAR_DIR": str(var), "NEWSROOM_HTTPS": "false"},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "--yes" in one_line_failure(done)

@@ -37,10 +37,15 @@ class Command(BaseCommand):
         except backups.BackupError as exc:
             raise CommandError(str(exc)) from exc
         if not options["yes"]:
-            answer = input(
-                f"Replace this site's database and media with the backup of "
-                f"{manifest['created_at']}? Type 'yes': "
-            )
+            try:
+                answer = input(
+                    f"Replace this site's database and media with the backup of "
+                    f"{manifest['created_at']}? Type 'yes': "
+                )
+            except EOFError:  # a script: nobody to answer
+                raise CommandError(
+                    "restore cancelled: no answer (give --yes)"
+                ) from None
             if answer.strip() != "yes":
                 raise CommandError("restore cancelled")
         try:
