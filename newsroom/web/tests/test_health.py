@@ -67,3 +67,35 @@ def test_health_checks_count_no_read_and_set_no_cookie(client, search_backend): 
     assert reads.buffer.pending() == 0
     assert client.head("/healthz").status_code == 200
     assert client.post("/healthz").status_code == 405
+
+
+def test_readyz_is_not_ready_while_migrations_are_missing(
+    client,
+    monkeypatch,
+    search_backend,  # noqa: F811
+):
+    """A node whose database lacks a migration this code needs (an upgrade
+    half done, a restore of an older backup, a node restarted before
+    ``migrate``) is not ready: every page it serves may be a 500. /readyz
+    answered 200 there (the shares app migrated back to zero: every page
+    500, /readyz 200), so the load balancer kept sending readers to it."""
+    from django.db import connection
+
+    from newsroom.web import health
+
+    monkeypatch.setattr("newsroom.search.indexer.HOLE_GRACE", 0.0)
+    drain(search_backend, wait=10)
+    response = client.get("/readyz")
+    assert response.status_code == 200, response.json()
+    assert response.json()["checks"]["migrations"] == {"ok": True}
+    app, name = sorted(health.needed_migrations())[-1]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM django_migrations WHERE app = %s AND name = %s", [app, name]
+        )
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["migrations"] == {
+        "ok": False,
+        "missing": [f"{app}.{name}"],
+    }
