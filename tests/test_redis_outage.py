@@ -171,3 +171,20 @@ def test_redis_is_used_again_once_it_answers(settings, own_redis, monkeypatch):
         time.sleep(0.1)
     assert cache.get("back") == 1 and cache.get("kept", "gone") == "gone"
     assert limits.store() == "default"
+
+
+@pytest.mark.django_db
+def test_a_durable_spend_made_before_redis_went_away_stays_spent(settings, own_redis):
+    """A form's stamp, a report and a confirmation mail are spent durably:
+    in the database as well as in Redis, so one spent just before an outage
+    is not spent again in the database during it (it was: the database had
+    never seen it). Reads' spends stay in Redis alone: a visitor's read may
+    count once more across an outage (docs/operations.md)."""
+    use_redis(settings, own_redis.port)
+    durable, plain = uuid.uuid4().hex, uuid.uuid4().hex
+    assert limits.spend_once(durable, 600, durable=True) is True
+    assert limits.spend_once(durable, 600, durable=True) is False
+    assert limits.spend_once(plain, 600) is True
+    own_redis.stop()
+    assert limits.spend_once(durable, 600, durable=True) is False
+    assert limits.spend_once(plain, 600) is True  # the cost stated above

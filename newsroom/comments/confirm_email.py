@@ -84,7 +84,9 @@ def remember(response: HttpResponse, request: HttpRequest, email: str) -> None:
 def send_link(email: str) -> bool:
     """Mail the address its link, at most once a day; False when not sent."""
     email = email.strip().lower()
-    if not email or not limits.spend_once(f"comments.confirm_mail:{tag(email)}", 86400):
+    if not email or not limits.spend_once(
+        f"comments.confirm_mail:{tag(email)}", 86400, durable=True
+    ):
         return False
     link = absolute_url(reverse("comments:confirm_email", args=[make_token(email)]))
     body = (

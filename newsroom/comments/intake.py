@@ -370,7 +370,7 @@ def _write(
                 field=field,
                 in_form=bool(field),
             )
-        if not stamp_spent and not limits.spend_once(stamp, FORM_MAX_AGE):
+        if not stamp_spent and not limits.spend_once(stamp, FORM_MAX_AGE, durable=True):
             form.stamp_used()
             return _refuse(
                 form, "stamp_used", str(form.errors["stamp"][0]), 400, in_form=True

@@ -134,7 +134,7 @@ def _counts_as_report(request: HttpRequest, comment: Comment) -> bool:
     if net.is_bot(request.META.get("HTTP_USER_AGENT", "")):
         return False
     visitor = net.visitor_key(request, timezone.localdate(), "report", comment.pk)
-    if not limits.spend_once(f"comments.report:{visitor}", 2 * 86400):
+    if not limits.spend_once(f"comments.report:{visitor}", 2 * 86400, durable=True):
         return False
     count, seconds = settings.NEWSROOM_COMMENTS_LIMITS.get(
         "REPORTS_PER_NETWORK", (3, 86400)

@@ -485,15 +485,25 @@ def wait(scope: str, key: str, limit: int, period: int) -> int:
     return max(1, math.ceil(_wait(now, window, period, previous, count, limit)))
 
 
-def spend_once(token: str, ttl: int) -> bool:
-    """Mark ``token`` used for ``ttl`` seconds; True only for the first spend."""
+def spend_once(token: str, ttl: int, durable: bool = False) -> bool:
+    """Mark ``token`` used for ``ttl`` seconds; True only for the first spend.
+
+    ``durable``: with a shared cache, spent in the database too (one more
+    write), so a token spent just before the cache went away is not spent
+    again in the database while it is away (a form's stamp, a report)."""
     full = _short(f"spent:{token}")
     where = store()
     if where != "database" and not _away(where):
         try:
-            return bool(caches[where].add(f"nr-{full}", 1, timeout=max(1, int(ttl))))
+            first = bool(caches[where].add(f"nr-{full}", 1, timeout=max(1, int(ttl))))
+            if not durable or not first:
+                return first
         except CacheUnavailable:
             pass  # Redis is away: spent in the database meanwhile
+    return _spend_in_db(full, ttl)
+
+
+def _spend_in_db(full: str, ttl: int) -> bool:
     # Insert, or take over a row whose time is over; a live row answers no
     # row. One atomic statement, so of two concurrent spends one wins.
     now = datetime.now(tz=UTC)
