@@ -357,6 +357,58 @@ def _refuse_a_newer_schema(path: Path, copy: sqlite3.Connection | None) -> None:
         )
 
 
+# The whole schema goes, in the restore's one transaction: pg_restore --clean
+# drops only what the dump holds, and a table made since (a newer release's
+# migration) stayed, with its rows, where the restored migrations table says
+# there is none. COMMIT is sent only once pg_restore has finished well: a
+# dump that fails half way ends psql's input with the transaction open, and
+# the server rolls it back.
+REPLACE_SCHEMA = (
+    b"SET client_min_messages = warning;\nBEGIN;\n"
+    b"DROP SCHEMA public CASCADE;\nCREATE SCHEMA public;\n"
+)
+
+
+def _pg_replace(dump: Path) -> None:
+    """Replace the PostgreSQL database with ``dump`` in one transaction:
+    pg_restore's SQL streamed into psql after the schema is dropped."""
+    args, env = _pg_env()
+    name = connection.settings_dict["NAME"]
+    psql = subprocess.Popen(
+        ["psql", "--no-psqlrc", "--quiet", "--set", "ON_ERROR_STOP=1"]
+        + ["--output", os.devnull]
+        + args
+        + ["--dbname", name],
+        stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert psql.stdin is not None and psql.stderr is not None
+    try:
+        psql.stdin.write(REPLACE_SCHEMA)
+        psql.stdin.flush()
+        sql = subprocess.run(
+            ["pg_restore", "--no-owner", "--no-privileges", "--file=-", str(dump)],
+            stdout=psql.stdin,
+            stderr=subprocess.PIPE,
+            env=env,
+        )
+        if sql.returncode == 0:
+            psql.stdin.write(b"COMMIT;\n")
+    except BrokenPipeError:  # psql stopped on an error: rolled back
+        sql = None
+    finally:
+        try:
+            psql.stdin.close()
+        except BrokenPipeError:
+            pass
+    errors = psql.stderr.read().decode(errors="replace").strip()
+    psql.wait()
+    if sql is None or sql.returncode != 0 or psql.returncode != 0:
+        failed = sql.stderr.decode(errors="replace").strip() if sql else ""
+        raise BackupError(f"pg_restore failed: {(failed or errors)[:2000]}")
+
+
 def restore(
     source: Path,
     with_secret_key: bool = False,
@@ -407,16 +459,7 @@ def restore(
                 target.close()
                 copy.close()
         else:
-            args, env = _pg_env()
-            name = connection.settings_dict["NAME"]
-            _run(
-                ["pg_restore", "--clean", "--if-exists", "--no-owner"]
-                + ["--no-privileges"]
-                + args
-                + ["--single-transaction", "--dbname", name]
-                + [str(source / manifest["file"])],
-                env,
-            )
+            _pg_replace(source / manifest["file"])
     except (BackupError, OSError, sqlite3.Error) as exc:
         if staged is not None:
             shutil.rmtree(staged, ignore_errors=True)

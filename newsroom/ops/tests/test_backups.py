@@ -333,3 +333,27 @@ def test_a_backup_that_cannot_be_written_fails_in_one_line_and_leaves_nothing(
         assert not target.exists()
     else:
         assert not (tmp_path / "file" / "backup").exists()
+
+
+def test_a_postgresql_restore_leaves_no_table_the_backup_did_not_have(tmp_path):
+    """A restore replaces the whole database: a table made after the backup
+    (by a newer release's migration, say) is gone, so the migrations table
+    and the schema agree and a later ``migrate`` can create it again.
+    pg_restore --clean dropped only what the dump held: the table stayed,
+    with rows written after the backup, while the restored migrations
+    table said it did not exist, and the next migrate failed on "relation
+    already exists"."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's online backup replaces the whole file")
+    f.article("Kept in the backup")
+    target = tmp_path / "backup"
+    call_command("backup", str(target))
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE ops_made_after (id integer)")
+    call_command("restore", str(target), "--yes", "--no-rebuild")
+    assert "ops_made_after" not in connection.introspection.table_names()
+    assert [h for (h,) in Article.objects.values_list("headline")] == [
+        "Kept in the backup"
+    ]
