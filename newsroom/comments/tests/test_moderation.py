@@ -344,3 +344,13 @@ def test_concurrent_approvals_on_one_article_count_every_comment():
         t.join()
     assert a.comments.filter(status=Comment.Status.APPROVED).count() == 12
     assert count(a) == 12
+
+
+@pytest.mark.parametrize("action", ["export", "delete"])
+def test_comment_privacy_refuses_an_address_that_is_not_utf8(action):
+    """An address typed in a terminal of another encoding (not UTF-8) is
+    refused in one line; it ended in a UnicodeEncodeError traceback."""
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="UTF-8"):
+        call_command("comment_privacy", action, "reader\udcff@example.com")

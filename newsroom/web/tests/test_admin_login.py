@@ -134,3 +134,29 @@ def test_with_totp_off_the_password_is_enough(editor, settings):
     assert b"otp_token" not in page.content
     assert attempt(client, "editor", PASSWORD).status_code == 302
     assert signed_in(client)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("ed\udcffitor",),
+        ("editor", "--name", "phone\udcff"),
+        ("editor", "--name", "p" * 65),
+        ("editor", "--name", ""),
+    ],
+    ids=["name not utf-8", "device not utf-8", "device too long", "device empty"],
+)
+def test_enrol_totp_refuses_a_name_it_cannot_store_in_one_line(args):
+    """enrol_totp refuses a username or device name that is not UTF-8 (a
+    terminal in another encoding), and a device name empty or longer than
+    its column (64), in one line with no device made. The first two ended
+    in a UnicodeEncodeError traceback; the long name was stored past its
+    column on SQLite and was a DataError on PostgreSQL; the empty one was
+    taken."""
+    from django.core.management.base import CommandError
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    get_user_model().objects.create_user("editor", password="x", is_staff=True)
+    with pytest.raises(CommandError, match="UTF-8|name"):
+        call_command("enrol_totp", *args, stdout=StringIO())
+    assert not TOTPDevice.objects.exists()

@@ -15,6 +15,10 @@ class Command(BaseCommand):
         parser.add_argument("email")
 
     def handle(self, *args, action: str, email: str, **options) -> None:
+        try:
+            email.encode("utf-8")
+        except UnicodeEncodeError:
+            raise CommandError("the address is not valid UTF-8") from None
         if "@" not in email:
             raise CommandError(f"{email!r} is not an email address")
         if action == "export":

@@ -24,6 +24,14 @@ class Command(BaseCommand):
         parser.add_argument("--replace", action="store_true")
 
     def handle(self, *args, username: str, name: str, replace: bool, **options):
+        for what, value in (("username", username), ("--name", name)):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise CommandError(f"{what} is not valid UTF-8") from None
+        longest = TOTPDevice._meta.get_field("name").max_length or 64
+        if not name.strip() or len(name) > longest:
+            raise CommandError(f"--name must be 1 to {longest} characters")
         User = get_user_model()
         try:
             user = User.objects.get_by_natural_key(username)
