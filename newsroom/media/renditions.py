@@ -21,6 +21,7 @@ import contextlib
 import fcntl
 import hashlib
 import io
+import os
 import re
 import threading
 from collections.abc import Iterator
@@ -174,10 +175,32 @@ def ensure(image: Image, spec: Spec, ext: str) -> str:
             return name
         with _renders:
             data = render(image, spec, ext)
-        saved = default_storage.save(name, ContentFile(data))
+        _store(name, ContentFile(data))
+    return name
+
+
+def _store(name: str, content: ContentFile) -> None:
+    """Put a rendition at ``name`` all at once: written beside it and renamed
+    into place. nginx serves a file as soon as it exists and marks it
+    immutable, so one written in place could reach a reader half written."""
+    try:
+        path = Path(default_storage.path(name))
+    except NotImplementedError:  # a remote storage: an object appears whole
+        saved = default_storage.save(name, content)
         if saved != name:  # another machine made it meanwhile: keep theirs
             default_storage.delete(saved)
-    return name
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            for chunk in content.chunks():
+                fh.write(chunk)
+        mode = getattr(default_storage, "file_permissions_mode", None)
+        os.chmod(tmp, mode if mode is not None else 0o644)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def ensure_all(image: Image) -> int:

@@ -9,6 +9,7 @@ gigabytes at once. Now one rendition is made once however many ask for it
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -82,3 +83,29 @@ def test_a_process_renders_a_few_pictures_at_a_time(monkeypatch):
     )
     assert spy.calls == len(asks) and all(default_storage.exists(n) for n in names)
     assert spy.most <= renditions.RENDERS_AT_ONCE < len(asks)
+
+
+def test_a_rendition_is_never_seen_half_written(monkeypatch):
+    """nginx serves a rendition as soon as its file exists (docs/operations.md)
+    and marks it immutable for a year. The file was written in place, so a
+    reader asking while it was written could get, and keep, a truncated
+    picture. It is now written beside and renamed into place: while its
+    bytes go out, nothing is at its name."""
+    image, _ = add_image(samples.photo(1600, 1000, seed=5), "r.jpg", alt="Quay")
+    name = renditions.storage_name(image, SPECS["960w"], "jpg")
+    seen: list[bool] = []
+
+    class Watched(renditions.ContentFile):
+        def chunks(self, chunk_size=None):
+            for n, chunk in enumerate(super().chunks(chunk_size=1024)):
+                if n == 1:  # some bytes written, not all
+                    seen.append(default_storage.exists(name))
+                yield chunk
+
+    monkeypatch.setattr(renditions, "ContentFile", Watched)
+    assert renditions.ensure(image, SPECS["960w"], "jpg") == name
+    assert seen == [False]
+    with default_storage.open(name) as fh:
+        assert fh.read() == renditions.render(image, SPECS["960w"], "jpg")
+    folder = default_storage.path(name).rsplit("/", 1)[0]
+    assert sorted(os.listdir(folder)) == ["960w.jpg"]
