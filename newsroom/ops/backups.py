@@ -70,6 +70,24 @@ def _run(cmd: list[str], env: dict) -> str:
     return done.stdout
 
 
+def _media_ignore(media: Path, left_out: list[str]):
+    """copytree's ``ignore`` for the media: a restore's leftovers, and links
+    that lead back to where the copy stands or above it (a loop), which are
+    added to ``left_out`` (relative to var/media)."""
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        skipped = _restore_leftovers(folder, names)
+        here = Path(folder).resolve()
+        for name in names:
+            path = Path(folder) / name
+            if path.is_symlink() and here.is_relative_to(path.resolve()):
+                skipped.add(name)
+                left_out.append(os.path.relpath(path, media))
+        return skipped
+
+    return ignore
+
+
 def _restore_leftovers(folder: str, names: list[str]) -> set[str]:
     """A restore's copy or replaced media, if one was cut off, are not media."""
     return (
@@ -161,13 +179,19 @@ def _write_backup(target: Path, with_secret_key: bool) -> dict:
         else:
             raise BackupError(f"no backup for the {vendor} database")
         media = Path(settings.MEDIA_ROOT)
+        left_out: list[str] = []
         if media.is_dir():
+            # What a link inside var/media points to is copied (originals
+            # kept on another disk): a backup holds plain files only, which
+            # is all restore takes. A link back above where it stands (a
+            # loop) is left out and named.
             shutil.copytree(
                 media,
                 target / "media",
-                symlinks=True,
+                symlinks=False,
+                ignore_dangling_symlinks=True,
                 copy_function=shutil.copyfile,
-                ignore=_restore_leftovers,
+                ignore=_media_ignore(media, left_out),
             )
         if with_secret_key:
             (target / "secret_key").write_text(settings.SECRET_KEY)
@@ -179,6 +203,8 @@ def _write_backup(target: Path, with_secret_key: bool) -> dict:
             "media": media.is_dir(),
             "secret_key": with_secret_key,
         }
+        if left_out:
+            manifest["links_left_out"] = left_out
         (target / "manifest.json").write_text(json.dumps(manifest, indent=2))
         return manifest
     finally:

@@ -357,3 +357,34 @@ def test_a_postgresql_restore_leaves_no_table_the_backup_did_not_have(tmp_path):
     assert [h for (h,) in Article.objects.values_list("headline")] == [
         "Kept in the backup"
     ]
+
+
+def test_media_kept_elsewhere_behind_a_link_are_backed_up_and_restored(
+    tmp_path, settings
+):
+    """An operator keeps the originals on another disk, linked into
+    var/media. Backup copied the link as a link, and restore (which refuses
+    links in a backup's media: nginx would follow them) refused every such
+    backup: the site had no backup that restores. Backup now copies what a
+    link inside var/media points to; a link that leads back above
+    var/media (a loop) is left out and named."""
+    media = Path(settings.MEDIA_ROOT)
+    media.mkdir(parents=True, exist_ok=True)
+    elsewhere = tmp_path / "other-disk" / "originals"
+    (elsewhere / "ab").mkdir(parents=True)
+    (elsewhere / "ab" / "photo.jpg").write_bytes(b"\xff\xd8 an original \xff\xd9")
+    (media / "originals").symlink_to(elsewhere, target_is_directory=True)
+    (media / "loop").symlink_to(media.parent, target_is_directory=True)
+    f.article("Kept")
+    target = tmp_path / "backup"
+    call_command("backup", str(target), "--with-secret-key")
+    copied = target / "media" / "originals" / "ab" / "photo.jpg"
+    assert copied.read_bytes() == b"\xff\xd8 an original \xff\xd9"
+    assert not copied.is_symlink() and not (target / "media" / "originals").is_symlink()
+    assert not (target / "media" / "loop").exists()
+    (media / "originals").unlink()
+    (media / "loop").unlink()
+    call_command("restore", str(target), "--yes", "--no-rebuild", "--with-secret-key")
+    assert (
+        media / "originals" / "ab" / "photo.jpg"
+    ).read_bytes() == copied.read_bytes()

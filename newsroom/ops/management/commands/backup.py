@@ -26,6 +26,11 @@ class Command(BaseCommand):
             manifest = backups.backup(dir, with_secret_key=with_secret_key)
         except backups.BackupError as exc:
             raise CommandError(str(exc)) from exc
+        for link in manifest.get("links_left_out", []):
+            self.stderr.write(
+                f"var/media/{link} is a link back to a folder above it (a "
+                "loop): left out of the backup"
+            )
         self.stdout.write(
             f"backed up the {manifest['database']} database"
             f"{', var/media' if manifest['media'] else ''}"
