@@ -362,7 +362,7 @@ def test_a_postgresql_restore_leaves_no_table_the_backup_did_not_have(tmp_path):
 def test_media_kept_elsewhere_behind_a_link_are_backed_up_and_restored(
     tmp_path, settings
 ):
-    """An operator keeps the originals on another disk, linked into
+    """An operator keeps a folder of pictures on another disk, linked into
     var/media. Backup copied the link as a link, and restore (which refuses
     links in a backup's media: nginx would follow them) refused every such
     backup: the site had no backup that restores. Backup now copies what a
@@ -370,21 +370,24 @@ def test_media_kept_elsewhere_behind_a_link_are_backed_up_and_restored(
     var/media (a loop) is left out and named."""
     media = Path(settings.MEDIA_ROOT)
     media.mkdir(parents=True, exist_ok=True)
-    elsewhere = tmp_path / "other-disk" / "originals"
+    # A name of its own: other tests' pictures are in this var/media too.
+    name = f"archive-{tmp_path.name}"
+    elsewhere = tmp_path / "other-disk" / name
     (elsewhere / "ab").mkdir(parents=True)
     (elsewhere / "ab" / "photo.jpg").write_bytes(b"\xff\xd8 an original \xff\xd9")
-    (media / "originals").symlink_to(elsewhere, target_is_directory=True)
+    (media / name).symlink_to(elsewhere, target_is_directory=True)
     (media / "loop").symlink_to(media.parent, target_is_directory=True)
     f.article("Kept")
     target = tmp_path / "backup"
-    call_command("backup", str(target), "--with-secret-key")
-    copied = target / "media" / "originals" / "ab" / "photo.jpg"
+    try:
+        call_command("backup", str(target), "--with-secret-key")
+    finally:
+        (media / name).unlink()
+        (media / "loop").unlink()
+    copied = target / "media" / name / "ab" / "photo.jpg"
     assert copied.read_bytes() == b"\xff\xd8 an original \xff\xd9"
-    assert not copied.is_symlink() and not (target / "media" / "originals").is_symlink()
+    assert not copied.is_symlink() and not (target / "media" / name).is_symlink()
     assert not (target / "media" / "loop").exists()
-    (media / "originals").unlink()
-    (media / "loop").unlink()
     call_command("restore", str(target), "--yes", "--no-rebuild", "--with-secret-key")
-    assert (
-        media / "originals" / "ab" / "photo.jpg"
-    ).read_bytes() == copied.read_bytes()
+    restored = media / name / "ab" / "photo.jpg"
+    assert restored.read_bytes() == copied.read_bytes()
