@@ -177,8 +177,16 @@ def _fresh_cache():
     yield
 
 
+_SQLITE_PASS_ONLY = pytest.StashKey[int]()
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     """Say how many browser tests ran, so CI logs show they were not skipped."""
+    once = config.stash.get(_SQLITE_PASS_ONLY, 0)
+    if once:
+        terminalreporter.write_line(
+            f"{once} tests that open no database ran on the SQLite pass only"
+        )
     counts: dict[str, int] = {}
     for outcome in ("passed", "failed", "skipped", "error"):
         for report in terminalreporter.stats.get(outcome, []):
@@ -202,8 +210,42 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
                 )
 
 
+DATABASE_FIXTURES = {"db", "transactional_db", "live_server"}
+
+
+def uses_the_test_database(item) -> bool:
+    """Marked ``django_db`` or ``postgres``, or asking for a database fixture."""
+    return bool(
+        item.get_closest_marker("django_db")
+        or item.get_closest_marker("postgres")
+        or DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
+    )
+
+
 def pytest_collection_modifyitems(config, items) -> None:
-    """A test that uses the browser is a browser test, marked or not."""
+    """A test that uses the browser is a browser test, marked or not.
+
+    On the PostgreSQL pass, a test that never opens the test database runs
+    no differently than it did on the SQLite pass: it is left to that pass
+    (tests/test_suite_passes.py)."""
     for item in items:
         if {"page", "browser"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.browser)
+    if not using_postgres():
+        return
+    once = [item for item in items if not uses_the_test_database(item)]
+    if once:
+        config.hook.pytest_deselected(items=once)
+        items[:] = [item for item in items if uses_the_test_database(item)]
+        config.stash[_SQLITE_PASS_ONLY] = len(once)
+        # A pytest-xdist worker tells its controller (pytest_testnodedown).
+        if hasattr(config, "workeroutput"):
+            config.workeroutput["sqlite_pass_only"] = len(once)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    """pytest-xdist: every worker collects the same tests, so any one's count."""
+    once = getattr(node, "workeroutput", {}).get("sqlite_pass_only")
+    if once:
+        node.config.stash[_SQLITE_PASS_ONLY] = once
