@@ -4,6 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 RUN_ENV := DJANGO_SETTINGS_MODULE=newsroom.settings.prod NEWSROOM_HTTPS=false
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+# Processes each test pass is spread over (pytest-xdist; a module stays in one
+# process, so its fixtures start once): one per core of the CI machines.
+# 0 runs the tests in pytest's own process.
+TEST_WORKERS ?= 2
+PYTEST_SPREAD := -n $(TEST_WORKERS) --dist loadscope
 AXE := .cache/node/node_modules/axe-core/axe.min.js
 
 .PHONY: run test install install-test browser services migrate demo admin lint clean
@@ -63,10 +68,10 @@ services:
 
 test: install-test browser services
 	@echo "== tests on SQLite"
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(PYTEST_SPREAD) $(PYTEST_ARGS)
 	@if $(BIN)/python scripts/pg_ready.py "$${TEST_DATABASE_URL:-$(PG_URL)}"; then \
 	  echo "== tests on PostgreSQL ($${TEST_DATABASE_URL:-$(PG_URL)})"; \
-	  TEST_DATABASE_URL="$${TEST_DATABASE_URL:-$(PG_URL)}" $(BIN)/pytest -m "not browser" $(PYTEST_ARGS); \
+	  TEST_DATABASE_URL="$${TEST_DATABASE_URL:-$(PG_URL)}" $(BIN)/pytest -m "not browser" $(PYTEST_SPREAD) $(PYTEST_ARGS); \
 	else echo "== PostgreSQL tests skipped: no server answers at $${TEST_DATABASE_URL:-$(PG_URL)}"; fi
 
 # Style, layers and types (docs/architecture.md); CI runs it before the tests.
