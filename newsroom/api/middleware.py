@@ -27,6 +27,15 @@ EXPOSED_HEADERS = "ETag, Last-Modified, Retry-After, Link"
 PREFLIGHT_MAX_AGE = "600"
 
 
+def served(route_allow: str) -> str:
+    """The methods a route answers, from the ``Allow`` of the route's own
+    405: this middleware adds HEAD to every GET route and OPTIONS to all."""
+    methods = {m.strip().upper() for m in route_allow.split(",") if m.strip()}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods | {"OPTIONS"}))
+
+
 def allowed_origin(origin: str) -> str | None:
     """The value for Access-Control-Allow-Origin, or None when not allowed."""
     origins = settings.NEWSROOM_API_CORS_ORIGINS
@@ -60,9 +69,10 @@ class ApiMiddleware:
         request.method = "GET"
         request.META["REQUEST_METHOD"] = "GET"
         try:
-            response = self.as_json(request, self.get_response(request))
+            inner = self.get_response(request)
         finally:
             request.method = request.META["REQUEST_METHOD"] = "HEAD"
+        response = self.as_json(request, inner)
         if not response.streaming:
             response["Content-Length"] = str(len(response.content))
             response.content = b""
@@ -76,12 +86,7 @@ class ApiMiddleware:
             return self.as_json(request, inner)
         methods = ALLOWED_METHODS
         if inner.status_code == 405 and inner.get("Allow"):
-            methods = ", ".join(
-                sorted(
-                    {m.strip() for m in inner["Allow"].split(",") if m.strip()}
-                    | {"OPTIONS"}
-                )
-            )
+            methods = served(inner["Allow"])
         response = HttpResponse(status=204)
         response["Allow"] = methods
         if allowed_origin(origin) and request.headers.get(
@@ -119,7 +124,7 @@ class ApiMiddleware:
         if status == 404:
             return json_error(404, f"No API route at {request.path}.", "not_found")
         if status == 405:
-            allow = response.get("Allow", "")
+            allow = served(response.get("Allow", ""))
             out = json_error(
                 405,
                 f"{request.method} is not allowed here (allowed: {allow}).",

@@ -47,6 +47,36 @@ def test_wrong_method_is_json_405_with_allow(client):
     assert "GET" in response["Allow"] and "GET" in error["message"]
 
 
+def allow(response) -> set[str]:
+    return {m.strip() for m in response["Allow"].split(",") if m.strip()}
+
+
+@pytest.mark.parametrize(
+    "method,url,served",
+    [
+        ("delete", f"{API}/articles", {"GET", "HEAD", "OPTIONS"}),
+        ("put", f"{API}/comments/challenge", {"POST", "OPTIONS"}),
+        ("head", f"{API}/comments/challenge", {"POST", "OPTIONS"}),
+    ],
+)
+def test_a_405s_allow_names_every_method_the_route_answers(client, method, url, served):
+    """RFC 9110: a 405's Allow lists the methods the resource serves. The
+    API answers HEAD for every GET route and OPTIONS for every route (its
+    middleware does, not the route), so both belong in it; Allow named the
+    route's own methods only ("GET"), and a client that trusted it never
+    sent a HEAD the route answers. A HEAD refused is named as a HEAD."""
+    response = getattr(client, method)(url)
+    assert response.status_code == 405
+    assert allow(response) == served
+    if method == "head":
+        assert response.content == b""
+    else:
+        assert method.upper() in assert_error(response, 405)["message"]
+    for other in served - {"POST"}:
+        answer = client.generic(other, url)
+        assert answer.status_code in (200, 204), (other, answer.status_code)
+
+
 @pytest.mark.parametrize(
     "query,field",
     [

@@ -119,8 +119,9 @@ def test_cors_preflight_is_answered(client, settings):
     )
     assert response.status_code == 204
     assert response["Access-Control-Allow-Origin"] == "*"
-    assert response["Access-Control-Allow-Methods"] == "GET, OPTIONS"
-    assert response["Allow"] == "GET, OPTIONS"
+    # HEAD too: the API answers it for every GET route.
+    assert response["Access-Control-Allow-Methods"] == "GET, HEAD, OPTIONS"
+    assert response["Allow"] == "GET, HEAD, OPTIONS"
     assert response["Access-Control-Allow-Headers"] == "content-type"
     assert int(response["Access-Control-Max-Age"]) > 0
 
