@@ -35,6 +35,7 @@ from django.views.decorators.http import require_safe
 from newsroom.core.links import absolute_url
 from newsroom.core.text import clean_text
 
+from .conf import conf
 from .models import Article, Author, Section, Tag
 
 XML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -74,7 +75,7 @@ KINDS = {
 
 
 def page_size() -> int:
-    return settings.NEWSROOM_SITEMAP_PAGE_SIZE
+    return conf.NEWSROOM_SITEMAP_PAGE_SIZE
 
 
 def _url_prefix(url_name: str) -> tuple[str, str]:
@@ -103,7 +104,7 @@ def pages(kind: Kind) -> list[tuple[int, object]]:
             buckets = qs.distinct().values_list("bucket", flat=True)
             rows = ((b, None) for b in buckets)
         found = sorted((int(b), lastmod) for b, lastmod in rows)
-        cache.set(key, found, settings.NEWSROOM_SITEMAP_CACHE_SECONDS)
+        cache.set(key, found, conf.NEWSROOM_SITEMAP_CACHE_SECONDS)
     return found
 
 

@@ -46,6 +46,13 @@ def at_least(low: float) -> Check:
     return check
 
 
+def between(low: float, high: float) -> Check:
+    def check(value: Any) -> str | None:
+        return None if low <= value <= high else f"must be {low} to {high}"
+
+    return check
+
+
 def one_of(*choices: str) -> Check:
     def check(value: Any) -> str | None:
         return None if value in choices else f"must be one of {', '.join(choices)}"

@@ -184,3 +184,19 @@ def test_crawlers_may_ask_head_of_robots_and_sitemaps(client, url):
     posted = client.post(url)
     assert posted.status_code == 405
     assert posted["Allow"] == "GET, HEAD"
+
+
+@pytest.mark.parametrize("size", [0, -1, 50_001])
+def test_a_sitemap_page_size_out_of_range_stops_manage_py_check(size):
+    """NEWSROOM_SITEMAP_PAGE_SIZE is how many ids a sitemap page covers. At 0
+    or below every sitemap URL was a 500 (a division by it), found only when a
+    crawler came; past 50,000 a page breaks the sitemaps protocol's limit and
+    search engines refuse it. Either is now newsroom.E100 at startup."""
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+    from django.test import override_settings
+
+    with override_settings(NEWSROOM_SITEMAP_PAGE_SIZE=size):
+        with pytest.raises(SystemCheckError) as caught:
+            call_command("check")
+    assert "NEWSROOM_SITEMAP_PAGE_SIZE must be" in str(caught.value)
