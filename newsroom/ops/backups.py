@@ -435,6 +435,18 @@ def _pg_replace(dump: Path) -> None:
         raise BackupError(f"pg_restore failed: {(failed or errors)[:2000]}")
 
 
+def refuse_a_missing_key(manifest: dict, with_secret_key: bool) -> None:
+    """The key was asked for and the backup has none: the restore would leave
+    this machine's key in silence (every session and signed link of the old
+    site then fails)."""
+    if with_secret_key and not manifest.get("secret_key"):
+        raise BackupError(
+            "the backup holds no secret key (it was taken without "
+            "--with-secret-key): restore it without --with-secret-key to keep "
+            "this machine's key"
+        )
+
+
 def restore(
     source: Path,
     with_secret_key: bool = False,
@@ -456,8 +468,9 @@ def restore(
             f"the backup is of a {manifest['database']} database, "
             f"this site uses {vendor}"
         )
+    refuse_a_missing_key(manifest, with_secret_key)
     key = None
-    if with_secret_key and manifest.get("secret_key"):
+    if with_secret_key:
         try:
             key = (source / "secret_key").read_text()
         except (OSError, ValueError) as exc:

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import stat
+from io import StringIO
 from pathlib import Path
 
 import pytest
@@ -391,3 +392,37 @@ def test_media_kept_elsewhere_behind_a_link_are_backed_up_and_restored(
     call_command("restore", str(target), "--yes", "--no-rebuild", "--with-secret-key")
     restored = media / name / "ab" / "photo.jpg"
     assert restored.read_bytes() == copied.read_bytes()
+
+
+def test_restore_with_secret_key_from_a_backup_without_one_is_refused_first(
+    tmp_path, settings
+):
+    """``restore --with-secret-key`` asks for the key back; a backup taken
+    without ``--with-secret-key`` has none. The restore went ahead in
+    silence and left this machine's key, so every session, preview link and
+    signed form of the old site stopped working with nothing said. Now it
+    is refused in one line before the question and before anything is
+    replaced; without the option, a backup that holds a key says it was
+    left."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.VAR_DIR = tmp_path / "var"
+    settings.VAR_DIR.mkdir()
+    (settings.VAR_DIR / "secret_key").write_text("this machine's key")
+    f.article("Kept", body="kept")
+    keyless, keyed = tmp_path / "keyless", tmp_path / "keyed"
+    call_command("backup", str(keyless))
+    call_command("backup", str(keyed), "--with-secret-key")
+    f.article("After the backup", body="later")
+    before = rows()
+
+    with pytest.raises(CommandError, match="no secret key") as caught:
+        # No --yes and no stdin: it must refuse before it asks.
+        call_command("restore", str(keyless), "--with-secret-key", "--no-rebuild")
+    assert "without --with-secret-key" in str(caught.value)
+    assert rows() == before
+    assert (settings.VAR_DIR / "secret_key").read_text() == "this machine's key"
+
+    out = StringIO()
+    call_command("restore", str(keyed), "--yes", "--no-rebuild", stdout=out)
+    assert "secret key was left" in out.getvalue()
+    assert (settings.VAR_DIR / "secret_key").read_text() == "this machine's key"

@@ -34,6 +34,7 @@ class Command(BaseCommand):
     def handle(self, *args, dir: Path, with_secret_key: bool, **options) -> None:
         try:
             manifest = backups.read_manifest(dir)
+            backups.refuse_a_missing_key(manifest, with_secret_key)
         except backups.BackupError as exc:
             raise CommandError(str(exc)) from exc
         if not options["yes"]:
@@ -57,6 +58,11 @@ class Command(BaseCommand):
         except backups.BackupError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"restored the backup of {manifest['created_at']}")
+        if manifest.get("secret_key") and not with_secret_key:
+            self.stdout.write(
+                "the backup's secret key was left: this machine's key signs "
+                "from now on (--with-secret-key restores it)"
+            )
         if not options["no_rebuild"]:
             generation, count = indexer.rebuild(get_backend(), wait=120)
             self.stdout.write(f"search index rebuilt: {count} documents ({generation})")
