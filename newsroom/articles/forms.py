@@ -7,14 +7,12 @@ text fields with the same ``clean_text`` and checks the body's size with
 
 from __future__ import annotations
 
-import zlib
-
 from django import forms
-from django.db import connection
 
 from newsroom.core.text import clean_text
 
 from .conf import conf
+from .names import lock_names
 
 ONE_LINE = frozenset({"headline", "dateline", "name", "slug", "source", "source_id"})
 
@@ -57,10 +55,5 @@ class UniqueNamesForm(CleanTextForm):
     already serialise the two."""
 
     def validate_unique(self) -> None:
-        if connection.vendor == "postgresql" and connection.in_atomic_block:
-            key = zlib.crc32(
-                f"newsroom.names:{self._meta.model._meta.db_table}".encode()
-            )
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+        lock_names(self._meta.model)
         super().validate_unique()

@@ -12,6 +12,7 @@ from functools import lru_cache
 from django.utils.text import slugify
 
 from newsroom.articles.models import Author, Section, Tag
+from newsroom.articles.names import lock_names
 
 from .records import Record
 
@@ -90,6 +91,9 @@ class Names:
                     found[slug] = by_name[name]
                     del missing[slug]
         if missing:
+            # An editor adding one of these names holds this lock from the
+            # form's check to its commit: wait for it, then take its row.
+            lock_names(model)
             names_used: set[str] = set()
             rows = []
             for slug, name in missing.items():

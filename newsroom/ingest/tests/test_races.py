@@ -110,3 +110,42 @@ def test_the_same_feed_imported_twice_at_once_is_one_story(tmp_path):
     assert other["run"].bad_lines == []
     assert "0 created, 0 updated, 1 unchanged" in other["run"].out
     assert Article.objects.count() == 2
+
+
+def test_an_import_and_an_editor_adding_the_same_tag_at_once_never_500(
+    tmp_path, monkeypatch
+):
+    """An editor adds the tag "Night ferries" in the admin while an import
+    brings a story tagged "Night ferries". The editor's form had checked the
+    name was free (holding the names' lock, f46a189) when the import, which
+    did not take that lock, made the tag and committed: the editor's INSERT
+    was refused, a 500 with the form lost. Now the import waits for the
+    editor's save, then files its story under the editor's tag."""
+    from newsroom.articles.admin import TagAdmin
+    from newsroom.articles.tests.desk_helpers import (
+        account,
+        during,
+        form_data,
+        logged_in,
+    )
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's IMMEDIATE transactions serialise the two writers")
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(json.dumps(_story(1, "wire")) + "\n")
+    editor = logged_in(account("eddie", "editor"))
+    add = "/admin/articles/tag/add/"
+    data = form_data(
+        editor.get(add).content.decode(), name="Night ferries", slug="night-ferries"
+    )
+    importer, outcome = during(
+        monkeypatch, TagAdmin, "save_model", lambda: import_articles(feed)
+    )
+    response = editor.post(add, data)
+    importer.join(timeout=60)
+    assert response.status_code == 302
+    assert not isinstance(outcome["delete"], Exception), outcome["delete"]
+    tag = Tag.objects.get()
+    assert (tag.name, tag.slug) == ("Night ferries", "night-ferries")
+    story = Article.objects.get()
+    assert list(story.tags.all()) == [tag]

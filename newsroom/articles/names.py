@@ -1,0 +1,23 @@
+"""One lock per table of names (sections, tags, authors), on PostgreSQL.
+
+Names and slugs are unique. Whoever checks that a name is free and then
+makes it (an editor's form, an import's batch) takes the table's lock first:
+it is a transaction-level advisory lock, held until that transaction ends, so
+a second writer waits, then sees the first's row instead of failing at its
+INSERT. SQLite's IMMEDIATE transactions already serialise writers.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+from django.db import connection
+
+
+def lock_names(model) -> None:
+    """Take ``model``'s names lock until the current transaction ends."""
+    if connection.vendor != "postgresql" or not connection.in_atomic_block:
+        return
+    key = zlib.crc32(f"newsroom.names:{model._meta.db_table}".encode())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
