@@ -43,3 +43,26 @@ def test_a_flood_of_code_images_is_still_cut(edge):
     paths = [f"/comments/code/tok{n}.png?article=1" for n in range(45)]
     found = statuses(edge, "GET", paths)
     assert found.count(429) >= 15, found
+
+
+def test_nginxs_own_429_says_when_to_come_back_in_a_page_a_reader_can_read(edge):
+    """A reader who types fast in the search box, or a script, meets nginx's
+    burst guard. Its 429 was nginx's bare page: no Retry-After, so a client
+    could not tell when to try again, and nothing in the words of the site.
+    Now it is a short page of the site's own that says what happened and
+    when to try again, with Retry-After and kept by no cache; the app's own
+    429s (its per-network limits) still pass as the app wrote them."""
+    paths = [f"/search/?q=flood{n}" for n in range(45)]
+    with ThreadPoolExecutor(len(paths)) as pool:
+        answers = list(pool.map(lambda p: edge.request("GET", p), paths))
+    refused = [a for a in answers if a[0] == 429]
+    assert len(refused) >= 15, [a[0] for a in answers]
+    for _, headers, body in refused:
+        assert headers.get("Retry-After") == "1"
+        assert headers.get("Cache-Control") == "no-store"
+        assert headers["Content-Type"].startswith("text/html")
+        assert "charset=utf-8" in headers["Content-Type"]
+        text = body.decode()
+        assert "<title>Too many requests" in text
+        assert "try again" in text and 'href="/"' in text
+        assert "nginx" not in text
