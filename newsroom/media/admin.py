@@ -207,12 +207,23 @@ class ImageAdmin(admin.ModelAdmin):
     def size(self, obj: Image) -> str:
         return f"{obj.width} × {obj.height} px"
 
-    @admin.display(description="Picture (click to set the focal point)")
+    @admin.display(
+        description="Picture (click it, or use the arrow keys on it, to set the "
+        "focal point)"
+    )
     def focal_picker(self, obj: Image):
+        # media/focal.js moves the point by click or arrow keys and writes
+        # where it is in the status line, which a screen reader reads.
         return format_html(
-            '<div class="focal-picker" data-focal-x="{}" data-focal-y="{}">'
+            '<div class="focal-picker" data-focal-x="{}" data-focal-y="{}" '
+            'tabindex="0" role="application" '
+            'aria-roledescription="focal point picker" '
+            'aria-label="Focal point: arrow keys move it, Shift and an arrow in '
+            'small steps" aria-describedby="focal-picker-where">'
             '<img src="{}" alt="" width="{}" height="{}">'
-            '<span class="focal-picker__dot" aria-hidden="true"></span></div>',
+            '<span class="focal-picker__dot" aria-hidden="true"></span></div>'
+            '<p class="focal-picker__where" id="focal-picker-where" role="status">'
+            "</p>",
             obj.focal_x,
             obj.focal_y,
             renditions.url(obj, "640w"),
