@@ -69,7 +69,9 @@ def record_share(request: HttpRequest, article: Article, network: str) -> bool:
             scope = f"shares-day:{article.pk}"
             if (
                 cap > 0
-                and not hit(scope, net.client_network(request), cap, DAY).allowed
+                and not hit(
+                    scope, net.client_network(request), cap, DAY, rolling=True
+                ).allowed
             ):
                 raise _OverCap
             ShareCount.objects.bulk_create(

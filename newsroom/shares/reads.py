@@ -257,7 +257,9 @@ def _accept(views: dict[View, tuple[datetime, str, str]]) -> Counter:
             continue
         if (
             cap > 0
-            and not limits.hit(f"reads-day:{article_id}", network, cap, DAY).allowed
+            and not limits.hit(
+                f"reads-day:{article_id}", network, cap, DAY, rolling=True
+            ).allowed
         ):
             continue
         accepted[(article_id, hour)] += 1

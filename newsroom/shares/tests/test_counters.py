@@ -251,3 +251,37 @@ def test_one_network_adds_at_most_the_daily_cap_whatever_its_agents(settings):
         f"/share/x/{a.pk}/"
     )
     assert sum(share_counts(a.pk).values()) == 12
+
+
+def test_the_share_cap_is_a_rolling_day_not_one_that_ends_at_midnight(
+    settings, monkeypatch
+):
+    """A network that spends its 10 shares at 23:59:50 UTC had a whole new
+    cap at 00:00:00: 20 shares in twenty seconds, from a script that waits
+    for midnight. The cap is now over the last 24 hours: the day before
+    weighs by how much of it is still inside them."""
+    from newsroom.core import limits
+
+    settings.NEWSROOM_SHARES_PER_NETWORK_DAY = 10
+    day = 86_400
+    # 23:59:50 UTC tonight: near the real clock, which prunes spent windows.
+    now = [(limits.time.time() // day + 1) * day - 10.0]
+    monkeypatch.setattr(limits.time, "time", lambda: now[0])
+    a = f.article()
+
+    def share(n: int) -> None:
+        Client(HTTP_USER_AGENT=f"{UA} {n}", REMOTE_ADDR=f"198.51.100.{n}").post(
+            f"/share/x/{a.pk}/"
+        )
+
+    for n in range(10):
+        share(n)
+    assert share_counts(a.pk)["x"] == 10
+    now[0] += 20  # 00:00:10
+    for n in range(10, 20):
+        share(n)
+    assert sum(share_counts(a.pk).values()) == 10
+    now[0] += day / 2  # half of yesterday's shares are out of the last 24 h
+    for n in range(20, 30):
+        share(n)
+    assert sum(share_counts(a.pk).values()) == 15

@@ -354,3 +354,26 @@ def test_link_previews_of_social_servers_and_scripted_fetchers_are_not_reads():
     assert reads.buffer.pending() == 0
     visitor(1).get(a.get_absolute_url())  # a person still counts
     assert reads.buffer.pending() == 1
+
+
+def test_the_read_cap_is_a_rolling_day_not_one_that_ends_at_midnight(
+    settings, monkeypatch
+):
+    """20 reads from one network at 23:59 UTC and 20 more at 00:01 added 40
+    in two minutes; the cap is now over the last 24 hours."""
+    from newsroom.core import limits
+
+    settings.NEWSROOM_READS_PER_NETWORK_DAY = 20
+    day = 86_400
+    # 23:59 UTC tonight: near the real clock, which prunes spent windows.
+    now = [(limits.time.time() // day + 1) * day - 60.0]
+    monkeypatch.setattr(limits.time, "time", lambda: now[0])
+    a = f.article()
+    for n in range(20):
+        visitor(n).get(a.get_absolute_url())
+    assert reads.flush() == 20
+    now[0] += 120  # 00:01
+    for n in range(20, 40):
+        visitor(n).get(a.get_absolute_url())
+    assert reads.flush() == 0
+    assert ReadCount.objects.get(article=a).count == 20
