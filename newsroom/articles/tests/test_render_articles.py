@@ -76,3 +76,27 @@ def test_an_edit_saved_meanwhile_is_kept():
     assert render_articles.write_changed(rows) == []
     stale.refresh_from_db()
     assert stale.body_html == render_markdown("New words.")
+
+
+def test_a_run_stopped_half_way_goes_on_from_where_it_said_it_was(capsys):
+    """At a million stories the run takes a while (a millisecond a story):
+    stopped half way, it started again from the first story. It now says on
+    stderr, every chunk, the last article it has finished, and ``--after``
+    starts past it."""
+    from newsroom.articles.management.commands import render_articles
+
+    stories = [f.article(f"Story {n}", body=f"Words {n}.") for n in range(5)]
+    for story in stories:
+        as_an_older_release_left_it(story)
+    first, rest = stories[:2], stories[2:]
+    call_command("render_articles", "--after", str(first[-1].pk))
+    captured = capsys.readouterr()
+    assert "3 articles read, 3 made again" in captured.out
+    assert f"through article {rest[-1].pk}" in captured.err
+    for story in first:
+        story.refresh_from_db()
+        assert story.body_html == OLD_HTML  # before --after: not read
+    for story in rest:
+        story.refresh_from_db()
+        assert story.body_html == render_markdown(story.body)
+    assert render_articles.CHUNK >= 100  # a line per chunk, not per story

@@ -7,7 +7,8 @@ run this once: older pages get the change too. Only pages whose HTML
 differs are written, each only while its Markdown is still the one it was
 made from (an editor's save meanwhile wins); the search index and the
 caches follow through ``articles_written``, as for any bulk write. Safe to
-run on a live site and to stop and run again.
+run on a live site and to stop and run again: it says on stderr, every
+500 stories, the last one it finished, and ``--after ID`` goes on from there.
 """
 
 from __future__ import annotations
@@ -47,11 +48,19 @@ class Command(BaseCommand):
             action="store_true",
             help="count the pages that would change; write nothing",
         )
+        parser.add_argument(
+            "--after",
+            type=int,
+            default=0,
+            metavar="ID",
+            help="start past this article id (a run stopped half way says on "
+            "stderr the last one it finished)",
+        )
 
     def handle(self, *args, **options) -> None:
         dry = options["dry_run"]
         read = changed = 0
-        last = 0
+        last = max(0, options["after"])
         while True:
             chunk = list(
                 Article.objects.filter(pk__gt=last)
@@ -76,5 +85,8 @@ class Command(BaseCommand):
                 changed += len(rows)
             elif rows:
                 changed += len(write_changed(rows))
+            # Written (or counted): a run stopped after this goes on with
+            # --after from here.
+            self.stderr.write(f"through article {last}: {read} read, {changed} changed")
         verb = "would be made again" if dry else "made again"
         self.stdout.write(f"{read} articles read, {changed} {verb}")
