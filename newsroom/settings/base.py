@@ -256,6 +256,11 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Seconds any step of talking to the relay may take (connecting, each answer).
+# Mail is sent within the request that causes it (a reader's post, a
+# moderator's approval): Django's default, no limit, let a relay that takes
+# the connection and never answers hold that request and its worker forever.
+EMAIL_TIMEOUT = max(1, env_int("EMAIL_TIMEOUT", 10))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "newsroom@localhost")
 
 # Search backends, Django's alias-dict idiom (see docs/search.md). Tantivy

@@ -1,0 +1,162 @@
+"""Mail through a real SMTP port on 127.0.0.1 that takes the connection and
+never answers: the site gives up by itself (EMAIL_TIMEOUT), and the reader's
+post or the moderator's approval is answered as usual."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+
+import pytest
+
+from newsroom.articles.tests import factories as f
+from newsroom.comments import moderation
+from newsroom.comments.models import Comment
+from newsroom.comments.tests.helpers import post
+
+pytestmark = pytest.mark.django_db
+
+RESCUE_SECONDS = 60  # the old code waited forever: the relay lets go then
+
+
+class SilentRelay:
+    """An SMTP port that completes the handshake and never says a word (a
+    relay hung, or behind a firewall that still accepts). It counts the
+    connections and those the site closed itself, before any rescue."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self.hung_up = 0  # closed by the site, the relay still silent
+        self.rescued = False
+        self.open: list[socket.socket] = []
+        self.ended = threading.Condition()
+        threading.Thread(target=self._accept, daemon=True).start()
+        self.timer = threading.Timer(RESCUE_SECONDS, self.rescue)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with self.ended:
+                self.connections += 1
+                self.open.append(conn)
+            threading.Thread(target=self._listen, args=(conn,), daemon=True).start()
+
+    def _listen(self, conn: socket.socket) -> None:
+        try:
+            while conn.recv(4096):  # the site may write; the relay never answers
+                pass
+        except OSError:
+            pass
+        with self.ended:
+            if not self.rescued:
+                self.hung_up += 1
+            self.ended.notify_all()
+
+    def settled(self) -> None:
+        """Wait until every connection the site made has ended (or the rescue)."""
+        deadline = time.monotonic() + RESCUE_SECONDS
+        with self.ended:
+            while (
+                not self.connections or self.hung_up < self.connections
+            ) and not self.rescued:
+                self.ended.wait(max(0.0, deadline - time.monotonic()))
+                if time.monotonic() >= deadline:
+                    break
+
+    def _hang_up(self) -> None:
+        # shutdown, not close alone: the listening thread's recv holds the
+        # socket open, so close() would send the site nothing.
+        for conn in self.open:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+            conn.close()
+
+    def rescue(self) -> None:
+        """Let go of a site that waits for an answer (what the old code needed)."""
+        with self.ended:
+            self.rescued = True
+            self._hang_up()
+            self.ended.notify_all()
+
+    def close(self) -> None:
+        self.timer.cancel()
+        self.sock.close()
+        with self.ended:
+            self._hang_up()
+
+
+@pytest.fixture
+def relay(settings):
+    silent = SilentRelay()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = silent.port
+    settings.EMAIL_USE_TLS = False
+    yield silent
+    silent.close()
+
+
+def test_a_relay_that_never_answers_does_not_hold_a_readers_post(
+    client, relay, settings, django_capture_on_commit_callbacks, caplog
+):
+    """A held comment mails the moderators within the reader's request. With
+    the settings' own EMAIL_TIMEOUT the site hangs up on the silent relay by
+    itself, the reader gets the usual answer and the comment waits; the old
+    code waited until the relay let go (forever, but for the rescue)."""
+    settings.NEWSROOM_COMMENTS_MODERATION = "all"
+    a = f.article()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(client, a)
+    relay.settled()
+    assert response.status_code == 303
+    assert Comment.objects.get().status == Comment.Status.PENDING
+    assert not relay.rescued, "the site waited for the relay until it let go"
+    assert relay.connections == relay.hung_up == 1
+    assert "could not email moderators" in caplog.text
+
+
+def test_approving_many_replies_asks_a_hung_relay_once(
+    relay, settings, django_capture_on_commit_callbacks, caplog
+):
+    """Replies approved together are notified over one connection: a relay
+    that stops answering costs the moderator one EMAIL_TIMEOUT and ends the
+    batch (logged), not one timeout per reply. The approval itself stands."""
+    settings.EMAIL_TIMEOUT = 1
+    a = f.article()
+    replies = []
+    for n in range(3):
+        parent = Comment.objects.create(
+            article=a,
+            name=f"Parent {n}",
+            body=f"Parent words {n}.",
+            email=f"parent{n}@example.org",
+            notify_replies=True,
+            status=Comment.Status.APPROVED,
+        )
+        replies.append(
+            Comment.objects.create(
+                article=a,
+                name=f"Child {n}",
+                body=f"Reply words {n}.",
+                parent=parent,
+                status=Comment.Status.PENDING,
+            )
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert moderation.set_status(replies, Comment.Status.APPROVED) == 3
+    relay.settled()
+    assert not relay.rescued
+    assert relay.connections == relay.hung_up == 1
+    assert Comment.objects.filter(status=Comment.Status.APPROVED).count() == 6
+    assert "could not send 3 reply notification(s)" in caplog.text
