@@ -29,6 +29,8 @@ from django.utils.crypto import salted_hmac
 from newsroom.core import limits
 from newsroom.core.links import absolute_url
 
+from .text import address_key
+
 log = logging.getLogger(__name__)
 
 SALT = "newsroom.comments.confirm_email"
@@ -64,7 +66,7 @@ def confirmed_tags(request: HttpRequest) -> list[str]:
 
 def is_confirmed(request: HttpRequest, email: str) -> bool:
     """True when this browser confirmed this very address."""
-    email = (email or "").strip().lower()
+    email = address_key(email or "")
     return bool(email) and tag(email) in confirmed_tags(request)
 
 

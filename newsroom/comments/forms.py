@@ -11,6 +11,7 @@ from django.core import signing
 from django.core.validators import MaxLengthValidator
 
 from .confirmation import Challenge, get_backend
+from .text import mailbox
 
 FORM_SALT = "newsroom.comments.form"
 FORM_MAX_AGE = 86400  # a form left open longer than a day is sent again
@@ -24,6 +25,11 @@ CODE_MESSAGES = {
     "invalid": "The code could not be checked. Here is a new one.",
     "used": "That code was already used. Here is a new one.",
 }
+
+ADDRESS_MESSAGE = (
+    "Enter an address such as name@example.org: letters, digits and . _ - + "
+    "before the @, and a domain with a dot after it."
+)
 
 
 def form_stamp(article_id: int) -> str:
@@ -55,6 +61,7 @@ class CommentForm(forms.Form):
     email = forms.EmailField(
         required=False,
         max_length=254,
+        error_messages={"invalid": ADDRESS_MESSAGE},
         help_text=(
             "Optional, never shown; used only for the notifications you ask for."
         ),
@@ -89,7 +96,15 @@ class CommentForm(forms.Form):
         self.refusal = ""  # why the form was refused, for the page and the bench
 
     def clean_email(self) -> str:
-        return self.cleaned_data["email"].strip().lower()
+        value = self.cleaned_data["email"]
+        if not value:
+            return ""
+        try:
+            # Stored as mail goes to it: one form for bans, data requests
+            # and the address's confirmation.
+            return mailbox(value)
+        except ValueError:
+            raise forms.ValidationError(ADDRESS_MESSAGE, code="invalid") from None
 
     def clean_homepage(self) -> str:
         if self.cleaned_data["homepage"]:

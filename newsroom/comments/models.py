@@ -104,14 +104,16 @@ class Comment(models.Model):
         is not done while the write lock is held; ``save`` then sees the same
         text and does not do it again.
         """
-        from .text import body_hash, clean_text, render_body
+        from .text import address_key, body_hash, clean_text, render_body
 
         # The page, the feeds and the API all show these stored strings.
         # A name is one line: newlines in it wrote lines of their own into
         # the moderators' email and broke the reply email's subject.
         self.name = " ".join(clean_text(self.name).split())
         self.body = clean_text(self.body)
-        self.email = self.email.strip().lower()
+        # As mail goes to it (an import's, an edit's): bans and data
+        # requests compare this form.
+        self.email = address_key(self.email) if self.email else ""
         self.body_html = render_body(self.body)
         self.body_hash = body_hash(self.body)
         self._prepared = (self.name, self.body, self.email)
@@ -144,7 +146,7 @@ class Ban(models.Model):
     def clean(self) -> None:
         from django.core.exceptions import ValidationError
 
-        from .text import address
+        from .text import address_key
 
         if self.kind == self.Kind.NETWORK:
             try:
@@ -152,7 +154,7 @@ class Ban(models.Model):
             except ValueError as exc:
                 raise ValidationError({"value": "Not a network or address."}) from exc
         else:
-            self.value = address(self.value.strip()).lower()
+            self.value = address_key(self.value)
 
 
 class UsedCode(models.Model):

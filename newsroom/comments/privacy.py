@@ -6,6 +6,7 @@ from newsroom.db.deletes import delete_whole
 
 from .models import Ban, Comment
 from .moderation import recount
+from .text import address_key
 
 FIELDS = [
     "id",
@@ -25,7 +26,7 @@ FIELDS = [
 
 
 def export(email: str) -> dict:
-    email = email.strip().lower()
+    email = address_key(email)
     comments = [
         {
             **row,
@@ -47,7 +48,7 @@ def export(email: str) -> dict:
 
 def delete(email: str) -> dict:
     """Delete the address's comments (replies by others stay) and its bans."""
-    email = email.strip().lower()
+    email = address_key(email)
     if not email:
         return {"comments": 0, "bans": 0}
     counts: dict[str, int] = {}

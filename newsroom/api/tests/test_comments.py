@@ -185,6 +185,22 @@ def test_held_modes_store_but_do_not_show(client, settings, mode):
     assert Comment.objects.get().status == Comment.Status.PENDING
 
 
+@pytest.mark.parametrize(
+    "email",
+    ["ada@localhost", '"eve@evil.example"@example.org', "\u0131da@example.org"],
+)
+def test_an_address_that_is_not_a_mailbox_at_a_domain_is_422(client, email):
+    """The API takes the form's rule (one intake): an address mail would not
+    reach as typed is a 422 naming the email field, and nothing is stored."""
+    a = f.article("Addressed")
+    response = post(client, a, email=email, notify_replies=True)
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "invalid"
+    assert [d["field"] for d in error["details"]] == ["email"]
+    assert not Comment.objects.exists()
+
+
 def test_article_mode_overrides_the_site_mode(client, settings):
     """An article set to "all" holds comments even when the site says "none"."""
     a = f.article("Sensitive", comment_moderation="all")
