@@ -95,7 +95,16 @@ class Comment(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
-        return f"{self.article.get_absolute_url()}#comment-{self.pk}"
+        """The article page that shows this comment: its thread's page, or
+        the thread's own view for a reply past those a page shows (as the
+        redirect after posting); the first page's anchor alone missed every
+        comment past the first page of threads (a reply email's link)."""
+        from .threads import link
+
+        shown = self.status == self.Status.APPROVED
+        return self.article.get_absolute_url() + (
+            link(self) if shown else f"#comment-{self.pk}"
+        )
 
     def prepare(self) -> None:
         """Clean the text and render it, as :meth:`save` would.

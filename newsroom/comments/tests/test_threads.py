@@ -10,6 +10,7 @@ from datetime import timedelta
 from urllib.parse import quote, urljoin
 
 import pytest
+from django.core import mail
 from django.utils import timezone
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
@@ -580,6 +581,43 @@ def test_feed_and_api_links_land_on_a_page_that_shows_the_comment(client, settin
     # The bulk form says what the redirect after posting says, one by one.
     sample = list(Comment.objects.filter(article=a).order_by("pk"))[::9]
     assert threads.links(a.pk, sample) == {c.pk: threads.link(c) for c in sample}
+
+
+def test_the_link_in_a_reply_email_opens_the_page_that_shows_the_reply(
+    client, settings, django_capture_on_commit_callbacks
+):
+    """A reply email's "Read it" link is a page that shows the reply: the page
+    starting at its thread, or the thread's own view for a reply past those a
+    page shows. It was the first page's anchor, where a reply to a thread on
+    the third page of threads is not shown."""
+    settings.SITE_URL = "https://news.example"
+    a = f.article()
+    by_root = build(a)
+    parent = Comment.objects.get(pk=list(by_root)[110])
+    Comment.objects.filter(pk=parent.pk).update(
+        email="parent@example.org", notify_replies=True
+    )
+    replies = []
+    for i in range(7):  # past the five replies a page shows under a thread
+        reply = comment(
+            a, 800 + i, parent=parent, minutes=600 + i, status=Comment.Status.PENDING
+        )
+        reply.save()
+        replies.append(reply)
+    with django_capture_on_commit_callbacks(execute=True):
+        moderation.set_status(replies, Comment.Status.APPROVED)
+    links = [re.search(r"Read it: (\S+)", m.body).group(1) for m in mail.outbox]
+    assert len(links) == 7
+    anchors = set()
+    for link in links:
+        assert link.startswith("https://news.example/"), link
+        url, _, anchor = link.removeprefix("https://news.example").partition("#")
+        page = client.get(url)
+        assert page.status_code == 200, url
+        shown = [int(pk) for pk, _ in IDS.findall(page.content.decode())]
+        assert int(anchor.removeprefix("comment-")) in shown, link
+        anchors.add(int(anchor.removeprefix("comment-")))
+    assert anchors == {r.pk for r in replies}
 
 
 @pytest.mark.parametrize("meanwhile", ["answered", "removed"])
