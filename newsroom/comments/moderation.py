@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from newsroom.articles.models import Article
+from newsroom.core import limits
 from newsroom.core.links import absolute_url
 
 from .models import Comment
@@ -206,11 +207,31 @@ def quoted(text: str) -> str:
     return "\n".join(f"> {line}".rstrip() for line in text.splitlines())
 
 
+MODERATOR_MAILS = (20, 3600)  # default: emails to moderators per seconds
+
+
+def moderator_mails() -> tuple[int, int]:
+    limit = settings.NEWSROOM_COMMENTS_LIMITS.get("MODERATOR_MAILS") or MODERATOR_MAILS
+    return int(limit[0]), int(limit[1])
+
+
 def notify_moderators(comment: Comment) -> int:
-    """One email per held comment, with signed approve and reject links."""
+    """One email per held comment, with signed approve and reject links.
+
+    At most ``MODERATOR_MAILS`` of them in a period, whoever posts: a flood of
+    held comments (a bot solving the proof-of-work from many networks) must
+    not make the site send moderators thousands of emails. Past the limit the
+    comments wait in the queue unmailed, and one email a period says so.
+    """
     moderators = list(settings.NEWSROOM_COMMENTS_MODERATORS)
     if not moderators:
         return 0
+    count, seconds = moderator_mails()
+    outcome = limits.hit(
+        "comments.moderator_mail", "site", count, seconds, rolling=True
+    )
+    if not outcome.allowed:
+        return _mail_paused(moderators, outcome, count, seconds)
     links = {
         action: absolute_url(
             reverse("comments:moderate", args=[moderation_token(comment, action)])
@@ -236,6 +257,34 @@ def notify_moderators(comment: Comment) -> int:
         )
     except Exception:  # a mail outage must never lose the comment
         log.exception("could not email moderators about comment %s", comment.pk)
+        return 0
+
+
+def _mail_paused(
+    moderators: list[str], outcome: limits.Hit, count: int, seconds: int
+) -> int:
+    """The one email of a period that says more comments wait than were mailed."""
+    if not limits.spend_once(
+        f"comments.moderator_mail_paused:{outcome.window}", seconds, durable=True
+    ):
+        return 0
+    queue = absolute_url(reverse("admin:comments_pendingcomment_changelist"))
+    body = (
+        f"More comments await moderation than the {count} emails about them "
+        f"that {seconds // 60} minutes allow. The others wait in the queue "
+        f"without an email of their own:\n\n{queue}\n\n"
+        f"An email per comment resumes in about {outcome.retry_after // 60 + 1} "
+        "minutes.\n"
+    )
+    try:
+        return send_mail(
+            f"[{settings.SITE_NAME}] Many comments awaiting moderation",
+            body,
+            None,
+            moderators,
+        )
+    except Exception:  # a mail outage must never lose the comment
+        log.exception("could not email moderators that mail is paused")
         return 0
 
 

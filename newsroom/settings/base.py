@@ -338,6 +338,7 @@ NEWSROOM_COMMENTS_LIMITS = {
     "CODES_MINTED": (30, 600),  # new codes/challenges per network per seconds
     "CODES_WRONG": (10, 600),  # wrong answers per network per seconds
     "REPORTS_PER_NETWORK": (3, 86400),  # reports one network adds to a comment
+    "MODERATOR_MAILS": (20, 3600),  # emails about held comments per seconds
 }
 # The accessible path: an ALTCHA proof-of-work instead of the image code.
 # HOLD: comments confirmed this way wait for a moderator.

@@ -283,6 +283,38 @@ def test_held_comment_emails_moderators_with_signed_links(
     assert "/comments/moderate/" in message.body and "Approve:" in message.body
 
 
+def test_a_flood_of_held_comments_sends_moderators_a_bounded_number_of_emails(
+    settings, django_capture_on_commit_callbacks
+):
+    """Held comments from many networks (each within its own rate limit) mail
+    the moderators at most MODERATOR_MAILS a period, then one email that says
+    more wait in the queue, with its address; every comment is still stored
+    and waits. Each one sent its own email, so a bot that solves the
+    proof-of-work from many networks made the site send thousands."""
+    settings.NEWSROOM_COMMENTS_MODERATION = "all"
+    settings.NEWSROOM_COMMENTS_LIMITS = {
+        **settings.NEWSROOM_COMMENTS_LIMITS,
+        "MODERATOR_MAILS": (3, 3600),
+    }
+    a = f.article()
+    for n in range(12):
+        reader = Client(REMOTE_ADDR=f"198.51.{n}.7")
+        with django_capture_on_commit_callbacks(execute=True):
+            response = post(reader, a, body=f"Flood comment number {n} here.")
+        assert response.status_code == 303
+    subjects = [m.subject for m in mail.outbox if m.to == ["desk@example.org"]]
+    assert subjects.count("[The Newsroom] Comment awaiting moderation") == 3
+    assert subjects.count("[The Newsroom] Many comments awaiting moderation") == 1
+    assert len(subjects) == 4
+    (note,) = [
+        m
+        for m in mail.outbox
+        if m.subject.endswith("Many comments awaiting moderation")
+    ]
+    assert "/admin/comments/pendingcomment/" in note.body
+    assert Comment.objects.filter(status=Comment.Status.PENDING).count() == 12
+
+
 def test_retry_when_sqlite_says_locked():
     """A write that meets "database is locked" is tried again, then succeeds."""
     calls = []
