@@ -10,14 +10,22 @@ cookie of that browser. Later posts from that browser *with that address*
 skip first-time moderation; the address alone, or the cookie with another
 address, changes nothing.
 
+The same link is the address's yes to reply emails (double opt-in): a
+comment whose "email me when someone replies" box is ticked mails its
+address a link (in the same mail when it also waits), and no reply email
+goes to the address until the button behind it is pressed, which stores a
+:class:`~newsroom.comments.models.ReplyConsent`. Anyone can type anyone's
+address; only who reads its mail can say yes for it.
+
 The answer to a post never says whether an address is known or was mailed:
 the mail goes out after the answer (on commit), at most once per address per
-day, and the reader sees the same thank-you either way.
+day for each purpose, and the reader sees the same thank-you either way.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
@@ -29,6 +37,7 @@ from django.utils.crypto import salted_hmac
 from newsroom.core import limits
 from newsroom.core.links import absolute_url
 
+from .models import ReplyConsent
 from .text import address_key
 
 log = logging.getLogger(__name__)
@@ -44,19 +53,32 @@ def tag(email: str) -> str:
     return salted_hmac(f"{SALT}.tag", email.strip().lower()).hexdigest()[:24]
 
 
-def make_token(email: str) -> str:
-    return signing.dumps({"e": email.strip().lower()}, salt=SALT, compress=True)
+@dataclass(frozen=True)
+class Link:
+    """What a mailed link confirms: the address, and its yes to reply emails."""
+
+    email: str
+    replies: bool = False
 
 
-def read_token(token: str) -> str | None:
-    """The address a link confirms, or None when forged or expired."""
+def make_token(email: str, replies: bool = False) -> str:
+    data: dict[str, object] = {"e": email.strip().lower()}
+    if replies:
+        data["r"] = 1
+    return signing.dumps(data, salt=SALT, compress=True)
+
+
+def read_token(token: str) -> Link | None:
+    """What a link confirms, or None when forged or expired."""
     try:
         data = signing.loads(token, salt=SALT, max_age=MAX_AGE)
     except signing.BadSignature:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("e"), str):
         return None
-    return data["e"] or None
+    if not data["e"]:
+        return None
+    return Link(data["e"], replies=data.get("r") == 1)
 
 
 def confirmed_tags(request: HttpRequest) -> list[str]:
@@ -83,20 +105,56 @@ def remember(response: HttpResponse, request: HttpRequest, email: str) -> None:
     )
 
 
-def send_link(email: str) -> bool:
-    """Mail the address its link, at most once a day; False when not sent."""
+def consented(email: str) -> bool:
+    """True when the address's owner said yes to reply emails."""
+    return ReplyConsent.objects.filter(email=address_key(email)).exists()
+
+
+def consent(email: str) -> None:
+    ReplyConsent.objects.get_or_create(email=address_key(email))
+
+
+def send_link(email: str, *, waits: bool = True, replies: bool = False) -> bool:
+    """Mail the address its link; False when not sent.
+
+    ``waits``: the comment waits for first-time moderation (the link lets
+    this browser's later comments through); ``replies``: the comment asked
+    for reply emails, which need the address's own yes. Each purpose mails
+    an address at most once a day; both at once go in one mail.
+    """
     email = email.strip().lower()
-    if not email or not limits.spend_once(
-        f"comments.confirm_mail:{tag(email)}", 86400, durable=True
-    ):
+    if not email:
         return False
-    link = absolute_url(reverse("comments:confirm_email", args=[make_token(email)]))
+    replies = replies and not consented(email)
+    waits = waits and limits.spend_once(
+        f"comments.confirm_mail:{tag(email)}", 86400, durable=True
+    )
+    replies = replies and limits.spend_once(
+        f"comments.replies_mail:{tag(email)}", 86400, durable=True
+    )
+    if not (waits or replies):
+        return False
+    link = absolute_url(
+        reverse("comments:confirm_email", args=[make_token(email, replies)])
+    )
+    said = []
+    if waits:
+        said.append(
+            "It waits for a moderator, as a first comment does. Pressing the "
+            "button lets later comments from the same browser with this "
+            "address be published at once."
+        )
+    if replies:
+        said.append(
+            "It asks for an email when someone replies. No such email is sent "
+            "to this address until you press the button; every one of them "
+            "has a link to stop them."
+        )
     body = (
         f"Someone, we hope you, posted a comment on {settings.SITE_NAME} with this "
-        "address. It waits for a moderator, as a first comment does.\n\n"
-        "If it was you, open this link and press the button there: later "
-        "comments from the same browser with this address will be published "
-        f"at once.\n\n{link}\n\nThe link works for {MAX_AGE // 86400} days. "
+        f"address. {' '.join(said)}\n\n"
+        f"If it was you, open this link and press the button there:\n\n{link}\n\n"
+        f"The link works for {MAX_AGE // 86400} days. "
         "If it was not you, ignore this email: nothing changes.\n"
     )
     try:

@@ -398,15 +398,19 @@ def _write(
             transaction.on_commit(lambda: moderation.notify_replies([saved.pk]))
         else:
             transaction.on_commit(lambda: moderation.notify_moderators(saved))
-            if (
-                saved.email
-                and not trusted
-                and moderation.mode_for(article) == Article.Moderation.FIRST_TIME
-            ):
-                # Whether known or not, the answer is the same; the link goes
-                # out after it (at most once a day per address).
-                email = saved.email
-                transaction.on_commit(lambda: confirm_email.send_link(email))
+        waits = (
+            saved.status != Comment.Status.APPROVED
+            and not trusted
+            and moderation.mode_for(article) == Article.Moderation.FIRST_TIME
+        )
+        if saved.email and (waits or saved.notify_replies):
+            # Whether known or not, the answer is the same; the link goes
+            # out after it (at most once a day per address and purpose),
+            # and reply emails wait for the address's own yes.
+            email, replies = saved.email, saved.notify_replies
+            transaction.on_commit(
+                lambda: confirm_email.send_link(email, waits=waits, replies=replies)
+            )
         if random.random() < 0.005:  # spent codes older than their tokens are dead
             backend.purge()
     return decision

@@ -166,6 +166,22 @@ class Ban(models.Model):
             self.value = address_key(self.value)
 
 
+class ReplyConsent(models.Model):
+    """An address whose owner said yes to reply emails (double opt-in).
+
+    A comment's "email me" box is the commenter's word, and anyone can type
+    anyone's address: no reply email goes to an address until someone who
+    reads its mail pressed the button behind the link mailed to it
+    (``confirm_email``). Unsubscribing takes the yes back.
+    """
+
+    email = models.EmailField(unique=True)
+    confirmed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.email
+
+
 class UsedCode(models.Model):
     """A confirmation code already spent: the row makes it single-use.
 

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMessage, get_connection, send_mail
 from django.db import transaction
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -24,7 +24,7 @@ from newsroom.articles.models import Article
 from newsroom.core import limits
 from newsroom.core.links import absolute_url
 
-from .models import Comment
+from .models import Comment, ReplyConsent
 
 log = logging.getLogger(__name__)
 MODERATE_SALT = "newsroom.comments.moderate"
@@ -299,6 +299,9 @@ def notify_replies(comment_ids: Iterable[int]) -> int:
             parent__notify_replies=True,
         )
         .exclude(parent__email="")
+        # The address's own yes, not the box a commenter ticked (anyone can
+        # type anyone's address): confirm_email, double opt-in.
+        .filter(Exists(ReplyConsent.objects.filter(email=OuterRef("parent__email"))))
         .select_related("parent", "article")
     )
     for reply in replies:
@@ -355,11 +358,14 @@ def send_all(messages: list[EmailMessage]) -> int:
 
 
 def unsubscribe(comment_id: int) -> int:
-    """Stop reply emails for this comment and every other by the same address."""
+    """Stop reply emails for this comment and every other by the same address,
+    and take back the address's yes: a comment posted later with the box
+    ticked asks its owner again."""
     comment = Comment.objects.filter(pk=comment_id).first()
     if comment is None:
         return 0
     where = Q(pk=comment.pk)
     if comment.email:
         where |= Q(email=comment.email)
+        ReplyConsent.objects.filter(email=comment.email).delete()
     return Comment.objects.filter(where).update(notify_replies=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from newsroom.db.deletes import delete_whole
 
-from .models import Ban, Comment
+from .models import Ban, Comment, ReplyConsent
 from .moderation import recount
 from .text import address_key
 
@@ -43,11 +43,20 @@ def export(email: str) -> dict:
     bans = list(
         Ban.objects.filter(kind=Ban.Kind.EMAIL, value=email).values("value", "reason")
     )
-    return {"email": email, "comments": comments, "bans": bans}
+    consent = ReplyConsent.objects.filter(email=email).first()
+    return {
+        "email": email,
+        "comments": comments,
+        "bans": bans,
+        "reply_emails_confirmed_at": consent.confirmed_at.isoformat()
+        if consent
+        else None,
+    }
 
 
 def delete(email: str) -> dict:
-    """Delete the address's comments (replies by others stay) and its bans."""
+    """Delete the address's comments (replies by others stay), its bans and
+    its yes to reply emails."""
     email = address_key(email)
     if not email:
         return {"comments": 0, "bans": 0}
@@ -61,6 +70,7 @@ def delete(email: str) -> dict:
         counts["bans"], _ = Ban.objects.filter(
             kind=Ban.Kind.EMAIL, value=email
         ).delete()
+        ReplyConsent.objects.filter(email=email).delete()
         recount(article_ids)
 
     delete_whole(erase)  # a reply committed meanwhile is kept, with no parent

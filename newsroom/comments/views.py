@@ -235,14 +235,21 @@ def moderate(request: HttpRequest, token: str) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def confirm_address(request: HttpRequest, token: str) -> HttpResponse:
-    """An emailed address link: GET asks to confirm, POST remembers it here."""
-    email = confirm_email.read_token(token)
-    if email is None:
+    """An emailed address link: GET asks to confirm, POST remembers it here
+    and, when the link asks, stores the address's yes to reply emails."""
+    link = confirm_email.read_token(token)
+    if link is None:
         return TemplateResponse(request, "comments/link_invalid.html", status=400)
     done = request.method == "POST"
-    response = TemplateResponse(request, "comments/confirm_email.html", {"done": done})
+    response = TemplateResponse(
+        request,
+        "comments/confirm_email.html",
+        {"done": done, "replies": link.replies},
+    )
     if done:
-        confirm_email.remember(response, request, email)
+        confirm_email.remember(response, request, link.email)
+        if link.replies:
+            confirm_email.consent(link.email)
     return response
 
 

@@ -16,7 +16,7 @@ from django.test import Client
 
 from newsroom.articles.tests import factories as f
 from newsroom.comments import confirm_email
-from newsroom.comments.models import Comment
+from newsroom.comments.models import Comment, ReplyConsent
 from newsroom.comments.tests.helpers import post
 
 pytestmark = pytest.mark.django_db
@@ -142,3 +142,74 @@ def test_forged_expired_and_foreign_links_and_cookies_are_refused(client, settin
     a = f.article()
     post(forged, a, email="ed@example.org")
     assert Comment.objects.get().status == Comment.Status.PENDING
+
+
+def _replied_to(address: str) -> list:
+    return [
+        m
+        for m in mail.outbox
+        if m.to == [address] and m.subject.endswith("replied to your comment")
+    ]
+
+
+def test_reply_emails_wait_for_the_addresss_own_yes(
+    settings, django_capture_on_commit_callbacks
+):
+    """A commenter who types someone else's address and ticks "email me when
+    someone replies" makes the site mail that address one link and no reply:
+    replies are mailed only once who reads the address pressed the button
+    behind the link (its GET changes nothing). Every reply was mailed to
+    whatever address was typed."""
+    settings.NEWSROOM_COMMENTS_MODERATION = "none"
+    capture = django_capture_on_commit_callbacks
+    a = f.article()
+    _post(
+        Client(),
+        a,
+        capture,
+        email="victim@example.org",
+        notify_replies="on",
+        body="Posted by someone who is not the victim.",
+    )
+    parent = Comment.objects.get()
+    assert parent.status == Comment.Status.APPROVED
+    _post(Client(), a, capture, parent=str(parent.pk), body="A first reply here.")
+    assert not _replied_to("victim@example.org")
+    (link,) = _links_to("victim@example.org")
+    owner, path = Client(), "/" + link.split("/", 3)[3]
+    page = owner.get(path)
+    assert page.status_code == 200 and b"reply emails" in page.content
+    assert not ReplyConsent.objects.exists()  # a GET (a mail scanner) says no yes
+    assert owner.post(path).status_code == 200
+    assert ReplyConsent.objects.filter(email="victim@example.org").exists()
+    _post(Client(), a, capture, parent=str(parent.pk), body="A second reply here.")
+    (replied,) = _replied_to("victim@example.org")
+    assert "A second reply here." in replied.body
+
+
+def test_a_held_first_comment_asking_for_replies_mails_one_link_for_both(
+    client, django_capture_on_commit_callbacks
+):
+    """In first-time mode a comment that waits and asks for reply emails
+    mails its address one link, not two, and more such posts that day mail
+    nothing more; its button does both: this browser's later comments with
+    the address are published at once, and the address said yes to replies."""
+    capture = django_capture_on_commit_callbacks
+    a = f.article()
+    for n in range(3):
+        _post(
+            Client(),
+            a,
+            capture,
+            email="ada@example.org",
+            notify_replies="on",
+            body=f"Held words number {n}.",
+        )
+    assert [m.to for m in mail.outbox if m.to != ["desk@example.org"]] == [
+        ["ada@example.org"]
+    ]
+    (link,) = _links_to("ada@example.org")
+    assert client.post("/" + link.split("/", 3)[3]).status_code == 200
+    assert ReplyConsent.objects.filter(email="ada@example.org").exists()
+    _post(client, a, capture, email="ada@example.org", body="Now published at once.")
+    assert Comment.objects.latest("id").status == Comment.Status.APPROVED

@@ -13,7 +13,7 @@ import pytest
 
 from newsroom.articles.tests import factories as f
 from newsroom.comments import moderation
-from newsroom.comments.models import Comment
+from newsroom.comments.models import Comment, ReplyConsent
 from newsroom.comments.tests.helpers import post
 
 pytestmark = pytest.mark.django_db
@@ -144,6 +144,7 @@ def test_approving_many_replies_asks_a_hung_relay_once(
             notify_replies=True,
             status=Comment.Status.APPROVED,
         )
+        ReplyConsent.objects.create(email=parent.email)
         replies.append(
             Comment.objects.create(
                 article=a,

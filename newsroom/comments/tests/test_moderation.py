@@ -13,7 +13,7 @@ from django.test import Client
 from newsroom.articles.models import Article
 from newsroom.articles.tests import factories as f
 from newsroom.comments import moderation
-from newsroom.comments.models import Ban, Comment, UsedCode
+from newsroom.comments.models import Ban, Comment, ReplyConsent, UsedCode
 from newsroom.comments.threads import threaded
 
 pytestmark = pytest.mark.django_db
@@ -211,9 +211,11 @@ def test_report_counts_once_per_browser_and_joins_the_queue():
 def test_reply_notification_only_after_approval_once_with_unsubscribe(
     client, django_capture_on_commit_callbacks
 ):
-    """The parent hears of a reply when it is approved, once, and can opt out."""
+    """The parent hears of a reply when it is approved, once, and can opt out;
+    opting out takes back the address's yes to reply emails."""
     a = f.article()
     parent = make(a, "Parent", email="parent@example.org", notify_replies=True)
+    ReplyConsent.objects.create(email="parent@example.org")
     reply = make(a, "Child", parent=parent, status=Comment.Status.PENDING)
     assert moderation.notify_replies([reply.pk]) == 0  # not approved yet
     with django_capture_on_commit_callbacks(execute=True):
@@ -230,6 +232,7 @@ def test_reply_notification_only_after_approval_once_with_unsubscribe(
     assert Comment.objects.get(pk=parent.pk).notify_replies is True
     assert client.post(url).status_code == 200
     assert Comment.objects.get(pk=parent.pk).notify_replies is False
+    assert not ReplyConsent.objects.exists()
 
 
 def test_privacy_export_and_delete_by_email(capsys):
@@ -238,12 +241,14 @@ def test_privacy_export_and_delete_by_email(capsys):
     mine = make(a, "Me", email="me@example.org", network="192.0.2.0/24")
     theirs = make(a, "Them", parent=mine)
     Ban.objects.create(kind="email", value="me@example.org")
+    ReplyConsent.objects.create(email="me@example.org")
     call_command("comment_privacy", "export", "ME@example.org")
     out = capsys.readouterr().out
     assert '"email": "me@example.org"' in out and "192.0.2.0/24" in out
+    assert '"reply_emails_confirmed_at": "20' in out
     call_command("comment_privacy", "delete", "me@example.org")
     assert not Comment.objects.filter(email="me@example.org").exists()
-    assert not Ban.objects.exists()
+    assert not Ban.objects.exists() and not ReplyConsent.objects.exists()
     theirs.refresh_from_db()
     assert theirs.parent is None and count(a) == 1
 

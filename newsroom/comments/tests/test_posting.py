@@ -10,7 +10,7 @@ from django.test import Client
 from newsroom.articles.models import Article
 from newsroom.articles.tests import factories as f
 from newsroom.comments.intake import with_retry
-from newsroom.comments.models import Comment
+from newsroom.comments.models import Comment, ReplyConsent
 from newsroom.comments.tests.helpers import form_data, post
 
 pytestmark = pytest.mark.django_db
@@ -369,6 +369,7 @@ def test_a_reply_by_a_name_with_a_newline_is_still_notified(
         notify_replies=True,
         status=Comment.Status.APPROVED,
     )
+    ReplyConsent.objects.create(email="parent@example.org")
     reply = Comment.objects.create(
         article=a,
         name="Bo\nBcc: someone@example.org",

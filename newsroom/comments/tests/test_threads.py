@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from newsroom.articles.models import Article
 from newsroom.articles.tests import factories as f
 from newsroom.comments import moderation, threads
-from newsroom.comments.models import Comment
+from newsroom.comments.models import Comment, ReplyConsent
 
 from .helpers import post
 
@@ -597,6 +597,7 @@ def test_the_link_in_a_reply_email_opens_the_page_that_shows_the_reply(
     Comment.objects.filter(pk=parent.pk).update(
         email="parent@example.org", notify_replies=True
     )
+    ReplyConsent.objects.create(email="parent@example.org")
     replies = []
     for i in range(7):  # past the five replies a page shows under a thread
         reply = comment(
