@@ -13,7 +13,7 @@ from django.core.checks import run_checks
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
 
-from .test_deploy import run_prod
+from .test_deploy import ROOT, run_prod
 
 MODES = (
     "import os, stat; from django.db import connection; "
@@ -180,6 +180,34 @@ def test_a_site_url_left_at_the_local_default_is_named(settings):
     settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost"]  # make run: local only
     settings.SITE_URL = "http://127.0.0.1:8000"
     assert not named()
+
+
+def test_mail_that_goes_nowhere_on_a_public_site_is_named(settings):
+    """With comments open on a public host, the default console backend (it
+    writes each mail, signed links included, to the log) or the dummy one is
+    named by check --deploy (newsroom.W008): the deploy kit set no mail at
+    all, so moderators, reply notifications and readers' confirmation links
+    were never sent, in silence."""
+    settings.ALLOWED_HOSTS = ["news.example.org"]
+    settings.SITE_URL = "https://news.example.org"
+
+    def named() -> bool:
+        ids = {m.id for m in run_checks(include_deployment_checks=True)}
+        return "newsroom.W008" in ids
+
+    for nowhere in ("console", "dummy"):
+        settings.EMAIL_BACKEND = f"django.core.mail.backends.{nowhere}.EmailBackend"
+        assert named(), nowhere
+    settings.NEWSROOM_COMMENTS_ENABLED = False
+    assert not named()
+    settings.NEWSROOM_COMMENTS_ENABLED = True
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    assert not named()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost"]  # make run: local only
+    assert not named()
+    kit = (ROOT / "deploy" / "newsroom.env.example").read_text()
+    assert "EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend" in kit
 
 
 def test_a_proxy_nobody_named_is_logged_once(settings, caplog):

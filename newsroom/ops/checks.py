@@ -120,6 +120,37 @@ def check_site_url(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
     ]
 
 
+# Backends that send nothing: the console (the default) prints each mail,
+# signed links included, to the log; the dummy drops it.
+MAIL_GOES_NOWHERE = {
+    "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.dummy.EmailBackend",
+}
+
+
+@register(deploy=True)
+def check_mail_backend(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """W008: comments are open on a public site whose mail goes nowhere:
+    moderators' emails, reply notifications and address links are printed
+    to the log (the default backend) or dropped, and nobody is told."""
+    public = sorted(set(settings.ALLOWED_HOSTS) - LOCAL_HOSTS)
+    if not public or not settings.NEWSROOM_COMMENTS_ENABLED:
+        return []
+    if settings.EMAIL_BACKEND not in MAIL_GOES_NOWHERE:
+        return []
+    return [
+        Warning(
+            f"EMAIL_BACKEND is {settings.EMAIL_BACKEND} while the site answers "
+            f"to {', '.join(public)}: moderators' emails, reply notifications "
+            "and readers' confirmation links are never sent (the console "
+            "backend writes them, signed links included, to the log).",
+            hint="Set EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend "
+            "and EMAIL_HOST (docs/settings.md).",
+            id="newsroom.W008",
+        )
+    ]
+
+
 def _open_to_others(path: Path) -> bool:
     try:
         mode = path.stat().st_mode
