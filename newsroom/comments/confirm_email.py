@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import cast
 
 from django.conf import settings
 from django.core import signing
@@ -105,6 +106,17 @@ def remember(response: HttpResponse, request: HttpRequest, email: str) -> None:
     )
 
 
+ADDRESS_MAILS = (200, 3600)  # default: addresses mailed a link per seconds
+
+
+def address_mails() -> tuple[int, int]:
+    limit = cast(
+        "tuple[int, int]",
+        settings.NEWSROOM_COMMENTS_LIMITS.get("ADDRESS_MAILS") or ADDRESS_MAILS,
+    )
+    return int(limit[0]), int(limit[1])
+
+
 def consented(email: str) -> bool:
     """True when the address's owner said yes to reply emails."""
     return ReplyConsent.objects.filter(email=address_key(email)).exists()
@@ -126,6 +138,17 @@ def send_link(email: str, *, waits: bool = True, replies: bool = False) -> bool:
     if not email:
         return False
     replies = replies and not consented(email)
+    if not (waits or replies):
+        return False
+    # Whoever posts, the site mails at most ADDRESS_MAILS addresses a period:
+    # each post may name a stranger's address, and a bot solving the
+    # proof-of-work from many networks named thousands.
+    count, seconds = address_mails()
+    place = limits.hit("comments.address_mail", "site", count, seconds, rolling=True)
+    if not place.allowed:
+        if limits.spend_once(f"comments.address_mail_full:{place.window}", seconds):
+            log.warning("address links paused: %d sent in %d seconds", count, seconds)
+        return False
     waits = waits and limits.spend_once(
         f"comments.confirm_mail:{tag(email)}", 86400, durable=True
     )
@@ -133,6 +156,7 @@ def send_link(email: str, *, waits: bool = True, replies: bool = False) -> bool:
         f"comments.replies_mail:{tag(email)}", 86400, durable=True
     )
     if not (waits or replies):
+        limits.give_back("comments.address_mail", "site", place)
         return False
     link = absolute_url(
         reverse("comments:confirm_email", args=[make_token(email, replies)])

@@ -213,3 +213,33 @@ def test_a_held_first_comment_asking_for_replies_mails_one_link_for_both(
     assert ReplyConsent.objects.filter(email="ada@example.org").exists()
     _post(client, a, capture, email="ada@example.org", body="Now published at once.")
     assert Comment.objects.latest("id").status == Comment.Status.APPROVED
+
+
+def test_a_flood_of_addresses_is_mailed_a_bounded_number_of_links(
+    settings, django_capture_on_commit_callbacks
+):
+    """Held first comments from many networks (each within its own rate
+    limit), each naming another address, mail at most ADDRESS_MAILS addresses
+    a period; every comment is stored and waits, and each poster gets the
+    same answer. Every address named was mailed, so a bot solving the
+    proof-of-work from many networks made the site mail thousands of
+    strangers."""
+    settings.NEWSROOM_COMMENTS_LIMITS = {
+        **settings.NEWSROOM_COMMENTS_LIMITS,
+        "ADDRESS_MAILS": (3, 3600),
+    }
+    a = f.article()
+    answers = set()
+    for n in range(8):
+        response = _post(
+            Client(REMOTE_ADDR=f"198.51.{n}.7"),
+            a,
+            django_capture_on_commit_callbacks,
+            email=f"stranger{n}@example.org",
+            body=f"Words from stranger number {n}.",
+        )
+        answers.add((response.status_code, response["Location"]))
+    assert len(answers) == 1
+    mailed = [m.to for m in mail.outbox if m.to != ["desk@example.org"]]
+    assert len(mailed) == 3
+    assert Comment.objects.filter(status=Comment.Status.PENDING).count() == 8
