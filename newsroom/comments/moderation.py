@@ -19,6 +19,7 @@ from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from newsroom.articles.models import Article
 from newsroom.core import limits
@@ -207,11 +208,15 @@ def quoted(text: str) -> str:
     return "\n".join(f"> {line}".rstrip() for line in text.splitlines())
 
 
-MODERATOR_MAILS = (20, 3600)  # default: emails to moderators per seconds
+# Defaults, (emails, seconds); NEWSROOM_COMMENTS_LIMITS may override them.
+MAIL_LIMITS = {
+    "MODERATOR_MAILS": (20, 3600),  # to the moderators, about held comments
+    "REPLY_MAILS": (10, 3600),  # reply notifications to one address
+}
 
 
-def moderator_mails() -> tuple[int, int]:
-    limit = settings.NEWSROOM_COMMENTS_LIMITS.get("MODERATOR_MAILS") or MODERATOR_MAILS
+def mail_limit(name: str) -> tuple[int, int]:
+    limit = settings.NEWSROOM_COMMENTS_LIMITS.get(name) or MAIL_LIMITS[name]
     return int(limit[0]), int(limit[1])
 
 
@@ -226,7 +231,7 @@ def notify_moderators(comment: Comment) -> int:
     moderators = list(settings.NEWSROOM_COMMENTS_MODERATORS)
     if not moderators:
         return 0
-    count, seconds = moderator_mails()
+    count, seconds = mail_limit("MODERATOR_MAILS")
     outcome = limits.hit(
         "comments.moderator_mail", "site", count, seconds, rolling=True
     )
@@ -311,6 +316,8 @@ def notify_replies(comment_ids: Iterable[int]) -> int:
         )
         if not claimed or (reply.email and reply.email == parent.email):
             continue
+        if not _reply_mail_allowed(parent.email):
+            continue  # the address had its share this period; the page has it
         unsubscribe = absolute_url(
             reverse("comments:unsubscribe", args=[unsubscribe_token(parent)])
         )
@@ -332,6 +339,15 @@ def notify_replies(comment_ids: Iterable[int]) -> int:
             )
         )
     return send_all(messages)
+
+
+def _reply_mail_allowed(email: str) -> bool:
+    """At most REPLY_MAILS reply emails to one address a period: replies that
+    a flood of networks posts under one comment (each within its own rate
+    limit) must not each mail its author."""
+    count, seconds = mail_limit("REPLY_MAILS")
+    key = salted_hmac(UNSUBSCRIBE_SALT, email).hexdigest()[:24]  # no address
+    return limits.hit("comments.reply_mail", key, count, seconds, rolling=True).allowed
 
 
 def send_all(messages: list[EmailMessage]) -> int:

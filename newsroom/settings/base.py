@@ -339,6 +339,7 @@ NEWSROOM_COMMENTS_LIMITS = {
     "CODES_WRONG": (10, 600),  # wrong answers per network per seconds
     "REPORTS_PER_NETWORK": (3, 86400),  # reports one network adds to a comment
     "MODERATOR_MAILS": (20, 3600),  # emails about held comments per seconds
+    "REPLY_MAILS": (10, 3600),  # reply notifications to one address per seconds
     "ADDRESS_MAILS": (200, 3600),  # commenters' addresses mailed a link per seconds
 }
 # The accessible path: an ALTCHA proof-of-work instead of the image code.

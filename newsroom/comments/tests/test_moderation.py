@@ -235,6 +235,33 @@ def test_reply_notification_only_after_approval_once_with_unsubscribe(
     assert not ReplyConsent.objects.exists()
 
 
+def test_a_flood_of_replies_mails_their_parent_a_bounded_number_of_emails(
+    settings, django_capture_on_commit_callbacks
+):
+    """Replies under one comment (a flood from many networks, each within its
+    own rate limit) mail its author at most REPLY_MAILS a period; another
+    address has its own share, and every reply is shown. Each reply was
+    mailed, so a bot could fill a subscriber's inbox through the site."""
+    settings.NEWSROOM_COMMENTS_LIMITS = {
+        **settings.NEWSROOM_COMMENTS_LIMITS,
+        "REPLY_MAILS": (3, 3600),
+    }
+    a = f.article()
+    parent = make(a, "Parent", email="parent@example.org", notify_replies=True)
+    other = make(a, "Other", email="other@example.org", notify_replies=True)
+    for address in ("parent@example.org", "other@example.org"):
+        ReplyConsent.objects.create(email=address)
+    pending = Comment.Status.PENDING
+    replies = [make(a, f"R{n}", parent=parent, status=pending) for n in range(6)]
+    replies.append(make(a, "To other", parent=other, status=pending))
+    with django_capture_on_commit_callbacks(execute=True):
+        moderation.set_status(replies, Comment.Status.APPROVED)
+    sent_to = [m.to for m in mail.outbox]
+    assert sent_to.count(["parent@example.org"]) == 3
+    assert sent_to.count(["other@example.org"]) == 1
+    assert count(a) == 9
+
+
 def test_privacy_export_and_delete_by_email(capsys):
     """The command exports everything about one email, then deletes it."""
     a = f.article()
