@@ -81,3 +81,23 @@ def test_debug_is_off_in_prod_even_when_the_environment_asks_for_it(tmp_path):
     done = run_prod(tmp_path / "var", *SHELL, DEBUG="true")
     assert done.returncode == 0, done.stderr
     assert done.stdout.split()[1] == "False"
+
+
+def test_a_server_on_port_465_can_be_configured_from_the_environment(tmp_path):
+    """EMAIL_USE_SSL (TLS from the first byte, SMTPS on port 465) is read from
+    the environment like every other mail setting; there was no way to set
+    it but editing the settings, and STARTTLS against such a server waits
+    for a greeting it never sends (then EMAIL_TIMEOUT)."""
+    shown = (
+        "from django.core.mail import get_connection; "
+        "c = get_connection('django.core.mail.backends.smtp.EmailBackend'); "
+        "print(c.use_ssl, c.use_tls, c.port)"
+    )
+    done = run_prod(
+        tmp_path / "var",
+        *("shell", "--verbosity", "0", "-c", shown),
+        EMAIL_USE_SSL="true",
+        EMAIL_PORT="465",
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "False", "465"]

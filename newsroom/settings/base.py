@@ -255,7 +255,10 @@ EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)  # STARTTLS (port 587)
+# TLS from the first byte (port 465, "SMTPS"): STARTTLS there waits for a
+# greeting the server never sends in plain text. One or the other, not both.
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 # Seconds any step of talking to the relay may take (connecting, each answer).
 # Mail is sent within the request that causes it (a reader's post, a
 # moderator's approval): Django's default, no limit, let a relay that takes
