@@ -210,6 +210,32 @@ def test_mail_that_goes_nowhere_on_a_public_site_is_named(settings):
     assert "EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend" in kit
 
 
+def test_a_sender_or_moderator_that_is_no_mailbox_is_named(settings):
+    """Sending mail on a public host, check --deploy names the default sender
+    newsroom@localhost (servers refuse or junk it) and a moderator that is
+    no mailbox ("desk", two addresses typed with a semicolon), W009; a real
+    sender, with or without a display name, says nothing."""
+    settings.ALLOWED_HOSTS = ["news.example.org"]
+    settings.SITE_URL = "https://news.example.org"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.DEFAULT_FROM_EMAIL = "newsroom@localhost"
+    settings.NEWSROOM_COMMENTS_MODERATORS = ["desk", "a@example.org;b@example.org"]
+
+    def named() -> list[str]:
+        return [
+            m.msg
+            for m in run_checks(include_deployment_checks=True)
+            if m.id == "newsroom.W009"
+        ]
+
+    found = named()
+    assert len(found) == 3
+    assert "'newsroom@localhost'" in found[0] and "'desk'" in found[1]
+    settings.DEFAULT_FROM_EMAIL = "The News <newsroom@news.example.org>"
+    settings.NEWSROOM_COMMENTS_MODERATORS = ["desk@news.example.org"]
+    assert not named()
+
+
 def test_a_proxy_nobody_named_is_logged_once(settings, caplog):
     """Forwarded requests from a loopback or private peer while
     NEWSROOM_TRUSTED_PROXIES is empty are named in one warning per process

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import stat
 from collections.abc import Iterable
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.checks import CheckMessage, Tags, Warning, register
 
+from newsroom.comments.text import mailbox
 from newsroom.net import proxies_configured
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1", ".localhost", "testserver"}
@@ -149,6 +151,37 @@ def check_mail_backend(app_configs: Any = None, **kwargs: Any) -> list[CheckMess
             id="newsroom.W008",
         )
     ]
+
+
+@register(deploy=True)
+def check_mail_addresses(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """W009: the sender or a moderator is not a mailbox at a domain while the
+    site sends mail on a public host: "newsroom@localhost" (the default
+    sender) is refused or junked by most servers, and a moderator typed
+    "desk" or "a@x.org;b@x.org" fails every email, logged and unread."""
+    public = sorted(set(settings.ALLOWED_HOSTS) - LOCAL_HOSTS)
+    kept = MAIL_GOES_NOWHERE | {"django.core.mail.backends.locmem.EmailBackend"}
+    if not public or settings.EMAIL_BACKEND in kept:  # nothing is sent (tests)
+        return []
+    named = [("DEFAULT_FROM_EMAIL", parseaddr(settings.DEFAULT_FROM_EMAIL)[1])]
+    named += [
+        ("NEWSROOM_COMMENTS_MODERATORS", address)
+        for address in settings.NEWSROOM_COMMENTS_MODERATORS
+    ]
+    found: list[CheckMessage] = []
+    for setting, address in named:
+        try:
+            mailbox(address)
+        except ValueError:
+            found.append(
+                Warning(
+                    f"{setting} names {address!r}, not a mailbox at a domain: "
+                    "mail to or from it is refused or lost.",
+                    hint="Use an address such as newsroom@news.example.org.",
+                    id="newsroom.W009",
+                )
+            )
+    return found
 
 
 def _open_to_others(path: Path) -> bool:
