@@ -16,6 +16,7 @@ stranger names (photos by URL) should too.
 from __future__ import annotations
 
 import http.client
+import io
 import ipaddress
 import socket
 import ssl
@@ -79,34 +80,101 @@ def _resolve(host: str, port: int, deadline: float) -> str:
     return addresses[0]
 
 
-class _Pinned(http.client.HTTPConnection):
-    """An HTTP connection to an address checked beforehand."""
-
-    def __init__(self, host, port, address, timeout) -> None:
-        super().__init__(host, port, timeout=timeout)
-        self.address = address
-
-    def connect(self) -> None:
-        self.sock = socket.create_connection((self.address, self.port), self.timeout)
-
-
-class _PinnedTLS(http.client.HTTPSConnection):
-    def __init__(self, host, port, address, timeout) -> None:
-        super().__init__(
-            host, port, timeout=timeout, context=ssl.create_default_context()
-        )
-        self.address = address
-
-    def connect(self) -> None:
-        sock = socket.create_connection((self.address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
-
-
 def _left(deadline: float) -> float:
     left = deadline - time.monotonic()
     if left <= 0:
         raise FetchError("deadline passed")
     return left
+
+
+class _DeadlineReader(io.RawIOBase):
+    """The socket as the response reads it: each read waits only for what is
+    left of the deadline.
+
+    http.client reads the status line, the headers and each chunk's size with
+    ``readline``, one ``recv`` after another, and a socket timeout bounds
+    each ``recv`` alone: a server sending a byte a second held a header line
+    (up to 64 KB) for most of a day. Here the timeout is set again before
+    every ``recv`` to the time the whole fetch has left.
+    """
+
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        self._sock = sock
+        # The socket's own file keeps it open for the response after the
+        # connection is closed (HTTP/1.0 hands the socket to the response).
+        self._raw = sock.makefile("rb", buffering=0)
+        self._deadline = deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int | None:  # type: ignore[override]
+        self._sock.settimeout(_left(self._deadline))
+        try:
+            return self._raw.readinto(buffer)
+        except TimeoutError as exc:
+            raise FetchError("deadline passed") from exc
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+class _Socket:
+    """What ``HTTPResponse`` is given in place of the socket: ``makefile``
+    is all it asks of it."""
+
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        self._sock, self._deadline = sock, deadline
+
+    def makefile(self, mode: str) -> io.BufferedReader:
+        return io.BufferedReader(_DeadlineReader(self._sock, self._deadline))
+
+
+class _Response(http.client.HTTPResponse):
+    def __init__(self, sock, *args, deadline: float, **kwargs) -> None:
+        super().__init__(_Socket(sock, deadline), *args, **kwargs)  # type: ignore[arg-type]
+
+
+class _Pinned(http.client.HTTPConnection):
+    """An HTTP connection to an address checked beforehand, every step of it
+    within the deadline."""
+
+    def __init__(self, host, port, address, deadline: float) -> None:
+        super().__init__(host, port, timeout=_left(deadline))
+        self.address = address
+        self.deadline = deadline
+        self.answer: _Response | None = None
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection(
+            (self.address, self.port), _left(self.deadline)
+        )
+
+    def response_class(self, sock, *args, **kwargs) -> _Response:  # type: ignore[override]
+        # Kept, so a response whose headers never came whole is closed too.
+        self.answer = _Response(sock, *args, deadline=self.deadline, **kwargs)
+        return self.answer
+
+
+class _PinnedTLS(_Pinned, http.client.HTTPSConnection):
+    def __init__(self, host, port, address, deadline: float) -> None:
+        http.client.HTTPSConnection.__init__(
+            self,
+            host,
+            port,
+            timeout=_left(deadline),
+            context=ssl.create_default_context(),
+        )
+        self.address = address
+        self.deadline = deadline
+        self.answer = None
+
+    def connect(self) -> None:
+        # The handshake as a whole is bounded by the socket's timeout (the
+        # ssl module counts it down across the handshake's reads).
+        super().connect()
+        self.sock = self._context.wrap_socket(self.sock, server_hostname=self.host)
 
 
 def fetch(
@@ -133,7 +201,7 @@ def fetch(
             raise FetchError(f"bad port in {url[:200]!r}") from exc
         address = _resolve(parts.hostname, port, deadline)
         cls = _PinnedTLS if parts.scheme == "https" else _Pinned
-        conn = cls(parts.hostname, port, address, timeout=_left(deadline))
+        conn = cls(parts.hostname, port, address, deadline)
         path = parts.path or "/"
         if parts.query:
             path += "?" + parts.query
@@ -147,7 +215,6 @@ def fetch(
                     "Accept-Encoding": "gzip",
                 },
             )
-            sock = conn.sock  # getresponse() may hand it to the response
             response = conn.getresponse()
             if response.status in REDIRECTS:
                 location = response.getheader("Location") or ""
@@ -157,7 +224,7 @@ def fetch(
                 continue
             if response.status != 200:
                 raise FetchError(f"HTTP {response.status} from {url[:200]!r}")
-            body = _read(sock, response, max_bytes, deadline)
+            body = _read(response, max_bytes, deadline)
             return Fetched(
                 url=url,
                 status=response.status,
@@ -168,19 +235,19 @@ def fetch(
             raise FetchError(f"cannot fetch {url[:200]!r}: {exc}") from exc
         finally:
             conn.close()
+            if conn.answer is not None:
+                conn.answer.close()
     raise FetchError(f"more than {max_redirects} redirects")
 
 
-def _read(sock, response, max_bytes: int, deadline: float) -> bytes:
+def _read(response, max_bytes: int, deadline: float) -> bytes:
     length = response.getheader("Content-Length")
     if length and length.isdigit() and int(length) > max_bytes:
         raise FetchError(f"body of {int(length):,} bytes is over the cap")
     gzipped = "gzip" in (response.getheader("Content-Encoding") or "").lower()
     raw = bytearray()
     while True:
-        if sock is not None:
-            sock.settimeout(_left(deadline))
-        chunk = response.read1(CHUNK)
+        chunk = response.read1(CHUNK)  # waits no longer than the deadline
         if not chunk:
             break
         raw += chunk

@@ -12,6 +12,8 @@ import pytest
 from newsroom.ingest.fetch import FetchError, fetch
 
 BIG = b"x" * 300_000
+# Set by the server when it has sent the last slow byte of a drip.
+DRIPPED = threading.Event()
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -36,6 +38,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.wfile.write(b"x")
                 self.wfile.flush()
                 time.sleep(0.05)
+        elif path in ("/drip-headers", "/drip-chunked"):
+            self._drip(path)
         elif path.startswith("/to/"):
             self.send_response(302)
             self.send_header("Location", path[4:].replace("|", "://", 1))
@@ -59,6 +63,26 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except OSError:
             pass
 
+    def _drip(self, path: str) -> None:
+        """A header line, or a chunk's size, one byte every 0.1 s for 5 s."""
+        if path == "/drip-headers":
+            head = b"HTTP/1.0 200 OK\r\n"
+            slow = b"X-Drip: " + b"a" * 42
+            rest = b"\r\n\r\n<rss/>"
+        else:
+            head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+            slow = b"0" * 49 + b"6"
+            rest = b"\r\n<rss/>\r\n0\r\n\r\n"
+        try:
+            self.wfile.write(head)
+            for byte in slow:
+                time.sleep(0.1)
+                self.wfile.write(bytes([byte]))
+            DRIPPED.set()  # before the rest: nothing is read whole before it
+            self.wfile.write(rest)
+        except OSError:
+            pass  # the client went away
+
     def log_message(self, *args):
         pass
 
@@ -70,6 +94,7 @@ def server(settings):
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
     settings.NEWSROOM_FETCH_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    DRIPPED.clear()
     yield f"http://127.0.0.1:{srv.server_port}"
     srv.shutdown()
     srv.server_close()
@@ -115,6 +140,18 @@ def test_a_slow_drip_stops_at_the_deadline(server):
     with pytest.raises(FetchError, match="deadline|timed out"):
         get(server + "/drip", seconds=0.5)
     assert time.monotonic() - started < 3
+
+
+@pytest.mark.parametrize("path", ["/drip-headers", "/drip-chunked"])
+def test_a_drip_in_the_headers_or_a_chunk_size_stops_at_the_deadline(server, path):
+    """A server sending a header line, or a chunk's size line, one byte every
+    0.1 s is left at the deadline, while it is still sending: the socket's
+    timeout bounded each read alone, so every byte started the clock again
+    and the fetch lasted as long as the server cared to drip (a header line
+    may be 64 KB long)."""
+    with pytest.raises(FetchError, match="deadline"):
+        get(server + path, seconds=0.5)
+    assert not DRIPPED.is_set()
 
 
 def test_redirects_are_checked_at_every_hop(server):
