@@ -107,7 +107,9 @@ class Pictures:
                     source=job.source, source_id=job.source_id
                 )
             elif job.url:
-                found = Article.objects.filter(canonical_url=job.url)
+                # The record's own source: another source's story with that
+                # URL is not this record's (the writer left it alone too).
+                found = Article.objects.filter(source=job.source, canonical_url=job.url)
             else:
                 continue
             article = found.only("id", "lead_image_id").first()

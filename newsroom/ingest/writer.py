@@ -149,6 +149,15 @@ class Writer:
                     result.undated.append(f"{record.position}: no date, {how}")
                 creates.append((record, self._values(record, now, new=True), fp))
                 continue
+            if match.source != record.source:
+                # Another source's article (or the newsroom's) with this URL
+                # or text: a URL or a text is not a claim to overwrite it.
+                result.duplicates += 1
+                result.notes.append(
+                    f"{record.position}: same URL or text as article {match.id} "
+                    "of another source; left as it is"
+                )
+                continue
             placed.append((record, match.id))
             if not by_identity:
                 result.duplicates += 1  # same text under another id or URL
@@ -157,6 +166,11 @@ class Writer:
                 )
             elif match.fingerprint == fp:
                 result.unchanged += 1
+            elif not match.imported:
+                result.kept.append(
+                    f"{record.position}: article {match.id} was not made by an "
+                    "import (the newsroom wrote it); kept as it is"
+                )
             elif match.edited and not self.overwrite:
                 result.kept.append(
                     f"{record.position}: article {match.id} was edited or withdrawn "
@@ -285,10 +299,20 @@ def insert_links(bylines: list[tuple], tag_rows: list[tuple]) -> None:
 class Match:
     """The parts of an existing article the writer needs to decide."""
 
-    __slots__ = ("id", "fingerprint", "edited")
+    __slots__ = ("id", "source", "fingerprint", "edited", "imported")
 
-    def __init__(self, pk: int, fingerprint: str, edited: bool = False) -> None:
-        self.id, self.fingerprint, self.edited = pk, fingerprint, edited
+    def __init__(
+        self,
+        pk: int,
+        source: str,
+        fingerprint: str,
+        edited: bool = False,
+        imported: bool = True,
+    ) -> None:
+        self.id, self.source, self.fingerprint = pk, source, fingerprint
+        # imported: an import made it (it has provenance); edited: the desk
+        # touched it since (see _edited_since_import).
+        self.edited, self.imported = edited, imported
 
 
 class Existing:
@@ -369,15 +393,27 @@ def _lookup(records: list[Record]) -> Existing:
     )
     fps = {pk: fp for pk, (fp, _) in provenance.items()}
     edited = _edited_since_import(wanted_ids, provenance)
+
+    def match_for(pk: int, source: str) -> Match:
+        if pk not in matches:
+            matches[pk] = Match(
+                pk, source, fps.get(pk, ""), pk in edited, pk in provenance
+            )
+        return matches[pk]
+
     for pk, source, source_id, chash in rows:
-        match = matches.setdefault(pk, Match(pk, fps.get(pk, ""), pk in edited))
+        match = match_for(pk, source)
         if source_id:
             existing.by_sid[(source, source_id)] = match
         existing.by_hash.setdefault(chash, match)
+    url_ids = set(url_rows.values()) - set(matches)
+    sources = (
+        dict(Article.objects.filter(id__in=url_ids).values_list("id", "source"))
+        if url_ids
+        else {}
+    )
     for key, pk in url_rows.items():
-        if pk not in matches:
-            matches[pk] = Match(pk, fps.get(pk, ""), pk in edited)
-        existing.by_url[key] = matches[pk]
+        existing.by_url[key] = match_for(pk, sources.get(pk, ""))
     return existing
 
 

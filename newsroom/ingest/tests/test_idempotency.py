@@ -9,6 +9,7 @@ import pytest
 from newsroom.articles.models import Article, Byline
 from newsroom.articles.rendering import render_markdown
 from newsroom.ingest.models import Provenance
+from newsroom.media import samples
 from newsroom.search.models import IndexChange
 
 from .conftest import index_agrees
@@ -276,3 +277,61 @@ def test_sqlite_import_checkpoints_in_the_background_and_restores(tmp_path, run_
         cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
         busy, frames, copied = cursor.fetchone()
     assert busy == 0 and frames == copied
+
+
+def test_another_sources_record_never_overwrites_an_article(run_import, tmp_path):
+    """A record of another source that shares an article's canonical URL, or
+    (with no id or URL of its own) its text, is a duplicate: the article, its
+    section, its source and its lead picture stay as they are. It was taken
+    for the same record and written over the article, source and all, and a
+    page's picture became the story's."""
+    agency = tmp_path / "agency.jsonl"
+    write_jsonl(agency, [row(1, source="Agency", url="https://agency.example/1")])
+    run_import(agency)
+    before = Article.objects.values().get()
+    same_url = row(
+        2, source="Other", title="Forged", category="Opinion",
+        url="https://agency.example/1",
+    )  # fmt: skip
+    same_text = {**row(1, source="Other", category="Opinion"), "id": "", "url": ""}
+    other = tmp_path / "other.jsonl"
+    for record in (same_url, same_text):
+        write_jsonl(other, [record])
+        run = run_import(other)
+        assert "0 created, 0 updated" in run.out and "1 duplicates" in run.out
+        assert "of another source; left as it is" in run.err
+        assert Article.objects.values().get() == before
+    # A page naming that URL as its canonical one, with a picture: the
+    # story gets neither its text nor its picture.
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "photo.jpg").write_bytes(samples.photo(800, 500, seed=11))
+    (site / "story.html").write_text(
+        '<html><head><title>Forged</title><meta property="og:image" '
+        'content="photo.jpg"><link rel="canonical" href="https://agency.example/1">'
+        "</head><body><article><h1>Forged</h1><p>"
+        + "A sentence about the harbour and its boats. " * 20
+        + "</p></article></body></html>"
+    )
+    run = run_import(site / "story.html")
+    assert "0 created, 0 updated" in run.out and "1 duplicates" in run.out
+    assert "pictures" not in run.out
+    assert Article.objects.values().get() == before
+
+
+def test_an_article_the_newsroom_wrote_is_never_overwritten(run_import, tmp_path):
+    """An article no import made, whose source and source id an editor typed
+    (a wire story retyped at the desk), is kept when an import brings a
+    record with that id, even with --overwrite: that option replaces what an
+    import made and an editor changed since, nothing else."""
+    from newsroom.articles.tests import factories as f
+
+    written = f.article("Written at the desk", source="Wire", source_id="w-1")
+    path = tmp_path / "wire.jsonl"
+    write_jsonl(path, [row(1, id="w-1", source="Wire", title="Wire copy")])
+    run = run_import(path, "--overwrite")
+    assert "0 created, 0 updated" in run.out and "1 kept" in run.out
+    assert f"article {written.pk} was not made by an import" in run.err
+    written.refresh_from_db()
+    assert (written.headline, written.source_id) == ("Written at the desk", "w-1")
+    assert not Provenance.objects.exists()
