@@ -17,7 +17,7 @@ import xml.dom.minidom
 import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import Client
 
 from newsroom.articles.models import Article, Author
@@ -66,12 +66,21 @@ def rec(fields: dict) -> str:
     return json.dumps({"published": "2024-05-01T10:00:00Z", **fields})
 
 
-def run(source, *args) -> str:
+def run(source, *args, refused: bool = False) -> str:
+    """stdout and stderr; ``refused``: every record is bad, and the command
+    fails (exit 1) after its summary."""
     out, err = io.StringIO(), io.StringIO()
-    call_command(
-        "import_articles", str(source), "--progress", "none", *args,
-        stdout=out, stderr=err,
-    )  # fmt: skip
+    try:
+        call_command(
+            "import_articles", str(source), "--progress", "none", *args,
+            stdout=out, stderr=err,
+        )  # fmt: skip
+    except CommandError as exc:
+        if not refused:
+            raise
+        err.write(f"CommandError: {exc}\n")
+    else:
+        assert not refused, "the import was not refused"
     return out.getvalue() + err.getvalue()
 
 
@@ -175,7 +184,7 @@ def test_a_feed_whose_body_is_a_path(tmp_path, settings):
     secret.chmod(0o600)
     feed = tmp_path / "feed.rss"
     feed.write_text(str(secret))
-    assert "not a feed" in run(feed)
+    assert "not a feed" in run(feed, refused=True)
     assert not Article.objects.exists()
     site_answers(settings)
 
@@ -281,7 +290,7 @@ def test_a_file_cannot_claim_another_imports_source(tmp_path, settings):
     forged.write_text(
         rec({"id": "1", "title": "Forged", "body": "F.", "source": "agency"})
     )
-    out = run(forged)
+    out = run(forged, refused=True)
     assert "belongs to another import" in out and "1 bad" in out
     assert Article.objects.get().headline == "Real"
     assert "1 updated" in run(forged, "--source", "agency")

@@ -6,7 +6,7 @@ import io
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -24,17 +24,26 @@ class Run:
         return [line for line in self.err.splitlines() if line.startswith("duplicate")]
 
 
-def import_articles(source, *args: str) -> Run:
+def import_articles(source, *args: str, refused: bool = False) -> Run:
+    """The command's output; ``refused``: every record is bad, so it fails
+    (exit 1) after its summary, with its one line at the end of ``err``."""
     out, err = io.StringIO(), io.StringIO()
-    call_command(
-        "import_articles",
-        str(source),
-        "--progress",
-        "none",
-        *args,
-        stdout=out,
-        stderr=err,
-    )
+    try:
+        call_command(
+            "import_articles",
+            str(source),
+            "--progress",
+            "none",
+            *args,
+            stdout=out,
+            stderr=err,
+        )
+    except CommandError as exc:
+        if not refused:
+            raise
+        err.write(f"CommandError: {exc}\n")
+    else:
+        assert not refused, "the import was not refused"
     return Run(out.getvalue(), err.getvalue())
 
 

@@ -56,7 +56,7 @@ def test_an_html_bomb_is_refused_before_parsing(tmp_path, run_import, settings):
     path = tmp_path / "page.html.gz"
     with gzip.open(path, "wb", compresslevel=9) as fh:
         fh.write(b"<html><body><p>" + b"a " * (32 << 20) + b"</p></body></html>")
-    run = run_import(path)
+    run = run_import(path, refused=True)
     assert "1 bad" in run.out and "over" in run.bad_lines[0]
     assert not Article.objects.exists()
 
@@ -69,7 +69,7 @@ def test_a_feed_whose_body_is_a_path_is_not_opened(tmp_path, run_import):
     secret.chmod(0o600)
     feed = tmp_path / "innocent.rss"
     feed.write_text(str(secret))
-    run = run_import(feed)
+    run = run_import(feed, refused=True)
     assert "1 bad" in run.out and "not a feed" in run.bad_lines[0]
     assert not Article.objects.filter(headline__icontains="payroll").exists()
 
@@ -96,7 +96,7 @@ def test_file_names_are_printed_escaped(tmp_path, run_import):
     root = tmp_path / "import"
     root.mkdir()
     (root / "evil\x1b[2J\x07.jsonl").write_text("not json\n")
-    run = run_import(root)
+    run = run_import(root, refused=True)
     assert "\x1b" not in run.err and "\\x1b[2J\\x07.jsonl:1" in run.err
 
 

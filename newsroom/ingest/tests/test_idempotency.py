@@ -335,3 +335,21 @@ def test_an_article_the_newsroom_wrote_is_never_overwritten(run_import, tmp_path
     written.refresh_from_db()
     assert (written.headline, written.source_id) == ("Written at the desk", "w-1")
     assert not Provenance.objects.exists()
+
+
+def test_an_import_whose_every_record_is_refused_fails(run_import, tmp_path):
+    """When every record read is bad, the command prints its summary, then
+    one line saying nothing was imported, and exits 1 (CommandError): it
+    exited 0, and a script or cron job took the run for a good one. One good
+    record among bad ones is a run that did something: exit 0."""
+    from django.core.management.base import CommandError
+
+    path = tmp_path / "a.jsonl"
+    path.write_text("{not json\n" + json.dumps(row(1, title=" ")) + "\n")
+    with pytest.raises(CommandError, match=r"every record was refused \(2 bad"):
+        run_import(path)
+    with pytest.raises(CommandError, match="every record was refused"):
+        run_import(tmp_path / "a.jsonl", "--dry-run")
+    assert not Article.objects.exists()
+    path.write_text("{not json\n" + json.dumps(row(1)) + "\n")
+    assert "2 read, 1 created" in run_import(path).out

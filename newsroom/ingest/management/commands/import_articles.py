@@ -130,3 +130,10 @@ class Command(BaseCommand):
         self.stdout.write(
             summary.line(dry_run=options.dry_run, skip_withheld=options.skip_withheld)
         )
+        if summary.read and summary.bad == summary.read:
+            # A script (cron, CI) must not take a run that imported nothing
+            # it read for a good one.
+            raise CommandError(
+                f"every record was refused ({summary.bad} bad, see above); "
+                "nothing was imported"
+            )
