@@ -367,14 +367,18 @@ def default_end() -> datetime:
 def write_jsonl(path: Path, articles, seed: int) -> int:
     """Write articles as JSON Lines (gzip when the name ends in .gz)."""
     opener = gzip.open if path.suffix == ".gz" else open
-    n = 0
     kwargs = {"compresslevel": 5} if path.suffix == ".gz" else {}
     with opener(path, "wt", encoding="utf-8", **kwargs) as handle:
-        for batch in articles:
-            for item in batch:
-                handle.write(json.dumps(item.as_json(seed), ensure_ascii=False))
-                handle.write("\n")
-                n += 1
+        return write_lines(handle, articles, seed)
+
+
+def write_lines(handle, articles, seed: int) -> int:
+    """Write articles as JSON Lines to an open text stream; how many."""
+    n = 0
+    for batch in articles:
+        for item in batch:
+            handle.write(json.dumps(item.as_json(seed), ensure_ascii=False) + "\n")
+            n += 1
     return n
 
 

@@ -319,3 +319,49 @@ def test_an_output_that_cannot_be_written_is_one_line(tmp_path, where):
     output = tmp_path if where == "a folder" else tmp_path / "none" / "a.jsonl"
     with pytest.raises(CommandError, match=str(output)):
         call_command("generate_articles", "--count", "2", "--output", str(output))
+
+
+def test_output_dash_is_standard_output(tmp_path, monkeypatch):
+    """``--output -`` writes the archive to standard output, byte for byte
+    the file's lines, and what the command says (seed, count) to stderr; it
+    made a file named "-" in the current folder."""
+    import io
+
+    monkeypatch.chdir(tmp_path)
+    args = ["--count", "5", "--seed", "11", "--end", "2025-06-01"]
+    args += ["--builtin-vocabulary", "--jobs", "1"]
+    call_command("generate_articles", *args, "--output", "a.jsonl")
+    out, err = io.StringIO(), io.StringIO()
+    call_command("generate_articles", *args, "--output", "-", stdout=out, stderr=err)
+    assert out.getvalue() == (tmp_path / "a.jsonl").read_text(encoding="utf-8")
+    assert [json.loads(line)["id"] for line in out.getvalue().splitlines()] == [
+        f"synthetic-11-{n}" for n in range(5)
+    ]
+    assert "seed 11" in err.getvalue() and "5 articles written to -" in err.getvalue()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.jsonl"]
+
+
+def test_output_dash_into_a_closed_pipe_is_one_line(tmp_path):
+    """``generate_articles --output - | head -n 1``: when the reader goes, the
+    command stops with one line and exit 1, not a BrokenPipeError traceback."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "newsroom.settings.test"}
+    child = subprocess.Popen(
+        [sys.executable, str(root / "manage.py"), "generate_articles", "--count",
+         "20000", "--output", "-", "--builtin-vocabulary", "--jobs", "1",
+         "--skip-checks"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    first = child.stdout.readline()
+    child.stdout.close()
+    err = child.stderr.read().decode()
+    assert child.wait(timeout=120) == 1
+    assert json.loads(first)["id"] == "synthetic-1-0"
+    assert "Traceback" not in err and "Exception ignored" not in err, err
+    assert err.splitlines()[-1] == "CommandError: standard output was closed"
+    assert list(tmp_path.iterdir()) == []

@@ -9,6 +9,7 @@ bulk, then the search outbox rows for the batch, so the index follows.
 from __future__ import annotations
 
 import os
+import sys
 import time
 from contextlib import ExitStack
 from datetime import UTC, datetime
@@ -139,7 +140,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--count", type=int, required=True)
         parser.add_argument("--seed", type=int, default=1)
-        parser.add_argument("--output", type=Path, help="FILE.jsonl or FILE.jsonl.gz")
+        parser.add_argument(
+            "--output",
+            type=Path,
+            help="FILE.jsonl or FILE.jsonl.gz, or - for standard output",
+        )
         parser.add_argument("--batch", type=int, default=2000)
         parser.add_argument(
             "--jobs",
@@ -180,6 +185,9 @@ class Command(BaseCommand):
             options["corpora"], builtin=options["builtin_vocabulary"]
         )
         gen = synthetic.ArchiveGenerator(seed, end, vocab)
+        to_stdout = str(options["output"]) == "-"
+        if to_stdout:  # the archive is stdout: what is said goes to stderr
+            self.said = self.stderr
         self.log(
             f"seed {seed}, archive ends {end:%Y-%m-%d}, "
             f"{len(vocab.words):,} words from the {vocab.origin}"
@@ -189,7 +197,14 @@ class Command(BaseCommand):
         if options["output"]:
             stream = synthetic.batches(gen, 0, count, size, jobs)
             try:
-                n = synthetic.write_jsonl(options["output"], stream, seed)
+                if to_stdout:
+                    n = synthetic.write_lines(_Stdout(self.stdout), stream, seed)
+                    self.stdout.flush()
+                else:
+                    n = synthetic.write_jsonl(options["output"], stream, seed)
+            except BrokenPipeError:
+                _quiet_stdout()  # the reader (head, a pager) has gone
+                raise CommandError("standard output was closed") from None
             except OSError as exc:
                 raise CommandError(f"cannot write {options['output']}: {exc}") from exc
             self.done(f"{n:,} articles written to {options['output']}", n, started)
@@ -256,12 +271,39 @@ class Command(BaseCommand):
 
     def log(self, text: str) -> None:
         if self.verbosity >= 1:
-            self.stdout.write(text)
+            self.said.write(text, style_func=_plain)
 
     def done(self, text: str, n: int, started: float) -> None:
         took = time.perf_counter() - started
-        self.stdout.write(f"{text} in {took:.1f} s ({n / max(took, 1e-9):,.0f}/s)")
+        line = f"{text} in {took:.1f} s ({n / max(took, 1e-9):,.0f}/s)"
+        self.said.write(line, style_func=_plain)
 
     def execute(self, *args, **options):
         self.verbosity = options.get("verbosity", 1)
+        self.said = self.stdout  # where progress and the summary go
         return super().execute(*args, **options)
+
+
+def _plain(text: str) -> str:
+    return text  # stderr's own style is the error colour: not for progress
+
+
+class _Stdout:
+    """The command's stdout as a plain text stream (no line endings added)."""
+
+    def __init__(self, out) -> None:
+        self.out = out
+
+    def write(self, text: str) -> None:
+        self.out.write(text, ending="")
+
+
+def _quiet_stdout() -> None:
+    """Point the process's stdout at /dev/null, so the interpreter's last
+    flush at exit does not print a BrokenPipeError of its own (Python's
+    documented way, see the signal module's notes on SIGPIPE)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass  # not a real file (a test's StringIO): nothing will flush
