@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated
 
 from django.db.models import Prefetch, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.utils import timezone
 from ninja import Field, Path, Query, Router, Schema
 
@@ -284,7 +284,7 @@ def get_article(request: HttpRequest, response: HttpResponse, id: ArticleId):
 
 @router.get(
     "/articles/by-slug/{slug}",
-    response={200: ArticleDetailOut, **READ_ERRORS},
+    response={200: ArticleDetailOut, 301: None, **READ_ERRORS},
     summary="One public article by slug",
 )
 def get_article_by_slug(
@@ -292,7 +292,19 @@ def get_article_by_slug(
     response: HttpResponse,
     slug: Annotated[Slug, Path(description="The article's slug.")],
 ):
-    return _one_article(response, slug=slug)
+    """A slug the story had while public (an editor changed it since) answers
+    301: `Location` is this route with the slug the story has now."""
+    obj = public_articles().public_one(slug=slug)
+    if obj is not None:
+        return obj
+    # A slug it had while public, as the page does (web.views): a client
+    # holding an old link follows it instead of losing the story.
+    moved = Article.objects.moved_from(slug)
+    if moved is None:
+        raise ApiError(404, "not_found", "No public article with that slug.")
+    return HttpResponsePermanentRedirect(
+        absolute_url(f"/api/v1/articles/by-slug/{moved}")
+    )
 
 
 @router.get(

@@ -144,6 +144,16 @@ class ArticleQuerySet(models.QuerySet):
         """
         return self.published().filter(**lookup).order_by().first()
 
+    def moved_from(self, slug: str) -> str | None:
+        """The slug now of the public article that had ``slug`` while public
+        (an editor changed it since), or None: where an old address leads."""
+        return (
+            self.published()
+            .filter(old_slugs__slug=slug)
+            .values_list("slug", flat=True)
+            .first()
+        )
+
     def public_or_404(self, **lookup) -> Article:
         """The public article matching ``lookup``; ``Http404`` otherwise."""
         article = self.public_one(**lookup)

@@ -176,12 +176,7 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
 def _moved_or_404(slug: str) -> HttpResponse:
     """A slug a public story had before an editor changed it: 301 to where
     the story is now (if it is still public), else 404."""
-    moved = (
-        Article.objects.published()
-        .filter(old_slugs__slug=slug)
-        .values_list("slug", flat=True)
-        .first()
-    )
+    moved = Article.objects.moved_from(slug)
     if moved is None:
         raise Http404("No such article")
     return HttpResponsePermanentRedirect(reverse("web:article", args=[moved]))

@@ -227,3 +227,27 @@ def test_published_at_is_iso_8601_with_zone(client):
     f.article("Dated")
     item = client.get(f"{API}/articles").json()["items"][0]
     assert datetime.fromisoformat(item["published_at"].replace("Z", "+00:00")).tzinfo
+
+
+def test_a_slug_the_story_had_moves_permanently_to_the_one_it_has(client, settings):
+    """By slug, a slug the story had while public answers 301 to the same
+    route with the slug it has now (absolute, on SITE_URL), as the page's old
+    address does; it was a 404, and a client holding an old link lost the
+    story. Once the story is withdrawn the old slug is a 404 again."""
+    settings.SITE_URL = "https://news.example"
+    story = f.article("Mayor opens brige", slug="mayor-opens-brige")
+    story.slug = "mayor-opens-bridge"
+    story.save()
+    for method in (client.get, client.head):
+        response = method(f"{API}/articles/by-slug/mayor-opens-brige")
+        assert response.status_code == 301
+        assert response["Location"] == (
+            "https://news.example/api/v1/articles/by-slug/mayor-opens-bridge"
+        )
+    moved = client.get(f"{API}/articles/by-slug/mayor-opens-bridge")
+    assert moved.json()["id"] == story.pk
+    story.status = Article.Status.DRAFT
+    story.save()
+    response = client.get(f"{API}/articles/by-slug/mayor-opens-brige")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
