@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
@@ -67,6 +68,21 @@ def last_changed(key: str, etag: str) -> int:
     stamp = int(time.time())
     cache.set(key, (etag, stamp), CHANGED_SECONDS)
     return stamp
+
+
+# The year in every entry id (RFC 4151 wants a date the site held its name).
+ENTRY_ID_YEAR = 2026
+
+
+def entry_id(kind: str, pk: int) -> str:
+    """A feed entry's id (RSS ``guid``, Atom ``id``): a tag URI of the site's
+    host and the row's kind and id, ``tag:news.example,2026:article/12``.
+
+    Never the story's address: that moves when an editor changes its slug,
+    and every feed reader took the story for a new one and showed it twice.
+    """
+    host = urlsplit(settings.SITE_URL).hostname or "localhost"
+    return f"tag:{host},{ENTRY_ID_YEAR}:{kind}/{pk}"
 
 
 def ordered_ids(public, size: int) -> list[int]:
@@ -203,7 +219,9 @@ class ArticleFeed(NewsFeed):
         return absolute_url(item.get_absolute_url())
 
     def item_guid(self, item: Article) -> str:
-        return absolute_url(item.get_absolute_url())
+        return entry_id("article", item.pk)
+
+    item_guid_is_permalink = False
 
     def item_author_name(self, item: Article) -> str | None:
         return byline_text(item) or None
@@ -319,7 +337,7 @@ class CorrectionsFeed(NewsFeed):
         return absolute_url(item.article.get_absolute_url())
 
     def item_guid(self, item: ArticleNote) -> str:
-        return absolute_url(item.article.get_absolute_url()) + f"#note-{item.pk}"
+        return entry_id("note", item.pk)
 
     item_guid_is_permalink = False
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 
-from newsroom.articles.feeds import NewsFeed, as_html, feed_size, line
+from newsroom.articles.feeds import NewsFeed, as_html, entry_id, feed_size, line
 from newsroom.articles.models import Article
 from newsroom.articles.rendering import sanitise_html
 from newsroom.core.links import absolute_url
@@ -71,8 +71,11 @@ class ArticleCommentsFeed(NewsFeed):
         return absolute_url(item.article.get_absolute_url()) + item.shown_at
 
     def item_guid(self, item: Comment) -> str:
-        # Stable while the page a comment is on moves as threads come.
-        return absolute_url(item.article.get_absolute_url()) + f"#comment-{item.pk}"
+        # Stable while the page a comment is on moves as threads come, and
+        # when an editor changes the story's slug.
+        return entry_id("comment", item.pk)
+
+    item_guid_is_permalink = False
 
     def item_author_name(self, item: Comment) -> str:
         return clean_text(item.name, multiline=False)

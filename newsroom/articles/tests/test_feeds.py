@@ -194,3 +194,41 @@ def test_names_stored_with_control_characters_leave_every_feed_valid(
     assert section.entries[0].author == "Amira Haddad and Tom Kessler"
     _, comments = _parse(client, f"/feeds/article/{story.slug}/comments/{fmt}/")
     assert comments.feed.title == "Comments on Forces open the gate"
+
+
+@pytest.mark.parametrize("fmt", ["rss", "atom"])
+def test_an_entry_keeps_its_id_when_the_slug_changes(client, story, fmt):
+    """An entry's id (RSS guid, Atom id) names the story, the note or the
+    comment, not an address: after an editor changes the story's slug its
+    links move and every id stays. The ids were the story's address, and
+    every feed reader showed the renamed story (its corrections, its
+    comments) again as new ones."""
+    ArticleNote.objects.create(article=story, text="An earlier version erred.")
+    comment = apps.get_model("comments", "Comment")
+    comment.objects.create(
+        article=story, name="Rana", body="Good.", status=comment.Status.APPROVED
+    )
+
+    def entries() -> dict[str, list[tuple[str, str]]]:
+        found = {}
+        for name, url in (
+            ("site", f"/feeds/{fmt}/"),
+            ("section", f"/feeds/section/world/{fmt}/"),
+            ("corrections", f"/feeds/corrections/{fmt}/"),
+            ("comments", f"/feeds/article/{story.slug}/comments/{fmt}/"),
+        ):
+            parsed = _parse(client, url)[1]
+            found[name] = [(e.id, e.link) for e in parsed.entries]
+        return found
+
+    before = entries()
+    story.slug = "two-gaps-in-the-wall"
+    story.save()
+    after = entries()
+    for name, pairs in before.items():
+        assert [i for i, _ in after[name]] == [i for i, _ in pairs], name
+        assert f"/article/{story.slug}/" in after[name][0][1], name
+        assert all(i.startswith("tag:news.example,2026:") for i, _ in pairs), name
+    stories = {i for i, _ in after["site"]}
+    others = {after["corrections"][0][0], after["comments"][0][0]}
+    assert len(stories) == 2 and len(others) == 2 and not stories & others
