@@ -1,6 +1,6 @@
 """Feeds and sitemaps (mounted at the site root by newsroom/urls.py)."""
 
-from django.urls import path
+from django.urls import path, register_converter
 
 from newsroom.core.registry import article_feeds
 
@@ -15,6 +15,23 @@ from .feeds import (
 )
 
 app_name = "articles"
+
+
+class PageNumber:
+    """A sitemap page's number as the index writes it: "0", "7", "12", never
+    "07" or "007" (``int`` took those too, each a copy of page 7 at an
+    address of its own, and crawlers index copies)."""
+
+    regex = "0|[1-9][0-9]*"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
+register_converter(PageNumber, "page_number")
 
 
 def _feeds(route: str, name: str, feed_class) -> list:
@@ -44,7 +61,7 @@ urlpatterns = [
     path("sitemap.xml", sitemaps.index, name="sitemap"),
     path("sitemap-news.xml", sitemaps.news, name="sitemap-news"),
     path(
-        "sitemap-<str:kind>-<int:number>.xml",
+        "sitemap-<str:kind>-<page_number:number>.xml",
         sitemaps.page,
         name="sitemap-page",
     ),

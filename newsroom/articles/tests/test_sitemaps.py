@@ -200,3 +200,20 @@ def test_a_sitemap_page_size_out_of_range_stops_manage_py_check(size):
         with pytest.raises(SystemCheckError) as caught:
             call_command("check")
     assert "NEWSROOM_SITEMAP_PAGE_SIZE must be" in str(caught.value)
+
+
+def test_a_page_number_in_another_form_is_404(client, settings):
+    """Only the number as the index writes it answers: with a leading zero
+    ("07", "007") it is a 404, not a second copy of the page at another
+    address (a crawler indexes each copy)."""
+    settings.SITE_URL = SITE
+    settings.NEWSROOM_SITEMAP_PAGE_SIZE = 2
+    for _ in range(3):
+        f.article()
+    listed = [loc.removeprefix(SITE) for loc in _locs(_xml(client, "/sitemap.xml"))]
+    assert listed
+    for url in listed:
+        assert _locs(_xml(client, url)), url
+        head, number = url.removesuffix(".xml").rsplit("-", 1)
+        for other in (f"0{number}", f"00{number}"):
+            assert client.get(f"{head}-{other}.xml").status_code == 404, other
