@@ -22,7 +22,13 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponsePermanentRedirect,
+)
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_cache_control, quote_etag
@@ -352,6 +358,24 @@ class CorrectionsFeed(NewsFeed):
 
     def item_categories(self, item: ArticleNote) -> list[str]:
         return [item.get_kind_display()]
+
+
+def following_renames(feed: NewsFeed):
+    """A story's own feed (its comments) at a slug the story had while
+    public answers 301 to the same feed at the slug it has now, as the
+    story's page does: a reader subscribed before an editor changed the
+    slug kept asking the old address, and got a 404 for ever."""
+
+    def view(request: HttpRequest, slug: str) -> HttpResponse:
+        try:
+            return feed(request, slug=slug)
+        except Http404:
+            moved = Article.objects.moved_from(slug)
+            if moved is None:
+                raise
+            return HttpResponsePermanentRedirect(reverse(feed.url_name, args=[moved]))
+
+    return view
 
 
 def atom(feed_class: type[Feed]) -> type[Feed]:

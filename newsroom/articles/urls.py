@@ -12,6 +12,7 @@ from .feeds import (
     SectionFeed,
     TagFeed,
     atom,
+    following_renames,
 )
 
 app_name = "articles"
@@ -34,15 +35,15 @@ class PageNumber:
 register_converter(PageNumber, "page_number")
 
 
-def _feeds(route: str, name: str, feed_class) -> list:
+def _feeds(route: str, name: str, feed_class, *, per_article: bool = False) -> list:
     """``route`` as RSS 2.0 at ``…/rss/`` and as Atom at ``…/atom/``."""
+    rss = feed_class(f"articles:{name}-rss")
+    atom_feed = atom(feed_class)(f"articles:{name}-atom")
+    if per_article:  # a story's old slug leads to its feed (see the function)
+        rss, atom_feed = following_renames(rss), following_renames(atom_feed)
     return [
-        path(f"{route}rss/", feed_class(f"articles:{name}-rss"), name=f"{name}-rss"),
-        path(
-            f"{route}atom/",
-            atom(feed_class)(f"articles:{name}-atom"),
-            name=f"{name}-atom",
-        ),
+        path(f"{route}rss/", rss, name=f"{name}-rss"),
+        path(f"{route}atom/", atom_feed, name=f"{name}-atom"),
     ]
 
 
@@ -56,7 +57,9 @@ urlpatterns = [
     *(
         pattern
         for name, feed in article_feeds.items()
-        for pattern in _feeds(f"feeds/article/<slug:slug>/{name}/", name, feed)
+        for pattern in _feeds(
+            f"feeds/article/<slug:slug>/{name}/", name, feed, per_article=True
+        )
     ),
     path("sitemap.xml", sitemaps.index, name="sitemap"),
     path("sitemap-news.xml", sitemaps.news, name="sitemap-news"),

@@ -232,3 +232,19 @@ def test_an_entry_keeps_its_id_when_the_slug_changes(client, story, fmt):
     stories = {i for i, _ in after["site"]}
     others = {after["corrections"][0][0], after["comments"][0][0]}
     assert len(stories) == 2 and len(others) == 2 and not stories & others
+
+
+def test_a_storys_comments_feed_follows_its_renamed_slug(client, story):
+    """A feed reader subscribed to a story's comments feed before an editor
+    changed the slug asks the old address: 301 to the same feed at the new
+    one, as the story's page answers (it was a 404, for good). A slug the
+    story never had while public is still a 404."""
+    old = story.slug
+    story.slug = "two-gaps-in-the-wall"
+    story.save()
+    for fmt in ("rss", "atom"):
+        response = client.get(f"/feeds/article/{old}/comments/{fmt}/")
+        assert response.status_code == 301
+        assert response["Location"] == f"/feeds/article/{story.slug}/comments/{fmt}/"
+        _parse(client, response["Location"])
+    assert client.get("/feeds/article/never-was/comments/rss/").status_code == 404
