@@ -9,8 +9,9 @@ name that resolves to a public address for the check and a private one for
 the connection gets nowhere). An operator who imports from an intranet names
 those networks in ``NEWSROOM_FETCH_ALLOWED_NETWORKS``.
 
-The importers use it for URL sources; anything else that fetches what a
-stranger names (photos by URL) should too.
+The importers use it for URL sources and for the pictures records name
+(newsroom/ingest/pictures.py); anything else that fetches what a stranger
+names should too.
 """
 
 from __future__ import annotations
@@ -73,7 +74,9 @@ def _resolve(host: str, port: int, deadline: float) -> str:
         text = info[4][0].split("%", 1)[0]
         ip = ipaddress.ip_address(text)
         if not address_allowed(ip):
-            raise FetchError(f"{host!r} resolves to a non-public address ({ip})")
+            raise FetchError(
+                f"refused: {host!r} resolves to a non-public address ({ip})"
+            )
         addresses.append(text)
     if not addresses:
         raise FetchError(f"cannot resolve {host!r}")
@@ -195,6 +198,8 @@ def fetch(
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise FetchError(f"refused: only http(s) URLs are fetched ({url[:200]!r})")
+        if parts.username or parts.password:
+            raise FetchError("refused: URLs with credentials are not fetched")
         try:
             port = parts.port or (443 if parts.scheme == "https" else 80)
         except ValueError as exc:

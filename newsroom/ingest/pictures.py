@@ -6,8 +6,9 @@ attachment, a page's ``og:image`` or first figure) has it brought into the
 media library and set as the article's lead image, unless it has one.
 
 - A URL is fetched once per run, and never again when the library already
-  holds a picture from it (``Image.source_url``); fetches are bounded and go
-  to public addresses only (newsroom/media/fetch.py).
+  holds a picture from it (``Image.source_url``); fetches are bounded (a
+  deadline of ``FETCH_SECONDS`` for the whole answer) and go to public
+  addresses only (newsroom/ingest/fetch.py, as for a feed's URL).
 - A path is read only inside the source file's own directory.
 - A failed picture never fails its article: it is counted and reported.
 - A lead image is set with ``update`` (no save signal), so the content
@@ -28,12 +29,16 @@ from django.core.exceptions import ValidationError
 
 from newsroom.articles.models import Article
 from newsroom.core import versions
-from newsroom.media.fetch import FetchError, fetch
 from newsroom.media.library import add_image
 from newsroom.media.models import Image
 
+from .fetch import FetchError, fetch
 from .importers import ReadContext
 from .records import Record
+
+# One picture's fetch, redirects and every read included.
+FETCH_SECONDS = 10.0
+FETCH_REDIRECTS = 3
 
 
 def _read_capped(path: Path, limit: int) -> bytes | str:
@@ -161,7 +166,13 @@ class Pictures:
             if existing is not None:
                 return existing
             try:
-                data = fetch(ref).body
+                data = fetch(
+                    ref,
+                    max_bytes=settings.NEWSROOM_MEDIA_MAX_BYTES,
+                    seconds=FETCH_SECONDS,
+                    max_redirects=FETCH_REDIRECTS,
+                    accept="image/*",
+                ).body
             except FetchError as exc:
                 return str(exc)
             fields["source_url"] = ref[:500]
