@@ -11,6 +11,7 @@ goes on.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import UTC, datetime
 from urllib.parse import unquote
@@ -38,6 +39,17 @@ def line(value: object, limit: int) -> str:
     if not isinstance(value, str | int | float):
         raise RecordProblem(f"expected text, got {type(value).__name__}")
     return clean_text(str(value), multiline=False)[:limit].strip()
+
+
+def identity(value: str, limit: int) -> str:
+    """A source's id in ``limit`` characters: whole when it fits, else its
+    beginning and a hash of the whole. Cut short, two long ids sharing their
+    first ``limit`` characters (a feed's GUIDs with a long common prefix)
+    were one id, and the second record was taken for the first."""
+    if len(value) <= limit:
+        return value
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{value[: limit - 41]}~{digest[:40]}"
 
 
 def slug(value: object, limit: int) -> str:
@@ -95,7 +107,7 @@ def check(record: Record) -> Record:
     record.section = line(record.section, 80)
     record.section_slug = slug(record.section_slug, 80)
     record.source = line(record.source, 200)
-    record.source_id = line(record.source_id, 200)
+    record.source_id = identity(line(record.source_id, 100_000), 200)
     record.url = url(record.url)
     record.image_url = url(record.image_url)
     record.slug = slug(record.slug, 180)

@@ -125,8 +125,8 @@ def read(path: Path, ctx: ReadContext) -> Iterator[Record | BadRecord]:
         source="html",
         # Without a canonical URL the page's path under the import root is
         # its identity ("a/index.html" and "b/index.html" are two pages).
-        source_id="" if url else ctx.relative(path)[:200],
-        url=url[:500],
+        source_id="" if url else ctx.relative(path),  # fitted by validate
+        url=url,
         standfirst=page["description"][:1000],
         published_at=published,
         section=ctx.section,

@@ -110,8 +110,8 @@ def from_mapping(
         headline=title,  # cut after cleaning (validate.line)
         body=body,
         source=str(obj.get("source") or default_source)[:200],
-        source_id=str(obj.get("id") or "")[:200],
-        url=str(obj.get("url") or "")[:500],
+        source_id=str(obj.get("id") or ""),  # fitted by validate
+        url=str(obj.get("url") or ""),
         standfirst=str(obj.get("standfirst") or obj.get("summary") or ""),
         published_at=published,
         status=status,

@@ -57,8 +57,8 @@ def read(path: Path, ctx: ReadContext) -> Iterator[Record | BadRecord]:
             headline=title,  # cut after cleaning (validate.line)
             body=body,
             source=str(source)[:200],
-            source_id=str(entry.get("id") or link)[:200],
-            url=link[:500] if link.startswith("http") else "",
+            source_id=str(entry.get("id") or link),  # fitted by validate
+            url=link if link.startswith("http") else "",
             standfirst=" ".join(standfirst.split())[:1000],
             published_at=published,
             section=ctx.section or (tags[0] if tags else ""),

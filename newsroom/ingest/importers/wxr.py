@@ -243,7 +243,7 @@ def _post(
         standfirst=" ".join(_child(item, "encoded", "excerpt").split())[:1000],
         source=f"wordpress:{site}"[:200],
         source_id=post_id,
-        url=link[:500] if link.startswith("http") and "?p=" not in link else "",
+        url=link if link.startswith("http") and "?p=" not in link else "",
         published_at=published,
         status="draft" if withheld else WP_STATUS.get(wp_status, "draft"),
         withheld=withheld,

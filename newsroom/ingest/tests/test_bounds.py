@@ -298,3 +298,37 @@ def test_an_unknown_encoding_is_refused_before_reading(tmp_path, run_import):
     path.write_text(CSV_ROWS)
     with pytest.raises(CommandError, match="unknown encoding"):
         run_import(path, "--encoding", "x-no-such")
+
+
+def test_long_ids_and_urls_sharing_a_beginning_stay_two_stories(tmp_path, run_import):
+    """Two feed entries whose GUIDs share their first 200 characters (the
+    source id's column) and whose links share their first 500 (the canonical
+    URL's) are two stories, on this run and the next: an id too long is kept
+    as its beginning and a hash of the whole, a link too long is no canonical
+    URL. Both were cut to the column, so the second entry repeated the first
+    (and on a later run was written over it), and the story kept a link cut
+    short, to a page that does not exist."""
+    long_id = "https://feed.example/?" + "g" * 300
+    long_link = "https://feed.example/" + "p" * 600
+    items = "".join(
+        f"<item><title>Entry {n}</title><guid>{long_id}{n}</guid>"
+        f"<link>{long_link}{n}</link><description>Words {n}.</description></item>"
+        for n in (1, 2)
+    )
+    feed = tmp_path / "long.rss"
+    feed.write_text(
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{items}'
+        "</channel></rss>"
+    )
+    run = run_import(feed)
+    assert "2 created" in run.out and "0 duplicates" in run.out
+    again = run_import(feed)
+    assert "0 created, 0 updated, 2 unchanged" in again.out
+    rows = Article.objects.order_by("headline").values_list(
+        "headline", "source_id", "canonical_url"
+    )
+    assert [(h, len(s), u) for h, s, u in rows] == [
+        ("Entry 1", 200, ""),
+        ("Entry 2", 200, ""),
+    ]
+    assert len({s for _, s, _ in rows}) == 2
