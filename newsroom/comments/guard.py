@@ -17,7 +17,6 @@ lock (:func:`prepare`).
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -31,7 +30,8 @@ from newsroom.db.prepared import Prepared
 
 from .conf import conf
 from .models import Ban, Comment
-from .text import count_links, fold
+from .text import count_links
+from .words import words_in
 
 HOLD, REJECT = "hold", "reject"
 # Rules whose reason is about the comment's text: shown beside the body field.
@@ -256,26 +256,16 @@ def duplicate(sub: Submission) -> tuple[bool, str]:
     return True, ""
 
 
-def _words_in(text: str, words: list[str]) -> list[str]:
-    folded = fold(text)
-    return [
-        w
-        for w in words
-        if w.strip()
-        and re.search(rf"(?<!\w){re.escape(fold(w.strip()))}(?!\w)", folded)
-    ]
-
-
 @rule("banned_words", REJECT)
 def banned_words(sub: Submission) -> tuple[bool, str]:
-    if _words_in(f"{sub.name}\n{sub.body}", settings.NEWSROOM_COMMENTS_BANNED_WORDS):
+    if words_in(f"{sub.name}\n{sub.body}", settings.NEWSROOM_COMMENTS_BANNED_WORDS):
         return False, "The comment contains words this site does not publish."
     return True, ""
 
 
 @rule("suspect_words", HOLD)
 def suspect_words(sub: Submission) -> tuple[bool, str]:
-    found = _words_in(
+    found = words_in(
         f"{sub.name}\n{sub.body}", settings.NEWSROOM_COMMENTS_SUSPECT_WORDS
     )
     if found:

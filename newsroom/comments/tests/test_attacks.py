@@ -366,6 +366,68 @@ def test_letters_that_only_look_different_are_no_way_past_a_ban_or_a_duplicate(
     assert Comment.objects.count() == 1
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param("Best c\u0430sino deals tonight", id="cyrillic-a"),
+        pytest.param("Best \u0421\u0410SINO deals tonight", id="cyrillic-capitals"),
+        pytest.param("Best cas\u0456n\u03bf deals tonight", id="cyrillic-i-greek-o"),
+        pytest.param("Best c\u03b1sino deals tonight", id="greek-alpha"),
+        pytest.param("Free s p a m for all", id="spaced"),
+        pytest.param("Free s.p.a.m for all", id="dotted"),
+        pytest.param("Free S-P-A-M for all", id="hyphens"),
+        pytest.param("Free s_p_a_m for all", id="underscores"),
+        pytest.param("Best c a \u0455 i n o deals", id="spaced-look-alikes"),
+        pytest.param("Best \uff53 \uff50 \uff41 \uff4d deals", id="spaced-fullwidth"),
+        pytest.param("Call the \u0441\u043ep now", id="mixed-scripts"),
+    ],
+)
+def test_look_alike_letters_and_spelt_out_words_are_no_way_past_a_ban(
+    client, settings, body
+):
+    """A banned word written with letters of another script that look like
+    its own ("c\u0430sino", a Cyrillic "\u0430"; a Greek "\u03bf") or spelt
+    out letter by letter ("s p a m", "s.p.a.m") reads as the word: refused
+    as banned. (Both passed the rule, which compared the text as typed.)"""
+    settings.NEWSROOM_COMMENTS_MODERATION = "none"
+    settings.NEWSROOM_COMMENTS_BANNED_WORDS = ["casino", "spam", "cop"]
+    a = f.article()
+    response = client.post(f"/comments/post/{a.pk}/", form_data(client, a, body=body))
+    assert response.status_code == 400
+    assert response["X-Comment-Refusal"] == "banned_words"
+    assert Comment.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param("Casinos and spammers are words too.", id="longer-words"),
+        pytest.param("An occasional spa meeting on the pier.", id="inside-words"),
+        pytest.param("Half spelt out: s pam, sp am, spa m.", id="half-spelt-out"),
+        pytest.param("Is it c, o or p?", id="letters-in-a-list"),
+        pytest.param(
+            "\u0412\u0435\u0441\u044c \u0441\u043e\u0440 "
+            "\u0432\u044b\u043d\u0435\u0441\u043b\u0438.",
+            id="a-russian-word",
+        ),
+    ],
+)
+def test_ordinary_words_that_contain_or_resemble_a_banned_one_are_taken(
+    client, settings, body
+):
+    """A word is matched whole, a word spelt out only letter by letter, and
+    a look-alike counts only beside a letter of the banned word's own
+    script: "casinos", "occasional", "a spa meeting", letters in a list,
+    and a Russian word made of look-alikes ("\u0441\u043e\u0440",
+    litter, is not "cop") are published."""
+    settings.NEWSROOM_COMMENTS_MODERATION = "none"
+    settings.NEWSROOM_COMMENTS_BANNED_WORDS = ["casino", "spam", "cop"]
+    a = f.article()
+    response = client.post(f"/comments/post/{a.pk}/", form_data(client, a, body=body))
+    assert response.status_code == 303, response.get("X-Comment-Refusal")
+    assert Comment.objects.count() == 1
+
+
 @pytest.mark.django_db(transaction=True)
 def test_forty_wrong_guesses_at_once_get_ten_answers_and_thirty_429(settings):
     """The wrong-answer budget holds for a burst: forty guesses from one

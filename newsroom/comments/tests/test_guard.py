@@ -157,3 +157,37 @@ def test_prepared_counting_rules_count_rows_stored_after_they_were_prepared(
     s = sub(a, body="Earlier words here")
     guard.prepare(s)
     assert guard.check(s).rejected[0][0].name == "duplicate"
+
+
+def test_every_look_alike_is_a_letter_as_the_rules_compare_text():
+    """The look-alike table lists letters as ``fold`` leaves them (case
+    folded, NFKC), or the rule would never meet them; and none is a Latin
+    letter of ASCII, which would make two Latin words one."""
+    from newsroom.comments.text import fold
+    from newsroom.comments.words import LOOK_ALIKES
+
+    for latin, others in LOOK_ALIKES.items():
+        assert fold(latin) == latin
+        for other in others:
+            assert fold(other) == other and other.isalpha(), (latin, other)
+            assert not other.isascii(), (latin, other)
+
+
+def test_suspect_words_name_the_word_however_it_was_disguised(settings):
+    """A suspect word written with look-alikes or spelt out holds the
+    comment with the word as the list has it, so the moderator sees which."""
+    settings.NEWSROOM_COMMENTS_SUSPECT_WORDS = ["crypto"]
+    a = f.article()
+    for body in ("Buy cr\u0443pto now", "Buy c r y p t o now"):
+        outcome = guard.check(sub(a, body=body))
+        assert not outcome.refused
+        assert outcome.reasons == ["suspect_words: suspect words: crypto"], body
+
+
+def test_a_letter_of_a_latin_alphabet_is_not_a_look_alike():
+    """Turkish dotless "ı" is a letter of its own, not a disguised "i": a
+    Turkish word is not taken for a banned word spelt with "i"."""
+    from newsroom.comments.words import words_in
+
+    assert words_in("Bu kap\u0131 a\u00e7\u0131k.", ["kapi"]) == []
+    assert words_in("Bu kapi a\u00e7\u0131k.", ["kapi"]) == ["kapi"]
