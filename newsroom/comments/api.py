@@ -50,6 +50,7 @@ WRITE_ERRORS = {
     422: ErrorOut,
     429: ErrorOut,
 }
+CHALLENGE_ERRORS = {**WRITE_ERRORS, 503: ErrorOut}
 # How a guard refusal is told to an API client: (status, code). Rules not
 # listed keep the status the guard gives them, with the rule name as code.
 REFUSALS = {
@@ -343,7 +344,7 @@ def _origin_allowed(request: HttpRequest, origin: str) -> bool:
 
 @router.post(
     "/comments/challenge",
-    response={200: ChallengeOut, **WRITE_ERRORS},
+    response={200: ChallengeOut, **CHALLENGE_ERRORS},
     throttle=[NetworkThrottle("write")],
     summary="A confirmation code to post one comment",
 )
@@ -365,7 +366,14 @@ def challenge(request: HttpRequest, data: ChallengeIn):
     issued = backend.issue()
     challenge_id = backend.unsign(issued.token)
     where = scope(article.pk, network)
-    png = backend.render_png(challenge_id, where) if backend.supports_image else b""
+    png = backend.draw(challenge_id, where) if backend.supports_image else b""
+    if png is None:  # this process is drawing as many as it may at once
+        raise ApiError(
+            503,
+            "busy",
+            "Busy drawing codes; try again in a moment.",
+            headers={"Retry-After": "1"},
+        )
     image_url = f"{issued.image_url}?article={article.pk}" if issued.image_url else ""
     return {
         "challenge_id": _pack(issued.token, form_stamp(article.pk)),

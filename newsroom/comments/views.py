@@ -183,16 +183,24 @@ def code_new(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def code_image(request: HttpRequest, token: str) -> HttpResponse:
-    """The code drawn for this article as seen from the requester's network."""
+    """The code drawn for this article as seen from the requester's network;
+    503 when this process is drawing as many as it may (``draw``)."""
     backend = get_backend()
     challenge_id = backend.unsign(token)
     if challenge_id is None or not backend.supports_image:
         raise Http404("No such code (it may have expired)")
     article = _article_param(request)
     where = scope(article.pk, client_network(request))
-    return HttpResponse(
-        backend.render_png(challenge_id, where), content_type="image/png"
-    )
+    png = backend.draw(challenge_id, where)
+    if png is None:  # this process is drawing as many as it may at once
+        busy = HttpResponse(
+            "Busy drawing codes; try again in a moment.",
+            status=503,
+            content_type="text/plain; charset=utf-8",
+        )
+        busy["Retry-After"] = "1"
+        return busy
+    return HttpResponse(png, content_type="image/png")
 
 
 @never_cache

@@ -7,15 +7,24 @@ network (:func:`scope`). So rendering a form writes nothing, any worker can
 draw the image, and a code read on one network or for one article is wrong
 anywhere else. Spending a code writes a :class:`UsedCode` row (unique), in the
 same transaction as the comment, which is what makes it single-use.
+
+Drawing an image costs CPU, and a token may be drawn again and again: a
+process draws at most ``RENDERS_AT_ONCE`` at a time (:meth:`draw`), and a
+request that finds no slot free within ``RENDER_WAIT`` seconds is told to come
+back (503), so a client asking for hundreds at once takes a few of a worker's
+threads, not every core.
 """
 
 from __future__ import annotations
 
+import math
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core import signing
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -52,6 +61,17 @@ class BaseConfirmation:
     def __init__(self, options: dict) -> None:
         self.options = options
         self.timeout = int(options.get("TIMEOUT", 600))
+        self.renders_at_once = int(options.get("RENDERS_AT_ONCE", 2))
+        self.render_wait = float(options.get("RENDER_WAIT", 1))
+        if self.renders_at_once < 1:
+            raise ImproperlyConfigured(
+                "NEWSROOM_CONFIRMATION RENDERS_AT_ONCE must be at least 1"
+            )
+        if not (math.isfinite(self.render_wait) and 0 <= self.render_wait <= 30):
+            raise ImproperlyConfigured(
+                "NEWSROOM_CONFIRMATION RENDER_WAIT must be 0 to 30 seconds"
+            )
+        self._drawing = threading.BoundedSemaphore(self.renders_at_once)
 
     # --- to implement -------------------------------------------------------
     def code_for(self, challenge_id: str, where: str) -> str:
@@ -61,9 +81,23 @@ class BaseConfirmation:
     def image_url(self, token: str) -> str:
         return ""
 
+    def render_png(self, challenge_id: str, where: str) -> bytes:
+        """The code as an image (backends that set ``supports_image``)."""
+        raise NotImplementedError
+
     # --- shared -------------------------------------------------------------
     def digest(self, challenge_id: str, purpose: str, where: str = "") -> bytes:
         return salted_hmac(f"{SALT}.{purpose}", f"{challenge_id}|{where}").digest()
+
+    def draw(self, challenge_id: str, where: str) -> bytes | None:
+        """:meth:`render_png`, at most ``RENDERS_AT_ONCE`` at a time in this
+        process; None when no slot came free within ``RENDER_WAIT`` seconds."""
+        if not self._drawing.acquire(timeout=self.render_wait):
+            return None
+        try:
+            return self.render_png(challenge_id, where)
+        finally:
+            self._drawing.release()
 
     def issue(self) -> Challenge:
         challenge_id = secrets.token_urlsafe(12)

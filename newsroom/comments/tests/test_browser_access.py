@@ -219,3 +219,26 @@ def test_a_refusal_for_the_whole_form_puts_the_focus_on_its_message(
     assert _focused(page)["text"] == page.inner_text("#comment-form-errors").strip()
     assert page.input_value("#id_name") == "Quick Reader"
     assert Comment.objects.count() == 0
+
+
+def test_a_code_image_answered_busy_is_asked_for_again_and_shown(page, live_server):
+    """A code image answered 503 (the server drawing as many codes as it
+    may at once) is asked for again a moment later, and shown."""
+    a = f.article("Tram lines")
+    asked: list[str] = []
+
+    def first_busy(route):
+        asked.append(route.request.url)
+        if len(asked) == 1:
+            route.fulfill(status=503, headers={"Retry-After": "1"}, body="busy")
+        else:
+            route.continue_()
+
+    page.route("**/comments/code/*.png*", first_busy)
+    page.goto(live_server.url + a.get_absolute_url())
+    wait_until(
+        page,
+        "() => { const i = document.querySelector('[data-code-image]');"
+        " return i.complete && i.naturalWidth === 220; }",
+    )
+    assert len(asked) == 2 and asked[1].endswith("&again=1"), asked

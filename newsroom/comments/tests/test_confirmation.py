@@ -5,11 +5,14 @@ from __future__ import annotations
 import importlib
 import io
 import sys
+import threading
 import time
 
 import pytest
 from django.core import signing
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connections
+from django.test import Client
 from PIL import Image
 
 from newsroom.articles.tests import factories as f
@@ -111,6 +114,138 @@ def test_image_is_a_png_drawn_by_the_server_and_forged_tokens_get_404(client):
         == 404
     )
     assert client.get(challenge.image_url).status_code == 404  # no article
+
+
+class HeldDrawing:
+    """Stands in for ``render_png``: counts the drawings running at once and
+    holds each until ``release`` is set, so those asked together overlap."""
+
+    def __init__(self, real) -> None:
+        self.real = real
+        self.running = self.most = self.calls = 0
+        self.release = threading.Event()
+        self.lock = threading.Lock()
+
+    def __call__(self, *args) -> bytes:
+        with self.lock:
+            self.calls += 1
+            self.running += 1
+            self.most = max(self.most, self.running)
+        try:
+            self.release.wait(timeout=30)
+            return self.real(*args)
+        finally:
+            with self.lock:
+                self.running -= 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_crowd_asking_for_code_images_gets_a_few_drawn_at_a_time(
+    monkeypatch, settings
+):
+    """Thirty requests for code images at once (a client asking for
+    hundreds): the process draws at most ``RENDERS_AT_ONCE`` of them at a
+    time; a request that finds no slot free within ``RENDER_WAIT`` gets 503
+    with Retry-After, and those drawn are PNGs. Every one was drawn at once,
+    so one client could take every core of every worker."""
+    settings.NEWSROOM_CONFIRMATION = {
+        "BACKEND": "newsroom.comments.confirmation.image.ImageCodeBackend",
+        "OPTIONS": {"RENDERS_AT_ONCE": 2, "RENDER_WAIT": 0.2},
+    }
+    a = f.article()
+    backend = get_backend()
+    held = HeldDrawing(backend.render_png)
+    monkeypatch.setattr(backend, "render_png", held)
+    urls = [f"{backend.issue().image_url}?article={a.pk}" for _ in range(30)]
+    barrier = threading.Barrier(len(urls))
+    answers: list = []
+
+    def ask(url: str) -> None:
+        try:
+            barrier.wait(timeout=30)
+            answers.append(Client().get(url))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=ask, args=(u,)) for u in urls]
+    for t in threads:
+        t.start()
+    # Those held drawing are let go once every other request has its answer
+    # (or once more than the bound are drawing: the old code's failure).
+    deadline = time.monotonic() + 30
+    while (
+        len(answers) < len(urls) - 2 and held.running <= 2
+    ) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    held.release.set()
+    for t in threads:
+        t.join(timeout=60)
+    assert held.most == 2
+    codes = sorted(r.status_code for r in answers)
+    assert codes == [200] * 2 + [503] * 28
+    for r in answers:
+        if r.status_code == 503:
+            assert r["Retry-After"] == "1" and "no-store" in r["Cache-Control"]
+        else:
+            assert Image.open(io.BytesIO(r.content)).size == (220, 70)
+    # The slots are free again: the next request is drawn.
+    assert Client().get(urls[0]).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_api_challenge_draws_its_image_within_the_same_bound(monkeypatch, settings):
+    """The API's challenge carries its image inline: drawing it takes one of
+    the process's slots too, and with none free it answers 503 ``busy`` with
+    Retry-After (it drew every image at once, whatever was drawing)."""
+    settings.NEWSROOM_CONFIRMATION = {
+        "BACKEND": "newsroom.comments.confirmation.image.ImageCodeBackend",
+        "OPTIONS": {"RENDERS_AT_ONCE": 1, "RENDER_WAIT": 0},
+    }
+    a = f.article()
+    backend = get_backend()
+    held = HeldDrawing(backend.render_png)
+    monkeypatch.setattr(backend, "render_png", held)
+    url = f"{backend.issue().image_url}?article={a.pk}"
+
+    def draw() -> None:
+        try:
+            Client().get(url)
+        finally:
+            connections.close_all()
+
+    drawing = threading.Thread(target=draw)
+    drawing.start()
+    deadline = time.monotonic() + 30
+    while held.running < 1 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    try:
+        response = Client().post(
+            "/api/v1/comments/challenge",
+            {"article_id": a.pk},
+            content_type="application/json",
+        )
+    finally:
+        held.release.set()
+        drawing.join(timeout=60)
+    assert held.most == 1
+    assert response.status_code == 503, response.content
+    assert response.json()["error"]["code"] == "busy"
+    assert response["Retry-After"] == "1"
+
+
+def test_the_drawing_bound_and_wait_are_checked_at_startup():
+    """RENDERS_AT_ONCE below 1, or a RENDER_WAIT that is not 0 to 30
+    seconds, is refused when the backend is made."""
+    from newsroom.comments.confirmation.image import ImageCodeBackend
+
+    for options in (
+        {"RENDERS_AT_ONCE": 0},
+        {"RENDER_WAIT": -1},
+        {"RENDER_WAIT": "nan"},
+        {"RENDER_WAIT": 3600},
+    ):
+        with pytest.raises(ImproperlyConfigured):
+            ImageCodeBackend(options)
 
 
 def test_new_code_endpoint_gives_a_fresh_token_and_image(client):

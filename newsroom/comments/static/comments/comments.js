@@ -6,6 +6,22 @@
   document.querySelectorAll(".comment-form__code").forEach(function (box) {
     var button = box.querySelector("button[name=new_code]");
     var form = box.closest("form");
+    var picture = box.querySelector("[data-code-image]");
+    if (picture) {
+      // A server drawing as many codes as it may at once answers 503: ask
+      // again a moment later, a few times.
+      var tries = 0;
+      var again = function () {
+        if (tries >= 3 || !picture.getAttribute("src")) return;
+        tries += 1;
+        setTimeout(function () {
+          picture.src = picture.src.replace(/&again=\d+$/, "") + "&again=" + tries;
+        }, 1000 * tries);
+      };
+      picture.addEventListener("error", again);
+      picture.addEventListener("load", function () { tries = 0; });
+      if (picture.complete && !picture.naturalWidth) again();  // failed already
+    }
     if (!button || !form || !window.fetch) return;
     button.addEventListener("click", function (event) {
       event.preventDefault();
