@@ -11,6 +11,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpRequest, JsonResponse
@@ -222,6 +224,14 @@ class ArticleForm(CleanTextForm):
                     "you need and write it as a new story."
                 )
             current = row[1]
+            if self.user is not None and not hold(User, [self.user.pk]):
+                # Its revision and log entry would name an account that is
+                # gone: a broken foreign key at COMMIT (a 500, the text lost).
+                raise forms.ValidationError(
+                    "Your account was removed while you edited this story. "
+                    "Nothing was saved: your text is still in the form below. "
+                    "Copy what you need and ask an administrator for access."
+                )
             if data.get("based_on") and current.isoformat() != data["based_on"]:
                 raise forms.ValidationError(
                     "Someone saved this story after you opened it (at "
@@ -577,6 +587,15 @@ class AuthorAdmin(LockedDelete, admin.ModelAdmin):
     search_fields = ["name"]
     autocomplete_fields = ["photo"]
     prepopulated_fields = {"slug": ["name"]}
+
+
+class AccountAdmin(LockedDelete, UserAdmin):
+    """Django's accounts page; deleting an account waits for a save that
+    holds it (ArticleForm.clean), then takes what that save recorded."""
+
+
+admin.site.unregister(User)
+admin.site.register(User, AccountAdmin)
 
 
 class DeskImageAdmin(ImageAdmin):

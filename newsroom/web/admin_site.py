@@ -6,10 +6,16 @@ TOTP devices; ``manage.py enrol_totp``) besides the password: a session
 signed in with the password alone is not let in. Off, it is Django's admin.
 Repeated failures are locked out by django-axes (settings ``AXES_*``), per
 account and per client network (``newsroom.net``), whatever this setting.
+
+A form sent by a session that is no longer let in (signed out in another tab,
+its account removed or switched off while the page was open) is not answered
+with Django's redirect to the sign-in page, which drops what was sent: a 403
+page says that nothing was saved and shows the text typed, to copy.
 """
 
 from __future__ import annotations
 
+from functools import update_wrapper
 from typing import Any
 
 from django import forms
@@ -17,7 +23,11 @@ from django.contrib.admin import AdminSite
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django.utils.http import urlencode
 from django_otp import devices_for_user
 
 from .conf import conf
@@ -77,6 +87,11 @@ class TOTPLoginForm(AdminAuthenticationForm):
         raise forms.ValidationError(self.error_messages["bad_code"], code="bad_code")
 
 
+# Fields of an admin form that are not anyone's text.
+IGNORED = frozenset({"csrfmiddlewaretoken", "based_on", "action", "select_across"})
+FORMSET = ("-TOTAL_FORMS", "-INITIAL_FORMS", "-MIN_NUM_FORMS", "-MAX_NUM_FORMS")
+
+
 class NewsroomAdminSite(AdminSite):
     site_header = "Newsroom editors"
     site_title = "Newsroom"
@@ -89,6 +104,50 @@ class NewsroomAdminSite(AdminSite):
     @property
     def login_template(self) -> str | None:  # type: ignore[override]
         return "admin/login_totp.html" if totp_required() else None
+
+    def admin_view(self, view, cacheable=False):
+        guarded = super().admin_view(view, cacheable)
+
+        def keeping_the_text(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if (
+                request.method == "POST"
+                and not self.has_permission(request)
+                and request.path != reverse("admin:logout", current_app=self.name)
+            ):
+                return self.not_saved(request)
+            return guarded(request, *args, **kwargs)
+
+        return update_wrapper(keeping_the_text, guarded)
+
+    def not_saved(self, request: HttpRequest) -> HttpResponse:
+        """A 403 page for a form sent by a session no longer let in: nothing
+        saved, and the text that was sent, to copy."""
+        sent = [
+            (name, value)
+            for name, values in request.POST.lists()
+            if not (
+                name in IGNORED
+                or name.startswith(("_", "initial-"))
+                or name.endswith(FORMSET)
+                or "__prefix__" in name  # an inline's empty template row
+            )
+            for value in values
+            if value.strip() and not value.strip().isdigit()  # ids, positions
+        ]
+        login = reverse("admin:login", current_app=self.name)
+        response = TemplateResponse(
+            request,
+            "admin/not_saved.html",
+            {
+                **self.each_context(request),
+                "title": "Not saved: you are no longer signed in",
+                "sent": sent,
+                "login_url": f"{login}?{urlencode({'next': request.path})}",
+            },
+            status=403,
+        )
+        add_never_cache_headers(response)
+        return response
 
     def has_permission(self, request: HttpRequest) -> bool:
         allowed = super().has_permission(request)

@@ -270,6 +270,44 @@ def test_a_second_editor_is_warned_and_a_stale_save_is_refused_keeping_the_text(
     assert "careful rewrite" not in story.body
 
 
+@pytest.mark.parametrize("gone", ["deleted", "deactivated", "signed out"])
+def test_a_save_from_an_account_gone_meanwhile_keeps_the_text_and_saves_nothing(
+    gone,
+):
+    """An editor's account is deleted or switched off (or the browser signed
+    out in another tab) while a story is open; Save answers 403 with a page
+    that says nothing was saved and shows the text typed, to copy. It was
+    Django's redirect to the sign-in page, which dropped what was sent: the
+    editor's text lost without a word."""
+    story = f.article("A story left open", body="The text as it was.")
+    user = account("eddie", "editor")
+    editor = logged_in(user)
+    data = form_data(
+        editor.get(change_url(story)).content.decode(),
+        headline="A headline typed while the account went",
+        body="Paragraphs typed while the account went.\r\n\r\nA second one.",
+    )
+    if gone == "deleted":
+        user.delete()
+    elif gone == "deactivated":
+        User.objects.filter(pk=user.pk).update(is_active=False)
+    else:
+        editor.logout()
+    response = editor.post(change_url(story), data)
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert "Nothing was saved" in html
+    assert "A headline typed while the account went" in html
+    assert "Paragraphs typed while the account went." in html
+    assert "csrfmiddlewaretoken" not in html and "TOTAL_FORMS" not in html
+    assert "__prefix__" not in html and "initial-notes" not in html
+    assert "/admin/login/?next=" in html
+    story.refresh_from_db()
+    assert story.body == "The text as it was."
+    # An address opened (not a form sent) still leads to the sign-in page.
+    assert editor.get(change_url(story)).status_code == 302
+
+
 # --- the front page -----------------------------------------------------------
 
 

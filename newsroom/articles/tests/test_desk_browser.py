@@ -101,6 +101,36 @@ def test_the_article_form_has_no_serious_accessibility_violation(
     assert page.locator("#id_body").input_value() == "One paragraph."
 
 
+def test_a_save_after_the_account_went_shows_the_text_to_copy(
+    live_server, page, axe_source
+):
+    """An editor's account is switched off while a story is open; Save,
+    pressed from the keyboard, brings a page that says nothing was saved,
+    with the text typed in labelled fields, and nothing serious for axe-core.
+    (It was the sign-in page, the text gone.)"""
+    from django.contrib.auth.models import User
+
+    from conftest import axe_violations
+
+    story = f.article("A story left open")
+    account("eddie", "editor")
+    sign_in(page, live_server.url, "eddie")
+    page.goto(live_server.url + f"/admin/articles/article/{story.pk}/change/")
+    page.locator("#id_body").fill("Words typed as the account went.")
+    User.objects.filter(username="eddie").update(is_active=False)
+    page.locator("input[name=_save]").focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.locator("#not-saved").wait_for()
+    assert "Nothing was saved" in page.inner_text("#not-saved")
+    assert page.get_by_label("body").input_value() == (
+        "Words typed as the account went."
+    )
+    assert axe_violations(page, axe_source) == []
+    story.refresh_from_db()
+    assert "Words typed" not in story.body
+
+
 def test_the_picture_library_names_every_link(live_server, page, axe_source):
     """WCAG 2.4.4 and 4.1.2: in the picture library's list each row's
     thumbnail is a link to the picture; a screen reader hears the picture's

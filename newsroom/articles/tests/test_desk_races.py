@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from django.contrib.auth.models import User
 from django.db import connections, transaction
 
 from newsroom.articles.admin import ArticleAdmin
@@ -325,6 +326,59 @@ def test_a_story_deleted_while_an_editor_saves_it_stays_deleted():
     assert "This story was deleted" in page
     assert "Late words." in page
     assert not Article.objects.filter(pk=story.pk).exists()
+
+
+def test_an_account_deleted_while_its_editor_saves_is_never_a_500(monkeypatch):
+    """An administrator deletes an editor's account as the editor saves a
+    story. The deletion waits for the save, which is stored as usual, then
+    takes the account with what the save recorded; both answer as usual.
+    (The save's revision and log entry named an account deleted meanwhile:
+    an IntegrityError at COMMIT, a 500, the editor's text lost.)"""
+    _postgres_only()
+    story = f.article("A story saved as its editor leaves", authors=())
+    leaving = account("eddie", "editor")
+    editor = logged_in(leaving)
+    admin_user = logged_in(account("ada", "administrator"))
+    change = f"/admin/articles/article/{story.pk}/change/"
+    data = form_data(editor.get(change).content.decode(), body="Saved on the way out.")
+    deleter, codes = during(
+        monkeypatch,
+        ArticleAdmin,
+        "save_model",
+        lambda: (
+            admin_user.post(
+                f"/admin/auth/user/{leaving.pk}/delete/", {"post": "yes"}
+            ).status_code
+        ),
+    )
+    response = editor.post(change, data)
+    deleter.join(timeout=30)
+    assert response.status_code == 302
+    assert codes == {"delete": 302}
+    assert not User.objects.filter(pk=leaving.pk).exists()
+    assert Article.objects.get(pk=story.pk).body == "Saved on the way out."
+
+
+def test_an_account_deleted_before_its_save_holds_it_is_the_forms_error():
+    """The other order: the account's deletion has it when the editor's
+    save comes to it. The save waits, then says the account is gone, keeps
+    the text in the form and saves nothing (it was a 500 at COMMIT)."""
+    _postgres_only()
+    story = f.article("A story whose editor is removed", authors=())
+    leaving = account("eddie", "editor")
+    editor = logged_in(leaving)
+    change = f"/admin/articles/article/{story.pk}/change/"
+    data = form_data(editor.get(change).content.decode(), body="Words to keep.")
+    deletion = DeletedUncommitted(User.objects.filter(pk=leaving.pk))
+    thread, answer = _post_on_a_thread(editor, change, data)
+    assert blocked_on_a_lock()
+    deletion.commit()
+    thread.join(timeout=30)
+    page = answer["response"].content.decode()
+    assert answer["response"].status_code == 200
+    assert "Your account was removed while you edited" in page
+    assert "Words to keep." in page
+    assert Article.objects.get(pk=story.pk).body != "Words to keep."
 
 
 def test_a_story_deleted_while_an_editor_pins_it_takes_the_pin_with_it(monkeypatch):
