@@ -7,6 +7,7 @@ URL); a page on another origin cannot get a comment posted at all.
 
 from __future__ import annotations
 
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -242,3 +243,92 @@ def test_a_code_image_answered_busy_is_asked_for_again_and_shown(page, live_serv
         " return i.complete && i.naturalWidth === 220; }",
     )
     assert len(asked) == 2 and asked[1].endswith("&again=1"), asked
+
+
+# Records the text put into a live region that was already in the page (a
+# region added with its words is not announced by every screen reader).
+WATCH_LIVE_REGIONS = """() => {
+  window.__announced = [];
+  const live = '[role=status],[role=alert],[aria-live]';
+  new MutationObserver((changes) => {
+    for (const change of changes) {
+      const node = change.target.nodeType === 1
+        ? change.target : change.target.parentElement;
+      const region = node && node.closest(live);
+      if (region && region.textContent.trim())
+        window.__announced.push(region.textContent.trim());
+    }
+  }).observe(document.body, {subtree: true, childList: true, characterData: true});
+  window.__same_page = true;
+}"""
+
+
+def test_new_code_refused_for_too_many_says_why_where_the_focus_is(
+    page, live_server, settings
+):
+    """WCAG 4.1.3 and 2.4.3: "New code" pressed more often than the network
+    may have codes gets the site's 429; the reason is said at once and the
+    focus goes to it, beside the button, in the same page with everything
+    typed still there. (The script fell back to posting the form, and the
+    page came back with the focus lost to the form's #comment-form.)"""
+    settings.NEWSROOM_COMMENTS_LIMITS = {
+        **settings.NEWSROOM_COMMENTS_LIMITS,
+        "CODES_MINTED": (1, 600),
+    }
+    a = f.article("Harbour dredging", comment_moderation="none")
+    page.goto(live_server.url + a.get_absolute_url())
+    page.fill("#id_body", "Dredging should wait for the spawning season.")
+    page.evaluate(WATCH_LIVE_REGIONS)
+    before = page.input_value("input[name=token]")
+    page.locator("button[name=new_code]").focus()
+    page.keyboard.press("Enter")  # the network's one new code
+    wait_until(
+        page, f"document.querySelector('input[name=token]').value !== {before!r}"
+    )
+    wait_until(page, "() => document.activeElement.id === 'id_code'")
+    page.keyboard.press("Tab")
+    assert _focused(page)["text"] == "New code"
+    page.keyboard.press("Enter")  # one too many
+    wait_until(
+        page, "() => /Too many new codes/.test(document.activeElement.textContent)"
+    )
+    focused = page.evaluate(
+        """() => { const el = document.activeElement;
+                   return {role: el.getAttribute('role'), text: el.textContent,
+                           inBox: !!el.closest('.comment-form__code')}; }"""
+    )
+    assert focused["role"] == "alert" and focused["inBox"], focused
+    assert re.search(r"wait \d+ seconds", focused["text"]), focused
+    assert page.evaluate("() => window.__same_page === true")
+    assert any("Too many new codes" in t for t in page.evaluate("window.__announced"))
+    assert (
+        page.input_value("#id_body") == "Dredging should wait for the spawning season."
+    )
+
+
+def test_new_code_falling_back_to_the_form_keeps_the_focus_on_the_refusal(
+    page, live_server, settings
+):
+    """When the request for a new code fails (the network, a proxy), the
+    script posts the form as without scripts; the server's refusal (429, too
+    many codes) comes back focused, as any refusal does. (The form was sent
+    with its #comment-form, whose move took the focus back to the page.)"""
+    settings.NEWSROOM_COMMENTS_LIMITS = {
+        **settings.NEWSROOM_COMMENTS_LIMITS,
+        "CODES_MINTED": (1, 600),
+    }
+    a = f.article("Quay lights", comment_moderation="none")
+    page.goto(live_server.url + a.get_absolute_url())
+    page.fill("#id_body", "The quay lights went out again.")
+    before = page.input_value("input[name=token]")
+    page.click("button[name=new_code]")  # the network's one new code
+    wait_until(
+        page, f"document.querySelector('input[name=token]').value !== {before!r}"
+    )
+    page.route("**/comments/code/new*", lambda route: route.abort())
+    with page.expect_navigation():
+        page.click("button[name=new_code]")
+    page.locator("#comment-form-notice").wait_for()
+    wait_until(page, "() => document.activeElement.id === 'comment-form-notice'")
+    assert "Too many new codes" in _focused(page)["text"]
+    assert page.input_value("#id_body") == "The quay lights went out again."

@@ -1,6 +1,9 @@
 // "New code" without reloading: fetch a fresh code and swap it in, so nothing
 // typed is touched. Without scripts the button posts the form, and the server
-// shows it again with every field kept and a new code.
+// shows it again with every field kept and a new code. Too many new codes (a
+// 429, from the site or from the proxy in front of it) is said beside the
+// button and the focus goes to it, so a screen reader says why at once and
+// the reader is where they were.
 (function () {
   "use strict";
   document.querySelectorAll(".comment-form__code").forEach(function (box) {
@@ -23,16 +26,45 @@
       if (picture.complete && !picture.naturalWidth) again();  // failed already
     }
     if (!button || !form || !window.fetch) return;
+    function tooMany(message) {
+      var note = box.querySelector("[data-code-wait]");
+      if (!note) {
+        note = document.createElement("p");
+        note.id = "code-wait";
+        note.className = "comment-form__error";
+        note.setAttribute("role", "alert");
+        note.setAttribute("tabindex", "-1");
+        note.setAttribute("data-code-wait", "");
+        button.parentNode.insertBefore(note, button.nextSibling);
+      }
+      note.textContent = message;
+      note.focus();
+    }
     button.addEventListener("click", function (event) {
       event.preventDefault();
       button.disabled = true;
       fetch(box.getAttribute("data-code-url"), {credentials: "same-origin",
                                                 headers: {"Accept": "application/json"}})
-        .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+        .then(function (r) {
+          if (r.status === 429) {
+            var wait = r.headers.get("Retry-After");
+            var said = "Too many new codes from your network; please wait " +
+              (wait ? wait + " seconds" : "a moment") + ".";
+            return r.json().catch(function () { return {}; }).then(function (body) {
+              tooMany((body.message || said) + " What you typed is kept.");
+              return null;
+            });
+          }
+          if (!r.ok) throw new Error(r.status);
+          return r.json();
+        })
         .then(function (code) {
+          if (!code) return;
           form.querySelector("[data-code-token]").value = code.token;
           var image = box.querySelector("[data-code-image]");
           if (image) image.src = code.image;
+          var note = box.querySelector("[data-code-wait]");
+          if (note) note.parentNode.removeChild(note);
           var input = box.querySelector("input[name=code]");
           input.value = "";
           input.focus();
@@ -44,6 +76,10 @@
           var keep = document.createElement("input");
           keep.type = "hidden"; keep.name = "new_code"; keep.value = "1";
           form.appendChild(keep);
+          // submit() fires no "submit" event: drop the fragment here too, or
+          // the move to it takes the focus from a message the page comes
+          // back with (below).
+          form.action = form.action.split("#")[0];
           form.submit();
         })
         .finally(function () { button.disabled = false; });
