@@ -26,6 +26,7 @@ from .forms import CommentForm
 from .models import Comment
 
 REPORTED_COOKIE = "nr_reported"
+REPORT_THANKS = "Thank you: a moderator will look at this comment."
 POST_FIELDS = (
     "id",
     "slug",
@@ -284,7 +285,8 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
     network and the user agent, with a daily key), and one network adds at
     most ``REPORTS_PER_NETWORK`` to a comment per day whatever user agents it
     sends; bots and repeats from the same browser (signed cookie) add nothing.
-    Every reader still gets the same thank-you.
+    Every reader still gets the same thank-you: on the page again (303), or
+    as JSON for the page's script when it asks for JSON.
     """
     comment = get_object_or_404(
         Comment.objects.select_related("article"), pk=pk, status=Comment.Status.APPROVED
@@ -297,13 +299,13 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
             Comment.objects.filter(pk=comment.pk).update(
                 report_count=F("report_count") + 1
             )
-    messages.info(
-        request,
-        "Thank you: a moderator will look at this comment.",
-        extra_tags="comments",
-    )
-    response = redirect(comment.article.get_absolute_url() + threads.link(comment))
-    response.status_code = 303
+    if "application/json" in request.headers.get("Accept", ""):
+        # The page's script says it beside the button (comments.js).
+        response: HttpResponse = JsonResponse({"message": REPORT_THANKS})
+    else:
+        messages.info(request, REPORT_THANKS, extra_tags="comments")
+        response = redirect(comment.article.get_absolute_url() + threads.link(comment))
+        response.status_code = 303
     response.set_signed_cookie(
         REPORTED_COOKIE,
         ",".join(ids),

@@ -17,6 +17,7 @@ from conftest import wait_until
 from newsroom.articles.models import Article
 from newsroom.articles.tests import factories as f
 from newsroom.comments.models import Comment
+from newsroom.comments.moderation import recount
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -332,3 +333,49 @@ def test_new_code_falling_back_to_the_form_keeps_the_focus_on_the_refusal(
     wait_until(page, "() => document.activeElement.id === 'comment-form-notice'")
     assert "Too many new codes" in _focused(page)["text"]
     assert page.input_value("#id_body") == "The quay lights went out again."
+
+
+def test_a_report_is_thanked_in_a_live_region_and_the_focus_stays_on_the_comment(
+    page, live_server
+):
+    """WCAG 4.1.3: a reader reports a comment from the keyboard; the
+    thank-you is put in a live region that was there before (so a screen
+    reader announces it), beside the button, and the focus stays on the
+    button in the same page. (The report posted the page away and back: the
+    thank-you sat above the comments, present on load, so nothing announced
+    it, and the focus was lost to the page.)"""
+    a = f.article("Ferry fares", comment_moderation="none")
+    other = Comment.objects.create(
+        article=a, name="Bo", body="An earlier comment.", status=Comment.Status.APPROVED
+    )
+    comment = Comment.objects.create(
+        article=a, name="Cy", body="Fares are too high.", status=Comment.Status.APPROVED
+    )
+    recount([a.pk])  # the page lists comments once the article counts them
+    # A reader's browser: headless Chromium's own user agent names a bot,
+    # whose reports count for nothing.
+    page.set_extra_http_headers({"User-Agent": "Mozilla/5.0 (X11; Linux) Chrome/130"})
+    page.goto(live_server.url + a.get_absolute_url())
+    page.evaluate(WATCH_LIVE_REGIONS)
+    button = page.locator(f"#comment-{comment.pk} .comment__report button")
+    button.focus()
+    page.keyboard.press("Enter")
+    wait_until(
+        page,
+        "() => (window.__announced || []).some(t => t.includes('Thank you'))",
+    )
+    assert page.evaluate("() => window.__same_page === true")
+    where = page.evaluate(
+        "() => document.activeElement.closest('li') && "
+        "document.activeElement.closest('li').id"
+    )
+    assert where == f"comment-{comment.pk}"
+    assert "Reported" in _focused(page)["text"]
+    status = page.locator(f"#comment-{comment.pk} [role=status]")
+    assert "moderator will look" in status.inner_text()
+    comment.refresh_from_db()
+    other.refresh_from_db()
+    assert (comment.report_count, other.report_count) == (1, 0)
+    # Pressed again, it neither counts twice nor leaves the page.
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => window.__same_page === true")

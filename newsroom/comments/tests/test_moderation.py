@@ -208,6 +208,27 @@ def test_report_counts_once_per_browser_and_joins_the_queue():
     assert list(Comment.objects.reported()) == [c]
 
 
+def test_a_report_asked_as_json_is_thanked_in_json_and_counts_the_same():
+    """The page's script asks for JSON: the thank-you comes back as JSON (no
+    message left for the next page), the report counts once per browser as
+    the form's does, and the page's own answer is unchanged."""
+    client = Client(HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0")
+    a = f.article()
+    c = make(a)
+    url = f"/comments/{c.pk}/report/"
+    for _ in range(2):
+        response = client.post(url, HTTP_ACCEPT="application/json")
+        assert response.status_code == 200
+        assert response.json() == {
+            "message": "Thank you: a moderator will look at this comment."
+        }
+    assert Comment.objects.get(pk=c.pk).report_count == 1
+    assert "messages" not in response.cookies
+    page = client.get(a.get_absolute_url()).content.decode()
+    assert "a moderator will look" not in page
+    assert client.post(url).status_code == 303
+
+
 def test_reply_notification_only_after_approval_once_with_unsubscribe(
     client, django_capture_on_commit_callbacks
 ):

@@ -87,6 +87,41 @@
   });
 })();
 
+// "Report" without leaving the comment: the thank-you is said in a live
+// region beside the button (there from the start, so a screen reader
+// announces the words put in it) and the focus stays on the button. Without
+// scripts, or if the request fails, the form posts and the page comes back
+// with the thank-you above the comments.
+(function () {
+  "use strict";
+  if (!window.fetch || !window.FormData) return;
+  document.querySelectorAll("form.comment__report").forEach(function (form) {
+    var button = form.querySelector("button");
+    if (!button) return;
+    var said = document.createElement("span");
+    said.className = "comment__report-status";
+    said.setAttribute("role", "status");
+    form.appendChild(said);
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (button.getAttribute("aria-disabled") === "true") return;
+      button.setAttribute("aria-disabled", "true");
+      fetch(form.action, {method: "POST", body: new FormData(form),
+                          credentials: "same-origin",
+                          headers: {"Accept": "application/json"}})
+        .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+        .then(function (answer) {
+          button.firstChild.textContent = "Reported";
+          said.textContent = answer.message;
+        })
+        .catch(function () {
+          button.removeAttribute("aria-disabled");
+          HTMLFormElement.prototype.submit.call(form);
+        });
+    });
+  });
+})();
+
 // After a refused post the page comes back with the form as typed. The focus
 // goes to what went wrong: a message for the whole form, or else the first
 // field in error (described by its message), so a screen reader says it at
