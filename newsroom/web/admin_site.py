@@ -10,7 +10,9 @@ account and per client network (``newsroom.net``), whatever this setting.
 A form sent by a session that is no longer let in (signed out in another tab,
 its account removed or switched off while the page was open) is not answered
 with Django's redirect to the sign-in page, which drops what was sent: a 403
-page says that nothing was saved and shows the text typed, to copy.
+page says that nothing was saved and shows the text typed, to copy. So is a
+form refused because the account may not make the change (its role changed
+meanwhile), which was the site's bare "You can't open this page".
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from django import forms
 from django.contrib.admin import AdminSite
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.signals import user_login_failed
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -90,6 +93,11 @@ class TOTPLoginForm(AdminAuthenticationForm):
 # Fields of an admin form that are not anyone's text.
 IGNORED = frozenset({"csrfmiddlewaretoken", "based_on", "action", "select_across"})
 FORMSET = ("-TOTAL_FORMS", "-INITIAL_FORMS", "-MIN_NUM_FORMS", "-MAX_NUM_FORMS")
+SIGNED_OUT = "you are no longer signed in"
+NOT_ALLOWED = (
+    "Your account may not make this change: its role may have changed while "
+    "the page was open."
+)
 
 
 class NewsroomAdminSite(AdminSite):
@@ -115,13 +123,21 @@ class NewsroomAdminSite(AdminSite):
                 and request.path != reverse("admin:logout", current_app=self.name)
             ):
                 return self.not_saved(request)
-            return guarded(request, *args, **kwargs)
+            try:
+                return guarded(request, *args, **kwargs)
+            except PermissionDenied as refused:
+                if request.method != "POST":
+                    raise
+                # Signed in, but this account may not (or no longer) make
+                # this change: its role changed while the page was open.
+                return self.not_saved(request, str(refused) or NOT_ALLOWED)
 
         return update_wrapper(keeping_the_text, guarded)
 
-    def not_saved(self, request: HttpRequest) -> HttpResponse:
-        """A 403 page for a form sent by a session no longer let in: nothing
-        saved, and the text that was sent, to copy."""
+    def not_saved(self, request: HttpRequest, refused: str = "") -> HttpResponse:
+        """A 403 page for a form that was not saved, with the text it sent,
+        to copy: sent by a session no longer let in, or ``refused`` (why
+        this account may not make the change)."""
         sent = [
             (name, value)
             for name, values in request.POST.lists()
@@ -140,7 +156,9 @@ class NewsroomAdminSite(AdminSite):
             "admin/not_saved.html",
             {
                 **self.each_context(request),
-                "title": "Not saved: you are no longer signed in",
+                "title": "Not saved: "
+                + ("your account may not do this" if refused else SIGNED_OUT),
+                "refused": refused,
                 "sent": sent,
                 "login_url": f"{login}?{urlencode({'next': request.path})}",
             },

@@ -308,6 +308,32 @@ def test_a_save_from_an_account_gone_meanwhile_keeps_the_text_and_saves_nothing(
     assert editor.get(change_url(story)).status_code == 302
 
 
+def test_a_save_from_an_account_whose_role_went_meanwhile_keeps_the_text():
+    """An editor's role is taken away while a story is open; Save answers
+    403 with a page that says nothing was saved, why, and shows the text
+    typed, to copy. It was the site's "You can't open this page", the text
+    lost. A page opened (not a form sent) is still refused as before."""
+    story = f.article("A story left open", body="The text as it was.")
+    user = account("eddie", "editor")
+    editor = logged_in(user)
+    data = form_data(
+        editor.get(change_url(story)).content.decode(),
+        body="Paragraphs typed while the role went.",
+    )
+    user.groups.clear()
+    response = editor.post(change_url(story), data)
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert "Nothing was saved" in html and "its role may have changed" in html
+    assert "Paragraphs typed while the role went." in html
+    story.refresh_from_db()
+    assert story.body == "The text as it was."
+    opened = editor.get(change_url(story))
+    assert opened.status_code == 403 and "Nothing was saved" not in (
+        opened.content.decode()
+    )
+
+
 # --- the front page -----------------------------------------------------------
 
 
