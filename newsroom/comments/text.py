@@ -186,7 +186,10 @@ def fold(text: str) -> str:
 
 
 def body_hash(text: str) -> str:
-    """Same words, same hash: case, spacing, punctuation and compatibility
-    forms (full-width, mathematical letters) do not matter."""
-    words = re.findall(r"\w+", fold(text))
+    """Same words, same hash: case, spacing, punctuation, compatibility
+    forms (full-width, mathematical letters) and look-alikes of another
+    script among a word's Latin letters (``words.as_latin``) do not matter."""
+    from .words import as_latin  # words reads fold() from here
+
+    words = [as_latin(w) for w in re.findall(r"\w+", fold(text))]
     return hashlib.sha256(" ".join(words).encode()).hexdigest()

@@ -59,6 +59,8 @@ _READS_AS: dict[str, str] = {}
 for _latin, _others in LOOK_ALIKES.items():
     for _other in _others:
         _READS_AS[_other] = _READS_AS.get(_other, "") + _latin
+# The Latin letter a look-alike is read as, where it could be more than one.
+_FIRST_READING = {"\u03b7": "n", "\u03bd": "v", "\u04cf": "l", "\u03c5": "u"}
 # What may stand between the letters of a word spelt out: one to three
 # characters that are not letters or digits ("s p a m", "s. p. a. m").
 SPACING = r"[\W_]{1,3}"
@@ -98,6 +100,18 @@ def _reads_as(found: str, folded: str, scripts: frozenset[str]) -> bool:
     if found == folded:
         return True
     return bool({script(c) for c in found if c.isalnum()} & scripts)
+
+
+def as_latin(word: str) -> str:
+    """A folded word that mixes Latin letters with look-alikes of another
+    script, in Latin letters ("h\u0430rb\u043eur" is "harbour"); a word in
+    one script stays as it is. For comparing texts (``text.body_hash``)."""
+    scripts = {script(c) for c in word if c.isalpha()}
+    if len(scripts) < 2 or "LATIN" not in scripts:
+        return word
+    return "".join(
+        _FIRST_READING.get(c, _READS_AS[c][0]) if c in _READS_AS else c for c in word
+    )
 
 
 def words_in(text: str, words: Iterable[str]) -> list[str]:

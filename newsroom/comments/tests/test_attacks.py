@@ -334,14 +334,20 @@ def test_control_characters_never_break_the_comment_feeds(client, settings, host
             lambda w: "".join(chr(ord(c) - ord("a") + 0x1D41A) for c in w),
             id="math-bold",
         ),
+        pytest.param(
+            lambda w: w.translate(str.maketrans("aeo", "\u0430\u0435\u043e")),
+            id="cyrillic-vowels",
+        ),
     ],
 )
 def test_letters_that_only_look_different_are_no_way_past_a_ban_or_a_duplicate(
     client, settings, disguise
 ):
     """A word in full-width or mathematical letters ("ｃａｓｉｎｏ",
-    "𝐜𝐚𝐬𝐢𝐧𝐨") reads as the word itself: a banned word so written is
-    refused, and the same words so written again are a duplicate."""
+    "𝐜𝐚𝐬𝐢𝐧𝐨"), or with Cyrillic look-alikes among its Latin letters
+    ("h\u0430rb\u043eur"), reads as the word itself: a banned word so
+    written is refused, and the same words so written again are a
+    duplicate (with look-alikes, they were a new comment)."""
     settings.NEWSROOM_COMMENTS_MODERATION = "none"
     settings.NEWSROOM_COMMENTS_BANNED_WORDS = ["casino"]
     a = f.article()

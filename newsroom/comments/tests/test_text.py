@@ -72,3 +72,24 @@ def test_a_flood_of_combining_marks_is_cut_to_a_few_per_letter():
     assert len(render_body(zalgo)) < 50
     for real in ("Tiếng Việt", "שָׁלוֹם", "בְּרֵאשִׁ֖ית", "हिन्दी", "Ǹ̀gozi"):
         assert clean_text(real) == unicodedata.normalize("NFC", real)
+
+
+def test_look_alikes_among_a_words_latin_letters_hash_as_the_word():
+    """A word with Cyrillic or Greek look-alikes among its Latin letters
+    hashes as the word ("th\u0435 h\u0430rb\u043eur" is "the harbour"); a
+    word in one script keeps the hash it had (stored hashes stay right), so
+    the Russian "\u0441\u043e\u0440" is not the English "cop"."""
+    import hashlib
+
+    from newsroom.comments.text import fold
+
+    assert body_hash("Th\u0435 h\u0430rb\u03bfur!") == body_hash("the harbour")
+    russian = (
+        "\u0412\u0435\u0441\u044c \u0441\u043e\u0440 "
+        "\u0432\u044b\u043d\u0435\u0441\u043b\u0438"
+    )
+    before = " ".join(re.findall(r"\w+", fold(russian)))
+    assert body_hash(russian) == hashlib.sha256(before.encode()).hexdigest()
+    assert body_hash("\u0432\u0435\u0441\u044c \u0441\u043e\u0440") != body_hash(
+        "\u0432\u0435\u0441\u044c cop"
+    )
