@@ -92,6 +92,9 @@ class TOTPLoginForm(AdminAuthenticationForm):
 
 # Fields of an admin form that are not anyone's text.
 IGNORED = frozenset({"csrfmiddlewaretoken", "based_on", "action", "select_across"})
+# Fields never shown again, whatever form sent them: a password typed into
+# "change password", a one-time code, a token.
+SECRET_PARTS = ("password", "secret", "token", "otp")
 FORMSET = ("-TOTAL_FORMS", "-INITIAL_FORMS", "-MIN_NUM_FORMS", "-MAX_NUM_FORMS")
 SIGNED_OUT = "you are no longer signed in"
 NOT_ALLOWED = (
@@ -144,6 +147,7 @@ class NewsroomAdminSite(AdminSite):
             if not (
                 name in IGNORED
                 or name.startswith(("_", "initial-"))
+                or any(part in name.lower() for part in SECRET_PARTS)
                 or name.endswith(FORMSET)
                 or "__prefix__" in name  # an inline's empty template row
             )

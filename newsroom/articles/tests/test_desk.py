@@ -636,3 +636,25 @@ def test_create_editor_refuses_a_name_or_email_the_site_would_refuse(args):
     with pytest.raises(CommandError, match="username|email"):
         call_command("create_editor", *args, "--generate", stdout=io.StringIO())
     assert not User.objects.exists()
+
+
+def test_the_not_saved_page_never_shows_a_password_that_was_sent():
+    """The "Nothing was saved" page shows what a signed-out browser sent, to
+    copy; a password form sent that way (an account's "change password",
+    the two-factor enrolment) must not put the passwords on a page, where
+    they would sit in a textarea for anyone at the screen."""
+    user = account("eddie", "editor")
+    editor = logged_in(user)
+    page = editor.get("/admin/password_change/")
+    assert page.status_code == 200
+    data = form_data(
+        page.content.decode(),
+        old_password="the-old-secret-1",
+        new_password1="the-new-secret-2",
+        new_password2="the-new-secret-2",
+    )
+    editor.logout()
+    response = editor.post("/admin/password_change/", data)
+    html = response.content.decode()
+    assert response.status_code == 403 and "Nothing was saved" in html
+    assert "the-old-secret-1" not in html and "the-new-secret-2" not in html
