@@ -253,16 +253,9 @@ def notify_moderators(comment: Comment) -> int:
         f"The links work for {settings.NEWSROOM_COMMENTS_LIMITS['LINK_MAX_AGE_DAYS']} "
         "days and ask you to confirm.\n"
     )
-    try:
-        return send_mail(
-            f"[{settings.SITE_NAME}] Comment awaiting moderation",
-            body,
-            None,
-            moderators,
-        )
-    except Exception:  # a mail outage must never lose the comment
-        log.exception("could not email moderators about comment %s", comment.pk)
-        return 0
+    return _mail_moderators(
+        moderators, "Comment awaiting moderation", body, f"comment {comment.pk}"
+    )
 
 
 def _mail_paused(
@@ -281,15 +274,17 @@ def _mail_paused(
         f"An email per comment resumes in about {outcome.retry_after // 60 + 1} "
         "minutes.\n"
     )
+    return _mail_moderators(
+        moderators, "Many comments awaiting moderation", body, "the pause"
+    )
+
+
+def _mail_moderators(moderators: list[str], subject: str, body: str, what: str) -> int:
+    """Send one email to the moderators; how many went (a failure is logged)."""
     try:
-        return send_mail(
-            f"[{settings.SITE_NAME}] Many comments awaiting moderation",
-            body,
-            None,
-            moderators,
-        )
+        return send_mail(f"[{settings.SITE_NAME}] {subject}", body, None, moderators)
     except Exception:  # a mail outage must never lose the comment
-        log.exception("could not email moderators that mail is paused")
+        log.exception("could not email moderators about %s", what)
         return 0
 
 
