@@ -353,3 +353,27 @@ def test_an_import_whose_every_record_is_refused_fails(run_import, tmp_path):
     assert not Article.objects.exists()
     path.write_text("{not json\n" + json.dumps(row(1)) + "\n")
     assert "2 read, 1 created" in run_import(path).out
+
+
+def test_an_import_that_reads_nothing_fails(run_import, tmp_path):
+    """A source with no record in it (an empty directory, a directory of
+    hidden files only, an empty file) prints its summary, then one line
+    saying no record was found, and exits 1 (CommandError): it exited 0, and
+    a script took a mistyped or empty drop folder for a good import.
+    ``--limit 0`` asks for nothing, so reading nothing is what it wanted."""
+    from django.core.management.base import CommandError
+
+    empty = tmp_path / "drop"
+    empty.mkdir()
+    with pytest.raises(CommandError, match="no record found in .*drop"):
+        run_import(empty)
+    (empty / ".hidden.jsonl").write_text(json.dumps(row(1)) + "\n")
+    with pytest.raises(CommandError, match="nothing was imported"):
+        run_import(empty, "--dry-run")
+    blank = tmp_path / "blank.jsonl"
+    blank.write_text("\n\n")
+    with pytest.raises(CommandError, match="no record found"):
+        run_import(blank)
+    write_jsonl(blank, [row(1)])
+    assert "0 read" in run_import(blank, "--limit", "0").out
+    assert not Article.objects.exists()

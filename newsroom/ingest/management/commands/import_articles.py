@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from newsroom.ingest.pipeline import Options, run_import
-from newsroom.ingest.sources import FORMATS, SourceError
+from newsroom.ingest.sources import FORMATS, SourceError, shown
 
 
 class Command(BaseCommand):
@@ -130,6 +130,12 @@ class Command(BaseCommand):
         self.stdout.write(
             summary.line(dry_run=options.dry_run, skip_withheld=options.skip_withheld)
         )
+        if not summary.read and options.limit != 0:
+            # An empty or mistyped drop folder is not an import that worked.
+            raise CommandError(
+                f"no record found in {shown(options.source)[:200]}; "
+                "nothing was imported"
+            )
         if summary.read and summary.bad == summary.read:
             # A script (cron, CI) must not take a run that imported nothing
             # it read for a good one.
