@@ -6,17 +6,45 @@ stay independent of each other and depend only on this toolkit.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from ninja import Field, Path, Query
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, TypeAdapter, ValidationError
 
-from .errors import ErrorOut
+from .errors import ApiError, ErrorOut
 
 MAX_ID = 2**63 - 1
 SLUG_PATTERN = r"^[-a-zA-Z0-9_]+$"
 Slug = Annotated[str, Field(min_length=1, max_length=200, pattern=SLUG_PATTERN)]
-ArticleId = Annotated[int, Path(ge=1, le=MAX_ID, description="The article's id.")]
+CANONICAL_ID = re.compile(r"-?(0|[1-9][0-9]*)")
+_LAX_INT = TypeAdapter(int)
+
+
+def _as_written(value: Any) -> Any:
+    """An id in a path as the API writes it. pydantic's lax mode also reads
+    "01", "+1", " 1", "1.0" and "1_0" as numbers: each would be a second
+    address of the same article, so a number spelt so names no article (404);
+    what is no number at all stays pydantic's to refuse (422)."""
+    if not isinstance(value, str) or CANONICAL_ID.fullmatch(value):
+        return value
+    try:
+        _LAX_INT.validate_python(value)
+    except ValidationError:
+        return value
+    raise ApiError(
+        404,
+        "not_found",
+        "No public article with that id (an id is written in plain digits).",
+        [{"in": "path", "field": "id"}],
+    )
+
+
+ArticleId = Annotated[
+    int,
+    BeforeValidator(_as_written),
+    Path(ge=1, le=MAX_ID, description="The article's id."),
+]
 
 
 def _not_a_boolean(value: Any) -> Any:

@@ -139,6 +139,25 @@ def test_huge_and_negative_ids(client):
     assert_error(client.get(f"{API}/articles/abc"), 422, "invalid")
 
 
+@pytest.mark.parametrize("route", ["", "/comments", "/shares"])
+def test_an_id_is_read_only_as_written_by_the_api(client, route):
+    """An article's id in a path is its digits as the API writes them: the
+    same number spelt otherwise (a leading zero or plus, spaces, a decimal
+    point, an underscore) is a JSON 404, as for an id no article has; it
+    answered the same as the id itself, a second address for every article
+    (caches and crawlers kept both). A word is still 422."""
+    a = f.article("Dam opens")
+    assert client.get(f"{API}/articles/{a.pk}{route}").status_code == 200
+    for odd in (f"0{a.pk}", f"+{a.pk}", f"%20{a.pk}", f"{a.pk}%20", f"{a.pk}.0"):
+        error = assert_error(client.get(f"{API}/articles/{odd}{route}"), 404)
+        assert error["code"] == "not_found", odd
+    one = f"{a.pk}"
+    spread = f"{one[0]}_{one[1:]}" if len(one) > 1 else f"0_{one}"
+    assert_error(client.get(f"{API}/articles/{spread}{route}"), 404, "not_found")
+    assert_error(client.get(f"{API}/articles/%EF%BC%91{route}"), 422, "invalid")
+    assert_error(client.get(f"{API}/articles/abc{route}"), 422, "invalid")
+
+
 def test_errors_are_not_cached(client):
     """Error answers say Cache-Control: no-store."""
     assert client.get(f"{API}/articles/{2**40}")["Cache-Control"] == "no-store"
