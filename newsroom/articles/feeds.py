@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -360,17 +361,17 @@ class CorrectionsFeed(NewsFeed):
         return [item.get_kind_display()]
 
 
-def following_renames(feed: NewsFeed):
-    """A story's own feed (its comments) at a slug the story had while
-    public answers 301 to the same feed at the slug it has now, as the
-    story's page does: a reader subscribed before an editor changed the
-    slug kept asking the old address, and got a 404 for ever."""
+def following_renames(feed: NewsFeed, moved_from: Callable[[str], str | None]):
+    """A feed at a slug its story, section, tag or author had while public
+    answers 301 to the same feed at the slug it has now (``moved_from``), as
+    the page does: a reader subscribed before an editor changed the slug kept
+    asking the old address, and got a 404 for ever."""
 
     def view(request: HttpRequest, slug: str) -> HttpResponse:
         try:
             return feed(request, slug=slug)
         except Http404:
-            moved = Article.objects.moved_from(slug)
+            moved = moved_from(slug)
             if moved is None:
                 raise
             return HttpResponsePermanentRedirect(reverse(feed.url_name, args=[moved]))

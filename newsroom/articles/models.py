@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, models, transaction
@@ -32,6 +33,54 @@ class PublicByArticlesQuerySet(models.QuerySet):
         )
         return self.filter(Exists(articles))
 
+    def moved_from(self, slug: str) -> str | None:
+        """The slug now of the public one that had ``slug`` while public (an
+        editor changed it since), or None: where an old address leads."""
+        return (
+            self.public()
+            .filter(old_slugs__slug=slug)
+            .values_list("slug", flat=True)
+            .first()
+        )
+
+
+class KeepsOldSlugs(models.Model):
+    """A section, tag or author: its page and feeds live at its slug, so a
+    slug it had while public is kept (``old_slugs``) to lead there."""
+
+    slug: str
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        with transaction.atomic(using=kwargs.get("using")):
+            update_fields = kwargs.get("update_fields")
+            if update_fields is None or "slug" in update_fields:
+                keep_old_name_slug(self)
+            super().save(*args, **kwargs)
+
+
+def keep_old_name_slug(obj: KeepsOldSlugs) -> None:
+    """Called before a section, tag or author is written: the slug it takes
+    is its own again (an old slug of that name, its own or another's, no
+    longer leads elsewhere); when a public one's slug changes, the slug it
+    had is kept. Not public (no published story has it), it had no address."""
+    model: Any = type(obj)  # Section, Tag or Author: each has old_slugs
+    rel = model._meta.get_field("old_slugs")
+    kept, owner = rel.related_model, rel.remote_field.name
+    old = None
+    if obj.pk is not None:
+        # Locked as a deletion locks it (admin.LockedDelete): a rename and a
+        # deletion of the same one run one after the other.
+        mine = model.objects.select_for_update().filter(pk=obj.pk)
+        old = mine.values_list("slug", flat=True).first()
+        if old == obj.slug:
+            return  # a save that leaves the slug alone costs one query
+    kept.objects.filter(slug=obj.slug).delete()
+    if old is not None and model.objects.public().filter(pk=obj.pk).exists():
+        kept.objects.update_or_create(slug=old, defaults={owner: obj})
+
 
 class SectionQuerySet(PublicByArticlesQuerySet):
     article_field = "section"
@@ -45,7 +94,7 @@ class AuthorQuerySet(PublicByArticlesQuerySet):
     article_field = "authors"
 
 
-class Section(models.Model):
+class Section(KeepsOldSlugs):
     name = models.CharField(max_length=80, unique=True)
     slug = models.SlugField(max_length=80, unique=True)
     description = models.TextField(blank=True)
@@ -65,7 +114,7 @@ class Section(models.Model):
         return reverse("web:section", args=[self.slug])
 
 
-class Tag(models.Model):
+class Tag(KeepsOldSlugs):
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
 
@@ -81,7 +130,7 @@ class Tag(models.Model):
         return reverse("web:tag", args=[self.slug])
 
 
-class Author(models.Model):
+class Author(KeepsOldSlugs):
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=120, unique=True)
     bio = models.TextField(blank=True)
@@ -375,6 +424,38 @@ class OldSlug(models.Model):
 
     def __str__(self) -> str:
         return f"{self.slug} -> {self.article_id}"
+
+
+class NameSlug(models.Model):
+    """A slug a section, tag or author had while public (see OldSlug)."""
+
+    slug: str
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class SectionOldSlug(NameSlug):
+    slug = models.SlugField(max_length=80, unique=True)
+    section = models.ForeignKey(
+        Section, on_delete=models.CASCADE, related_name="old_slugs"
+    )
+
+
+class TagOldSlug(NameSlug):
+    slug = models.SlugField(max_length=100, unique=True)
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="old_slugs")
+
+
+class AuthorOldSlug(NameSlug):
+    slug = models.SlugField(max_length=120, unique=True)
+    author = models.ForeignKey(
+        Author, on_delete=models.CASCADE, related_name="old_slugs"
+    )
 
 
 def keep_old_slug(article: Article) -> None:

@@ -14,6 +14,7 @@ from .feeds import (
     atom,
     following_renames,
 )
+from .models import Article, Author, Section, Tag
 
 app_name = "articles"
 
@@ -35,12 +36,15 @@ class PageNumber:
 register_converter(PageNumber, "page_number")
 
 
-def _feeds(route: str, name: str, feed_class, *, per_article: bool = False) -> list:
-    """``route`` as RSS 2.0 at ``…/rss/`` and as Atom at ``…/atom/``."""
+def _feeds(route: str, name: str, feed_class, *, renamed=None) -> list:
+    """``route`` as RSS 2.0 at ``…/rss/`` and as Atom at ``…/atom/``;
+    ``renamed``: the queryset whose old slugs lead to its feed (see
+    ``following_renames``)."""
     rss = feed_class(f"articles:{name}-rss")
     atom_feed = atom(feed_class)(f"articles:{name}-atom")
-    if per_article:  # a story's old slug leads to its feed (see the function)
-        rss, atom_feed = following_renames(rss), following_renames(atom_feed)
+    if renamed is not None:
+        rss = following_renames(rss, renamed.moved_from)
+        atom_feed = following_renames(atom_feed, renamed.moved_from)
     return [
         path(f"{route}rss/", rss, name=f"{name}-rss"),
         path(f"{route}atom/", atom_feed, name=f"{name}-atom"),
@@ -49,16 +53,18 @@ def _feeds(route: str, name: str, feed_class, *, per_article: bool = False) -> l
 
 urlpatterns = [
     *_feeds("feeds/", "site", ArticleFeed),
-    *_feeds("feeds/section/<slug:slug>/", "section", SectionFeed),
-    *_feeds("feeds/tag/<slug:slug>/", "tag", TagFeed),
-    *_feeds("feeds/author/<slug:slug>/", "author", AuthorFeed),
+    *_feeds(
+        "feeds/section/<slug:slug>/", "section", SectionFeed, renamed=Section.objects
+    ),
+    *_feeds("feeds/tag/<slug:slug>/", "tag", TagFeed, renamed=Tag.objects),
+    *_feeds("feeds/author/<slug:slug>/", "author", AuthorFeed, renamed=Author.objects),
     *_feeds("feeds/corrections/", "corrections", CorrectionsFeed),
     # Per-article feeds other apps register (the comments app: "comments").
     *(
         pattern
         for name, feed in article_feeds.items()
         for pattern in _feeds(
-            f"feeds/article/<slug:slug>/{name}/", name, feed, per_article=True
+            f"feeds/article/<slug:slug>/{name}/", name, feed, renamed=Article.objects
         )
     ),
     path("sitemap.xml", sitemaps.index, name="sitemap"),

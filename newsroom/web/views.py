@@ -107,7 +107,9 @@ def _listing(
 def section(request: HttpRequest, slug: str) -> HttpResponse:
     # Public only while it has a published article (not the menu's copy,
     # kept for a minute: a section emptied since is a 404 at once).
-    obj = get_object_or_404(Section.objects.public(), slug=slug)
+    obj = Section.objects.public().filter(slug=slug).first()
+    if obj is None:
+        return _renamed_or_404(request, Section, "section", slug)
     return _listing(
         request,
         Article.objects.published().filter(section=obj),
@@ -121,7 +123,9 @@ def section(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_safe
 def tag(request: HttpRequest, slug: str) -> HttpResponse:
-    obj = get_object_or_404(Tag.objects.public(), slug=slug)
+    obj = Tag.objects.public().filter(slug=slug).first()
+    if obj is None:
+        return _renamed_or_404(request, Tag, "tag", slug)
     return _listing(
         request, Article.objects.published().filter(tags=obj), obj.name, "tag", obj
     )
@@ -129,7 +133,9 @@ def tag(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_safe
 def author(request: HttpRequest, slug: str) -> HttpResponse:
-    obj = get_object_or_404(Author.objects.public(), slug=slug)
+    obj = Author.objects.public().filter(slug=slug).first()
+    if obj is None:
+        return _renamed_or_404(request, Author, "author", slug)
     return _listing(
         request,
         Article.objects.published().filter(authors=obj),
@@ -138,6 +144,20 @@ def author(request: HttpRequest, slug: str) -> HttpResponse:
         obj,
         obj.bio,
     )
+
+
+def _renamed_or_404(
+    request: HttpRequest, model: type[Section | Tag | Author], kind: str, slug: str
+) -> HttpResponse:
+    """A slug a public section, tag or author had before an editor changed
+    it: 301 to its page now (the query string kept: a later page of the
+    listing), else 404."""
+    moved = model.objects.moved_from(slug)
+    if moved is None:
+        raise Http404(f"No such {kind}")
+    query = request.GET.urlencode()
+    url = reverse(f"web:{kind}", args=[moved])
+    return HttpResponsePermanentRedirect(f"{url}?{query}" if query else url)
 
 
 def article_context(article: Article) -> dict:
