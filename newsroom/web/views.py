@@ -155,8 +155,14 @@ def _renamed_or_404(
     moved = model.objects.moved_from(slug)
     if moved is None:
         raise Http404(f"No such {kind}")
+    return _moved_to(request, f"web:{kind}", moved)
+
+
+def _moved_to(request: HttpRequest, url_name: str, slug: str) -> HttpResponse:
+    """301 to the page at ``slug`` with this request's query string (a
+    listing's later page, a story's comment thread)."""
     query = request.GET.urlencode()
-    url = reverse(f"web:{kind}", args=[moved])
+    url = reverse(url_name, args=[slug])
     return HttpResponsePermanentRedirect(f"{url}?{query}" if query else url)
 
 
@@ -187,19 +193,19 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
         .public_one(slug=slug)
     )
     if obj is None:
-        return _moved_or_404(slug)
+        return _moved_or_404(request, slug)
     return pagecache.render(
         request, "web/article.html", article_context(obj), read_article=obj.pk
     )
 
 
-def _moved_or_404(slug: str) -> HttpResponse:
+def _moved_or_404(request: HttpRequest, slug: str) -> HttpResponse:
     """A slug a public story had before an editor changed it: 301 to where
     the story is now (if it is still public), else 404."""
     moved = Article.objects.moved_from(slug)
     if moved is None:
         raise Http404("No such article")
-    return HttpResponsePermanentRedirect(reverse("web:article", args=[moved]))
+    return _moved_to(request, "web:article", moved)
 
 
 def _preview_response(request: HttpRequest, obj: Article) -> HttpResponse:

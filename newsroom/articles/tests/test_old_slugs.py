@@ -66,3 +66,15 @@ def test_a_story_holding_the_slug_now_wins(client):
     response = client.get("/article/storm-warning/")
     assert response.status_code == 200 and second.headline in response.content.decode()
     assert first.get_absolute_url() == "/article/storm-warning-lifted/"
+
+
+def test_the_old_address_keeps_its_query_string(client):
+    """A link to a story's comments in an order, a thread or a reply form
+    (``?comments=newest``, ``?comments_thread=…``, ``?reply=…``) made before
+    the rename leads to the same view at the new address; the query string
+    was dropped, and the reader landed on the story's first comments."""
+    story = renamed(f.article("Tide", slug="tide-tabels"), "tide-tables")
+    response = client.get("/article/tide-tabels/", {"comments": "newest", "reply": 7})
+    assert response.status_code == 301
+    assert response["Location"] == "/article/tide-tables/?comments=newest&reply=7"
+    assert story.get_absolute_url() == "/article/tide-tables/"
