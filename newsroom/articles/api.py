@@ -208,7 +208,7 @@ def _filter_articles(
 
 @router.get(
     "/articles",
-    response={200: ArticlePage, **READ_ERRORS},
+    response={200: ArticlePage, 301: None, **READ_ERRORS},
     summary="List public articles, newest first",
 )
 def list_articles(
@@ -227,7 +227,9 @@ def list_articles(
     cursor: Cursor,
     limit: Limit,
 ):
-    """Newest first; filters combine with AND. Follow `next` for older pages."""
+    """Newest first; filters combine with AND. Follow `next` for older pages.
+    A `section`, `tag` or `author` slug it had while public (an editor
+    changed it since) answers 301 to the same list with the slug it has now."""
     qs = _filter_articles(
         public_articles(),
         section=section,
@@ -248,7 +250,34 @@ def list_articles(
         # list starts from its section's, tag's or author's own rows.
         head=None if (section or tag or author) else _newest_first,
     )
+    if not page.items and cursor is None and (section or tag or author):
+        moved = _renamed_filters(request, section=section, tag=tag, author=author)
+        if moved is not None:
+            return moved
     return page
+
+
+def _renamed_filters(request: HttpRequest, **slugs: str | None) -> HttpResponse | None:
+    """301 to the same list with each filter's slug as it is now, when one of
+    them is a slug its section, tag or author had while public: a client's
+    saved filter was emptied for good by the rename. Asked only when the list
+    came back empty (an old slug names nothing now), so a list costs nothing
+    more."""
+    renamed = {
+        "section": Section.objects,
+        "tag": Tag.objects,
+        "author": Author.objects,
+    }
+    query = request.GET.copy()
+    for name, slug in slugs.items():
+        moved = renamed[name].moved_from(slug) if slug else None
+        if moved is not None:
+            query[name] = moved
+    if query == request.GET:
+        return None
+    return HttpResponsePermanentRedirect(
+        absolute_url(f"/api/v1/articles?{query.urlencode()}")
+    )
 
 
 def _newest_first(qs: ArticleQuerySet, size: int) -> list[Article]:

@@ -131,3 +131,24 @@ def test_an_editor_renames_and_deletes_through_the_desk(client):
     gone = desk.post(f"/admin/articles/section/{section.pk}/delete/", {"post": "yes"})
     assert gone.status_code == 302 and not Section.objects.exists()
     assert client.get("/section/cultre/").status_code == 404
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_an_api_filter_on_an_old_slug_moves_to_the_new_one(client, kind, settings):
+    """``/api/v1/articles?section=<old slug>`` (or ``tag``, ``author``)
+    answered an empty list for good, a client's saved filter silently
+    emptied by the rename: it answers 301 to the same list with the slug it
+    has now, the other parameters kept. A slug nothing ever had is still an
+    empty list."""
+    settings.SITE_URL = "https://news.example"
+    story, obj = story_with(kind, "locl-news")
+    rename(obj, "local-news")
+    response = client.get("/api/v1/articles", {kind: "locl-news", "limit": 5})
+    assert response.status_code == 301
+    assert response["Location"] == (
+        f"https://news.example/api/v1/articles?{kind}=local-news&limit=5"
+    )
+    moved = client.get(f"/api/v1/articles?{kind}=local-news&limit=5").json()
+    assert [a["id"] for a in moved["items"]] == [story.pk]
+    nothing = client.get("/api/v1/articles", {kind: "never-was"})
+    assert nothing.status_code == 200 and nothing.json()["items"] == []
