@@ -43,6 +43,13 @@ class PublicByArticlesQuerySet(models.QuerySet):
             .first()
         )
 
+    def renamed_from(self, slugs: list[str]) -> dict[str, int]:
+        """``{old slug: id}`` for those of ``slugs`` one had while public (an
+        editor changed it since): an import naming an old slug means it."""
+        return dict(
+            self.filter(old_slugs__slug__in=slugs).values_list("old_slugs__slug", "pk")
+        )
+
 
 class KeepsOldSlugs(models.Model):
     """A section, tag or author: its page and feeds live at its slug, so a

@@ -79,6 +79,10 @@ class Names:
             model.objects.filter(slug__in=list(wanted)).values_list("slug", "id")
         )
         missing = {s: n for s, n in wanted.items() if s not in found}
+        if missing:
+            # A slug the desk changed since (kept while public): the same one.
+            found.update(model.objects.renamed_from(list(missing)))
+            missing = {s: n for s, n in missing.items() if s not in found}
         if missing and unique_name:
             # Same name under another slug (an editor renamed the slug): reuse it.
             by_name = dict(

@@ -377,3 +377,43 @@ def test_an_import_that_reads_nothing_fails(run_import, tmp_path):
     write_jsonl(blank, [row(1)])
     assert "0 read" in run_import(blank, "--limit", "0").out
     assert not Article.objects.exists()
+
+
+def test_a_rerun_after_the_desk_renamed_a_slug_keeps_to_the_renamed_one(
+    run_import, tmp_path
+):
+    """An editor changed the slug of an imported author, tag and section
+    (the author's and section's names too, as when fixing a spelling): a
+    later import of the same archive, one story updated, made a second
+    author, section and tag at the old slugs and moved that story's byline,
+    section and tag to them, the rest staying on the renamed ones. The old
+    slug leads to the renamed one, as its old address does."""
+    from newsroom.articles.models import Author, Section, Tag
+
+    path = tmp_path / "a.jsonl"
+    write_jsonl(path, [row(1, tags=["Docks"]), row(2, tags=["Docks"])])
+    run_import(path)
+    author, section, tag = (
+        Author.objects.get(),
+        Section.objects.get(),
+        Tag.objects.get(),
+    )
+    for obj, slug, name in (
+        (author, "kit-lowe-reporter", "Kit Lowe (reporter)"),
+        (section, "local-news", "Local news"),
+        (tag, "docks-and-harbour", "Docks and harbour"),
+    ):
+        obj.slug, obj.name = slug, name
+        obj.save()
+    write_jsonl(
+        path,
+        [row(1, tags=["Docks"], body="A new first paragraph."), row(2, tags=["Docks"])],
+    )
+    assert "1 updated" in run_import(path).out
+    assert list(Author.objects.values_list("slug", flat=True)) == ["kit-lowe-reporter"]
+    assert list(Section.objects.values_list("slug", flat=True)) == ["local-news"]
+    assert list(Tag.objects.values_list("slug", flat=True)) == ["docks-and-harbour"]
+    story = Article.objects.get(source_id="r-1")
+    assert [a.pk for a in story.authors.all()] == [author.pk]
+    assert story.section_id == section.pk
+    assert [t.pk for t in story.tags.all()] == [tag.pk]
