@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+from urllib.parse import urlencode
+
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, prefetch_related_objects
@@ -24,7 +27,14 @@ from newsroom.shares.counters import share_totals
 
 from . import pagecache
 from .context_processors import menu_sections
-from .listing import fetch_for_listing, keyset_page, newest_ids, newest_in_sections
+from .listing import (
+    decode_cursor,
+    encode_cursor,
+    fetch_for_listing,
+    keyset_page,
+    newest_ids,
+    newest_in_sections,
+)
 
 HOME_LATEST = 13
 SECTION_BLOCK = 4
@@ -60,6 +70,7 @@ def home(request: HttpRequest) -> HttpResponse:
         request,
         "web/home.html",
         {
+            "canonical_url": absolute_url("/"),
             "lead": latest[0] if latest else None,
             "lead_list": latest[:1],
             "top": latest[1:5],
@@ -79,13 +90,23 @@ def _listing(
     description="",
     pinned: list[int] | None = None,
 ) -> HttpResponse:
-    first_page = not request.GET.get("before")
+    # A cursor that is garbage is the first page, pins and all.
+    position = decode_cursor(request.GET.get("before"))
+    first_page = position is None
     curated = []
     if pinned and first_page:
         rows = fetch_for_listing(Article, pinned)
         curated = [rows[pk] for pk in pinned if pk in rows]
         queryset = queryset.exclude(pk__in=pinned)
     listed = keyset_page(queryset.for_listing(), request.GET.get("before"))
+    # One address per page whatever the query string (?utm_…, a cursor spelt
+    # otherwise): the one this page's own links write.
+    canonical = obj.get_absolute_url()
+    if position is not None:
+        when, pk = position  # as the page writes it: in UTC
+        canonical += "?" + urlencode(
+            {"before": encode_cursor(when.astimezone(UTC), pk)}
+        )
     if curated:
         listed.items = curated + list(listed.items)
     return pagecache.render(
@@ -98,6 +119,7 @@ def _listing(
             "description": description() if callable(description) else description,
             "page": listed,
             "first_page": first_page,
+            "canonical_url": absolute_url(canonical),
             "share_totals": share_totals(a.pk for a in listed.items),
         },
     )

@@ -127,3 +127,48 @@ def test_corrections_show_at_the_top(client):
 def test_robots_txt_points_at_sitemaps(client):
     text = client.get("/robots.txt").content.decode()
     assert "Sitemap:" in text and "/sitemap.xml" in text
+
+
+@pytest.mark.parametrize("kind", ["section", "tag", "author"])
+def test_a_listing_names_its_canonical_address(client, settings, kind):
+    """A section, tag or author page says where it lives (``<link
+    rel="canonical">`` on SITE_URL, as a story's page does): the same list
+    was served under any query string (``?utm_source=…``, a cursor that is
+    garbage, one spelt with a leading zero) with nothing to tell a search
+    engine they are one page. A later page names itself, its cursor as the
+    page writes it. A cursor that is garbage is the first page: it showed the
+    first stories without the section's pinned ones and the "Newest" link."""
+    import re
+    from urllib.parse import unquote
+
+    from newsroom.articles.desk import Pin
+
+    settings.SITE_URL = "https://news.example"
+    for i in range(25):
+        f.article(f"Story {i:02d}", section_name="World", tags=("Docks",))
+    home = {"section": "/section/world/", "tag": "/tag/docks/"}.get(
+        kind, "/author/amira-haddad/"
+    )
+    canonical = re.compile(r'<link rel="canonical" href="([^"]+)">')
+    first = client.get(home, {"utm_source": "x"}).content.decode()
+    assert canonical.search(first).group(1) == f"https://news.example{home}"
+    cursor = unquote(re.search(r'href="\?before=([^"]+)"', first).group(1))
+    stamp, _, pk = cursor.rpartition("~")
+    later = client.get(home, {"before": f"{stamp}~0{pk}"}).content.decode()
+    assert unquote(canonical.search(later).group(1)) == (
+        f"https://news.example{home}?before={cursor}"
+    )
+    if kind == "section":
+        pinned = f.article(
+            "The pinned one",
+            section_name="World",
+            published_at=timezone.now() - timedelta(days=5),
+        )
+        Pin.objects.create(article=pinned, section=pinned.section, position=0)
+    junk = client.get(home, {"before": "nonsense"}).content.decode()
+    assert canonical.search(junk).group(1) == f"https://news.example{home}"
+    assert "&larr; Newest" not in junk
+    if kind == "section":
+        assert "The pinned one" in junk
+    front = client.get("/", {"utm_source": "x"}).content.decode()
+    assert canonical.search(front).group(1) == "https://news.example/"
