@@ -40,6 +40,16 @@ def _as_written(value: Any) -> Any:
     )
 
 
+def _plain_digits(value: Any) -> Any:
+    # A query's id, as a `next` link writes it: "01" or "1.0" is not one.
+    if isinstance(value, str) and not CANONICAL_ID.fullmatch(value):
+        raise ValueError("an id is written in plain digits")
+    return value
+
+
+# An id in a query string (the same number spelt otherwise is 422).
+QueryId = BeforeValidator(_plain_digits)
+
 ArticleId = Annotated[
     int,
     BeforeValidator(_as_written),

@@ -28,7 +28,14 @@ from ninja.responses import Status
 from newsroom.api.errors import ApiError, ErrorOut, json_error
 from newsroom.api.pagination import decode_cursor, encode_cursor
 from newsroom.api.throttling import NetworkThrottle
-from newsroom.api.types import MAX_ID, READ_ERRORS, ArticleId, BodyId, Cursor
+from newsroom.api.types import (
+    MAX_ID,
+    READ_ERRORS,
+    ArticleId,
+    BodyId,
+    Cursor,
+    QueryId,
+)
 from newsroom.articles.models import Article
 from newsroom.core.links import absolute_url
 from newsroom.net import client_network
@@ -183,6 +190,7 @@ def list_comments(
     ],
     thread: Annotated[
         int | None,
+        QueryId,
         Query(
             None,
             ge=1,
@@ -197,6 +205,7 @@ def list_comments(
     ],
     after: Annotated[
         int | None,
+        QueryId,
         Query(
             None,
             ge=1,

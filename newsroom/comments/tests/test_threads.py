@@ -448,6 +448,26 @@ def test_api_thread_pages_through_replies_past_the_cap(client, settings):
     assert missing.status_code == 404
 
 
+def test_api_thread_and_after_are_read_only_in_plain_digits(client):
+    """`thread` and `after` are comment ids as `next` writes them: "01",
+    "+1", " 1" and "1.0" answered the same page as "1", a second address
+    (and cached copy) of every page; they are a 422 `invalid` naming the
+    parameter, as a word is."""
+    a = f.article()
+    root = comment(a, 1)
+    root.save()
+    reply = comment(a, 2, parent=root, minutes=1)
+    reply.save()
+    base = f"{API}/articles/{a.pk}/comments"
+    assert client.get(base, {"thread": root.pk, "after": reply.pk}).status_code == 200
+    for odd in (f"0{root.pk}", f"+{root.pk}", f" {root.pk}", f"{root.pk}.0"):
+        for name in ("thread", "after"):
+            answer = client.get(base, {"thread": root.pk, name: odd})
+            assert answer.status_code == 422, (name, odd)
+            error = answer.json()["error"]
+            assert error["code"] == "invalid" and name in error["message"]
+
+
 def pack(values) -> str:
     raw = json.dumps(values).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
