@@ -23,6 +23,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         path = self.path
         if path == "/ok":
             self._send(b"<rss/>")
+        elif path == "/empty-feed":
+            self._send(
+                b'<?xml version="1.0"?><rss version="2.0"><channel>'
+                b"<title>Wire</title><link>https://wire.example/</link>"
+                b"<description>Nothing yet</description></channel></rss>"
+            )
         elif path == "/big":
             self._send(BIG)
         elif path == "/big-no-length":
@@ -174,3 +180,16 @@ def test_only_http_and_https_urls(server):
     for url in ("file:///etc/passwd", "ftp://127.0.0.1/x", "/etc/passwd"):
         with pytest.raises(FetchError, match="only http"):
             get(url)
+
+
+@pytest.mark.django_db
+def test_a_feed_with_no_entry_for_now_says_so_and_exits_0(server):
+    """A feed polled by cron is often empty for now: ``import_articles``
+    says no record was found on stderr and exits 0 (a file named on purpose
+    with no record exits 1, test_idempotency.py); a failure every run would
+    bury the real ones."""
+    from .conftest import import_articles
+
+    run = import_articles(f"{server}/empty-feed")
+    assert "0 read" in run.out
+    assert "no record found in" in run.err
