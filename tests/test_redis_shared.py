@@ -263,3 +263,19 @@ def test_a_feed_read_while_a_withdrawal_commits_is_not_kept_past_it(
     assert story.slug in during  # not committed yet: the reader still sees it
     versions.current(fresh=True)
     assert story.slug not in client.get("/feeds/rss/").content.decode()
+
+
+@pytest.mark.django_db
+def test_an_unspent_durable_token_can_be_spent_again(shared_cache):
+    """A durable spend is in Redis and in the database; ``unspend`` clears
+    both (a confirmation mail the relay refused), so the next spend is the
+    first again, and then spent as before."""
+    from newsroom.core import limits
+    from newsroom.core.models import SpentToken
+
+    assert limits.spend_once("mail:ada", 60, durable=True)
+    assert not limits.spend_once("mail:ada", 60, durable=True)
+    limits.unspend("mail:ada")
+    assert not SpentToken.objects.exists()
+    assert limits.spend_once("mail:ada", 60, durable=True)
+    assert not limits.spend_once("mail:ada", 60, durable=True)

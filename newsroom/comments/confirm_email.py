@@ -19,7 +19,9 @@ address; only who reads its mail can say yes for it.
 
 The answer to a post never says whether an address is known or was mailed:
 the mail goes out after the answer (on commit), at most once per address per
-day for each purpose, and the reader sees the same thank-you either way.
+day for each purpose, and the reader sees the same thank-you either way. A
+mail the relay refused (or that never reached it) spends neither the day's
+link nor a place under ``ADDRESS_MAILS``: the next comment tries again.
 """
 
 from __future__ import annotations
@@ -149,13 +151,17 @@ def send_link(email: str, *, waits: bool = True, replies: bool = False) -> bool:
         if limits.spend_once(f"comments.address_mail_full:{place.window}", seconds):
             log.warning("address links paused: %d sent in %d seconds", count, seconds)
         return False
-    waits = waits and limits.spend_once(
-        f"comments.confirm_mail:{tag(email)}", 86400, durable=True
-    )
-    replies = replies and limits.spend_once(
-        f"comments.replies_mail:{tag(email)}", 86400, durable=True
-    )
-    if not (waits or replies):
+    spends = [
+        token
+        for token, wanted in (
+            (f"comments.confirm_mail:{tag(email)}", waits),
+            (f"comments.replies_mail:{tag(email)}", replies),
+        )
+        if wanted and limits.spend_once(token, 86400, durable=True)
+    ]
+    waits = f"comments.confirm_mail:{tag(email)}" in spends
+    replies = f"comments.replies_mail:{tag(email)}" in spends
+    if not spends:
         limits.give_back("comments.address_mail", "site", place)
         return False
     link = absolute_url(
@@ -182,11 +188,18 @@ def send_link(email: str, *, waits: bool = True, replies: bool = False) -> bool:
         "If it was not you, ignore this email: nothing changes.\n"
     )
     try:
-        return bool(
+        sent = bool(
             send_mail(
                 f"[{settings.SITE_NAME}] Confirm your address", body, None, [email]
             )
         )
     except Exception:  # a mail outage must never lose the comment
         log.exception("could not send an address confirmation link")
-        return False
+        sent = False
+    if not sent:
+        # Nothing reached the address: its day's link and the site's count
+        # are still there for the next comment (the relay may be back).
+        limits.give_back("comments.address_mail", "site", place)
+        for token in spends:
+            limits.unspend(token)
+    return sent

@@ -5,7 +5,9 @@ Two primitives every app uses, so no app keeps its own per-process counter:
 - :func:`hit` counts one event for a key in a fixed window and says whether it
   is still within the limit (and, if not, how long until the window ends);
 - :func:`spend_once` marks a token used and says whether this call was the
-  first: a replay, a second worker or a second node all get ``False``.
+  first: a replay, a second worker or a second node all get ``False``;
+  :func:`unspend` makes it spendable again when the thing it was spent on
+  did not happen.
 
 ``hit(..., rolling=True)`` also weighs the previous window by the share of
 it still within the last period (the usual sliding-window estimate), for
@@ -501,6 +503,18 @@ def spend_once(token: str, ttl: int, durable: bool = False) -> bool:
         except CacheUnavailable:
             pass  # Redis is away: spent in the database meanwhile
     return _spend_in_db(full, ttl)
+
+
+def unspend(token: str) -> None:
+    """Make ``token`` spendable again: what it was spent on did not happen
+    (a mail the relay refused). Cleared in the cache and in the database,
+    since a durable spend is in both."""
+    full = _short(f"spent:{token}")
+    where = store()
+    if where != "database" and not _away(where):
+        with contextlib.suppress(CacheUnavailable):
+            caches[where].delete(f"nr-{full}")
+    SpentToken.objects.filter(token=full).delete()
 
 
 def _spend_in_db(full: str, ttl: int) -> bool:

@@ -10,6 +10,7 @@ import threading
 import time
 
 import pytest
+from django.test import Client
 
 from newsroom.articles.tests import factories as f
 from newsroom.comments import moderation
@@ -161,3 +162,121 @@ def test_approving_many_replies_asks_a_hung_relay_once(
     assert relay.connections == relay.hung_up == 1
     assert Comment.objects.filter(status=Comment.Status.APPROVED).count() == 6
     assert "could not send 3 reply notification(s)" in caplog.text
+
+
+class Relay:
+    """A small SMTP server on 127.0.0.1 that speaks the protocol and, while
+    ``refuse`` is set, refuses every recipient (``451``, a relay out of
+    service); else it takes the message and keeps its recipients."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.refuse = True
+        self.delivered: list[str] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        lines = conn.makefile("rb")
+        conn.sendall(b"220 relay ready\r\n")
+        recipients: list[str] = []
+        with contextlib.suppress(OSError), conn:
+            for raw in lines:
+                verb = raw.decode("latin-1").strip().upper()
+                if verb.startswith(("EHLO", "HELO")):
+                    conn.sendall(b"250 relay\r\n")
+                elif verb.startswith("RCPT TO:"):
+                    if self.refuse:
+                        conn.sendall(b"451 4.3.0 out of service\r\n")
+                    else:
+                        recipients.append(verb[8:].strip("<> ").lower())
+                        conn.sendall(b"250 ok\r\n")
+                elif verb == "DATA":
+                    conn.sendall(b"354 go on\r\n")
+                    for body in lines:
+                        if body in (b".\r\n", b".\n"):
+                            break
+                    self.delivered += recipients
+                    recipients = []
+                    conn.sendall(b"250 queued\r\n")
+                elif verb == "QUIT":
+                    conn.sendall(b"221 bye\r\n")
+                    return
+                else:  # MAIL FROM, RSET, NOOP
+                    conn.sendall(b"250 ok\r\n")
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture
+def refusing_relay(settings):
+    relay = Relay()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = relay.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_TIMEOUT = 5
+    settings.NEWSROOM_COMMENTS_MODERATION = "first"
+    settings.NEWSROOM_COMMENTS_MODERATORS = []
+    yield relay
+    relay.close()
+
+
+def test_a_confirmation_link_the_relay_refused_is_sent_with_the_next_comment(
+    refusing_relay, settings, django_capture_on_commit_callbacks, caplog
+):
+    """A first comment's confirmation link that the relay refused spends
+    neither the address's once-a-day link nor a place under ADDRESS_MAILS:
+    once the relay is back, the next comment naming that address mails it
+    its link, and so does a comment naming another address when the cap
+    allows one a period. The refused mail kept both, so the reader got no
+    link until the next day, and a short relay outage could fill the cap."""
+    settings.NEWSROOM_COMMENTS_LIMITS = {
+        **settings.NEWSROOM_COMMENTS_LIMITS,
+        "ADDRESS_MAILS": (1, 3600),
+    }
+    a = f.article()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post(Client(), a, email="ada@example.org").status_code == 303
+    assert refusing_relay.delivered == []
+    assert "could not send an address confirmation link" in caplog.text
+    refusing_relay.refuse = False
+    with django_capture_on_commit_callbacks(execute=True):
+        post(Client(), a, email="ada@example.org", body="Trying once more, Ada.")
+    assert refusing_relay.delivered == ["ada@example.org"]
+
+
+def test_a_refused_link_leaves_the_site_wide_cap_to_the_next_address(
+    refusing_relay, settings, django_capture_on_commit_callbacks
+):
+    """With ADDRESS_MAILS at one address a period, a link the relay refused
+    does not take that one place: the next address is mailed once the relay
+    is back, and the one after it is not (the cap still holds)."""
+    settings.NEWSROOM_COMMENTS_LIMITS = {
+        **settings.NEWSROOM_COMMENTS_LIMITS,
+        "ADDRESS_MAILS": (1, 3600),
+    }
+    a = f.article()
+    with django_capture_on_commit_callbacks(execute=True):
+        post(Client(REMOTE_ADDR="198.51.1.7"), a, email="ada@example.org")
+    refusing_relay.refuse = False
+    for n, name in enumerate(["bo", "cy"]):
+        with django_capture_on_commit_callbacks(execute=True):
+            post(
+                Client(REMOTE_ADDR=f"198.51.{n + 2}.7"),
+                a,
+                email=f"{name}@example.org",
+                body=f"Words from {name}, the number {n}.",
+            )
+    assert refusing_relay.delivered == ["bo@example.org"]

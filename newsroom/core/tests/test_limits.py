@@ -226,6 +226,18 @@ def test_a_spent_token_whose_time_is_over_can_be_spent_again_and_is_pruned():
 
 
 @pytest.mark.django_db
+def test_an_unspent_token_can_be_spent_again():
+    """``unspend`` undoes a spend whose purpose did not happen (a mail the
+    relay refused): the next spend is the first again; others stay spent."""
+    assert limits.spend_once("mail:ada", 60, durable=True)
+    assert limits.spend_once("mail:bo", 60, durable=True)
+    limits.unspend("mail:ada")
+    assert limits.spend_once("mail:ada", 60, durable=True) is True
+    assert limits.spend_once("mail:ada", 60, durable=True) is False
+    assert limits.spend_once("mail:bo", 60, durable=True) is False
+
+
+@pytest.mark.django_db
 def test_hostile_keys_are_bounded_and_stored_hashed():
     """A key carrying a query string of any size and any characters is fine."""
     key = "q=" + "\U0001f600 \x00" * 5000
