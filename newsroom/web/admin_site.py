@@ -168,6 +168,8 @@ class NewsroomAdminSite(AdminSite):
             },
             status=403,
         )
+        # Why, for a script that sent it (the writing view's preview).
+        response["X-Not-Saved"] = "not-allowed" if refused else "signed-out"
         add_never_cache_headers(response)
         return response
 

@@ -334,6 +334,25 @@ def test_a_save_from_an_account_whose_role_went_meanwhile_keeps_the_text():
     )
 
 
+def test_the_preview_endpoint_says_why_it_refused():
+    """The writing view's preview asks /render/ as the text changes: a
+    browser signed out meanwhile gets 403 with ``X-Not-Saved: signed-out``,
+    an account whose role went gets ``not-allowed``, so the page can say
+    which (it stopped without a word)."""
+    user = account("eddie", "editor")
+    editor = logged_in(user)
+    url = "/admin/articles/article/render/"
+    answer = editor.post(url, {"body": "*Words*"})
+    assert answer.status_code == 200 and "<em>Words</em>" in answer.json()["html"]
+    assert "X-Not-Saved" not in answer
+    user.groups.clear()
+    refused = editor.post(url, {"body": "*Words*"})
+    assert refused.status_code == 403 and refused["X-Not-Saved"] == "not-allowed"
+    editor.logout()
+    gone = editor.post(url, {"body": "*Words*"})
+    assert gone.status_code == 403 and gone["X-Not-Saved"] == "signed-out"
+
+
 # --- the front page -----------------------------------------------------------
 
 

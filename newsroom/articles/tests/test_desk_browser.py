@@ -131,6 +131,56 @@ def test_a_save_after_the_account_went_shows_the_text_to_copy(
     assert "Words typed" not in story.body
 
 
+def test_the_preview_says_when_it_cannot_be_updated_and_why(
+    live_server, page, axe_source
+):
+    """The editor signs out in another tab while writing: the next change to
+    the body leaves the preview as it was and says, in a status region there
+    from the start (which screen readers announce), that it could not be
+    updated because this browser is no longer signed in, and that the text
+    is still here, with nothing serious for axe-core in the pane. Signed in again in
+    that tab, the preview follows the text once more and the message goes.
+    (It stopped without a word.)"""
+    story = f.article("A story left open", body="Words before.")
+    account("eddie", "editor")
+    sign_in(page, live_server.url, "eddie")
+    page.goto(live_server.url + f"/admin/articles/article/{story.pk}/change/")
+    state = page.locator("#desk-preview-state")
+    assert state.get_attribute("role") == "status"
+    page.locator(".desk-preview__body", has_text="Words before.").wait_for()
+    assert state.inner_text().strip() == ""
+
+    other = page.context.new_page()
+    other.goto(live_server.url + "/admin/")
+    with other.expect_navigation():
+        other.locator("#logout-form button").click()
+    page.locator("#id_body").fill("Words typed after signing out.")
+    wait_until(
+        page,
+        "document.getElementById('desk-preview-state').textContent"
+        ".includes('no longer signed in')",
+    )
+    said = state.inner_text()
+    assert "could not be updated" in said and "still here" in said
+    assert "after signing out" not in page.inner_text(".desk-preview__body")
+    # The pane with its message; the page's breadcrumbs are another matter.
+    page.evaluate(axe_source)
+    found = page.evaluate(
+        "async () => (await axe.run('.desk-preview')).violations"
+        ".filter(v => ['serious', 'critical'].includes(v.impact)).map(v => v.id)"
+    )
+    assert found == [], found
+
+    other.goto(live_server.url + "/admin/login/")
+    other.get_by_label("Username").fill("eddie")
+    other.get_by_label("Password").fill(PASSWORD)
+    other.get_by_role("button", name="Log in").click()
+    other.wait_for_url(re.compile(r"/admin/$"))
+    page.locator("#id_body").fill("Words typed after signing in again.")
+    page.locator(".desk-preview__body", has_text="signing in again").wait_for()
+    assert state.inner_text().strip() == ""
+
+
 def test_the_picture_library_names_every_link(live_server, page, axe_source):
     """WCAG 2.4.4 and 4.1.2: in the picture library's list each row's
     thumbnail is a link to the picture; a screen reader hears the picture's

@@ -59,7 +59,12 @@
     heading.textContent = "As readers will see it";
     var rendered = document.createElement("div");
     rendered.className = "desk-preview__body";
+    // Why the preview stopped following the text, said where it is read
+    // (a status region there from the start, so screen readers announce it).
+    var state = status("desk-preview-state");
+    state.className = "desk-preview__state";
     pane.appendChild(heading);
+    pane.appendChild(state);
     pane.appendChild(rendered);
     // The Markdown and the rendered article side by side (stacked on a
     // narrow screen), the counts under them.
@@ -77,6 +82,31 @@
       var minutes = Math.max(1, Math.round(n / WORDS_PER_MINUTE));
       bodyMeter.textContent = n + " words · about " + minutes + " min read";
     }
+    var KEPT = " Your text is still here";
+    var SAID = {
+      "signed-out": "The preview could not be updated: this browser is no " +
+        "longer signed in (signed out in another tab, or the account was " +
+        "switched off)." + KEPT + ": sign in again in a new tab and the " +
+        "preview follows it again; a Save meanwhile shows the text to copy.",
+      "not-allowed": "The preview could not be updated: this account may " +
+        "no longer open stories (its role may have changed)." + KEPT +
+        ": copy it before you leave the page.",
+      refused: "The preview could not be updated: the site refused it." +
+        KEPT + ": copy it before you reload the page.",
+      away: "The preview could not be updated: the site did not answer." +
+        KEPT + ", and the preview tries again as you type."
+    };
+    function say(text) {
+      // Only a change is written, so typing does not repeat it.
+      if (state.textContent !== text) state.textContent = text;
+      pane.classList.toggle("desk-preview--stale", text !== "");
+    }
+    // The current CSRF token: the cookie when scripts can read it (a sign-in
+    // in another tab changes it), else the one the page was served with.
+    function token() {
+      var m = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+      return m ? decodeURIComponent(m[1]) : (csrf ? csrf.value : "");
+    }
     var timer = null;
     function render() {
       var data = new FormData();
@@ -85,13 +115,20 @@
         method: "POST",
         body: data,
         credentials: "same-origin",
-        headers: { "X-CSRFToken": csrf ? csrf.value : "" }
-      }).then(function (r) { return r.ok ? r.json() : null; })
-        .then(function (json) {
-          // The server's sanitiser made this HTML (the same as the page's).
-          if (json) rendered.innerHTML = json.html;
-        })
-        .catch(function () {});
+        headers: { "X-CSRFToken": token() }
+      }).then(function (r) {
+        if (r.ok) return r.json();
+        // The admin says why it refused a signed-out or no longer allowed
+        // session (NewsroomAdminSite.not_saved); any other 403 is the site's.
+        var why = r.headers.get("X-Not-Saved");
+        say(SAID[why] || (r.status === 403 ? SAID.refused : SAID.away));
+        return null;
+      }).then(function (json) {
+        if (!json) return;
+        // The server's sanitiser made this HTML (the same as the page's).
+        rendered.innerHTML = json.html;
+        say("");
+      }).catch(function () { say(SAID.away); });
     }
     body.addEventListener("input", function () {
       count();
