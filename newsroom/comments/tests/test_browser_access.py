@@ -307,6 +307,42 @@ def test_new_code_refused_for_too_many_says_why_where_the_focus_is(
     )
 
 
+def test_the_automatic_check_refused_for_too_many_says_why_and_when(
+    page, live_server, settings
+):
+    """WCAG 4.1.3 and 3.3.1: the "I'm not a robot" check ticked from the
+    keyboard once the network has had as many codes and checks as it may
+    (the challenge answers 429 with Retry-After) says why and in how many
+    seconds to try again, in a live region beside the check that was there
+    before (so a screen reader announces it), with everything typed kept.
+    (The widget said only "Verification failed. Try again later.")"""
+    settings.NEWSROOM_COMMENTS_LIMITS = {
+        **settings.NEWSROOM_COMMENTS_LIMITS,
+        "CODES_MINTED": (1, 600),
+    }
+    a = f.article("Tide tables", comment_moderation="none")
+    page.goto(live_server.url + a.get_absolute_url())
+    page.fill("#id_body", "The tide tables are a day out.")
+    before = page.input_value("input[name=token]")
+    page.click("button[name=new_code]")  # the network's one new code
+    wait_until(
+        page, f"document.querySelector('input[name=token]').value !== {before!r}"
+    )
+    region = page.locator("[data-proof-status]")
+    assert region.get_attribute("role") == "alert"
+    assert region.inner_text().strip() == ""
+    page.evaluate(WATCH_LIVE_REGIONS)
+    page.locator("#id_code").focus()
+    _tab_to(page, "return el && el.closest && !!el.closest('altcha-widget');")
+    page.keyboard.press("Space")
+    wait_until(page, "() => /Too many/.test(window.__announced.join(' '))")
+    said = region.inner_text()
+    assert re.search(r"try again in \d+ (seconds|minutes)", said), said
+    assert "kept" in said
+    assert page.evaluate("() => window.__same_page === true")
+    assert page.input_value("#id_body") == "The tide tables are a day out."
+
+
 def test_new_code_falling_back_to_the_form_keeps_the_focus_on_the_refusal(
     page, live_server, settings
 ):
