@@ -181,6 +181,34 @@ def test_the_preview_says_when_it_cannot_be_updated_and_why(
     assert state.inner_text().strip() == ""
 
 
+def test_a_save_after_signing_in_again_in_another_tab_is_saved(live_server, page):
+    """The editor signs out and in again in another tab while a story is
+    open (a sign-in changes the CSRF token); Save in the first tab saves the
+    text typed there, the soft lock still guarding against an older
+    version. It was the site's "form sent without its security cookie" page,
+    the text lost."""
+    story = f.article("A story left open", body="Words before.")
+    account("eddie", "editor")
+    sign_in(page, live_server.url, "eddie")
+    page.goto(live_server.url + f"/admin/articles/article/{story.pk}/change/")
+    page.locator("#id_body").fill("Words typed across a second sign-in.")
+
+    other = page.context.new_page()
+    other.goto(live_server.url + "/admin/")
+    with other.expect_navigation():
+        other.locator("#logout-form button").click()
+    other.goto(live_server.url + "/admin/login/")
+    other.get_by_label("Username").fill("eddie")
+    other.get_by_label("Password").fill(PASSWORD)
+    other.get_by_role("button", name="Log in").click()
+    other.wait_for_url(re.compile(r"/admin/$"))
+
+    page.locator("input[name=_save]").click()
+    page.wait_for_url(re.compile(r"/admin/articles/article/$"))
+    story.refresh_from_db()
+    assert story.body == "Words typed across a second sign-in."
+
+
 def test_the_picture_library_names_every_link(live_server, page, axe_source):
     """WCAG 2.4.4 and 4.1.2: in the picture library's list each row's
     thumbnail is a link to the picture; a screen reader hears the picture's

@@ -107,6 +107,12 @@
       var m = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
       return m ? decodeURIComponent(m[1]) : (csrf ? csrf.value : "");
     }
+    // A sign-in in another tab changed the token this page was served with:
+    // the Save sends the current one, or Django refuses it as a forged form
+    // and the text is lost. (Signed out, the admin's not-saved page keeps it.)
+    form.addEventListener("submit", function () {
+      if (csrf) csrf.value = token();
+    });
     var timer = null;
     function render() {
       var data = new FormData();
