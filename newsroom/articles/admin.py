@@ -540,11 +540,23 @@ class ArticleAdmin(SimpleHistoryAdmin):
         ]
 
     def render_view(self, request: HttpRequest) -> JsonResponse:
-        """Markdown to the sanitised HTML readers will see (same renderer)."""
+        """Markdown to the sanitised HTML readers will see (same renderer), up
+        to the longest body a story may have; past it, ``too_long`` says so."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        body = request.POST.get("body", "")[:200_000]
-        return JsonResponse({"html": render_markdown(clean_text(body))})
+        body = clean_text(request.POST.get("body", ""))
+        limit = body_max_chars()
+        too_long = ""
+        if len(body) > limit:
+            # What the Save will refuse, said while the editor writes.
+            too_long = (
+                f"The body is {len(body):,} characters long; the most a story "
+                f"may have is {limit:,}, so a Save will be refused. The preview "
+                f"shows the first {limit:,}."
+            )
+        return JsonResponse(
+            {"html": render_markdown(body[:limit]), "too_long": too_long}
+        )
 
     def share_view(self, request: HttpRequest, pk: int):
         from django.shortcuts import get_object_or_404, redirect

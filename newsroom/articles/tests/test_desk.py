@@ -353,6 +353,24 @@ def test_the_preview_endpoint_says_why_it_refused():
     assert gone.status_code == 403 and gone["X-Not-Saved"] == "signed-out"
 
 
+def test_the_preview_follows_the_body_limit_and_says_when_it_is_passed(settings):
+    """The preview renders as much of the body as a story may have
+    (NEWSROOM_ARTICLE_BODY_MAX_CHARS, not a fixed 200,000) and, past it, says
+    what the Save will refuse, with both lengths. It cut a longer body
+    allowed by the setting at 200,000 characters, and said nothing of a body
+    the Save would refuse."""
+    editor = logged_in(account("eddie", "editor"))
+    url = "/admin/articles/article/render/"
+    settings.NEWSROOM_ARTICLE_BODY_MAX_CHARS = 300_000
+    long = "word " * 50_000 + "LASTWORD"
+    answer = editor.post(url, {"body": long}).json()
+    assert "LASTWORD" in answer["html"] and answer["too_long"] == ""
+    settings.NEWSROOM_ARTICLE_BODY_MAX_CHARS = 50
+    answer = editor.post(url, {"body": "a" * 49 + " " + "b" * 30}).json()
+    assert "bbbb" not in answer["html"]
+    assert "80 characters" in answer["too_long"] and "50" in answer["too_long"]
+
+
 # --- the front page -----------------------------------------------------------
 
 

@@ -206,6 +206,28 @@ def test_the_preview_says_when_it_cannot_be_updated_and_why(
     assert state.inner_text().strip() == ""
 
 
+def test_the_preview_says_when_the_body_is_longer_than_a_save_allows(
+    live_server, page, settings
+):
+    """A body longer than NEWSROOM_ARTICLE_BODY_MAX_CHARS is said in the
+    preview's status region as it is typed (how long, the most allowed, a
+    Save will be refused), not only after the Save; trimmed, it goes."""
+    settings.NEWSROOM_ARTICLE_BODY_MAX_CHARS = 60
+    account("eddie", "editor")
+    sign_in(page, live_server.url, "eddie")
+    page.goto(live_server.url + "/admin/articles/article/add/")
+    page.locator("#id_body").fill("Too long " * 10)
+    wait_until(
+        page,
+        "document.getElementById('desk-preview-state').textContent"
+        ".includes('a Save will be refused')",
+    )
+    assert "the most a story may have is 60" in page.inner_text("#desk-preview-state")
+    page.locator("#id_body").fill("Short now.")
+    page.locator(".desk-preview__body", has_text="Short now.").wait_for()
+    assert page.inner_text("#desk-preview-state").strip() == ""
+
+
 def test_a_save_after_signing_in_again_in_another_tab_is_saved(live_server, page):
     """The editor signs out and in again in another tab while a story is
     open (a sign-in changes the CSRF token); Save in the first tab saves the

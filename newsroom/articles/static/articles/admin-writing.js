@@ -133,7 +133,8 @@
         if (!json) return;
         // The server's sanitiser made this HTML (the same as the page's).
         rendered.innerHTML = json.html;
-        say("");
+        // A body longer than a story may have: what the Save will refuse.
+        say(json.too_long || "");
       }).catch(function () { say(SAID.away); });
     }
     body.addEventListener("input", function () {
