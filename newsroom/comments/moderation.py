@@ -226,7 +226,8 @@ def notify_moderators(comment: Comment) -> int:
     At most ``MODERATOR_MAILS`` of them in a period, whoever posts: a flood of
     held comments (a bot solving the proof-of-work from many networks) must
     not make the site send moderators thousands of emails. Past the limit the
-    comments wait in the queue unmailed, and one email a period says so.
+    comments wait in the queue unmailed, and one email a period says so. A
+    mail that was not sent (the relay refused it) counts for neither.
     """
     moderators = list(settings.NEWSROOM_COMMENTS_MODERATORS)
     if not moderators:
@@ -253,18 +254,22 @@ def notify_moderators(comment: Comment) -> int:
         f"The links work for {settings.NEWSROOM_COMMENTS_LIMITS['LINK_MAX_AGE_DAYS']} "
         "days and ask you to confirm.\n"
     )
-    return _mail_moderators(
+    sent = _mail_moderators(
         moderators, "Comment awaiting moderation", body, f"comment {comment.pk}"
     )
+    if not sent:
+        # Not mailed: its place is the next held comment's (the relay may be
+        # back), or an outage fills the period and no link reaches anyone.
+        limits.give_back("comments.moderator_mail", "site", outcome)
+    return sent
 
 
 def _mail_paused(
     moderators: list[str], outcome: limits.Hit, count: int, seconds: int
 ) -> int:
     """The one email of a period that says more comments wait than were mailed."""
-    if not limits.spend_once(
-        f"comments.moderator_mail_paused:{outcome.window}", seconds, durable=True
-    ):
+    paused = f"comments.moderator_mail_paused:{outcome.window}"
+    if not limits.spend_once(paused, seconds, durable=True):
         return 0
     queue = absolute_url(reverse("admin:comments_pendingcomment_changelist"))
     body = (
@@ -274,9 +279,12 @@ def _mail_paused(
         f"An email per comment resumes in about {outcome.retry_after // 60 + 1} "
         "minutes.\n"
     )
-    return _mail_moderators(
+    sent = _mail_moderators(
         moderators, "Many comments awaiting moderation", body, "the pause"
     )
+    if not sent:
+        limits.unspend(paused)  # the next held comment tries to say it
+    return sent
 
 
 def _mail_moderators(moderators: list[str], subject: str, body: str, what: str) -> int:

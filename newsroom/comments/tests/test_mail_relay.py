@@ -176,6 +176,7 @@ class Relay:
         self.port = self.sock.getsockname()[1]
         self.refuse = True
         self.delivered: list[str] = []
+        self.messages: list[str] = []  # as sent, headers and body
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
@@ -203,10 +204,13 @@ class Relay:
                         conn.sendall(b"250 ok\r\n")
                 elif verb == "DATA":
                     conn.sendall(b"354 go on\r\n")
+                    text = []
                     for body in lines:
                         if body in (b".\r\n", b".\n"):
                             break
+                        text.append(body.decode("latin-1"))
                     self.delivered += recipients
+                    self.messages.append("".join(text))
                     recipients = []
                     conn.sendall(b"250 queued\r\n")
                 elif verb == "QUIT":
@@ -280,3 +284,54 @@ def test_a_refused_link_leaves_the_site_wide_cap_to_the_next_address(
                 body=f"Words from {name}, the number {n}.",
             )
     assert refusing_relay.delivered == ["bo@example.org"]
+
+
+def test_a_moderators_mail_the_relay_refused_leaves_its_place_to_the_next(
+    refusing_relay, settings, django_capture_on_commit_callbacks, caplog
+):
+    """With MODERATOR_MAILS at one mail a period, a held comment's mail that
+    the relay refused does not take that place: once the relay is back, the
+    next held comment gets its own mail with its links, not the "more
+    comments wait than were mailed" notice (a relay outage filled the cap,
+    and the moderators got no link to any comment held after it)."""
+    settings.NEWSROOM_COMMENTS_MODERATION = "all"
+    settings.NEWSROOM_COMMENTS_MODERATORS = ["desk@example.org"]
+    settings.NEWSROOM_COMMENTS_LIMITS = {
+        **settings.NEWSROOM_COMMENTS_LIMITS,
+        "MODERATOR_MAILS": (1, 3600),
+    }
+    a = f.article()
+    with django_capture_on_commit_callbacks(execute=True):
+        post(Client(REMOTE_ADDR="198.51.1.7"), a, body="Held while the relay is out.")
+    assert refusing_relay.delivered == []
+    assert "could not email moderators" in caplog.text
+    refusing_relay.refuse = False
+    with django_capture_on_commit_callbacks(execute=True):
+        post(Client(REMOTE_ADDR="198.51.2.7"), a, body="Held once it is back.")
+    assert refusing_relay.delivered == ["desk@example.org"]
+    (message,) = refusing_relay.messages
+    assert "Comment awaiting moderation" in message
+    assert "Held once it is back." in message
+
+
+def test_a_refused_notice_that_mail_is_paused_is_sent_with_the_next(
+    refusing_relay, settings, django_capture_on_commit_callbacks
+):
+    """Past MODERATOR_MAILS, one notice a period says more comments wait than
+    were mailed; when the relay refused it, the next held comment sends it
+    (it was spent, and the moderators heard nothing more that period)."""
+    settings.NEWSROOM_COMMENTS_MODERATION = "all"
+    settings.NEWSROOM_COMMENTS_MODERATORS = ["desk@example.org"]
+    settings.NEWSROOM_COMMENTS_LIMITS = {
+        **settings.NEWSROOM_COMMENTS_LIMITS,
+        "MODERATOR_MAILS": (1, 3600),
+    }
+    a = f.article()
+    for n, refuse in enumerate([False, True, False]):
+        refusing_relay.refuse = refuse
+        with django_capture_on_commit_callbacks(execute=True):
+            post(Client(REMOTE_ADDR=f"198.51.{n}.7"), a, body=f"Held number {n}.")
+    assert refusing_relay.delivered == ["desk@example.org"] * 2
+    first, notice = refusing_relay.messages
+    assert "Held number 0." in first
+    assert "More comments await moderation" in notice
