@@ -97,6 +97,11 @@ IGNORED = frozenset({"csrfmiddlewaretoken", "based_on", "action", "select_across
 SECRET_PARTS = ("password", "secret", "token", "otp")
 FORMSET = ("-TOTAL_FORMS", "-INITIAL_FORMS", "-MIN_NUM_FORMS", "-MAX_NUM_FORMS")
 SIGNED_OUT = "you are no longer signed in"
+OTHER_ACCOUNT = (
+    "This page was opened by another account than the one signed in now (someone "
+    "signed in in another tab). Sign in as the account that opened it, or open "
+    "the page again as this one, and paste the text."
+)
 NOT_ALLOWED = (
     "Your account may not make this change: its role may have changed while "
     "the page was open."
@@ -126,6 +131,14 @@ class NewsroomAdminSite(AdminSite):
                 and request.path != reverse("admin:logout", current_app=self.name)
             ):
                 return self.not_saved(request)
+            opened_as = (
+                request.POST.get("_opened_as") if request.method == "POST" else None
+            )
+            if opened_as and opened_as != str(request.user.pk):
+                # The writing view sends the current CSRF token, so a Save
+                # after another account signed in in another tab would go
+                # through as that account: its work, its rights.
+                return self.not_saved(request, OTHER_ACCOUNT)
             try:
                 return guarded(request, *args, **kwargs)
             except PermissionDenied as refused:
@@ -161,7 +174,13 @@ class NewsroomAdminSite(AdminSite):
             {
                 **self.each_context(request),
                 "title": "Not saved: "
-                + ("your account may not do this" if refused else SIGNED_OUT),
+                + (
+                    "another account opened this page"
+                    if refused == OTHER_ACCOUNT
+                    else "your account may not do this"
+                    if refused
+                    else SIGNED_OUT
+                ),
                 "refused": refused,
                 "sent": sent,
                 "login_url": f"{login}?{urlencode({'next': request.path})}",

@@ -256,6 +256,40 @@ def test_a_save_after_signing_in_again_in_another_tab_is_saved(live_server, page
     assert story.body == "Words typed across a second sign-in."
 
 
+def test_a_save_after_another_account_signed_in_in_another_tab_is_not_saved(
+    live_server, page
+):
+    """The page sends the current CSRF token (a sign-in in another tab
+    changes it), so a Save after someone else signed in there went through
+    as that other account: eddie's text saved as olga's revision, with
+    olga's rights. The page now says which account opened it, and a Save
+    sent as another one is the "Nothing was saved" page with the text."""
+    story = f.article("A story left open", body="Words before.")
+    account("eddie", "editor")
+    account("olga", "editor")
+    sign_in(page, live_server.url, "eddie")
+    page.goto(live_server.url + f"/admin/articles/article/{story.pk}/change/")
+    page.locator("#id_body").fill("Words eddie typed.")
+
+    other = page.context.new_page()
+    other.goto(live_server.url + "/admin/")
+    with other.expect_navigation():
+        other.locator("#logout-form button").click()
+    other.goto(live_server.url + "/admin/login/")
+    other.get_by_label("Username").fill("olga")
+    other.get_by_label("Password").fill(PASSWORD)
+    other.get_by_role("button", name="Log in").click()
+    other.wait_for_url(re.compile(r"/admin/$"))
+
+    with page.expect_navigation():
+        page.locator("input[name=_save]").click()
+    assert "Nothing was saved" in page.content()
+    assert "another account" in page.locator("#not-saved").inner_text()
+    assert "Words eddie typed." in page.content()
+    story.refresh_from_db()
+    assert story.body == "Words before."
+
+
 def test_the_picture_library_names_every_link(live_server, page, axe_source):
     """WCAG 2.4.4 and 4.1.2: in the picture library's list each row's
     thumbnail is a link to the picture; a screen reader hears the picture's

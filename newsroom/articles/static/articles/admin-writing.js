@@ -110,8 +110,22 @@
     // A sign-in in another tab changed the token this page was served with:
     // the Save sends the current one, or Django refuses it as a forged form
     // and the text is lost. (Signed out, the admin's not-saved page keeps it.)
+    // The account the page was opened by goes with it: a Save sent as another
+    // one (signed in in the other tab) is refused with the text kept, not
+    // saved as that account's work.
+    var opener = document.querySelector("meta[name=newsroom-account]");
+    var openedAs = opener ? opener.content : "";
     form.addEventListener("submit", function () {
       if (csrf) csrf.value = token();
+      if (!openedAs) return;
+      var field = form.querySelector("input[name=_opened_as]");
+      if (!field) {
+        field = document.createElement("input");
+        field.type = "hidden";
+        field.name = "_opened_as";
+        form.appendChild(field);
+      }
+      field.value = openedAs;
     });
     var timer = null;
     function render() {
