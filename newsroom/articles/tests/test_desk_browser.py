@@ -27,6 +27,20 @@ def sign_in(page, base: str, username: str) -> None:
     page.wait_for_url(re.compile(r"/admin/$"))
 
 
+def sign_in_again_in_another_tab(page, base: str, username: str) -> None:
+    """Sign out and in again (as ``username``) in a second tab of the same
+    browser: the session and the CSRF token change under the first tab."""
+    other = page.context.new_page()
+    other.goto(base + "/admin/")
+    with other.expect_navigation():
+        other.locator("#logout-form button").click()
+    other.goto(base + "/admin/login/")
+    other.get_by_label("Username").fill(username)
+    other.get_by_label("Password").fill(PASSWORD)
+    other.get_by_role("button", name="Log in").click()
+    other.wait_for_url(re.compile(r"/admin/$"))
+
+
 def test_a_reporter_submits_an_editor_publishes_and_readers_see_it(live_server, page):
     f.section("World")
     account("rita", "reporter")
@@ -240,15 +254,7 @@ def test_a_save_after_signing_in_again_in_another_tab_is_saved(live_server, page
     page.goto(live_server.url + f"/admin/articles/article/{story.pk}/change/")
     page.locator("#id_body").fill("Words typed across a second sign-in.")
 
-    other = page.context.new_page()
-    other.goto(live_server.url + "/admin/")
-    with other.expect_navigation():
-        other.locator("#logout-form button").click()
-    other.goto(live_server.url + "/admin/login/")
-    other.get_by_label("Username").fill("eddie")
-    other.get_by_label("Password").fill(PASSWORD)
-    other.get_by_role("button", name="Log in").click()
-    other.wait_for_url(re.compile(r"/admin/$"))
+    sign_in_again_in_another_tab(page, live_server.url, "eddie")
 
     page.locator("input[name=_save]").click()
     page.wait_for_url(re.compile(r"/admin/articles/article/$"))
@@ -271,15 +277,7 @@ def test_a_save_after_another_account_signed_in_in_another_tab_is_not_saved(
     page.goto(live_server.url + f"/admin/articles/article/{story.pk}/change/")
     page.locator("#id_body").fill("Words eddie typed.")
 
-    other = page.context.new_page()
-    other.goto(live_server.url + "/admin/")
-    with other.expect_navigation():
-        other.locator("#logout-form button").click()
-    other.goto(live_server.url + "/admin/login/")
-    other.get_by_label("Username").fill("olga")
-    other.get_by_label("Password").fill(PASSWORD)
-    other.get_by_role("button", name="Log in").click()
-    other.wait_for_url(re.compile(r"/admin/$"))
+    sign_in_again_in_another_tab(page, live_server.url, "olga")
 
     with page.expect_navigation():
         page.locator("input[name=_save]").click()
