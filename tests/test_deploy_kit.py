@@ -56,3 +56,23 @@ def test_env_template_names_only_documented_settings():
     assert "NEWSROOM_TRUSTED_PROXIES" in names and "REDIS_URL" in names
     missing = [n for n in names if f"`{n}`" not in docs]
     assert missing == ["DJANGO_SETTINGS_MODULE"] or not missing, missing
+
+
+def test_every_timer_starts_a_sandboxed_command_that_exists():
+    """Each shipped timer has its service, and that service runs a
+    management command this code has (a renamed command would leave the
+    timer failing every run, unseen), as the newsroom user."""
+    from django.core.management import get_commands
+
+    timers = sorted(SYSTEMD.glob("*.timer"))
+    assert {t.name for t in timers} >= {"newsroom-prune.timer", "newsroom-mail.timer"}
+    for timer in timers:
+        unit = configparser.ConfigParser(strict=False, interpolation=None)
+        unit.optionxform = str
+        unit.read(timer.with_suffix(".service"))
+        service = unit["Service"]
+        command = service["ExecStart"].split("manage.py ", 1)[1].split()[0]
+        assert command in get_commands(), (timer.name, command)
+        assert service["User"] == "newsroom"
+        assert service["ProtectSystem"] == "strict"
+        assert service["EnvironmentFile"] == "/etc/newsroom/newsroom.env"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import smtplib
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
@@ -25,7 +26,7 @@ from newsroom.articles.models import Article
 from newsroom.core import limits
 from newsroom.core.links import absolute_url
 
-from .models import Comment, ReplyConsent
+from .models import Comment, CommentQuerySet, ReplyConsent
 
 log = logging.getLogger(__name__)
 MODERATE_SALT = "newsroom.comments.moderate"
@@ -296,84 +297,157 @@ def _mail_moderators(moderators: list[str], subject: str, body: str, what: str) 
         return 0
 
 
-def notify_replies(comment_ids: Iterable[int]) -> int:
-    """Tell parents who opted in that an approved reply arrived, once per reply."""
-    messages = []
-    replies = (
+# A reply notification the relay did not take is owed, not spent: the next
+# batch carries it (:func:`notify_replies`), or ``manage.py send_reply_mail``.
+REPLY_MAIL_OWED_SECONDS = 2 * 86400  # replies older than this are not mailed late
+REPLY_MAIL_OWED_BATCH = 50  # owed mails one batch carries besides its own
+REPLY_MAIL_PAUSE = 300  # after a failed batch, owed mail waits this long
+_REPLY_MAIL_FAILED = "comments.reply_mail_failed"
+
+
+def _wanting_mail() -> CommentQuerySet:
+    """Approved replies not yet mailed whose parent asked, with the address's
+    own yes, not the box a commenter ticked (anyone can type anyone's
+    address): confirm_email, double opt-in."""
+    return (
         Comment.objects.filter(
-            pk__in=list(comment_ids),
             reply_notified=False,
             status=Comment.Status.APPROVED,
             parent__notify_replies=True,
         )
         .exclude(parent__email="")
-        # The address's own yes, not the box a commenter ticked (anyone can
-        # type anyone's address): confirm_email, double opt-in.
         .filter(Exists(ReplyConsent.objects.filter(email=OuterRef("parent__email"))))
         .select_related("parent", "article")
     )
+
+
+def _owed() -> list[Comment]:
+    """Replies whose mail was tried and did not go: the address had said yes
+    when the reply was approved. A reply approved before the yes was never
+    owed (the yes is to replies from then on)."""
+    since = timezone.now() - timedelta(seconds=REPLY_MAIL_OWED_SECONDS)
+    yes_before = ReplyConsent.objects.filter(
+        email=OuterRef("parent__email"), confirmed_at__lte=OuterRef("shown_from")
+    )
+    return list(
+        _wanting_mail()
+        .filter(created_at__gte=since)
+        .annotate(shown_from=Coalesce("moderated_at", "created_at"))
+        .filter(Exists(yes_before))
+        .order_by("created_at", "pk")[:REPLY_MAIL_OWED_BATCH]
+    )
+
+
+def notify_replies(comment_ids: Iterable[int]) -> int:
+    """Tell parents who opted in that an approved reply arrived, once per reply.
+
+    The batch also carries up to REPLY_MAIL_OWED_BATCH notifications an
+    earlier batch could not send (the relay refused or did not answer),
+    unless the relay stopped answering in the last REPLY_MAIL_PAUSE seconds:
+    a hung relay then costs a reader's post no timeout for other readers'
+    mail. A relay that refused (it answered) is asked again with the next."""
+    replies = list(_wanting_mail().filter(pk__in=list(comment_ids)))
+    if replies and not _reply_mail_paused():
+        mine = {r.pk for r in replies}
+        replies += [r for r in _owed() if r.pk not in mine]
+    return _send_reply_mail(replies)
+
+
+def send_owed_reply_mail() -> int:
+    """Send the owed reply notifications now, whatever the pause; how many
+    went (``manage.py send_reply_mail``, for a cron job after an outage)."""
+    return _send_reply_mail(_owed())
+
+
+def _send_reply_mail(replies: list[Comment]) -> int:
+    batch: list[tuple[Comment, EmailMessage, limits.Hit]] = []
     for reply in replies:
         parent = reply.parent
+        # Claimed first: two approvals at once mail a reply once.
         claimed = Comment.objects.filter(pk=reply.pk, reply_notified=False).update(
             reply_notified=True
         )
         if not claimed or (reply.email and reply.email == parent.email):
             continue
-        if not _reply_mail_allowed(parent.email):
+        allowed = _reply_mail_allowed(parent.email)
+        if not allowed.allowed:
             continue  # the address had its share this period; the page has it
-        unsubscribe = absolute_url(
-            reverse("comments:unsubscribe", args=[unsubscribe_token(parent)])
-        )
-        name = " ".join(reply.name.split())  # one line, even for an old row
-        messages.append(
-            EmailMessage(
-                subject=f"[{settings.SITE_NAME}] {name} replied to your comment",
-                body=(
-                    f"{reply.name} replied to your comment on "
-                    f'"{reply.article.headline}":\n\n{quoted(reply.body)}\n\n'
-                    f"Read it: {absolute_url(reply.get_absolute_url())}\n\n"
-                    f"Stop these emails: {unsubscribe}\n"
-                ),
-                to=[parent.email],
-                headers={
-                    "List-Unsubscribe": f"<{unsubscribe}>",
-                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-                },
-            )
-        )
-    return send_all(messages)
+        batch.append((reply, _reply_message(reply), allowed))
+    went = send_all([message for _, message, _ in batch])
+    failed = [
+        (reply, hit) for (reply, _, hit), ok in zip(batch, went, strict=True) if not ok
+    ]
+    for reply, hit in failed:
+        # Owed again, and not counted against the address's share.
+        Comment.objects.filter(pk=reply.pk).update(reply_notified=False)
+        limits.give_back("comments.reply_mail", _address_key(reply.parent.email), hit)
+    return sum(went)
 
 
-def _reply_mail_allowed(email: str) -> bool:
+def _reply_mail_paused() -> bool:
+    """The relay stopped answering a batch within the last REPLY_MAIL_PAUSE
+    seconds (rolling: up to twice that, as the failure's window weighs less)."""
+    return limits.wait(_REPLY_MAIL_FAILED, "site", 1, REPLY_MAIL_PAUSE) > 0
+
+
+def _reply_message(reply: Comment) -> EmailMessage:
+    parent = reply.parent
+    unsubscribe = absolute_url(
+        reverse("comments:unsubscribe", args=[unsubscribe_token(parent)])
+    )
+    name = " ".join(reply.name.split())  # one line, even for an old row
+    return EmailMessage(
+        subject=f"[{settings.SITE_NAME}] {name} replied to your comment",
+        body=(
+            f"{reply.name} replied to your comment on "
+            f'"{reply.article.headline}":\n\n{quoted(reply.body)}\n\n'
+            f"Read it: {absolute_url(reply.get_absolute_url())}\n\n"
+            f"Stop these emails: {unsubscribe}\n"
+        ),
+        to=[parent.email],
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
+
+
+def _address_key(email: str) -> str:
+    return salted_hmac(UNSUBSCRIBE_SALT, email).hexdigest()[:24]  # no address
+
+
+def _reply_mail_allowed(email: str) -> limits.Hit:
     """At most REPLY_MAILS reply emails to one address a period: replies that
     a flood of networks posts under one comment (each within its own rate
     limit) must not each mail its author."""
     count, seconds = mail_limit("REPLY_MAILS")
-    key = salted_hmac(UNSUBSCRIBE_SALT, email).hexdigest()[:24]  # no address
-    return limits.hit("comments.reply_mail", key, count, seconds, rolling=True).allowed
+    return limits.hit(
+        "comments.reply_mail", _address_key(email), count, seconds, rolling=True
+    )
 
 
-def send_all(messages: list[EmailMessage]) -> int:
-    """Send over one connection; how many went.
+def send_all(messages: list[EmailMessage]) -> list[bool]:
+    """Send over one connection; which went, message by message.
 
     A relay that refuses one message (it answered) is asked for the next; one
     that stops answering (EMAIL_TIMEOUT) or goes away ends the batch, so a
     moderator approving fifty replies waits one timeout, not fifty.
     """
+    went = [False] * len(messages)
     if not messages:
-        return 0
-    sent = 0
+        return went
     try:
         with get_connection() as connection:
-            for message in messages:
+            for n, message in enumerate(messages):
                 message.connection = connection
                 try:
-                    sent += message.send()
+                    went[n] = bool(message.send())
                 except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException):
                     log.exception("the relay refused a reply notification")
     except Exception:  # a mail outage must never undo the moderation
-        log.exception("could not send %d reply notification(s)", len(messages) - sent)
-    return sent
+        log.exception("could not send %d reply notification(s)", went.count(False))
+        limits.hit(_REPLY_MAIL_FAILED, "site", 10**9, REPLY_MAIL_PAUSE, rolling=True)
+    return went
 
 
 def unsubscribe(comment_id: int) -> int:

@@ -127,6 +127,26 @@ def test_a_relay_that_never_answers_does_not_hold_a_readers_post(
     assert "could not email moderators" in caplog.text
 
 
+def _parent_and_reply(a, n: int) -> tuple[Comment, Comment]:
+    parent = Comment.objects.create(
+        article=a,
+        name=f"Parent {n}",
+        body=f"Parent words {n}.",
+        email=f"parent{n}@example.org",
+        notify_replies=True,
+        status=Comment.Status.APPROVED,
+    )
+    ReplyConsent.objects.create(email=parent.email)
+    reply = Comment.objects.create(
+        article=a,
+        name=f"Child {n}",
+        body=f"Reply words {n}.",
+        parent=parent,
+        status=Comment.Status.PENDING,
+    )
+    return parent, reply
+
+
 def test_approving_many_replies_asks_a_hung_relay_once(
     relay, settings, django_capture_on_commit_callbacks, caplog
 ):
@@ -135,26 +155,7 @@ def test_approving_many_replies_asks_a_hung_relay_once(
     batch (logged), not one timeout per reply. The approval itself stands."""
     settings.EMAIL_TIMEOUT = 1
     a = f.article()
-    replies = []
-    for n in range(3):
-        parent = Comment.objects.create(
-            article=a,
-            name=f"Parent {n}",
-            body=f"Parent words {n}.",
-            email=f"parent{n}@example.org",
-            notify_replies=True,
-            status=Comment.Status.APPROVED,
-        )
-        ReplyConsent.objects.create(email=parent.email)
-        replies.append(
-            Comment.objects.create(
-                article=a,
-                name=f"Child {n}",
-                body=f"Reply words {n}.",
-                parent=parent,
-                status=Comment.Status.PENDING,
-            )
-        )
+    replies = [_parent_and_reply(a, n)[1] for n in range(3)]
     with django_capture_on_commit_callbacks(execute=True):
         assert moderation.set_status(replies, Comment.Status.APPROVED) == 3
     relay.settled()
@@ -335,3 +336,92 @@ def test_a_refused_notice_that_mail_is_paused_is_sent_with_the_next(
     first, notice = refusing_relay.messages
     assert "Held number 0." in first
     assert "More comments await moderation" in notice
+
+
+def test_a_reply_notification_the_relay_refused_is_sent_with_the_next(
+    refusing_relay, settings, django_capture_on_commit_callbacks, caplog
+):
+    """A reply notification the relay refused is owed, not spent: once the
+    relay is back, the next approval's batch carries it with its own, and
+    neither reader is mailed twice after. The old code marked the reply
+    notified before sending, so a relay outage lost that reader's mail."""
+    a = f.article()
+    _, first = _parent_and_reply(a, 1)
+    _, second = _parent_and_reply(a, 2)
+    with django_capture_on_commit_callbacks(execute=True):
+        moderation.set_status([first], Comment.Status.APPROVED)
+    assert refusing_relay.delivered == []
+    assert "the relay refused a reply notification" in caplog.text
+    refusing_relay.refuse = False
+    with django_capture_on_commit_callbacks(execute=True):
+        moderation.set_status([second], Comment.Status.APPROVED)
+    assert sorted(refusing_relay.delivered) == [
+        "parent1@example.org",
+        "parent2@example.org",
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        _, third = _parent_and_reply(a, 3)
+        moderation.set_status([third], Comment.Status.APPROVED)
+    assert sorted(refusing_relay.delivered) == [
+        "parent1@example.org",
+        "parent2@example.org",
+        "parent3@example.org",
+    ]
+    assert not Comment.objects.filter(reply_notified=False, parent__isnull=False)
+
+
+def test_a_refused_reply_notification_keeps_the_addresss_place(
+    refusing_relay, settings, django_capture_on_commit_callbacks
+):
+    """A reply notification the relay refused does not count under the
+    address's REPLY_MAILS: with one a period, the owed mail still goes once
+    the relay is back."""
+    settings.NEWSROOM_COMMENTS_LIMITS = {
+        **settings.NEWSROOM_COMMENTS_LIMITS,
+        "REPLY_MAILS": (1, 3600),
+    }
+    a = f.article()
+    _, reply = _parent_and_reply(a, 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        moderation.set_status([reply], Comment.Status.APPROVED)
+    refusing_relay.refuse = False
+    assert moderation.send_owed_reply_mail() == 1
+    assert refusing_relay.delivered == ["parent1@example.org"]
+    assert moderation.send_owed_reply_mail() == 0
+    assert refusing_relay.delivered == ["parent1@example.org"]
+
+
+def test_owed_reply_mail_waits_after_a_relay_that_hung(
+    relay, settings, django_capture_on_commit_callbacks
+):
+    """After a relay stopped answering a batch, the next batches carry no
+    owed notification for REPLY_MAIL_PAUSE seconds (a relay still hung
+    would cost each later reader a timeout for others' mail), each still
+    sends its own; ``manage.py send_reply_mail`` (a cron job) sends the
+    owed ones whatever the pause, once each."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.EMAIL_TIMEOUT = 1
+    a = f.article()
+    _, first = _parent_and_reply(a, 1)
+    _, second = _parent_and_reply(a, 2)
+    with django_capture_on_commit_callbacks(execute=True):
+        moderation.set_status([first], Comment.Status.APPROVED)
+    relay.settled()
+    assert relay.connections == 1
+    back = Relay()
+    settings.EMAIL_PORT = back.port
+    back.refuse = False
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            moderation.set_status([second], Comment.Status.APPROVED)
+        assert back.delivered == ["parent2@example.org"], "owed mail went at once"
+        out = StringIO()
+        call_command("send_reply_mail", stdout=out)
+        assert out.getvalue().strip() == "sent 1 owed reply notification(s)"
+        call_command("send_reply_mail", stdout=StringIO())
+        assert back.delivered == ["parent2@example.org", "parent1@example.org"]
+    finally:
+        back.close()
