@@ -21,6 +21,7 @@ from newsroom.core.links import absolute_url
 from newsroom.media.describe import api_image
 
 from .models import Article, ArticleNote, ArticleQuerySet, Author, Section, Tag
+from .renames import renamed_query
 
 router = Router(tags=["articles"])
 
@@ -251,29 +252,17 @@ def list_articles(
         head=None if (section or tag or author) else _newest_first,
     )
     if not page.items and cursor is None and (section or tag or author):
-        moved = _renamed_filters(request, section=section, tag=tag, author=author)
+        moved = _renamed_filters(request)
         if moved is not None:
             return moved
     return page
 
 
-def _renamed_filters(request: HttpRequest, **slugs: str | None) -> HttpResponse | None:
-    """301 to the same list with each filter's slug as it is now, when one of
-    them is a slug its section, tag or author had while public: a client's
-    saved filter was emptied for good by the rename. Asked only when the list
-    came back empty (an old slug names nothing now), so a list costs nothing
-    more."""
-    renamed = {
-        "section": Section.objects,
-        "tag": Tag.objects,
-        "author": Author.objects,
-    }
-    query = request.GET.copy()
-    for name, slug in slugs.items():
-        moved = renamed[name].moved_from(slug) if slug else None
-        if moved is not None:
-            query[name] = moved
-    if query == request.GET:
+def _renamed_filters(request: HttpRequest) -> HttpResponse | None:
+    """301 to the same list with each filter's slug as it is now
+    (``renames.renamed_query``): asked only when the list came back empty."""
+    query = renamed_query(request.GET)
+    if query is None:
         return None
     return HttpResponsePermanentRedirect(
         absolute_url(f"/api/v1/articles?{query.urlencode()}")

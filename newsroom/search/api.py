@@ -14,7 +14,12 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    QueryDict,
+)
 from django.urls import reverse
 from ninja import Field, Query, Router, Schema
 
@@ -22,6 +27,7 @@ from newsroom.api.caching import set_max_age
 from newsroom.api.errors import ApiError, ErrorOut
 from newsroom.api.types import READ_ERRORS, Slug
 from newsroom.articles.models import Author, Section, Tag
+from newsroom.articles.renames import renamed_query
 from newsroom.core.links import absolute_url
 from newsroom.net import client_network
 from newsroom.numbers import is_int
@@ -219,6 +225,11 @@ def search(
             headers={"Retry-After": str(RETRY_AFTER), "Cache-Control": "no-store"},
         ) from None
     results = outcome.results
+    if not (results and results.hits) and (moved := renamed_query(request.GET)):
+        # A filter on a slug an editor has since changed: the same search.
+        return HttpResponsePermanentRedirect(
+            absolute_url(f"{request.path}?{moved.urlencode()}")
+        )
     # service.run checked the hits against the database (public now) and
     # took the ones it dropped off the total.
     hits = list(results.hits) if results else []

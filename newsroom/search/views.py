@@ -9,7 +9,12 @@ import time
 from urllib.parse import quote_plus, urlencode
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    JsonResponse,
+)
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -17,6 +22,7 @@ from django.views.decorators.http import require_GET
 
 from newsroom.api.throttling import parse_rate
 from newsroom.articles.models import Author, Section, Tag
+from newsroom.articles.renames import renamed_query
 from newsroom.core import limits
 from newsroom.core.html import escape
 from newsroom.net import client_network
@@ -259,9 +265,12 @@ def results(request: HttpRequest) -> HttpResponse:
         outcome = run(params, network=client_network(request))
     except IndexUnavailable:
         return unavailable(request, params.q)
+    hits = outcome.results.hits if outcome.results else []
+    if not hits and (moved := renamed_query(request.GET)) is not None:
+        # A filter on a slug an editor has since changed: the same search.
+        return HttpResponsePermanentRedirect(f"{request.path}?{moved.urlencode()}")
     links = _Links(params)
     more = request.GET.get("more", "")
-    hits = outcome.results.hits if outcome.results else []
     context = {
         "query": params.q,
         "outcome": outcome,
