@@ -21,6 +21,7 @@ import io
 import ipaddress
 import socket
 import ssl
+import threading
 import time
 import zlib
 from dataclasses import dataclass
@@ -61,12 +62,47 @@ def address_allowed(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return ip.is_global and not ip.is_multicast and not ip.is_reserved
 
 
+# Lookups still waiting for a name server that does not answer, at most: a
+# source naming many hosts at such a server leaves this many threads behind,
+# and the next fetch waits for one of them (within its own deadline).
+LOOKUPS_AT_ONCE = 8
+_lookups = threading.BoundedSemaphore(LOOKUPS_AT_ONCE)
+
+
+def _lookup(host: str, port: int, deadline: float) -> list:
+    """``getaddrinfo`` within the deadline.
+
+    The resolver has no deadline of its own: a host whose name server never
+    answers held a fetch for the resolver's timeouts and retries (10 s and
+    more with the usual settings; a source naming a hundred such pictures
+    held an import for most of an hour, whatever ``seconds`` said). The
+    lookup runs in a thread of its own that is left to end by itself when
+    the deadline passes first."""
+    if not _lookups.acquire(timeout=_left(deadline)):
+        raise FetchError(f"cannot resolve {host!r}: earlier lookups still wait")
+    done = threading.Event()
+    answer: dict = {}
+
+    def look() -> None:
+        try:
+            answer["infos"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError) as exc:
+            answer["error"] = exc
+        finally:
+            _lookups.release()
+            done.set()
+
+    threading.Thread(target=look, name="newsroom-fetch-lookup", daemon=True).start()
+    if not done.wait(_left(deadline)):
+        raise FetchError(f"cannot resolve {host!r}: no answer before the deadline")
+    if "error" in answer:
+        raise FetchError(f"cannot resolve {host!r}: {answer['error']}")
+    return answer["infos"]
+
+
 def _resolve(host: str, port: int, deadline: float) -> str:
     """One checked address for ``host``; refuses when any address is not public."""
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError) as exc:
-        raise FetchError(f"cannot resolve {host!r}: {exc}") from exc
+    infos = _lookup(host, port, deadline)
     if time.monotonic() > deadline:
         raise FetchError("deadline passed")
     addresses = []
