@@ -26,6 +26,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from newsroom.articles.models import Article
+from newsroom.core.limits import in_words
 from newsroom.db.prepared import Prepared
 
 from .conf import conf
@@ -216,7 +217,8 @@ def rate_network(sub: Submission) -> tuple[bool, str]:
     if sub.network and sub.reaches(
         RECENT_FROM_NETWORK, count, since=_since(seconds), network=sub.network
     ):
-        return False, f"Too many comments from your network; wait {seconds} seconds."
+        wait = in_words(seconds)
+        return False, f"Too many comments from your network; wait {wait}."
     return True, ""
 
 
@@ -226,7 +228,8 @@ def rate_article(sub: Submission) -> tuple[bool, str]:
     if sub.reaches(
         RECENT_ON_ARTICLE, count, since=_since(seconds), article=sub.article.pk
     ):
-        return False, f"This article gets many comments right now; wait {seconds} s."
+        wait = in_words(seconds)
+        return False, f"This article gets many comments right now; wait {wait}."
     return True, ""
 
 

@@ -234,7 +234,7 @@ def take(
 def _too_many_wrong(form: CommentForm, wait: int) -> Decision:
     reason = (
         "Too many wrong codes from your network; "
-        f"please wait {wait} seconds and try again (what you typed is kept)."
+        f"please wait {limits.in_words(wait)} and try again (what you typed is kept)."
     )
     form.add_error("code", reason)
     return _refuse(

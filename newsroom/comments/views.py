@@ -90,7 +90,7 @@ def post(request: HttpRequest, article_id: int) -> HttpResponse:
             form.refusal = "too_many_codes"
             notice = (
                 "Too many new codes from your network; please wait "
-                f"{minted.retry_after} seconds (what you typed is kept)."
+                f"{limits.in_words(minted.retry_after)} (what you typed is kept)."
             )
             return _redisplay(request, article, form, 429, notice, minted.retry_after)
         return _redisplay(request, article, form, 200)
@@ -149,7 +149,7 @@ def _too_many(minted) -> JsonResponse:
         {
             "error": "too_many_codes",
             "message": "Too many new codes from your network; "
-            f"wait {minted.retry_after} seconds.",
+            f"wait {limits.in_words(minted.retry_after)}.",
         },
         status=429,
     )

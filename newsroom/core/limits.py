@@ -487,6 +487,19 @@ def wait(scope: str, key: str, limit: int, period: int) -> int:
     return max(1, math.ceil(_wait(now, window, period, previous, count, limit)))
 
 
+def in_words(seconds: float) -> str:
+    """A wait as a reader is told it, rounded up: "45 seconds", "10
+    minutes", "2 hours" ("wait 597 seconds" made a reader count)."""
+    whole = max(1, math.ceil(seconds))
+    if whole < 90:
+        return f"{whole} second{'s' if whole != 1 else ''}"
+    minutes = math.ceil(whole / 60)
+    if minutes < 90:
+        return f"{minutes} minutes"
+    hours = math.ceil(whole / 3600)
+    return f"{hours} hours"
+
+
 def spend_once(token: str, ttl: int, durable: bool = False) -> bool:
     """Mark ``token`` used for ``ttl`` seconds; True only for the first spend.
 

@@ -416,3 +416,29 @@ def test_the_content_version_moves_once_more_when_a_save_commits_not_per_signal(
     except RuntimeError:
         pass
     assert versions.current(fresh=True) in (start + 6, start + 7)
+
+
+def test_a_wait_is_said_in_words_a_reader_reads_rounded_up():
+    """A refusal says how long to wait as a reader reads it, never shorter
+    than the wait: seconds under a minute and a half, then minutes, then
+    hours ("wait 597 seconds" had a reader count)."""
+    from newsroom.core.limits import in_words
+
+    seconds = (0, 1, 1.2, 59, 89, 90, 597, 600, 601, 5340, 5341, 7200, 7201)
+    said = {s: in_words(s) for s in seconds}
+    assert said == {
+        0: "1 second",
+        1: "1 second",
+        1.2: "2 seconds",
+        59: "59 seconds",
+        89: "89 seconds",
+        90: "2 minutes",
+        597: "10 minutes",
+        600: "10 minutes",
+        601: "11 minutes",
+        5340: "89 minutes",
+        5341: "2 hours",
+        7200: "2 hours",
+        7201: "3 hours",
+    }
+    assert in_words(86400) == "24 hours"
