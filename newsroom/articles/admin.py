@@ -26,6 +26,7 @@ from newsroom.core.text import clean_text
 from newsroom.db.deletes import delete_whole
 from newsroom.media.admin import ImageAdmin
 from newsroom.media.models import Image
+from newsroom.numbers import is_int
 
 from . import admin_desk  # noqa: F401 - registers the desk's own admins
 from .admin_desk import ArticleActionForm, bulk_actions, create_preview_link, hold
@@ -546,11 +547,15 @@ class ArticleAdmin(SimpleHistoryAdmin):
             raise PermissionDenied
         body = clean_text(request.POST.get("body", ""))
         limit = body_max_chars()
+        # The page sends at most its first 500,000 characters (more may be
+        # past what a request carries) and the whole body's length beside.
+        said = request.POST.get("length", "")
+        length = max(len(body), min(int(said), 10**12) if is_int(said) else 0)
         too_long = ""
-        if len(body) > limit:
+        if length > limit:
             # What the Save will refuse, said while the editor writes.
             too_long = (
-                f"The body is {len(body):,} characters long; the most a story "
+                f"The body is {length:,} characters long; the most a story "
                 f"may have is {limit:,}, so a Save will be refused. The preview "
                 f"shows the first {limit:,}."
             )

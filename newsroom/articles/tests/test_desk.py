@@ -371,6 +371,23 @@ def test_the_preview_follows_the_body_limit_and_says_when_it_is_passed(settings)
     assert "80 characters" in answer["too_long"] and "50" in answer["too_long"]
 
 
+def test_the_preview_says_the_length_the_page_sent_beside_a_cut_body(settings):
+    """The page sends at most the first 500,000 characters of a body and
+    the whole body's length beside them (a longer paste is past what a
+    request may carry): the note says that length. A length that is no
+    number, or absurd, is not a 500."""
+    editor = logged_in(account("eddie", "editor"))
+    url = "/admin/articles/article/render/"
+    settings.NEWSROOM_ARTICLE_BODY_MAX_CHARS = 50
+    answer = editor.post(url, {"body": "a" * 60, "length": "3000004"}).json()
+    assert "The body is 3,000,004 characters long" in answer["too_long"]
+    for hostile in ("-5", "1e9", "\u0663", "9" * 5000, ""):
+        answer = editor.post(url, {"body": "a" * 60, "length": hostile})
+        assert answer.status_code == 200, hostile
+        too_long = answer.json()["too_long"]
+        assert too_long.startswith("The body is ") and len(too_long) < 300, hostile
+
+
 # --- the front page -----------------------------------------------------------
 
 

@@ -242,6 +242,30 @@ def test_the_preview_says_when_the_body_is_longer_than_a_save_allows(
     assert page.inner_text("#desk-preview-state").strip() == ""
 
 
+def test_a_body_past_what_a_request_may_carry_is_said_too_long(live_server, page):
+    """A body past DATA_UPLOAD_MAX_MEMORY_SIZE (a 3 MB paste) is said in
+    the preview as too long, with its length, like any body past the story
+    limit. The site refused the preview's request whole (400), and the
+    preview said "the site did not answer": the wrong reason, and the editor
+    kept waiting for a site that was up."""
+    account("eddie", "editor")
+    sign_in(page, live_server.url, "eddie")
+    page.goto(live_server.url + "/admin/articles/article/add/")
+    page.evaluate(
+        r"""() => { const b = document.getElementById('id_body');
+                   b.value = 'x'.repeat(3000000) + ' ' + '\u{1F4F0}'.repeat(3);
+                   b.dispatchEvent(new Event('input')); }"""
+    )
+    wait_until(
+        page,
+        "document.getElementById('desk-preview-state').textContent"
+        ".includes('a Save will be refused')",
+    )
+    said = page.inner_text("#desk-preview-state")
+    assert "The body is 3,000,004 characters long" in said, said
+    assert "did not answer" not in said
+
+
 def test_a_save_after_signing_in_again_in_another_tab_is_saved(live_server, page):
     """The editor signs out and in again in another tab while a story is
     open (a sign-in changes the CSRF token); Save in the first tab saves the

@@ -5,6 +5,7 @@
   "use strict";
   var HEADLINE_SEARCH = 70; // about what a results page shows before cutting
   var HEADLINE_SOCIAL = 100; // about what a social card shows
+  var PREVIEW_UNITS = 500000; // of the body a preview sends (render below)
   var WORDS_PER_MINUTE = 230;
 
   function words(text) {
@@ -128,9 +129,17 @@
       field.value = openedAs;
     });
     var timer = null;
+    // Characters as the site counts them (code points, not UTF-16 units).
+    function characters(text) {
+      return text.length - (text.match(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g) || []).length;
+    }
     function render() {
       var data = new FormData();
-      data.append("body", body.value);
+      // At most PREVIEW_UNITS of the body (at most 1.5 MB as UTF-8): a longer
+      // paste is past what a request may carry, and the site refused the
+      // request whole; its length goes beside it for the "too long" note.
+      data.append("body", body.value.slice(0, PREVIEW_UNITS));
+      data.append("length", String(characters(body.value)));
       fetch(renderUrl, {
         method: "POST",
         body: data,
