@@ -8,7 +8,6 @@ sees and edits only their own stories, and only while they are drafts.
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin
@@ -29,21 +28,14 @@ from newsroom.media.models import Image
 from newsroom.numbers import is_int
 
 from . import admin_desk  # noqa: F401 - registers the desk's own admins
-from .admin_desk import ArticleActionForm, bulk_actions, create_preview_link, hold
+from .admin_desk import ArticleActionForm, bulk_actions, create_preview_link
+from .admin_forms import ArticleForm, BylineForm, can_edit_others, can_publish
 from .desk import Transition, mark_editing, others_editing
 from .forms import CleanTextForm, UniqueNamesForm, body_max_chars
 from .models import Article, ArticleNote, Author, Byline, Section, Tag
 from .rendering import render_markdown
 
 PUBLISHING = {Article.Status.PUBLISHED, Article.Status.SCHEDULED}
-
-
-def can_publish(user) -> bool:
-    return user.has_perm("articles.publish_article")
-
-
-def can_edit_others(user) -> bool:
-    return user.has_perm("articles.edit_others_article")
 
 
 class LockedDelete:
@@ -64,21 +56,6 @@ class LockedDelete:
         # selected', does too, so the lock lasts until its deletion commits.
         with transaction.atomic():
             return super().response_action(request, queryset)  # type: ignore[misc]
-
-
-class BylineForm(forms.ModelForm):
-    class Meta:
-        model = Byline
-        fields = ["author", "position"]
-
-    def clean_author(self) -> Author:
-        author = self.cleaned_data["author"]
-        if not hold(Author, [author.pk]):
-            raise forms.ValidationError(
-                "This author was deleted meanwhile; choose another (the rest "
-                "of your changes are kept)."
-            )
-        return author
 
 
 class BylineInline(admin.TabularInline):
@@ -120,165 +97,6 @@ class StateFilter(admin.SimpleListFilter):
         if self.value() == "published":
             return queryset.published(now)
         return queryset
-
-
-class ArticleForm(CleanTextForm):
-    """The article form, with the desk's rules: allowed states, a real time
-    for a schedule, one kind of line ending, and no save over a newer one."""
-
-    based_on = forms.CharField(widget=forms.HiddenInput, required=False)
-    workflow_note = forms.CharField(
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Saved with a change of state: why it was sent back, "
-        "what to check, what changed.",
-    )
-
-    class Meta:
-        model = Article
-        fields = "__all__"  # noqa: DJ007 - the admin narrows them by fieldsets
-
-    user = None  # set per request by ArticleAdmin.get_form
-
-    def __init__(self, *args, **kwargs) -> None:
-        # CleanTextForm cleans while converting, so "changed?" compares
-        # cleaned text: a browser's CRLF line endings are not an edit.
-        super().__init__(*args, **kwargs)
-        when = self.fields.get("published_at")
-        if when is not None and hasattr(when.widget, "widgets"):
-            date, time = when.widget.widgets
-            date.attrs["aria-label"] = "Publication date"
-            time.attrs["aria-label"] = "Publication time"
-        if self.instance.pk and self.instance.updated_at:
-            stamp = self.instance.updated_at
-            if hasattr(self.instance, "_history"):
-                # The History page's revert form holds an old version: the
-                # save it makes is based on the story as it is now.
-                stamp = (
-                    Article.objects.filter(pk=self.instance.pk)
-                    .values_list("updated_at", flat=True)
-                    .first()
-                    or stamp
-                )
-            self.fields["based_on"].initial = stamp.isoformat()
-        status = self.fields.get("status")
-        if status is not None and self.user is not None and not can_publish(self.user):
-            status.choices = [
-                (Article.Status.DRAFT.value, Article.Status.DRAFT.label),
-                (Article.Status.REVIEW.value, Article.Status.REVIEW.label),
-            ]
-        if status is not None:
-            status.help_text = (
-                "Scheduled needs a publication time in the future; Published "
-                "with no time goes live now."
-            )
-
-    def clean_body(self) -> str:
-        # Rendering is linear, but a body this long is a mistake (a paste of
-        # a whole archive), and every save renders it again.
-        body = self.cleaned_data.get("body") or ""
-        limit = body_max_chars()
-        if len(body) > limit:
-            raise forms.ValidationError(
-                f"The body is {len(body):,} characters long; the most a story "
-                f"may have is {limit:,}. Split it into parts, or trim it."
-            )
-        return body
-
-    def clean(self):
-        data = super().clean()
-        status = data.get("status")
-        when = data.get("published_at")
-        if status == Article.Status.SCHEDULED and (not when or when <= timezone.now()):
-            self.add_error(
-                "published_at",
-                "A scheduled story needs a publication time in the future. "
-                "Set the time, or choose Published to go live now.",
-            )
-        lead = data.get("lead_image")
-        if lead is not None and "lead_image" in self.changed_data:
-            # Before the story's row, in the order a deletion takes them.
-            if not _lock_picture(lead.pk):
-                self.add_error(
-                    "lead_image",
-                    "This picture was deleted from the library meanwhile; "
-                    "choose another (the rest of your changes are kept).",
-                )
-        self._hold_named(data)
-        if self.instance.pk:
-            # The admin saves inside one transaction: locking the row here
-            # makes a second save based on the same version wait for the
-            # first and then see that it is stale (PostgreSQL; SQLite's
-            # IMMEDIATE transactions already serialise the two).
-            row = (
-                Article.objects.select_for_update()
-                .filter(pk=self.instance.pk)
-                .values_list("pk", "updated_at")
-                .first()
-            )
-            if row is None:
-                # Django's save would find no row to update and insert the
-                # story again under its old id, without its comments.
-                raise forms.ValidationError(
-                    "This story was deleted while you edited it. Nothing was "
-                    "saved: your text is still in the form below. Copy what "
-                    "you need and write it as a new story."
-                )
-            current = row[1]
-            if self.user is not None and not hold(User, [self.user.pk]):
-                # Its revision and log entry would name an account that is
-                # gone: a broken foreign key at COMMIT (a 500, the text lost).
-                raise forms.ValidationError(
-                    "Your account was removed while you edited this story. "
-                    "Nothing was saved: your text is still in the form below. "
-                    "Copy what you need and ask an administrator for access."
-                )
-            if data.get("based_on") and current.isoformat() != data["based_on"]:
-                raise forms.ValidationError(
-                    "Someone saved this story after you opened it (at "
-                    f"{timezone.localtime(current):%H:%M:%S}). Nothing was saved: "
-                    "your text is still in the form below. Copy what you need, "
-                    "reload the story and apply your changes again."
-                )
-        return data
-
-    def _hold_named(self, data: dict) -> None:
-        """Hold the section and tags the story names until it is saved (see
-        hold): one deleted meanwhile is the form's error."""
-        section = data.get("section")
-        if section is not None and not hold(Section, [section.pk]):
-            self.add_error(
-                "section",
-                "This section was deleted meanwhile; choose another (the rest "
-                "of your changes are kept).",
-            )
-        tags = list(data.get("tags") or [])
-        gone = {t.pk for t in tags} - hold(Tag, [t.pk for t in tags])
-        if gone:
-            names = ", ".join(t.name for t in tags if t.pk in gone)
-            self.add_error(
-                "tags",
-                f"These tags were deleted meanwhile: {names}. Take them off "
-                "(the rest of your changes are kept).",
-            )
-
-    def has_changed(self) -> bool:
-        # The hidden version stamp and an empty note are not edits.
-        return bool(set(self.changed_data) - {"based_on", "workflow_note"}) or bool(
-            (self.cleaned_data or {}).get("workflow_note")
-        )
-
-
-def _lock_picture(pk: int) -> bool:
-    """Lock the chosen lead picture until the save commits; False when it is
-    gone. A deletion committed between the form's check and the save broke
-    the foreign key at COMMIT (a 500, the editor's text lost); the library's
-    deletion locks the picture first, so it now waits for this save and then
-    clears the story's lead picture (PostgreSQL; SQLite's IMMEDIATE
-    transactions already serialise the two)."""
-    return bool(
-        Image.objects.select_for_update().filter(pk=pk).values_list("pk", flat=True)
-    )
 
 
 @admin.register(Article)
