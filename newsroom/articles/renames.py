@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from django.http import QueryDict
 
+from newsroom.core import params
+
 from .models import Author, Section, Tag
 
 NAMED: dict[str, type[Section | Tag | Author]] = {
@@ -26,7 +28,8 @@ def renamed_query(query: QueryDict) -> QueryDict | None:
     drops it from the one that had it before (``keep_old_name_slug``)."""
     moved = query.copy()
     for key, model in NAMED.items():
-        slug = query.get(key, "")
+        # As the search reads it: no slug (a NUL, markup) is no old slug.
+        slug = params.slug(query.get(key, ""))
         now = model.objects.moved_from(slug) if slug else None
         if now is not None:
             moved[key] = now
