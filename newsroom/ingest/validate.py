@@ -17,10 +17,11 @@ from datetime import UTC, datetime
 from urllib.parse import unquote
 
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator, validate_email
+from django.core.validators import URLValidator
 from django.utils.text import slugify
 
 from newsroom.articles.forms import body_max_chars
+from newsroom.core.addresses import mailbox
 from newsroom.core.text import clean_text
 
 from .records import Record, RecordProblem
@@ -133,10 +134,10 @@ def check(record: Record) -> Record:
     for comment in record.comments:
         comment.name = line(comment.name, 80) or "Anonymous"
         comment.body = clean_text(str(comment.body or "")).strip()[:20_000]
-        comment.email = line(comment.email, 254)
+        # As the comment form keeps it (a mailbox at a domain), or not at all.
         try:
-            validate_email(comment.email)
-        except ValidationError:
+            comment.email = mailbox(line(comment.email, 254))
+        except ValueError:
             comment.email = ""
         try:
             comment.created_at = date(comment.created_at)

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.checks import CheckMessage, Tags, Warning, register
 
-from newsroom.comments.text import mailbox
+from newsroom.core.addresses import mailbox
 from newsroom.net import proxies_configured
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1", ".localhost", "testserver"}

@@ -280,3 +280,28 @@ def test_csv_invalid_encoding_is_one_bad_row(run_import, tmp_path):
     run = run_import(tmp_path / "rows.csv")
     assert run.bad_lines == ["bad record rows.csv:3: invalid encoding (not UTF-8)"]
     assert sorted(Article.objects.values_list("source_id", flat=True)) == ["x-1", "x-3"]
+
+
+def test_an_imported_comments_address_is_kept_only_if_mail_could_go_to_it(
+    fixtures, run_import, tmp_path
+):
+    """An export's comment address is kept as the form would keep it (a
+    mailbox at a domain, in the form mail goes to) or not at all: a quoted
+    name ('"olu at home"@example.org', which Django's mail unquotes into
+    another address) and an [IP] literal were stored as given, where the
+    form refuses both. A full-width address is the ASCII one."""
+    wxr = (fixtures / "export.wxr").read_text(encoding="utf-8")
+    for plain, hostile in (
+        ("olu@example.org", '"olu at home"@example.org'),
+        ("sam@example.net", "sam@[192.0.2.1]"),
+        ("pat@example.com", "\uff30\uff41\uff54@example.com"),
+    ):
+        assert plain in wxr
+        wxr = wxr.replace(plain, hostile)
+    source = tmp_path / "export.wxr"
+    source.write_text(wxr, encoding="utf-8")
+    assert "5 comments" in run_import(source).out
+    emails = dict(Comment.objects.values_list("name", "email"))
+    assert emails["Olu Adeyemi"] == ""
+    assert emails["Sam Ree"] == ""
+    assert emails["Pat Quinn"] == "pat@example.com"
