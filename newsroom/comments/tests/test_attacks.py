@@ -108,10 +108,12 @@ def test_minting_codes_past_the_limit_is_429(client):
     page = client.post(f"/comments/post/{a.pk}/", data)
     assert page.status_code == 429 and int(page["Retry-After"]) >= 1
     assert "Words I typed before asking</textarea>" in page.content.decode()
-    # The wait in words a reader reads, not "597 seconds" to count down.
-    minutes = -(-int(page["Retry-After"]) // 60)
-    assert f"please wait {minutes} minutes (what you typed" in page.content.decode()
-    assert f"wait {minutes} minutes." in blocked.json()["message"]
+    # The wait in words a reader reads ("10 minutes", not "597 seconds" to
+    # count down), the same wait as the Retry-After it came with.
+    said = limits.in_words(int(page["Retry-After"]))
+    assert f"please wait {said} (what you typed" in page.content.decode()
+    said = limits.in_words(int(blocked["Retry-After"]))
+    assert f"wait {said}." in blocked.json()["message"]
     api = client.post(
         "/api/v1/comments/challenge",
         {"article_id": a.pk},

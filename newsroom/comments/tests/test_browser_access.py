@@ -299,7 +299,7 @@ def test_new_code_refused_for_too_many_says_why_where_the_focus_is(
                            inBox: !!el.closest('.comment-form__code')}; }"""
     )
     assert focused["role"] == "alert" and focused["inBox"], focused
-    assert re.search(r"wait \d+ minutes", focused["text"]), focused
+    assert re.search(r"wait \d+ (seconds?|minutes)", focused["text"]), focused
     assert page.evaluate("() => window.__same_page === true")
     assert any("Too many new codes" in t for t in page.evaluate("window.__announced"))
     assert (
