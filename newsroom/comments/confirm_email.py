@@ -40,6 +40,7 @@ from django.utils.crypto import salted_hmac
 from newsroom.core import limits
 from newsroom.core.links import absolute_url
 
+from . import relay
 from .models import ReplyConsent
 from .text import address_key
 
@@ -187,15 +188,14 @@ def send_link(email: str, *, waits: bool = True, replies: bool = False) -> bool:
         f"The link works for {MAX_AGE // 86400} days. "
         "If it was not you, ignore this email: nothing changes.\n"
     )
-    try:
-        sent = bool(
-            send_mail(
+    sent = bool(
+        relay.deliver(
+            lambda: send_mail(
                 f"[{settings.SITE_NAME}] Confirm your address", body, None, [email]
-            )
+            ),
+            "could not send an address confirmation link",
         )
-    except Exception:  # a mail outage must never lose the comment
-        log.exception("could not send an address confirmation link")
-        sent = False
+    )
     if not sent:
         # Nothing reached the address: its day's link and the site's count
         # are still there for the next comment (the relay may be back).

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import time
 from collections.abc import Iterable
 from datetime import timedelta
 
@@ -26,6 +27,7 @@ from newsroom.articles.models import Article
 from newsroom.core import limits
 from newsroom.core.links import absolute_url
 
+from . import relay
 from .models import Comment, CommentQuerySet, ReplyConsent
 
 log = logging.getLogger(__name__)
@@ -290,19 +292,16 @@ def _mail_paused(
 
 def _mail_moderators(moderators: list[str], subject: str, body: str, what: str) -> int:
     """Send one email to the moderators; how many went (a failure is logged)."""
-    try:
-        return send_mail(f"[{settings.SITE_NAME}] {subject}", body, None, moderators)
-    except Exception:  # a mail outage must never lose the comment
-        log.exception("could not email moderators about %s", what)
-        return 0
+    return relay.deliver(
+        lambda: send_mail(f"[{settings.SITE_NAME}] {subject}", body, None, moderators),
+        f"could not email moderators about {what}",
+    )
 
 
 # A reply notification the relay did not take is owed, not spent: the next
 # batch carries it (:func:`notify_replies`), or ``manage.py send_reply_mail``.
 REPLY_MAIL_OWED_SECONDS = 2 * 86400  # replies older than this are not mailed late
 REPLY_MAIL_OWED_BATCH = 50  # owed mails one batch carries besides its own
-REPLY_MAIL_PAUSE = 300  # after a failed batch, owed mail waits this long
-_REPLY_MAIL_FAILED = "comments.reply_mail_failed"
 
 
 def _wanting_mail() -> CommentQuerySet:
@@ -342,24 +341,24 @@ def notify_replies(comment_ids: Iterable[int]) -> int:
     """Tell parents who opted in that an approved reply arrived, once per reply.
 
     The batch also carries up to REPLY_MAIL_OWED_BATCH notifications an
-    earlier batch could not send (the relay refused or did not answer),
-    unless the relay stopped answering in the last REPLY_MAIL_PAUSE seconds:
-    a hung relay then costs a reader's post no timeout for other readers'
-    mail. A relay that refused (it answered) is asked again with the next."""
+    earlier batch could not send (the relay refused or did not answer).
+    While the relay is left alone after a hang (``relay.hung``) nothing is
+    sent, and this batch's own notifications are owed too."""
     replies = list(_wanting_mail().filter(pk__in=list(comment_ids)))
-    if replies and not _reply_mail_paused():
+    if replies:
         mine = {r.pk for r in replies}
         replies += [r for r in _owed() if r.pk not in mine]
     return _send_reply_mail(replies)
 
 
 def send_owed_reply_mail() -> int:
-    """Send the owed reply notifications now, whatever the pause; how many
-    went (``manage.py send_reply_mail``, for a cron job after an outage)."""
-    return _send_reply_mail(_owed())
+    """Send the owed reply notifications now, even while the relay is left
+    alone after a hang; how many went (``manage.py send_reply_mail``, for a
+    cron job after an outage)."""
+    return _send_reply_mail(_owed(), force=True)
 
 
-def _send_reply_mail(replies: list[Comment]) -> int:
+def _send_reply_mail(replies: list[Comment], force: bool = False) -> int:
     batch: list[tuple[Comment, EmailMessage, limits.Hit]] = []
     for reply in replies:
         parent = reply.parent
@@ -373,7 +372,7 @@ def _send_reply_mail(replies: list[Comment]) -> int:
         if not allowed.allowed:
             continue  # the address had its share this period; the page has it
         batch.append((reply, _reply_message(reply), allowed))
-    went = send_all([message for _, message, _ in batch])
+    went = send_all([message for _, message, _ in batch], force=force)
     failed = [
         (reply, hit) for (reply, _, hit), ok in zip(batch, went, strict=True) if not ok
     ]
@@ -382,12 +381,6 @@ def _send_reply_mail(replies: list[Comment]) -> int:
         Comment.objects.filter(pk=reply.pk).update(reply_notified=False)
         limits.give_back("comments.reply_mail", _address_key(reply.parent.email), hit)
     return sum(went)
-
-
-def _reply_mail_paused() -> bool:
-    """The relay stopped answering a batch within the last REPLY_MAIL_PAUSE
-    seconds (rolling: up to twice that, as the failure's window weighs less)."""
-    return limits.wait(_REPLY_MAIL_FAILED, "site", 1, REPLY_MAIL_PAUSE) > 0
 
 
 def _reply_message(reply: Comment) -> EmailMessage:
@@ -426,27 +419,33 @@ def _reply_mail_allowed(email: str) -> limits.Hit:
     )
 
 
-def send_all(messages: list[EmailMessage]) -> list[bool]:
+def send_all(messages: list[EmailMessage], force: bool = False) -> list[bool]:
     """Send over one connection; which went, message by message.
 
     A relay that refuses one message (it answered) is asked for the next; one
     that stops answering (EMAIL_TIMEOUT) or goes away ends the batch, so a
-    moderator approving fifty replies waits one timeout, not fifty.
+    moderator approving fifty replies waits one timeout, not fifty. While the
+    relay is left alone after a hang nothing is sent, unless ``force``.
     """
     went = [False] * len(messages)
     if not messages:
         return went
+    if not force and relay.hung():
+        log.warning("the mail relay did not answer lately: %d owed", len(messages))
+        return went
+    step = time.monotonic()
     try:
         with get_connection() as connection:
             for n, message in enumerate(messages):
                 message.connection = connection
+                step = time.monotonic()
                 try:
                     went[n] = bool(message.send())
                 except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException):
                     log.exception("the relay refused a reply notification")
     except Exception:  # a mail outage must never undo the moderation
         log.exception("could not send %d reply notification(s)", went.count(False))
-        limits.hit(_REPLY_MAIL_FAILED, "site", 10**9, REPLY_MAIL_PAUSE, rolling=True)
+        relay.note_failure(step)
     return went
 
 

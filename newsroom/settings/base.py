@@ -344,6 +344,7 @@ NEWSROOM_COMMENTS_LIMITS = {
     "MODERATOR_MAILS": (20, 3600),  # emails about held comments per seconds
     "REPLY_MAILS": (10, 3600),  # reply notifications to one address per seconds
     "ADDRESS_MAILS": (200, 3600),  # commenters' addresses mailed a link per seconds
+    "RELAY_PAUSE": 300,  # seconds no mail is tried after the relay hung
 }
 # The accessible path: an ALTCHA proof-of-work instead of the image code.
 # HOLD: comments confirmed this way wait for a moderator.
