@@ -64,6 +64,9 @@ class Comment(models.Model):
     )
     notify_replies = models.BooleanField(default=False)
     reply_notified = models.BooleanField(default=False, editable=False)
+    # Held, and its email to the moderators did not go (the relay refused or
+    # hung): a later notice names it (moderation.tell_moderators_owed).
+    moderators_owed = models.BooleanField(default=False, editable=False)
     report_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     moderated_at = models.DateTimeField(null=True, blank=True)
@@ -84,6 +87,12 @@ class Comment(models.Model):
             ),
             models.Index(fields=["network", "created_at"], name="comment_network_idx"),
             models.Index(fields=["email", "status"], name="comment_email_idx"),
+            # The few owed to the moderators, found without reading the rest.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(moderators_owed=True),
+                name="comment_moderators_owed_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -218,6 +218,12 @@ MAIL_LIMITS = {
 }
 
 
+# Mail that did not go (the relay refused or hung) is owed for this long:
+# reply notifications (notify_replies) and the moderators' notice of held
+# comments not mailed (tell_moderators_owed). Older ones are not sent late.
+OWED_SECONDS = 2 * 86400
+
+
 def mail_limit(name: str) -> tuple[int, int]:
     limit = settings.NEWSROOM_COMMENTS_LIMITS.get(name) or MAIL_LIMITS[name]
     return int(limit[0]), int(limit[1])
@@ -262,8 +268,57 @@ def notify_moderators(comment: Comment) -> int:
     )
     if not sent:
         # Not mailed: its place is the next held comment's (the relay may be
-        # back), or an outage fills the period and no link reaches anyone.
+        # back), or an outage fills the period and no link reaches anyone;
+        # and it is owed, named in the notice of tell_moderators_owed.
         limits.give_back("comments.moderator_mail", "site", outcome)
+        Comment.objects.filter(pk=comment.pk).update(moderators_owed=True)
+        return 0
+    return sent + tell_moderators_owed()
+
+
+def tell_moderators_owed(force: bool = False) -> int:
+    """One email to the moderators naming how many held comments got no
+    email of their own because the relay refused or hung (``moderators_owed``),
+    still held and from the last two days, with the queue's link; once:
+    claimed before it is sent, owed again if it did not go. ``force``: even
+    while the relay is left alone after a hang (the cron job)."""
+    moderators = list(settings.NEWSROOM_COMMENTS_MODERATORS)
+    if not moderators:
+        return 0
+    owed = Comment.objects.filter(moderators_owed=True)
+    if not owed.exists():  # the usual answer, from the partial index
+        return 0
+    since = timezone.now() - timedelta(seconds=OWED_SECONDS)
+    ids = list(
+        owed.filter(status=Comment.Status.PENDING, created_at__gte=since).values_list(
+            "pk", flat=True
+        )
+    )
+    owed.exclude(pk__in=ids).update(moderators_owed=False)  # moderated, or old
+    claimed = Comment.objects.filter(pk__in=ids, moderators_owed=True).update(
+        moderators_owed=False
+    )
+    if not claimed:
+        return 0
+    queue = absolute_url(reverse("admin:comments_pendingcomment_changelist"))
+    body = (
+        f"{claimed} comment{'s were' if claimed != 1 else ' was'} held while "
+        "the mail server did not take the email about "
+        f"{'them' if claimed != 1 else 'it'}. They wait in the queue:\n\n"
+        f"{queue}\n"
+    )
+    sent = relay.deliver(
+        lambda: send_mail(
+            f"[{settings.SITE_NAME}] Comments awaiting moderation, not mailed",
+            body,
+            None,
+            moderators,
+        ),
+        "could not email moderators about the comments not mailed",
+        force=force,
+    )
+    if not sent:
+        Comment.objects.filter(pk__in=ids).update(moderators_owed=True)
     return sent
 
 
@@ -299,8 +354,7 @@ def _mail_moderators(moderators: list[str], subject: str, body: str, what: str) 
 
 
 # A reply notification the relay did not take is owed, not spent: the next
-# batch carries it (:func:`notify_replies`), or ``manage.py send_reply_mail``.
-REPLY_MAIL_OWED_SECONDS = 2 * 86400  # replies older than this are not mailed late
+# batch carries it (:func:`notify_replies`), or ``manage.py send_owed_mail``.
 REPLY_MAIL_OWED_BATCH = 50  # owed mails one batch carries besides its own
 
 
@@ -324,7 +378,7 @@ def _owed() -> list[Comment]:
     """Replies whose mail was tried and did not go: the address had said yes
     when the reply was approved. A reply approved before the yes was never
     owed (the yes is to replies from then on)."""
-    since = timezone.now() - timedelta(seconds=REPLY_MAIL_OWED_SECONDS)
+    since = timezone.now() - timedelta(seconds=OWED_SECONDS)
     yes_before = ReplyConsent.objects.filter(
         email=OuterRef("parent__email"), confirmed_at__lte=OuterRef("shown_from")
     )
@@ -348,17 +402,17 @@ def notify_replies(comment_ids: Iterable[int]) -> int:
     if replies:
         mine = {r.pk for r in replies}
         replies += [r for r in _owed() if r.pk not in mine]
-    return _send_reply_mail(replies)
+    return _send_owed_mail(replies)
 
 
 def send_owed_reply_mail() -> int:
     """Send the owed reply notifications now, even while the relay is left
-    alone after a hang; how many went (``manage.py send_reply_mail``, for a
+    alone after a hang; how many went (``manage.py send_owed_mail``, for a
     cron job after an outage)."""
-    return _send_reply_mail(_owed(), force=True)
+    return _send_owed_mail(_owed(), force=True)
 
 
-def _send_reply_mail(replies: list[Comment], force: bool = False) -> int:
+def _send_owed_mail(replies: list[Comment], force: bool = False) -> int:
     batch: list[tuple[Comment, EmailMessage, limits.Hit]] = []
     for reply in replies:
         parent = reply.parent

@@ -46,10 +46,11 @@ def note_failure(started: float) -> None:
         limits.hit(_HUNG, "site", 10**9, pause(), rolling=True)
 
 
-def deliver(send: Callable[[], int], failure: str) -> int:
+def deliver(send: Callable[[], int], failure: str, force: bool = False) -> int:
     """How many ``send`` (one talk with the relay) sent: 0 when it failed
-    (``failure`` logged with the error) or the relay hung lately."""
-    if hung():
+    (``failure`` logged with the error) or the relay hung lately (unless
+    ``force``: a cron job's try)."""
+    if not force and hung():
         log.warning("the mail relay did not answer lately: %s", failure)
         return 0
     started = time.monotonic()

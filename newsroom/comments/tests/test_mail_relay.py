@@ -309,10 +309,12 @@ def test_a_moderators_mail_the_relay_refused_leaves_its_place_to_the_next(
     refusing_relay.refuse = False
     with django_capture_on_commit_callbacks(execute=True):
         post(Client(REMOTE_ADDR="198.51.2.7"), a, body="Held once it is back.")
-    assert refusing_relay.delivered == ["desk@example.org"]
-    (message,) = refusing_relay.messages
+    # Its own mail, then the notice of the one held while the relay was out.
+    assert refusing_relay.delivered == ["desk@example.org"] * 2
+    message, notice = refusing_relay.messages
     assert "Comment awaiting moderation" in message
     assert "Held once it is back." in message
+    assert "1 comment was held" in notice
 
 
 def test_a_refused_notice_that_mail_is_paused_is_sent_with_the_next(
@@ -397,7 +399,7 @@ def test_owed_reply_mail_waits_after_a_relay_that_hung(
     """After a relay stopped answering a batch, the batches of the next
     RELAY_PAUSE seconds send nothing (a relay still hung would cost each
     later reader a timeout): their own notifications are owed too.
-    ``manage.py send_reply_mail`` (a cron job) sends the owed ones whatever
+    ``manage.py send_owed_mail`` (a cron job) sends the owed ones whatever
     the pause, once each."""
     from io import StringIO
 
@@ -419,9 +421,11 @@ def test_owed_reply_mail_waits_after_a_relay_that_hung(
             moderation.set_status([second], Comment.Status.APPROVED)
         assert back.delivered == [], "mail went while the relay was left alone"
         out = StringIO()
-        call_command("send_reply_mail", stdout=out)
-        assert out.getvalue().strip() == "sent 2 owed reply notification(s)"
-        call_command("send_reply_mail", stdout=StringIO())
+        call_command("send_owed_mail", stdout=out)
+        assert out.getvalue().strip() == (
+            "sent 2 owed reply notification(s) and 0 notice(s) to the moderators"
+        )
+        call_command("send_owed_mail", stdout=StringIO())
         assert back.delivered == ["parent1@example.org", "parent2@example.org"]
     finally:
         back.close()
@@ -466,3 +470,68 @@ def test_after_a_relay_hung_the_next_posts_do_not_wait_for_it(
         post(Client(REMOTE_ADDR="198.51.9.7"), a, body="Held once the pause ends.")
     relay.settled()
     assert relay.connections == 2
+
+
+def _held(settings, capture, words: str, count: int):
+    """An article and ``count`` comments on it held for the moderators of
+    desk@example.org, from networks of their own ("<words> <n>.")."""
+    settings.NEWSROOM_COMMENTS_MODERATION = "all"
+    settings.NEWSROOM_COMMENTS_MODERATORS = ["desk@example.org"]
+    a = f.article()
+    for n in range(count):
+        with capture(execute=True):
+            post(Client(REMOTE_ADDR=f"198.51.{n}.7"), a, body=f"{words} {n}.")
+    return a
+
+
+def test_held_comments_the_moderators_were_not_told_of_are_told_later(
+    refusing_relay, settings, django_capture_on_commit_callbacks
+):
+    """A held comment whose email to the moderators did not go (the relay
+    refused it, or was left alone after a hang) is owed: once mail goes
+    again, the moderators get one notice naming how many such comments wait
+    in the queue, with its link, once. They heard of them only by opening
+    the queue."""
+    a = _held(settings, django_capture_on_commit_callbacks, "Held unmailed", 2)
+    assert refusing_relay.delivered == []
+    refusing_relay.refuse = False
+    with django_capture_on_commit_callbacks(execute=True):
+        post(Client(REMOTE_ADDR="198.51.8.7"), a, body="Held once it is back.")
+    own, notice = refusing_relay.messages
+    assert "Held once it is back." in own
+    assert "2 comments were held" in notice and "/admin/comments/" in notice
+    with django_capture_on_commit_callbacks(execute=True):
+        post(Client(REMOTE_ADDR="198.51.9.7"), a, body="Held later still.")
+    assert len(refusing_relay.messages) == 3, "the notice was sent again"
+
+
+def test_the_cron_job_tells_the_moderators_what_a_hung_relay_kept_from_them(
+    relay, settings, django_capture_on_commit_callbacks
+):
+    """Held comments posted while the relay was left alone after a hang are
+    owed to the moderators; ``manage.py send_owed_mail`` (the cron job)
+    sends the notice once the relay answers, and only for comments still
+    held (one approved meanwhile is not named)."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.EMAIL_TIMEOUT = 1
+    _held(settings, django_capture_on_commit_callbacks, "Held in the hang", 3)
+    relay.settled()
+    assert relay.connections == 1
+    first = Comment.objects.get(body="Held in the hang 0.")
+    moderation.set_status([first], Comment.Status.APPROVED)
+    back = Relay()
+    settings.EMAIL_PORT = back.port
+    back.refuse = False
+    try:
+        out = StringIO()
+        call_command("send_owed_mail", stdout=out)
+        assert "1 notice(s) to the moderators" in out.getvalue()
+        (notice,) = back.messages
+        assert "2 comments were held" in notice
+        call_command("send_owed_mail", stdout=StringIO())
+        assert len(back.messages) == 1
+    finally:
+        back.close()
