@@ -377,16 +377,18 @@ def _wanting_mail() -> CommentQuerySet:
 def _owed() -> list[Comment]:
     """Replies whose mail was tried and did not go: the address had said yes
     when the reply was approved. A reply approved before the yes was never
-    owed (the yes is to replies from then on)."""
+    owed (the yes is to replies from then on). Owed for two days from when
+    it was shown (approved), not posted: a reply that waited days in the
+    queue was tried only at its approval."""
     since = timezone.now() - timedelta(seconds=OWED_SECONDS)
     yes_before = ReplyConsent.objects.filter(
         email=OuterRef("parent__email"), confirmed_at__lte=OuterRef("shown_from")
     )
     return list(
         _wanting_mail()
-        .filter(created_at__gte=since)
+        .filter(Q(created_at__gte=since) | Q(moderated_at__gte=since))
         .annotate(shown_from=Coalesce("moderated_at", "created_at"))
-        .filter(Exists(yes_before))
+        .filter(Exists(yes_before), shown_from__gte=since)
         .order_by("created_at", "pk")[:REPLY_MAIL_OWED_BATCH]
     )
 

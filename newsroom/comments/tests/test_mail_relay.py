@@ -535,3 +535,28 @@ def test_the_cron_job_tells_the_moderators_what_a_hung_relay_kept_from_them(
         assert len(back.messages) == 1
     finally:
         back.close()
+
+
+def test_a_reply_held_longer_than_the_owed_window_is_owed_from_its_approval(
+    refusing_relay, settings, django_capture_on_commit_callbacks
+):
+    """A reply that waited in the moderation queue longer than
+    OWED_SECONDS is shown, and its notification tried, when a
+    moderator approves it: when the relay refused that mail it is owed from
+    then, and ``send_owed_mail`` sends it once the relay is back. The owed
+    window counted from the reply's posting, so that mail was lost for good."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    a = f.article()
+    _, reply = _parent_and_reply(a, 1)
+    posted = timezone.now() - timedelta(days=3)
+    Comment.objects.filter(pk=reply.pk).update(created_at=posted)
+    ReplyConsent.objects.update(confirmed_at=posted - timedelta(days=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        moderation.set_status([reply], Comment.Status.APPROVED)
+    assert refusing_relay.delivered == []
+    refusing_relay.refuse = False
+    assert moderation.send_owed_reply_mail() == 1
+    assert refusing_relay.delivered == ["parent1@example.org"]
