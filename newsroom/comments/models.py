@@ -64,6 +64,9 @@ class Comment(models.Model):
     )
     notify_replies = models.BooleanField(default=False)
     reply_notified = models.BooleanField(default=False, editable=False)
+    # Approved, and its reply notification was tried and did not go: a later
+    # batch or the cron job sends it (moderation.notify_replies).
+    reply_owed = models.BooleanField(default=False, editable=False)
     # Held, and its email to the moderators did not go (the relay refused or
     # hung): a later notice names it (moderation.tell_moderators_owed).
     moderators_owed = models.BooleanField(default=False, editable=False)
@@ -87,11 +90,16 @@ class Comment(models.Model):
             ),
             models.Index(fields=["network", "created_at"], name="comment_network_idx"),
             models.Index(fields=["email", "status"], name="comment_email_idx"),
-            # The few owed to the moderators, found without reading the rest.
+            # The few owed mail, found without reading the rest.
             models.Index(
                 fields=["created_at"],
                 condition=models.Q(moderators_owed=True),
                 name="comment_moderators_owed_idx",
+            ),
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(reply_owed=True),
+                name="comment_reply_owed_idx",
             ),
         ]
 

@@ -358,15 +358,15 @@ def _mail_moderators(moderators: list[str], subject: str, body: str, what: str) 
 REPLY_MAIL_OWED_BATCH = 50  # owed mails one batch carries besides its own
 
 
-def _wanting_mail() -> CommentQuerySet:
-    """Approved replies not yet mailed whose parent asked, with the address's
-    own yes, not the box a commenter ticked (anyone can type anyone's
-    address): confirm_email, double opt-in."""
+def _wanting_mail(owed: bool = False) -> CommentQuerySet:
+    """Approved replies whose parent asked, with the address's own yes, not
+    the box a commenter ticked (anyone can type anyone's address):
+    confirm_email, double opt-in. Not yet mailed, or (``owed``) tried and
+    not gone (``reply_owed``, found through its partial index)."""
+    state = {"reply_owed": True} if owed else {"reply_notified": False}
     return (
         Comment.objects.filter(
-            reply_notified=False,
-            status=Comment.Status.APPROVED,
-            parent__notify_replies=True,
+            status=Comment.Status.APPROVED, parent__notify_replies=True, **state
         )
         .exclude(parent__email="")
         .filter(Exists(ReplyConsent.objects.filter(email=OuterRef("parent__email"))))
@@ -375,20 +375,20 @@ def _wanting_mail() -> CommentQuerySet:
 
 
 def _owed() -> list[Comment]:
-    """Replies whose mail was tried and did not go: the address had said yes
-    when the reply was approved. A reply approved before the yes was never
-    owed (the yes is to replies from then on). Owed for two days from when
-    it was shown (approved), not posted: a reply that waited days in the
-    queue was tried only at its approval."""
+    """Replies whose mail was tried and did not go, for two days from when
+    each was shown (approved), not posted: a reply that waited days in the
+    queue was tried only at its approval. Older ones stop being owed."""
     since = timezone.now() - timedelta(seconds=OWED_SECONDS)
-    yes_before = ReplyConsent.objects.filter(
-        email=OuterRef("parent__email"), confirmed_at__lte=OuterRef("shown_from")
+    owed = Comment.objects.filter(reply_owed=True).annotate(
+        shown_from=Coalesce("moderated_at", "created_at")
     )
+    owed.filter(shown_from__lt=since).update(reply_owed=False)
+    # The ids first, through the partial index: asked with the rest of the
+    # rules at once, a planner may read every approved comment instead.
+    ids = list(owed.order_by("created_at", "pk").values_list("pk", flat=True)[:500])
     return list(
-        _wanting_mail()
-        .filter(Q(created_at__gte=since) | Q(moderated_at__gte=since))
-        .annotate(shown_from=Coalesce("moderated_at", "created_at"))
-        .filter(Exists(yes_before), shown_from__gte=since)
+        _wanting_mail(owed=True)
+        .filter(pk__in=ids)
         .order_by("created_at", "pk")[:REPLY_MAIL_OWED_BATCH]
     )
 
@@ -400,27 +400,27 @@ def notify_replies(comment_ids: Iterable[int]) -> int:
     earlier batch could not send (the relay refused or did not answer).
     While the relay is left alone after a hang (``relay.hung``) nothing is
     sent, and this batch's own notifications are owed too."""
-    replies = list(_wanting_mail().filter(pk__in=list(comment_ids)))
-    if replies:
-        mine = {r.pk for r in replies}
-        replies += [r for r in _owed() if r.pk not in mine]
-    return _send_owed_mail(replies)
+    fresh = list(_wanting_mail().filter(pk__in=list(comment_ids)))
+    owed = _owed() if fresh else []
+    return _mail_replies(fresh, owed)
 
 
 def send_owed_reply_mail() -> int:
     """Send the owed reply notifications now, even while the relay is left
     alone after a hang; how many went (``manage.py send_owed_mail``, for a
     cron job after an outage)."""
-    return _send_owed_mail(_owed(), force=True)
+    return _mail_replies([], _owed(), force=True)
 
 
-def _send_owed_mail(replies: list[Comment], force: bool = False) -> int:
+def _mail_replies(fresh: list[Comment], owed: list[Comment], force=False) -> int:
     batch: list[tuple[Comment, EmailMessage, limits.Hit]] = []
-    for reply in replies:
+    for reply, was_owed in [(r, False) for r in fresh] + [(r, True) for r in owed]:
         parent = reply.parent
-        # Claimed first: two approvals at once mail a reply once.
-        claimed = Comment.objects.filter(pk=reply.pk, reply_notified=False).update(
-            reply_notified=True
+        # Claimed first: two approvals at once (or an approval and the cron
+        # job) mail a reply once.
+        mark = "reply_owed" if was_owed else "reply_notified"
+        claimed = Comment.objects.filter(pk=reply.pk, **{mark: was_owed}).update(
+            **{mark: not was_owed, "reply_notified": True}
         )
         if not claimed or (reply.email and reply.email == parent.email):
             continue
@@ -433,8 +433,8 @@ def _send_owed_mail(replies: list[Comment], force: bool = False) -> int:
         (reply, hit) for (reply, _, hit), ok in zip(batch, went, strict=True) if not ok
     ]
     for reply, hit in failed:
-        # Owed again, and not counted against the address's share.
-        Comment.objects.filter(pk=reply.pk).update(reply_notified=False)
+        # Owed, and not counted against the address's share.
+        Comment.objects.filter(pk=reply.pk).update(reply_owed=True)
         limits.give_back("comments.reply_mail", _address_key(reply.parent.email), hit)
     return sum(went)
 
