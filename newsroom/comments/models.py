@@ -66,10 +66,12 @@ class Comment(models.Model):
     reply_notified = models.BooleanField(default=False, editable=False)
     # Approved, and its reply notification was tried and did not go: a later
     # batch or the cron job sends it (moderation.notify_replies).
-    reply_owed = models.BooleanField(default=False, editable=False)
+    reply_owed = models.BooleanField(default=False, db_default=False, editable=False)
     # Held, and its email to the moderators did not go (the relay refused or
     # hung): a later notice names it (moderation.tell_moderators_owed).
-    moderators_owed = models.BooleanField(default=False, editable=False)
+    moderators_owed = models.BooleanField(
+        default=False, db_default=False, editable=False
+    )
     report_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     moderated_at = models.DateTimeField(null=True, blank=True)
