@@ -499,6 +499,9 @@ def send_all(messages: list[EmailMessage], force: bool = False) -> list[bool]:
                     went[n] = bool(message.send())
                 except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException):
                     log.exception("the relay refused a reply notification")
+                    # It answered, but may hang after (its reply to the reset
+                    # that follows a refusal): a whole timeout is a hang.
+                    relay.note_failure(step)
     except Exception:  # a mail outage must never undo the moderation
         log.exception("could not send %d reply notification(s)", went.count(False))
         relay.note_failure(step)

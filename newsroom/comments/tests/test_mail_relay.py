@@ -176,6 +176,9 @@ class Relay:
         self.sock.listen(16)
         self.port = self.sock.getsockname()[1]
         self.refuse = True
+        # Once it has refused a recipient, say nothing more (a relay that
+        # answers the refusal and then hangs).
+        self.mute_after_refusal = False
         self.delivered: list[str] = []
         self.messages: list[str] = []  # as sent, headers and body
         threading.Thread(target=self._accept, daemon=True).start()
@@ -192,14 +195,18 @@ class Relay:
         lines = conn.makefile("rb")
         conn.sendall(b"220 relay ready\r\n")
         recipients: list[str] = []
+        muted = False
         with contextlib.suppress(OSError), conn:
             for raw in lines:
                 verb = raw.decode("latin-1").strip().upper()
+                if muted:
+                    continue
                 if verb.startswith(("EHLO", "HELO")):
                     conn.sendall(b"250 relay\r\n")
                 elif verb.startswith("RCPT TO:"):
                     if self.refuse:
                         conn.sendall(b"451 4.3.0 out of service\r\n")
+                        muted = self.mute_after_refusal
                     else:
                         recipients.append(verb[8:].strip("<> ").lower())
                         conn.sendall(b"250 ok\r\n")
@@ -560,3 +567,23 @@ def test_a_reply_held_longer_than_the_owed_window_is_owed_from_its_approval(
     refusing_relay.refuse = False
     assert moderation.send_owed_reply_mail() == 1
     assert refusing_relay.delivered == ["parent1@example.org"]
+
+
+def test_a_relay_that_refuses_and_then_hangs_is_left_alone_too(
+    refusing_relay, settings, django_capture_on_commit_callbacks
+):
+    """A relay that refuses a recipient and then says nothing more (its
+    answer to the reset never comes) cost the batch a whole EMAIL_TIMEOUT,
+    yet did not start RELAY_PAUSE: the refusal was caught as "it answered"
+    and the next message failed at once, so every later batch paid the
+    timeout again. Now that step's timeout counts as a hang."""
+    from newsroom.comments.relay import hung
+
+    settings.EMAIL_TIMEOUT = 1
+    refusing_relay.mute_after_refusal = True
+    a = f.article()
+    replies = [_parent_and_reply(a, n)[1] for n in range(2)]
+    with django_capture_on_commit_callbacks(execute=True):
+        moderation.set_status(replies, Comment.Status.APPROVED)
+    assert refusing_relay.delivered == []
+    assert hung(), "the relay's silence after its refusal started no pause"
