@@ -97,13 +97,18 @@ class SilentRelay:
             self._hang_up()
 
 
+def mail_to(settings, port: int) -> None:
+    """The site's mail goes over SMTP to 127.0.0.1:``port``, in plain text."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    settings.EMAIL_USE_TLS = False
+
+
 @pytest.fixture
 def relay(settings):
     silent = SilentRelay()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = silent.port
-    settings.EMAIL_USE_TLS = False
+    mail_to(settings, silent.port)
     yield silent
     silent.close()
 
@@ -234,10 +239,7 @@ class Relay:
 @pytest.fixture
 def refusing_relay(settings):
     relay = Relay()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = relay.port
-    settings.EMAIL_USE_TLS = False
+    mail_to(settings, relay.port)
     settings.EMAIL_TIMEOUT = 5
     settings.NEWSROOM_COMMENTS_MODERATION = "first"
     settings.NEWSROOM_COMMENTS_MODERATORS = []
