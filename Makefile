@@ -34,9 +34,11 @@ migrate: install
 demo: migrate
 	$(RUN_ENV) $(BIN)/python manage.py load_demo
 
+# exec: make passes SIGTERM to the recipe's shell, which would die and leave
+# scripts/serve (granian, the indexer) running with nobody to stop them.
 run: demo
 	$(RUN_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	$(RUN_ENV) BIN=$(BIN) scripts/serve
+	$(RUN_ENV) BIN=$(BIN) exec scripts/serve
 
 # Create a staff account (asks for a password; none exists by default). The
 # first account is usually the site's administrator: EDITOR_ROLE picks another.

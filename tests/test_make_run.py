@@ -216,3 +216,74 @@ def test_pictures_are_served_from_media_with_long_cache(served):
     assert get(served + "/media/originals/x.jpg")[0] == 404
     with urllib.request.urlopen(served + "/favicon.ico", timeout=10) as response:
         assert response.status == 200
+
+
+def _group_alive(pgid: int) -> list[str]:
+    """The command lines of the processes still in process group ``pgid``."""
+    out = subprocess.run(
+        ["ps", "-eo", "pgid=,args="], capture_output=True, text=True
+    ).stdout
+    return [
+        line.split(None, 1)[1]
+        for line in out.splitlines()
+        if line.split(None, 1)[0] == str(pgid)
+    ]
+
+
+def test_sigterm_to_make_run_stops_the_server_and_the_indexer(tmp_path):
+    """`kill <pid of make run>` (what a supervisor or a terminal's close
+    sends to the one process it started) stops granian and the indexer too.
+
+    make passes SIGTERM to its recipe's shell; that shell ran scripts/serve
+    as a child, died, and left scripts/serve, granian and the indexer
+    serving with nobody to stop them (the port stayed taken)."""
+    if not (ROOT / ".venv" / ".installed").exists():
+        pytest.skip("make run installs into .venv; this checkout has none")
+    port = free_port()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"SECRET_KEY", "DATABASE_URL", "DEBUG", "MAKEFLAGS", "MAKELEVEL"}
+    }
+    env.update(
+        NEWSROOM_VAR_DIR=str(tmp_path / "var"),
+        NEWSROOM_BIND=f"127.0.0.1:{port}",
+        WEB_CONCURRENCY="1",
+    )
+    log = (tmp_path / "run.log").open("w")
+    make = subprocess.Popen(
+        ["make", "--no-print-directory", "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if make.poll() is not None or time.monotonic() > deadline:
+                    log.flush()
+                    pytest.fail(
+                        "make run did not serve:\n" + (tmp_path / "run.log").read_text()
+                    )
+                time.sleep(0.3)
+        assert get(f"http://127.0.0.1:{port}/healthz")[0] == 200
+        make.send_signal(signal.SIGTERM)  # make alone, not its group
+        make.wait(timeout=60)
+        deadline = time.monotonic() + 30
+        while _group_alive(make.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _group_alive(make.pid) == [], "left running after make stopped"
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    finally:
+        if _group_alive(make.pid):
+            os.killpg(make.pid, signal.SIGKILL)
+        if make.poll() is None:
+            make.wait()
+        log.close()
