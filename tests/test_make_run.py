@@ -43,6 +43,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_for_port(port, process, log, log_path: Path, seconds: float) -> None:
+    """Until 127.0.0.1:port takes a connection; fails with the log if
+    ``process`` ends or ``seconds`` pass first."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                log.flush()
+                pytest.fail(f"nothing served on {port}:\n{log_path.read_text()}")
+            time.sleep(0.2)
+
+
 def get(url: str) -> tuple[int, Message, str]:
     """Status, headers (names case-insensitive, as HTTP has them) and body."""
     try:
@@ -96,18 +111,7 @@ def served(tmp_path_factory):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    log.flush()
-                    pytest.fail(
-                        "server did not start:\n" + (var / "serve.log").read_text()
-                    )
-                time.sleep(0.2)
+        wait_for_port(port, server, log, var / "serve.log", 60)
         yield base
     finally:
         # scripts/serve and its granian (and indexer) share one process group.
@@ -260,18 +264,7 @@ def test_sigterm_to_make_run_stops_the_server_and_the_indexer(tmp_path):
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 240
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if make.poll() is not None or time.monotonic() > deadline:
-                    log.flush()
-                    pytest.fail(
-                        "make run did not serve:\n" + (tmp_path / "run.log").read_text()
-                    )
-                time.sleep(0.3)
+        wait_for_port(port, make, log, tmp_path / "run.log", 240)
         assert get(f"http://127.0.0.1:{port}/healthz")[0] == 200
         make.send_signal(signal.SIGTERM)  # make alone, not its group
         make.wait(timeout=60)
