@@ -40,7 +40,7 @@ from newsroom.articles.models import Article
 from newsroom.core.links import absolute_url
 from newsroom.net import client_network
 
-from . import intake, moderation, threads
+from . import confirm_email, intake, moderation, threads
 from .confirmation import get_backend, proof, scope
 from .forms import CommentForm, form_stamp
 from .intake import Decision
@@ -463,6 +463,7 @@ def create_comment(request: HttpRequest, id: ArticleId, data: CommentIn):
             "homepage": "",
         },
         network=client_network(request),
+        vouched=confirm_email.is_confirmed(request, data.email or ""),
     )
     if not decision.accepted:
         raise _refusal(decision)

@@ -15,7 +15,13 @@ comment whose "email me when someone replies" box is ticked mails its
 address a link (in the same mail when it also waits), and no reply email
 goes to the address until the button behind it is pressed, which stores a
 :class:`~newsroom.comments.models.ReplyConsent`. Anyone can type anyone's
-address; only who reads its mail can say yes for it.
+address; only who reads its mail can say yes for it. The yes is for the
+comments of who pressed it (``Comment.replies_vouched``): the comment the
+link was mailed for, the address's comments posted after it until the
+press, and later ones from the browser that pressed it. A comment ticked
+under the address from any other browser mails the address a link again
+(once a day), even after a yes: a stranger's comment under someone's
+address never gets its replies mailed to them.
 
 The answer to a post never says whether an address is known or was mailed:
 the mail goes out after the answer (on commit), at most once per address per
@@ -28,6 +34,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import cast
 
 from django.conf import settings
@@ -35,13 +42,14 @@ from django.core import signing
 from django.core.mail import send_mail
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from newsroom.core import limits
 from newsroom.core.links import absolute_url
 
 from . import relay
-from .models import ReplyConsent
+from .models import Comment, ReplyConsent
 from .text import address_key
 
 log = logging.getLogger(__name__)
@@ -63,12 +71,15 @@ class Link:
 
     email: str
     replies: bool = False
+    comment: int | None = None  # the comment the link was mailed for
 
 
-def make_token(email: str, replies: bool = False) -> str:
+def make_token(email: str, replies: bool = False, comment: int | None = None) -> str:
     data: dict[str, object] = {"e": email.strip().lower()}
     if replies:
         data["r"] = 1
+    if comment is not None:
+        data["c"] = comment
     return signing.dumps(data, salt=SALT, compress=True)
 
 
@@ -82,7 +93,10 @@ def read_token(token: str) -> Link | None:
         return None
     if not data["e"]:
         return None
-    return Link(data["e"], replies=data.get("r") == 1)
+    comment = data.get("c")
+    if not (isinstance(comment, int) and not isinstance(comment, bool)):
+        comment = None
+    return Link(data["e"], replies=data.get("r") == 1, comment=comment)
 
 
 def confirmed_tags(request: HttpRequest) -> list[str]:
@@ -125,22 +139,47 @@ def consented(email: str) -> bool:
     return ReplyConsent.objects.filter(email=address_key(email)).exists()
 
 
-def consent(email: str) -> None:
-    ReplyConsent.objects.get_or_create(email=address_key(email))
+def consent(email: str, comment: int | None = None) -> int:
+    """Store the address's yes, and vouch for the comments of who said it:
+    the address's comments that asked for reply emails, from the one the
+    link was mailed for (or, for a link that names none, from the link's
+    oldest possible time) until now. Returns how many were vouched for."""
+    email = address_key(email)
+    ReplyConsent.objects.get_or_create(email=email)
+    asked = Comment.objects.filter(
+        email=email, notify_replies=True, replies_vouched=False
+    )
+    since = (
+        Comment.objects.filter(pk=comment, email=email)
+        .values_list("created_at", flat=True)
+        .first()
+        if comment is not None
+        else timezone.now() - timedelta(seconds=MAX_AGE)
+    )
+    if since is None:  # the comment is gone (or not this address's)
+        return 0
+    return asked.filter(created_at__gte=since).update(replies_vouched=True)
 
 
-def send_link(email: str, *, waits: bool = True, replies: bool = False) -> bool:
+def send_link(
+    email: str,
+    *,
+    waits: bool = True,
+    replies: bool = False,
+    comment: int | None = None,
+) -> bool:
     """Mail the address its link; False when not sent.
 
     ``waits``: the comment waits for first-time moderation (the link lets
     this browser's later comments through); ``replies``: the comment asked
-    for reply emails, which need the address's own yes. Each purpose mails
-    an address at most once a day; both at once go in one mail.
+    for reply emails, which need the yes of who reads the address (even
+    when it said yes before: ``comment``, the comment that asked, came from a
+    browser that never pressed its button). Each purpose mails an address at
+    most once a day; both at once go in one mail.
     """
     email = email.strip().lower()
     if not email:
         return False
-    replies = replies and not consented(email)
     if not (waits or replies):
         return False
     # Whoever posts, the site mails at most ADDRESS_MAILS addresses a period:
@@ -166,7 +205,7 @@ def send_link(email: str, *, waits: bool = True, replies: bool = False) -> bool:
         limits.give_back("comments.address_mail", "site", place)
         return False
     link = absolute_url(
-        reverse("comments:confirm_email", args=[make_token(email, replies)])
+        reverse("comments:confirm_email", args=[make_token(email, replies, comment)])
     )
     said = []
     if waits:

@@ -163,12 +163,15 @@ def take(
     *,
     network: str,
     trusted: bool = False,
+    vouched: bool = False,
 ) -> Decision:
     """Decide about one comment and store it when accepted.
 
     ``fields`` are the form's names (name, email, body, parent, notify_replies,
     code, token, altcha, stamp, homepage); ``trusted`` says the reader carries
-    the signed cookie of an earlier approved comment.
+    the signed cookie of an earlier approved comment; ``vouched`` that this
+    browser pressed the button of the address typed (``confirm_email``), so
+    a ticked "email me" box is its owner's.
     """
     data = dict(fields.items()) if hasattr(fields, "items") else dict(fields)
     for key in ("name", "body"):
@@ -228,7 +231,7 @@ def take(
         ).first()
         if parent is None:
             return _parent_gone(form)
-    return _write(form, article, parent, network, verdict, via, trusted)
+    return _write(form, article, parent, network, verdict, via, trusted, vouched)
 
 
 def _too_many_wrong(form: CommentForm, wait: int) -> Decision:
@@ -301,6 +304,7 @@ def _write(
     verdict: Verdict,
     via: str,
     trusted: bool,
+    vouched: bool,
 ) -> Decision:
     clean = form.cleaned_data
     sub = guard.Submission(
@@ -329,6 +333,7 @@ def _write(
         network=network,
         notify_replies=clean["notify_replies"] and bool(sub.email),
     )
+    comment.replies_vouched = comment.notify_replies and vouched
     comment.prepare()
     stamp = f"comments.stamp:{clean['stamp']}"
     # In a shared cache the stamp's spend is not undone when a try rolls back
@@ -403,13 +408,16 @@ def _write(
             and not trusted
             and moderation.mode_for(article) == Article.Moderation.FIRST_TIME
         )
-        if saved.email and (waits or saved.notify_replies):
+        replies = saved.notify_replies and not saved.replies_vouched
+        if saved.email and (waits or replies):
             # Whether known or not, the answer is the same; the link goes
             # out after it (at most once a day per address and purpose),
-            # and reply emails wait for the address's own yes.
-            email, replies = saved.email, saved.notify_replies
+            # and reply emails wait for the yes of who reads the address.
+            email, pk = saved.email, saved.pk
             transaction.on_commit(
-                lambda: confirm_email.send_link(email, waits=waits, replies=replies)
+                lambda: confirm_email.send_link(
+                    email, waits=waits, replies=replies, comment=pk
+                )
             )
         if random.random() < 0.005:  # spent codes older than their tokens are dead
             backend.purge()

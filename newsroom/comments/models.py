@@ -63,6 +63,14 @@ class Comment(models.Model):
         default=list, blank=True, help_text="Why the guard held this comment."
     )
     notify_replies = models.BooleanField(default=False)
+    # The box was ticked by who reads the address's mail: posted from a
+    # browser that pressed the address's button (confirm_email), or that
+    # button pressed for this comment. Anyone can type anyone's address, and
+    # the address's yes (ReplyConsent) alone would mail its owner the
+    # replies to a stranger's comment under it.
+    replies_vouched = models.BooleanField(
+        default=False, db_default=False, editable=False
+    )
     reply_notified = models.BooleanField(default=False, editable=False)
     # Approved, and its reply notification was tried and did not go: a later
     # batch or the cron job sends it (moderation.notify_replies).

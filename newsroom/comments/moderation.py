@@ -361,12 +361,17 @@ REPLY_MAIL_OWED_BATCH = 50  # owed mails one batch carries besides its own
 def _wanting_mail(owed: bool = False) -> CommentQuerySet:
     """Approved replies whose parent asked, with the address's own yes, not
     the box a commenter ticked (anyone can type anyone's address):
-    confirm_email, double opt-in. Not yet mailed, or (``owed``) tried and
-    not gone (``reply_owed``, found through its partial index)."""
+    confirm_email, double opt-in; and the parent is a comment of who said
+    yes (``replies_vouched``), not a stranger's under the address. Not yet
+    mailed, or (``owed``) tried and not gone (``reply_owed``, found through
+    its partial index)."""
     state = {"reply_owed": True} if owed else {"reply_notified": False}
     return (
         Comment.objects.filter(
-            status=Comment.Status.APPROVED, parent__notify_replies=True, **state
+            status=Comment.Status.APPROVED,
+            parent__notify_replies=True,
+            parent__replies_vouched=True,
+            **state,
         )
         .exclude(parent__email="")
         .filter(Exists(ReplyConsent.objects.filter(email=OuterRef("parent__email"))))

@@ -19,6 +19,7 @@ FIELDS = [
     "status",
     "reasons",
     "notify_replies",
+    "replies_vouched",
     "report_count",
     "created_at",
     "moderated_at",

@@ -95,10 +95,11 @@ def post(request: HttpRequest, article_id: int) -> HttpResponse:
             return _redisplay(request, article, form, 429, notice, minted.retry_after)
         return _redisplay(request, article, form, 200)
     ids = moderation.commenter_ids(request)
-    trusted = moderation.trusted(ids) or confirm_email.is_confirmed(
-        request, request.POST.get("email", "")
+    vouched = confirm_email.is_confirmed(request, request.POST.get("email", ""))
+    trusted = vouched or moderation.trusted(ids)
+    decision = intake.take(
+        article, request.POST, network=network, trusted=trusted, vouched=vouched
     )
-    decision = intake.take(article, request.POST, network=network, trusted=trusted)
     if not decision.accepted:
         # A reason the form shows beside its field is not repeated on top.
         notice = "" if decision.in_form else decision.reason
@@ -258,7 +259,7 @@ def confirm_address(request: HttpRequest, token: str) -> HttpResponse:
     if done:
         confirm_email.remember(response, request, link.email)
         if link.replies:
-            confirm_email.consent(link.email)
+            confirm_email.consent(link.email, link.comment)
     return response
 
 

@@ -9,10 +9,12 @@ post never tells whether an address is known.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.core import mail, signing
 from django.test import Client
+from django.utils import timezone
 
 from newsroom.articles.tests import factories as f
 from newsroom.comments import confirm_email
@@ -243,3 +245,92 @@ def test_a_flood_of_addresses_is_mailed_a_bounded_number_of_links(
     mailed = [m.to for m in mail.outbox if m.to != ["desk@example.org"]]
     assert len(mailed) == 3
     assert Comment.objects.filter(status=Comment.Status.PENDING).count() == 8
+
+
+def test_a_stranger_under_an_address_that_said_yes_gets_its_owner_no_reply_mail(
+    settings, django_capture_on_commit_callbacks
+):
+    """The yes behind an address's link is for the comments of who pressed
+    it, not for every comment anyone posts under the address later: a
+    stranger's comment under an address that said yes, with the box ticked,
+    brings its owner no reply email. The owner's own later comments, from
+    the browser that pressed the button, are mailed at once. (The yes was
+    the address's alone, so a stranger's comment under it had its replies
+    mailed to the owner.)"""
+    settings.NEWSROOM_COMMENTS_MODERATION = "none"
+    settings.NEWSROOM_COMMENTS_LIMITS = {  # six posts from one network
+        **settings.NEWSROOM_COMMENTS_LIMITS,
+        "RATE_NETWORK": (20, 60),
+    }
+    capture = django_capture_on_commit_callbacks
+    a = f.article()
+    owner = Client()
+    _post(owner, a, capture, email="ada@example.org", notify_replies="on")
+    (link,) = _links_to("ada@example.org")
+    assert owner.post("/" + link.split("/", 3)[3]).status_code == 200
+    own = Comment.objects.get()
+    _post(Client(), a, capture, parent=str(own.pk), body="A reply to Ada herself.")
+    assert len(_replied_to("ada@example.org")) == 1
+
+    _post(
+        Client(),
+        a,
+        capture,
+        email="ADA@example.org",
+        notify_replies="on",
+        body="A stranger's words under Ada's address.",
+    )
+    stranger = Comment.objects.latest("id")
+    _post(
+        Client(), a, capture, parent=str(stranger.pk), body="A reply to the stranger."
+    )
+    assert len(_replied_to("ada@example.org")) == 1, "the stranger's reply was mailed"
+
+    _post(
+        owner,
+        a,
+        capture,
+        email="ada@example.org",
+        notify_replies="on",
+        body="Ada again, from her own browser.",
+    )
+    again = Comment.objects.latest("id")
+    _post(Client(), a, capture, parent=str(again.pk), body="A reply to Ada's second.")
+    replied = _replied_to("ada@example.org")
+    assert len(replied) == 2 and "A reply to Ada's second." in replied[-1].body
+
+
+def test_a_new_browser_under_an_address_that_said_yes_asks_its_owner_again(
+    settings, django_capture_on_commit_callbacks
+):
+    """A comment asking for reply emails from a browser that never pressed
+    the address's button mails the address a link even when it said yes
+    before; pressing it starts the replies of that comment (and of the
+    address's comments posted after it), not of one posted before under the
+    address by a browser that never proved it."""
+    settings.NEWSROOM_COMMENTS_MODERATION = "none"
+    capture = django_capture_on_commit_callbacks
+    a = f.article()
+    ReplyConsent.objects.create(email="bo@example.org")
+    old = Comment(
+        article=a,
+        name="Not Bo",
+        email="bo@example.org",
+        body="Old words.",
+        notify_replies=True,
+        status=Comment.Status.APPROVED,
+        created_at=timezone.now() - timedelta(seconds=60),
+    )
+    old.prepare()
+    old.save()
+    laptop = Client()
+    _post(laptop, a, capture, email="bo@example.org", notify_replies="on", body="New.")
+    new = Comment.objects.latest("id")
+    (link,) = _links_to("bo@example.org")  # asked although the address said yes
+    assert laptop.post("/" + link.split("/", 3)[3]).status_code == 200
+    for parent in (old, new):
+        _post(
+            Client(), a, capture, parent=str(parent.pk), body=f"Reply to {parent.pk}."
+        )
+    (replied,) = _replied_to("bo@example.org")
+    assert f"Reply to {new.pk}." in replied.body

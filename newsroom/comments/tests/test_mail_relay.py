@@ -139,6 +139,7 @@ def _parent_and_reply(a, n: int) -> tuple[Comment, Comment]:
         body=f"Parent words {n}.",
         email=f"parent{n}@example.org",
         notify_replies=True,
+        replies_vouched=True,
         status=Comment.Status.APPROVED,
     )
     ReplyConsent.objects.create(email=parent.email)

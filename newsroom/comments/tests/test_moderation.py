@@ -235,7 +235,13 @@ def test_reply_notification_only_after_approval_once_with_unsubscribe(
     """The parent hears of a reply when it is approved, once, and can opt out;
     opting out takes back the address's yes to reply emails."""
     a = f.article()
-    parent = make(a, "Parent", email="parent@example.org", notify_replies=True)
+    parent = make(
+        a,
+        "Parent",
+        email="parent@example.org",
+        notify_replies=True,
+        replies_vouched=True,
+    )
     ReplyConsent.objects.create(email="parent@example.org")
     reply = make(a, "Child", parent=parent, status=Comment.Status.PENDING)
     assert moderation.notify_replies([reply.pk]) == 0  # not approved yet
@@ -268,8 +274,16 @@ def test_a_flood_of_replies_mails_their_parent_a_bounded_number_of_emails(
         "REPLY_MAILS": (3, 3600),
     }
     a = f.article()
-    parent = make(a, "Parent", email="parent@example.org", notify_replies=True)
-    other = make(a, "Other", email="other@example.org", notify_replies=True)
+    parent = make(
+        a,
+        "Parent",
+        email="parent@example.org",
+        notify_replies=True,
+        replies_vouched=True,
+    )
+    other = make(
+        a, "Other", email="other@example.org", notify_replies=True, replies_vouched=True
+    )
     for address in ("parent@example.org", "other@example.org"):
         ReplyConsent.objects.create(email=address)
     pending = Comment.Status.PENDING

@@ -367,6 +367,7 @@ def test_a_reply_by_a_name_with_a_newline_is_still_notified(
         body="The parent comment.",
         email="parent@example.org",
         notify_replies=True,
+        replies_vouched=True,
         status=Comment.Status.APPROVED,
     )
     ReplyConsent.objects.create(email="parent@example.org")

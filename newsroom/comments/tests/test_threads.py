@@ -615,7 +615,7 @@ def test_the_link_in_a_reply_email_opens_the_page_that_shows_the_reply(
     by_root = build(a)
     parent = Comment.objects.get(pk=list(by_root)[110])
     Comment.objects.filter(pk=parent.pk).update(
-        email="parent@example.org", notify_replies=True
+        email="parent@example.org", notify_replies=True, replies_vouched=True
     )
     ReplyConsent.objects.create(email="parent@example.org")
     replies = []
