@@ -92,7 +92,11 @@ def _lookup(host: str, port: int, deadline: float) -> list:
             _lookups.release()
             done.set()
 
-    threading.Thread(target=look, name="newsroom-fetch-lookup", daemon=True).start()
+    try:
+        threading.Thread(target=look, name="newsroom-fetch-lookup", daemon=True).start()
+    except RuntimeError as exc:  # no thread can start: its place is given back
+        _lookups.release()
+        raise FetchError(f"cannot resolve {host!r}: {exc}") from exc
     if not done.wait(_left(deadline)):
         raise FetchError(f"cannot resolve {host!r}: no answer before the deadline")
     if "error" in answer:

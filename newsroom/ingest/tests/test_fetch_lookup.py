@@ -11,6 +11,7 @@ name server on its loopback that takes the question and never answers.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -59,6 +60,26 @@ CHILD = textwrap.dedent(
 )
 
 
+def run_child(code: str, prefix: tuple | list = ()) -> dict:
+    """Run ``code`` in a Python of its own (after ``prefix``, a command that
+    runs it elsewhere) with the test settings; what its last line says."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "newsroom.settings.test",
+        "PYTHONPATH": str(ROOT),
+    }
+    done = subprocess.run(
+        [*prefix, sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 @pytest.fixture
 def silent_resolver_namespace():
     """A network namespace whose resolv.conf names a server on its own
@@ -89,23 +110,7 @@ def test_a_name_server_that_never_answers_is_bounded_by_the_deadline(
     (the resolver alone would wait 10 s and more), says why, and lookups left
     waiting are bounded: past LOOKUPS_AT_ONCE of them the next fetch waits
     for one within its own deadline instead of leaving another thread."""
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "newsroom.settings.test",
-        "PYTHONPATH": str(ROOT),
-    }
-    done = subprocess.run(
-        ["ip", "netns", "exec", silent_resolver_namespace, sys.executable, "-c", CHILD],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    import json
-
-    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    seen = run_child(CHILD, ["ip", "netns", "exec", silent_resolver_namespace])
     assert seen["asked"] >= 1, "the lookup never reached the silent name server"
     first = seen["first"]
     assert "no answer before the deadline" in first["error"], first
@@ -116,3 +121,52 @@ def test_a_name_server_that_never_answers_is_bounded_by_the_deadline(
         assert each["took"] < 2, each
     assert any("earlier lookups still wait" in e["error"] for e in seen["many"])
     assert seen["left"] <= seen["most"]
+
+
+NO_THREADS = textwrap.dedent(
+    """
+    import json, resource, threading, time
+    import django
+    django.setup()
+    from newsroom.ingest import fetch as f
+
+    # No thread can start: each asks for a stack larger than the address
+    # space it may still take ("can't start new thread", as when a process
+    # has used up its threads).
+    used = int(open("/proc/self/statm").read().split()[0]) * resource.getpagesize()
+    resource.setrlimit(resource.RLIMIT_AS, (used + (256 << 20), resource.RLIM_INFINITY))
+    threading.stack_size(1 << 30)
+    errors = []
+    for _ in range(f.LOOKUPS_AT_ONCE + 2):
+        try:
+            f._lookup("localhost", 80, time.monotonic() + 0.5)
+            errors.append("")
+        except f.FetchError as exc:
+            errors.append(str(exc))
+        except Exception as exc:
+            errors.append(f"{type(exc).__name__}: {exc}")
+    threading.stack_size(0)
+    resource.setrlimit(resource.RLIMIT_AS, (resource.RLIM_INFINITY,) * 2)
+    start = time.monotonic()
+    try:
+        infos = f._lookup("localhost", 80, time.monotonic() + 2)
+        after = "resolved" if infos else "empty"
+    except Exception as exc:
+        after = f"{type(exc).__name__}: {exc}"
+    print(json.dumps({"errors": errors, "after": after,
+                      "took": time.monotonic() - start}))
+    """
+)
+
+
+def test_a_lookup_that_cannot_start_its_thread_gives_its_place_back():
+    """When no thread can start, a lookup fails as a fetch error (the import
+    goes on to the next picture) and gives back its place among the
+    LOOKUPS_AT_ONCE: once threads start again, lookups resolve. (The place
+    was kept for good and the error was the thread's RuntimeError: after
+    eight such failures every later lookup of the process waited out its
+    deadline and failed.)"""
+    seen = run_child(NO_THREADS)
+    for error in seen["errors"]:
+        assert error.startswith("cannot resolve 'localhost'"), seen
+    assert seen["after"] == "resolved", seen
