@@ -295,9 +295,17 @@ def tell_moderators_owed(force: bool = False) -> int:
         )
     )
     owed.exclude(pk__in=ids).update(moderators_owed=False)  # moderated, or old
-    claimed = Comment.objects.filter(pk__in=ids, moderators_owed=True).update(
-        moderators_owed=False
-    )
+    # Claimed row by row as this node's: another node's claim (committed or
+    # not) is skipped, so a notice that fails puts back only this node's.
+    # (SQLite: the IMMEDIATE transaction holds the one write lock.)
+    with transaction.atomic():
+        mine = list(
+            Comment.objects.filter(pk__in=ids, moderators_owed=True)
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)
+        )
+        Comment.objects.filter(pk__in=mine).update(moderators_owed=False)
+    claimed = len(mine)
     if not claimed:
         return 0
     queue = absolute_url(reverse("admin:comments_pendingcomment_changelist"))
@@ -318,7 +326,7 @@ def tell_moderators_owed(force: bool = False) -> int:
         force=force,
     )
     if not sent:
-        Comment.objects.filter(pk__in=ids).update(moderators_owed=True)
+        Comment.objects.filter(pk__in=mine).update(moderators_owed=True)
     return sent
 
 

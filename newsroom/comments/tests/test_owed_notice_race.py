@@ -1,0 +1,80 @@
+"""Two nodes tell the moderators about held comments not mailed, at once.
+
+``moderation.tell_moderators_owed`` claims the owed comments, sends one
+notice naming them, and puts them back to owed when the notice did not go.
+A node whose notice failed must put back only what it claimed itself, not
+what another node claimed (and mailed) meanwhile."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import psycopg
+import pytest
+from django.db import connections
+
+from newsroom.articles.tests import factories as f
+from newsroom.comments import moderation
+from newsroom.comments.models import Comment
+from newsroom.comments.tests.test_mail_relay import Relay, mail_to
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _other_node():
+    """A connection of its own to the test database: another app server."""
+    conf = connections["default"].settings_dict
+    return psycopg.connect(
+        host=conf["HOST"] or None,
+        port=conf["PORT"] or None,
+        user=conf["USER"] or None,
+        password=conf["PASSWORD"] or None,
+        dbname=conf["NAME"],
+    )
+
+
+def test_a_failed_notice_puts_back_only_the_comments_its_node_claimed(settings):
+    """Node B has claimed one owed comment (its claim not committed yet)
+    when node A asks for the owed ones; A's notice is refused by the relay.
+    A puts back the comments it claimed, and leaves the one B claimed: B's
+    notice named it. A put back every comment it had selected, B's too, so
+    the next notice named it a second time."""
+    if connections["default"].vendor != "postgresql":
+        pytest.skip("SQLite's IMMEDIATE transactions serialise the two nodes")
+    relay = Relay()  # refuses every recipient: A's notice does not go
+    mail_to(settings, relay.port)
+    settings.EMAIL_TIMEOUT = 5
+    settings.NEWSROOM_COMMENTS_MODERATORS = ["desk@example.org"]
+    a = f.article()
+    held = [
+        Comment.objects.create(
+            article=a,
+            name=f"R{n}",
+            body=f"Held words {n}.",
+            status=Comment.Status.PENDING,
+            moderators_owed=True,
+        )
+        for n in range(3)
+    ]
+    table = Comment._meta.db_table
+    other = _other_node()
+    try:
+        other.execute(
+            f"UPDATE {table} SET moderators_owed = false WHERE id = %s",
+            [held[0].pk],
+        )
+
+        def commit_later() -> None:
+            time.sleep(1.0)  # A has read the owed ones by now
+            other.commit()
+
+        committer = threading.Thread(target=commit_later)
+        committer.start()
+        assert not moderation.tell_moderators_owed()  # refused
+        committer.join(timeout=30)
+    finally:
+        other.close()
+        relay.close()
+    owed = dict(Comment.objects.values_list("pk", "moderators_owed"))
+    assert owed == {held[0].pk: False, held[1].pk: True, held[2].pk: True}
