@@ -24,6 +24,7 @@ identical concurrent texts store one.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import random
 import time
@@ -35,7 +36,7 @@ from django.conf import settings
 from django.db import OperationalError, connection, transaction
 
 from newsroom.articles.models import Article
-from newsroom.core import limits
+from newsroom.core import background, limits
 
 from . import confirm_email, guard, moderation
 from .confirmation import Verdict, get_backend, proof, scope
@@ -400,9 +401,9 @@ def _write(
     saved = decision.comment
     if saved is not None:
         if saved.status == Comment.Status.APPROVED:
-            transaction.on_commit(lambda: moderation.notify_replies([saved.pk]))
+            background.after_commit(moderation.notify_replies, [saved.pk])
         else:
-            transaction.on_commit(lambda: moderation.notify_moderators(saved))
+            background.after_commit(moderation.notify_moderators, saved)
         waits = (
             saved.status != Comment.Status.APPROVED
             and not trusted
@@ -413,10 +414,13 @@ def _write(
             # Whether known or not, the answer is the same; the link goes
             # out after it (at most once a day per address and purpose),
             # and reply emails wait for the yes of who reads the address.
-            email, pk = saved.email, saved.pk
-            transaction.on_commit(
-                lambda: confirm_email.send_link(
-                    email, waits=waits, replies=replies, comment=pk
+            background.after_commit(
+                functools.partial(
+                    confirm_email.send_link,
+                    saved.email,
+                    waits=waits,
+                    replies=replies,
+                    comment=saved.pk,
                 )
             )
         if random.random() < 0.005:  # spent codes older than their tokens are dead

@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from newsroom.articles.models import Article
-from newsroom.core import limits
+from newsroom.core import background, limits
 from newsroom.core.links import absolute_url
 
 from . import relay
@@ -148,7 +148,7 @@ def set_status(comments: Iterable[Comment] | Iterable[int], status: str) -> int:
         )
         recount(r.article_id for r in rows)
         if status == Comment.Status.APPROVED:
-            transaction.on_commit(lambda: notify_replies(changed))
+            background.after_commit(notify_replies, changed)
     return len(changed)
 
 

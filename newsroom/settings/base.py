@@ -260,10 +260,13 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)  # STARTTLS (port 587)
 # greeting the server never sends in plain text. One or the other, not both.
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 # Seconds any step of talking to the relay may take (connecting, each answer).
-# Mail is sent within the request that causes it (a reader's post, a
-# moderator's approval): Django's default, no limit, let a relay that takes
-# the connection and never answers hold that request and its worker forever.
+# Django's default, no limit, let a relay that takes the connection and never
+# answers hold the one who sends forever.
 EMAIL_TIMEOUT = max(1, env_int("EMAIL_TIMEOUT", 10))
+# Mail that a request causes (a reader's post, a moderator's approval) goes
+# from a thread of each process's own after the commit, so no reader waits
+# for the relay (newsroom/core/background.py); off: within the request.
+NEWSROOM_MAIL_IN_BACKGROUND = env_bool("NEWSROOM_MAIL_IN_BACKGROUND", True)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "newsroom@localhost")
 
 # Search backends, Django's alias-dict idiom (see docs/search.md). Tantivy

@@ -40,6 +40,9 @@ SECRET_KEY = "test-only-not-secret"  # noqa: S105 - test settings only
 ALLOWED_HOSTS = ["*"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# A test sees the mail its request caused as soon as the transaction commits
+# (the background thread is tested on its own: core/tests/test_background.py).
+NEWSROOM_MAIL_IN_BACKGROUND = False
 
 DATABASES = {"default": database_from_url(env_str("TEST_DATABASE_URL"), VAR_DIR)}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
