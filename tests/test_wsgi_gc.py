@@ -14,7 +14,7 @@ def test_the_wsgi_application_freezes_what_it_loaded(tmp_path):
     """After ``import newsroom.wsgi`` (what granian and gunicorn load in each
     worker) the objects loaded so far are frozen: a full collection walks
     only what requests create since. With nothing frozen, one took ~70 ms at
-    1M articles (docs/search.md, "The page's own cost, a third time")."""
+    1M articles (docs/search-benchmarks.md, "The page's own cost, a third time")."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "newsroom.settings.test",

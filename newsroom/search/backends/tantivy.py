@@ -462,7 +462,7 @@ class TantivyBackend(SearchBackend):
         )
         # A phrase ending in such a prefix (``said'th*``) is a costly phrase:
         # its standfirsts and texts within the window (every standfirst cost
-        # ~4x as much at 1M: docs/search.md, fifteenth session).
+        # ~4x as much at 1M: docs/search-benchmarks.md, fifteenth session).
         joined = frozenset(
             a for a in prefixes if len(analysis.analyze(a.text, analysis.FOLDED)) > 1
         )

@@ -2,7 +2,7 @@
 
 At 1,000,000 articles a common word matches a quarter of them: counting those
 cost ~5 ms and their facet counts ~22 ms, where the best 200 by BM25 cost ~3
-ms (docs/search.md, "At 1,000,000"). So:
+ms (docs/search-benchmarks.md, "After: 1,000,000 articles"). So:
 
 * An **upper bound** on the matches comes from the words' document
   frequencies (a clause matches at most the sum over its words and fields;

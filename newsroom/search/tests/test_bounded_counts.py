@@ -439,7 +439,7 @@ def test_a_phrase_ending_in_a_costly_prefix_reads_the_newest_texts_only(
     names, and in the standfirsts and texts of the window's months only.
     It was kept out of texts but read in every standfirst, which hold the
     common words too: at 1M ``the'be*`` cost 66 ms a search that way, 24
-    with the window's standfirsts and texts (docs/search.md, fifteenth
+    with the window's standfirsts and texts (docs/search-benchmarks.md, fifteenth
     session); the window also finds it in the newest texts."""
     backend = small_bounds
     now = standfirsts_only(backend)
@@ -698,7 +698,7 @@ def test_a_recency_page_counts_in_its_top_k_and_facets_its_best_hits(
     best hits by BM25 (the hits the recency blend chose from), and the page
     and the API say so. The newest months' window is never read: its
     aggregate over a many-word question cost 2-4 ms of CPU a page at 1M
-    (docs/search.md, tenth session)."""
+    (docs/search-benchmarks.md, tenth session)."""
     import collections
 
     backend = wide_window
@@ -805,7 +805,7 @@ def test_the_best_hits_facets_are_read_from_their_facet_codes(wide_window, monke
     hit's facet codes (integer fast fields: one code per section, tag and
     author slug, read for the hits' addresses), not by a terms aggregation
     over a query of the hits' ids: at 1M that cost ~1.0 ms of CPU a page
-    for 200 hits, every ranked page (docs/search.md, fifteenth session).
+    for 200 hits, every ranked page (docs/search-benchmarks.md, fifteenth session).
     A hit with more values than its codes hold, or with a code two slugs
     share, is aggregated as before, alone; the facets are the same."""
     from newsroom.search.backends.tantivy_store import FACET_CODES, facet_code
