@@ -409,7 +409,12 @@ def _write(
             and not trusted
             and moderation.mode_for(article) == Article.Moderation.FIRST_TIME
         )
-        replies = saved.notify_replies and not saved.replies_vouched
+        # A vouched comment needs no link only while the address's yes
+        # stands: a browser that pressed a link for first-time moderation
+        # alone, or whose yes was taken back (unsubscribing), is asked.
+        replies = saved.notify_replies and not (
+            saved.replies_vouched and confirm_email.consented(saved.email)
+        )
         if saved.email and (waits or replies):
             # Whether known or not, the answer is the same; the link goes
             # out after it (at most once a day per address and purpose),

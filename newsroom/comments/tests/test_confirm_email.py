@@ -20,6 +20,7 @@ from newsroom.articles.tests import factories as f
 from newsroom.comments import confirm_email
 from newsroom.comments.models import Comment, ReplyConsent
 from newsroom.comments.tests.helpers import post
+from newsroom.core import limits
 
 pytestmark = pytest.mark.django_db
 
@@ -334,3 +335,42 @@ def test_a_new_browser_under_an_address_that_said_yes_asks_its_owner_again(
         )
     (replied,) = _replied_to("bo@example.org")
     assert f"Reply to {new.pk}." in replied.body
+
+
+def test_a_browser_that_pressed_the_button_without_a_yes_to_replies_is_asked(
+    settings, django_capture_on_commit_callbacks
+):
+    """A browser that pressed an address's button without the address saying
+    yes to reply emails (a link for first-time moderation only, or a yes
+    taken back by unsubscribing) and then ticks "email me" under it mails the
+    address a link, whose button starts the replies of that comment. The
+    browser's cookie vouched for the comment, so no link went, and with no
+    yes stored its replies were never mailed."""
+    capture = django_capture_on_commit_callbacks
+    a = f.article()
+    reader = Client()
+    _post(reader, a, capture, email="ada@example.org", body="My first words.")
+    (first,) = _links_to("ada@example.org")  # moderation only: no reply yes
+    assert reader.post("/" + first.split("/", 3)[3]).status_code == 200
+    assert not ReplyConsent.objects.exists()
+    settings.NEWSROOM_COMMENTS_MODERATION = "none"  # the replies are shown
+    _post(reader, a, capture, email="ada@example.org", notify_replies="on")
+    asked = Comment.objects.latest("id")
+    (_, link) = _links_to("ada@example.org")
+    assert reader.post("/" + link.split("/", 3)[3]).status_code == 200
+    _post(Client(), a, capture, parent=str(asked.pk), body="A reply to Ada.")
+    (replied,) = _replied_to("ada@example.org")
+
+    url = re.search(r"(/comments/unsubscribe/\S+/)", replied.body).group(1)
+    assert Client().post(url).status_code == 200
+    assert not ReplyConsent.objects.exists()
+    limits.unspend(f"comments.replies_mail:{confirm_email.tag('ada@example.org')}")
+    _post(
+        reader, a, capture, email="ada@example.org", notify_replies="on", body="Back."
+    )
+    back = Comment.objects.latest("id")  # a day later, from the same browser
+    (*_, again) = _links_to("ada@example.org")
+    assert again != link, "coming back after unsubscribing mailed no link"
+    assert reader.post("/" + again.split("/", 3)[3]).status_code == 200
+    _post(Client(), a, capture, parent=str(back.pk), body="A reply to Ada, back.")
+    assert "A reply to Ada, back." in _replied_to("ada@example.org")[-1].body
