@@ -146,6 +146,10 @@ def consent(email: str, comment: int | None = None) -> int:
     oldest possible time) until now. Returns how many were vouched for."""
     email = address_key(email)
     ReplyConsent.objects.get_or_create(email=email)
+    # The day's link was answered: a later comment asking from a browser
+    # without this cookie (the link pressed in the mail app's) is mailed
+    # its own link the same day, or it would never be vouched.
+    limits.unspend(f"comments.replies_mail:{tag(email)}")
     asked = Comment.objects.filter(
         email=email, notify_replies=True, replies_vouched=False
     )

@@ -218,6 +218,33 @@ def test_a_held_first_comment_asking_for_replies_mails_one_link_for_both(
     assert Comment.objects.latest("id").status == Comment.Status.APPROVED
 
 
+def test_a_comment_asking_after_the_days_link_was_pressed_elsewhere_is_asked(
+    settings, django_capture_on_commit_callbacks
+):
+    """A reader who pressed the day's link in another browser (the mail
+    app's) and then ticks "email me" on a second comment from the browser
+    they post with is mailed a link for it the same day, and its button
+    starts that comment's replies. The pressed link had spent the day's
+    mail: the second comment got no link, was never vouched, and its replies
+    were never mailed (they were, while the yes was the address's)."""
+    settings.NEWSROOM_COMMENTS_MODERATION = "none"
+    capture = django_capture_on_commit_callbacks
+    a = f.article()
+    laptop, mail_app = Client(), Client()
+    _post(laptop, a, capture, email="ada@example.org", notify_replies="on")
+    (link,) = _links_to("ada@example.org")
+    assert mail_app.post("/" + link.split("/", 3)[3]).status_code == 200
+    _post(
+        laptop, a, capture, email="ada@example.org", notify_replies="on", body="More."
+    )
+    second = Comment.objects.latest("id")
+    (_, again) = _links_to("ada@example.org")
+    assert mail_app.post("/" + again.split("/", 3)[3]).status_code == 200
+    _post(Client(), a, capture, parent=str(second.pk), body="A reply to the second.")
+    (replied,) = _replied_to("ada@example.org")
+    assert "A reply to the second." in replied.body
+
+
 def test_a_flood_of_addresses_is_mailed_a_bounded_number_of_links(
     settings, django_capture_on_commit_callbacks
 ):
