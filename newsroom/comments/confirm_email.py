@@ -33,6 +33,7 @@ link nor a place under ``ADDRESS_MAILS``: the next comment tries again.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import cast
@@ -40,6 +41,7 @@ from typing import cast
 from django.conf import settings
 from django.core import signing
 from django.core.mail import send_mail
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -139,11 +141,13 @@ def consented(email: str) -> bool:
     return ReplyConsent.objects.filter(email=address_key(email)).exists()
 
 
-def consent(email: str, comment: int | None = None) -> int:
+def consent(email: str, comment: int | None = None, own: Iterable[int] = ()) -> int:
     """Store the address's yes, and vouch for the comments of who said it:
     the address's comments that asked for reply emails, from the one the
     link was mailed for (or, for a link that names none, from the link's
-    oldest possible time) until now. Returns how many were vouched for."""
+    oldest possible time) until now, and those of ``own`` (the comments the
+    pressing browser posted, its signed cookie: one whose link the relay
+    refused). Returns how many were vouched for."""
     email = address_key(email)
     ReplyConsent.objects.get_or_create(email=email)
     # The day's link was answered: a later comment asking from a browser
@@ -160,9 +164,10 @@ def consent(email: str, comment: int | None = None) -> int:
         if comment is not None
         else timezone.now() - timedelta(seconds=MAX_AGE)
     )
-    if since is None:  # the comment is gone (or not this address's)
-        return 0
-    return asked.filter(created_at__gte=since).update(replies_vouched=True)
+    mine = Q(pk__in=list(own))
+    if since is not None:  # else the comment is gone (or not this address's)
+        mine |= Q(created_at__gte=since)
+    return asked.filter(mine).update(replies_vouched=True)
 
 
 def send_link(

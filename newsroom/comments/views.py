@@ -259,7 +259,8 @@ def confirm_address(request: HttpRequest, token: str) -> HttpResponse:
     if done:
         confirm_email.remember(response, request, link.email)
         if link.replies:
-            confirm_email.consent(link.email, link.comment)
+            own = moderation.commenter_ids(request)
+            confirm_email.consent(link.email, link.comment, own)
     return response
 
 

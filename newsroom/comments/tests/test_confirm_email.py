@@ -190,6 +190,37 @@ def test_reply_emails_wait_for_the_addresss_own_yes(
     assert "A second reply here." in replied.body
 
 
+def test_a_comment_whose_link_the_relay_refused_is_vouched_by_its_browser(
+    settings, django_capture_on_commit_callbacks, monkeypatch
+):
+    """A comment asking for reply emails whose link the relay refused is
+    vouched when the browser that posted it presses the link of its next
+    such comment: its replies are mailed. The link named the next comment
+    only, so the first, the reader's own, never had a reply mailed (it did,
+    while the yes was the address's)."""
+    settings.NEWSROOM_COMMENTS_MODERATION = "none"
+    capture = django_capture_on_commit_callbacks
+    a = f.article()
+    reader = Client()
+
+    def refused(*args, **kwargs):
+        raise OSError("451 the relay is out of resources")
+
+    with monkeypatch.context() as m:
+        m.setattr(confirm_email, "send_mail", refused)
+        _post(reader, a, capture, email="ada@example.org", notify_replies="on")
+    first = Comment.objects.get()
+    assert not _links_to("ada@example.org")
+    _post(
+        reader, a, capture, email="ada@example.org", notify_replies="on", body="Again."
+    )
+    (link,) = _links_to("ada@example.org")
+    assert reader.post("/" + link.split("/", 3)[3]).status_code == 200
+    _post(Client(), a, capture, parent=str(first.pk), body="A reply to the first.")
+    (replied,) = _replied_to("ada@example.org")
+    assert "A reply to the first." in replied.body
+
+
 def test_a_held_first_comment_asking_for_replies_mails_one_link_for_both(
     client, django_capture_on_commit_callbacks
 ):
