@@ -32,6 +32,7 @@ link nor a place under ``ADDRESS_MAILS``: the next comment tries again.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -141,22 +142,35 @@ def consented(email: str) -> bool:
     return ReplyConsent.objects.filter(email=address_key(email)).exists()
 
 
-def consent(email: str, comment: int | None = None, own: Iterable[int] = ()) -> int:
+def consent(
+    email: str,
+    comment: int | None = None,
+    own: Iterable[int] = (),
+    token: str = "",
+) -> int:
     """Store the address's yes, and vouch for the comments of who said it:
     the address's comments that asked for reply emails, from the one the
     link was mailed for (or, for a link that names none, from the link's
     oldest possible time) until now, and those of ``own`` (the comments the
     pressing browser posted, its signed cookie: one whose link the relay
-    refused). Returns how many were vouched for."""
+    refused). ``token``, the link: its first press alone vouches from its
+    comment on (pressed again, an old mail opened days later, it would
+    vouch every comment posted under the address since, a stranger's too).
+    Returns how many were vouched for."""
     email = address_key(email)
     ReplyConsent.objects.get_or_create(email=email)
+    asked = Comment.objects.filter(
+        email=email, notify_replies=True, replies_vouched=False
+    )
+    pressed = hashlib.sha256(token.encode()).hexdigest()[:32]
+    if token and not limits.spend_once(
+        f"comments.replies_pressed:{pressed}", MAX_AGE, durable=True
+    ):
+        return asked.filter(pk__in=list(own)).update(replies_vouched=True)
     # The day's link was answered: a later comment asking from a browser
     # without this cookie (the link pressed in the mail app's) is mailed
     # its own link the same day, or it would never be vouched.
     limits.unspend(f"comments.replies_mail:{tag(email)}")
-    asked = Comment.objects.filter(
-        email=email, notify_replies=True, replies_vouched=False
-    )
     since = (
         Comment.objects.filter(pk=comment, email=email)
         .values_list("created_at", flat=True)

@@ -260,7 +260,7 @@ def confirm_address(request: HttpRequest, token: str) -> HttpResponse:
         confirm_email.remember(response, request, link.email)
         if link.replies:
             own = moderation.commenter_ids(request)
-            confirm_email.consent(link.email, link.comment, own)
+            confirm_email.consent(link.email, link.comment, own, token=token)
     return response
 
 

@@ -432,3 +432,33 @@ def test_a_browser_that_pressed_the_button_without_a_yes_to_replies_is_asked(
     assert reader.post("/" + again.split("/", 3)[3]).status_code == 200
     _post(Client(), a, capture, parent=str(back.pk), body="A reply to Ada, back.")
     assert "A reply to Ada, back." in _replied_to("ada@example.org")[-1].body
+
+
+def test_pressing_a_link_again_vouches_no_comment_posted_since(
+    settings, django_capture_on_commit_callbacks
+):
+    """A link's button vouches for the comments it was mailed about once:
+    pressed again days later (an old mail opened again), it vouches no
+    comment posted under the address since the first press, a stranger's
+    included. Each press vouched everything posted under the address from
+    the link's comment on."""
+    settings.NEWSROOM_COMMENTS_MODERATION = "none"
+    capture = django_capture_on_commit_callbacks
+    a = f.article()
+    owner = Client()
+    _post(owner, a, capture, email="ada@example.org", notify_replies="on")
+    (link,) = _links_to("ada@example.org")
+    path = "/" + link.split("/", 3)[3]
+    assert owner.post(path).status_code == 200
+    _post(
+        Client(),
+        a,
+        capture,
+        email="ada@example.org",
+        notify_replies="on",
+        body="A stranger's words after the press.",
+    )
+    stranger = Comment.objects.latest("id")
+    assert Client().post(path).status_code == 200  # the old mail, opened again
+    assert not Comment.objects.get(pk=stranger.pk).replies_vouched
+    assert ReplyConsent.objects.filter(email="ada@example.org").exists()
