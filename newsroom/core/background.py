@@ -92,12 +92,18 @@ def _queue() -> queue.Queue:
     worker starts its own: the parent's thread is not in the child)."""
     with _lock:
         if _state["pid"] != os.getpid():
-            jobs: queue.Queue = queue.Queue(maxsize=QUEUE_MAX)
+            _state.update(pid=os.getpid(), jobs=queue.Queue(maxsize=QUEUE_MAX))
+            _state["thread"] = None
+        thread = _state["thread"]
+        if thread is None or not thread.is_alive():  # first use, or it died
             thread = threading.Thread(
-                target=_run, args=(jobs,), name="newsroom-background", daemon=True
+                target=_run,
+                args=(_state["jobs"],),
+                name="newsroom-background",
+                daemon=True,
             )
             thread.start()
-            _state.update(pid=os.getpid(), jobs=jobs, thread=thread)
+            _state["thread"] = thread
         return _state["jobs"]
 
 
@@ -107,7 +113,7 @@ def _run(jobs: queue.Queue) -> None:
         set_script_prefix(prefix)
         try:
             job(*args)
-        except Exception:  # one job's failure must not end the thread
+        except BaseException:  # one job's failure must not end the thread
             log.exception("background job %s failed", getattr(job, "__name__", job))
         finally:
             jobs.task_done()

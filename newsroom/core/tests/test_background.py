@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import threading
 
 import pytest
@@ -69,6 +70,17 @@ def test_a_failing_job_leaves_the_thread_working(caplog):
     assert background.drain(10)
     assert seen == [("newsroom-background", ("after",))]
     assert "background job broken failed" in caplog.text
+
+
+def test_a_job_that_exits_leaves_the_thread_working():
+    """A job that raises SystemExit (a library calling sys.exit) does not
+    end the thread: the jobs after it run. It ended the thread, and every
+    later job of the process waited in the queue for good."""
+    seen: list = []
+    background.submit(sys.exit, 3)
+    background.submit(_where(seen), "after")
+    assert background.drain(10)
+    assert seen == [("newsroom-background", ("after",))]
 
 
 def test_a_full_queue_runs_the_next_job_where_it_is_started():
