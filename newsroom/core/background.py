@@ -14,7 +14,10 @@ job lost with its process (killed before the thread reached it) costs what
 a request killed while sending cost. The queue holds at most
 :data:`QUEUE_MAX` jobs: past that, a job runs in the request that starts it
 (a flood slows its own posts down rather than growing without bound). On
-exit the thread gets :data:`DRAIN_SECONDS` to finish what is queued.
+exit the thread gets :data:`DRAIN_SECONDS` to finish what is queued
+(multiprocessing's finalizers: they run at a normal exit, through atexit,
+and as a worker multiprocessing started ends, granian's, where atexit
+does not run).
 
 ``NEWSROOM_MAIL_IN_BACKGROUND`` (on; the test settings turn it off, so a
 test sees mail as soon as the transaction commits) runs jobs in the
@@ -23,12 +26,12 @@ request instead.
 
 from __future__ import annotations
 
-import atexit
 import logging
 import os
 import queue
 import threading
 from collections.abc import Callable
+from multiprocessing import util as multiprocessing_util
 
 from django.conf import settings
 from django.db import connections, transaction
@@ -94,6 +97,10 @@ def _queue() -> queue.Queue:
         if _state["pid"] != os.getpid():
             _state.update(pid=os.getpid(), jobs=queue.Queue(maxsize=QUEUE_MAX))
             _state["thread"] = None
+            # Drained at exit: a worker multiprocessing started (granian's,
+            # forked) ends with os._exit, where atexit does not run and its
+            # finalizers do (at a normal exit too, once: not both).
+            multiprocessing_util.Finalize(None, drain, exitpriority=10)
         thread = _state["thread"]
         if thread is None or not thread.is_alive():  # first use, or it died
             thread = threading.Thread(
@@ -119,6 +126,3 @@ def _run(jobs: queue.Queue) -> None:
             jobs.task_done()
             if jobs.empty():  # idle: hold no database connection meanwhile
                 connections.close_all()
-
-
-atexit.register(drain)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import subprocess
 import sys
 import threading
+import time
 
 import pytest
 from django.db import transaction
@@ -132,3 +135,43 @@ def test_a_forked_worker_starts_a_thread_of_its_own():
         answer = said.read()
     _, status = os.waitpid(pid, 0)
     assert answer == b"ran" and status == 0
+
+
+def test_a_worker_that_multiprocessing_started_runs_its_queue_before_it_ends(tmp_path):
+    """granian starts its workers as multiprocessing processes (fork on
+    Linux), and those end with os._exit: atexit never runs in them. At a
+    normal stop or a worker's restart (--workers-lifetime) the jobs still
+    queued were lost, a held comment's mail to the moderators with them,
+    and the comment was not owed either. The worker runs them as it ends."""
+    ran = tmp_path / "ran"
+
+    def worker() -> None:
+        def slow() -> None:
+            time.sleep(0.5)  # a relay taking its time
+            ran.write_text("yes")
+
+        background.submit(lambda: time.sleep(0.3))
+        background.submit(slow)
+
+    process = multiprocessing.get_context("fork").Process(target=worker)
+    process.start()
+    process.join(30)
+    assert process.exitcode == 0
+    assert ran.exists(), "the queued job was lost with the worker"
+
+
+def test_a_process_that_exits_runs_its_queue_first(tmp_path):
+    """A process that exits normally (a gunicorn worker, a management
+    command) runs what is queued before it ends."""
+    ran = tmp_path / "ran"
+    script = (
+        "import time, django; django.setup()\n"
+        "from django.conf import settings\n"
+        "settings.NEWSROOM_MAIL_IN_BACKGROUND = True\n"
+        "from newsroom.core import background\n"
+        "background.submit(time.sleep, 0.3)\n"
+        f"background.submit(lambda: (time.sleep(0.5), open({str(ran)!r}, 'w')))\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "newsroom.settings.test"}
+    subprocess.run([sys.executable, "-c", script], env=env, check=True, timeout=60)
+    assert ran.exists(), "the queued job was lost with the process"
