@@ -205,6 +205,8 @@ def send_link(
         return False
     if not (waits or replies):
         return False
+    if comment is not None and not Comment.objects.filter(pk=comment).exists():
+        return False  # deleted before the background thread got here (erased)
     # Whoever posts, the site mails at most ADDRESS_MAILS addresses a period:
     # each post may name a stranger's address, and a bot solving the
     # proof-of-work from many networks named thousands.

@@ -241,6 +241,15 @@ def notify_moderators(comment: Comment) -> int:
     moderators = list(settings.NEWSROOM_COMMENTS_MODERATORS)
     if not moderators:
         return 0
+    # As it is now, not as posted: the background thread may get here after
+    # the comment was deleted or moderated, and mails neither.
+    comment = (
+        Comment.objects.select_related("article")
+        .filter(pk=comment.pk, status=Comment.Status.PENDING)
+        .first()
+    )
+    if comment is None:
+        return 0
     count, seconds = mail_limit("MODERATOR_MAILS")
     outcome = limits.hit(
         "comments.moderator_mail", "site", count, seconds, rolling=True

@@ -8,12 +8,14 @@ cost a whole EMAIL_TIMEOUT. They go from the background thread now
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
 from django.test import Client
 
 from newsroom.articles.tests import factories as f
+from newsroom.comments import moderation, privacy
 from newsroom.comments.models import Comment
 from newsroom.comments.tests.helpers import post
 from newsroom.comments.tests.test_mail_relay import Relay, SilentRelay, mail_to
@@ -74,3 +76,36 @@ def test_the_mail_a_post_causes_still_goes(in_background, settings):
         assert not Comment.objects.get().moderators_owed
     finally:
         relay.close()
+
+
+def test_a_held_comment_gone_or_moderated_before_its_mail_is_not_mailed(
+    in_background, mailoutbox
+):
+    """The moderators' mail about a held comment goes when the thread gets
+    to it, maybe well after the post (a slow relay ahead of it). A comment
+    deleted meanwhile (its author's address erased) or already moderated was
+    still mailed from the post's copy: its name, network and words, and
+    approve and reject links for a state long gone; and the erased address
+    its link to say yes to reply emails."""
+    started, release = threading.Event(), threading.Event()
+    background.submit(lambda: (started.set(), release.wait(30)))
+    assert started.wait(10)
+    try:
+        a = f.article()
+        erased = post(
+            Client(),
+            a,
+            body="Erased before the mail.",
+            email="ada@example.org",
+            notify_replies="on",
+        )
+        assert erased.status_code == 303
+        assert post(Client(), a, body="Rejected before.").status_code == 303
+        rejected = Comment.objects.get(body="Rejected before.")
+        assert privacy.delete("ada@example.org")["comments"] == 1
+        moderation.set_status([rejected], Comment.Status.REJECTED)
+    finally:
+        release.set()
+    assert background.drain(30)
+    assert [m.body for m in mailoutbox] == []
+    assert not Comment.objects.filter(moderators_owed=True).exists()
