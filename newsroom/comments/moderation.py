@@ -298,12 +298,11 @@ def tell_moderators_owed(force: bool = False) -> int:
     if not owed.exists():  # the usual answer, from the partial index
         return 0
     since = timezone.now() - timedelta(seconds=OWED_SECONDS)
-    ids = list(
-        owed.filter(status=Comment.Status.PENDING, created_at__gte=since).values_list(
-            "pk", flat=True
-        )
-    )
-    owed.exclude(pk__in=ids).update(moderators_owed=False)  # moderated, or old
+    still = {"status": Comment.Status.PENDING, "created_at__gte": since}
+    ids = list(owed.filter(**still).values_list("pk", flat=True))
+    # Moderated, or old: by the same rule, not "not read just now", which
+    # also took a comment another node marked owed after the read.
+    owed.exclude(**still).update(moderators_owed=False)
     # Claimed row by row as this node's: another node's claim (committed or
     # not) is skipped, so a notice that fails puts back only this node's.
     # (SQLite: the IMMEDIATE transaction holds the one write lock.)

@@ -78,3 +78,44 @@ def test_a_failed_notice_puts_back_only_the_comments_its_node_claimed(settings):
         relay.close()
     owed = dict(Comment.objects.values_list("pk", "moderators_owed"))
     assert owed == {held[0].pk: False, held[1].pk: True, held[2].pk: True}
+
+
+def test_a_comment_owed_while_the_notice_reads_the_owed_ones_stays_owed(
+    settings, mailoutbox
+):
+    """Another node (or this one's background thread) marks a held comment
+    owed, its own mail refused, just after this notice read the owed ones:
+    the notice then cleared every owed comment it had not read, as if
+    moderated or old, the new one too, which no notice ever named."""
+    settings.NEWSROOM_COMMENTS_MODERATORS = ["desk@example.org"]
+    a = f.article()
+
+    def held(name: str) -> Comment:
+        return Comment.objects.create(
+            article=a,
+            name=name,
+            body=f"Held words of {name}.",
+            status=Comment.Status.PENDING,
+            moderators_owed=True,
+        )
+
+    held("Early")
+    late: list[Comment] = []
+
+    def owed_meanwhile(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if (
+            not late
+            and sql.lstrip().upper().startswith("SELECT")
+            and ("created_at" in sql)
+        ):
+            late.append(held("Late"))  # right after the owed ones were read
+        return result
+
+    with connections["default"].execute_wrapper(owed_meanwhile):
+        assert moderation.tell_moderators_owed() == 1
+    assert late, "the owed ones were never read"
+    (notice,) = mailoutbox
+    assert "1 comment was held" in notice.body
+    late[0].refresh_from_db()
+    assert late[0].moderators_owed, "owed, and no notice will name it"
