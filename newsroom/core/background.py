@@ -119,6 +119,10 @@ def _run(jobs: queue.Queue) -> None:
         job, args, prefix = jobs.get()
         set_script_prefix(prefix)
         try:
+            # As at a request's start: a connection the server dropped (or
+            # too old) is replaced, one in use checked before the job's work.
+            for conn in connections.all(initialized_only=True):
+                conn.close_if_unusable_or_obsolete()
             job(*args)
         except BaseException:  # one job's failure must not end the thread
             log.exception("background job %s failed", getattr(job, "__name__", job))

@@ -10,7 +10,7 @@ import threading
 import time
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import get_script_prefix, set_script_prefix
 
 from newsroom.core import background
@@ -175,3 +175,38 @@ def test_a_process_that_exits_runs_its_queue_first(tmp_path):
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "newsroom.settings.test"}
     subprocess.run([sys.executable, "-c", script], env=env, check=True, timeout=60)
     assert ran.exists(), "the queued job was lost with the process"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_lost_between_jobs_is_replaced_before_the_next():
+    """The database drops the thread's connection (a restart, a failover)
+    while jobs wait: each job gets a working connection, as each request
+    does (Django checks a request's at its start). The thread kept the
+    dead one while jobs kept coming, and every job failed until the queue
+    ran dry, the mail of each lost and not owed."""
+    if connection.vendor != "postgresql":
+        pytest.skip("a server that drops a connection: PostgreSQL")
+    pids: list = []
+    waiting, go = threading.Event(), threading.Event()
+    seen: list = []
+
+    def first() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pids.append(cursor.fetchone()[0])
+        waiting.set()
+        go.wait(30)
+
+    def second() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            seen.append(cursor.fetchone()[0])
+
+    background.submit(first)
+    assert waiting.wait(10)
+    background.submit(second)  # waits behind the first: the connection stays
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [pids[0]])
+    go.set()
+    assert background.drain(30)
+    assert seen == [1], "the job after the lost connection failed"
