@@ -68,7 +68,10 @@ def submit(job: Callable, *args, prefix: str = "/") -> None:
         _queue().put_nowait((job, args, prefix))
     except queue.Full:
         log.warning("background queue full (%d jobs): this one runs here", QUEUE_MAX)
-        job(*args)
+        try:  # as on the thread: the request that started it was answered
+            job(*args)
+        except Exception:
+            log.exception("background job %s failed", getattr(job, "__name__", job))
 
 
 def drain(seconds: float = DRAIN_SECONDS) -> bool:

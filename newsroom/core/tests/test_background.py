@@ -99,10 +99,12 @@ def test_a_full_queue_runs_the_next_job_where_it_is_started():
             background.submit(_where(seen), n)
         background.submit(_where(seen), "past the bound")
         assert seen == [(threading.current_thread().name, ("past the bound",))]
+        background.submit(int, "not a number")  # fails: logged, not raised
+        background.submit(_where(seen), "and again")
     finally:
         release.set()
     assert background.drain(30)
-    assert len(seen) == background.QUEUE_MAX + 1
+    assert len(seen) == background.QUEUE_MAX + 2
 
 
 def test_off_runs_the_job_at_once_where_it_is_started(settings):
