@@ -20,14 +20,13 @@ from __future__ import annotations
 import argparse
 import functools
 import gc
-import os
 import sys
 import time
 import urllib.parse
 from collections import defaultdict
 from pathlib import Path
 
-from search import CLASSES, NO_FACET_CACHE, SETTINGS, pick_queries
+from search import CLASSES, pick_queries, setup_django
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -105,19 +104,7 @@ def main() -> None:
     unknown = [c for c in wanted if c not in CLASSES or c == "suggest"]
     if unknown:
         raise SystemExit(f"not a results-page class: {', '.join(unknown)}")
-    (args.var / "bench_search_settings.py").write_text(SETTINGS + NO_FACET_CACHE)
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="bench_search_settings",
-        NEWSROOM_HTTPS="false",
-        NEWSROOM_VAR_DIR=str(args.var),
-        LOG_LEVEL="ERROR",
-    )
-    for key in ("DATABASE_URL", "REDIS_URL"):
-        os.environ.pop(key, None)
-    sys.path[:0] = [str(args.var), str(ROOT)]
-    import django
-
-    django.setup()
+    setup_django(args.var)
     from django.test import Client
 
     import newsroom.search.backends.tantivy  # noqa: F401 - wrapped below

@@ -72,6 +72,25 @@ NEWSROOM_SEARCH_BACKENDS["default"]["OPTIONS"]["FACET_CACHE_SECONDS"] = 0
 """
 
 
+def setup_django(var: Path) -> None:
+    """Django in this process on the var dir ``var`` (its bench settings,
+    facet cache off; no database URL or Redis of ours), for the benches
+    that read its database and index in process."""
+    (var / "bench_search_settings.py").write_text(SETTINGS + NO_FACET_CACHE)
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="bench_search_settings",
+        NEWSROOM_HTTPS="false",
+        NEWSROOM_VAR_DIR=str(var),
+        LOG_LEVEL="ERROR",
+    )
+    for key in ("DATABASE_URL", "REDIS_URL"):
+        os.environ.pop(key, None)
+    sys.path[:0] = [str(var), str(ROOT)]
+    import django
+
+    django.setup()
+
+
 def bench_env(var: Path, root: Path) -> dict:
     """The environment of ``root``'s manage.py and server on the var dir
     ``var`` (its bench settings; no database URL, Redis or secret of ours)."""
