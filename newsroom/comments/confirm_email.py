@@ -36,7 +36,7 @@ import hashlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import cast
 
 from django.conf import settings
@@ -205,8 +205,20 @@ def send_link(
         return False
     if not (waits or replies):
         return False
-    if comment is not None and not Comment.objects.filter(pk=comment).exists():
-        return False  # deleted before the background thread got here (erased)
+    where = ""
+    if comment is not None:
+        # The story and the time, never the comment's words or name: anyone
+        # can type anyone's address, and this mail must not carry their text.
+        found = (
+            Comment.objects.filter(pk=comment)
+            .values_list("article__headline", "created_at")
+            .first()
+        )
+        if found is None:
+            return False  # deleted before the background thread got here (erased)
+        headline, posted = found
+        posted = posted.astimezone(UTC)
+        where = f", on “{headline}”, at {posted:%H:%M UTC} on {posted:%-d %B %Y}"
     # Whoever posts, the site mails at most ADDRESS_MAILS addresses a period:
     # each post may name a stranger's address, and a bot solving the
     # proof-of-work from many networks named thousands.
@@ -246,8 +258,8 @@ def send_link(
             "has a link to stop them."
         )
     body = (
-        f"Someone, we hope you, posted a comment on {settings.SITE_NAME} with this "
-        f"address. {' '.join(said)}\n\n"
+        f"Someone, we hope you, posted a comment on {settings.SITE_NAME}{where} "
+        f"with this address. {' '.join(said)}\n\n"
         f"If it was you, open this link and press the button there:\n\n{link}\n\n"
         f"The link works for {MAX_AGE // 86400} days. "
         "If it was not you, ignore this email: nothing changes.\n"

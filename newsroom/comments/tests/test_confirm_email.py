@@ -462,3 +462,27 @@ def test_pressing_a_link_again_vouches_no_comment_posted_since(
     assert Client().post(path).status_code == 200  # the old mail, opened again
     assert not Comment.objects.get(pk=stranger.pk).replies_vouched
     assert ReplyConsent.objects.filter(email="ada@example.org").exists()
+
+
+def test_the_link_names_the_story_and_time_never_the_comments_words(
+    django_capture_on_commit_callbacks,
+):
+    """The address's mail says on which story and when the comment was
+    posted, so its owner can tell whether it was theirs before pressing
+    (a stranger's comment under the address takes that day's link); it
+    never carries the comment's words or name: anyone can type anyone's
+    address, and our mail must not carry a stranger's text to it."""
+    a = f.article("Floods close the river road")
+    _post(
+        Client(),
+        a,
+        django_capture_on_commit_callbacks,
+        email="ada@example.org",
+        name="Cheap Pills",
+        body="Buy cheap pills at spam.example today.",
+    )
+    (message,) = [m for m in mail.outbox if m.to == ["ada@example.org"]]
+    posted = Comment.objects.get().created_at
+    assert "“Floods close the river road”" in message.body
+    assert posted.strftime("%H:%M UTC") in message.body
+    assert "pills" not in message.body.lower() and "spam.example" not in message.body
