@@ -315,6 +315,68 @@ def test_a_save_after_another_account_signed_in_in_another_tab_is_not_saved(
     assert story.body == "Words before."
 
 
+def test_any_admin_form_sent_after_signing_in_again_in_another_tab_is_saved(
+    live_server, page
+):
+    """Not the writing view only: a tag's form left open while the editor
+    signs out and in again in another tab (a sign-in changes the CSRF token)
+    is saved by its Save. It was the "sent without its security cookie"
+    page, what was typed lost."""
+    tag = f.tag("Harbour")
+    account("eddie", "editor")
+    sign_in(page, live_server.url, "eddie")
+    page.goto(live_server.url + f"/admin/articles/tag/{tag.pk}/change/")
+    page.locator("#id_name").fill("Harbour works")
+
+    sign_in_again_in_another_tab(page, live_server.url, "eddie")
+
+    with page.expect_navigation():
+        page.locator("input[name=_save]").click()
+    assert "security cookie" not in page.content()
+    tag.refresh_from_db()
+    assert tag.name == "Harbour works"
+
+
+def test_any_admin_form_sent_after_another_account_signed_in_is_not_saved(
+    live_server, page
+):
+    """With the current token sent by every admin form, a form opened by
+    eddie and sent after olga signed in in another tab would be saved as
+    olga's: it is the "Nothing was saved" page with what eddie typed."""
+    tag = f.tag("Harbour")
+    account("eddie", "editor")
+    account("olga", "editor")
+    sign_in(page, live_server.url, "eddie")
+    page.goto(live_server.url + f"/admin/articles/tag/{tag.pk}/change/")
+    page.locator("#id_name").fill("Harbour by eddie")
+
+    sign_in_again_in_another_tab(page, live_server.url, "olga")
+
+    with page.expect_navigation():
+        page.locator("input[name=_save]").click()
+    assert "Nothing was saved" in page.content()
+    assert "another account" in page.locator("#not-saved").inner_text()
+    assert "Harbour by eddie" in page.content()
+    tag.refresh_from_db()
+    assert tag.name == "Harbour"
+
+
+def test_signing_out_from_a_tab_opened_by_another_account_signs_out(live_server, page):
+    """The logout button of a page eddie opened, pressed after olga signed
+    in in another tab, signs the browser out: it is not a form whose work
+    could be the wrong account's."""
+    account("eddie", "editor")
+    account("olga", "editor")
+    sign_in(page, live_server.url, "eddie")
+    page.goto(live_server.url + "/admin/")
+    sign_in_again_in_another_tab(page, live_server.url, "olga")
+    with page.expect_navigation():
+        page.locator("#logout-form button").click()
+    assert "Nothing was saved" not in page.content()
+    page.goto(live_server.url + "/admin/")
+    assert "/admin/login/" in page.url
+
+
 def test_the_picture_library_names_every_link(live_server, page, axe_source):
     """WCAG 2.4.4 and 4.1.2: in the picture library's list each row's
     thumbnail is a link to the picture; a screen reader hears the picture's

@@ -102,32 +102,14 @@
       if (state.textContent !== text) state.textContent = text;
       pane.classList.toggle("desk-preview--stale", text !== "");
     }
-    // The current CSRF token: the cookie when scripts can read it (a sign-in
-    // in another tab changes it), else the one the page was served with.
+    // The current CSRF token for the preview's requests: the cookie when
+    // scripts can read it (a sign-in in another tab changes it), else the
+    // one the page was served with. (A Save sends it, and the account that
+    // opened the page, as every admin form does: newsroom/admin-forms.js.)
     function token() {
       var m = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
       return m ? decodeURIComponent(m[1]) : (csrf ? csrf.value : "");
     }
-    // A sign-in in another tab changed the token this page was served with:
-    // the Save sends the current one, or Django refuses it as a forged form
-    // and the text is lost. (Signed out, the admin's not-saved page keeps it.)
-    // The account the page was opened by goes with it: a Save sent as another
-    // one (signed in in the other tab) is refused with the text kept, not
-    // saved as that account's work.
-    var opener = document.querySelector("meta[name=newsroom-account]");
-    var openedAs = opener ? opener.content : "";
-    form.addEventListener("submit", function () {
-      if (csrf) csrf.value = token();
-      if (!openedAs) return;
-      var field = form.querySelector("input[name=_opened_as]");
-      if (!field) {
-        field = document.createElement("input");
-        field.type = "hidden";
-        field.name = "_opened_as";
-        form.appendChild(field);
-      }
-      field.value = openedAs;
-    });
     var timer = null;
     // Characters as the site counts them (code points, not UTF-16 units).
     function characters(text) {
