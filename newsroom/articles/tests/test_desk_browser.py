@@ -289,6 +289,25 @@ def test_a_save_after_signing_in_again_in_another_tab_is_saved(live_server, page
     assert story.body == "Words typed across a second sign-in."
 
 
+def _saved_after_another_account_signed_in(page, base: str, path: str, field: str):
+    """Open ``path`` as eddie, type in ``field``, let olga sign in in another
+    tab, press Save: the page it leads to must be "Nothing was saved" with
+    eddie's words."""
+    account("eddie", "editor")
+    account("olga", "editor")
+    sign_in(page, base, "eddie")
+    page.goto(base + path)
+    page.locator(field).fill("Words eddie typed.")
+
+    sign_in_again_in_another_tab(page, base, "olga")
+
+    with page.expect_navigation():
+        page.locator("input[name=_save]").click()
+    assert "Nothing was saved" in page.content()
+    assert "another account" in page.locator("#not-saved").inner_text()
+    assert "Words eddie typed." in page.content()
+
+
 def test_a_save_after_another_account_signed_in_in_another_tab_is_not_saved(
     live_server, page
 ):
@@ -298,19 +317,8 @@ def test_a_save_after_another_account_signed_in_in_another_tab_is_not_saved(
     olga's rights. The page now says which account opened it, and a Save
     sent as another one is the "Nothing was saved" page with the text."""
     story = f.article("A story left open", body="Words before.")
-    account("eddie", "editor")
-    account("olga", "editor")
-    sign_in(page, live_server.url, "eddie")
-    page.goto(live_server.url + f"/admin/articles/article/{story.pk}/change/")
-    page.locator("#id_body").fill("Words eddie typed.")
-
-    sign_in_again_in_another_tab(page, live_server.url, "olga")
-
-    with page.expect_navigation():
-        page.locator("input[name=_save]").click()
-    assert "Nothing was saved" in page.content()
-    assert "another account" in page.locator("#not-saved").inner_text()
-    assert "Words eddie typed." in page.content()
+    path = f"/admin/articles/article/{story.pk}/change/"
+    _saved_after_another_account_signed_in(page, live_server.url, path, "#id_body")
     story.refresh_from_db()
     assert story.body == "Words before."
 
@@ -344,19 +352,8 @@ def test_any_admin_form_sent_after_another_account_signed_in_is_not_saved(
     eddie and sent after olga signed in in another tab would be saved as
     olga's: it is the "Nothing was saved" page with what eddie typed."""
     tag = f.tag("Harbour")
-    account("eddie", "editor")
-    account("olga", "editor")
-    sign_in(page, live_server.url, "eddie")
-    page.goto(live_server.url + f"/admin/articles/tag/{tag.pk}/change/")
-    page.locator("#id_name").fill("Harbour by eddie")
-
-    sign_in_again_in_another_tab(page, live_server.url, "olga")
-
-    with page.expect_navigation():
-        page.locator("input[name=_save]").click()
-    assert "Nothing was saved" in page.content()
-    assert "another account" in page.locator("#not-saved").inner_text()
-    assert "Harbour by eddie" in page.content()
+    path = f"/admin/articles/tag/{tag.pk}/change/"
+    _saved_after_another_account_signed_in(page, live_server.url, path, "#id_name")
     tag.refresh_from_db()
     assert tag.name == "Harbour"
 
