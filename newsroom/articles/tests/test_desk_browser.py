@@ -358,6 +358,31 @@ def test_any_admin_form_sent_after_another_account_signed_in_is_not_saved(
     assert tag.name == "Harbour"
 
 
+def test_a_form_sent_to_another_site_gets_no_token_or_account(live_server, page):
+    """The admin's script puts the current CSRF token and the account into
+    forms sent to this site only: a form on an admin page whose action is
+    another site (in text an editor pasted, say) is left with what it had.
+    (The policy's form-action 'self' stops such a form besides; what it
+    would have sent is read as it is submitted.)"""
+    account("eddie", "editor")
+    sign_in(page, live_server.url, "eddie")
+    page.goto(live_server.url + "/admin/")
+    sent = page.evaluate(
+        """() => new Promise((done) => {
+             const f = document.createElement('form');
+             f.method = 'post'; f.action = 'http://elsewhere.example/take';
+             f.innerHTML = '<input name="csrfmiddlewaretoken" value="theirs">';
+             document.body.appendChild(f);
+             f.addEventListener('submit', (e) => {
+               e.preventDefault();
+               done([...new FormData(f).entries()].map((p) => p.join('=')));
+             });
+             f.requestSubmit();
+           })"""
+    )
+    assert sent == ["csrfmiddlewaretoken=theirs"]
+
+
 def test_signing_out_from_a_tab_opened_by_another_account_signs_out(live_server, page):
     """The logout button of a page eddie opened, pressed after olga signed
     in in another tab, signs the browser out: it is not a form whose work

@@ -20,6 +20,9 @@
       var form = event.target;
       if (!(form instanceof HTMLFormElement)) return;
       if ((form.getAttribute("method") || "").toLowerCase() !== "post") return;
+      // Only a form sent to this site: the token never goes anywhere else
+      // (a form in text shown on the page, say, with a field of that name).
+      if (new URL(form.action, location.href).origin !== location.origin) return;
       var csrf = form.querySelector("input[name=csrfmiddlewaretoken]");
       var current = token();
       if (csrf && current) csrf.value = current;
