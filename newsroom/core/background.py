@@ -30,6 +30,7 @@ import logging
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable
 from multiprocessing import util as multiprocessing_util
 
@@ -86,11 +87,12 @@ def drain(seconds: float = DRAIN_SECONDS) -> bool:
     def mark() -> None:
         done.set()
 
+    deadline = time.monotonic() + seconds  # one bound for both waits
     try:
         jobs.put((mark, (), "/"), timeout=seconds)
     except queue.Full:
         return False
-    return done.wait(seconds)
+    return done.wait(max(0.0, deadline - time.monotonic()))
 
 
 def _queue() -> queue.Queue:

@@ -107,6 +107,28 @@ def test_a_full_queue_runs_the_next_job_where_it_is_started():
     assert len(seen) == background.QUEUE_MAX + 2
 
 
+def test_drain_waits_no_longer_than_it_is_told():
+    """With the thread held up and the queue full, ``drain(1)`` (what a
+    stopping worker runs) gives up after about a second, also when a place
+    frees up on the way: it waited up to its time for a place in the queue
+    and then its whole time again."""
+    started, first, second = threading.Event(), threading.Event(), threading.Event()
+    background.submit(lambda: (started.set(), first.wait(30)))
+    assert started.wait(10)
+    try:
+        background.submit(second.wait, 30)  # the thread's next job holds it too
+        for _ in range(background.QUEUE_MAX - 1):
+            background.submit(lambda: None)
+        threading.Timer(0.8, first.set).start()  # a place frees at 0.8 s
+        began = time.monotonic()
+        assert background.drain(1.0) is False
+        took = time.monotonic() - began
+    finally:
+        first.set()
+        second.set()
+    assert took < 1.5, f"drain(1.0) took {took:.2f} s"
+
+
 def test_off_runs_the_job_at_once_where_it_is_started(settings):
     settings.NEWSROOM_MAIL_IN_BACKGROUND = False
     seen: list = []
