@@ -147,6 +147,20 @@ def test_forged_expired_and_foreign_links_and_cookies_are_refused(client, settin
     assert Comment.objects.get().status == Comment.Status.PENDING
 
 
+def _stranger_asks(article, capture, address: str, words: str) -> Comment:
+    """A comment from a browser of its own under ``address``, asking for
+    reply emails ("A stranger's words <words>.")."""
+    _post(
+        Client(),
+        article,
+        capture,
+        email=address,
+        notify_replies="on",
+        body=f"A stranger's words {words}.",
+    )
+    return Comment.objects.latest("id")
+
+
 def _replied_to(address: str) -> list:
     return [
         m
@@ -331,15 +345,7 @@ def test_a_stranger_under_an_address_that_said_yes_gets_its_owner_no_reply_mail(
     _post(Client(), a, capture, parent=str(own.pk), body="A reply to Ada herself.")
     assert len(_replied_to("ada@example.org")) == 1
 
-    _post(
-        Client(),
-        a,
-        capture,
-        email="ADA@example.org",
-        notify_replies="on",
-        body="A stranger's words under Ada's address.",
-    )
-    stranger = Comment.objects.latest("id")
+    stranger = _stranger_asks(a, capture, "ADA@example.org", "under Ada's address")
     _post(
         Client(), a, capture, parent=str(stranger.pk), body="A reply to the stranger."
     )
@@ -450,15 +456,7 @@ def test_pressing_a_link_again_vouches_no_comment_posted_since(
     (link,) = _links_to("ada@example.org")
     path = "/" + link.split("/", 3)[3]
     assert owner.post(path).status_code == 200
-    _post(
-        Client(),
-        a,
-        capture,
-        email="ada@example.org",
-        notify_replies="on",
-        body="A stranger's words after the press.",
-    )
-    stranger = Comment.objects.latest("id")
+    stranger = _stranger_asks(a, capture, "ada@example.org", "after the press")
     assert Client().post(path).status_code == 200  # the old mail, opened again
     assert not Comment.objects.get(pk=stranger.pk).replies_vouched
     assert ReplyConsent.objects.filter(email="ada@example.org").exists()
@@ -486,3 +484,33 @@ def test_the_link_names_the_story_and_time_never_the_comments_words(
     assert "“Floods close the river road”" in message.body
     assert posted.strftime("%H:%M UTC") in message.body
     assert "pills" not in message.body.lower() and "spam.example" not in message.body
+
+
+@pytest.mark.parametrize(
+    "named", [True, "1", 1.0, -1, 10**30, [1], {"pk": 1}, None, "other's"]
+)
+def test_a_signed_link_naming_no_comment_of_its_address_vouches_nothing(client, named):
+    """A link is signed, but what it names is read as hostile all the same
+    (a future change of the signer, a key leaked): a comment number that is
+    a flag, a string, a float, out of range or a list, or the number of
+    another address's comment, is no 500 and vouches no comment that is not
+    the address's own asking one since the link."""
+    a = f.article()
+    theirs = Comment(
+        article=a,
+        name="Bo",
+        email="bo@example.org",
+        body="Bo's words.",
+        notify_replies=True,
+        status=Comment.Status.APPROVED,
+    )
+    theirs.prepare()
+    theirs.save()
+    data = {"e": "ada@example.org", "r": 1}
+    if named is not None:
+        data["c"] = theirs.pk if named == "other's" else named
+    token = signing.dumps(data, salt=confirm_email.SALT, compress=True)
+    response = client.post(f"/comments/confirm/{token}/")
+    assert response.status_code == 200
+    assert not Comment.objects.get(pk=theirs.pk).replies_vouched
+    assert ReplyConsent.objects.filter(email="ada@example.org").exists()
