@@ -147,6 +147,23 @@ def test_forged_expired_and_foreign_links_and_cookies_are_refused(client, settin
     assert Comment.objects.get().status == Comment.Status.PENDING
 
 
+def _asking(article, address: str, words: str, seconds_ago: int = 0) -> Comment:
+    """An approved comment under ``address`` that asked for reply emails,
+    stored as it is, not posted (no link mailed, not vouched)."""
+    comment = Comment(
+        article=article,
+        name="Someone",
+        email=address,
+        body=words,
+        notify_replies=True,
+        status=Comment.Status.APPROVED,
+        created_at=timezone.now() - timedelta(seconds=seconds_ago),
+    )
+    comment.prepare()
+    comment.save()
+    return comment
+
+
 def _stranger_asks(article, capture, address: str, words: str) -> Comment:
     """A comment from a browser of its own under ``address``, asking for
     reply emails ("A stranger's words <words>.")."""
@@ -377,17 +394,7 @@ def test_a_new_browser_under_an_address_that_said_yes_asks_its_owner_again(
     capture = django_capture_on_commit_callbacks
     a = f.article()
     ReplyConsent.objects.create(email="bo@example.org")
-    old = Comment(
-        article=a,
-        name="Not Bo",
-        email="bo@example.org",
-        body="Old words.",
-        notify_replies=True,
-        status=Comment.Status.APPROVED,
-        created_at=timezone.now() - timedelta(seconds=60),
-    )
-    old.prepare()
-    old.save()
+    old = _asking(a, "bo@example.org", "Old words.", seconds_ago=60)
     laptop = Client()
     _post(laptop, a, capture, email="bo@example.org", notify_replies="on", body="New.")
     new = Comment.objects.latest("id")
@@ -496,16 +503,7 @@ def test_a_signed_link_naming_no_comment_of_its_address_vouches_nothing(client, 
     another address's comment, is no 500 and vouches no comment that is not
     the address's own asking one since the link."""
     a = f.article()
-    theirs = Comment(
-        article=a,
-        name="Bo",
-        email="bo@example.org",
-        body="Bo's words.",
-        notify_replies=True,
-        status=Comment.Status.APPROVED,
-    )
-    theirs.prepare()
-    theirs.save()
+    theirs = _asking(a, "bo@example.org", "Bo's words.")
     data = {"e": "ada@example.org", "r": 1}
     if named is not None:
         data["c"] = theirs.pk if named == "other's" else named
