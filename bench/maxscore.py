@@ -67,7 +67,7 @@ def main() -> None:
     from newsroom.search import analysis
     from newsroom.search.backends import get_backend
     from newsroom.search.backends.base import SearchRequest
-    from newsroom.search.backends.tantivy_counts import freq, strip_common
+    from newsroom.search.backends.tantivy_cost import freq, strip_common
     from newsroom.search.query import Word, parse
 
     backend = get_backend()

@@ -143,7 +143,7 @@ def main() -> None:
     from newsroom.search import service
     from newsroom.search.backends import get_backend
     from newsroom.search.backends.base import SearchRequest, Sort
-    from newsroom.search.backends.tantivy_counts import strip_common
+    from newsroom.search.backends.tantivy_cost import strip_common
     from newsroom.search.query import parse
 
     fts_path = args.var / "peers" / "fts5.sqlite3"

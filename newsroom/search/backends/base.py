@@ -30,7 +30,7 @@ class Sort(models.TextChoices):
 
 
 # Phrases of words most articles have a search keeps, and as many excluded
-# (tantivy: ``tantivy_counts.cap_costly``; each is still read in headlines,
+# (tantivy: ``tantivy_cost.cap_costly``; each is still read in headlines,
 # names and the newest months: at 1M sixteen ANDed cost ~120 ms a page,
 # eight ~70, 31 excluded ~180). The rest are named in
 # ``SearchResults.phrases_left_out``.

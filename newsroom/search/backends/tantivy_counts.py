@@ -33,7 +33,6 @@ import math
 import os
 import threading
 import time
-from collections import Counter as Tally
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -45,44 +44,15 @@ import tantivy
 from tantivy import Occur, Query
 
 from .. import analysis
-from ..query import Phrase, SearchQuery, Word
-from .base import MAX_COSTLY_PHRASES, FacetValue
-from .tantivy_store import CODE_FIELDS, CODE_KINDS, META_ID, MORE, facet_code
+from ..query import SearchQuery, Word
+from .base import FacetValue
+from .tantivy_cost import atom_tokens, freq
+from .tantivy_store import META_ID
 
 EXACT_MAX = 5_000  # matches counted (and faceted) exactly
 FACET_SIZE = 30
 CACHE_SIZE = 256
 ARCHIVE_SECONDS = 30.0  # months of the archive re-read at most this often
-# Long questions: a word in more than COMMON_SHARE of the articles, and in
-# more than COMMON_MIN_DOCS of them, says little (BM25 idf ~1) but its
-# postings are the longest to walk; the engine leaves it out of any-word
-# queries of at least LONG_MIN_WORDS words when at least LONG_KEEP of the
-# others are left. Only past COMMON_MIN_DOCS: on the six test collections
-# (at most 11,429 documents) leaving such words out cost MAP (share 0.2:
-# adi -7.5 %, cran -5.2 %; 0.5: lisa -1.3 %), and below that the words
-# cost little time.
-COMMON_SHARE = 0.2
-COMMON_MIN_DOCS = 50_000
-PHRASE_BODY_MAX_DOCS = 50_000  # see costly_phrases
-# Such phrases are still looked for in the texts of the newest articles:
-# whole months, newest first, holding at least this many (see
-# ``costly_phrases``).
-PHRASE_BODY_WINDOW = 10_000
-# An AND of OR chains: each chain is a union the AND seeks at every match
-# of the clause leading it, so it reads about each alternative's postings,
-# at most as many as the smallest clause has matches. Past this many (body
-# document frequencies so capped, summed over every clause) the commonest
-# alternatives are left out (see ``trim_chains``).
-CHAIN_MAX_POSTINGS = 3_000_000
-# A one-word prefix (``ab*``) stands for its first PREFIX_EXPANSIONS terms
-# in byte order (tantivy's expansion); past PREFIX_BODY_MAX_POSTINGS of
-# their postings in article texts it is looked for in headlines,
-# standfirsts and names only (see ``costly_prefixes``).
-PREFIX_EXPANSIONS = 50
-PREFIX_BODY_MAX_POSTINGS = 1_000_000
-LONG_MIN_WORDS = 4
-LONG_KEEP = 2
-HAS = ("headline", "body")
 COUNT_THREADS = 4  # a process's threads for counts beside the top-k
 
 
@@ -133,57 +103,6 @@ def read_archive(searcher: tantivy.Searcher) -> Archive:
         reverse=True,
     )
     return Archive(searcher.num_docs, tuple(months))
-
-
-def atom_tokens(atom) -> list[str] | None:
-    """The terms an atom searches for (None: a prefix, which expands)."""
-    if isinstance(atom, Phrase):
-        return analysis.analyze(" ".join(atom.words))
-    if atom.prefix:
-        return None
-    return analysis.analyze_word(atom.text)
-
-
-_FREQS: tuple = (None, {})  # (the searcher, its (field, term) -> doc_freq)
-FREQS_MAX = 20_000
-
-
-def freq(searcher: tantivy.Searcher, field: str, term: str | int) -> int:
-    """``searcher.doc_freq(field, term)``, remembered for this searcher (a
-    page asks ~50 times, the same few words: upper bounds, common words,
-    the long-question probe). A new searcher (the index changed) starts
-    afresh; one tuple swapped whole, so threads never mix two searchers'."""
-    global _FREQS
-    held = _FREQS
-    if held[0] is not searcher:
-        held = _FREQS = (searcher, {})
-    known = held[1]
-    key = (field, term)
-    found = known.get(key)
-    if found is None:
-        if len(known) >= FREQS_MAX:
-            known.clear()
-        found = known[key] = searcher.doc_freq(field, term)
-    return found
-
-
-def prefix_postings(searcher: tantivy.Searcher, field: str, prefix: str) -> int:
-    """The postings tantivy reads for ``prefix*`` in ``field``: those of its
-    first ``PREFIX_EXPANSIONS`` terms in byte order. Remembered with
-    ``freq``'s figures (a term has no ``*``)."""
-    global _FREQS
-    held = _FREQS
-    if held[0] is not searcher:
-        held = _FREQS = (searcher, {})
-    known = held[1]
-    key = (field, prefix + "*")
-    found = known.get(key)
-    if found is None:
-        if len(known) >= FREQS_MAX:
-            known.clear()
-        terms = sorted(searcher.terms_with_prefix(field, prefix))
-        found = known[key] = sum(n for _, n in terms[:PREFIX_EXPANSIONS])
-    return found
 
 
 def articles(searcher: tantivy.Searcher) -> int:
@@ -271,195 +190,6 @@ def largest_freq(searcher: tantivy.Searcher, query: SearchQuery, fields) -> int 
     (``TantivyBackend._floor``). None for another shape."""
     dfs = widest_freqs(searcher, query, fields)
     return None if dfs is None else max(dfs, default=0)
-
-
-def strip_common(
-    searcher: tantivy.Searcher, query: SearchQuery, min_docs: int = COMMON_MIN_DOCS
-) -> SearchQuery:
-    """A long any-word query without its words found in most articles.
-
-    Only plain words are left out; a phrase, a prefix or a word the
-    analyzer splits is kept, and counts as found (before the fourteenth
-    session one such atom kept every common word in: at 1M fifteen common
-    words, ``said-the`` and ``th*`` cost 120 ms a page)."""
-    if len(query.must) != 1 or query.exclude:
-        return query
-    atoms = query.must[0].atoms
-    if len(atoms) < LONG_MIN_WORDS:
-        return query
-    limit = max(min_docs, COMMON_SHARE * searcher.num_docs)
-    kept, found = [], 0
-    for atom in atoms:
-        tokens = atom_tokens(atom)
-        if not isinstance(atom, Word) or tokens is None or len(tokens) > 1:
-            kept.append(atom)
-            found += 1
-        elif all(freq(searcher, "body", t) <= limit for t in tokens):
-            kept.append(atom)
-            # A word no article has (in headline or body) does not count.
-            found += any(freq(searcher, n, t) for n in HAS for t in tokens)
-    if found < LONG_KEEP or len(kept) == len(atoms):
-        return query
-    return SearchQuery(must=(type(query.must[0])(tuple(kept)),), raw=query.raw)
-
-
-def trim_chains(
-    searcher: tantivy.Searcher, query: SearchQuery, max_postings: int
-) -> tuple[SearchQuery, tuple]:
-    """(``query`` with its commonest OR alternatives left out, those left out).
-
-    An AND of OR chains of common words is the dearest query a visitor can
-    send: at 1,000,000 articles four chains of 16 cost ~210 ms a page, eight
-    of 8 ~230, two of 8 ~67 (bench/abuse.py, "chains"), where one chain of
-    16 costs ~22. Its cost is about the postings it reads: each
-    alternative's body document frequency, at most the number of matches of
-    the smallest clause (which leads the intersection; a union holds at most
-    the sum of its words'), summed over every clause. While that passes
-    ``max_postings`` the alternative reading most is left out (the most
-    common word, of the larger chain on a tie); a chain keeps its last, a
-    prefix is never left out (``MAX_PREFIXES`` bounds those), and one chain
-    alone (a union, not sought) is left as it is."""
-    clauses = [list(c.atoms) for c in query.must]
-    if len(clauses) < 2 or all(len(c) < 2 for c in clauses):
-        return query, ()
-    n = searcher.num_docs
-    sizes: dict = {}
-    for atom in (a for c in clauses for a in c):
-        tokens = atom_tokens(atom)
-        sizes[atom] = (
-            None  # a prefix: its terms are not known here
-            if tokens is None
-            else min((freq(searcher, "body", t) for t in tokens), default=0)
-        )
-
-    def matches(clause) -> int:
-        if any(sizes[a] is None for a in clause):
-            return n
-        return min(n, sum(sizes[a] for a in clause))
-
-    left_out = []
-    while True:
-        lead = min(matches(c) for c in clauses)
-        read = sum(min(sizes[a] or 0, lead) for c in clauses for a in c)
-        if read <= max_postings:
-            break
-        choices = [
-            # The most read, the most common, the larger chain, the first.
-            ((min(sizes[a], lead), sizes[a], len(c), -i, -j), i, j)
-            for i, c in enumerate(clauses)
-            if len(c) > 1
-            for j, a in enumerate(c)
-            if sizes[a] is not None
-        ]
-        if not choices:
-            break
-        _, i, j = max(choices)
-        left_out.append(clauses[i].pop(j))
-    if not left_out:
-        return query, ()
-    kept = tuple(
-        type(c)(tuple(atoms)) for c, atoms in zip(query.must, clauses, strict=True)
-    )
-    order = [a for a in query.atoms() if a in left_out]
-    return replace(query, must=kept), tuple(dict.fromkeys(order))
-
-
-def costly_phrases(
-    searcher: tantivy.Searcher, query: SearchQuery, max_docs: int
-) -> frozenset:
-    """Phrases whose every word is in more than ``max_docs`` bodies.
-
-    A phrase is checked by reading the positions of its words in every body
-    that has them all; at 1,000,000 articles a phrase like "the budget"
-    cost 100-400 ms that way (bench/search.py, "phrase"), the rest of a page
-    ~10. Such phrases are looked for in headlines and names, and in the
-    bodies and standfirsts of the newest months only (``PHRASE_BODY_WINDOW``
-    articles: 1-5 ms at 1M, docs/search.md), and the page says so. So
-    are excluded ones: at 1M each ``-"the government"`` cost ~55 ms a page
-    checked in every body (eight of them 420 ms)."""
-    found = set()
-    for atom in (*query.atoms(), *query.exclude):  # an exclusion reads them too
-        # A word the analyzer splits (``said-the``, ``of'the``) is a phrase
-        # too: at 1M four such OR-joined cost 639 ms a page in every body.
-        if isinstance(atom, Phrase) or not atom.prefix:
-            tokens = atom_tokens(atom) or []
-            if len(tokens) > 1 and all(
-                freq(searcher, "body", t) > max_docs for t in tokens
-            ):
-                found.add(atom)
-    return frozenset(found)
-
-
-def costly_prefixes(
-    searcher: tantivy.Searcher,
-    query: SearchQuery,
-    max_postings: int,
-    phrase_max_docs: int = PHRASE_BODY_MAX_DOCS,
-) -> frozenset:
-    """Prefixes, searched or excluded, too dear to look for in article
-    texts: a one-word prefix whose expansion reads more than
-    ``max_postings`` postings there (``prefix_postings``); a phrase ending
-    in a prefix (``said'th*``) whose words are each in more than
-    ``phrase_max_docs`` bodies and whose prefix's terms hold more than that
-    many postings (at 1M ``said'th*`` cost 465 ms a page: every position of
-    "said" and of 50 ``th`` terms read, as for a phrase of common words).
-
-    A short prefix's first 50 terms hold words nearly every article has
-    (``th*``: 4.4 million postings at 1,000,000 articles): four such
-    prefixes OR-joined cost ~80 ms a page at 1M, with 12 common words ~120
-    (docs/search.md). Such prefixes are looked for in headlines,
-    standfirsts and names only, and the page says so. (A window of the
-    newest bodies would not help: tantivy reads every posting of a
-    prefix's terms before it intersects.) Such a phrase ending in a prefix
-    is narrowed as a costly phrase by the backend (``_compile``): it is
-    seeked, and the window's standfirsts and texts are read. A reader's
-    prefix reads far less: ``inter*`` ~840,000, ``econom*`` ~470,000."""
-    found = set()
-    for atom in (*query.atoms(), *query.exclude):
-        if isinstance(atom, Word) and atom.prefix:
-            tokens = analysis.analyze(atom.text, analysis.FOLDED)
-            if not tokens:
-                continue
-            *words, last = tokens
-            if (
-                prefix_postings(searcher, "body", last) > max_postings
-                if not words
-                else all(freq(searcher, "body", t) > phrase_max_docs for t in words)
-                # One letter (``said'a*``): its 50 terms are common whatever
-                # they are, and its walk would read a whole letter's terms.
-                and (
-                    len(last) < 2
-                    or prefix_postings(searcher, "body", last) > phrase_max_docs
-                )
-            ):
-                found.add(atom)
-    return frozenset(found)
-
-
-def cap_costly(
-    query: SearchQuery, costly: frozenset, limit: int = MAX_COSTLY_PHRASES
-) -> tuple[SearchQuery, tuple]:
-    """(``query`` with at most ``limit`` of its ``costly`` phrases searched
-    and as many excluded, the first ones; those left out, as the reader
-    wrote them, an exclusion with its ``-``). A clause left
-    with nothing is dropped; the parser's caps count quoted excluded
-    phrases, not words the analyzer splits (``-said-the``), which are
-    phrases too."""
-    kept = set(list(dict.fromkeys(a for a in query.atoms() if a in costly))[:limit])
-    kept |= set([a for a in query.exclude if a in costly][:limit])
-    if not any(a in costly and a not in kept for a in (*query.atoms(), *query.exclude)):
-        return query, ()
-    left = [a for a in query.atoms() if a in costly and a not in kept]
-    must = tuple(
-        type(c)(atoms)
-        for c in query.must
-        if (atoms := tuple(a for a in c.atoms if a not in costly or a in kept))
-    )
-    exclude = tuple(a for a in query.exclude if a not in costly or a in kept)
-    gone = [a for a in query.exclude if a in costly and a not in kept]
-    texts = [a.to_text() for a in dict.fromkeys(left)]
-    texts += [f"-{a.to_text()}" for a in gone]
-    return replace(query, must=must, exclude=exclude), tuple(texts)
 
 
 def month_range(filters) -> tuple[int | None, int | None]:
@@ -701,106 +431,6 @@ def ranked(pairs, size: int | None = None) -> list[FacetValue]:
     # with a Python key for a page's 300 values).
     out = sorted(sorted(pairs), key=itemgetter(1), reverse=True)
     return [FacetValue(k, n) for k, n in out[:size]]
-
-
-# Facet groups by field: (the page's name, the index's field, how many shown).
-CODED = (("section", "section"), ("tag", "tags"), ("author", "authors"))
-
-
-# The code book walks the term dictionaries again at most this often (s),
-# and holds at most LEARN_MAX values a field, the most frequent (~4.5 MB for
-# all three full, 60,000 codes and their slugs; a hit with a rarer value is
-# aggregated).
-LEARN_EVERY = 60.0
-LEARN_MAX = 20_000
-
-
-class CodeBook:
-    """Facet codes (``tantivy_store.facet_code``) back to slugs, for the
-    best hits' facets (``count``). Learnt from the section, tags and authors
-    fields' term dictionaries (~1 us a term, 2 ms for the bench's 1,000 at
-    1M, 0.2 s for an archive of 100,000 tags), again when a hit carries a
-    code not known yet, at most once per searcher and once a ``LEARN_EVERY``
-    per process (a new tag's first articles come with each commit), and only
-    the ``limit`` most frequent values of a field (tantivy ranks them; its
-    walk of a field's terms costs ~0.5 us a term, the codes ~1 us each). A
-    code not known, or that two slugs share (known as ``None``), leaves its
-    hits to the aggregation, as do hits with more values than their codes
-    hold."""
-
-    def __init__(self, limit: int = LEARN_MAX) -> None:
-        self.limit = limit
-        self._slugs: dict[int, str | None] = {}
-        self._learnt_from = None  # the searcher last read
-        self.learnt_at = -math.inf  # time.monotonic()
-        self._lock = threading.Lock()
-
-    def known(self, field: str, slug: str) -> bool:
-        return self._slugs.get(facet_code(field, slug)) == slug
-
-    def _learn(self, searcher) -> dict[int, str | None]:
-        with self._lock:
-            now = time.monotonic()
-            if (
-                self._learnt_from is not searcher
-                and now - self.learnt_at >= LEARN_EVERY
-            ):
-                self._slugs = self._walk(searcher)
-                self._learnt_from, self.learnt_at = searcher, now
-            return self._slugs
-
-    def _walk(self, searcher) -> dict[int, str | None]:
-        slugs: dict[int, str | None] = {}
-        for name in CODE_KINDS:
-            for term, _ in searcher.terms_with_prefix(name, "", limit=self.limit):
-                code = facet_code(name, term)
-                slugs[code] = term if slugs.get(code, term) == term else None
-        return slugs
-
-    def count(self, searcher, addrs: list) -> tuple[dict[str, Tally], list]:
-        """(per facet group, key -> how many of the documents at ``addrs``
-        have it, for those whose codes tell; the addresses left: more values
-        than codes, or a code two slugs share). The usual case is one tally
-        of every code read (~0.3 ms for 200 hits at 1M, 0.1 of it the nine
-        reads; a loop over each hit's own codes cost 0.6)."""
-        read = searcher.fast_field_values
-        months = read("ym", addrs)
-        first = read(CODE_FIELDS[0], addrs)
-        rest = [i for i, c in enumerate(first) if c == MORE] if MORE in first else []
-        codes = [c for c in first if c is not None and c != MORE]
-        # The next field only for the documents that filled the last one.
-        going = [
-            a for a, c in zip(addrs, first, strict=True) if c is not None and c != MORE
-        ]
-        for name in CODE_FIELDS[1:]:
-            if not going:
-                break
-            values = read(name, going)
-            codes += [c for c in values if c is not None]
-            going = [a for a, c in zip(going, values, strict=True) if c is not None]
-        tally = Tally(codes)
-        slugs = self._slugs
-        if any(c not in slugs for c in tally):
-            slugs = self._learn(searcher)
-        shared = {c for c in tally if slugs.get(c) is None}
-        if shared:
-            # The documents holding such a code are left to the aggregation.
-            columns = [first] + [read(name, addrs) for name in CODE_FIELDS[1:]]
-            for i in range(len(addrs)):
-                row = [col[i] for col in columns if col[i] is not None]
-                if MORE not in row and not shared.isdisjoint(row):
-                    rest.append(i)
-                    tally.subtract(row)
-        month = Tally(months)  # keys made strings once each, below
-        for i in rest:
-            month[months[i]] -= 1
-        out: dict[str, Tally] = {name: Tally() for name, _ in CODED}
-        kinds = {CODE_KINDS[field]: out[name] for name, field in CODED}
-        for code, n in tally.items():
-            if n > 0:
-                kinds[code >> 32][slugs[code]] = n
-        out["month"] = Tally({str(ym): n for ym, n in month.items() if n > 0})
-        return out, [addrs[i] for i in sorted(rest)]
 
 
 _pool: dict[int, ThreadPoolExecutor] = {}

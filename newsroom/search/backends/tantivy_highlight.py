@@ -9,7 +9,7 @@ import tantivy
 
 from .. import analysis, highlight
 from ..query import Phrase
-from .tantivy_counts import LONG_MIN_WORDS
+from .tantivy_cost import LONG_MIN_WORDS
 
 SNIPPET_CHARS = 240
 SNIPPET_SCAN_CHARS = 1200  # text searched for a snippet before the whole body

@@ -34,7 +34,7 @@ DEFAULT_BOOSTS = {
 # measured on long questions only; two or three words gained nothing.
 CHAIN_MIN_WORDS = 4
 PHRASE_FIELDS = ("headline", "standfirst", "body", "meta")
-# Where a phrase of very common words (``tantivy_counts.costly_phrases``) is
+# Where a phrase of very common words (``tantivy_cost.costly_phrases``) is
 # read only within the newest months: at 1M sixteen such phrases OR-joined
 # cost ~285 ms a page with every standfirst read, ~80 with the window's.
 WINDOWED = ("body", "standfirst")
@@ -125,7 +125,7 @@ class Compiler:
             return self.tokens(tokens)
         if atom.prefix:
             tokens = analysis.analyze(atom.text, analysis.FOLDED)
-            # A costly prefix (``tantivy_counts.costly_prefixes``): not in
+            # A costly prefix (``tantivy_cost.costly_prefixes``): not in
             # bodies at all, a window would not spare its postings (tantivy
             # reads them all into a bit set first). A phrase ending in one
             # (``said'th*``) is seeked where the window's documents lead.
@@ -486,7 +486,7 @@ class Compiler:
         window: tuple[int, ...] = (),
     ) -> Compiled:
         """``narrow``: phrases looked for in bodies within ``window`` only
-        (months; see ``tantivy_counts.costly_phrases``); ``order``: document
+        (months; see ``tantivy_cost.costly_phrases``); ``order``: document
         frequencies, to chain a long AND (``_and_chain``)."""
         aliases = self.alias_map(groups)
         # One clause of single-term words and no alias in it: the flat sum

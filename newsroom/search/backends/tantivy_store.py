@@ -85,7 +85,7 @@ def build_schema(codes: bool = True) -> tantivy.Schema:
 # fast fields ``fc0``..``fc11``, read for the best hits' addresses
 # (``Searcher.fast_field_values`` reads the first value of a field, so one
 # field per value). A document with more values holds ``MORE`` in ``fc0``
-# alone: its facets are aggregated. ``tantivy_counts.CodeBook`` maps codes
+# alone: its facets are aggregated. ``tantivy_codes.CodeBook`` maps codes
 # back to slugs from the fields' term dictionaries. Twelve: a section, two
 # authors and nine tags (a field a document does not fill costs it nothing,
 # and is read only for the hits that filled the one before).

@@ -19,7 +19,7 @@ from newsroom.articles.tests import factories as f
 from newsroom.search import aliases, analytics
 from newsroom.search.backends import get_backend, reset_backends
 from newsroom.search.backends.base import Filters, SearchRequest, Sort
-from newsroom.search.backends.tantivy_counts import strip_common
+from newsroom.search.backends.tantivy_cost import strip_common
 from newsroom.search.indexer import drain
 from newsroom.search.query import Clause, Word, parse
 
@@ -463,7 +463,7 @@ def test_a_one_letter_prefix_after_common_words_walks_no_terms(small_bounds):
     is kept out of texts without walking the letter's terms (a real
     archive's ``a`` or ``s`` holds tens of thousands, walked again after
     every commit); a longer prefix is looked up."""
-    from newsroom.search.backends.tantivy_counts import costly_prefixes
+    from newsroom.search.backends.tantivy_cost import costly_prefixes
 
     class Walks(Spy):
         def __init__(self, searcher) -> None:
@@ -858,7 +858,7 @@ def test_facet_codes_are_learnt_again_at_most_once_a_minute(wide_window, monkeyp
     it does not know, at most once a minute per process however often the
     index commits: meanwhile such a hit is aggregated, and the facets
     count it all the same."""
-    from newsroom.search.backends.tantivy_counts import LEARN_EVERY
+    from newsroom.search.backends.tantivy_codes import LEARN_EVERY
 
     backend = wide_window
     q = parse("flood water")

@@ -448,7 +448,7 @@ def test_document_frequencies_are_asked_once_per_searcher(search_backend, index_
     """A page asks the same words' document frequencies ~50 times: each is
     read from tantivy once per searcher, and a new searcher (the index took
     a commit) is asked afresh, so a count never lags the index."""
-    from newsroom.search.backends import tantivy_counts
+    from newsroom.search.backends import tantivy_cost
 
     f.article("Harbour reopens", body="The harbour reopened today.")
     index_now()
@@ -463,15 +463,15 @@ def test_document_frequencies_are_asked_once_per_searcher(search_backend, index_
             return self.real.doc_freq(field, term)
 
     counting = Counting(searcher)
-    assert tantivy_counts.freq(counting, "body", "harbour") == 1
-    assert tantivy_counts.freq(counting, "body", "harbour") == 1
-    assert tantivy_counts.freq(counting, "headline", "harbour") == 1
+    assert tantivy_cost.freq(counting, "body", "harbour") == 1
+    assert tantivy_cost.freq(counting, "body", "harbour") == 1
+    assert tantivy_cost.freq(counting, "headline", "harbour") == 1
     assert counting.asked == 2
     f.article("Harbour closes", body="The harbour closed again.")
     index_now()
     fresh = search_backend.searcher()
     assert fresh is not searcher
-    assert tantivy_counts.freq(fresh, "body", "harbour") == 2
+    assert tantivy_cost.freq(fresh, "body", "harbour") == 2
 
 
 def test_query_words_are_analysed_once_and_handed_out_as_copies():
