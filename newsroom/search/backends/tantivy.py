@@ -9,20 +9,17 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from operator import itemgetter
 
 import tantivy
 from django.utils import timezone
 from tantivy import Occur, Query
 
-from .. import analysis, highlight, spelling
+from .. import analysis, highlight
 from .base import (
     Filters,
     Hit,
@@ -31,8 +28,6 @@ from .base import (
     SearchRequest,
     SearchResults,
     Sort,
-    Suggestions,
-    Writer,
 )
 from .tantivy_codes import CodeBook
 from .tantivy_cost import (
@@ -50,34 +45,26 @@ from .tantivy_cost import (
 )
 from .tantivy_counts import (
     EXACT_MAX,
-    FACET_SIZE,
     Archive,
     Counter,
-    Counts,
-    Ranked,
     counts_pool,
     largest_freq,
     month_before,
     month_range,
     month_span,
-    ranked,
-    round_down,
-    round_estimate,
     union_estimate,
     upper_bound,
     window_months,
 )
+from .tantivy_generations import Generations
+from .tantivy_help import ReaderHelp
 from .tantivy_highlight import highlight_hits
 from .tantivy_query import Compiler
-from .tantivy_spelling import near_words
+from .tantivy_rank import Ranking
 from .tantivy_store import (
-    META_ID,
-    FileLock,
     Store,
-    TantivyWriter,
     build_schema,
     has_codes,
-    open_index,
     read_meta,
 )
 
@@ -109,26 +96,11 @@ class Trimmed:
     phrases: tuple = ()
 
 
-def bm25_constants(explanation) -> tuple[int, float] | None:
-    """(N, k1) from a tantivy explanation with a term query in it."""
-    found: dict[str, float] = {}
+class TantivyBackend(Ranking, ReaderHelp, Generations, SearchBackend):
+    """Search over the live generation's index. Ranking (tantivy_rank.py),
+    help for readers (tantivy_help.py) and the generations
+    (tantivy_generations.py) are its parts."""
 
-    def walk(node: dict) -> None:
-        text = node.get("description", "")
-        if text.startswith("N, total number of docs"):
-            found["n"] = node["value"]
-        elif text.startswith("k1,"):
-            found["k1"] = node["value"]
-        for child in node.get("details") or ():
-            walk(child)
-
-    walk(json.loads(explanation.to_json()))
-    if "n" not in found or "k1" not in found:
-        return None
-    return int(found["n"]), float(found["k1"])
-
-
-class TantivyBackend(SearchBackend):
     supports_phrase = True
     supports_prefix = True
     supports_facets = True
@@ -529,245 +501,6 @@ class TantivyBackend(SearchBackend):
             known + [m for m in month_span(start, last) if m not in known]
         ), True
 
-    def _ranked(self, searcher, compiled, sort, request, now, count: bool = False):
-        """(the exact total if every match was seen, else None; how many
-        matches were seen; the page's scored hits; ``Ranked``: the best
-        hits by BM25, and what the top-k counted).
-        ``count``: count the matches in the top-k's own pass (tantivy-py
-        visits every match either way: ~0-0.4 ms more at 1M), unless the
-        pruned one-word query answered."""
-        offset, limit = max(0, request.offset), max(1, request.limit)
-        if sort in (Sort.NEWEST, Sort.OLDEST):
-            order = tantivy.Order.Desc if sort == Sort.NEWEST else tantivy.Order.Asc
-            res = searcher.search(
-                compiled.query,
-                limit,
-                count=True,
-                order_by_field="ts",
-                offset=offset,
-                order=order,
-            )
-            return res.count, res.count, [(0.0, addr) for _, addr in res.hits], None
-        # The best hits by BM25, tantivy's own score, without a count
-        # (tantivy-py visits every match either way: one common word goes
-        # through ``_top``'s pruned query). The ranking query has no public
-        # rule: hits dated after now are dropped here (the index holds public
-        # articles; this is the second guard).
-        query = compiled.rank or compiled.query
-        now_ts = now.timestamp()
-        recent = sort == Sort.RECENT and offset + limit <= self.window
-        wanted = self.window if recent else limit
-        res, pruned = self._top(
-            searcher, compiled, query, wanted, 0 if recent else offset, count
-        )
-        top = res.hits  # tantivy-py builds this list anew on each read (~15 us)
-        stamps = searcher.fast_field_values("ts", [addr for _, addr in top])
-        hits = [
-            (score, addr, ts or 0)
-            for (score, addr), ts in zip(top, stamps, strict=True)
-            if (ts or 0) <= now_ts
-        ]
-        seen = len(hits) + (0 if recent else offset)
-        known = None
-        if len(top) < wanted and (recent or offset == 0 or top):
-            known = seen
-        ranked = Ranked(
-            [addr for _, addr, _ in hits],
-            None if pruned or not count else res.count,
-            len(top) - len(hits),
-        )
-        if not recent:
-            return known, seen, [(score, addr) for score, addr, _ in hits], ranked
-        # Recency-aware relevance: rescore the best ``window`` BM25 hits with
-        # score * (1 + weight * 0.5 ** (age_days / half_life)).
-        # One comprehension, the same arithmetic as a loop (~30 us less for
-        # 200 hits); reverse=True keeps ties in BM25 order, as -score did.
-        weight, half, pow_ = self.recency_weight, self.half_life, math.pow
-        blended = (
-            [
-                (
-                    score
-                    * (1 + weight * pow_(0.5, max(0.0, (now_ts - ts) / 86400) / half)),
-                    addr,
-                )
-                for score, addr, ts in hits
-            ]
-            if half
-            else [(score, addr) for score, addr, _ in hits]
-        )
-        blended.sort(key=itemgetter(0), reverse=True)
-        return known, seen, blended[offset : offset + limit], ranked
-
-    def _best_counts(
-        self,
-        searcher,
-        compiled,
-        request,
-        ranked,
-        known,
-        seen,
-        high,
-        now,
-        union=None,
-        widest=None,
-    ) -> Counts:
-        """Total and facets of a recency page inside the rescore window,
-        without the newest months' window (its intersection with a many-word
-        query cost ~2-4 ms of CPU a page at 1M, docs/search.md):
-
-        * the total is exact when the top-k saw every match or counted them
-          in its own pass (a match dated after now would be counted too:
-          then it is an estimate, that count, which bounds it; for the
-          pruned one-word query, the word's document frequency; for a
-          union not counted, ``union``, its ``union_estimate``: each within
-          [low, high], ``low`` the hits seen or, for those two, the widest
-          word's matches, ``widest`` less the deleted documents: ``_floor``);
-        * facets count the best ``len(ranked.addrs)`` matches by BM25 (the
-          hits the page's recency blend chose from), looked up by id: one
-          term query per hit (a term set on ``id`` reads the whole column:
-          2.2 ms at 1M, against 0.8). Labelled ``by="relevance"``."""
-        addrs = ranked.addrs
-        if known is None and ranked.counted is not None and not ranked.later:
-            # With filters the top-k asked the whole query, public rule
-            # included; else its count is public if nothing indexed is
-            # dated after now.
-            if (
-                compiled.rank is None
-                or self.counter.due(searcher, self._stamp, now.timestamp()) == math.inf
-            ):
-                known = ranked.counted
-        facets: dict = {}
-        over = None
-        if request.facets and addrs:
-            over, facets = self._facets_of(searcher, addrs)
-            if known is not None and over >= known:
-                over = None  # every match is among them: exact facets
-        if known is not None:
-            return Counts(
-                known, low=known, high=known, facets=facets, over=over, by="relevance"
-            )
-        low = max(seen, len(addrs))
-        if widest is not None and ranked.counted is None and addrs:
-            floor = round_down(self._floor(searcher, compiled, addrs, widest, now))
-            low = max(low, min(high, floor))
-        estimate = low
-        if ranked.counted is not None:
-            # The top-k counted every match, a few dated after now among
-            # them: at least the public count, so the bound and the figure.
-            high = max(low, min(high, ranked.counted))
-            estimate = ranked.counted
-        elif compiled.pruned is not None:
-            field, token, _ = compiled.optional
-            estimate = freq(searcher, field, token)
-        elif union is not None:
-            estimate = union
-        return Counts(
-            min(high, max(low, round_estimate(estimate))),
-            exact=False,
-            low=low,
-            high=high,
-            facets=facets,
-            over=over,
-            by="relevance",
-        )
-
-    def _facets_of(self, searcher, addrs: list) -> tuple[int, dict]:
-        """(how many documents, their facets) of the documents at ``addrs``,
-        from their facet codes (``CodeBook``: ~0.5 ms for 200 hits at 1M).
-        Those the codes cannot tell, and every one in an index built before
-        the codes, are looked up by id, one term query each (a term set on
-        ``id`` reads the whole column: 2.2 ms at 1M, against 0.8), and
-        aggregated (``Counter.best``: ~1.2 ms for 200)."""
-        tallies, rest = {}, addrs
-        if self._coded:
-            try:
-                tallies, rest = self.codes.count(searcher, addrs)
-            except ValueError:  # a searcher of the generation before, uncoded
-                pass
-        over = len(addrs) - len(rest)
-        if rest:
-            ids = [int(i) for i in searcher.fast_field_values("id", rest) if i]
-            only = Query.boolean_query(
-                [(Occur.Should, Query.term_query(self.schema, "id", i)) for i in ids]
-            )
-            n, found = self.counter.best(searcher, only)
-            if not tallies:
-                return n, found
-            over += n
-            for name, values in found.items():
-                tallies[name].update({v.key: v.count for v in values})
-        return over, {
-            name: ranked(tally.items(), None if name == "month" else FACET_SIZE)
-            for name, tally in tallies.items()
-        }
-
-    def _top(self, searcher, compiled, query, wanted: int, offset: int, count=False):
-        """(tantivy's best ``wanted`` after ``offset`` by ``query``, whether
-        they came through ``compiled.pruned``: one common word, its text
-        clause optional, used when that gives the same hits). ``count``:
-        the full query's search counts its matches too."""
-        if compiled.pruned is not None:
-            field, token, boost = compiled.optional
-            df = freq(searcher, field, token)
-            if df >= self.prune_min_share * searcher.num_docs:
-                res = searcher.search(
-                    compiled.pruned, wanted, count=False, offset=offset
-                )
-                top = res.hits  # a new list on each read
-                if len(top) == wanted:
-                    ceiling = self._bm25_ceiling(searcher, compiled, res, df, boost)
-                    # An article with the word in its text alone scores at
-                    # most ``ceiling``: below the last hit, it is not missed.
-                    if ceiling is not None and top[-1][0] > ceiling:
-                        return res, True
-        return searcher.search(query, wanted, count=count, offset=offset), False
-
-    def _bm25_ceiling(self, searcher, compiled, res, df: int, boost: float):
-        """The most one term query scores: boost x idf x (k1 + 1), tantivy's
-        BM25 as tf grows without bound. None if no explanation names N."""
-        found = self._bm25_constants(
-            searcher, compiled.pruned, [addr for _, addr in res.hits[:3]]
-        )
-        if found is None:  # no explanation: the whole sum answers
-            return None
-        n, k1 = found
-        idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
-        return boost * idf * (k1 + 1) * (1 + 1e-6)
-
-    def _bm25_constants(self, searcher, query, addrs) -> tuple[int, float] | None:
-        """BM25's N and k1 for this reader. N counts the segments' documents,
-        deleted ones included, which only an explanation tells (of ``query``,
-        which has term queries, at one of ``addrs``, its matches): read once
-        per reader."""
-        held, n, k1 = self._bm25
-        if held is searcher:
-            return n, k1
-        for addr in addrs[:3]:
-            try:
-                found = bm25_constants(query.explain(searcher, addr))
-            except ValueError:
-                found = None
-            if found:
-                self._bm25 = (searcher, *found)  # one tuple: no torn reads
-                return found
-        return None
-
-    def _floor(self, searcher, compiled, addrs, widest: int, now) -> int:
-        """At least this many public articles match a union of words whose
-        largest document frequency in one field is ``widest``
-        (``largest_freq``): that frequency less the documents deleted and
-        not merged away yet (N less the live documents), which it may
-        count. 0 when that cannot be told, or when an indexed article is
-        dated after ``now`` (it matches but is not public yet)."""
-        if self.counter.due(searcher, self._stamp, now.timestamp()) != math.inf:
-            return 0
-        # The ranking query matches the hits either way (the pruned query's
-        # matches are some of its).
-        found = self._bm25_constants(searcher, compiled.rank, addrs)
-        if found is None:
-            return 0
-        return max(0, widest - (found[0] - searcher.num_docs))
-
     def _hit(self, searcher, score: float, addr) -> Hit:
         doc = searcher.doc(addr)
         display = json.loads(doc.get_first("display") or b"{}")
@@ -804,204 +537,3 @@ class TantivyBackend(SearchBackend):
         res = searcher.search(q, len(ids), count=False)
         values = searcher.fast_field_values("id", [a for _, a in res.hits])
         return {int(v) for v in values if v is not None}
-
-    # Help for readers
-    def suggest(self, text: str, limit: int = 5, now=None) -> Suggestions:
-        searcher = self.searcher()
-        words = text.split()
-        if searcher is None or not words:
-            return Suggestions([], [])
-        head, last = words[:-1], words[-1]
-        stem = analysis.analyze(last, analysis.FOLDED)
-        terms: list[str] = []
-        if stem:
-            found = searcher.terms_with_prefix("spell", stem[-1], limit=300)
-            found.sort(key=lambda t: (-t[1], t[0]))
-            lead = " ".join(head)
-            terms = [f"{lead} {t}".strip() for t, _ in found[:limit]]
-        parts = [
-            (
-                Occur.Must,
-                Query.const_score_query(
-                    self.compiler.public(now or timezone.now()), 0.0
-                ),
-            )
-        ]
-        for word in head:
-            tokens = analysis.analyze(word)
-            if tokens:
-                parts.append((Occur.Must, self._head_query(tokens, False)))
-        if stem:
-            parts.append((Occur.Must, self._head_query(stem, True)))
-        headlines = []
-        if len(parts) > 1:
-            for _, addr in searcher.search(Query.boolean_query(parts), limit).hits:
-                doc = searcher.doc(addr)
-                slug = json.loads(doc.get_first("display") or b"{}").get("slug", "")
-                headlines.append((doc.get_first("headline") or "", slug))
-        return Suggestions(terms=terms, headlines=headlines)
-
-    def _head_query(self, tokens: list[str], prefix: bool) -> Query:
-        if prefix:
-            return Query.phrase_prefix_query(self.schema, "headline", tokens)
-        if len(tokens) == 1:
-            return Query.term_query(self.schema, "headline", tokens[0])
-        return Query.phrase_query(self.schema, "headline", tokens)
-
-    def spelling(self, words: Iterable[str]) -> dict[str, str]:
-        searcher = self.searcher()
-        if searcher is None:
-            return {}
-        folded = {}
-        for word in words:
-            tokens = analysis.analyze(word, analysis.FOLDED)
-            if len(tokens) == 1 and tokens[0].isalpha():
-                folded[tokens[0]] = word
-        fixes = spelling.respell(
-            folded,
-            freq=lambda w: searcher.doc_freq("spell", w),
-            near=lambda w, d: near_words(searcher, self.schema, w, d),
-        )
-        return {folded[w]: fix for w, fix in fixes.items()}
-
-    def more_like_this(self, article_id: int, limit: int = 5, now=None) -> list[int]:
-        searcher = self.searcher()
-        if searcher is None:
-            return []
-        found = searcher.search(
-            Query.term_query(self.schema, "id", int(article_id)), 1
-        ).hits
-        if not found:
-            return []
-        docs = max(1, searcher.num_docs)
-        like = Query.more_like_this_query(
-            found[0][1],
-            min_doc_frequency=1,
-            max_doc_frequency=max(10, docs // 5),
-            min_term_frequency=1,
-            max_query_terms=self.related_terms,
-            min_word_length=3,
-            stop_words=sorted(_MLT_STOPWORDS),
-        )
-        public = self.compiler.public(now or timezone.now())
-        q = Query.boolean_query(
-            [
-                (Occur.Must, like),
-                (Occur.Must, Query.const_score_query(public, 0.0)),
-                (Occur.MustNot, Query.term_query(self.schema, "id", int(article_id))),
-            ]
-        )
-        res = searcher.search(q, limit, count=False)
-        values = searcher.fast_field_values("id", [a for _, a in res.hits])
-        return [int(v) for v in values if v]
-
-    # Inspection
-    def document_ids(self) -> set[int]:
-        searcher = self.searcher()
-        if searcher is None or searcher.num_docs == 0:
-            return set()
-        res = searcher.search(Query.all_query(), searcher.num_docs, count=False)
-        values = searcher.fast_field_values("id", [a for _, a in res.hits])
-        return {int(v) for v in values if v is not None and v != META_ID}
-
-    def last_outbox_id(self) -> int:
-        searcher = self.searcher()
-        if searcher is None:
-            return 0
-        return read_meta(searcher, self.schema)["outbox"]
-
-    # Writing
-    def writer(
-        self, wait: float | None = None, stop: Callable[[], bool] | None = None
-    ) -> Writer:
-        lock = FileLock(self.store.root / "writer.lock")
-        lock.acquire(wait, stop)
-        try:
-            generation = self.store.live_generation()
-            pending = self.store.pending_generation()
-            if generation is None and pending is not None:
-                # First run after a rebuild: its generation is complete (and
-                # holds its watermark), so it becomes the live one as it is.
-                self.store.point_to(pending)
-                self.store.clear_pending()
-                generation = pending
-            if generation is None:
-                # First run: a new generation the indexer fills from the
-                # database. It becomes live only once sealed, so a crash
-                # mid-fill leaves no live index (searches answer 503), never
-                # an empty one that looks complete.
-                writer = self._new_generation_writer(lock)
-                writer.created = True
-                return writer
-            writer = TantivyWriter(
-                self.store, generation, lock, self.heap_size, self.threads
-            )
-            if not self.store.is_sealed(generation) and not self._legacy_ok(
-                writer.last_outbox_id(), writer.index.searcher().num_docs
-            ):
-                writer.unfinished = True
-            return writer
-        except BaseException:
-            lock.release()
-            raise
-
-    @staticmethod
-    def _legacy_ok(applied: int, num_docs: int) -> bool:
-        """A generation from before seals existed: usable unless it is the
-        empty one a crashed first fill left (watermark 0, only metadata)."""
-        return applied > 0 or num_docs > 1
-
-    def usable(self) -> bool:
-        """A complete generation is live (checked once per index change)."""
-        return self.searcher() is not None and self._usable
-
-    def _new_generation_writer(self, lock: FileLock | None) -> TantivyWriter:
-        generation = self.store.new_generation()
-        building = self.store.build_lock(generation)
-        building.acquire(wait=0)
-        try:
-            open_index(self.store.path(generation))
-            return TantivyWriter(
-                self.store,
-                generation,
-                lock,
-                self.heap_size,
-                self.threads,
-                fresh=True,
-                bulk=self.bulk,
-                build_lock=building,
-            )
-        except BaseException:
-            building.release()
-            raise
-
-    def create_generation(self) -> Writer:
-        return self._new_generation_writer(None)
-
-    def discard_unfinished(self) -> list[str]:
-        return self.store.discard_unfinished()
-
-    def request_swap(self, generation: str) -> None:
-        self.store.request_swap(generation)
-
-    def pending_generation(self) -> str | None:
-        return self.store.pending_generation()
-
-    def live_generation(self) -> str | None:
-        return self.store.live_generation()
-
-    def node_id(self) -> str:
-        if self._node_id is None:
-            self._node_id = self.store.node_id()
-        return self._node_id
-
-    def live_epoch(self) -> str | None:
-        generation = self.store.live_generation()
-        return None if generation is None else self.store.sealed_epoch(generation)
-
-
-_MLT_STOPWORDS = frozenset(
-    "the and for that with was were are from this have has "
-    "had but not its his her their they said says will would "
-    "been which who after than also into more over about when what there them".split()
-)
