@@ -27,8 +27,8 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from django.db import close_old_connections, connection
-from django.db.models import Max, Q
+from django.db import close_old_connections
+from django.db.models import Q
 from django.utils import timezone
 
 from . import nodes, wake
@@ -36,6 +36,7 @@ from .backends import get_backend
 from .backends.base import SearchBackend, Writer, WriterBusy
 from .documents import all_documents, came_due, documents_for, next_due
 from .models import IndexChange
+from .outbox import database_now, discard, fill_watermark, oldest_open_writer
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +47,10 @@ BATCH_SIZE = 500
 # soon as a batch comes back short, so a single edit is still seen at once.
 MAX_BATCH_SIZE = 8000
 HOLE_GRACE = 30.0  # seconds
-CLOCK_MARGIN = 5.0  # seconds between an app server's clock and the database's
 # Holes are kept one id at a time up to this width; a wider gap (a bulk
 # transaction of thousands of rows still open, or a sequence jump) is kept
 # as one range, re-read each batch like the holes and dropped by the same rule.
 MAX_HOLES = 1000
-REBUILD_MARGIN = 1000  # outbox rows re-applied after a rebuild, for safety
 # A generation whose metadata says nothing about due articles (None) sweeps
 # from here: every public article, once.
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -146,7 +145,7 @@ class Indexer:
         try:
             self._fill(builder, fill_watermark())
         except BaseException:
-            _discard(self.backend, builder)
+            discard(self.backend, builder)
             raise
         finally:
             builder.close()
@@ -317,12 +316,12 @@ class Indexer:
         expected = self.applied + 1
         for pk, _, _ in sorted(r for r in rows if r[0] > self.applied):
             if pk > expected:
-                now = now or _database_now()
+                now = now or database_now()
                 self._add_gap(expected, pk - 1, now, self.gaps)
             expected = pk + 1
         if not self.holes and not self.gaps:
             return []
-        cutoff = (now or _database_now()) - timedelta(seconds=HOLE_GRACE)
+        cutoff = (now or database_now()) - timedelta(seconds=HOLE_GRACE)
         created = [*self.holes.values(), *(g[2] for g in self.gaps)]
         if any(c <= cutoff for c in created):
             # Past the grace a hole is a rolled-back transaction, unless a
@@ -330,7 +329,7 @@ class Indexer:
             # a bulk action of thousands of saves runs for longer than the
             # grace, and its first rows were dropped as holes before it
             # committed.
-            oldest = _oldest_open_writer()
+            oldest = oldest_open_writer()
             if oldest is not None:
                 cutoff = min(cutoff, oldest)
         dropped = [h for h, c in self.holes.items() if c <= cutoff]
@@ -414,68 +413,6 @@ class Indexer:
         if progress:
             progress(count)
         return count
-
-
-def _discard(backend: SearchBackend, builder: Writer) -> None:
-    """A fill that failed or was stopped: its half-built generation is
-    deleted now, not left on disk (a gigabyte at 1M) until the indexer's next
-    start. Never masks the failure."""
-    try:
-        builder.close()  # lets go of its build lock, so it can go
-        backend.discard_unfinished()
-    except Exception:  # noqa: BLE001 - the fill's own error is the one to raise
-        log.exception("search index %s: could not delete it", builder.generation)
-
-
-def fill_watermark() -> int:
-    """The outbox position a fill from the database starts the index at.
-
-    Read before the articles: rows after it are replayed (with a margin for
-    transactions in flight), and never below what was pruned, since those
-    rows cannot be replayed and the fill has read what they pointed at.
-    On PostgreSQL it is also below every row a transaction still open may
-    hold: one that began before the last 1,000 rows were written (a save
-    open while an import committed) holds an id under the margin, and the
-    fill does not see its change.
-    """
-    mark = _outbox_high() - REBUILD_MARGIN
-    oldest = _oldest_open_writer()
-    if oldest is not None:
-        # Ids are handed out in time order: rows written before that
-        # transaction began are below any id it holds.
-        before = oldest - timedelta(seconds=CLOCK_MARGIN)
-        settled = IndexChange.objects.filter(created_at__lt=before).aggregate(
-            m=Max("id")
-        )["m"]
-        mark = min(mark, settled or 0)
-    return max(0, mark, nodes.pruned_through())
-
-
-def _database_now() -> datetime:
-    """The database's clock (PostgreSQL), which dates its transactions."""
-    if connection.vendor != "postgresql":
-        return timezone.now()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT clock_timestamp()")
-        return cursor.fetchone()[0]
-
-
-def _oldest_open_writer() -> datetime | None:
-    """When the oldest open transaction that has written anything in this
-    database began (PostgreSQL; None elsewhere, or when there is none)."""
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT min(xact_start) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND backend_xid IS NOT NULL "
-            "AND pid <> pg_backend_pid()"
-        )
-        return cursor.fetchone()[0]
-
-
-def _outbox_high() -> int:
-    return IndexChange.objects.aggregate(m=Max("id"))["m"] or 0
 
 
 def drain(
@@ -568,7 +505,7 @@ def rebuild(
     try:
         count = Indexer(backend)._fill(builder, watermark, progress)
     except BaseException:
-        _discard(backend, builder)
+        discard(backend, builder)
         raise
     finally:
         builder.close()

@@ -22,7 +22,7 @@ def test_a_hole_whose_transaction_commits_during_the_step_is_applied(
     hole was dropped, yet its row had not been read: the story it published
     was never indexed, and no lag was reported. (On the merged indexer, with
     the ranges and the database clock, it fails when the re-read after
-    ``_oldest_open_writer`` is taken out: checked.)"""
+    ``oldest_open_writer`` is taken out: checked.)"""
     if connection.vendor != "postgresql":
         pytest.skip("SQLite hands out ids in commit order: no holes")
     settings.NEWSROOM_LIMITS_STORE = "default"
@@ -35,15 +35,15 @@ def test_a_hole_whose_transaction_commits_during_the_step_is_applied(
             indexer.catch_up()
             assert indexer.holes
             monkeypatch.setattr(indexer_module, "HOLE_GRACE", 0.0)  # 30 s later
-            real = indexer_module._oldest_open_writer
+            real = indexer_module.oldest_open_writer
 
             def commits_now():
                 held.commit()  # the transaction commits just after the read
                 return real()
 
-            monkeypatch.setattr(indexer_module, "_oldest_open_writer", commits_now)
+            monkeypatch.setattr(indexer_module, "oldest_open_writer", commits_now)
             indexer.step()
-            monkeypatch.setattr(indexer_module, "_oldest_open_writer", real)
+            monkeypatch.setattr(indexer_module, "oldest_open_writer", real)
             indexer.catch_up()
             assert slow.pk in search_backend.document_ids()
     finally:
