@@ -8,6 +8,16 @@ def _picture_changed(sender, **kwargs) -> None:
     versions.bump()
 
 
+def _picture_deleted(sender, instance, **kwargs) -> None:
+    from django.db import transaction
+
+    from .renditions import remove_files
+
+    # After the commit: a deletion rolled back keeps its files.
+    key, original = instance.key, instance.file.name
+    transaction.on_commit(lambda: remove_files(key, original), robust=True)
+
+
 class MediaConfig(AppConfig):
     """The picture library: uploads, checks, renditions and their serving.
 
@@ -28,3 +38,7 @@ class MediaConfig(AppConfig):
         uid = "newsroom.media.version"
         post_save.connect(_picture_changed, sender=Image, dispatch_uid=f"{uid}.s")
         post_delete.connect(_picture_changed, sender=Image, dispatch_uid=f"{uid}.d")
+        # A deleted picture's files go with it (renditions.remove_files).
+        post_delete.connect(
+            _picture_deleted, sender=Image, dispatch_uid="newsroom.media.files"
+        )

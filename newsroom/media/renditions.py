@@ -176,7 +176,26 @@ def ensure(image: Image, spec: Spec, ext: str) -> str:
         with _renders:
             data = render(image, spec, ext)
         _store(name, ContentFile(data))
+    if not Image.objects.filter(pk=image.pk).exists():
+        # Deleted while this was made: its files were removed after the
+        # deletion's commit (``remove_files``), maybe before this one was
+        # stored. Checked after storing, so one of the two removes it.
+        default_storage.delete(name)
+        raise Image.DoesNotExist(f"image {image.key} was deleted")
     return name
+
+
+def remove_files(key: str, original: str) -> None:
+    """Remove a deleted picture's original and every rendition: nginx serves
+    any rendition on disk without asking the app (docs/media.md)."""
+    if original:
+        default_storage.delete(original)
+    try:
+        _, files = default_storage.listdir(f"r/{key}")
+    except FileNotFoundError:  # none was made
+        return
+    for file in files:
+        default_storage.delete(f"r/{key}/{file}")
 
 
 def _store(name: str, content: ContentFile) -> None:

@@ -34,7 +34,12 @@ def rendition(request: HttpRequest, name: str):
         response = HttpResponseRedirect(settings.MEDIA_URL + current)
         response["Cache-Control"] = "public, max-age=300"
         return response
-    stored = ensure(image, spec, match["ext"])
+    try:
+        stored = ensure(image, spec, match["ext"])
+    except (Image.DoesNotExist, FileNotFoundError):
+        # Deleted since it was looked up (its original already removed, or
+        # what this request made removed with it).
+        raise Http404("No such picture") from None
     response = FileResponse(
         default_storage.open(stored, "rb"),
         content_type=EXTENSIONS[match["ext"]][1],

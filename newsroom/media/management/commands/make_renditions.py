@@ -27,6 +27,8 @@ class Command(BaseCommand):
         for image in images.iterator():
             try:
                 made += ensure_all(image)
+            except Image.DoesNotExist:  # deleted meanwhile: nothing to make
+                continue
             except (OSError, SyntaxError, ValueError) as exc:
                 # A missing or damaged original (PIL says SyntaxError for
                 # some): named and skipped, the rest still made.
