@@ -25,6 +25,9 @@ from PIL import ImageOps, UnidentifiedImageError
 # Pillow format name -> (stored extension, extensions a file of it may carry)
 FORMATS = {
     "JPEG": ("jpg", {".jpg", ".jpeg", ".jpe", ".jfif"}),
+    # A JPEG carrying a second picture (MPF: a camera's large preview, a
+    # phone's HDR gain map, a stereo pair): its first picture, as a JPEG.
+    "MPO": ("jpg", {".jpg", ".jpeg", ".jpe", ".jfif", ".mpo"}),
     "PNG": ("png", {".png"}),
     "WEBP": ("webp", {".webp"}),
     "GIF": ("png", {".gif"}),  # the first frame, kept as a PNG

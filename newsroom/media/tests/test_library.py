@@ -87,3 +87,26 @@ def test_the_same_file_twice_is_one_image():
     again, created_again = add_image(raw, "b.jpg", alt="y")
     assert created and not created_again
     assert again.pk == first.pk
+
+
+def test_a_camera_jpeg_with_a_second_picture_is_a_jpeg():
+    """A camera's or a phone's JPEG that carries a second picture (an MPF large
+    preview, an HDR gain map: Pillow calls it MPO) is accepted as the JPEG it
+    is, its first picture upright and without EXIF: it was refused as "MPO
+    pictures are not accepted: upload a JPEG"."""
+    main = PILImage.open(io.BytesIO(samples.photo(400, 300, seed=5)))
+    preview = main.resize((160, 120))
+    out = io.BytesIO()
+    main.save(
+        out, "MPO", save_all=True, append_images=[preview], exif=samples.gps_exif()
+    )
+    raw = out.getvalue()
+    assert PILImage.open(io.BytesIO(raw)).format == "MPO"
+    image, created = add_image(raw, "DSC_0042.JPG", alt="A camera picture")
+    assert created
+    assert image.file.name.endswith(".jpg")
+    assert (image.width, image.height) == (300, 400)  # orientation 6 applied
+    with default_storage.open(image.file.name) as fh:
+        stored = PILImage.open(io.BytesIO(fh.read()))
+        assert stored.format == "JPEG"
+        assert dict(stored.getexif()) == {}
