@@ -116,6 +116,10 @@ def clean_upload(data: bytes, name: str = "") -> CleanImage:
             "damaged",
         ) from None
     upright = ImageOps.exif_transpose(picture)
+    if upright.mode.startswith("I"):
+        # 16-bit greys (a PNG's 0..65535) into 0..255: a plain conversion
+        # clips every value over 255 to white.
+        upright = upright.convert("I").point(lambda v: v / 257).convert("L")
     extension = FORMATS[fmt][0]
     out = io.BytesIO()
     if extension == "jpg":

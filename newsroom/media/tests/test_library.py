@@ -110,3 +110,17 @@ def test_a_camera_jpeg_with_a_second_picture_is_a_jpeg():
         stored = PILImage.open(io.BytesIO(fh.read()))
         assert stored.format == "JPEG"
         assert dict(stored.getexif()) == {}
+
+
+def test_a_16_bit_grey_png_keeps_its_tones():
+    """A 16-bit greyscale PNG (a scanner's, a telescope's) is stored with its
+    tones scaled to 8 bits: converted as it was, every value over 255 became
+    white and the picture was a white sheet."""
+    ramp = PILImage.new("I;16", (256, 8))
+    ramp.putdata([x * 257 for _ in range(8) for x in range(256)])
+    out = io.BytesIO()
+    ramp.save(out, "PNG")
+    assert PILImage.open(io.BytesIO(out.getvalue())).mode == "I;16"
+    stored = PILImage.open(io.BytesIO(clean_upload(out.getvalue(), "scan.png").data))
+    grey = stored.convert("L")
+    assert [grey.getpixel((x, 4)) for x in (0, 64, 128, 255)] == [0, 64, 128, 255]
