@@ -128,9 +128,15 @@ def render(image: Image, spec: Spec, ext: str) -> bytes:
         box = (left * sx, top * sy, right * sx, bottom * sy)
     else:
         box = (0, 0, picture.width, picture.height)
-    has_alpha = picture.mode in ("RGBA", "LA", "PA") and ext == "webp"
+    has_alpha = picture.mode in ("RGBA", "LA", "PA")
     picture = picture.convert("RGBA" if has_alpha else "RGB")
     out = picture.resize(target, PILImage.Resampling.LANCZOS, box=box)
+    if has_alpha and ext != "webp":
+        # JPEG has no transparency: on white, as a page shows it (the
+        # pixels under a transparent area are black in most files).
+        flat = PILImage.new("RGBA", out.size, (255, 255, 255, 255))
+        flat.alpha_composite(out)
+        out = flat.convert("RGB")
     buf = io.BytesIO()
     fmt = EXTENSIONS[ext][0]
     if fmt == "JPEG":

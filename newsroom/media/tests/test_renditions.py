@@ -205,3 +205,24 @@ def test_make_renditions_goes_on_past_a_broken_original(damage):
     assert broken.key in err.getvalue()
     for spec in SPECS.values():
         assert default_storage.exists(renditions.storage_name(whole, spec, "webp"))
+
+
+def test_a_transparent_picture_is_on_white_in_its_jpegs():
+    """A logo drawn on a transparent background keeps it in WebP and is on
+    white in its JPEGs (the <img> fallback, og:image, the feeds): the alpha
+    was dropped, the pixels under it are black in most files, and a dark
+    logo became a black rectangle."""
+    from PIL import ImageDraw
+
+    logo = PILImage.new("RGBA", (800, 450), (0, 0, 0, 0))
+    ImageDraw.Draw(logo).rectangle((300, 150, 500, 300), fill=(20, 20, 20, 255))
+    out = io.BytesIO()
+    logo.save(out, "PNG")
+    image, _ = add_image(out.getvalue(), "logo.png", alt="The logo")
+    for spec in ("640w", "1200x630"):
+        made = _open(renditions.ensure(image, SPECS[spec], "jpg")).convert("RGB")
+        w, h = made.size
+        assert min(made.getpixel((5, 5))) > 245, spec  # white around it
+        assert max(made.getpixel((w // 2, h // 2))) < 40, spec  # the logo
+    webp = _open(renditions.ensure(image, SPECS["640w"], "webp"))
+    assert webp.mode == "RGBA" and webp.getpixel((5, 5))[3] == 0
