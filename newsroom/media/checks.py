@@ -6,7 +6,9 @@ the allowed formats, the name's extension against the real format (a PNG
 renamed ``.jpg`` is refused), the pixel cap before any pixel is decoded
 (decompression bombs), and a full decode. What it keeps is re-encoded from
 the pixels with the EXIF orientation applied first, so no metadata (GPS,
-camera serials) survives into the stored original or any rendition.
+camera serials) survives into the stored original or any rendition, and
+its colours are converted to sRGB from the profile it carries
+(``colour.to_srgb``): no profile is kept either.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from PIL import Image as PILImage
 from PIL import ImageOps, UnidentifiedImageError
+
+from .colour import to_srgb
 
 # Pillow format name -> (stored extension, extensions a file of it may carry)
 FORMATS = {
@@ -120,6 +124,7 @@ def clean_upload(data: bytes, name: str = "") -> CleanImage:
         # 16-bit greys (a PNG's 0..65535) into 0..255: a plain conversion
         # clips every value over 255 to white.
         upright = upright.convert("I").point(lambda v: v / 257).convert("L")
+    upright = to_srgb(upright)
     extension = FORMATS[fmt][0]
     out = io.BytesIO()
     if extension == "jpg":

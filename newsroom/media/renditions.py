@@ -33,6 +33,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from PIL import Image as PILImage
 
+from .colour import to_srgb
 from .models import Image
 
 WIDTHS = (320, 640, 960, 1280, 1920)
@@ -119,6 +120,13 @@ def render(image: Image, spec: Spec, ext: str) -> bytes:
             # several times faster for big photographs.
             picture.draft("RGB", (target[0] * 2, target[1] * 2))
         picture.load()
+    # An original stored before colours were converted at upload may still
+    # carry a profile (a PNG's was kept): its renditions are in sRGB too. An
+    # RGB one is converted after the resize (the same colours, on fewer
+    # pixels); a grey one before, as its mode changes below.
+    rgb = picture.mode in ("RGB", "RGBA")
+    icc = picture.info.pop("icc_profile", None) if rgb else None
+    picture = to_srgb(picture)
     sx, sy = picture.width / image.width, picture.height / image.height
     if spec.is_crop:
         left, top, right, bottom = crop_box(
@@ -131,6 +139,9 @@ def render(image: Image, spec: Spec, ext: str) -> bytes:
     has_alpha = picture.mode in ("RGBA", "LA", "PA")
     picture = picture.convert("RGBA" if has_alpha else "RGB")
     out = picture.resize(target, PILImage.Resampling.LANCZOS, box=box)
+    if icc:
+        out.info["icc_profile"] = icc
+        out = to_srgb(out)
     if has_alpha and ext != "webp":
         # JPEG has no transparency: on white, as a page shows it (the
         # pixels under a transparent area are black in most files).
