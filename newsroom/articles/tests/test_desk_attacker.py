@@ -1,0 +1,80 @@
+"""The desk as a careless or hostile member of staff sees it: two stories
+racing for one address, and two editors ordering the front page at once."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connections
+
+from newsroom.articles.admin import ArticleAdmin
+from newsroom.articles.models import Article
+from newsroom.articles.tests import factories as f
+
+from .desk_helpers import account, blocked_on_a_lock, form_data, logged_in
+
+ADD = "/admin/articles/article/add/"
+
+
+def _post_on_a_thread(client, url: str, data: dict) -> tuple[threading.Thread, dict]:
+    answer: dict = {}
+
+    def post() -> None:
+        try:
+            answer["response"] = client.post(url, data)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=post)
+    thread.start()
+    return thread, answer
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_stories_racing_for_one_slug_get_one_address_and_a_form_error(
+    monkeypatch,
+):
+    """Two editors save new stories with the same slug at the same moment.
+    The second waits for the first and is told the address is taken, its
+    text kept; it was a 500 (the unique slug refused at INSERT: the form had
+    checked before the first committed)."""
+    if connections["default"].vendor != "postgresql":
+        pytest.skip("SQLite's IMMEDIATE transactions serialise the two writers")
+    section = f.section("World")
+    first, second = (logged_in(account(n, "editor")) for n in ("eddie", "olga"))
+
+    def story(client, headline: str) -> dict:
+        return form_data(
+            client.get(ADD).content.decode(),
+            headline=headline,
+            slug="the-same-address",
+            body="Text.",
+            section=str(section.pk),
+        )
+
+    saved, release = threading.Event(), threading.Event()
+    real_save = ArticleAdmin.save_model
+
+    def save_and_hold(self, request, obj, form, change):
+        real_save(self, request, obj, form, change)
+        if request.user.username == "eddie":
+            saved.set()
+            release.wait(timeout=60)  # the first story, not yet committed
+
+    monkeypatch.setattr(ArticleAdmin, "save_model", save_and_hold)
+    holder, held = _post_on_a_thread(first, ADD, story(first, "Eddie's story"))
+    assert saved.wait(timeout=30)
+    thread, answer = _post_on_a_thread(second, ADD, story(second, "Olga's story"))
+    waited = blocked_on_a_lock(timeout=3)
+    release.set()
+    holder.join(timeout=30)
+    thread.join(timeout=30)
+    assert held["response"].status_code == 302
+    assert "response" in answer, "the second save raised (a 500)"
+    assert answer["response"].status_code == 200
+    page = answer["response"].content.decode()
+    assert "Article with this Slug already exists" in page
+    assert "Olga&#x27;s story" in page or "Olga's story" in page
+    assert waited
+    assert list(Article.objects.values_list("headline", flat=True)) == ["Eddie's story"]
