@@ -3,6 +3,8 @@ shareable preview links."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
@@ -229,6 +231,58 @@ class PinForm(forms.ModelForm):
         return data
 
 
+class PinListForm(forms.ModelForm):
+    """A row of the pins' list (its position and expiry editable in place).
+
+    The page carries the values each row had when it was opened (hidden);
+    a row counts as changed against those, not against the row as it is
+    now, and a changed row that someone saved meanwhile is refused. A Save
+    wrote back every row whose stored values differed from the page's: the
+    order another editor had set was undone in silence."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.show_hidden_initial = True
+
+    def clean(self):
+        data = super().clean()
+        names = list(self._meta.fields or [])  # list_editable, not the id
+        if self.instance.pk and self.has_changed():
+            row = (
+                Pin.objects.select_for_update()
+                .filter(pk=self.instance.pk)
+                .values(*names)
+                .first()
+            )
+            if row is None or any(
+                self._opened_with(n) != _to_the_second(row[n]) for n in names
+            ):
+                raise ValidationError(
+                    "Someone changed this pin after you opened the list; "
+                    "nothing of this row was saved. Reload the list and "
+                    "apply your change again."
+                )
+        return data
+
+    def _opened_with(self, name: str):
+        """The value the row had when the page was opened (its hidden copy)."""
+        field = self.fields[name]
+        raw = field.hidden_widget().value_from_datadict(
+            self.data, self.files, self.add_initial_prefix(name)
+        )
+        try:
+            return _to_the_second(field.clean(raw))
+        except ValidationError:
+            return object()  # unreadable: never equal, so refused
+
+
+def _to_the_second(value):
+    """A time as the page shows it (to the second): an expiry set in code
+    carries microseconds the page's copy cannot."""
+    return value.replace(microsecond=0) if isinstance(value, datetime) else value
+
+
 @admin.register(Pin)
 class PinAdmin(SimpleHistoryAdmin):
     """Front-page curation: the lead and the top stories, with expiry."""
@@ -248,6 +302,10 @@ class PinAdmin(SimpleHistoryAdmin):
     @admin.display(boolean=True)
     def active(self, obj: Pin) -> bool:
         return obj.expires_at is None or obj.expires_at > timezone.now()
+
+    def get_changelist_form(self, request, **kwargs):
+        kwargs.setdefault("form", PinListForm)
+        return super().get_changelist_form(request, **kwargs)
 
     def save_model(self, request, obj: Pin, form, change: bool) -> None:
         if not change:

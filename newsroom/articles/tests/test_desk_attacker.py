@@ -4,15 +4,17 @@ racing for one address, and two editors ordering the front page at once."""
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import connections
+from django.utils import timezone
 
 from newsroom.articles.admin import ArticleAdmin
 from newsroom.articles.models import Article
 from newsroom.articles.tests import factories as f
 
-from .desk_helpers import account, blocked_on_a_lock, form_data, logged_in
+from .desk_helpers import _FormReader, account, blocked_on_a_lock, form_data, logged_in
 
 ADD = "/admin/articles/article/add/"
 
@@ -78,3 +80,60 @@ def test_two_stories_racing_for_one_slug_get_one_address_and_a_form_error(
     assert "Olga&#x27;s story" in page or "Olga's story" in page
     assert waited
     assert list(Article.objects.values_list("headline", flat=True)) == ["Eddie's story"]
+
+
+class _ListReader(_FormReader):
+    """The changelist's form (list_editable), as a browser submits it."""
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "form" and dict(attrs).get("id") == "changelist-form":
+            attrs = [("id", "changelist_form")]
+        super().handle_starttag(tag, attrs)
+
+
+def list_data(html: str, **changes) -> dict:
+    reader = _ListReader()
+    reader.feed(html)
+    data: dict = {k: (v if len(v) != 1 else v[0]) for k, v in reader.data.items()}
+    data.pop("action", None)  # the action bar: a Save, not an action
+    data.update(changes, _save="Save")
+    return data
+
+
+@pytest.mark.django_db
+def test_an_order_saved_from_a_stale_front_page_list_never_undoes_anothers():
+    """Two editors have the pins' list open. One swaps the lead and the
+    second story; the other, from the list as she opened it, then changes
+    the second story's expiry. The first editor's order stays, and the
+    second is told the pin changed meanwhile, nothing of hers saved: her
+    Save wrote the whole list back as she had loaded it, the swap undone."""
+    from newsroom.articles.desk import Pin
+
+    soon = timezone.now() + timedelta(days=1)  # with microseconds
+    lead = Pin.objects.create(article=f.article("Lead A"), position=0, expires_at=soon)
+    second = Pin.objects.create(article=f.article("Second B"), position=1)
+    one, two = (logged_in(account(n, "editor")) for n in ("one", "two"))
+    url = "/admin/articles/pin/"
+    stale = one.get(url).content.decode()
+    page = two.get(url).content.decode()
+    rows = {list_data(page)[f"form-{i}-id"]: i for i in (0, 1)}
+    swap = {
+        f"form-{rows[str(lead.pk)]}-position": "1",
+        f"form-{rows[str(second.pk)]}-position": "0",
+    }
+    assert two.post(url, list_data(page, **swap)).status_code == 302
+    mine = rows[str(second.pk)]
+    refused = one.post(
+        url,
+        list_data(
+            stale,
+            **{f"form-{mine}-expires_at_0": "2099-01-01"},
+            **{f"form-{mine}-expires_at_1": "12:00:00"},
+        ),
+    )
+    lead.refresh_from_db()
+    second.refresh_from_db()
+    assert (lead.position, second.position) == (1, 0)
+    assert second.expires_at is None
+    assert refused.status_code == 200
+    assert "changed this pin after you opened the list" in refused.content.decode()
