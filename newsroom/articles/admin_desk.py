@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import connection, router, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -306,6 +306,16 @@ class PinAdmin(SimpleHistoryAdmin):
     def get_changelist_form(self, request, **kwargs):
         kwargs.setdefault("form", PinListForm)
         return super().get_changelist_form(request, **kwargs)
+
+    def changelist_view(self, request, extra_context=None):
+        # A Save of the list in one transaction: ``PinListForm`` locks each
+        # changed row while the formset validates, which Django runs before
+        # its own transaction around the saves (outside one, PostgreSQL's
+        # FOR UPDATE is an error: every Save of a change was a 500).
+        if request.method != "POST":
+            return super().changelist_view(request, extra_context)
+        with transaction.atomic(using=router.db_for_write(Pin)):
+            return super().changelist_view(request, extra_context)
 
     def save_model(self, request, obj: Pin, form, change: bool) -> None:
         if not change:
