@@ -145,3 +145,19 @@ def blocked_on_a_lock(timeout: float = 30) -> bool:
                 return True
         time.sleep(0.05)
     return False
+
+
+def post_on_a_thread(client, url: str, data: dict) -> tuple[threading.Thread, dict]:
+    """POST ``data`` to ``url`` from another thread (its own connection);
+    the thread and a dict that gets the response under "response"."""
+    answer: dict = {}
+
+    def post() -> None:
+        try:
+            answer["response"] = client.post(url, data)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=post)
+    thread.start()
+    return thread, answer

@@ -20,7 +20,14 @@ from newsroom.articles.admin import ArticleAdmin
 from newsroom.articles.models import Article, Author, Byline, Tag
 from newsroom.articles.tests import factories as f
 
-from .desk_helpers import account, blocked_on_a_lock, during, form_data, logged_in
+from .desk_helpers import (
+    account,
+    blocked_on_a_lock,
+    during,
+    form_data,
+    logged_in,
+    post_on_a_thread,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -53,20 +60,6 @@ class DeletedUncommitted:
     def commit(self) -> None:
         self.release.set()
         self.thread.join(timeout=30)
-
-
-def _post_on_a_thread(client, url: str, data: dict) -> tuple[threading.Thread, dict]:
-    answer: dict = {}
-
-    def post() -> None:
-        try:
-            answer["response"] = client.post(url, data)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=post)
-    thread.start()
-    return thread, answer
 
 
 def _delete_during_save(
@@ -127,7 +120,7 @@ def test_an_author_deleted_before_the_save_holds_them_is_the_forms_error():
         **{"byline_set-1-author": str(leaving.pk), "byline_set-1-position": "1"},
     )
     deletion = DeletedUncommitted(Author.objects.filter(pk=leaving.pk))
-    thread, answer = _post_on_a_thread(editor, change, data)
+    thread, answer = post_on_a_thread(editor, change, data)
     assert blocked_on_a_lock()
     deletion.commit()
     thread.join(timeout=30)
@@ -219,7 +212,7 @@ def test_a_tag_deleted_before_the_save_holds_it_is_the_forms_error():
         tags=[str(going.pk)],
     )
     deletion = DeletedUncommitted(Tag.objects.filter(pk=going.pk))
-    thread, answer = _post_on_a_thread(editor, change, data)
+    thread, answer = post_on_a_thread(editor, change, data)
     assert blocked_on_a_lock()
     deletion.commit()
     thread.join(timeout=30)
@@ -317,7 +310,7 @@ def test_a_story_deleted_while_an_editor_saves_it_stays_deleted():
     change = f"/admin/articles/article/{story.pk}/change/"
     data = form_data(editor.get(change).content.decode(), body="Late words.")
     deletion = DeletedUncommitted(Article.objects.filter(pk=story.pk))
-    thread, answer = _post_on_a_thread(editor, change, data)
+    thread, answer = post_on_a_thread(editor, change, data)
     assert blocked_on_a_lock()
     deletion.commit()
     thread.join(timeout=30)
@@ -370,7 +363,7 @@ def test_an_account_deleted_before_its_save_holds_it_is_the_forms_error():
     change = f"/admin/articles/article/{story.pk}/change/"
     data = form_data(editor.get(change).content.decode(), body="Words to keep.")
     deletion = DeletedUncommitted(User.objects.filter(pk=leaving.pk))
-    thread, answer = _post_on_a_thread(editor, change, data)
+    thread, answer = post_on_a_thread(editor, change, data)
     assert blocked_on_a_lock()
     deletion.commit()
     thread.join(timeout=30)
@@ -434,9 +427,9 @@ def test_two_editors_adding_the_same_tag_at_once_get_one_tag_and_a_message(
             release.wait(timeout=60)  # the first add, not yet committed
 
     monkeypatch.setattr(TagAdmin, "save_model", save_and_hold)
-    holder, held = _post_on_a_thread(first, add, data)
+    holder, held = post_on_a_thread(first, add, data)
     assert saved.wait(timeout=30)
-    thread, answer = _post_on_a_thread(second, add, data)
+    thread, answer = post_on_a_thread(second, add, data)
     assert blocked_on_a_lock()
     release.set()
     holder.join(timeout=30)
