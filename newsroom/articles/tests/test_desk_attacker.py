@@ -14,23 +14,16 @@ from newsroom.articles.admin import ArticleAdmin
 from newsroom.articles.models import Article
 from newsroom.articles.tests import factories as f
 
-from .desk_helpers import _FormReader, account, blocked_on_a_lock, form_data, logged_in
+from .desk_helpers import (
+    _FormReader,
+    account,
+    blocked_on_a_lock,
+    form_data,
+    logged_in,
+    post_on_a_thread,
+)
 
 ADD = "/admin/articles/article/add/"
-
-
-def _post_on_a_thread(client, url: str, data: dict) -> tuple[threading.Thread, dict]:
-    answer: dict = {}
-
-    def post() -> None:
-        try:
-            answer["response"] = client.post(url, data)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=post)
-    thread.start()
-    return thread, answer
 
 
 @pytest.mark.django_db(transaction=True)
@@ -65,9 +58,9 @@ def test_two_stories_racing_for_one_slug_get_one_address_and_a_form_error(
             release.wait(timeout=60)  # the first story, not yet committed
 
     monkeypatch.setattr(ArticleAdmin, "save_model", save_and_hold)
-    holder, held = _post_on_a_thread(first, ADD, story(first, "Eddie's story"))
+    holder, held = post_on_a_thread(first, ADD, story(first, "Eddie's story"))
     assert saved.wait(timeout=30)
-    thread, answer = _post_on_a_thread(second, ADD, story(second, "Olga's story"))
+    thread, answer = post_on_a_thread(second, ADD, story(second, "Olga's story"))
     waited = blocked_on_a_lock(timeout=3)
     release.set()
     holder.join(timeout=30)
@@ -139,3 +132,31 @@ def test_an_order_saved_from_a_stale_front_page_list_never_undoes_anothers():
     assert second.expires_at is None
     assert refused.status_code == 200
     assert "changed this pin after you opened the list" in refused.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "opened",
+    [None, "", "abc", "-1", "9" * 400, "\u0661", "1\x00"],
+    ids=["missing", "empty", "word", "negative", "huge", "arabic-digit", "nul"],
+)
+def test_a_pins_list_posted_with_forged_opening_values_saves_nothing(opened):
+    """A Save of the pins' list whose copy of a row's opening position is
+    missing, empty, a word, out of range, huge, a non-ASCII digit or holds a
+    NUL (a crafted POST, not the page's) is refused for that row with the
+    list's message: no 500, and the row keeps its position."""
+    from newsroom.articles.desk import Pin
+
+    pin = Pin.objects.create(article=f.article("Lead A"), position=0)
+    editor = logged_in(account("one", "editor"))
+    url = "/admin/articles/pin/"
+    data = list_data(editor.get(url).content.decode(), **{"form-0-position": "3"})
+    if opened is None:
+        data.pop("initial-form-0-position")
+    else:
+        data["initial-form-0-position"] = opened
+    answer = editor.post(url, data)
+    assert answer.status_code == 200
+    assert "changed this pin after you opened the list" in answer.content.decode()
+    pin.refresh_from_db()
+    assert pin.position == 0
