@@ -55,3 +55,25 @@ def test_static_files_nginx_serves_are_not_sniffed(edge):
     assert (status, body) == (200, b"body{}")
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert edge.seen == []
+
+
+def test_half_written_renditions_are_never_served(edge):
+    """A rendition is written under var/media/partial/ and renamed into r/;
+    one left half written in r/ by an earlier version (written beside the
+    finished file as ``.<name>.<pid>-<thread>.tmp``, kept by a SIGKILL) is
+    not served either, nor passed to the app: nginx served any file under
+    r/ whose name was guessed, as an immutable picture."""
+    key = edge.var / "media" / "r" / "0123456789abcdef"
+    (key / ".640w.jpg.812-140181912685440.tmp").write_bytes(b"\xff\xd8 half")
+    partial = edge.var / "media" / "partial"
+    partial.mkdir()
+    (partial / "0123456789abcdef-640w.jpg.812-1.tmp").write_bytes(b"\xff\xd8 half")
+    for path in [
+        "/media/r/0123456789abcdef/.640w.jpg.812-140181912685440.tmp",
+        "/media/r/0123456789abcdef/%2e640w.jpg.812-140181912685440.tmp",
+        "/media/partial/0123456789abcdef-640w.jpg.812-1.tmp",
+    ]:
+        status, _, body = edge.request("GET", path)
+        assert status == 404, path
+        assert b"half" not in body
+    assert edge.seen == []

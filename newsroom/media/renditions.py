@@ -166,6 +166,8 @@ _renders = threading.BoundedSemaphore(RENDERS_AT_ONCE)
 # time: an flock on one of a fixed set of lock files (by the name's hash, so
 # the files stay few); whoever waited finds the file made.
 LOCK_STRIPES = 64
+# Where a rendition is written before it is renamed into r/ (``_store``).
+PARTIAL = "partial"
 
 
 @contextlib.contextmanager
@@ -216,9 +218,12 @@ def remove_files(key: str, original: str) -> None:
 
 
 def _store(name: str, content: ContentFile) -> None:
-    """Put a rendition at ``name`` all at once: written beside it and renamed
-    into place. nginx serves a file as soon as it exists and marks it
-    immutable, so one written in place could reach a reader half written."""
+    """Put a rendition at ``name`` all at once: written in ``PARTIAL`` and
+    renamed into place. nginx serves any file under r/ as soon as it exists
+    and marks it immutable, so one written in place, or beside it under
+    another name, could reach a reader half written; ``PARTIAL`` is on the
+    same file system and never served (nginx answers 404 for all of
+    /media/ but r/)."""
     try:
         path = Path(default_storage.path(name))
     except NotImplementedError:  # a remote storage: an object appears whole
@@ -227,7 +232,11 @@ def _store(name: str, content: ContentFile) -> None:
             default_storage.delete(saved)
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+    partial = Path(default_storage.path(PARTIAL))
+    partial.mkdir(exist_ok=True)
+    tmp = partial / (
+        f"{path.parent.name}-{path.name}.{os.getpid()}-{threading.get_ident()}.tmp"
+    )
     try:
         with open(tmp, "wb") as fh:
             for chunk in content.chunks():

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from PIL import Image as PILImage
 
@@ -226,3 +229,39 @@ def test_a_transparent_picture_is_on_white_in_its_jpegs():
         assert max(made.getpixel((w // 2, h // 2))) < 40, spec  # the logo
     webp = _open(renditions.ensure(image, SPECS["640w"], "webp"))
     assert webp.mode == "RGBA" and webp.getpixel((5, 5))[3] == 0
+
+
+class _Watched(ContentFile):
+    """A rendition's bytes that look at what the public folder holds while
+    they are being written."""
+
+    def __init__(self, data: bytes, folder) -> None:
+        super().__init__(data)
+        self.folder = folder
+        self.seen: list[str] | None = None
+
+    def chunks(self, chunk_size=None):
+        yield self.read(16)
+        self.seen = sorted(p.name for p in self.folder.iterdir())
+        yield self.read()
+
+
+def test_a_rendition_being_written_is_nowhere_under_the_public_folder(image):
+    """nginx serves any file under var/media/r/ without asking the app (and
+    marks it immutable), so a half-written copy must never sit there, even
+    under a name a stranger would have to guess: it was written beside the
+    finished file as ``.<name>.<pid>-<thread>.tmp``."""
+    name = renditions.storage_name(image, SPECS["320w"], "jpg")
+    folder = Path(default_storage.path(name)).parent
+    folder.mkdir(parents=True, exist_ok=True)
+    default_storage.delete(name)  # the key is the file's: other tests made it
+    before = sorted(p.name for p in folder.iterdir())
+    data = renditions.render(image, SPECS["320w"], "jpg")
+    content = _Watched(data, folder)
+    renditions._store(name, content)
+    assert content.seen == before  # nothing new in public while it was written
+    assert sorted(p.name for p in folder.iterdir()) == sorted([*before, "320w.jpg"])
+    with default_storage.open(name) as fh:
+        assert fh.read() == data
+    # and nothing is left where it was written
+    assert not any(p.is_file() for p in Path(settings.MEDIA_ROOT).rglob("*.tmp"))
