@@ -110,16 +110,37 @@ def url(image: Image, spec_name: str, ext: str = "jpg") -> str:
     return settings.MEDIA_URL + storage_name(image, SPECS[spec_name], ext)
 
 
+class DamagedOriginal(Exception):
+    """The stored original no longer decodes (the disk, a restore cut short,
+    a file copied in by hand): the upload decoded it in full."""
+
+
+def _decode(image: Image, spec: Spec) -> PILImage.Image:
+    with default_storage.open(image.file.name, "rb") as fh:
+        try:
+            picture = PILImage.open(fh)
+            target = output_size(image, spec)
+            if picture.format == "JPEG":
+                # Decode at the nearest 1/2, 1/4, 1/8 scale at or above the
+                # target: several times faster for big photographs.
+                picture.draft("RGB", (target[0] * 2, target[1] * 2))
+            picture.load()
+        except FileNotFoundError:
+            raise
+        except (
+            OSError,
+            SyntaxError,
+            ValueError,
+            PILImage.DecompressionBombError,
+        ) as exc:  # Pillow's words for a file cut short, garbled or not a picture
+            raise DamagedOriginal(str(exc) or type(exc).__name__) from exc
+    return picture
+
+
 def render(image: Image, spec: Spec, ext: str) -> bytes:
     """Make the rendition's bytes from the stored original."""
-    with default_storage.open(image.file.name, "rb") as fh:
-        picture = PILImage.open(fh)
-        target = output_size(image, spec)
-        if picture.format == "JPEG":
-            # Decode at the nearest 1/2, 1/4, 1/8 scale at or above the target:
-            # several times faster for big photographs.
-            picture.draft("RGB", (target[0] * 2, target[1] * 2))
-        picture.load()
+    picture = _decode(image, spec)
+    target = output_size(image, spec)
     # An original stored before colours were converted at upload may still
     # carry a profile (a PNG's was kept): its renditions are in sRGB too. An
     # RGB one is converted after the resize (the same colours, on fewer

@@ -7,13 +7,30 @@ only a missing one here (docs/operations.md). Originals are never served.
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpRequest, HttpResponseRedirect
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponseNotFound,
+    HttpResponseRedirect,
+)
 from django.views.decorators.http import require_safe
 
 from .models import Image
-from .renditions import EXTENSIONS, NAME_RE, SPECS, ensure, storage_name
+from .renditions import (
+    EXTENSIONS,
+    NAME_RE,
+    SPECS,
+    DamagedOriginal,
+    ensure,
+    storage_name,
+)
+
+log = logging.getLogger(__name__)
 
 FOREVER = "public, max-age=31536000, immutable"
 
@@ -40,6 +57,19 @@ def rendition(request: HttpRequest, name: str):
         # Deleted since it was looked up (its original already removed, or
         # what this request made removed with it).
         raise Http404("No such picture") from None
+    except DamagedOriginal as exc:
+        # Only this picture is lost, not a 500 on each request: the operator
+        # restores the file (docs/media.md), and the next request makes it.
+        log.error(
+            "picture %s: its original %s no longer decodes (%s); restore it "
+            "from a backup or delete the picture",
+            image.key,
+            image.file.name,
+            exc,
+        )
+        response = HttpResponseNotFound("Picture unavailable")
+        response["Cache-Control"] = "no-store"
+        return response
     response = FileResponse(
         default_storage.open(stored, "rb"),
         content_type=EXTENSIONS[match["ext"]][1],

@@ -7,7 +7,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from newsroom.media.models import Image
-from newsroom.media.renditions import ensure_all
+from newsroom.media.renditions import DamagedOriginal, ensure_all
 
 
 class Command(BaseCommand):
@@ -29,9 +29,9 @@ class Command(BaseCommand):
                 made += ensure_all(image)
             except Image.DoesNotExist:  # deleted meanwhile: nothing to make
                 continue
-            except (OSError, SyntaxError, ValueError) as exc:
-                # A missing or damaged original (PIL says SyntaxError for
-                # some): named and skipped, the rest still made.
+            except (OSError, DamagedOriginal) as exc:
+                # A missing or damaged original: named and skipped, the rest
+                # still made.
                 failed += 1
                 self.stderr.write(f"image {image.key} ({image.file.name}): {exc}")
             count += 1
