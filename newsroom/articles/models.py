@@ -16,6 +16,7 @@ from simple_history.models import HistoricalRecords
 
 from newsroom.db.prepared import Prepared
 
+from .names import lock_slug
 from .rendering import render_markdown
 
 
@@ -365,8 +366,6 @@ class Article(models.Model):
         return [b.author for b in self.byline_set.all()]
 
     def save(self, *args, **kwargs) -> None:  # noqa: DJ012 - kept beside delete
-        if not self.slug:
-            self.slug = unique_slug(self.headline)
         if self.status not in (self.Status.DRAFT, self.Status.REVIEW):
             if self.published_at is None:
                 self.published_at = timezone.now()
@@ -384,6 +383,8 @@ class Article(models.Model):
         # One transaction around the row and whatever post_save receivers
         # write beside it (the search outbox), even outside a view's atomic.
         with transaction.atomic(using=kwargs.get("using")):
+            if not self.slug:  # inside: the free slug is held until COMMIT
+                self.slug = unique_slug(self.headline)
             if update_fields is None or "slug" in update_fields:
                 keep_old_slug(self)
             super().save(*args, **kwargs)
@@ -394,12 +395,19 @@ class Article(models.Model):
 
 
 def unique_slug(text: str, max_length: int = 180) -> str:
+    """The first free slug made from ``text`` ("-2", "-3" on clashes). Call
+    it in the transaction that saves the story: each candidate's lock (the
+    editor's form takes the same, ``lock_slug``) is taken before it is
+    checked, so two stories saved at once with one headline get two slugs,
+    where both saw the first free and the second INSERT failed."""
     base = slugify(text)[:max_length].strip("-") or "article"
     slug, n = base, 2
-    while Article.objects.filter(slug=slug).exists():
+    while True:
+        lock_slug(Article, slug)
+        if not Article.objects.filter(slug=slug).exists():
+            return slug
         slug = f"{base}-{n}"
         n += 1
-    return slug
 
 
 class Byline(models.Model):

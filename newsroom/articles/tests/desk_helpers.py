@@ -111,16 +111,7 @@ def during(
     raised (a 500, raised by the test client), lands in the dict under
     ``"delete"``; join the thread before reading it."""
     codes: dict = {}
-
-    def run() -> None:
-        try:
-            codes["delete"] = action()
-        except Exception as exc:  # noqa: BLE001 - the test asserts on it
-            codes["delete"] = exc
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=run)
+    thread = thread_of(action, codes, "delete", errors="delete")
     real = getattr(owner, name)
 
     def meanwhile(*args, **kwargs):
@@ -150,14 +141,33 @@ def blocked_on_a_lock(timeout: float = 30) -> bool:
 def post_on_a_thread(client, url: str, data: dict) -> tuple[threading.Thread, dict]:
     """POST ``data`` to ``url`` from another thread (its own connection);
     the thread and a dict that gets the response under "response"."""
-    answer: dict = {}
+    return on_a_thread(lambda: client.post(url, data), key="response")
 
-    def post() -> None:
+
+def on_a_thread(
+    target: Callable[[], object], key: str = "run"
+) -> tuple[threading.Thread, dict]:
+    """Run ``target()`` on a thread of its own (its own connection); the
+    thread and a dict that gets what it returned under ``key``, or the
+    exception it raised under "error"."""
+    out: dict = {}
+    thread = thread_of(target, out, key)
+    thread.start()
+    return thread, out
+
+
+def thread_of(
+    target: Callable[[], object], out: dict, key: str, errors: str = "error"
+) -> threading.Thread:
+    """A thread, not started, that runs ``target()`` on its own connection:
+    what it returns lands in ``out[key]``, an exception in ``out[errors]``."""
+
+    def run() -> None:
         try:
-            answer["response"] = client.post(url, data)
+            out[key] = target()
+        except Exception as exc:  # noqa: BLE001 - the test asserts on it
+            out[errors] = exc
         finally:
             connections.close_all()
 
-    thread = threading.Thread(target=post)
-    thread.start()
-    return thread, answer
+    return threading.Thread(target=run)

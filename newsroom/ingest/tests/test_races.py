@@ -6,10 +6,10 @@ import json
 import threading
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 
 from newsroom.articles.models import Article, Author, Section, Tag
-from newsroom.articles.tests.desk_helpers import blocked_on_a_lock
+from newsroom.articles.tests.desk_helpers import blocked_on_a_lock, on_a_thread
 
 from .conftest import import_articles
 
@@ -29,22 +29,6 @@ def _story(n: int, source: str) -> dict:
     }
 
 
-def _on_a_thread(target) -> tuple[threading.Thread, dict]:
-    out: dict = {}
-
-    def run() -> None:
-        try:
-            out["run"] = target()
-        except Exception as exc:  # the test reads it
-            out["error"] = exc
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread, out
-
-
 def _while_a_batch_is_open(first, second) -> dict:
     """Import ``second`` while an import of ``first`` holds its batch open
     (not committed), until the second waits on its locks; then let the first
@@ -58,9 +42,9 @@ def _while_a_batch_is_open(first, second) -> dict:
             release.wait(timeout=60)
         return run
 
-    holder, held = _on_a_thread(first_batch_still_open)
+    holder, held = on_a_thread(first_batch_still_open)
     assert opened.wait(timeout=60)
-    importer, other = _on_a_thread(lambda: import_articles(second))
+    importer, other = on_a_thread(lambda: import_articles(second))
     assert blocked_on_a_lock()
     release.set()
     holder.join(timeout=60)
