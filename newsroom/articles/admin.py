@@ -153,8 +153,10 @@ class ArticleAdmin(SimpleHistoryAdmin):
                     "tags",
                     "lead_image",
                 ],
-                "description": "Reporters submit a draft for review; editors "
-                "publish it now, or schedule it with a time in the future. "
+                "description": "Reporters submit a draft for review (the desk sets "
+                "its time); editors "
+                "publish it now, or schedule it with a time in the future "
+                "(a time in the past, a late entry, is kept). "
                 "The lead picture comes from the media library (type a word of "
                 'its caption); in the body, <code>![alt](image:42 "caption")</code> '
                 "places library picture 42.",
@@ -221,6 +223,16 @@ class ArticleAdmin(SimpleHistoryAdmin):
         return super().revert_disabled(request, obj) or (
             current is not None and not self.has_change_permission(request, current)
         )
+
+    def get_readonly_fields(self, request, obj=None):
+        # The publication time is the desk's: a reporter's draft goes out
+        # when an editor publishes it, not at a time she typed (a date last
+        # month slipped it into the archive, below the front page and out of
+        # the news sitemap). Read-only, so a crafted POST's time is ignored.
+        fields = list(super().get_readonly_fields(request, obj))
+        if not can_publish(request.user):
+            fields.append("published_at")
+        return fields
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
