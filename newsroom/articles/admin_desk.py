@@ -3,6 +3,7 @@ shareable preview links."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from django import forms
@@ -213,9 +214,22 @@ class ReviewQueueAdmin(admin.ModelAdmin):
 
 
 class PinForm(forms.ModelForm):
+    """A pin's own page. It carries the version of the pin it was opened on
+    (``based_on``); a Save from a page someone saved the pin after is
+    refused, where it wrote the values it had loaded back in silence."""
+
+    based_on = forms.CharField(widget=forms.HiddenInput, required=False)
+
     class Meta:
         model = Pin
         fields = "__all__"  # noqa: DJ007 - the admin's own fields
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            # The pin as stored now (the History page's form holds an old
+            # version: its revert is based on the pin as it is).
+            self.fields["based_on"].initial = pin_version(self.instance.pk)
 
     def clean(self):
         # The story and section held until the pin is saved (see hold): a
@@ -228,7 +242,29 @@ class PinForm(forms.ModelForm):
             chosen = data.get(name)
             if chosen is not None and not hold(model, [chosen.pk]):
                 self.add_error(name, f"This {what} was deleted meanwhile.")
+        # Locked until the Save commits: a second Save from the same version
+        # waits for this one, then sees the pin changed.
+        if self.instance.pk and (
+            pin_version(self.instance.pk, lock=True) != data.get("based_on")
+        ):
+            raise ValidationError(
+                "Someone changed this pin after you opened it; nothing was "
+                "saved. Reload the page and apply your change again."
+            )
         return data
+
+
+def pin_version(pk: int, *, lock: bool = False) -> str | None:
+    """A word naming a pin's stored values (None: no such pin); with
+    ``lock``, the row stays locked until the transaction ends."""
+    rows = Pin.objects.filter(pk=pk)
+    if lock:
+        rows = rows.select_for_update()
+    row = rows.values_list("article_id", "section_id", "position", "expires_at")
+    values = row.first()
+    if values is None:
+        return None
+    return hashlib.sha256(repr(values).encode()).hexdigest()[:32]
 
 
 class PinListForm(forms.ModelForm):
@@ -316,6 +352,14 @@ class PinAdmin(SimpleHistoryAdmin):
             return super().changelist_view(request, extra_context)
         with transaction.atomic(using=router.db_for_write(Pin)):
             return super().changelist_view(request, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # A revert is a Save of the pin's form, whose version check locks the
+        # row: in one transaction, as Django's own change view.
+        with transaction.atomic(using=router.db_for_write(Pin)):
+            return super().history_form_view(
+                request, object_id, version_id, extra_context
+            )
 
     def save_model(self, request, obj: Pin, form, change: bool) -> None:
         if not change:

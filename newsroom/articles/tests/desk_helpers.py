@@ -171,3 +171,22 @@ def thread_of(
             connections.close_all()
 
     return threading.Thread(target=run)
+
+
+def hold_saves_of(
+    monkeypatch, admin_class, username: str
+) -> tuple[threading.Event, threading.Event]:
+    """``admin_class``'s saves by ``username`` stop once made, their
+    transaction not committed: ``saved`` is set then, and they go on (and
+    commit) when ``release`` is set. Returns (saved, release)."""
+    saved, release = threading.Event(), threading.Event()
+    real_save = admin_class.save_model
+
+    def save_and_hold(self, request, obj, form, change):
+        real_save(self, request, obj, form, change)
+        if request.user.username == username:
+            saved.set()
+            release.wait(timeout=60)
+
+    monkeypatch.setattr(admin_class, "save_model", save_and_hold)
+    return saved, release

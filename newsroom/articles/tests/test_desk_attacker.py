@@ -3,7 +3,6 @@ racing for one address, and two editors ordering the front page at once."""
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -19,6 +18,7 @@ from .desk_helpers import (
     account,
     blocked_on_a_lock,
     form_data,
+    hold_saves_of,
     logged_in,
     post_on_a_thread,
 )
@@ -48,16 +48,7 @@ def test_two_stories_racing_for_one_slug_get_one_address_and_a_form_error(
             section=str(section.pk),
         )
 
-    saved, release = threading.Event(), threading.Event()
-    real_save = ArticleAdmin.save_model
-
-    def save_and_hold(self, request, obj, form, change):
-        real_save(self, request, obj, form, change)
-        if request.user.username == "eddie":
-            saved.set()
-            release.wait(timeout=60)  # the first story, not yet committed
-
-    monkeypatch.setattr(ArticleAdmin, "save_model", save_and_hold)
+    saved, release = hold_saves_of(monkeypatch, ArticleAdmin, "eddie")
     holder, held = post_on_a_thread(first, ADD, story(first, "Eddie's story"))
     assert saved.wait(timeout=30)
     thread, answer = post_on_a_thread(second, ADD, story(second, "Olga's story"))

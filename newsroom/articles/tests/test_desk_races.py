@@ -25,6 +25,7 @@ from .desk_helpers import (
     blocked_on_a_lock,
     during,
     form_data,
+    hold_saves_of,
     logged_in,
     post_on_a_thread,
 )
@@ -417,16 +418,7 @@ def test_two_editors_adding_the_same_tag_at_once_get_one_tag_and_a_message(
     first, second = (logged_in(account(n, "editor")) for n in ("eddie", "olga"))
     add = "/admin/articles/tag/add/"
     data = form_data(first.get(add).content.decode(), name="Ferries", slug="ferries")
-    saved, release = threading.Event(), threading.Event()
-    real_save = TagAdmin.save_model
-
-    def save_and_hold(self, request, obj, form, change):
-        real_save(self, request, obj, form, change)
-        if request.user.username == "eddie":
-            saved.set()
-            release.wait(timeout=60)  # the first add, not yet committed
-
-    monkeypatch.setattr(TagAdmin, "save_model", save_and_hold)
+    saved, release = hold_saves_of(monkeypatch, TagAdmin, "eddie")
     holder, held = post_on_a_thread(first, add, data)
     assert saved.wait(timeout=30)
     thread, answer = post_on_a_thread(second, add, data)
