@@ -32,7 +32,26 @@ def lock_slug(model, slug: str) -> None:
     _lock(f"newsroom.slug:{model._meta.db_table}:{slug}")
 
 
-def _lock(name: str) -> None:
-    key = zlib.crc32(name.encode())
+def lock_slugs(model, slugs) -> None:
+    """``lock_slug`` for many slugs in one statement (an import's batch), in
+    the order of their keys, as every batch takes them."""
+    if connection.vendor != "postgresql" or not connection.in_atomic_block:
+        return
+    keys = sorted({_key(f"newsroom.slug:{model._meta.db_table}:{s}") for s in slugs})
+    if not keys:
+        return
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+        cursor.execute(
+            "SELECT count(pg_advisory_xact_lock(k)) FROM "
+            "(SELECT unnest(%s::bigint[]) AS k ORDER BY k OFFSET 0) AS keys",
+            [keys],
+        )
+
+
+def _key(name: str) -> int:
+    return zlib.crc32(name.encode())
+
+
+def _lock(name: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_key(name)])

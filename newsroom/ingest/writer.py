@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from newsroom.articles.models import Article, Byline
+from newsroom.articles.names import lock_slugs
 from newsroom.articles.signals import announce_written
 from newsroom.db.bulk import (
     allocate_ids,
@@ -441,13 +442,37 @@ def _edited_since_import(ids: set[int], provenance: dict) -> set[int]:
 
 
 def unique_slugs(texts: Iterable[str], max_length: int = 180) -> list[str]:
-    """Slugs free in the database and within the batch, "-2", "-3" on clashes."""
+    """Slugs free in the database and within the batch, "-2", "-3" on clashes.
+
+    Each is locked before it is checked (``lock_slugs``, the lock an editor's
+    save of that slug takes): a story saved with one of them and not yet
+    committed is waited for, then seen; the editor's INSERT failed (a 500)
+    when the batch took one her check had passed."""
     bases = [(slugify(t)[:max_length].strip("-") or "article") for t in texts]
+    lock_slugs(Article, bases)
     taken = set(
         Article.objects.filter(slug__in=set(bases)).values_list("slug", flat=True)
     )
-    out, used = [], set()
     clashing: dict[str, set[str]] = {}
+    while True:
+        out = _free_slugs(bases, taken, clashing)
+        extra = set(out) - set(bases)
+        if not extra:
+            return out
+        lock_slugs(Article, extra)
+        late = set(
+            Article.objects.filter(slug__in=extra).values_list("slug", flat=True)
+        )
+        if not late:
+            return out
+        for base, seen in clashing.items():  # made since it was looked at
+            seen |= {s for s in late if s.startswith(f"{base}-")}
+
+
+def _free_slugs(
+    bases: list[str], taken: set[str], clashing: dict[str, set[str]]
+) -> list[str]:
+    out, used = [], set()
     for base in bases:
         if base not in taken and base not in used:
             out.append(base)
