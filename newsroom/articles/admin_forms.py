@@ -13,7 +13,7 @@ from newsroom.media.models import Image
 from .admin_desk import hold
 from .forms import CleanTextForm, body_max_chars
 from .models import Article, Author, Byline, Section, Tag
-from .names import lock_slug
+from .names import lock_slugs
 
 
 def can_publish(user) -> bool:
@@ -181,11 +181,11 @@ class ArticleForm(CleanTextForm):
 
     def validate_unique(self) -> None:
         # Django's check is a SELECT: two stories saved with one slug at once
-        # both passed it (PostgreSQL). The slug's lock makes the second wait
+        # both passed it (PostgreSQL). The slugs' lock makes the second wait
         # for the first's commit, then see its row: the form's error.
         slug = self.cleaned_data.get("slug")
         if slug and (not self.instance.pk or "slug" in self.changed_data):
-            lock_slug(Article, slug)
+            lock_slugs(Article)
         super().validate_unique()
 
     def has_changed(self) -> bool:

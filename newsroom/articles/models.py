@@ -16,7 +16,7 @@ from simple_history.models import HistoricalRecords
 
 from newsroom.db.prepared import Prepared
 
-from .names import lock_slug
+from .names import lock_slugs
 from .rendering import render_markdown
 
 
@@ -396,18 +396,17 @@ class Article(models.Model):
 
 def unique_slug(text: str, max_length: int = 180) -> str:
     """The first free slug made from ``text`` ("-2", "-3" on clashes). Call
-    it in the transaction that saves the story: each candidate's lock (the
-    editor's form takes the same, ``lock_slug``) is taken before it is
-    checked, so two stories saved at once with one headline get two slugs,
-    where both saw the first free and the second INSERT failed."""
+    it in the transaction that saves the story: the slugs' lock (the one
+    the editor's form takes, ``lock_slugs``) is taken before the check, so
+    two stories saved at once with one headline get two slugs, where both
+    saw the first free and the second INSERT failed."""
     base = slugify(text)[:max_length].strip("-") or "article"
+    lock_slugs(Article)
     slug, n = base, 2
-    while True:
-        lock_slug(Article, slug)
-        if not Article.objects.filter(slug=slug).exists():
-            return slug
+    while Article.objects.filter(slug=slug).exists():
         slug = f"{base}-{n}"
         n += 1
+    return slug
 
 
 class Byline(models.Model):

@@ -21,31 +21,23 @@ def lock_names(model) -> None:
     _lock(f"newsroom.names:{model._meta.db_table}")
 
 
-def lock_slug(model, slug: str) -> None:
-    """Take the lock of one slug of ``model`` (a story's address) until the
-    current transaction ends: two stories saved with one slug at once, the
-    second waits for the first and then sees its row, where both passed the
-    check and the second INSERT was a 500. Per slug, so saves of other
-    stories never wait."""
+def lock_slugs(model) -> None:
+    """Take the lock of ``model``'s addresses (stories' slugs) until the
+    current transaction ends. Whoever checks that a slug is free and then
+    takes it (the editor's form, a save with no slug, an import's batch)
+    takes it first: two stories saved with one slug at once, the second
+    waits for the first and then sees its row, where both passed the check
+    and the second INSERT was a 500.
+
+    One lock a transaction, however many stories it writes: PostgreSQL's
+    lock table is one for the whole server (``max_locks_per_transaction``
+    x ``max_connections`` entries), and a lock per slug made an import's
+    batch of 1,000 hold 1,000, so a big enough transaction answered "out
+    of shared memory" to every connection. Only saves that choose or change
+    an address wait for each other, for as long as one such transaction."""
     if connection.vendor != "postgresql" or not connection.in_atomic_block:
         return
-    _lock(f"newsroom.slug:{model._meta.db_table}:{slug}")
-
-
-def lock_slugs(model, slugs) -> None:
-    """``lock_slug`` for many slugs in one statement (an import's batch), in
-    the order of their keys, as every batch takes them."""
-    if connection.vendor != "postgresql" or not connection.in_atomic_block:
-        return
-    keys = sorted({_key(f"newsroom.slug:{model._meta.db_table}:{s}") for s in slugs})
-    if not keys:
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(pg_advisory_xact_lock(k)) FROM "
-            "(SELECT unnest(%s::bigint[]) AS k ORDER BY k OFFSET 0) AS keys",
-            [keys],
-        )
+    _lock(f"newsroom.slug:{model._meta.db_table}")
 
 
 def _key(name: str) -> int:

@@ -444,29 +444,16 @@ def _edited_since_import(ids: set[int], provenance: dict) -> set[int]:
 def unique_slugs(texts: Iterable[str], max_length: int = 180) -> list[str]:
     """Slugs free in the database and within the batch, "-2", "-3" on clashes.
 
-    Each is locked before it is checked (``lock_slugs``, the lock an editor's
-    save of that slug takes): a story saved with one of them and not yet
-    committed is waited for, then seen; the editor's INSERT failed (a 500)
-    when the batch took one her check had passed."""
+    Checked under the slugs' lock (``lock_slugs``, the one an editor's save
+    of a slug takes, one for the whole batch): a story saved with one of
+    them and not yet committed is waited for, then seen; the editor's
+    INSERT failed (a 500) when the batch took one her check had passed."""
     bases = [(slugify(t)[:max_length].strip("-") or "article") for t in texts]
-    lock_slugs(Article, bases)
+    lock_slugs(Article)
     taken = set(
         Article.objects.filter(slug__in=set(bases)).values_list("slug", flat=True)
     )
-    clashing: dict[str, set[str]] = {}
-    while True:
-        out = _free_slugs(bases, taken, clashing)
-        extra = set(out) - set(bases)
-        if not extra:
-            return out
-        lock_slugs(Article, extra)
-        late = set(
-            Article.objects.filter(slug__in=extra).values_list("slug", flat=True)
-        )
-        if not late:
-            return out
-        for base, seen in clashing.items():  # made since it was looked at
-            seen |= {s for s in late if s.startswith(f"{base}-")}
+    return _free_slugs(bases, taken, {})
 
 
 def _free_slugs(

@@ -195,3 +195,41 @@ def test_an_editors_story_waits_for_an_import_with_its_slug(tmp_path):
     assert "Article with this Slug already exists" in page
     assert "The editor&#x27;s text." in page or "The editor's text." in page
     assert list(Article.objects.values_list("source", flat=True)) == ["wire"]
+
+
+def _advisory_locks_held() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+            "AND pid = pg_backend_pid()"
+        )
+        return cursor.fetchone()[0]
+
+
+def test_a_transaction_holds_a_few_slug_locks_however_many_stories_it_writes(
+    tmp_path,
+):
+    """PostgreSQL's lock table is one for the whole server (about
+    ``max_locks_per_transaction`` x ``max_connections``: 6,400 here). A lock
+    per story's slug, held to the commit, made an import batch of 1,000
+    hold 1,000 and a script saving stories in one transaction one per
+    story: a big enough one answered "out of shared memory" to every
+    connection of the server (seen when a CI run's two test workers
+    overlapped). Slugs are chosen under one lock a transaction."""
+    _postgres_only()
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("".join(json.dumps(_story(n, "Feed A")) + "\n" for n in range(300)))
+    with transaction.atomic():
+        import_articles(feed)
+        assert Article.objects.count() == 300
+        assert _advisory_locks_held() <= 4
+    section = f.section("World")
+    with transaction.atomic():
+        for n in range(300):
+            Article.objects.create(
+                headline=f"Ferry story {n % 30} from Feed A",  # most taken
+                body="Text.",
+                section=section,
+            )
+        assert Article.objects.count() == 600
+        assert _advisory_locks_held() <= 4
