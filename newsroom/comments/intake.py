@@ -391,6 +391,11 @@ def _write(
         comment.reasons = outcome.reasons + (
             ["proof-of-work: no code"] if hold_pow else []
         )
+        # An approved reply's mail is owed until its job (after the commit,
+        # on the background thread) claims it: newsroom.comments.owed.
+        comment.reply_owed = (
+            comment.status == Comment.Status.APPROVED and comment.parent_id is not None
+        )
         comment.pk = None  # a retried write inserts afresh
         comment.save(force_insert=True)
         if comment.status == Comment.Status.APPROVED:

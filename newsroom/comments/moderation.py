@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMessage, get_connection, send_mail
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -28,7 +28,8 @@ from newsroom.core import background, limits
 from newsroom.core.links import absolute_url
 
 from . import relay
-from .models import Comment, CommentQuerySet, ReplyConsent
+from .models import Comment, ReplyConsent
+from .owed import OWED_SECONDS, replies_owed, wanting_mail
 
 log = logging.getLogger(__name__)
 MODERATE_SALT = "newsroom.comments.moderate"
@@ -143,8 +144,16 @@ def set_status(comments: Iterable[Comment] | Iterable[int], status: str) -> int:
             .only("pk", "article_id")
         )
         changed = [r.pk for r in rows]
+        shown = {}
+        if status == Comment.Status.APPROVED:
+            # Owed until its job claims it: lost with a killed process, a
+            # later batch or the cron job sends it (newsroom.comments.owed).
+            shown["reply_owed"] = Case(
+                When(parent__isnull=False, reply_notified=False, then=Value(True)),
+                default=F("reply_owed"),
+            )
         Comment.objects.filter(pk__in=changed).update(
-            status=status, moderated_at=timezone.now()
+            status=status, moderated_at=timezone.now(), **shown
         )
         recount(r.article_id for r in rows)
         if status == Comment.Status.APPROVED:
@@ -216,12 +225,6 @@ MAIL_LIMITS = {
     "MODERATOR_MAILS": (20, 3600),  # to the moderators, about held comments
     "REPLY_MAILS": (10, 3600),  # reply notifications to one address
 }
-
-
-# Mail that did not go (the relay refused or hung) is owed for this long:
-# reply notifications (notify_replies) and the moderators' notice of held
-# comments not mailed (tell_moderators_owed). Older ones are not sent late.
-OWED_SECONDS = 2 * 86400
 
 
 def mail_limit(name: str) -> tuple[int, int]:
@@ -369,62 +372,23 @@ def _mail_moderators(moderators: list[str], subject: str, body: str, what: str) 
     )
 
 
-# A reply notification the relay did not take is owed, not spent: the next
-# batch carries it (:func:`notify_replies`), or ``manage.py send_owed_mail``.
-REPLY_MAIL_OWED_BATCH = 50  # owed mails one batch carries besides its own
-
-
-def _wanting_mail(owed: bool = False) -> CommentQuerySet:
-    """Approved replies whose parent asked, with the address's own yes, not
-    the box a commenter ticked (anyone can type anyone's address):
-    confirm_email, double opt-in; and the parent is a comment of who said
-    yes (``replies_vouched``), not a stranger's under the address. Not yet
-    mailed, or (``owed``) tried and not gone (``reply_owed``, found through
-    its partial index)."""
-    state = {"reply_owed": True} if owed else {"reply_notified": False}
-    return (
-        Comment.objects.filter(
-            status=Comment.Status.APPROVED,
-            parent__notify_replies=True,
-            parent__replies_vouched=True,
-            **state,
-        )
-        .exclude(parent__email="")
-        .filter(Exists(ReplyConsent.objects.filter(email=OuterRef("parent__email"))))
-        .select_related("parent", "article")
-    )
-
-
-def _owed() -> list[Comment]:
-    """Replies whose mail was tried and did not go, for two days from when
-    each was shown (approved), not posted: a reply that waited days in the
-    queue was tried only at its approval. Older ones stop being owed."""
-    if not Comment.objects.filter(reply_owed=True).exists():
-        return []  # the usual answer, from the partial index, with no write
-    since = timezone.now() - timedelta(seconds=OWED_SECONDS)
-    owed = Comment.objects.filter(reply_owed=True).annotate(
-        shown_from=Coalesce("moderated_at", "created_at")
-    )
-    owed.filter(shown_from__lt=since).update(reply_owed=False)
-    # The ids first, through the partial index: asked with the rest of the
-    # rules at once, a planner may read every approved comment instead.
-    ids = list(owed.order_by("created_at", "pk").values_list("pk", flat=True)[:500])
-    return list(
-        _wanting_mail(owed=True)
-        .filter(pk__in=ids)
-        .order_by("created_at", "pk")[:REPLY_MAIL_OWED_BATCH]
-    )
-
-
 def notify_replies(comment_ids: Iterable[int]) -> int:
     """Tell parents who opted in that an approved reply arrived, once per reply.
 
-    The batch also carries up to REPLY_MAIL_OWED_BATCH notifications an
-    earlier batch could not send (the relay refused or did not answer).
-    While the relay is left alone after a hang (``relay.hung``) nothing is
-    sent, and this batch's own notifications are owed too."""
-    fresh = list(_wanting_mail().filter(pk__in=list(comment_ids)))
-    owed = _owed() if fresh else []
+    The batch also carries up to REPLY_MAIL_OWED_BATCH notifications owed
+    (``newsroom.comments.owed``): an earlier batch could not send them (the
+    relay refused or did not answer), or the process that queued them was
+    killed first. While the relay is left alone after a hang
+    (``relay.hung``) nothing is sent, and this batch's own notifications
+    are owed too."""
+    ids = list(comment_ids)
+    fresh = list(wanting_mail().filter(pk__in=ids))
+    # The approval marked its replies owed (in case this job is lost with
+    # its process): those whose parent did not ask are not.
+    Comment.objects.filter(pk__in=ids, reply_owed=True, reply_notified=False).exclude(
+        pk__in=[r.pk for r in fresh]
+    ).update(reply_owed=False)
+    owed = replies_owed() if fresh else []
     return _mail_replies(fresh, owed)
 
 
@@ -432,7 +396,7 @@ def send_owed_reply_mail() -> int:
     """Send the owed reply notifications now, even while the relay is left
     alone after a hang; how many went (``manage.py send_owed_mail``, for a
     cron job after an outage)."""
-    return _mail_replies([], _owed(), force=True)
+    return _mail_replies([], replies_owed(), force=True)
 
 
 def _mail_replies(fresh: list[Comment], owed: list[Comment], force=False) -> int:
@@ -440,10 +404,10 @@ def _mail_replies(fresh: list[Comment], owed: list[Comment], force=False) -> int
     for reply, was_owed in [(r, False) for r in fresh] + [(r, True) for r in owed]:
         parent = reply.parent
         # Claimed first: two approvals at once (or an approval and the cron
-        # job) mail a reply once.
+        # job, or a job and the cron job taking it as lost) mail a reply once.
         mark = "reply_owed" if was_owed else "reply_notified"
         claimed = Comment.objects.filter(pk=reply.pk, **{mark: was_owed}).update(
-            **{mark: not was_owed, "reply_notified": True}
+            reply_notified=True, reply_owed=False
         )
         if not claimed or (reply.email and reply.email == parent.email):
             continue

@@ -31,15 +31,16 @@ COUNT = 5000
 BATCH = 100
 
 
-def child_env(tmp_path: Path) -> dict:
-    """Settings for the child: the test settings pointed at this test's DB."""
+def child_env(tmp_path: Path, extra: str = "") -> dict:
+    """Settings for the child: the test settings pointed at this test's DB
+    (and ``extra``, lines of settings of its own)."""
     db = {
         k: connection.settings_dict.get(k)
         for k in ("ENGINE", "NAME", "USER", "PASSWORD", "HOST", "PORT", "OPTIONS")
     }
     (tmp_path / "ingest_child_settings.py").write_text(
         "from newsroom.settings.test import *  # noqa\n"
-        f"DATABASES = {{'default': {db!r}}}\n"
+        f"DATABASES = {{'default': {db!r}}}\n" + extra
     )
     return {
         **os.environ,
