@@ -396,6 +396,8 @@ def _write(
         comment.reply_owed = (
             comment.status == Comment.Status.APPROVED and comment.parent_id is not None
         )
+        # Held: its mail to the moderators is still to go (owed.py).
+        comment.moderators_told = comment.status != Comment.Status.PENDING
         comment.pk = None  # a retried write inserts afresh
         comment.save(force_insert=True)
         if comment.status == Comment.Status.APPROVED:

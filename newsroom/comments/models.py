@@ -72,12 +72,21 @@ class Comment(models.Model):
         default=False, db_default=False, editable=False
     )
     reply_notified = models.BooleanField(default=False, editable=False)
-    # Approved, and its reply notification was tried and did not go: a later
-    # batch or the cron job sends it (moderation.notify_replies).
+    # Approved, and its reply notification is still to go: its job has not
+    # claimed it yet (a process killed first lost it), or it was tried and
+    # did not go (``reply_notified``). A later batch or the cron job sends
+    # it (newsroom.comments.owed).
     reply_owed = models.BooleanField(default=False, db_default=False, editable=False)
     # Held, and its email to the moderators did not go (the relay refused or
-    # hung): a later notice names it (moderation.tell_moderators_owed).
+    # hung): a later notice names it (owed.tell_moderators_owed).
     moderators_owed = models.BooleanField(
+        default=False, db_default=False, editable=False
+    )
+    # The moderators were told of this held comment: its own email went, or
+    # the period's notice that mail is paused, or a notice naming it, or
+    # there are none. Not told, held for longer than the grace: the job
+    # that mails them was lost with its process (newsroom.comments.owed).
+    moderators_told = models.BooleanField(
         default=False, db_default=False, editable=False
     )
     report_count = models.PositiveIntegerField(default=0)
@@ -103,8 +112,8 @@ class Comment(models.Model):
             # The few owed mail, found without reading the rest.
             models.Index(
                 fields=["created_at"],
-                condition=models.Q(moderators_owed=True),
-                name="comment_moderators_owed_idx",
+                condition=models.Q(moderators_told=False),
+                name="comment_moderators_untold_idx",
             ),
             models.Index(
                 fields=["created_at"],

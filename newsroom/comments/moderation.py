@@ -11,7 +11,6 @@ import logging
 import smtplib
 import time
 from collections.abc import Iterable
-from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
@@ -28,8 +27,8 @@ from newsroom.core import background, limits
 from newsroom.core.links import absolute_url
 
 from . import relay
-from .models import Comment, ReplyConsent
-from .owed import OWED_SECONDS, replies_owed, wanting_mail
+from .models import Comment, CommentQuerySet, ReplyConsent
+from .owed import replies_owed, tell_moderators_owed, wanting_mail
 
 log = logging.getLogger(__name__)
 MODERATE_SALT = "newsroom.comments.moderate"
@@ -152,8 +151,9 @@ def set_status(comments: Iterable[Comment] | Iterable[int], status: str) -> int:
                 When(parent__isnull=False, reply_notified=False, then=Value(True)),
                 default=F("reply_owed"),
             )
+        # Moderated: no mail need tell the moderators of it any more.
         Comment.objects.filter(pk__in=changed).update(
-            status=status, moderated_at=timezone.now(), **shown
+            status=status, moderated_at=timezone.now(), moderators_told=True, **shown
         )
         recount(r.article_id for r in rows)
         if status == Comment.Status.APPROVED:
@@ -242,13 +242,16 @@ def notify_moderators(comment: Comment) -> int:
     mail that was not sent (the relay refused it) counts for neither.
     """
     moderators = list(settings.NEWSROOM_COMMENTS_MODERATORS)
+    this = Comment.objects.filter(pk=comment.pk)
     if not moderators:
+        this.update(moderators_told=True)  # no one to tell
         return 0
     # As it is now, not as posted: the background thread may get here after
-    # the comment was deleted or moderated, and mails neither.
+    # the comment was deleted or moderated, and mails neither; nor one a
+    # notice named already (the cron job took this job for lost).
     comment = (
         Comment.objects.select_related("article")
-        .filter(pk=comment.pk, status=Comment.Status.PENDING)
+        .filter(pk=comment.pk, status=Comment.Status.PENDING, moderators_told=False)
         .first()
     )
     if comment is None:
@@ -258,7 +261,7 @@ def notify_moderators(comment: Comment) -> int:
         "comments.moderator_mail", "site", count, seconds, rolling=True
     )
     if not outcome.allowed:
-        return _mail_paused(moderators, outcome, count, seconds)
+        return _mail_paused(moderators, outcome, count, seconds, this)
     links = {
         action: absolute_url(
             reverse("comments:moderate", args=[moderation_token(comment, action)])
@@ -283,70 +286,27 @@ def notify_moderators(comment: Comment) -> int:
         # back), or an outage fills the period and no link reaches anyone;
         # and it is owed, named in the notice of tell_moderators_owed.
         limits.give_back("comments.moderator_mail", "site", outcome)
-        Comment.objects.filter(pk=comment.pk).update(moderators_owed=True)
+        this.update(moderators_owed=True)
         return 0
+    # Told once it went, not claimed before: a process killed while sending
+    # leaves it untold, and a notice names it (maybe a second time, if the
+    # mail did reach the relay: better than never).
+    this.update(moderators_told=True)
     return sent + tell_moderators_owed()
 
 
-def tell_moderators_owed(force: bool = False) -> int:
-    """One email to the moderators naming how many held comments got no
-    email of their own because the relay refused or hung (``moderators_owed``),
-    still held and from the last two days, with the queue's link; once:
-    claimed before it is sent, owed again if it did not go. ``force``: even
-    while the relay is left alone after a hang (the cron job)."""
-    moderators = list(settings.NEWSROOM_COMMENTS_MODERATORS)
-    if not moderators:
-        return 0
-    owed = Comment.objects.filter(moderators_owed=True)
-    if not owed.exists():  # the usual answer, from the partial index
-        return 0
-    since = timezone.now() - timedelta(seconds=OWED_SECONDS)
-    still = {"status": Comment.Status.PENDING, "created_at__gte": since}
-    ids = list(owed.filter(**still).values_list("pk", flat=True))
-    # Moderated, or old: by the same rule, not "not read just now", which
-    # also took a comment another node marked owed after the read.
-    owed.exclude(**still).update(moderators_owed=False)
-    # Claimed row by row as this node's: another node's claim (committed or
-    # not) is skipped, so a notice that fails puts back only this node's.
-    # (SQLite: the IMMEDIATE transaction holds the one write lock.)
-    with transaction.atomic():
-        mine = list(
-            Comment.objects.filter(pk__in=ids, moderators_owed=True)
-            .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)
-        )
-        Comment.objects.filter(pk__in=mine).update(moderators_owed=False)
-    claimed = len(mine)
-    if not claimed:
-        return 0
-    queue = absolute_url(reverse("admin:comments_pendingcomment_changelist"))
-    body = (
-        f"{claimed} comment{'s were' if claimed != 1 else ' was'} held while "
-        "the mail server did not take the email about "
-        f"{'them' if claimed != 1 else 'it'}. They wait in the queue:\n\n"
-        f"{queue}\n"
-    )
-    sent = relay.deliver(
-        lambda: send_mail(
-            f"[{settings.SITE_NAME}] Comments awaiting moderation, not mailed",
-            body,
-            None,
-            moderators,
-        ),
-        "could not email moderators about the comments not mailed",
-        force=force,
-    )
-    if not sent:
-        Comment.objects.filter(pk__in=mine).update(moderators_owed=True)
-    return sent
-
-
 def _mail_paused(
-    moderators: list[str], outcome: limits.Hit, count: int, seconds: int
+    moderators: list[str],
+    outcome: limits.Hit,
+    count: int,
+    seconds: int,
+    held: CommentQuerySet,
 ) -> int:
-    """The one email of a period that says more comments wait than were mailed."""
+    """The one email of a period that says more comments wait than were
+    mailed; the comment ``held`` is among them, told unless it did not go."""
     paused = f"comments.moderator_mail_paused:{outcome.window}"
     if not limits.spend_once(paused, seconds, durable=True):
+        held.update(moderators_told=True)  # said, or being said, this period
         return 0
     queue = absolute_url(reverse("admin:comments_pendingcomment_changelist"))
     body = (
@@ -359,8 +319,10 @@ def _mail_paused(
     sent = _mail_moderators(
         moderators, "Many comments awaiting moderation", body, "the pause"
     )
-    if not sent:
-        limits.unspend(paused)  # the next held comment tries to say it
+    if sent:
+        held.update(moderators_told=True)
+    else:  # the next held comment tries to say it, or a later notice names it
+        limits.unspend(paused)
     return sent
 
 

@@ -7,7 +7,8 @@ tried: each process sends the mail of its requests from a thread of its own,
 after the commit (``newsroom.core.background``), and a worker killed hard
 (SIGKILL: an OOM kill, a crash, a deploy that kills) loses what was still
 queued in it. The row says so instead: an approved reply is marked owed in
-the write that shows it, and its job clears the mark as it claims it. A mark
+the write that shows it, and its job clears the mark as it claims it; a
+held comment is not ``moderators_told`` until its job claims it. A mark
 older than :data:`OWED_GRACE_SECONDS` is a job no live process is still
 about to run (a queue drains within seconds; a stopping worker gets ten),
 and a later batch or the cron job sends its mail, once: every sender claims
@@ -22,10 +23,16 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 
+from newsroom.core.links import absolute_url
+
+from . import relay
 from .models import Comment, CommentQuerySet, ReplyConsent
 
 # Owed mail older than this (from when the comment was shown or held) is
@@ -99,3 +106,69 @@ def replies_owed() -> list[Comment]:
         .filter(pk__in=wanted[:REPLY_MAIL_OWED_BATCH])
         .order_by("created_at", "pk")
     )
+
+
+def tell_moderators_owed(force: bool = False) -> int:
+    """One email to the moderators naming how many held comments got no
+    email of their own, still held and from the last two days, with the
+    queue's link: the relay refused or hung (``moderators_owed``, at once),
+    or the process that was to send it was killed first (not
+    ``moderators_told`` after the grace). Once: claimed before it is sent,
+    owed again if it did not go. ``force``: even while the relay is left
+    alone after a hang (the cron job)."""
+    moderators = list(settings.NEWSROOM_COMMENTS_MODERATORS)
+    if not moderators:
+        return 0
+    now = timezone.now()
+    untold = Comment.objects.filter(
+        status=Comment.Status.PENDING, moderators_told=False
+    )
+    lost = now - timedelta(seconds=grace())
+    due = untold.filter(Q(moderators_owed=True) | Q(created_at__lt=lost))
+    if not due.exists():  # the usual answer, from the partial index
+        return 0
+    since = now - timedelta(seconds=OWED_SECONDS)
+    # Old: not told late. By this rule, not "not read just now", which also
+    # took a comment another node marked owed after the read.
+    Comment.objects.filter(moderators_told=False, created_at__lt=since).update(
+        moderators_told=True, moderators_owed=False
+    )
+    ids = list(due.filter(created_at__gte=since).values_list("pk", flat=True))
+    # Claimed row by row as this node's: another node's claim (committed or
+    # not) is skipped, so a notice that fails puts back only this node's.
+    # (SQLite: the IMMEDIATE transaction holds the one write lock.)
+    with transaction.atomic():
+        mine = list(
+            untold.filter(pk__in=ids)
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)
+        )
+        Comment.objects.filter(pk__in=mine).update(
+            moderators_told=True, moderators_owed=False
+        )
+    claimed = len(mine)
+    if not claimed:
+        return 0
+    queue = absolute_url(reverse("admin:comments_pendingcomment_changelist"))
+    one = claimed == 1
+    body = (
+        f"{claimed} comment{' was' if one else 's were'} held and no email "
+        f"about {'it' if one else 'them'} reached you: the mail server did not "
+        "take it, or the server process that was to send it stopped first. "
+        f"{'It waits' if one else 'They wait'} in the queue:\n\n{queue}\n"
+    )
+    sent = relay.deliver(
+        lambda: send_mail(
+            f"[{settings.SITE_NAME}] Comments awaiting moderation, not mailed",
+            body,
+            None,
+            moderators,
+        ),
+        "could not email moderators about the comments not mailed",
+        force=force,
+    )
+    if not sent:
+        Comment.objects.filter(pk__in=mine).update(
+            moderators_told=False, moderators_owed=True
+        )
+    return sent

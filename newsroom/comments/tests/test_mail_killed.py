@@ -231,9 +231,9 @@ def test_a_reply_a_killed_worker_had_queued_is_mailed_once_after_the_grace(
     assert killed.delivered.count(PARENT) == 1
 
 
-def test_two_cron_runs_at_once_send_a_lost_reply_once(killed, settings):
+def test_two_cron_runs_at_once_send_the_lost_mail_once(killed, settings):
     """Two nodes' cron jobs (or a late one and the next) run together: the
-    parent gets one email, not two."""
+    parent gets one email, and the moderators one notice, not two."""
     _grace(settings, 1)
     time.sleep(1.5)
     barrier = threading.Barrier(2)
@@ -255,6 +255,7 @@ def test_two_cron_runs_at_once_send_a_lost_reply_once(killed, settings):
         t.join(60)
     assert errors == []
     assert killed.delivered.count(PARENT) == 1
+    assert killed.delivered.count(DESK) == 1
 
 
 def test_a_lost_reply_removed_meanwhile_is_not_mailed(killed, settings):
@@ -267,3 +268,38 @@ def test_a_lost_reply_removed_meanwhile_is_not_mailed(killed, settings):
     _cron()
     assert PARENT not in killed.delivered
     assert not Comment.objects.filter(reply_owed=True).exists()
+
+
+def test_held_comments_a_killed_worker_had_queued_are_named_once_after_the_grace(
+    killed, settings
+):
+    """The three held comments (the one whose mail was in flight, and the
+    two queued behind it) are named in one notice to the moderators by the
+    cron job after the grace, not within it, and once. The old code never
+    told them: no mail had failed, so none was owed."""
+    _grace(settings, 300)
+    assert "and 0 notice(s) to the moderators" in _cron()
+    _grace(settings, 1)
+    time.sleep(1.5)
+    assert "and 1 notice(s) to the moderators" in _cron()
+    (notice,) = [m for m in killed.messages if DESK in m or "held" in m]
+    assert "3 comments were held" in notice and "/admin/comments/" in notice
+    assert "and 0 notice(s) to the moderators" in _cron()
+    assert killed.delivered.count(DESK) == 1
+
+
+def test_lost_mail_about_held_comments_moderated_or_deleted_is_not_sent(
+    killed, settings
+):
+    """Before the cron job runs a moderator approved one held comment and
+    another was deleted: the notice names the one still waiting."""
+    moderation.set_status(
+        [Comment.objects.get(body="Held 0.")], Comment.Status.APPROVED
+    )
+    Comment.objects.filter(body="Held 1.").delete()
+    _grace(settings, 1)
+    time.sleep(1.5)
+    _cron()
+    (notice,) = [m for m in killed.messages if "Reply 0." not in m]
+    assert "1 comment was held" in notice
+    assert killed.delivered.count(DESK) == 1
