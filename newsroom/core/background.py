@@ -9,9 +9,11 @@ every held comment two seconds; one that hung cost a whole
 :func:`after_commit` runs a job once the transaction commits, on one thread
 of this process's own, in the order given. The request answers at once.
 What a job does when its mail does not go is the job's own business, as
-before (comment mail is owed and sent again: ``newsroom.comments``), so a
-job lost with its process (killed before the thread reached it) costs what
-a request killed while sending cost. The queue holds at most
+before (comment mail is owed and sent again: ``newsroom.comments``). A job
+lost with its process (killed before the thread reached it) is the
+caller's to find again: the comment mail a job sends is marked owed in the
+write that queues it and found by a later batch or the cron job after a
+grace (``newsroom.comments.owed``). The queue holds at most
 :data:`QUEUE_MAX` jobs: past that, a job runs in the request that starts it
 (a flood slows its own posts down rather than growing without bound). On
 exit the thread gets :data:`DRAIN_SECONDS` to finish what is queued

@@ -1,4 +1,5 @@
-"""Send the comment mail the mail relay did not take (a cron job)."""
+"""Send the comment mail that is owed (a cron job): the relay did not take
+it, or the process that queued it was killed first."""
 
 from django.core.management.base import BaseCommand
 
@@ -7,8 +8,9 @@ from newsroom.comments import moderation
 
 class Command(BaseCommand):
     help = (
-        "Send what the mail relay refused or did not answer, from the last "
-        "two days: reply notifications, and one notice to the moderators of "
+        "Send the comment mail of the last two days that the mail relay "
+        "refused or did not answer, or that a killed server process had "
+        "queued: reply notifications, and one notice to the moderators of "
         "held comments no email told them of."
     )
 
