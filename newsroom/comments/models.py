@@ -86,9 +86,10 @@ class Comment(models.Model):
     # the period's notice that mail is paused, or a notice naming it, or
     # there are none. Not told, held for longer than the grace: the job
     # that mails them was lost with its process (newsroom.comments.owed).
-    moderators_told = models.BooleanField(
-        default=False, db_default=False, editable=False
-    )
+    # The intake sets it on every comment it writes; a row written by other
+    # code (an import, the admin, a node of the version before) is told, so
+    # no notice names what no job was ever to mail.
+    moderators_told = models.BooleanField(default=True, db_default=True, editable=False)
     report_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     moderated_at = models.DateTimeField(null=True, blank=True)

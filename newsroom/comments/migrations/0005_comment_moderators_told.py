@@ -13,9 +13,10 @@ def owed_are_not_told(apps, schema_editor):
 class Migration(migrations.Migration):
     """``moderators_told``: every comment already there counts as told (a
     column default, no rewrite on PostgreSQL), so the upgrade sends no
-    notice of old held comments; new rows start not told (the intake says
-    told for those it publishes at once). Its partial index holds the few
-    untold and replaces the one of ``moderators_owed``."""
+    notice of old held comments; so does a row written by other code than
+    the intake (an import, the admin, a node still on the version before),
+    while the intake says not told for those it holds. Its partial index
+    holds the few untold and replaces the one of ``moderators_owed``."""
 
     dependencies = [
         ("comments", "0004_comment_replies_vouched"),
@@ -26,11 +27,6 @@ class Migration(migrations.Migration):
             model_name="comment",
             name="moderators_told",
             field=models.BooleanField(db_default=True, default=True, editable=False),
-        ),
-        migrations.AlterField(
-            model_name="comment",
-            name="moderators_told",
-            field=models.BooleanField(db_default=False, default=False, editable=False),
         ),
         migrations.RunPython(owed_are_not_told, migrations.RunPython.noop),
         migrations.RemoveIndex(

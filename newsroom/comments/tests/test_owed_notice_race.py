@@ -54,6 +54,7 @@ def test_a_failed_notice_puts_back_only_the_comments_its_node_claimed(settings):
             body=f"Held words {n}.",
             status=Comment.Status.PENDING,
             moderators_owed=True,
+            moderators_told=False,  # as the intake writes a held one
         )
         for n in range(3)
     ]
@@ -97,6 +98,7 @@ def test_a_comment_owed_while_the_notice_reads_the_owed_ones_stays_owed(
             body=f"Held words of {name}.",
             status=Comment.Status.PENDING,
             moderators_owed=True,
+            moderators_told=False,  # as the intake writes a held one
         )
 
     held("Early")
@@ -120,3 +122,30 @@ def test_a_comment_owed_while_the_notice_reads_the_owed_ones_stays_owed(
     assert "1 comment was held" in notice.body
     late[0].refresh_from_db()
     assert late[0].moderators_owed, "owed, and no notice will name it"
+
+
+def test_held_comments_written_by_other_code_are_not_named_as_lost(settings):
+    """A held comment no intake wrote (a WordPress import's pending ones,
+    the admin, a node still on the version before ``moderators_told``) had
+    no job to lose: the cron job's notice does not name it. Rows started
+    "not told", so after the grace the moderators were told of mail that
+    never failed, and each node of the version before made one more."""
+    relay = Relay()
+    relay.refuse = False
+    mail_to(settings, relay.port)
+    settings.NEWSROOM_COMMENTS_MODERATORS = ["desk@example.org"]
+    settings.NEWSROOM_COMMENTS_LIMITS = {
+        **settings.NEWSROOM_COMMENTS_LIMITS,
+        "OWED_GRACE": 1,
+    }
+    try:
+        a = f.article()
+        Comment.objects.create(
+            article=a, name="Imported", body="Pending in the export.",
+            status=Comment.Status.PENDING,
+        )  # fmt: skip
+        time.sleep(1.5)  # past the grace
+        assert moderation.tell_moderators_owed(force=True) == 0
+        assert relay.delivered == []
+    finally:
+        relay.close()
