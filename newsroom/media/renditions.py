@@ -24,6 +24,7 @@ import io
 import os
 import re
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -267,6 +268,28 @@ def _store(name: str, content: ContentFile) -> None:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+# A file in PARTIAL this old was left by a process killed while writing it:
+# a live one finishes in seconds.
+PARTIAL_STALE_SECONDS = 3600
+
+
+def sweep_partial(older_than: float = PARTIAL_STALE_SECONDS) -> int:
+    """Remove what killed writers left in ``PARTIAL``; how many files."""
+    try:
+        partial = Path(default_storage.path(PARTIAL))
+    except NotImplementedError:  # a remote storage writes nothing there
+        return 0
+    if not partial.is_dir():
+        return 0
+    cutoff, removed = time.time() - older_than, 0
+    for entry in partial.iterdir():
+        with contextlib.suppress(FileNotFoundError):  # another sweep took it
+            if entry.is_file() and entry.stat().st_mtime < cutoff:
+                entry.unlink()
+                removed += 1
+    return removed
 
 
 def ensure_all(image: Image) -> int:

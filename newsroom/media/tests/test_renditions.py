@@ -265,3 +265,28 @@ def test_a_rendition_being_written_is_nowhere_under_the_public_folder(image):
         assert fh.read() == data
     # and nothing is left where it was written
     assert not any(p.is_file() for p in Path(settings.MEDIA_ROOT).rglob("*.tmp"))
+
+
+def test_make_renditions_sweeps_what_killed_writers_left_half_written():
+    """A process killed while it wrote a rendition leaves its file under
+    var/media/partial/ (never served, but never removed either). The
+    command removes those older than an hour, and leaves a fresh one: a
+    live process finishes writing in seconds."""
+    import os
+    import time
+
+    from django.core.management import call_command
+
+    partial = Path(default_storage.path(renditions.PARTIAL))
+    partial.mkdir(parents=True, exist_ok=True)
+    old, fresh = partial / "abc-640w.jpg.1-2.tmp", partial / "abc-640w.jpg.3-4.tmp"
+    old.write_bytes(b"half")
+    fresh.write_bytes(b"half")
+    two_hours_ago = time.time() - 7200
+    os.utime(old, (two_hours_ago, two_hours_ago))
+    out = io.StringIO()
+    call_command("make_renditions", "--key", "0" * 16, stdout=out)
+    assert not old.exists()
+    assert fresh.exists()
+    assert "1 half-written file(s) removed" in out.getvalue()
+    fresh.unlink()

@@ -7,13 +7,14 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from newsroom.media.models import Image
-from newsroom.media.renditions import DamagedOriginal, ensure_all
+from newsroom.media.renditions import DamagedOriginal, ensure_all, sweep_partial
 
 
 class Command(BaseCommand):
     help = (
         "Make the missing renditions of every library image (or of --key ones); "
-        "readers' first requests would make them otherwise."
+        "readers' first requests would make them otherwise. Also removes the "
+        "half-written files killed processes left in var/media/partial/."
     )
 
     def add_arguments(self, parser):
@@ -23,6 +24,9 @@ class Command(BaseCommand):
         images = Image.objects.order_by("pk")
         if key:
             images = images.filter(key__in=key)
+        swept = sweep_partial()
+        if swept:
+            self.stdout.write(f"{swept} half-written file(s) removed")
         started, made, count, failed = time.monotonic(), 0, 0, 0
         for image in images.iterator():
             try:
