@@ -13,7 +13,7 @@ from newsroom.media.models import Image
 from .admin_desk import hold
 from .forms import CleanTextForm, body_max_chars
 from .models import Article, Author, Byline, Section, Tag
-from .names import lock_slugs
+from .names import lock_names
 
 
 def can_publish(user) -> bool:
@@ -185,7 +185,7 @@ class ArticleForm(CleanTextForm):
         # for the first's commit, then see its row: the form's error.
         slug = self.cleaned_data.get("slug")
         if slug and (not self.instance.pk or "slug" in self.changed_data):
-            lock_slugs(Article)
+            lock_names(Article)
         super().validate_unique()
 
     def has_changed(self) -> bool:

@@ -16,7 +16,7 @@ from simple_history.models import HistoricalRecords
 
 from newsroom.db.prepared import Prepared
 
-from .names import lock_slugs
+from .names import lock_names
 from .rendering import render_markdown
 
 
@@ -397,11 +397,11 @@ class Article(models.Model):
 def unique_slug(text: str, max_length: int = 180) -> str:
     """The first free slug made from ``text`` ("-2", "-3" on clashes). Call
     it in the transaction that saves the story: the slugs' lock (the one
-    the editor's form takes, ``lock_slugs``) is taken before the check, so
+    the editor's form takes, ``lock_names``) is taken before the check, so
     two stories saved at once with one headline get two slugs, where both
     saw the first free and the second INSERT failed."""
     base = slugify(text)[:max_length].strip("-") or "article"
-    lock_slugs(Article)
+    lock_names(Article)
     slug, n = base, 2
     while Article.objects.filter(slug=slug).exists():
         slug = f"{base}-{n}"

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from newsroom.articles.models import Article, Byline
-from newsroom.articles.names import lock_slugs
+from newsroom.articles.names import lock_names
 from newsroom.articles.signals import announce_written
 from newsroom.db.bulk import (
     allocate_ids,
@@ -444,22 +444,17 @@ def _edited_since_import(ids: set[int], provenance: dict) -> set[int]:
 def unique_slugs(texts: Iterable[str], max_length: int = 180) -> list[str]:
     """Slugs free in the database and within the batch, "-2", "-3" on clashes.
 
-    Checked under the slugs' lock (``lock_slugs``, the one an editor's save
+    Checked under the slugs' lock (``lock_names``, the one an editor's save
     of a slug takes, one for the whole batch): a story saved with one of
     them and not yet committed is waited for, then seen; the editor's
     INSERT failed (a 500) when the batch took one her check had passed."""
     bases = [(slugify(t)[:max_length].strip("-") or "article") for t in texts]
-    lock_slugs(Article)
+    lock_names(Article)
     taken = set(
         Article.objects.filter(slug__in=set(bases)).values_list("slug", flat=True)
     )
-    return _free_slugs(bases, taken, {})
-
-
-def _free_slugs(
-    bases: list[str], taken: set[str], clashing: dict[str, set[str]]
-) -> list[str]:
     out, used = [], set()
+    clashing: dict[str, set[str]] = {}
     for base in bases:
         if base not in taken and base not in used:
             out.append(base)
