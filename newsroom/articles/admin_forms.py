@@ -104,6 +104,14 @@ class ArticleForm(CleanTextForm):
 
     def clean(self):
         data = super().clean()
+        if self._takes_a_slug():
+            # The slugs' lock before any row of the story's: an import takes
+            # it to choose its new stories' slugs and then updates the
+            # stories it brings again. Taken after this story's row (in
+            # validate_unique), an import updating this story made a
+            # deadlock PostgreSQL broke by failing one of the two (the
+            # editor's Save, a 500).
+            lock_names(Article)
         status = data.get("status")
         when = data.get("published_at")
         if status == Article.Status.SCHEDULED and (not when or when <= timezone.now()):
@@ -183,10 +191,14 @@ class ArticleForm(CleanTextForm):
         # Django's check is a SELECT: two stories saved with one slug at once
         # both passed it (PostgreSQL). The slugs' lock makes the second wait
         # for the first's commit, then see its row: the form's error.
-        slug = self.cleaned_data.get("slug")
-        if slug and (not self.instance.pk or "slug" in self.changed_data):
-            lock_names(Article)
+        if self._takes_a_slug():
+            lock_names(Article)  # taken in clean() already: held, no wait
         super().validate_unique()
+
+    def _takes_a_slug(self) -> bool:
+        """Whether this save gives the story a slug (new, or changed)."""
+        slug = self.cleaned_data.get("slug")
+        return bool(slug) and (not self.instance.pk or "slug" in self.changed_data)
 
     def has_changed(self) -> bool:
         # The hidden version stamp and an empty note are not edits.

@@ -233,3 +233,59 @@ def test_a_transaction_holds_a_few_slug_locks_however_many_stories_it_writes(
             )
         assert Article.objects.count() == 600
         assert _advisory_locks_held() <= 4
+
+
+def test_an_editor_renaming_a_story_an_import_updates_waits_and_is_told(
+    tmp_path, monkeypatch
+):
+    """An editor changes the address (slug) of a wire story at the moment
+    the wire's next run updates that story and brings a new one. Both take
+    the stories' slug lock and the story's row: whoever comes second waits
+    for the first and goes on. The editor locked the row and then asked for
+    the slug lock, the import took them the other way round (the lock to
+    choose its new story's slug, then the row to update the old one), and
+    PostgreSQL broke the deadlock by failing one of the two: the editor's
+    Save (a 500) or the import's batch (written again record by record, the
+    update then kept out). Now the editor's Save waits for the import, then
+    is refused as based on an older version, her text kept."""
+    from newsroom.ingest.writer import Writer
+
+    _postgres_only()
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(json.dumps(_story(1, "wire")) + "\n")
+    import_articles(feed)
+    story = Article.objects.get()
+    editor = desk.logged_in(desk.account("eddie", "editor"))
+    change = f"/admin/articles/article/{story.pk}/change/"
+    data = desk.form_data(editor.get(change).content.decode(), slug="ferry-night")
+    updated = dict(_story(1, "wire"), body="The wire's corrected text.")
+    feed.write_text(json.dumps(updated) + "\n" + json.dumps(_story(2, "wire")) + "\n")
+    # The import stops once its new story is written (the slug lock held),
+    # before it updates the old one, until the editor's Save waits.
+    at_update, go = threading.Event(), threading.Event()
+    real_update = Writer._update
+
+    def update_when_told(self, updates, result):
+        at_update.set()
+        go.wait(timeout=60)
+        return real_update(self, updates, result)
+
+    monkeypatch.setattr(Writer, "_update", update_when_told)
+    importer, outcome = desk.on_a_thread(lambda: import_articles(feed))
+    assert at_update.wait(timeout=60)
+    saver, saved = desk.post_on_a_thread(editor, change, data)
+    assert desk.blocked_on_a_lock()
+    go.set()
+    importer.join(timeout=60)
+    saver.join(timeout=60)
+    assert "error" not in saved, saved["error"]
+    assert "error" not in outcome, outcome["error"]
+    assert "1 created, 1 updated" in outcome["run"].out, outcome["run"].err
+    answer = saved["response"]
+    assert answer.status_code == 200
+    assert "Someone saved this story after you opened it" in answer.content.decode()
+    story.refresh_from_db()
+    assert (story.slug, story.body) == (
+        "ferry-story-1-from-wire",
+        "The wire's corrected text.",
+    )
