@@ -117,7 +117,10 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     form came from another site): nothing is done, and the reader is told
     how to send it again, with a way back to the page it came from."""
     back = "/"
-    referer = urlsplit(request.META.get("HTTP_REFERER", ""))
+    try:
+        referer = urlsplit(request.META.get("HTTP_REFERER", ""))
+    except ValueError:  # "http://[::1": anyone can send it; home is the way back
+        referer = urlsplit("")
     try:
         host = request.get_host()
     except DisallowedHost:  # a refused host: home is the way back

@@ -92,6 +92,25 @@ def test_a_comment_sent_without_its_form_cookie_is_told_how_to_send_it_again():
     assert not Comment.objects.exists()
 
 
+def test_a_form_sent_without_its_cookie_from_a_malformed_referer_is_the_403():
+    """A cross-site POST without the form's cookie whose ``Referer`` Python
+    cannot split (an unclosed or non-address IPv6 bracket, which anyone can
+    send) got a 500 from the CSRF page reading the way back. It is the
+    same 403 as any other, leading home, with nothing counted or stored."""
+    from newsroom.shares.models import ShareCount
+
+    story = f.article("Shared around")
+    stranger = Client(enforce_csrf_checks=True)
+    stranger.raise_request_exception = False
+    for referer in ("http://[::1", "https://[not-an-address]/x", "http://a]b/"):
+        for target in (f"/share/x/{story.pk}/", f"/comments/post/{story.pk}/"):
+            response = stranger.post(target, {"body": "x"}, HTTP_REFERER=referer)
+            assert response.status_code == 403, (referer, target)
+            page = response.content.decode()
+            assert "send it again" in page and 'href="/"' in page
+    assert not ShareCount.objects.exists()
+
+
 def test_a_page_staff_may_not_open_is_the_sites_403():
     """A reporter opening the preview of someone else's story: a 403 in the
     site's frame saying why, not Django's bare "403 Forbidden"."""
