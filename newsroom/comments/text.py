@@ -50,8 +50,12 @@ def clean_text(text: str) -> str:
 
 
 def domain(url: str) -> str:
-    """The host a link really goes to (IDNA shown as punycode, lower case)."""
-    host = (urlsplit(url).hostname or "").rstrip(".")
+    """The host a link really goes to (IDNA shown as punycode, lower case);
+    "" when there is none Python can read (``https://[::1/``, ``https://[x]/``)."""
+    try:
+        host = (urlsplit(url).hostname or "").rstrip(".")
+    except ValueError:  # an unclosed or non-address bracket
+        return ""
     try:
         return host.encode("idna").decode("ascii").lower()
     except UnicodeError:
@@ -91,11 +95,15 @@ def _inline(paragraph: str) -> str:
             out.append(_link(url, url) + escape(tail))
         else:
             target, label = match.group("target"), match.group("label")
-            out.append(_link(target, label))
-            if looks_like_url(label):
+            if not looks_like_url(label):
+                out.append(_link(target, label))
+            elif host := domain(target):
                 # A label that looks like an address could name another one:
                 # the real destination is shown beside it.
-                out.append(f" [{escape(domain(target))}]")
+                out.append(f"{_link(target, label)} [{escape(host)}]")
+            else:
+                # No host to show beside it: the text as typed, not a link.
+                out.append(escape(match.group(0)))
         pos = match.end()
     out.append(escape(paragraph[pos:]))
     return "<br>".join("".join(out).split("\n"))

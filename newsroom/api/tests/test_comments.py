@@ -425,3 +425,15 @@ def test_a_boolean_is_no_id(client):
     assert response.status_code == 422, response.content
     assert response.json()["error"]["details"][0]["field"] == "parent_id"
     assert post(client, a, parent_id=parent.pk).status_code == 201
+
+
+def test_a_comment_linking_a_look_alike_label_to_an_unreadable_host_is_201(client):
+    """The API takes the same comment as the form (one intake): a label that
+    reads as an address on a link whose host Python cannot read
+    (``https://[::1/``) was a 500 with nothing stored; now 201, shown as
+    the text typed, with no link."""
+    a = f.article()
+    response = post(client, a, body="See [bank.example](https://[::1/login) now.")
+    assert response.status_code == 201, response.content
+    shown = response.json()["comment"]["body_html"]
+    assert "<a" not in shown and "bank.example" in shown

@@ -202,6 +202,29 @@ def test_a_bidi_name_renders_without_its_controls(client, settings):
     assert ">example.org</a> [evil.example]" in comment.body_html
 
 
+@pytest.mark.parametrize(
+    "target", ["https://[::1/x", "https://[evil]/x", "https://a]b.example/"]
+)
+def test_a_label_dressed_as_an_address_on_a_link_with_no_readable_host_is_text(
+    client, settings, target
+):
+    """``[example.org](https://[::1/x)``: the label reads as an address, so
+    the site shows the link's real host beside it, and Python cannot read a
+    host in an unclosed or non-address bracket: posting it was a 500 and
+    nothing was stored. The comment is taken, and shows what was typed as
+    plain text, with no link to a destination the page cannot name."""
+    settings.NEWSROOM_COMMENTS_MODERATION = "none"
+    a = f.article()
+    body = f"Read [example.org]({target}) before voting."
+    data = form_data(client, a, body=body)
+    client.raise_request_exception = False
+    assert client.post(f"/comments/post/{a.pk}/", data).status_code == 303
+    comment = Comment.objects.get()
+    assert "<a" not in comment.body_html
+    assert "example.org" in comment.body_html and "[" in comment.body_html
+    assert "example.org" in client.get(a.get_absolute_url()).content.decode()
+
+
 def _race(posts: list[tuple[Client, dict]], article) -> list[int]:
     """Send every post at once (threads at a barrier); their statuses."""
     barrier = threading.Barrier(len(posts))
