@@ -230,10 +230,15 @@ def _show_destinations(html_text: str) -> str:
         href = _HREF.search(match.group(1))
         if href is None:
             return match.group(0)
+        try:
+            target = urlsplit(html.unescape(href.group(1))).hostname or ""
+        except ValueError:
+            # A host no one can read ("https://a]b.example/"; the sanitiser
+            # keeps it, a browser cannot follow it): the words, not a link.
+            return match.group(2)
         label = html.unescape(_TAG.sub("", match.group(2)))
         label = unicodedata.normalize("NFKC", label).translate(_DOT_LIKE)
         named = _LABEL_HOST.search(" " + label)
-        target = urlsplit(html.unescape(href.group(1))).hostname or ""
         if named is None or not target or _same_site(named.group(1), target):
             return match.group(0)
         return f"{match.group(0)} [{html_escape(_host(target))}]"

@@ -235,7 +235,10 @@ def fetch(
     """
     deadline = time.monotonic() + seconds
     for _hop in range(max_redirects + 1):
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError as exc:  # "http://[::1/x.jpg": an export's or a redirect's
+            raise FetchError(f"cannot read the address {url[:200]!r}: {exc}") from exc
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise FetchError(f"refused: only http(s) URLs are fetched ({url[:200]!r})")
         if parts.username or parts.password:
@@ -265,7 +268,13 @@ def fetch(
                 location = response.getheader("Location") or ""
                 if not location:
                     raise FetchError(f"redirect without a Location from {url[:200]!r}")
-                url = urljoin(url, location.strip())
+                try:
+                    url = urljoin(url, location.strip())
+                except ValueError as exc:
+                    raise FetchError(
+                        f"cannot read the address {location[:200]!r} a redirect "
+                        f"from {url[:200]!r} gave: {exc}"
+                    ) from exc
                 continue
             if response.status != 200:
                 raise FetchError(f"HTTP {response.status} from {url[:200]!r}")

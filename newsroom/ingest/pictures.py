@@ -151,7 +151,10 @@ class Pictures:
         if job.page_url and not ref.startswith(("http://", "https://", "/")):
             local = (job.base / ref).resolve()
             if not local.is_file():
-                ref = urljoin(job.page_url, ref)
+                try:
+                    ref = urljoin(job.page_url, ref)
+                except ValueError as exc:  # "HTTP://[::1/x.jpg"
+                    return f"cannot read the address {ref[:200]!r}: {exc}"
         if ref in self._seen:
             return self._seen[ref]
         result = self._bring(ref, job, alt, caption)

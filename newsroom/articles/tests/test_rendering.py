@@ -100,6 +100,20 @@ def test_a_link_whose_words_name_another_site_shows_where_it_goes():
         assert "[" not in render_markdown(body), body
 
 
+def test_a_link_to_an_address_python_cannot_split_renders():
+    """An imported body's link whose host Python cannot read (an unclosed
+    or stray bracket the sanitiser lets through) made rendering raise
+    ValueError, a 500 on the story's page. Its words are shown, not as a
+    link to a destination the page cannot name."""
+    for body in (
+        '<a href="https://a]b.example/">bank.example</a>',
+        "[bank.example](https://a]b.example/x)",
+        '<a href="https://a]b.example/">read the report</a>',
+    ):
+        html = render_markdown(body)
+        assert "bank.example" in html or "read the report" in html, (body, html)
+
+
 def test_bidi_overrides_cannot_turn_a_body_round():
     """U+202E (right-to-left override) shows the letters after it backwards:
     an imported body's link "\u202emoc.knab//:sptth" reads on the page as

@@ -182,6 +182,17 @@ def test_only_http_and_https_urls(server):
             get(url)
 
 
+def test_an_address_python_cannot_split_is_refused_not_raised(server):
+    """An imported file's picture at ``http://[::1/x.jpg`` (or a hostile
+    server's redirect there) is a FetchError the import reports for that
+    picture: a ValueError from ``urlsplit`` escaped the fetch before."""
+    for url in ("http://[::1/x.jpg", "https://a]b.example/x.jpg", "http://a[b/"):
+        with pytest.raises(FetchError, match="cannot read"):
+            get(url)
+    with pytest.raises(FetchError, match="cannot read"):
+        get(server + "/to/http|[::1/x.jpg")
+
+
 @pytest.mark.django_db
 def test_a_feed_with_no_entry_for_now_says_so_and_exits_0(server):
     """A feed polled by cron is often empty for now: ``import_articles``

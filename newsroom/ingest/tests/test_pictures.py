@@ -196,6 +196,41 @@ def test_wordpress_featured_images_and_attachments(
     assert _Handler.hits["/photo.jpg"] == 2
 
 
+def test_a_picture_at_an_address_python_cannot_split_fails_alone(
+    tmp_path, server, loopback_allowed, run_import
+):
+    """A hostile export's picture addresses that ``urlsplit`` cannot read
+    (an unclosed IPv6 bracket, a stray one, an upper-case scheme it joins
+    to the page's address) are counted as failed pictures, named on stderr,
+    and their stories imported: before, the ValueError stopped the import."""
+    items = [
+        POST.format(title="Clock", pid=1, meta=_thumb(101)),
+        POST.format(title="Bridge", pid=2, meta=_thumb(102)),
+        POST.format(title="Market", pid=3, meta=_thumb(103)),
+        _attachment("Bracket", 101, 1, "http://[::1/x.jpg"),
+        _attachment("Stray", 102, 2, "https://a]b.example/x.jpg"),
+        _attachment("Fine", 103, 3, f"{server}/photo.jpg"),
+    ]
+    run = run_import(_wxr(tmp_path, items))
+    assert "3 created" in run.out, run.out + run.err
+    assert "1 pictures (2 failed)" in run.out, run.out + run.err
+    assert run.err.count("cannot read the address") == 2, run.err
+    assert Article.objects.get(headline="Market").lead_image is not None
+    assert Article.objects.get(headline="Clock").lead_image is None
+    page = tmp_path / "story.html"
+    body = "<p>" + "A sentence about the harbour and its boats. " * 20 + "</p>"
+    page.write_text(
+        "<html><head><title>Harbour reopens</title>"
+        '<meta property="og:image" content="HTTP://[::1/x.jpg">'
+        '<link rel="canonical" href="https://paper.example/harbour">'
+        f"</head><body><article><h1>Harbour reopens</h1>{body}</article></body></html>"
+    )
+    run = run_import(page, "--format", "html")
+    assert "1 created" in run.out, run.out + run.err
+    assert "0 pictures (1 failed)" in run.out, run.out + run.err
+    assert "cannot read the address" in run.err
+
+
 def test_a_picture_attached_on_a_later_import_reaches_kept_feeds(
     tmp_path, server, loopback_allowed, run_import, client
 ):
