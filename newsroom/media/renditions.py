@@ -111,6 +111,12 @@ def url(image: Image, spec_name: str, ext: str = "jpg") -> str:
     return settings.MEDIA_URL + storage_name(image, SPECS[spec_name], ext)
 
 
+# Pillow's formats a stored original is read as: ``checks.clean_upload``
+# re-encodes every upload as JPEG, PNG or WebP (GIF, the other format it
+# takes, is read too; an MPO opens through JPEG).
+STORED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
+
+
 class DamagedOriginal(Exception):
     """The stored original no longer decodes (the disk, a restore cut short,
     a file copied in by hand): the upload decoded it in full."""
@@ -119,7 +125,11 @@ class DamagedOriginal(Exception):
 def _decode(image: Image, spec: Spec) -> PILImage.Image:
     with default_storage.open(image.file.name, "rb") as fh:
         try:
-            picture = PILImage.open(fh)
+            # Only what the library stores (checks.FORMATS re-encodes every
+            # upload): a file copied in by hand that Pillow would read as
+            # QOI or DDS failed in their decoders with IndexError or
+            # NotImplementedError, a 500 on each request.
+            picture = PILImage.open(fh, formats=STORED_FORMATS)
             target = output_size(image, spec)
             if picture.format == "JPEG":
                 # Decode at the nearest 1/2, 1/4, 1/8 scale at or above the

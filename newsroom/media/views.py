@@ -70,10 +70,12 @@ def rendition(request: HttpRequest, name: str):
         response = HttpResponseNotFound("Picture unavailable")
         response["Cache-Control"] = "no-store"
         return response
-    response = FileResponse(
-        default_storage.open(stored, "rb"),
-        content_type=EXTENSIONS[match["ext"]][1],
-    )
+    try:
+        opened = default_storage.open(stored, "rb")
+    except FileNotFoundError:
+        # The picture's deletion removed it after it was made or found.
+        raise Http404("No such picture") from None
+    response = FileResponse(opened, content_type=EXTENSIONS[match["ext"]][1])
     response["Cache-Control"] = FOREVER
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -23,6 +23,25 @@ def _cut_in_half(data: bytes) -> bytes:
     return data[: len(data) // 2]
 
 
+def _qoi(data: bytes) -> bytes:
+    """A file Pillow opens as QOI, whose decoder then fails with IndexError."""
+    return b"qoif" + (64).to_bytes(4, "big") * 2 + bytes([3, 0]) + b"\0" * 10
+
+
+def _dds(data: bytes) -> bytes:
+    """A file Pillow opens as DDS, then NotImplementedError (pixel format)."""
+    head = [124, 0x1007, 4, 4, 0, 0, 0]
+    return (
+        b"DDS "
+        + b"".join(v.to_bytes(4, "little") for v in head)
+        + b"\0" * 44
+        + (32).to_bytes(4, "little")
+        + (4).to_bytes(4, "little")
+        + b"XYZW"
+        + b"\0" * 40
+    )
+
+
 @pytest.mark.parametrize(
     ("damage", "seed"),
     [
@@ -30,8 +49,12 @@ def _cut_in_half(data: bytes) -> bytes:
         (lambda data: data[:40], 52),  # hardly more than the header
         (lambda data: b"", 53),  # an empty file
         (lambda data: b"\0" * len(data), 54),  # zeroed blocks
+        # Copied in by hand: formats the library never stores, whose
+        # decoders fail with errors other than Pillow's usual ones.
+        (_qoi, 56),
+        (_dds, 57),
     ],
-    ids=["half", "header", "empty", "zeroed"],
+    ids=["half", "header", "empty", "zeroed", "qoi", "dds"],
 )
 def test_a_damaged_original_is_a_404_and_an_error_in_the_log(
     client, caplog, damage, seed

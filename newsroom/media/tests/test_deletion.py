@@ -67,3 +67,25 @@ def test_a_rendition_asked_for_as_its_picture_is_deleted_is_404_and_not_kept(
     default_storage.delete(again.file.name)  # removed by a deletion meanwhile
     client.raise_request_exception = False
     assert client.get(renditions.url(again, "640w")).status_code == 404
+
+
+def test_a_rendition_removed_between_its_making_and_its_reading_is_404(
+    client, monkeypatch
+):
+    """The deletion's removal of the files can land after the view made (or
+    found) the rendition and before it opened it to answer: the answer is a
+    404, not a 500 (FileNotFoundError from opening it)."""
+    from newsroom.media import views
+
+    image, _ = add_image(samples.photo(800, 500, seed=45), "a.jpg", alt="Going")
+    real = views.ensure
+
+    def then_deleted(picture, spec, ext):
+        stored = real(picture, spec, ext)
+        default_storage.delete(stored)  # what the committed deletion does
+        return stored
+
+    monkeypatch.setattr(views, "ensure", then_deleted)
+    client.raise_request_exception = False
+    response = client.get(renditions.url(image, "640w"))
+    assert response.status_code == 404
