@@ -71,6 +71,12 @@ def wanting_mail(owed: bool = False) -> CommentQuerySet:
     )
 
 
+# Owed replies read at once, and windows read in one call when a window
+# held none still wanted (each such window is then cleared).
+OWED_WINDOW = 500
+OWED_WINDOWS = 4
+
+
 def replies_owed() -> list[Comment]:
     """Replies whose mail is owed, for two days from when each was shown
     (approved), not posted: tried and not gone (``reply_notified``) at
@@ -89,18 +95,28 @@ def replies_owed() -> list[Comment]:
     owed.filter(shown_from__lt=now - timedelta(seconds=OWED_SECONDS)).update(
         reply_owed=False
     )
-    # The ids first, through the partial index: asked with the rest of the
-    # rules at once, a planner may read every approved comment instead.
-    ids = list(due.order_by("created_at", "pk").values_list("pk", flat=True)[:500])
-    wanted = list(
-        wanting_mail(owed=True)
-        .filter(pk__in=ids)
-        .order_by("created_at", "pk")
-        .values_list("pk", flat=True)
-    )
-    Comment.objects.filter(
-        pk__in=sorted(set(ids) - set(wanted)), reply_owed=True, reply_notified=False
-    ).update(reply_owed=False)
+    wanted: list[int] = []
+    for _ in range(OWED_WINDOWS):
+        # The ids first, through the partial index: asked with the rest of
+        # the rules at once, a planner may read every approved comment.
+        ids = list(
+            due.order_by("created_at", "pk").values_list("pk", flat=True)[:OWED_WINDOW]
+        )
+        wanted = list(
+            wanting_mail(owed=True)
+            .filter(pk__in=ids)
+            .order_by("created_at", "pk")
+            .values_list("pk", flat=True)
+        )
+        # Those no one wants any more (the parent unsubscribed, the reply
+        # was removed; tried before or not) stop being owed: kept, a window
+        # full of them held every later reply back until they aged out.
+        unwanted = sorted(set(ids) - set(wanted))
+        Comment.objects.filter(pk__in=unwanted, reply_owed=True).update(
+            reply_owed=False
+        )
+        if wanted or len(ids) < OWED_WINDOW:
+            break
     return list(
         wanting_mail(owed=True)
         .filter(pk__in=wanted[:REPLY_MAIL_OWED_BATCH])
