@@ -118,6 +118,22 @@ def from_trusted_proxy(meta: Mapping[str, Any]) -> bool:
     return _is_trusted(parse_ip(meta.get("REMOTE_ADDR", "")), networks)
 
 
+def forwarded_proto(meta: Mapping[str, Any]) -> str | None:
+    """The scheme a trusted proxy says the client used ("http" or "https"),
+    or None (no trusted proxy, no header, or a value that is neither).
+
+    Read like ``X-Forwarded-For``: a proxy that appends to the header puts its
+    own word last, and whatever comes before it is the client's. The front
+    cache keys pages on this value, and ProxyHeadersMiddleware leaves Django
+    only this value, so the two never disagree on a request's scheme.
+    """
+    header = meta.get("HTTP_X_FORWARDED_PROTO")
+    if header is None or not from_trusted_proxy(meta):
+        return None
+    last = str(header).rsplit(",", 1)[-1].strip().lower()
+    return last if last in ("http", "https") else None
+
+
 def client_ip(request: HttpRequest) -> IPAddress | None:
     """The client's address under the trusted-proxy rule; None when unknown."""
     peer = parse_ip(request.META.get("REMOTE_ADDR", ""))

@@ -30,7 +30,8 @@ others fall back on the TTL, as on one machine.
 The key is normalised: pages are built on SITE_URL, never on the request's
 host, so every allowed host (any port, any case) shares one entry, and a host
 Django would refuse goes to Django (a 400); the scheme is the socket's, or
-``X-Forwarded-Proto`` only behind a trusted proxy (NEWSROOM_TRUSTED_PROXIES).
+``X-Forwarded-Proto`` only behind a trusted proxy (NEWSROOM_TRUSTED_PROXIES),
+its last value, the same that Django is left (``net.forwarded_proto``).
 The store is bounded in bytes (NEWSROOM_PAGE_CACHE_BYTES), not entries, and
 expired pages leave it as soon as the cache is next used.
 """
@@ -56,7 +57,7 @@ from django.middleware.csrf import (
 )
 
 from newsroom.core import slots, versions
-from newsroom.net import from_trusted_proxy
+from newsroom.net import forwarded_proto
 
 from . import csrf, pagecache
 from .conf import conf
@@ -203,12 +204,8 @@ class FrontCache:
         domain, _port = split_domain_port(host)
         if not domain or not validate_host(domain, settings.ALLOWED_HOSTS):
             return None  # Django answers it (a 400)
-        scheme = environ.get("wsgi.url_scheme", "http")
-        if from_trusted_proxy(environ):
-            forwarded = environ.get("HTTP_X_FORWARDED_PROTO", "")
-            forwarded = forwarded.split(",")[-1].strip().lower()
-            if forwarded in ("http", "https"):
-                scheme = forwarded
+        # As ProxyHeadersMiddleware leaves it for Django (newsroom.net).
+        scheme = forwarded_proto(environ) or environ.get("wsgi.url_scheme", "http")
         return (
             scheme,
             environ.get("SCRIPT_NAME", ""),

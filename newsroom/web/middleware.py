@@ -2,7 +2,9 @@
 
 - :class:`ProxyHeadersMiddleware` drops ``X-Forwarded-Proto`` unless a trusted
   proxy wrote it (``NEWSROOM_TRUSTED_PROXIES``, the rule of ``newsroom.net``),
-  so a client cannot make ``request.is_secure()`` true by sending the header.
+  so a client cannot make ``request.is_secure()`` true by sending the header,
+  and leaves only the proxy's own (last) value of a list, as the front cache
+  reads it (``newsroom.net.forwarded_proto``).
   The settings name the header (``SECURE_PROXY_SSL_HEADER``) only when proxies
   are configured at all; this covers a client that reaches the server past
   the proxy. It also logs, once per process, when forwarded requests come
@@ -33,7 +35,7 @@ from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from whitenoise.middleware import WhiteNoiseMiddleware
 
-from newsroom.net import from_trusted_proxy, parse_ip, proxies_configured
+from newsroom.net import forwarded_proto, parse_ip, proxies_configured
 
 from .conf import conf
 
@@ -49,8 +51,15 @@ class ProxyHeadersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         meta = request.META
-        if FORWARDED_PROTO in meta and not from_trusted_proxy(meta):
-            del meta[FORWARDED_PROTO]
+        if FORWARDED_PROTO in meta:
+            # Only a trusted proxy's own (last) word, as the front cache
+            # reads it: Django's own rule takes the first, which a client
+            # wrote when the proxy appends (``https, http``).
+            proto = forwarded_proto(meta)
+            if proto is None:
+                del meta[FORWARDED_PROTO]
+            else:
+                meta[FORWARDED_PROTO] = proto
         if not self.warned and FORWARDED_FOR in meta and not proxies_configured():
             self.warn_unnamed_proxy(meta)
         return self.get_response(request)
