@@ -22,7 +22,7 @@ from django.utils.text import slugify
 
 from newsroom.articles.demo_loader import DEMO_DIR, parse_demo_file
 
-from .test_make_run import free_port, wait_for_port
+from .test_make_run import demo_site, free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -36,32 +36,12 @@ def server(tmp_path_factory):
     its port."""
     var = tmp_path_factory.mktemp("front-live") / "var"
     port = free_port()
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"SECRET_KEY", "DATABASE_URL", "DEBUG", "REDIS_URL"}
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="newsroom.settings.prod",
+    env = demo_site(
+        var,
         NEWSROOM_HTTPS="true",
         NEWSROOM_TRUSTED_PROXIES="127.0.0.1",
         NEWSROOM_PAGE_CACHE_SECONDS="300",
-        NEWSROOM_VAR_DIR=str(var),
     )
-    for step in (
-        ["migrate", "--noinput"],
-        ["load_demo"],
-        ["collectstatic", "--noinput", "--verbosity", "0"],
-    ):
-        done = subprocess.run(
-            [sys.executable, "manage.py", *step],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-        assert done.returncode == 0, f"{step}: {done.stdout}{done.stderr}"
     log_path = var / "granian.log"
     log = log_path.open("w")
     # One worker: every request meets the same front cache.

@@ -68,23 +68,19 @@ def get(url: str) -> tuple[int, Message, str]:
         return exc.code, exc.headers, exc.read().decode("utf-8", "replace")
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    """scripts/serve (granian) on a freshly migrated demo newsroom; yields its URL."""
-    var = tmp_path_factory.mktemp("make-run") / "var"
-    port = free_port()
+def demo_site(var: Path, **settings: str) -> dict[str, str]:
+    """A fresh demo newsroom in ``var`` (migrate, load_demo, collectstatic)
+    under the prod settings and ``settings``, on a SQLite file of its own;
+    the environment its server is to run with."""
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"SECRET_KEY", "DATABASE_URL", "DEBUG"}
+        if k not in {"SECRET_KEY", "DATABASE_URL", "DEBUG", "REDIS_URL"}
     }
     env.update(
         DJANGO_SETTINGS_MODULE="newsroom.settings.prod",
-        NEWSROOM_HTTPS="false",
         NEWSROOM_VAR_DIR=str(var),
-        NEWSROOM_BIND=f"127.0.0.1:{port}",
-        WEB_CONCURRENCY="1",
-        BIN=str(BIN),
+        **settings,
     )
     for step in (
         ["migrate", "--noinput"],
@@ -100,6 +96,21 @@ def served(tmp_path_factory):
             timeout=180,
         )
         assert done.returncode == 0, f"{step}: {done.stdout}{done.stderr}"
+    return env
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """scripts/serve (granian) on a freshly migrated demo newsroom; yields its URL."""
+    var = tmp_path_factory.mktemp("make-run") / "var"
+    port = free_port()
+    env = demo_site(
+        var,
+        NEWSROOM_HTTPS="false",
+        NEWSROOM_BIND=f"127.0.0.1:{port}",
+        WEB_CONCURRENCY="1",
+        BIN=str(BIN),
+    )
     log = (var / "serve.log").open("w")
     server = subprocess.Popen(
         ["scripts/serve"],
