@@ -527,3 +527,49 @@ def test_a_flood_of_combining_marks_in_an_imported_story_is_cut(tmp_path, settin
     names = [a.name for a in Author.objects.all()]
     assert names == [cut], names
     site_answers(settings)
+
+
+def test_a_date_whose_numbers_overflow_is_one_bad_record(tmp_path, settings):
+    """A date in mail form whose year, hour or offset has twenty digits
+    (``1 Jan 99999999999999999999 00:00 GMT``) is one "broken date" line,
+    in a JSON lines file and in a WordPress export (a comment's such date
+    is left out, as any broken one), and the run goes on: the OverflowError
+    stopped the whole import with a traceback."""
+    huge = "9" * 20
+    lines = [
+        rec({"id": "y", "title": "Year", "published": f"1 Jan {huge} 00:00 GMT"}),
+        rec({"id": "h", "title": "Hour", "published": f"1 Jan 2024 {huge}:00 GMT"}),
+        rec({"id": "z", "title": "Zone", "published": f"1 Jan 2024 00:00 +{huge}"}),
+        rec({"id": "ok", "title": "Fine", "body": "Words of the story."}),
+    ]
+    path = tmp_path / "dates.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    out = run(path)
+    assert "4 read, 1 created" in out and "3 bad" in out, out
+    assert out.count("broken date") == 3, out
+    export = wxr(
+        [
+            {"title": "Overflowing", "slug": "over", "pid": 1},
+            {"title": "Harbour reopens", "slug": "harbour", "pid": 2},
+        ]
+    ).replace(
+        "<wp:post_date_gmt>2024-05-01 10:00:00</wp:post_date_gmt>",
+        f"<wp:post_date_gmt>1 Jan {huge} 00:00 GMT</wp:post_date_gmt>",
+        1,
+    )
+    comment = (
+        "<wp:comment><wp:comment_id>1</wp:comment_id>"
+        "<wp:comment_author>Ann</wp:comment_author>"
+        "<wp:comment_content>Good news.</wp:comment_content>"
+        "<wp:comment_approved>1</wp:comment_approved>"
+        f"<wp:comment_date_gmt>1 Jan {huge} 00:00 GMT</wp:comment_date_gmt>"
+        "</wp:comment></item>"
+    )
+    path = tmp_path / "dates.wxr"
+    path.write_text(export[::-1].replace("</item>"[::-1], comment[::-1], 1)[::-1])
+    out = run(path, "--format", "wxr")
+    assert "2 read, 1 created" in out and "1 bad" in out, out
+    assert "broken date" in out, out
+    harbour = Article.objects.get(headline="Harbour reopens")
+    assert harbour.comment_count == 1, out
+    site_answers(settings)

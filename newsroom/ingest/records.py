@@ -124,7 +124,8 @@ def _parse_text_date(text: str) -> datetime:
 
     try:
         return parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError) as exc:
+    # OverflowError: a year, hour or offset of twenty digits.
+    except (TypeError, ValueError, IndexError, OverflowError) as exc:
         raise RecordProblem(f"broken date {text!r}") from exc
 
 
