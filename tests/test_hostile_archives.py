@@ -573,3 +573,30 @@ def test_a_date_whose_numbers_overflow_is_one_bad_record(tmp_path, settings):
     harbour = Article.objects.get(headline="Harbour reopens")
     assert harbour.comment_count == 1, out
     site_answers(settings)
+
+
+def test_a_feed_entry_dated_past_year_9999_in_utc_is_one_bad_record(tmp_path):
+    """An RSS entry dated the last minute of 9999 west of Greenwich (or the
+    first minute of year 1 east of it), which feedparser moves to UTC, lies
+    outside the years Python counts: it is one "date out of range" line and
+    the entries after it are imported. The rest of the feed was lost, one
+    "cannot read: year 10000 is out of range" line for the whole file."""
+    item = (
+        "<item><title>{t}</title><link>https://feed.example/{t}</link>"
+        "<description>Words of {t}.</description><pubDate>{d}</pubDate></item>"
+    )
+    dated = {
+        "late": "9999-12-31T23:59:59-12:00",
+        "early": "0001-01-01T00:00:00+14:00",
+        "fine": "Wed, 01 May 2024 11:00:00 GMT",
+    }
+    items = "".join(item.format(t=t, d=d) for t, d in dated.items())
+    path = tmp_path / "feed.rss"
+    path.write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+        f"<link>https://feed.example/</link>{items}</channel></rss>"
+    )
+    out = run(path, "--format", "rss")
+    assert "3 read, 1 created" in out and "2 bad" in out, out
+    assert out.count("date out of range") == 2, out
+    assert Article.objects.filter(headline="fine").exists(), out

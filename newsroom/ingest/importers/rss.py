@@ -37,9 +37,17 @@ def read(path: Path, ctx: ReadContext) -> Iterator[Record | BadRecord]:
         if date_text and parsed is None:
             yield BadRecord(position, f"broken date {date_text!r}")
             continue
-        published = (
-            datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC) if parsed else None
-        )
+        try:
+            published = (
+                datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
+                if parsed
+                else None
+            )
+        except (OverflowError, ValueError, OSError):
+            # feedparser moves the date to UTC: 9999-12-31T23:59-12:00 is
+            # in year 10000, which Python does not count.
+            yield BadRecord(position, f"date out of range {date_text!r}")
+            continue
         content = ""
         if entry.get("content"):
             content = entry.content[0].get("value", "")
