@@ -600,3 +600,21 @@ def test_a_feed_entry_dated_past_year_9999_in_utc_is_one_bad_record(tmp_path):
     assert "3 read, 1 created" in out and "2 bad" in out, out
     assert out.count("date out of range") == 2, out
     assert Article.objects.filter(headline="fine").exists(), out
+
+
+@pytest.mark.parametrize("codec", ["rot13", "zlib", "quopri", "base64"])
+def test_an_export_declaring_a_codec_that_is_not_a_text_encoding(tmp_path, codec):
+    """An XML declaration naming one of Python's codecs that are not text
+    encodings (``encoding="rot13"``, ``zlib``, ``quopri``, ``base64``) is
+    one "cannot read" line for that file, and the next file is imported:
+    the file's bytes were handed to that codec, whose TypeError, zlib.error
+    or bytes stopped the whole import with a traceback."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    good = wxr([{"title": "Harbour reopens", "slug": "harbour", "pid": 1}])
+    bogus = good.replace('encoding="UTF-8"', f'encoding="{codec}"', 1)
+    (folder / "a-bogus.wxr").write_text(bogus)
+    (folder / "b-good.wxr").write_text(good)
+    out = run(folder, "--format", "wxr")
+    assert "cannot read" in out and "not a text encoding" in out, out
+    assert Article.objects.filter(headline="Harbour reopens").exists(), out

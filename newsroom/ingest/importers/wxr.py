@@ -74,11 +74,17 @@ def _as_parsed(stream) -> Iterator[bytes]:
     declaration names an encoding expat does not read (the multi-byte ones of
     old Japanese, Chinese and Korean sites: EUC-JP, Shift_JIS, GB18030, Big5,
     EUC-KR...), decoded by Python's codec as they come and given as UTF-8,
-    the declaration saying so. LookupError: an encoding Python does not know;
+    the declaration saying so. LookupError: an encoding Python does not know
+    (or a codec of its that is not a text encoding);
     ``_NotInEncoding``: bytes that encoding does not have."""
     head = stream.read(CHUNK)
     found = _DECLARED.match(head)
     codec = codecs.lookup(found.group(3).decode("ascii")) if found else None
+    if codec is not None:
+        # LookupError for Python's codecs that are not text encodings
+        # ("rot13", "zlib", "base64"...): they do not read bytes as text.
+        # (Encoding, as decoding b"" is never checked.)
+        "".encode(codec.name)
     if codec is None or found is None or found.group(1) or codec.name in _EXPAT_READS:
         while head:
             yield head
