@@ -618,3 +618,41 @@ def test_an_export_declaring_a_codec_that_is_not_a_text_encoding(tmp_path, codec
     out = run(folder, "--format", "wxr")
     assert "cannot read" in out and "not a text encoding" in out, out
     assert Article.objects.filter(headline="Harbour reopens").exists(), out
+
+
+def test_an_export_comment_with_an_id_longer_than_its_column(tmp_path, settings):
+    """A WordPress comment whose ``comment_id`` is 300 characters long is
+    kept under the id fitted to its 200-character column (its beginning and
+    a hash of the whole), its reply threaded under it, and a second run
+    adds no comment. On PostgreSQL the post and its comments were not
+    written ("value too long for type character varying(200)"), and an
+    export of that one post stopped the import with a traceback."""
+    from newsroom.comments.models import Comment
+
+    long_id = "7" * 300
+    comments = "".join(
+        "<wp:comment>"
+        f"<wp:comment_id>{cid}</wp:comment_id>"
+        f"<wp:comment_author>{who}</wp:comment_author>"
+        f"<wp:comment_content>{what}</wp:comment_content>"
+        "<wp:comment_approved>1</wp:comment_approved>"
+        f"<wp:comment_parent>{parent}</wp:comment_parent>"
+        "<wp:comment_date_gmt>2024-05-01 11:00:00</wp:comment_date_gmt>"
+        "</wp:comment>"
+        for cid, who, what, parent in [
+            (long_id, "Ann", "Good news.", "0"),
+            ("8", "Bob", "Agreed.", long_id),
+            (long_id + "9", "Cy", "At last.", "0"),
+        ]
+    )
+    export = wxr([{"title": "Harbour reopens", "slug": "harbour", "pid": 1}])
+    path = tmp_path / "one.wxr"
+    path.write_text(export.replace("</item>", comments + "</item>", 1))
+    for created in (3, 0):
+        out = run(path, "--format", "wxr")
+        assert "1 read" in out and "0 bad" in out and f"{created} comments" in out
+    story = Article.objects.get(headline="Harbour reopens")
+    assert story.comment_count == 3, out
+    reply = Comment.objects.get(name="Bob")
+    assert reply.parent is not None and reply.parent.name == "Ann"
+    site_answers(settings)

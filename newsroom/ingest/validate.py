@@ -132,6 +132,9 @@ def check(record: Record) -> Record:
             authors.append(name)
     record.authors = authors
     for comment in record.comments:
+        # Fitted to ImportedComment.source_id, a reply's parent alike.
+        comment.source_id = identity(comment.source_id, 200)
+        comment.parent_source_id = identity(comment.parent_source_id, 200)
         comment.name = line(comment.name, 80) or "Anonymous"
         comment.body = clean_text(str(comment.body or "")).strip()[:20_000]
         # As the comment form keeps it (a mailbox at a domain), or not at all.
