@@ -27,6 +27,8 @@ import zlib
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
+from newsroom.numbers import is_int
+
 from .conf import conf
 
 USER_AGENT = "newsroom-fetch/1"
@@ -295,8 +297,10 @@ def fetch(
 
 
 def _read(response, max_bytes: int, deadline: float) -> bytes:
-    length = response.getheader("Content-Length")
-    if length and length.isdigit() and int(length) > max_bytes:
+    length = response.getheader("Content-Length") or ""
+    # is_int, not isdigit(): "²" or 5,000 digits is no length (int() raises),
+    # and the body is read to its end, within the cap, as http.client reads it.
+    if is_int(length) and int(length) > max_bytes:
         raise FetchError(f"body of {int(length):,} bytes is over the cap")
     gzipped = "gzip" in (response.getheader("Content-Encoding") or "").lower()
     raw = bytearray()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import unquote
 
 import pytest
 
@@ -72,6 +73,14 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(b"\r\n\r\n" + PHOTO)
             except OSError:
                 pass  # the client went away
+            return
+        if self.path.startswith("/odd-length/"):
+            # A Content-Length http.client gives up on ("²", 5,000 digits):
+            # the body is read to the connection's close.
+            self.send_response(200)
+            self.send_header("Content-Length", unquote(self.path.rsplit("/", 1)[1]))
+            self.end_headers()
+            self.wfile.write(PHOTO)
             return
         if self.path == "/slow.jpg":
             self.send_response(200)
@@ -297,6 +306,30 @@ def test_html_page_og_image(tmp_path, server, loopback_allowed, run_import):
     run = run_import(page, "--format", "html")
     assert "1 pictures (0 failed)" in run.out, run.out + run.err
     assert Article.objects.get().lead_image.width == 600
+
+
+def test_a_picture_whose_content_length_is_no_number_is_read_whole(
+    tmp_path, server, loopback_allowed, run_import
+):
+    """A picture server's Content-Length that ``str.isdigit()`` takes for a
+    number and ``int()`` does not ("²", a superscript two; 5,000 nines) is
+    no length: the body is read to its end within the cap, as http.client
+    reads it, and the picture comes. The ValueError stopped the import
+    while it brought its pictures, with a traceback."""
+    feed = tmp_path / "feed.rss"
+    feed.write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>F</title>'
+        "<item><title>One</title><guid>g1</guid><description>Text.</description>"
+        f'<enclosure url="{server}/odd-length/%C2%B2" type="image/jpeg"/></item>'
+        "<item><title>Two</title><guid>g2</guid><description>Text.</description>"
+        f'<enclosure url="{server}/odd-length/{"9" * 5000}" type="image/jpeg"/>'
+        "</item></channel></rss>"
+    )
+    run = run_import(feed)
+    assert "2 created" in run.out, run.out + run.err
+    assert "2 pictures (0 failed)" in run.out, run.out + run.err
+    assert Article.objects.get(headline="One").lead_image.width == 800
+    assert Article.objects.get(headline="Two").lead_image.width == 800
 
 
 @pytest.mark.parametrize(
