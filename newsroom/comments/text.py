@@ -74,8 +74,11 @@ ANY_TLD = re.compile(r"\b[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}\b")
 
 
 def looks_like_url(label: str) -> bool:
-    """Whether a link's label reads as an address, look-alike dots included."""
-    folded = unicodedata.normalize("NFKC", label).translate(DOT_LIKE)
+    """Whether a link's label reads as an address, look-alike dots included,
+    and read without the characters that show nothing (``IGNORABLE``):
+    "bank\ufe0f.example" reads as "bank.example"."""
+    folded = unicodedata.normalize("NFKC", IGNORABLE.sub("", label))
+    folded = folded.translate(DOT_LIKE)
     return bool(LOOKS_LIKE_URL.search(folded) or ANY_TLD.search(folded))
 
 

@@ -12,6 +12,7 @@ import re
 import threading
 from datetime import timedelta
 
+import lxml.html
 import pytest
 from django.db import connection
 from django.test import Client
@@ -223,6 +224,30 @@ def test_a_label_dressed_as_an_address_on_a_link_with_no_readable_host_is_text(
     assert "<a" not in comment.body_html
     assert "example.org" in comment.body_html and "[" in comment.body_html
     assert "example.org" in client.get(a.get_absolute_url()).content.decode()
+
+
+@pytest.mark.parametrize(
+    "unseen", ["\ufe0f", "\ufe00", "\u034f", "\u180b", "\U000e0041"]
+)
+def test_an_address_label_with_a_character_that_shows_nothing_names_the_target(
+    client, settings, unseen
+):
+    """``[bank\ufe0f.example](https://evil.example/login)``: a variation
+    selector, the grapheme joiner, a Mongolian selector or a tag letter
+    inside the label shows nothing (the text keeps them: emoji need them),
+    so the page read "bank.example" and the link led to evil.example with
+    nothing beside it, since the label no longer matched as an address. The
+    real host is shown beside it, as for the label typed plainly."""
+    settings.NEWSROOM_COMMENTS_MODERATION = "none"
+    a = f.article()
+    body = f"Log in at [bank{unseen}.example](https://evil.example/login) today."
+    data = form_data(client, a, body=body)
+    assert client.post(f"/comments/post/{a.pk}/", data).status_code == 303
+    page = lxml.html.fromstring(client.get(a.get_absolute_url()).content)
+    (link,) = page.xpath("//div[@class='comment__body']//a")
+    assert link.get("href") == "https://evil.example/login"
+    assert link.text == f"bank{unseen}.example"
+    assert (link.tail or "").startswith(" [evil.example]"), repr(link.tail)
 
 
 def _race(posts: list[tuple[Client, dict]], article) -> list[int]:
