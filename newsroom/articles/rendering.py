@@ -208,8 +208,18 @@ def render_markdown(text: str) -> str:
 _ANCHOR = re.compile(r"<a\b([^>]*)>(.*?)</a>", re.S)
 _HREF = re.compile(r'\bhref="([^"]*)"')
 _TAG = re.compile(r"<[^>]*>")
-_LABEL_HOST = re.compile(r"(?i)(?:^|[\s/@(])((?:[\w-]+\.)+[^\W\d_]{2,})\b")
+# A name.tld wherever a word begins: after a space, "/", "@", a quote, a
+# colon or an arrow ("“bank.example”", "Sign in:bank.example").
+_LABEL_HOST = re.compile(r"(?i)(?<![\w.-])((?:[\w-]+\.)+[^\W\d_]{2,})\b")
 _DOT_LIKE = str.maketrans({"\u3002": ".", "\uff61": "."})  # NFKC keeps these
+# Characters that show nothing (zero-width spaces and joiners, the soft
+# hyphen, bidi marks and isolates, variation selectors, the grapheme joiner,
+# Hangul fillers, tag letters): "bank\u200b.example" reads as "bank.example".
+_UNSEEN = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f"
+    "\u202a-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0"
+    "\U000e0000-\U000e0fff]"
+)
 
 
 def _host(name: str) -> str:
@@ -236,9 +246,9 @@ def _show_destinations(html_text: str) -> str:
             # A host no one can read ("https://a]b.example/"; the sanitiser
             # keeps it, a browser cannot follow it): the words, not a link.
             return match.group(2)
-        label = html.unescape(_TAG.sub("", match.group(2)))
+        label = _UNSEEN.sub("", html.unescape(_TAG.sub("", match.group(2))))
         label = unicodedata.normalize("NFKC", label).translate(_DOT_LIKE)
-        named = _LABEL_HOST.search(" " + label)
+        named = _LABEL_HOST.search(label)
         if named is None or not target or _same_site(named.group(1), target):
             return match.group(0)
         return f"{match.group(0)} [{html_escape(_host(target))}]"

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import sys
 
+import lxml.html
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from newsroom.articles.rendering import MAX_MARKUP_PER_BLOCK, balance, render_markdown
+from newsroom.articles.tests import factories as f
 from newsroom.core.text import clean_text
+from newsroom.ingest.htmlmd import html_to_markdown
 
 # Lines of Python executed per character of input, at most (ordinary articles
 # run about 4), plus a constant for Markdown's own setup.
@@ -129,3 +133,40 @@ def test_bidi_overrides_cannot_turn_a_body_round():
     assert hebrew in render_markdown(hebrew)
     assert clean_text("one\u202eeno\n\u202dtwo") == "oneeno\ntwo"
     assert clean_text(hebrew) == hebrew
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "label",
+    [
+        "“bank.example”",  # in quotes
+        '"bank.example"',
+        "«bank.example»",
+        "Sign in:bank.example",
+        "→bank.example",
+        "bank\u200b.example",  # zero-width space
+        "bank\u00ad.example",  # soft hyphen
+        "www\u2060.bank.example",  # word joiner
+        "bank\ufe0f.example",  # variation selector
+        "https://bank\u200d.example/login",  # zero-width joiner
+    ],
+)
+def test_an_address_label_behind_punctuation_or_an_unseen_character_names_the_target(
+    client, label
+):
+    """An imported feed's ``<a href="https://evil.example/login">“bank.example”
+    </a>`` read on the story's page as bank.example and led elsewhere with
+    nothing beside it: the label was taken for an address only after a
+    space, "/", "@" or "(", so one in quotes or after a colon or arrow was
+    not, nor one with a character that shows nothing inside it (a zero-width
+    space, soft hyphen, word joiner, variation selector). Each shows the
+    real host beside it, as "bank.example" typed plainly does."""
+    fragment = (
+        f'<p>Sign in at <a href="https://evil.example/login">{label}</a> now.</p>'
+    )
+    story = f.article(body=html_to_markdown(fragment))
+    page = lxml.html.fromstring(client.get(story.get_absolute_url()).content)
+    (link,) = page.xpath("//div[@itemprop='articleBody']//a")
+    assert link.get("href") == "https://evil.example/login"
+    assert link.text_content() == label
+    assert (link.tail or "").startswith(" [evil.example]"), repr(link.tail)
