@@ -196,6 +196,13 @@ def render_markdown(text: str) -> str:
         link_rel="noopener noreferrer",
     )
     cleaned = _show_destinations(cleaned)
+    if figures:
+        # A reference inside an attribute (``<abbr title='<img
+        # src="image:1">'>``) left its placeholder there, and the figure's
+        # quotes would end the attribute: a picture has no place in a tag.
+        # (The sanitiser writes ">" in an attribute as "&gt;".)
+        tokens = re.compile("|".join(figures))
+        cleaned = _TAG.sub(lambda m: tokens.sub("", m.group()), cleaned)
     for token, markup in figures.items():
         cleaned = cleaned.replace(f"<p>{token}</p>", markup).replace(token, markup)
     return cleaned

@@ -13,6 +13,8 @@ from newsroom.articles.rendering import MAX_MARKUP_PER_BLOCK, balance, render_ma
 from newsroom.articles.tests import factories as f
 from newsroom.core.text import clean_text
 from newsroom.ingest.htmlmd import html_to_markdown
+from newsroom.media import samples
+from newsroom.media.library import add_image
 
 # Lines of Python executed per character of input, at most (ordinary articles
 # run about 4), plus a constant for Markdown's own setup.
@@ -170,3 +172,29 @@ def test_an_address_label_behind_punctuation_or_an_unseen_character_names_the_ta
     assert link.get("href") == "https://evil.example/login"
     assert link.text_content() == label
     assert (link.tail or "").startswith(" [evil.example]"), repr(link.tail)
+
+
+@pytest.mark.django_db
+def test_a_library_picture_inside_an_attribute_leaves_the_markup_whole(client):
+    """A library picture's reference inside an attribute (``<abbr title='<img
+    src="image:1">'>``, written by a reporter or brought by an imported
+    link) was swapped for the figure's markup there, whose first quote
+    closed the attribute: the page showed the rest of the tag as text
+    (``">HTML``) and the element lost its words. A picture has no place in
+    an attribute: the reference is dropped there; the one in the text still
+    becomes the figure."""
+    image, _ = add_image(samples.photo(800, 500, seed=1), "a.jpg", alt="A harbour")
+    body = (
+        f"<abbr title='<img src=\"image:{image.pk}\">'>HTML</abbr> and "
+        f'<a title=\'<img src="image:{image.pk}">\' href="https://example.org/">'
+        f"a link</a>.\n\n![A harbour](image:{image.pk})"
+    )
+    story = f.article(body=body)
+    page = lxml.html.fromstring(client.get(story.get_absolute_url()).content)
+    (text,) = page.xpath("//div[@itemprop='articleBody']")
+    assert '">' not in text.text_content(), text.text_content()
+    (abbr,) = text.xpath(".//abbr")
+    assert abbr.text == "HTML" and "<" not in abbr.get("title", "")
+    (link,) = text.xpath(".//a")
+    assert link.get("href") == "https://example.org/" and link.text == "a link"
+    assert len(text.xpath(".//figure")) == 1
