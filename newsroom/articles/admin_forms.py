@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from newsroom.media.models import Image
@@ -138,7 +139,7 @@ class ArticleForm(CleanTextForm):
             row = (
                 Article.objects.select_for_update()
                 .filter(pk=self.instance.pk)
-                .values_list("pk", "updated_at")
+                .values_list("pk", "updated_at", "status", "created_by_id")
                 .first()
             )
             if row is None:
@@ -149,7 +150,20 @@ class ArticleForm(CleanTextForm):
                     "saved: your text is still in the form below. Copy what "
                     "you need and write it as a new story."
                 )
-            current = row[1]
+            _, current, status, created_by = row
+            if (
+                self.user is not None
+                and not can_edit_others(self.user)
+                and (status != Article.Status.DRAFT or created_by != self.user.pk)
+            ):
+                # The admin checked the role on the story as it was read,
+                # before this lock: an editor who published (or took) it
+                # meanwhile made it the desk's, and the save wrote the
+                # reporter's draft back over it. The 403 page keeps the text.
+                raise PermissionDenied(
+                    "This story was submitted or published while you edited "
+                    "it: it is the desk's now, and only an editor may change it."
+                )
             if self.user is not None and not hold(User, [self.user.pk]):
                 # Its revision and log entry would name an account that is
                 # gone: a broken foreign key at COMMIT (a 500, the text lost).

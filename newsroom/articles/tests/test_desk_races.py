@@ -430,3 +430,45 @@ def test_two_editors_adding_the_same_tag_at_once_get_one_tag_and_a_message(
     assert answer["response"].status_code == 200
     assert "already exists" in answer["response"].content.decode()
     assert list(Tag.objects.values_list("name", flat=True)) == ["Ferries"]
+
+
+def test_a_reporters_save_racing_an_editors_publish_never_unpublishes_it(
+    monkeypatch,
+):
+    """A reporter saves her draft (a crafted form, without the version it was
+    opened on) while an editor publishes it: her save checked her role on
+    the story as it was before the editor's commit (a draft, hers), then
+    waited for the row and wrote it back over the published story, as a
+    draft with her text. Now the role is checked again on the row once
+    locked: her save is refused with a 403 and her text, and the story
+    stays published as the editor left it."""
+    _postgres_only()
+    rita = account("rita", "reporter")
+    story = f.article("Rita's draft", status="draft", authors=(), created_by=rita)
+    reporter = logged_in(rita)
+    editor = logged_in(account("eddie", "editor"))
+    change = f"/admin/articles/article/{story.pk}/change/"
+    mine = form_data(
+        reporter.get(change).content.decode(),
+        body="Rita's late paragraph.",
+        based_on=None,  # crafted: no version to compare
+    )
+    published = form_data(
+        editor.get(change).content.decode(),
+        body="The desk's edit.",
+        status="published",
+    )
+    saved, release = hold_saves_of(monkeypatch, ArticleAdmin, "eddie")
+    publishing, published_answer = post_on_a_thread(editor, change, published)
+    assert saved.wait(timeout=30)  # the editor's save made, not committed
+    saving, answer = post_on_a_thread(reporter, change, mine)
+    assert blocked_on_a_lock()  # the reporter's save waits for the row
+    release.set()
+    publishing.join(timeout=30)
+    saving.join(timeout=30)
+    assert published_answer["response"].status_code == 302
+    response = answer["response"]
+    assert response.status_code == 403, response.status_code
+    assert "Rita&#x27;s late paragraph." in response.content.decode()
+    story.refresh_from_db()
+    assert (story.status, story.body) == ("published", "The desk's edit.")
