@@ -36,10 +36,14 @@ class PublicByArticlesQuerySet(models.QuerySet):
 
     def moved_from(self, slug: str) -> str | None:
         """The slug now of the public one that had ``slug`` while public (an
-        editor changed it since), or None: where an old address leads."""
+        editor changed it since), or None: where an old address leads. A
+        public one holding ``slug`` now has the address (one not public
+        took it over from nobody: see keep_old_name_slug)."""
+        held = self.public().filter(slug=slug)
         return (
             self.public()
             .filter(old_slugs__slug=slug)
+            .filter(~Exists(held))
             .values_list("slug", flat=True)
             .first()
         )
@@ -70,10 +74,11 @@ class KeepsOldSlugs(models.Model):
 
 
 def keep_old_name_slug(obj: KeepsOldSlugs) -> None:
-    """Called before a section, tag or author is written: the slug it takes
-    is its own again (an old slug of that name, its own or another's, no
-    longer leads elsewhere); when a public one's slug changes, the slug it
-    had is kept. Not public (no published story has it), it had no address."""
+    """Called before a section, tag or author is written: the slug a public
+    one takes is its own again (an old slug of that name, its own or
+    another's, no longer leads elsewhere; one not public takes over no
+    address); when a public one's slug changes, the slug it had is kept.
+    Not public (no published story has it), it had no address."""
     model: Any = type(obj)  # Section, Tag or Author: each has old_slugs
     rel = model._meta.get_field("old_slugs")
     kept, owner = rel.related_model, rel.remote_field.name
@@ -85,8 +90,14 @@ def keep_old_name_slug(obj: KeepsOldSlugs) -> None:
         old = mine.values_list("slug", flat=True).first()
         if old == obj.slug:
             return  # a save that leaves the slug alone costs one query
-    kept.objects.filter(slug=obj.slug).delete()
-    if old is not None and model.objects.public().filter(pk=obj.pk).exists():
+    public = obj.pk is not None and model.objects.public().filter(pk=obj.pk).exists()
+    taken = kept.objects.filter(slug=obj.slug)
+    if not public:
+        # Not public, it has no page at that slug: another's old address
+        # keeps leading there (a reporter's new tag broke it for good).
+        taken = taken.filter(**{owner: obj}) if obj.pk is not None else taken.none()
+    taken.delete()
+    if old is not None and public:
         kept.objects.update_or_create(slug=old, defaults={owner: obj})
 
 
@@ -475,7 +486,8 @@ class AuthorOldSlug(NameSlug):
 def keep_old_slug(article: Article) -> None:
     """Called by ``Article.save`` before it writes: when a public article's
     slug changes, keep the one it had (another article's old slug of that
-    name passes to this one: the address last led here)."""
+    name passes to this one: the address last led here). A story not public
+    takes over no address: the old slug it names still leads to the other."""
     if article.pk is None:
         return
     before = (
@@ -486,7 +498,12 @@ def keep_old_slug(article: Article) -> None:
     if before is None or before[0] == article.slug:
         return
     old, status, published_at = before
-    OldSlug.objects.filter(slug=article.slug).delete()  # its own again
+    taken = OldSlug.objects.filter(slug=article.slug)  # its own again
+    if article.status != Article.Status.PUBLISHED:
+        # Not public, the story has no address at that slug: another's old
+        # address keeps leading there (a reporter's draft broke it for good).
+        taken = taken.filter(article=article)
+    taken.delete()
     public = status in (Article.Status.PUBLISHED, Article.Status.SCHEDULED)
     if public and published_at is not None and published_at <= timezone.now():
         OldSlug.objects.update_or_create(slug=old, defaults={"article": article})

@@ -24,8 +24,9 @@ NAMED: dict[str, type[Section | Tag | Author]] = {
 def renamed_query(query: QueryDict) -> QueryDict | None:
     """``query`` with each ``section``, ``tag`` and ``author`` slug that a
     public one had before a rename replaced by its slug now, or None when
-    none moved. A slug that one holds now is that one's: taking a slug over
-    drops it from the one that had it before (``keep_old_name_slug``)."""
+    none moved. A slug that a public one holds now is that one's: taking a
+    slug over drops it from the one that had it before
+    (``keep_old_name_slug``)."""
     moved = query.copy()
     for key, model in NAMED.items():
         # As the search reads it: no slug (a NUL, markup) is no old slug.

@@ -78,3 +78,29 @@ def test_the_old_address_keeps_its_query_string(client):
     assert response.status_code == 301
     assert response["Location"] == "/article/tide-tables/?comments=newest&reply=7"
     assert story.get_absolute_url() == "/article/tide-tables/"
+
+
+def test_a_reporters_draft_never_takes_a_published_storys_old_address(client):
+    """A reporter renames her draft's slug to the address a published story
+    had before an editor renamed it (a link shared everywhere). The draft is
+    not public, so the old address still leads to the story; it was a 404
+    for every reader from that Save on, broken by the lowest role."""
+    from .desk_helpers import account, form_data, logged_in
+
+    story = renamed(f.article("Dam opens", slug="dam-opns"), "dam-opens")
+    rita = account("rita", "reporter")
+    draft = f.article("My draft", slug="my-draft", status="draft", created_by=rita)
+    desk = logged_in(rita)
+    url = f"/admin/articles/article/{draft.pk}/change/"
+    sent = desk.post(url, form_data(desk.get(url).content.decode(), slug="dam-opns"))
+    assert sent.status_code == 302
+    assert Article.objects.get(pk=draft.pk).slug == "dam-opns"
+    old = client.get("/article/dam-opns/")
+    assert old.status_code == 301, old.status_code
+    assert old["Location"] == story.get_absolute_url()
+    # Published, the story holding the slug takes the address over.
+    draft = Article.objects.get(pk=draft.pk)
+    draft.status = Article.Status.PUBLISHED
+    draft.save()
+    response = client.get("/article/dam-opns/")
+    assert response.status_code == 200 and "My draft" in response.content.decode()

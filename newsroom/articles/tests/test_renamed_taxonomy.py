@@ -152,3 +152,30 @@ def test_an_api_filter_on_an_old_slug_moves_to_the_new_one(client, kind, setting
     assert [a["id"] for a in moved["items"]] == [story.pk]
     nothing = client.get("/api/v1/articles", {kind: "never-was"})
     assert nothing.status_code == 200 and nothing.json()["items"] == []
+
+
+def test_a_reporters_new_tag_never_takes_a_public_tags_old_address(client):
+    """A reporter adds a tag (her role may) whose slug is the one a public
+    tag had before an editor renamed it. No published story has the new tag,
+    so it has no page: the old address and its feeds still lead to the tag
+    renamed. They were a 404 for good from that Save on."""
+    from .desk_helpers import account, form_data, logged_in
+
+    _, renamed_tag = story_with("tag", "harbour-nwes")
+    rename(renamed_tag, "harbour-news")
+    desk = logged_in(account("rita", "reporter"))
+    add = "/admin/articles/tag/add/"
+    sent = desk.post(
+        add,
+        form_data(desk.get(add).content.decode(), name="Harbour", slug="harbour-nwes"),
+    )
+    assert sent.status_code == 302
+    assert Tag.objects.filter(slug="harbour-nwes").exists()
+    for old_url, new_url in zip(
+        addresses("tag", "harbour-nwes"),
+        addresses("tag", "harbour-news"),
+        strict=True,
+    ):
+        response = client.get(old_url)
+        assert response.status_code == 301, (old_url, response.status_code)
+        assert response["Location"] == new_url
