@@ -217,6 +217,26 @@ def test_query_log_without_personal_data_and_admin_report(
     assert "ancient" in month
 
 
+def test_what_readers_search_for_is_shown_only_to_those_given_it():
+    """The report is the search queries' list: a reporter or a comment
+    moderator (no permission on search queries; the admin's index lists no
+    Search for them) typing its address read every query readers made,
+    names and all. They are refused as Django refuses any list they may not
+    see; an administrator still reads it."""
+    from newsroom.articles.tests.desk_helpers import account, logged_in
+
+    SearchQuery.objects.create(
+        query="jane doe address", day=timezone.localdate(), searches=2
+    )
+    report = "/admin/search/searchquery/"
+    for name, role in (("rita", "reporter"), ("mo", "moderator")):
+        response = logged_in(account(name, role)).get(report)
+        assert response.status_code == 403, (role, response.status_code)
+        assert "jane doe" not in response.content.decode()
+    shown = logged_in(account("ada", "administrator")).get(report)
+    assert shown.status_code == 200 and "jane doe address" in shown.content.decode()
+
+
 def test_empty_query_shows_help(client, search_backend):
     """No query and no filter: a help text, no search."""
     html = page(client)
