@@ -36,8 +36,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "media.change_image",
         "media.view_image",
     ],
-    # Every story: edit, publish, schedule, correct, curate the fronts.
-    EDITOR: ["articles.*", "media.*", "comments.view_comment"],
+    # Every story: edit, publish, schedule, correct, curate the fronts; and
+    # what readers search for (the report), a lead for the desk.
+    EDITOR: [
+        "articles.*",
+        "media.*",
+        "comments.view_comment",
+        "search.view_searchquery",
+    ],
     # Only the comment queues.
     COMMENT_MODERATOR: ["comments.*"],
     # Everything, accounts and settings included.
