@@ -164,17 +164,22 @@ def _empty_search_index():
 def _fresh_cache():
     """Each test starts with an empty cache (menus, counters, rate limits), no
     remembered refusals (``core.limits`` keeps them per process) and no kept
-    results-page frame (``search.frame``)."""
+    results-page frame (``search.frame``) and no story views buffered
+    (``shares.reads``: left in, a flusher an earlier test started wrote them
+    at the worker's exit, after its test database was dropped)."""
     from django.core.cache import caches
 
     from newsroom.core import limits
     from newsroom.search import frame
+    from newsroom.shares import reads
 
     for cache in caches.all():
         cache.clear()
     limits.forget()
     frame.clear()
+    reads.buffer.clear()
     yield
+    reads.buffer.clear()
 
 
 _SQLITE_PASS_ONLY = pytest.StashKey[int]()
