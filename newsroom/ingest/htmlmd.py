@@ -85,7 +85,7 @@ def _inline(el, marks: frozenset[str] = frozenset()) -> str:
             elif tag == "a" and inner:
                 href = (child.get("href") or "").strip()
                 parts.append(
-                    f"[{inner}]({href})"
+                    f"[{inner}]({_destination(href)})"
                     if href.startswith(("http", "mailto:"))
                     else inner
                 )
@@ -94,6 +94,24 @@ def _inline(el, marks: frozenset[str] = frozenset()) -> str:
         parts.append(_text(child.tail))
     text = re.sub(r"[ \t]+", " ", "".join(parts))
     return re.sub(r" ?\x00 ?", "  \n", text)
+
+
+# What would end or change a link's destination written as it is: ")" ends
+# it, a space or quote begins a title, a backslash escapes what follows.
+_BARE_UNSAFE = re.compile(r"[\s()\"'<>\\]")
+
+
+def _destination(href: str) -> str:
+    """An address as a Markdown link's destination, whole: in angle brackets
+    when it holds what would end it or begin a title, with "<", ">", "\\"
+    and line breaks percent-encoded (they would end the brackets or escape
+    the next character; a browser sends them so anyway)."""
+    if not _BARE_UNSAFE.search(href):
+        return href
+    for char, code in (("\\", "%5C"), ("<", "%3C"), (">", "%3E")):
+        href = href.replace(char, code)
+    href = re.sub(r"[\r\n]", lambda m: f"%{ord(m.group()):02X}", href)
+    return f"<{href}>"
 
 
 def _text(value: str | None) -> str:

@@ -113,3 +113,32 @@ def test_feed_html_becomes_markdown():
     assert "<strong>bold</strong>" in html and 'href="https://x.example/"' in html
     assert "<blockquote>" in html and "<ol>" in html and "evil" not in html
     assert "*literal*" in html  # escaped, not emphasis
+
+
+@pytest.mark.parametrize(
+    "href",
+    [
+        "https://example.org/x)y",  # an unbalanced parenthesis
+        'https://example.org/?q="a"',  # quotes, which began a link title
+        "https://example.org/a b",  # a space
+        "https://example.org/a<b>c",  # angle brackets
+        "https://en.wikipedia.org/wiki/Foo_(bar)",
+        "https://example.org/a\\)b",  # a backslash before punctuation
+    ],
+)
+def test_an_imported_links_address_reaches_the_page_whole(href):
+    """An imported page's <a href> went into the Markdown as it was: a ")"
+    ended the link early and left the rest of the address as text, a '"'
+    began a title (the link then led to half its address). The link keeps
+    its whole address and its words, and nothing of the address shows as
+    text."""
+    md = html_to_markdown(f"<p>See <a href='{href}'>the page</a> now.</p>")
+    html = render_markdown(md)
+    from lxml import html as lxml_html
+
+    (link,) = lxml_html.fromstring(html).xpath("//a")
+    wanted = href.replace("<", "%3C").replace(">", "%3E").replace("\\", "%5C")
+    assert link.get("href") == wanted, (md, html)
+    assert link.text == "the page"
+    assert (link.tail or "") == " now.", (md, html)
+    assert link.get("title") is None
