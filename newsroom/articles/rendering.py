@@ -217,7 +217,10 @@ _HREF = re.compile(r'\bhref="([^"]*)"')
 _TAG = re.compile(r"<[^>]*>")
 # A name.tld wherever a word begins: after a space, "/", "@", a quote, a
 # colon or an arrow ("“bank.example”", "Sign in:bank.example").
-_LABEL_HOST = re.compile(r"(?i)(?<![\w.-])((?:[\w-]+\.)+[^\W\d_]{2,})\b")
+# ... or an address by number ("192.168.1.1": a router's own page, say).
+_LABEL_HOST = re.compile(
+    r"(?i)(?<![\w.-])((?:[\w-]+\.)+[^\W\d_]{2,}|\d{1,3}(?:\.\d{1,3}){3})\b"
+)
 _DOT_LIKE = str.maketrans({"\u3002": ".", "\uff61": "."})  # NFKC keeps these
 # Characters that show nothing (zero-width spaces and joiners, the soft
 # hyphen, bidi marks and isolates, variation selectors, the grapheme joiner,

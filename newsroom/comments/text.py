@@ -71,15 +71,20 @@ def count_links(text: str) -> int:
 # ending is letters of any script ("paypal.\u0441om", a Cyrillic "с").
 DOT_LIKE = str.maketrans({"\u3002": ".", "\uff61": "."})
 ANY_TLD = re.compile(r"\b[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}\b")
+# An address by number ("192.168.1.1": a router's own page, say).
+IPV4 = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b")
 
 
 def looks_like_url(label: str) -> bool:
-    """Whether a link's label reads as an address, look-alike dots included,
-    and read without the characters that show nothing (``IGNORABLE``):
-    "bank\ufe0f.example" reads as "bank.example"."""
+    """Whether a link's label reads as an address (a name, a scheme or an
+    address by number), look-alike dots included, and read without the
+    characters that show nothing (``IGNORABLE``): "bank\ufe0f.example"
+    reads as "bank.example"."""
     folded = unicodedata.normalize("NFKC", IGNORABLE.sub("", label))
     folded = folded.translate(DOT_LIKE)
-    return bool(LOOKS_LIKE_URL.search(folded) or ANY_TLD.search(folded))
+    return bool(
+        LOOKS_LIKE_URL.search(folded) or ANY_TLD.search(folded) or IPV4.search(folded)
+    )
 
 
 def _link(url: str, label: str) -> str:

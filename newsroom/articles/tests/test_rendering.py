@@ -151,6 +151,8 @@ def test_bidi_overrides_cannot_turn_a_body_round():
         "www\u2060.bank.example",  # word joiner
         "bank\ufe0f.example",  # variation selector
         "https://bank\u200d.example/login",  # zero-width joiner
+        "10.0.0.1",  # an address by number: the router's page it names
+        "Sign in at 192.168.1.1",
     ],
 )
 def test_an_address_label_behind_punctuation_or_an_unseen_character_names_the_target(

@@ -226,6 +226,22 @@ def test_a_label_dressed_as_an_address_on_a_link_with_no_readable_host_is_text(
     assert "example.org" in client.get(a.get_absolute_url()).content.decode()
 
 
+def test_an_address_label_by_number_names_the_target(client, settings):
+    """``[192.168.1.1](https://evil.example/login)`` read as the router's
+    own page and led elsewhere with nothing beside it: a label was taken
+    for an address only with a name (``bank.example``) or a scheme. An
+    address by number is one too: the real host is shown beside it."""
+    settings.NEWSROOM_COMMENTS_MODERATION = "none"
+    a = f.article()
+    body = "Reset it at [192.168.1.1](https://evil.example/login) today."
+    data = form_data(client, a, body=body)
+    assert client.post(f"/comments/post/{a.pk}/", data).status_code == 303
+    page = lxml.html.fromstring(client.get(a.get_absolute_url()).content)
+    (link,) = page.xpath("//div[@class='comment__body']//a")
+    assert link.get("href") == "https://evil.example/login"
+    assert (link.tail or "").startswith(" [evil.example]"), repr(link.tail)
+
+
 @pytest.mark.parametrize(
     "unseen", ["\ufe0f", "\ufe00", "\u034f", "\u180b", "\U000e0041"]
 )
