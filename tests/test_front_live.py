@@ -11,18 +11,19 @@ file of its own, as in tests/test_make_run.py.
 from __future__ import annotations
 
 import http.client
-import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from django.utils.text import slugify
 
-from newsroom.articles.demo_loader import DEMO_DIR, parse_demo_file
-
-from .test_make_run import demo_site, free_port, wait_for_port
+from .test_make_run import (
+    demo_site,
+    free_port,
+    stop_group,
+    story_path,
+    wait_for_port,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -68,18 +69,8 @@ def server(tmp_path_factory):
         wait_for_port(port, granian, log, log_path, 60)
         yield port
     finally:
-        os.killpg(granian.pid, signal.SIGTERM)
-        try:
-            granian.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(granian.pid, signal.SIGKILL)
-            granian.wait()
+        stop_group(granian)
         log.close()
-
-
-def story_path(n: int) -> str:
-    [path] = sorted(DEMO_DIR.glob(f"{n:02d}-*.md"))
-    return f"/article/{slugify(parse_demo_file(path).headline)}/"
 
 
 def get(port: int, path: str, headers: dict) -> tuple[int, dict, bytes]:

@@ -126,18 +126,29 @@ def served(tmp_path_factory):
         yield base
     finally:
         # scripts/serve and its granian (and indexer) share one process group.
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+        stop_group(server)
         log.close()
 
 
-def raqqa_url() -> str:
-    [path] = sorted(DEMO_DIR.glob("01-*.md"))
+def stop_group(server: subprocess.Popen) -> None:
+    """End a server started with ``start_new_session`` and all it started:
+    SIGTERM to its process group, SIGKILL after 30 s."""
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+
+
+def story_path(n: int) -> str:
+    """The address of the demo's ``n``-th story."""
+    [path] = sorted(DEMO_DIR.glob(f"{n:02d}-*.md"))
     return f"/article/{slugify(parse_demo_file(path).headline)}/"
+
+
+def raqqa_url() -> str:
+    return story_path(1)
 
 
 def test_home_section_and_seed_story_answer_200_with_every_region(served):
