@@ -1,8 +1,9 @@
 """Per-network rate limits for the API, shared by every process (429 + Retry-After).
 
-The counting is ``newsroom.core.limits.hit``: fixed windows kept in the
+The counting is ``newsroom.core.limits.hit``: rolling windows kept in the
 database, or in the default cache when that is a shared one (Redis), so four
-workers or two nodes never give a client four or two budgets.
+workers or two nodes never give a client four or two budgets, and a burst
+across a window's turn never gets the budget twice.
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ class NetworkThrottle(BaseThrottle):
 
     def allow_request(self, request: HttpRequest) -> bool:
         limit, period = parse_rate(settings.NEWSROOM_API_RATE_LIMITS[self.scope])
-        outcome = hit(f"api-{self.scope}", client_network(request), limit, period)
+        outcome = hit(
+            f"api-{self.scope}", client_network(request), limit, period, rolling=True
+        )
         self._local.wait = outcome.retry_after
         return outcome.allowed
 
