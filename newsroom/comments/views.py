@@ -142,7 +142,7 @@ def _counts_as_report(request: HttpRequest, comment: Comment) -> bool:
         "REPORTS_PER_NETWORK", (3, 86400)
     )
     where = f"{net.client_network(request)}:{comment.pk}"
-    return limits.hit("comments.report", where, count, seconds).allowed
+    return limits.hit("comments.report", where, count, seconds, rolling=True).allowed
 
 
 def _too_many(minted) -> JsonResponse:

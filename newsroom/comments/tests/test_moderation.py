@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from django.contrib.auth.models import User
@@ -194,6 +195,30 @@ def test_reports_count_once_per_visitor_and_a_network_adds_at_most_three(client)
     assert Comment.objects.get(pk=c.pk).report_count == 3
     Client(REMOTE_ADDR="198.51.100.4").post(url, HTTP_USER_AGENT=ua)
     assert Comment.objects.get(pk=c.pk).report_count == 4
+
+
+def test_a_network_reporting_across_a_window_turn_adds_no_more_than_its_cap(
+    client, settings
+):
+    """The cap on one network's reports of a comment holds over any period,
+    not per fixed window: reports sent just before and just after a window's
+    turn (midnight, for the default day) add the cap once, not twice."""
+    settings.NEWSROOM_COMMENTS_LIMITS = {
+        **settings.NEWSROOM_COMMENTS_LIMITS,
+        "REPORTS_PER_NETWORK": (2, 2),
+    }
+    a = f.article()
+    c = make(a, status=Comment.Status.APPROVED)
+    url = f"/comments/{c.pk}/report/"
+    ua = "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0"
+    while not 1.4 <= time.time() % 2 < 1.5:  # the last half second of a window
+        time.sleep(0.01)
+    for n in range(2):
+        assert Client().post(url, HTTP_USER_AGENT=f"{ua} a/{n}").status_code == 303
+    time.sleep(2 - time.time() % 2 + 0.05)  # just past the window's turn
+    for n in range(2):
+        assert Client().post(url, HTTP_USER_AGENT=f"{ua} b/{n}").status_code == 303
+    assert Comment.objects.get(pk=c.pk).report_count == 2
 
 
 def test_report_counts_once_per_browser_and_joins_the_queue():
