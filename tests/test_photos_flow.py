@@ -116,6 +116,38 @@ def test_an_empty_file_is_told_as_empty_and_nothing_else(admin_client):
     assert not Image.objects.exists()
 
 
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP", "JPEG"])
+def test_a_picture_whose_exif_block_is_damaged_is_taken_upright(admin_client, fmt):
+    """A picture whose EXIF block is not EXIF (a broken camera, an editor, a
+    stranger's file) is still a picture: the upload is accepted with its
+    pixels as they are (no orientation can be read) and no metadata kept;
+    the same goes for an importer's add_image. Pillow raised SyntaxError out
+    of the EXIF reader, a 500 in the admin and a stopped import."""
+    import io
+
+    from PIL import Image as PILImage
+
+    from newsroom.media.library import add_image
+
+    def damaged(seed: int) -> bytes:
+        out = io.BytesIO()
+        PILImage.new("RGB", (48, 32), (20 * seed, 90, 160)).save(
+            out, fmt, exif=b"\x00" * 8
+        )
+        return out.getvalue()
+
+    ext = {"PNG": "png", "WEBP": "webp", "JPEG": "jpg"}[fmt]
+    upload = SimpleUploadedFile(f"broken.{ext}", damaged(1), f"image/{ext}")
+    response = _upload(admin_client, upload, alt="Harbour at dawn")
+    assert response.status_code == 302, response.content.decode()[:2000]
+    image = Image.objects.get()
+    assert (image.width, image.height) == (48, 32)
+    with image.file.open("rb") as stored:
+        assert not PILImage.open(stored).getexif()
+    imported, _ = add_image(damaged(2), f"wire.{ext}", alt="Harbour wall")
+    assert (imported.width, imported.height) == (48, 32)
+
+
 def test_the_same_new_file_twice_in_one_upload_is_stored_once(admin_client):
     """One new picture selected twice in one upload (and a third file): one
     copy is stored, the other counted as a duplicate and said so. The form

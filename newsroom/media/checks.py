@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import struct
 import warnings
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -56,6 +57,16 @@ def content_hash(data: bytes) -> str:
 
 def _refuse(message: str, code: str) -> ValidationError:
     return ValidationError(message, code=code)
+
+
+def _upright(picture: PILImage.Image) -> PILImage.Image:
+    """The picture turned as its EXIF orientation says; as it is when its
+    EXIF block cannot be read (Pillow raises ``SyntaxError`` for one whose
+    header is not TIFF's). No EXIF is kept either way."""
+    try:
+        return ImageOps.exif_transpose(picture)
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error):
+        return picture
 
 
 def clean_upload(data: bytes, name: str = "") -> CleanImage:
@@ -119,7 +130,7 @@ def clean_upload(data: bytes, name: str = "") -> CleanImage:
             f"The picture is damaged or truncated and cannot be read ({exc}).",
             "damaged",
         ) from None
-    upright = ImageOps.exif_transpose(picture)
+    upright = _upright(picture)
     if upright.mode.startswith("I"):
         # 16-bit greys (a PNG's 0..65535) into 0..255: a plain conversion
         # clips every value over 255 to white.
