@@ -31,6 +31,7 @@ from newsroom.db.prepared import Prepared
 
 from .conf import conf
 from .models import Ban, Comment
+from .names import newsroom_name_in
 from .text import count_links
 from .words import words_in
 
@@ -273,6 +274,14 @@ def suspect_words(sub: Submission) -> tuple[bool, str]:
     )
     if found:
         return False, "suspect words: " + ", ".join(found)
+    return True, ""
+
+
+@rule("staff_name", HOLD)
+def staff_name(sub: Submission) -> tuple[bool, str]:
+    found = newsroom_name_in(sub.name)
+    if found:
+        return False, f"the name reads as the newsroom's own: {found}"
     return True, ""
 
 

@@ -370,6 +370,7 @@ NEWSROOM_COMMENTS_RULES = {
         "duplicate",
         "banned_words",
         "suspect_words",
+        "staff_name",
         "links",
     )
 }

@@ -647,3 +647,28 @@ def test_an_invisible_character_inside_a_word_hides_no_ban_or_duplicate(
     assert again.status_code == 400
     assert again["X-Comment-Refusal"] == "duplicate"
     assert Comment.objects.count() == 1
+
+
+def test_a_stranger_commenting_as_the_storys_reporter_waits_for_a_moderator(client):
+    """On a story whose comments go up at once, a comment signed with the
+    story's byline (here with a Cyrillic "а") is held, not shown, and the
+    moderator is told the name it read as; a reader's own name goes up."""
+    a = f.article(authors=("Amira Haddad",), comment_moderation=Article.Moderation.NONE)
+    posted = client.post(
+        f"/comments/post/{a.pk}/",
+        form_data(client, a, name="Amira H\u0430ddad", body="We got this story wrong."),
+    )
+    assert posted.status_code == 303
+    held = Comment.objects.get()
+    assert held.status == Comment.Status.PENDING
+    assert "staff_name: the name reads as the newsroom's own: Amira Haddad" in (
+        held.reasons
+    )
+    page = client.get(a.get_absolute_url()).content.decode()
+    assert "We got this story wrong." not in page
+    reader = Client()
+    reader.post(
+        f"/comments/post/{a.pk}/",
+        form_data(reader, a, name="Ada Reader", body="A fair story, well told."),
+    )
+    assert Comment.objects.get(name="Ada Reader").status == Comment.Status.APPROVED

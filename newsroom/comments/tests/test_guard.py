@@ -113,6 +113,55 @@ def test_banned_words_reject_and_suspect_words_hold(settings):
     ]
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Amira Haddad",
+        "AMIRA HADDAD",
+        "Amira Haddad (staff)",
+        "\u0410mira H\u0430dd\u0430d",  # Cyrillic capital and small a
+        "\uff21\uff4d\uff49\uff52\uff41 Haddad",  # full-width letters
+        "A m i r a  H a d d a d",
+        "Amira.Haddad",
+        "Amira\u200bHaddad",  # a zero-width space
+        "Ami\ufe0fra Haddad",  # a variation selector
+        "The Editor",
+        "moderator",
+        "The Newsroom",
+    ],
+)
+def test_a_name_that_reads_as_the_newsrooms_own_is_held(name, settings):
+    """A commenter naming herself as one of the newsroom's bylines, the
+    site, or a role at it ("The Editor") is held for a moderator, who is
+    told which name it read as, however the name is disguised; a reader
+    could not tell the comment from the journalist's."""
+    settings.SITE_NAME = "The Newsroom"
+    a = f.article(authors=("Amira Haddad",))
+    outcome = guard.check(sub(a, name=name))
+    assert not outcome.refused
+    assert len(outcome.held) == 1 and outcome.held[0][0].name == "staff_name"
+    assert outcome.reasons[0].startswith("staff_name: the name reads as")
+
+
+@pytest.mark.parametrize(
+    "name", ["Amira", "Haddad", "Amira Haddadi", "Samira Haddad", "Ada", "Editorial"]
+)
+def test_a_name_that_only_shares_a_word_with_a_byline_is_not_held(name):
+    """A reader sharing one name with a journalist, or whose name holds a
+    role word inside a longer word, is not held."""
+    a = f.article(authors=("Amira Haddad",))
+    assert guard.check(sub(a, name=name)).held == []
+
+
+def test_a_new_bylines_name_holds_from_its_first_story():
+    """The names are read again when public content changes: a journalist
+    whose first story was just published is protected at once."""
+    a = f.article(authors=("Amira Haddad",))
+    assert guard.check(sub(a, name="Tomas Berg")).held == []
+    f.article(authors=("Tomas Berg",))
+    assert guard.check(sub(a, name="Tomas Berg")).held[0][0].name == "staff_name"
+
+
 def test_too_many_links_hold(settings):
     """More links than LINKS_MAX hold the comment with the count as the reason."""
     a = f.article()
