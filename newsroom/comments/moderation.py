@@ -363,15 +363,12 @@ def send_owed_reply_mail() -> int:
 
 def _mail_replies(fresh: list[Comment], owed: list[Comment], force=False) -> int:
     batch: list[tuple[Comment, EmailMessage, limits.Hit]] = []
-    for reply, was_owed in [(r, False) for r in fresh] + [(r, True) for r in owed]:
+    for read, was_owed in [(r, False) for r in fresh] + [(r, True) for r in owed]:
+        reply = _claim(read.pk, was_owed)
+        if reply is None:
+            continue
         parent = reply.parent
-        # Claimed first: two approvals at once (or an approval and the cron
-        # job, or a job and the cron job taking it as lost) mail a reply once.
-        mark = "reply_owed" if was_owed else "reply_notified"
-        claimed = Comment.objects.filter(pk=reply.pk, **{mark: was_owed}).update(
-            reply_notified=True, reply_owed=False
-        )
-        if not claimed or (reply.email and reply.email == parent.email):
+        if reply.email and reply.email == parent.email:
             continue
         allowed = _reply_mail_allowed(parent.email)
         if not allowed.allowed:
@@ -386,6 +383,30 @@ def _mail_replies(fresh: list[Comment], owed: list[Comment], force=False) -> int
         Comment.objects.filter(pk=reply.pk).update(reply_owed=True)
         limits.give_back("comments.reply_mail", _address_key(reply.parent.email), hit)
     return sum(went)
+
+
+def _claim(pk: int, was_owed: bool) -> Comment | None:
+    """The reply, claimed for its mail as it is now; None when it is not
+    to be mailed any more.
+
+    Claimed first: two approvals at once (or an approval and the cron job,
+    or a job and the cron job taking it as lost) mail a reply once. And
+    read again under the claim: since the batch read it, a moderator may
+    have removed it, held it or marked it spam (not mailed, and still owed
+    its mail if it is approved again), or edited its words (mailed as they
+    are now); its parent may have unsubscribed. (PostgreSQL: the row lock
+    waits for a moderation in flight and then reads the row it wrote;
+    SQLite: the IMMEDIATE transaction holds the one write lock.)"""
+    with transaction.atomic():
+        reply = (
+            wanting_mail(owed=was_owed)
+            .filter(pk=pk)
+            .select_for_update(of=("self",))
+            .first()
+        )
+        if reply is not None:
+            Comment.objects.filter(pk=pk).update(reply_notified=True, reply_owed=False)
+    return reply
 
 
 def _reply_message(reply: Comment) -> EmailMessage:
