@@ -410,11 +410,17 @@ def unique_slug(text: str, max_length: int = 180) -> str:
     it in the transaction that saves the story: the slugs' lock (the one
     the editor's form takes, ``lock_names``) is taken before the check, so
     two stories saved at once with one headline get two slugs, where both
-    saw the first free and the second INSERT failed."""
+    saw the first free and the second INSERT failed.
+
+    One read of the slugs that start alike, whatever their number: asked
+    one by one, the 301st "Briefing" made 301 queries under the lock that
+    every editor's new story waits for."""
     base = slugify(text)[:max_length].strip("-") or "article"
     lock_names(Article)
+    alike = Article.objects.filter(Q(slug=base) | Q(slug__startswith=f"{base}-"))
+    taken = set(alike.values_list("slug", flat=True))
     slug, n = base, 2
-    while Article.objects.filter(slug=slug).exists():
+    while slug in taken:
         slug = f"{base}-{n}"
         n += 1
     return slug
