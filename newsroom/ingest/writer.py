@@ -455,6 +455,10 @@ def unique_slugs(texts: Iterable[str], max_length: int = 180) -> list[str]:
     )
     out, used = [], set()
     clashing: dict[str, set[str]] = {}
+    # Where each base's next number is looked for: every one below it is
+    # taken or chosen. Walked up from 2 each time, a batch of 1,000 "Live
+    # updates" over 5,000 took seconds under the lock.
+    after: dict[str, int] = {}
     for base in bases:
         if base not in taken and base not in used:
             out.append(base)
@@ -466,9 +470,10 @@ def unique_slugs(texts: Iterable[str], max_length: int = 180) -> list[str]:
                     "slug", flat=True
                 )
             )
-        n = 2
+        n = after.get(base, 2)
         while f"{base}-{n}" in clashing[base] or f"{base}-{n}" in used:
             n += 1
+        after[base] = n + 1
         out.append(f"{base}-{n}")
         used.add(f"{base}-{n}")
     return out
