@@ -10,7 +10,7 @@ from __future__ import annotations
 from newsroom.core.registry import CommentImport, comment_import
 
 from .models import ImportedComment
-from .records import Record
+from .records import Comment, Record
 
 STATUS_NAMES = {
     "approved": "APPROVED",
@@ -49,9 +49,7 @@ class CommentWriter:
         created = 0
         touched = set()
         for record, article_id in with_comments:
-            # Parents first: an export lists replies after what they reply to,
-            # but sort anyway so a reply always finds its parent's new id.
-            for c in sorted(record.comments, key=_order):
+            for c in parents_first(sorted(record.comments, key=_order)):
                 key = (record.source, c.source_id)
                 if key in known:
                     continue
@@ -79,6 +77,32 @@ class CommentWriter:
         if touched:
             self.recount(touched)
         return created
+
+
+def parents_first(comments: list[Comment]) -> list[Comment]:
+    """``comments`` with each one after the one it replies to, so a reply
+    finds its parent's new id: by their ids, a text id sorted before the
+    number it replied to, and a merged export may number a reply before its
+    parent. Otherwise in the order given. A hand-made circle of replies is
+    broken: one of its comments comes first, and is written with no parent.
+    Each comment is walked past once, however long the chains."""
+    by_id: dict[str, Comment] = {}
+    for c in comments:
+        by_id.setdefault(c.source_id, c)
+    out: list[Comment] = []
+    placed: set[int] = set()  # id() of each: an export may repeat an id
+    for c in comments:
+        chain: list[Comment] = []
+        on_chain: set[int] = set()
+        node: Comment | None = c
+        while node is not None and id(node) not in placed and id(node) not in on_chain:
+            chain.append(node)
+            on_chain.add(id(node))
+            node = by_id.get(node.parent_source_id) if node.parent_source_id else None
+        for link in reversed(chain):
+            out.append(link)
+            placed.add(id(link))
+    return out
 
 
 def _order(comment) -> tuple[int, str]:
