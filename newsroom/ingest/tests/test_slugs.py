@@ -5,8 +5,6 @@ choice slow."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -29,17 +27,15 @@ def _hold(*slugs: str) -> None:
 def test_a_batch_of_one_headline_over_many_taken_is_chosen_at_once():
     """5,000 stories hold live-updates … live-updates-5000; a batch of
     1,000 more "Live updates" gets live-updates-5001 … -6000 in two
-    queries and well within a second. The old code walked each one's
-    number up from 2 past every slug taken and every one the batch had just
-    chosen: 5.5 million look-ups, seconds of the lock held."""
+    queries. (The old code walked each one's number up from 2 past every
+    slug taken and every one the batch had just chosen: 5.5 million
+    look-ups, seconds of the lock held; its time is measured outside the
+    tests, see the CHANGELOG, as tests time nothing.)"""
     _hold("live-updates", *(f"live-updates-{n}" for n in range(2, 5001)))
     with transaction.atomic(), CaptureQueriesContext(connection) as queries:
-        started = time.perf_counter()
         slugs = unique_slugs(["Live updates"] * 1000)
-        took = time.perf_counter() - started
     assert slugs == [f"live-updates-{n}" for n in range(5001, 6001)]
     assert len(queries.captured_queries) <= 3
-    assert took < 1.0, f"{took:.2f} s under the slugs' lock"
 
 
 def test_a_batch_fills_the_gaps_first_and_skips_what_it_chose():
