@@ -11,7 +11,12 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
 from newsroom import net
 from newsroom.articles.models import Article, public_fields
@@ -183,7 +188,7 @@ def code_new(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@require_GET
+@require_safe
 def code_image(request: HttpRequest, token: str) -> HttpResponse:
     """The code drawn for this article as seen from the requester's network;
     503 when this process is drawing as many as it may (``draw``)."""
@@ -218,9 +223,10 @@ def proof_challenge(request: HttpRequest, article_id: int) -> HttpResponse:
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def moderate(request: HttpRequest, token: str) -> HttpResponse:
-    """A moderator's emailed link: GET asks to confirm, POST does it."""
+    """A moderator's emailed link: GET (or a mail scanner's HEAD) asks to
+    confirm, POST does it."""
     parsed = moderation.read_moderation_token(token)
     if parsed is None:
         return TemplateResponse(request, "comments/link_invalid.html", status=400)
@@ -243,9 +249,9 @@ def moderate(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def confirm_address(request: HttpRequest, token: str) -> HttpResponse:
-    """An emailed address link: GET asks to confirm, POST remembers it here
+    """An emailed address link: GET or HEAD asks to confirm, POST remembers it here
     and, when the link asks, stores the address's yes to reply emails."""
     link = confirm_email.read_token(token)
     if link is None:
@@ -266,9 +272,10 @@ def confirm_address(request: HttpRequest, token: str) -> HttpResponse:
 
 @csrf_exempt  # mail clients' one-click POST (RFC 8058) carries no CSRF token
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
-    """Stop reply emails: GET asks to confirm, POST (also mail clients' one-click)."""
+    """Stop reply emails: GET or HEAD asks to confirm, POST (also mail
+    clients' one-click) does it."""
     pk = moderation.read_unsubscribe_token(token)
     if pk is None:
         return TemplateResponse(request, "comments/link_invalid.html", status=400)

@@ -18,7 +18,7 @@ from django.http import (
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from newsroom.api.throttling import parse_rate
 from newsroom.articles.models import Author, Section, Tag
@@ -255,14 +255,16 @@ def _refused(request: HttpRequest, counted: limits.Hit) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 def results(request: HttpRequest) -> HttpResponse:
     counted = _limited(request, "search.page", conf.NEWSROOM_SEARCH_RATE)
     if not counted.allowed:
         return _refused(request, counted)
     params = read_params(request.GET)
     try:
-        outcome = run(params, network=client_network(request))
+        # A HEAD (a link checker's) is no reader's search: not in the log.
+        logged = request.method == "GET"
+        outcome = run(params, log=logged, network=client_network(request))
     except IndexUnavailable:
         return unavailable(request, params.q)
     hits = outcome.results.hits if outcome.results else []
@@ -308,7 +310,7 @@ def results(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 def suggest(request: HttpRequest) -> JsonResponse:
     """Headline and word suggestions for the search box, as JSON."""
     text = clean(request.GET.get("q", ""))[:SUGGEST_MAX_CHARS]

@@ -18,7 +18,7 @@ from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_safe
+from django.views.decorators.http import require_safe
 
 from newsroom.articles.desk import curated_ids, open_preview_token
 from newsroom.articles.models import Article, Author, Byline, Section, Tag
@@ -255,7 +255,7 @@ def render_article(
 
 
 @staff_member_required
-@require_GET
+@require_safe
 def preview(request: HttpRequest, pk: int) -> HttpResponse:
     """Staff see a draft or scheduled article exactly as readers will: editors
     any story, a reporter only their own."""
@@ -268,7 +268,7 @@ def preview(request: HttpRequest, pk: int) -> HttpResponse:
     return _preview_response(request, obj)
 
 
-@require_GET
+@require_safe
 def shared_preview(request: HttpRequest, token: str) -> HttpResponse:
     """A draft shown to someone without an account, through a signed link that
     expires and can be revoked."""
