@@ -34,6 +34,7 @@ from django.http import (
     HttpResponseServerError,
 )
 from django.template import loader
+from django.utils.http import url_has_allowed_host_and_scheme
 
 NO_STORE = "private, no-store"
 ASSETS = ("/static/", "/media/")  # a missing file: the standalone 404
@@ -127,5 +128,9 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
         host = None
     if referer.scheme in ("http", "https") and host and referer.netloc == host:
         back = referer.path or "/"
+    # A path that a browser reads as another site's address ("//evil.example/",
+    # "/\evil.example/"): the page anyone may send a reader to leads home.
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts=None):
+        back = "/"
     page = loader.render_to_string("web/csrf_failure.html", {"back": back}, request)
     return _no_store(HttpResponseForbidden(page))

@@ -8,6 +8,8 @@ following a dead link lost the site, its search box and every way on.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -109,6 +111,30 @@ def test_a_form_sent_without_its_cookie_from_a_malformed_referer_is_the_403():
             page = response.content.decode()
             assert "send it again" in page and 'href="/"' in page
     assert not ShareCount.objects.exists()
+
+
+BACK = re.compile(r'<a href="([^"]*)">Go back to the page</a>')
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["//evil.example/x", "///evil.example/x", "/\\evil.example/x", "/\t/evil.example/"],
+)
+def test_the_way_back_from_a_form_sent_without_its_cookie_stays_on_the_site(path):
+    """A same-host ``Referer`` whose path starts with ``//`` (or a slash and a
+    backslash, or a tab between two slashes, which browsers drop) made the
+    way back ``//evil.example/x``: a link to another site, for a page
+    anyone can send a reader to. The way back is the home page then."""
+    story = f.article("Comments welcome")
+    reader = Client(enforce_csrf_checks=True)
+    reader.raise_request_exception = False
+    response = reader.post(
+        f"/comments/post/{story.pk}/",
+        {"name": "Ada", "body": "A thought."},
+        HTTP_REFERER=f"http://testserver{path}",
+    )
+    assert response.status_code == 403
+    assert BACK.findall(response.content.decode()) == ["/"]
 
 
 def test_a_page_staff_may_not_open_is_the_sites_403():
