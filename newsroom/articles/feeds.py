@@ -31,7 +31,7 @@ from django.http import (
     HttpResponsePermanentRedirect,
 )
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.cache import get_conditional_response, patch_cache_control, quote_etag
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.html import escape
@@ -136,15 +136,17 @@ class NewsFeed(Feed):
         """GET and HEAD only; a brief shared copy; 304 on a conditional GET.
 
         A feed names the site by SITE_URL, never by the request, so one copy
-        serves every reader: its key is the feed's URL name, its arguments
-        and the content version (newsroom.core.versions), so a new,
-        withdrawn or deleted story shows at once on every node. Its
+        serves every reader: its key is the feed's URL name, its arguments,
+        the script prefix its links carry and the content version
+        (newsroom.core.versions), so a new, withdrawn or deleted story shows
+        at once on every node. Its
         Last-Modified is when that body was first served (``last_changed``).
         """
         if request.method not in ("GET", "HEAD"):
             return HttpResponseNotAllowed(["GET", "HEAD"])
         seconds = conf.NEWSROOM_FEED_CACHE_SECONDS if self.kept else 0
         named = ":".join(f"{k}={v}" for k, v in sorted(kwargs.items()))
+        named += f":{get_script_prefix()}"
         key = f"feeds:body:{versions.current()}:{self.url_name}:{named}"
         body = cache.get(key) if seconds else None
         if body is None:

@@ -13,6 +13,7 @@ import logging
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count
+from django.urls import get_script_prefix
 
 from newsroom.articles.models import Article
 from newsroom.core import versions
@@ -83,8 +84,12 @@ def by_tags(article: Article, limit: int) -> list[int]:
 
 def related_articles(article: Article, limit: int = 4) -> list[dict]:
     """Up to ``limit`` related public articles as dicts for the template."""
-    # Keyed by the content version: a withdrawn story leaves every list at once.
-    key = f"search:related:{article.pk}:{limit}:{versions.current()}"
+    # Keyed by the content version: a withdrawn story leaves every list at
+    # once; and by the script prefix its links carry.
+    key = (
+        f"search:related:{article.pk}:{limit}:{versions.current()}:"
+        f"{get_script_prefix()}"
+    )
     items = cache.get(key)
     if items is not None:
         return items

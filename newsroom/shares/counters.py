@@ -19,6 +19,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.http import HttpRequest
+from django.urls import get_script_prefix
 from django.utils import timezone
 
 from newsroom import net
@@ -33,7 +34,10 @@ def _cache_key(article_id: int) -> str:
 
 
 def bar_cache_key(article_id: int) -> str:
-    return f"shares:bar:{article_id}"
+    """The share bar's key under this request's script prefix, which its
+    links carry (a share counted under another prefix, if a site has two,
+    shows there once its copy's NEWSROOM_SHARES_CACHE_SECONDS are over)."""
+    return f"shares:bar:{article_id}:{get_script_prefix()}"
 
 
 DAY = 86400

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import QueryDict
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.dateformat import format as date_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -241,7 +241,11 @@ def _blank_form(article, context, csrf) -> SafeString:
     """
     backend = get_backend()
     limit = settings.NEWSROOM_COMMENTS_LIMITS["BODY_MAX"]
-    key = f"comments:form:{article.pk}:{limit}:{type(backend).__qualname__}"
+    # The script prefix too: the form's links carry it.
+    key = (
+        f"comments:form:{article.pk}:{limit}:{type(backend).__qualname__}:"
+        f"{get_script_prefix()}"
+    )
     kept = cache.get(key)
     if kept is None:
         probe = backend.issue()  # which of image and question this backend shows

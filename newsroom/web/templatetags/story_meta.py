@@ -8,6 +8,7 @@ from django import template
 from django.conf import settings
 from django.core.cache import cache
 from django.template.loader import render_to_string
+from django.urls import get_script_prefix
 from django.utils.safestring import SafeString, mark_safe
 
 from newsroom.articles.models import Article, Section
@@ -48,14 +49,16 @@ def article_head(article: Article, notes=(), tags=()) -> SafeString:
     """Social cards and JSON-LD for an article page, cached per content.
 
     The cache key is a digest of everything the markup shows (the article's
-    update time, section, authors, notes, tags and the site settings), so an
-    edit or a new correction yields a new key instead of a stale head.
+    update time, section, authors, notes, tags, the site settings and the
+    script prefix its address carries), so an edit or a new correction
+    yields a new key instead of a stale head.
     """
     notes, tags = list(notes), list(tags)
     parts = [
         article.pk,
         article.updated_at.isoformat() if article.updated_at else "",
         settings.SITE_URL,
+        get_script_prefix(),  # in the article's address the head names
         settings.SITE_NAME,
         article.section.name,
         image_version(article.lead_image) if article.lead_image_id else "",
