@@ -1,14 +1,22 @@
-"""HEAD answers as GET does, without a body, on every address a reader reaches.
+"""Every address a reader reaches, walked from the URLconf, under any method
+and any query string.
 
-Link checkers, uptime monitors and mail programs' link previews send HEAD;
-HTTP asks a server that answers GET to answer HEAD the same way minus the
-body. The test walks the URLconf: every pattern outside the admin and the
-API (each has its own tests) must have a sample address here, so a new
-page cannot be added without being asked.
+The test walks the URLconf: every pattern outside the admin and the API
+(each has its own tests) must have a sample address here, so a new page
+cannot be added without being asked.
 
-Mail scanners send HEAD (and GET) to every link in a mail: the mailed links
-(confirm an address, unsubscribe, moderate) only show a page with a button
-on either, and a HEAD of any page changes nothing in the database.
+HEAD answers as GET does, without a body: link checkers, uptime monitors
+and mail programs' link previews send it, and HTTP asks a server that
+answers GET to answer HEAD the same way minus the body. Mail scanners send
+HEAD (and GET) to every link in a mail: the mailed links (confirm an
+address, unsubscribe, moderate) only show a page with a button on either,
+and a HEAD of any page changes nothing in the database.
+
+A method no page serves (PUT, DELETE, PATCH, OPTIONS, TRACE, a made-up
+one) is a 405 naming the methods it does; a query string with repeated
+keys, an empty key, NUL bytes, bytes that are no UTF-8 or 10,000
+parameters is the page or a 4xx, never a 500. (tests/test_fuzz_params.py
+fuzzes the values of the parameters the listings and search read.)
 """
 
 from __future__ import annotations
@@ -187,3 +195,49 @@ def test_a_head_of_a_mailed_link_does_not_act(site):
     assert Comment.objects.filter(status="pending").count() == 1
     assert Comment.objects.get(name="Ada").notify_replies is True
     assert not confirm_email.consented("ada@example.org")
+
+
+OTHER_METHODS = ("PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT", "FOO")
+HOSTILE_QUERIES = (
+    "q=a&q=b&page=1&page=2&before=x&before=y&article=1&article=2",
+    "=x&&=&q",
+    "q=%00&page=%00&before=%00&article=%00&sort=%00&section=%00",
+    "%00=1&q%00=2",
+    "q=%ff%fe&page=%c0%80",
+    "&".join(f"k{i}=v" for i in range(10_000)),
+)
+
+
+def test_a_method_no_page_serves_is_a_405_naming_those_it_does(site):
+    """Every other method, a made-up one too, is a 405 with ``Allow``
+    (the staff preview first sends a stranger to the login: 302)."""
+    wrong = {}
+    for name, url in site.items():
+        for method in OTHER_METHODS:
+            client = Client()
+            client.raise_request_exception = False
+            response = client.generic(method, url)
+            if name == "web:preview":
+                got, want = response.status_code, 302
+            else:
+                got = (response.status_code, bool(response.get("Allow")))
+                want = (405, True)
+            if got != want:
+                wrong[(name, method)] = got
+    assert not wrong, f"not a 405 with Allow: {wrong}"
+
+
+def test_a_hostile_query_string_is_the_page_or_a_4xx_never_a_500(site):
+    """Repeated keys, an empty key, NUL, bytes that are no UTF-8, 10,000
+    parameters: on every address, GET and HEAD, below 500."""
+    failed = {}
+    for name, url in site.items():
+        for query in HOSTILE_QUERIES:
+            joined = f"{url}{'&' if '?' in url else '?'}{query}"
+            for method in ("GET", "HEAD"):
+                client = Client()
+                client.raise_request_exception = False
+                status = client.generic(method, joined).status_code
+                if status >= 500:
+                    failed[(name, method, query[:20])] = status
+    assert not failed, f"500s: {failed}"
