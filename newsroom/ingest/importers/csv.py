@@ -181,6 +181,9 @@ def read(path: Path, ctx: ReadContext) -> Iterator[Record | BadRecord]:
         except _NotInEncoding as exc:
             yield BadRecord(f"{name}:1", str(exc))
             return
+        except csv.Error as exc:  # no header, no rows: the file is one line
+            yield BadRecord(f"{name}:1", f"broken CSV header: {exc}")
+            return
         if not header or "title" not in header:
             yield BadRecord(f"{name}:1", "no header row with a 'title' column")
             return

@@ -1,0 +1,39 @@
+"""Files a mutation fuzz of the readers found: each is written here by the
+test (nothing copied from ../shared/data) and imported with the real command.
+A broken record is one bad record (or is read as a browser reads it), a file
+that cannot be read is one line, the next file is read, and the story pages
+answer 200."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from newsroom.articles.models import Article
+
+pytestmark = pytest.mark.django_db
+
+
+def pages_answer() -> None:
+    client = Client()
+    for article in Article.objects.published():
+        response = client.get(article.get_absolute_url())
+        assert response.status_code == 200, (article.headline, response.status_code)
+
+
+def test_a_csv_whose_header_row_is_broken_is_one_bad_record(tmp_path, run_import):
+    """A CSV whose header row the csv module refuses (a lone carriage return
+    inside it, as a classic Mac export writes between its lines) is one
+    "broken CSV" line naming line 1, and the next file is read: the csv
+    module's error stopped the whole import with a traceback."""
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    (folder / "a-broken.csv").write_bytes(
+        b"id,title,body\r1,Mac line ending,Text.\r2,Another,Text.\r"
+    )
+    (folder / "b-good.csv").write_text("id,title,body\n1,Harbour reopens,Text.\n")
+    run = run_import(folder)
+    assert "1 created" in run.out and "1 bad" in run.out, run.out + run.err
+    assert run.bad_lines[0].startswith("bad record a-broken.csv:1: broken CSV"), run.err
+    assert Article.objects.filter(headline="Harbour reopens").exists()
+    pages_answer()
