@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import io
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,8 +20,12 @@ def read(path: Path, ctx: ReadContext) -> Iterator[Record | BadRecord]:
 
     with ctx.track(Opened(path)) as opened:
         data = opened.read_whole(max_document_bytes(), "feed")
-    # A stream, never bytes: feedparser opens bytes that name a file as a path.
-    feed = feedparser.parse(io.BytesIO(data))
+    try:
+        # A stream, never bytes: feedparser opens bytes that name a file as a path.
+        feed = feedparser.parse(io.BytesIO(_CHARREF.sub(_no_character, data)))
+    except OverflowError as exc:  # such a reference in a UTF-16 or UTF-32 feed
+        yield BadRecord(ctx.name(path), f"cannot read: {exc}")
+        return
     if feed.bozo and not feed.entries:
         yield BadRecord(ctx.name(path), f"not a feed: {feed.get('bozo_exception')}")
         return
@@ -73,6 +78,25 @@ def read(path: Path, ctx: ReadContext) -> Iterator[Record | BadRecord]:
             tags=tags[1:] if not ctx.section and tags else tags,
             authors=split_names(authors or entry.get("author")),
         )
+
+
+# A numeric character reference (in an ASCII-compatible encoding).
+_CHARREF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));")
+
+
+def _no_character(match: re.Match[bytes]) -> bytes:
+    """A reference to no character (twenty digits, past U+10FFFF, a lone
+    surrogate) as U+FFFD, the way a browser reads it: feedparser's fallback
+    parser, for a feed that is not well-formed XML, raised on it
+    (OverflowError, ValueError), and the whole feed was lost."""
+    hexa, decimal = match.groups()
+    digits = (hexa or decimal).lstrip(b"0")
+    if len(digits) > 7:  # past U+10FFFF, and past what int() takes whole
+        return b"&#xFFFD;"
+    code = int(digits or b"0", 16 if hexa else 10)
+    if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+        return b"&#xFFFD;"
+    return match.group()
 
 
 def _picture(entry) -> tuple[str, str]:

@@ -37,3 +37,41 @@ def test_a_csv_whose_header_row_is_broken_is_one_bad_record(tmp_path, run_import
     assert run.bad_lines[0].startswith("bad record a-broken.csv:1: broken CSV"), run.err
     assert Article.objects.filter(headline="Harbour reopens").exists()
     pages_answer()
+
+
+FEED_ITEM = (
+    "<item><title>{title}</title><link>https://feed.example/{slug}</link>"
+    "<guid>{slug}</guid><pubDate>Wed, 01 May 2024 11:00:00 GMT</pubDate>"
+    "<description>Words of the story.</description></item>"
+)
+
+
+@pytest.mark.parametrize(
+    "reference", ["&#99999999999999999999;", "&#1114112;", "&#xD800;"]
+)
+def test_a_feed_with_a_character_reference_past_unicode(
+    tmp_path, run_import, reference
+):
+    """A feed entry whose title holds a numeric character reference no
+    character has (twenty digits, past U+10FFFF, a lone surrogate) is read
+    as a browser reads it, as U+FFFD, and every entry of the feed is
+    imported: feedparser's fallback parser raised OverflowError (a
+    traceback that stopped the import) or ValueError (the whole feed one
+    "cannot read" line)."""
+    items = "".join(
+        FEED_ITEM.format(title=title, slug=slug)
+        for title, slug in [
+            ("Harbour reopens", "harbour"),
+            (f"Bridge {reference} closes", "bridge"),
+            ("Market returns", "market"),
+        ]
+    )
+    path = tmp_path / "feed.rss"
+    path.write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+        f"<link>https://feed.example/</link>{items}</channel></rss>"
+    )
+    run = run_import(path)
+    assert "3 read, 3 created" in run.out and "0 bad" in run.out, run.out + run.err
+    assert Article.objects.filter(headline="Bridge \ufffd closes").exists()
+    pages_answer()
