@@ -11,6 +11,9 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from lxml import etree
+from lxml import html as lxml_html
+
 from ..records import BadRecord, Record, RecordProblem, parse_date, split_names
 from ..sources import Opened, max_record_bytes
 from . import ReadContext
@@ -77,16 +80,25 @@ def extract_page(html: str, url: str = "") -> dict:
     }
 
 
-_FIGURE_IMG = re.compile(
-    r"<figure\b[^>]*>.{0,4000}?<img\b[^>]*?\bsrc\s*=\s*[\"']([^\"'>\s]{1,2000})",
-    re.I | re.S,
-)
-
-
 def lead_figure(html: str) -> str:
-    """The src of the page's first ``<figure>`` picture (when there is no og:image)."""
-    match = _FIGURE_IMG.search(html[:500_000])
-    return match.group(1) if match else ""
+    """The src of the page's first ``<figure>`` picture (when there is no og:image).
+
+    Read from the parsed page, in linear time: a pattern looking for an
+    ``<img>`` after each ``<figure`` scanned on to the next ">" from every
+    one (480 kB of "<figure " took 26 s)."""
+    parser = lxml_html.HTMLParser(encoding="utf-8")
+    try:
+        root = lxml_html.document_fromstring(
+            html[:500_000].encode("utf-8", "replace"), parser=parser
+        )
+    except (etree.ParserError, ValueError):  # nothing to parse
+        return ""
+    for figure in root.iter("figure"):
+        for img in figure.iter("img"):
+            src = (img.get("src") or "").strip()
+            if src and len(src) <= 2000:
+                return src
+    return ""
 
 
 def decode(raw: bytes) -> str:

@@ -99,3 +99,54 @@ def test_an_author_field_of_blank_space_imports_in_linear_time(tmp_path, run_imp
     for article in Article.objects.all():
         names = [b.author.name for b in article.byline_set.order_by("position")]
         assert names == ["Ann Lee", "Bo Chan"], (article.headline, names)
+
+
+ARTICLE = (
+    "<article><h1>Harbour reopens</h1>"
+    + "<p>"
+    + "A sentence about the harbour and its boats. " * 20
+    + "</p>{figure}</article>"
+)
+
+
+def page(head: str = "", figure: str = "", before: str = "") -> str:
+    return (
+        "<html><head><title>Harbour reopens</title>"
+        '<link rel="canonical" href="https://paper.example/harbour">'
+        f"{head}</head><body>{before}{ARTICLE.format(figure=figure)}</body></html>"
+    )
+
+
+def test_a_page_of_unclosed_figure_tags_finds_its_picture_in_linear_time(
+    tmp_path, run_import
+):
+    """A page whose script holds 480 kB of "<figure " with no ">" before
+    its article imports at once, and its article's own <figure> picture
+    (a file beside it) is its lead image: looking for the first figure's
+    picture scanned on to the next ">" from each "<figure", time quadratic
+    in the page's first 500 kB (26 s for such a page)."""
+    import time
+
+    from newsroom.media import samples
+
+    (tmp_path / "photo.jpg").write_bytes(samples.photo(800, 500, seed=11))
+    path = tmp_path / "story.html"
+    path.write_text(
+        page(
+            before="<script>var s = '"
+            + "<figure " * 60_000
+            + "';</script><!-- "
+            + "x" * 5_000  # the next ">" is far from any <img>
+            + " -->",
+            figure='<figure><img src="photo.jpg" alt="The quay"></figure>',
+        )
+    )
+    started = time.monotonic()
+    run = run_import(path)
+    elapsed = time.monotonic() - started
+    assert "1 created" in run.out and "1 pictures (0 failed)" in run.out, (
+        run.out + run.err
+    )
+    assert elapsed < 5, f"{elapsed:.1f}s"
+    assert Article.objects.get().lead_image.width == 800
+    pages_answer()
