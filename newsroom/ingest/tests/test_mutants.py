@@ -150,3 +150,21 @@ def test_a_page_of_unclosed_figure_tags_finds_its_picture_in_linear_time(
     assert elapsed < 5, f"{elapsed:.1f}s"
     assert Article.objects.get().lead_image.width == 800
     pages_answer()
+
+
+def test_a_page_with_a_long_run_of_spaces_imports_in_linear_time(tmp_path, run_import):
+    """A page whose article holds a <pre> of 150,000 spaces imports at
+    once: tidying the extracted Markdown's line ends looked for a line
+    break after the run from every position in it, time quadratic in its
+    length (100 kB took 13 s; the 16 MB record cap, days)."""
+    import time
+
+    path = tmp_path / "story.html"
+    path.write_text(page(figure="<pre>code" + " " * 150_000 + "end</pre>"))
+    started = time.monotonic()
+    run = run_import(path)
+    elapsed = time.monotonic() - started
+    assert "1 created" in run.out, run.out + run.err
+    assert elapsed < 5, f"{elapsed:.1f}s"
+    assert "harbour and its boats" in Article.objects.get().body
+    pages_answer()
