@@ -12,6 +12,8 @@ import re
 
 from lxml import html as lxml_html
 
+from newsroom.core.text import clean_text
+
 from .records import plain_to_markdown
 
 BLOCKS = {
@@ -46,6 +48,10 @@ _ESCAPE = re.compile(r"([\\`*_\[\]])")
 
 
 def html_to_markdown(fragment: str) -> str:
+    # Cleaned as any imported text is (a vertical tab a line break, other
+    # control characters gone) before lxml sees it: it refused a fragment
+    # whose leading text held one (ValueError), and the whole feed was lost.
+    fragment = clean_text(fragment or "")
     if not fragment or not fragment.strip():
         return ""
     if "<" not in fragment:

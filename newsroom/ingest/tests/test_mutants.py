@@ -168,3 +168,32 @@ def test_a_page_with_a_long_run_of_spaces_imports_in_linear_time(tmp_path, run_i
     assert elapsed < 5, f"{elapsed:.1f}s"
     assert "harbour and its boats" in Article.objects.get().body
     pages_answer()
+
+
+def feed(items: str) -> str:
+    return (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+        f"<link>https://feed.example/</link>{items}</channel></rss>"
+    )
+
+
+def test_a_feed_entry_with_a_vertical_tab_in_its_html_is_imported(tmp_path, run_import):
+    """An entry whose HTML begins with text holding a vertical tab (Word's
+    line break, pasted into a CMS), which makes the feed not well-formed
+    XML, is imported, the tab a line break as in any text, and so are the
+    entries around it: the HTML converter's parser refused the character
+    (ValueError), and the whole feed was one "cannot read" line."""
+    items = "".join(
+        FEED_ITEM.format(title=title, slug=slug)
+        for title, slug in [("Harbour reopens", "harbour"), ("Market", "market")]
+    ).replace(
+        "Words of the story.", "Line one\x0bline two, &lt;b&gt;bold&lt;/b&gt;.", 1
+    )
+    path = tmp_path / "feed.rss"
+    path.write_text(feed(items))
+    run = run_import(path)
+    assert "2 read, 2 created" in run.out and "0 bad" in run.out, run.out + run.err
+    assert Article.objects.get(headline="Harbour reopens").body == (
+        "Line one line two, **bold**."
+    )
+    pages_answer()
