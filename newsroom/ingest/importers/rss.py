@@ -23,8 +23,12 @@ def read(path: Path, ctx: ReadContext) -> Iterator[Record | BadRecord]:
     try:
         # A stream, never bytes: feedparser opens bytes that name a file as a path.
         feed = feedparser.parse(io.BytesIO(_CHARREF.sub(_no_character, data)))
-    except OverflowError as exc:  # such a reference in a UTF-16 or UTF-32 feed
-        yield BadRecord(ctx.name(path), f"cannot read: {exc}")
+    except Exception as exc:  # noqa: BLE001 - whatever the parser raises
+        # feedparser's fallback parser, for a feed that is not well-formed
+        # XML, fails on some: a <category> closed after its </item>
+        # (KeyError), a reference to no character in a UTF-16 feed
+        # (OverflowError). Such a feed cannot be read: one line.
+        yield BadRecord(ctx.name(path), f"cannot read: {type(exc).__name__} {exc}")
         return
     if feed.bozo and not feed.entries:
         yield BadRecord(ctx.name(path), f"not a feed: {feed.get('bozo_exception')}")

@@ -177,6 +177,29 @@ def feed(items: str) -> str:
     )
 
 
+def test_a_feed_whose_category_closes_after_its_item_is_one_bad_file(
+    tmp_path, run_import
+):
+    """A feed that is not well-formed XML, an entry's <category> left open
+    past its </item>, is one "cannot read" line, and the next file is
+    read: feedparser's fallback parser raised KeyError ('tags'), a
+    traceback that stopped the whole import."""
+    folder = tmp_path / "feeds"
+    folder.mkdir()
+    broken = FEED_ITEM.format(title="Harbour reopens", slug="harbour").replace(
+        "</item>", "<category>Ports</item></category>"
+    )
+    (folder / "a-broken.rss").write_text(feed(broken))
+    (folder / "b-good.rss").write_text(
+        feed(FEED_ITEM.format(title="Market returns", slug="market"))
+    )
+    run = run_import(folder)
+    assert "1 created" in run.out and "1 bad" in run.out, run.out + run.err
+    assert run.bad_lines[0].startswith("bad record a-broken.rss: cannot read"), run.err
+    assert Article.objects.filter(headline="Market returns").exists()
+    pages_answer()
+
+
 def test_a_feed_entry_with_a_vertical_tab_in_its_html_is_imported(tmp_path, run_import):
     """An entry whose HTML begins with text holding a vertical tab (Word's
     line break, pasted into a CMS), which makes the feed not well-formed
