@@ -65,7 +65,8 @@ def read(path: Path, ctx: ReadContext) -> Iterator[Record | BadRecord]:
         standfirst = html_to_markdown(summary) if content and summary else ""
         authors = [a.get("name", "") for a in entry.get("authors", []) if a.get("name")]
         tags = [t.get("term", "") for t in entry.get("tags", []) if t.get("term")]
-        link = entry.get("link", "")
+        # None for a <guid> holding an unclosed tag (taken as the link).
+        link = entry.get("link") or ""
         picture, picture_alt = _picture(entry)
         yield Record(
             picture=picture,

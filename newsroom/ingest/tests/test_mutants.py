@@ -220,3 +220,26 @@ def test_a_feed_entry_with_a_vertical_tab_in_its_html_is_imported(tmp_path, run_
         "Line one line two, **bold**."
     )
     pages_answer()
+
+
+def test_a_feed_entry_whose_guid_holds_an_unclosed_tag_is_imported(
+    tmp_path, run_import
+):
+    """An entry whose <guid> holds an unclosed tag (<guid><b></guid>), which
+    makes the feed not well-formed XML, is imported without a URL, and so
+    are the entries after it: feedparser's fallback parser gave the entry
+    a link of None, and reading it stopped the whole import with a
+    traceback (AttributeError)."""
+    items = "".join(
+        FEED_ITEM.format(title=title, slug=slug)
+        for title, slug in [("Harbour reopens", "harbour"), ("Market", "market")]
+    ).replace(
+        "<link>https://feed.example/harbour</link><guid>harbour</guid>",
+        "<guid><b></guid>",
+    )
+    path = tmp_path / "feed.rss"
+    path.write_text(feed(items))
+    run = run_import(path)
+    assert "2 read, 2 created" in run.out and "0 bad" in run.out, run.out + run.err
+    assert Article.objects.get(headline="Harbour reopens").canonical_url == ""
+    pages_answer()
