@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from newsroom.articles.tests import factories as f
 from newsroom.core import params
+from newsroom.search.tests.conftest import backend_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -74,12 +75,7 @@ API_PAGED = [route for route, _ in CRAFTED_CURSORS]
 
 @pytest.fixture
 def site(settings, tmp_path):
-    settings.NEWSROOM_SEARCH_BACKENDS = {
-        "default": {
-            "BACKEND": "newsroom.search.backends.tantivy.TantivyBackend",
-            "OPTIONS": {"PATH": str(tmp_path / "search"), "HEAP_SIZE": 15_000_000},
-        }
-    }
+    settings.NEWSROOM_SEARCH_BACKENDS = backend_settings(tmp_path / "search")
     settings.NEWSROOM_API_RATE_READ = "1000000/60"
     settings.NEWSROOM_SEARCH_RATE = "1000000/60"
     for n in range(3):

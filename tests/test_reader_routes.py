@@ -37,6 +37,7 @@ from newsroom.comments.confirmation import get_backend as code_backend
 from newsroom.comments.models import Comment
 from newsroom.core.models import RateCounter
 from newsroom.search import analytics
+from newsroom.search.tests.conftest import backend_settings
 from newsroom.shares import reads
 
 pytestmark = pytest.mark.django_db
@@ -61,12 +62,7 @@ def names(patterns, prefix: str = "") -> set[str]:
 
 @pytest.fixture
 def site(settings, tmp_path):
-    settings.NEWSROOM_SEARCH_BACKENDS = {
-        "default": {
-            "BACKEND": "newsroom.search.backends.tantivy.TantivyBackend",
-            "OPTIONS": {"PATH": str(tmp_path / "search"), "HEAP_SIZE": 15_000_000},
-        }
-    }
+    settings.NEWSROOM_SEARCH_BACKENDS = backend_settings(tmp_path / "search")
     settings.NEWSROOM_COMMENTS_MODERATORS = ["desk@example.org"]
     story = f.article(
         "Harbour story", section_name="World", tags=("Syria",), authors=("Amira",)

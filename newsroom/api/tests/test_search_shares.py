@@ -13,6 +13,7 @@ from newsroom.articles.tests import factories as f
 from newsroom.search import aliases
 from newsroom.search.backends import get_backend, reset_backends
 from newsroom.search.indexer import drain
+from newsroom.search.tests.conftest import backend_settings
 from newsroom.shares.counters import share_counts
 from newsroom.shares.models import Network, ShareCount
 
@@ -24,12 +25,7 @@ API = "/api/v1"
 @pytest.fixture
 def index(tmp_path, settings):
     """A fresh tantivy index for this test; call it to apply the outbox."""
-    settings.NEWSROOM_SEARCH_BACKENDS = {
-        "default": {
-            "BACKEND": "newsroom.search.backends.tantivy.TantivyBackend",
-            "OPTIONS": {"PATH": str(tmp_path / "search"), "HEAP_SIZE": 15_000_000},
-        }
-    }
+    settings.NEWSROOM_SEARCH_BACKENDS = backend_settings(tmp_path / "search")
     aliases.clear()
     backend = get_backend()
     yield lambda: drain(backend, wait=10)

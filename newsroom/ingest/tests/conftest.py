@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from newsroom.search.tests.conftest import backend_settings
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
@@ -63,12 +65,7 @@ def fresh_index(tmp_path, settings):
     from newsroom.search import aliases
     from newsroom.search.backends import get_backend, reset_backends
 
-    settings.NEWSROOM_SEARCH_BACKENDS = {
-        "default": {
-            "BACKEND": "newsroom.search.backends.tantivy.TantivyBackend",
-            "OPTIONS": {"PATH": str(tmp_path / "search"), "HEAP_SIZE": 15_000_000},
-        }
-    }
+    settings.NEWSROOM_SEARCH_BACKENDS = backend_settings(tmp_path / "search")
     aliases.clear()
     reset_backends()
     yield get_backend()
