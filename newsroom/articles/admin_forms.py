@@ -59,26 +59,29 @@ class ArticleForm(CleanTextForm):
     user = None  # set per request by ArticleAdmin.get_form
 
     def __init__(self, *args, **kwargs) -> None:
+        # The History page's revert form holds an old version: it brings
+        # back that version's words, on the story as it is now (REVERTED).
+        instance = kwargs.get("instance")
+        self._version = None
+        if instance is not None and instance.pk and hasattr(instance, "_history"):
+            self._version = instance._history
+            _words_of_the_version_on_the_story_now(instance)
         # CleanTextForm cleans while converting, so "changed?" compares
         # cleaned text: a browser's CRLF line endings are not an edit.
         super().__init__(*args, **kwargs)
+        if self._version is not None and "tags" in self.fields:
+            # The form would read the story's tags as they are now; the
+            # version's are kept beside it (those not deleted since).
+            held = [row.tag_id for row in self._version.tags.all()]
+            self.initial["tags"] = list(Tag.objects.filter(pk__in=held))
         when = self.fields.get("published_at")
         if when is not None and hasattr(when.widget, "widgets"):
             date, time = when.widget.widgets
             date.attrs["aria-label"] = "Publication date"
             time.attrs["aria-label"] = "Publication time"
         if self.instance.pk and self.instance.updated_at:
-            stamp = self.instance.updated_at
-            if hasattr(self.instance, "_history"):
-                # The History page's revert form holds an old version: the
-                # save it makes is based on the story as it is now.
-                stamp = (
-                    Article.objects.filter(pk=self.instance.pk)
-                    .values_list("updated_at", flat=True)
-                    .first()
-                    or stamp
-                )
-            self.fields["based_on"].initial = stamp.isoformat()
+            # A revert's too: its instance has the story's stamp as it is now.
+            self.fields["based_on"].initial = self.instance.updated_at.isoformat()
         status = self.fields.get("status")
         if status is not None and self.user is not None and not can_publish(self.user):
             status.choices = [
@@ -122,7 +125,11 @@ class ArticleForm(CleanTextForm):
                 "Set the time, or choose Published to go live now.",
             )
         lead = data.get("lead_image")
-        if lead is not None and "lead_image" in self.changed_data:
+        # A revert's form starts from the version's picture: "unchanged" may
+        # still be another picture than the story's now.
+        if lead is not None and (
+            "lead_image" in self.changed_data or self._version is not None
+        ):
             # Before the story's row, in the order a deletion takes them.
             if not _lock_picture(lead.pk):
                 self.add_error(
@@ -136,10 +143,11 @@ class ArticleForm(CleanTextForm):
             # makes a second save based on the same version wait for the
             # first and then see that it is stale (PostgreSQL; SQLite's
             # IMMEDIATE transactions already serialise the two).
+            stored = self._kept_as_stored()
             row = (
                 Article.objects.select_for_update()
                 .filter(pk=self.instance.pk)
-                .values_list("pk", "updated_at", "status", "created_by_id")
+                .values("updated_at", "status", "created_by_id", *stored)
                 .first()
             )
             if row is None:
@@ -150,7 +158,15 @@ class ArticleForm(CleanTextForm):
                     "saved: your text is still in the form below. Copy what "
                     "you need and write it as a new story."
                 )
-            _, current, status, created_by = row
+            current, status = row["updated_at"], row["status"]
+            created_by = row["created_by_id"]
+            # What the form does not set is saved as it is stored now, read
+            # under the lock: the comment count the comments app keeps (a
+            # comment approved since the story was read was counted out
+            # again), and for a revert whatever its version held that is
+            # not the text (a reporter's revert wrote back its time).
+            for name in stored:
+                setattr(self.instance, name, row[name])
             if (
                 self.user is not None
                 and not can_edit_others(self.user)
@@ -172,7 +188,18 @@ class ArticleForm(CleanTextForm):
                     "Nothing was saved: your text is still in the form below. "
                     "Copy what you need and ask an administrator for access."
                 )
-            if data.get("based_on") and current.isoformat() != data["based_on"]:
+            if not data.get("based_on"):
+                # A page from before the marker existed, a script, a crafted
+                # POST: nothing says which version it was made from, so it
+                # could write over a newer save in silence.
+                raise forms.ValidationError(
+                    "This page did not say which version of the story it was "
+                    "opened on, so it could overwrite a save made after it "
+                    "was opened. Nothing was saved: your text is still in the "
+                    "form below. Copy what you need, reload the story and "
+                    "apply your changes again."
+                )
+            if current.isoformat() != data["based_on"]:
                 raise forms.ValidationError(
                     "Someone saved this story after you opened it (at "
                     f"{timezone.localtime(current):%H:%M:%S}). Nothing was saved: "
@@ -180,6 +207,16 @@ class ArticleForm(CleanTextForm):
                     "reload the story and apply your changes again."
                 )
         return data
+
+    def _kept_as_stored(self) -> list[str]:
+        """The story's columns this form does not set (its count, who wrote
+        it, a reporter's publication time): saved as they are stored."""
+        made_at_save = {"id", "updated_at", "body_html"}
+        return [
+            f.attname
+            for f in Article._meta.concrete_fields
+            if f.name not in self.fields and f.attname not in made_at_save
+        ]
 
     def _hold_named(self, data: dict) -> None:
         """Hold the section and tags the story names until it is saved (see
@@ -219,6 +256,38 @@ class ArticleForm(CleanTextForm):
         return bool(set(self.changed_data) - {"based_on", "workflow_note"}) or bool(
             (self.cleaned_data or {}).get("workflow_note")
         )
+
+
+# What a revert (the History page) brings back from an old version: the
+# story's words and what is shown with them (its section, tags and lead
+# picture; pictures in the body are in its words). The rest stays as it is
+# now: the address (slug), the state and publication time (the desk's; an
+# editor may still change them in the revert form, as in any Save), the
+# comments' settings and count (the count is the comments app's: a revert
+# to a version from before the first comment hid them all), provenance and
+# bookkeeping.
+REVERTED = frozenset(
+    {"headline", "standfirst", "body", "dateline", "section", "lead_image", "tags"}
+)
+
+
+def _words_of_the_version_on_the_story_now(old: Article) -> None:
+    """Turn the version ``old`` (an instance built from a historical row)
+    into the story as it is now with the version's REVERTED fields; a
+    section or picture deleted since gives way to the story's own now."""
+    now = Article.objects.filter(pk=old.pk).first()
+    if now is None:
+        return  # deleted meanwhile: the form's clean() says so
+    for field in Article._meta.concrete_fields:
+        if field.name not in REVERTED:
+            setattr(old, field.attname, getattr(now, field.attname))
+    if not Section.objects.filter(pk=old.section_id).exists():
+        old.section_id = now.section_id
+    if (
+        old.lead_image_id is not None
+        and not Image.objects.filter(pk=old.lead_image_id).exists()
+    ):
+        old.lead_image_id = now.lead_image_id
 
 
 def _lock_picture(pk: int) -> bool:
