@@ -32,7 +32,15 @@ from .admin_desk import ArticleActionForm, bulk_actions, create_preview_link
 from .admin_forms import ArticleForm, BylineForm, can_edit_others, can_publish
 from .desk import Transition, mark_editing, others_editing
 from .forms import CleanTextForm, UniqueNamesForm, body_max_chars
-from .models import Article, ArticleNote, Author, Byline, Section, Tag
+from .models import (
+    Article,
+    ArticleNote,
+    Author,
+    BodyPicture,
+    Byline,
+    Section,
+    Tag,
+)
 from .rendering import render_markdown
 
 PUBLISHING = {Article.Status.PUBLISHED, Article.Status.SCHEDULED}
@@ -446,33 +454,36 @@ admin.site.register(User, AccountAdmin)
 
 
 class DeskImageAdmin(ImageAdmin):
-    """The library, with the desk's rule: the picture leading a published or
-    scheduled story is part of it, so only those who edit others' stories
-    change its caption, alt text, credit or crop."""
+    """The library, with the desk's rule: a picture a published or scheduled
+    story shows (its lead picture, or a figure in its body) is part of it,
+    so only those who edit others' stories change its caption, alt text,
+    credit or crop."""
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         if not super().has_change_permission(request, obj):
             return False
         if obj is None or can_edit_others(request.user):
             return True
-        return not Article.objects.filter(
-            lead_image=obj, status__in=PUBLISHING
-        ).exists()
+        public = Article.objects.filter(status__in=PUBLISHING)
+        return not (
+            public.filter(lead_image=obj).exists()
+            or public.showing_pictures([obj]).exists()
+        )
 
     def get_deleted_objects(self, objs, request):
         """Django's list of what a delete takes with it, and what protects
         the pictures: a published or scheduled story leading with one (its
-        lead picture would be set to nothing in silence). Listed as
-        protected, the admin names the stories and deletes nothing; a draft
-        only loses its lead picture."""
+        lead picture would be set to nothing in silence) or showing one in
+        its body (the live page's figure lost its files at once, and the
+        figure itself at the story's next save). Listed as protected, the
+        admin names the stories and deletes nothing; a draft only loses its
+        lead picture, or a figure."""
         deleted, counts, perms_needed, protected = super().get_deleted_objects(
             objs, request
         )
-        leading = (
-            Article.objects.filter(lead_image__in=list(objs), status__in=PUBLISHING)
-            .select_related("lead_image")
-            .order_by("-published_at")
-        )
+        pictures = list(objs)
+        public = Article.objects.filter(status__in=PUBLISHING).order_by("-published_at")
+        leading = public.filter(lead_image__in=pictures).select_related("lead_image")
         protected = [
             *protected,
             *(
@@ -484,6 +495,22 @@ class DeskImageAdmin(ImageAdmin):
                 )
                 for story in leading[:50]
             ),
+        ]
+        showing = (
+            BodyPicture.objects.filter(
+                image__in=pictures, article__status__in=PUBLISHING
+            )
+            .select_related("image", "article")
+            .order_by("-article__published_at")
+        )
+        protected += [
+            format_html(
+                "{} is in the body of the {} story “{}”",
+                shown.image,
+                shown.article.get_status_display().lower(),
+                shown.article.headline,
+            )
+            for shown in showing[:50]
         ]
         return deleted, counts, perms_needed, protected
 

@@ -10,11 +10,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, router, transaction
+from django.db import router, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
+
+from newsroom.db.holds import hold
 
 from .desk import Pin, PreviewLink, Transition, create_preview_link
 from .models import Article, ReviewQueue, Section, Tag
@@ -27,25 +29,6 @@ class ArticleActionForm(ActionForm):
         Section.objects.all(), required=False, label="Section"
     )
     tag = forms.ModelChoiceField(Tag.objects.all(), required=False, label="Tag")
-
-
-def hold(model, pks) -> set[int]:
-    """Hold these rows until the save commits, as the foreign key will
-    (PostgreSQL's FOR KEY SHARE: other saves naming them go on, a deletion
-    waits); the ids still there. A deletion committed between the form's
-    check and the save otherwise broke the foreign key at COMMIT (a 500, the
-    editor's text lost). SQLite's IMMEDIATE transactions already serialise
-    the two, so there it is only the check."""
-    pks = list(pks)
-    if not pks:
-        return set()
-    query = model.objects.filter(pk__in=pks).order_by("pk").values_list("pk")
-    sql, params = query.query.sql_with_params()
-    if connection.vendor == "postgresql":
-        sql += " FOR KEY SHARE"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return {pk for (pk,) in cursor.fetchall()}
 
 
 def _require_publish(request) -> None:

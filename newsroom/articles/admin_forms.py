@@ -4,17 +4,22 @@ version, nothing named that was deleted meanwhile) and the byline rows'."""
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
+from newsroom.db.holds import hold
 from newsroom.media.models import Image
 
-from .admin_desk import hold
 from .forms import CleanTextForm, body_max_chars
 from .models import Article, Author, Byline, Section, Tag
 from .names import lock_names
+
+# ``image:42``: a library picture the body places (rendering._library_images).
+_PLACED = re.compile(r"\bimage:(\d{1,18})\b")
 
 
 def can_publish(user) -> bool:
@@ -124,19 +129,28 @@ class ArticleForm(CleanTextForm):
                 "A scheduled story needs a publication time in the future. "
                 "Set the time, or choose Published to go live now.",
             )
+        # The library pictures the story names, held until it is saved
+        # (hold), before the story's row, in the order a deletion takes
+        # them: the lead picture when chosen (a revert's form starts from
+        # the version's, which may not be the story's now), and those the
+        # body places (the save records them, pictures.py). A deletion
+        # committed first left the lead picture's foreign key broken at
+        # COMMIT (a 500, the editor's text lost); one that came second
+        # waits for the save, then clears the lead picture. One statement,
+        # in id order: two saves holding pictures never wait on each other.
         lead = data.get("lead_image")
-        # A revert's form starts from the version's picture: "unchanged" may
-        # still be another picture than the story's now.
-        if lead is not None and (
+        if lead is not None and not (
             "lead_image" in self.changed_data or self._version is not None
         ):
-            # Before the story's row, in the order a deletion takes them.
-            if not _lock_picture(lead.pk):
-                self.add_error(
-                    "lead_image",
-                    "This picture was deleted from the library meanwhile; "
-                    "choose another (the rest of your changes are kept).",
-                )
+            lead = None  # the story's own: held by its foreign key already
+        placed = {int(pk) for pk in _PLACED.findall(data.get("body") or "")}
+        there = hold(Image, placed | ({lead.pk} if lead is not None else set()))
+        if lead is not None and lead.pk not in there:
+            self.add_error(
+                "lead_image",
+                "This picture was deleted from the library meanwhile; "
+                "choose another (the rest of your changes are kept).",
+            )
         self._hold_named(data)
         if self.instance.pk:
             # The admin saves inside one transaction: locking the row here
@@ -288,15 +302,3 @@ def _words_of_the_version_on_the_story_now(old: Article) -> None:
         and not Image.objects.filter(pk=old.lead_image_id).exists()
     ):
         old.lead_image_id = now.lead_image_id
-
-
-def _lock_picture(pk: int) -> bool:
-    """Lock the chosen lead picture until the save commits; False when it is
-    gone. A deletion committed between the form's check and the save broke
-    the foreign key at COMMIT (a 500, the editor's text lost); the library's
-    deletion locks the picture first, so it now waits for this save and then
-    clears the story's lead picture (PostgreSQL; SQLite's IMMEDIATE
-    transactions already serialise the two)."""
-    return bool(
-        Image.objects.select_for_update().filter(pk=pk).values_list("pk", flat=True)
-    )

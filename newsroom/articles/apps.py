@@ -19,6 +19,28 @@ def _content_changed(sender, **kwargs) -> None:
     versions.bump()
 
 
+def _story_saved(sender, instance, raw=False, update_fields=None, **kwargs) -> None:
+    if raw or (update_fields is not None and "body_html" not in update_fields):
+        return
+    from .pictures import record
+
+    record({instance.pk: instance.body_html})
+
+
+def _stories_written(sender, article_ids, html=None, **kwargs) -> None:
+    from .pictures import record_written
+
+    record_written(article_ids, html)
+
+
+def _picture_saved(sender, instance, created=False, raw=False, **kwargs) -> None:
+    if created or raw:
+        return  # a new picture: no story was made with it
+    from .pictures import render_showing
+
+    render_showing(instance)
+
+
 class ArticlesConfig(AppConfig):
     name = "newsroom.articles"
     label = "articles"
@@ -51,3 +73,12 @@ class ArticlesConfig(AppConfig):
                 _content_changed, sender=model, dispatch_uid=f"{uid}.d.{name}"
             )
         articles_written.connect(_content_changed, dispatch_uid=f"{uid}.bulk")
+
+        # Which library pictures each story's body shows, written with its
+        # HTML; a picture's edit makes those stories' HTML again (pictures.py).
+        from newsroom.media.models import Image
+
+        uid = "newsroom.articles.pictures"
+        post_save.connect(_story_saved, sender=models.Article, dispatch_uid=f"{uid}.s")
+        articles_written.connect(_stories_written, dispatch_uid=f"{uid}.bulk")
+        post_save.connect(_picture_saved, sender=Image, dispatch_uid=f"{uid}.edit")

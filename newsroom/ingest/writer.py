@@ -184,7 +184,9 @@ class Writer:
         self._resolve(creates, updates)
         self._create(creates, result)
         self._update(updates, result)
-        announce_written(Writer, result.article_ids)  # the search outbox
+        # The search outbox, and the library pictures the bodies show.
+        html = {v["id"]: v["body_html"] for _, v, _ in creates + updates}
+        announce_written(Writer, result.article_ids, html=html)
         placed += [(r, values["id"]) for r, values, _ in creates]
         if self.comment_writer is not None:
             result.comments = self.comment_writer.write(placed)

@@ -26,13 +26,13 @@ CHUNK = 500
 def write_changed(rows: list[tuple[int, str, str]]) -> list[int]:
     """Store the HTML of ``rows`` (id, the Markdown it was made from, new
     HTML) where the Markdown has not changed since; returns the ids written."""
-    written = []
+    written: dict[int, str] = {}
     with transaction.atomic():
         for pk, body, html in rows:
             if Article.objects.filter(pk=pk, body=body).update(body_html=html):
-                written.append(pk)
-        announce_written(Article, written)
-    return written
+                written[pk] = html
+        announce_written(Article, list(written), html=written)
+    return list(written)
 
 
 class Command(BaseCommand):

@@ -127,7 +127,8 @@ def insert_batch(items, sections, authors, tags, outbox: bool) -> list[int]:
         insert_rows(Article, [f.column for f in fields], rows)
         insert_links(bylines, links)
         if outbox:
-            announce_written(Command, ids)  # the search outbox
+            html = {pk: a.body_html for pk, a in zip(ids, items, strict=True)}
+            announce_written(Command, ids, html=html)  # the search outbox
     return ids
 
 
